@@ -1,0 +1,343 @@
+// Command opencity runs OpenCity: the server, migrations across all cities,
+// tenant administration and demo seeding.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/tenants"
+	"github.com/opencity/opencity/tenants/demo"
+)
+
+const usage = `opencity — citizens' requests about housing and communal services, for many cities.
+
+Usage:
+  opencity serve              run the server (embedded SQLite with demo cities unless DATABASE_URL is set)
+  opencity migrate            bring every city's schema to the latest version
+  opencity tenant create      provision a city: --slug, --name, [--locale ru|en] [--timezone]
+                              [--admin-login] [--admin-email] [--admin-password]
+  opencity tenant list        list cities with status, plan and schema version
+  opencity tenant suspend S   make city S read-only
+  opencity tenant resume S    make a suspended city S active again
+  opencity seed --demo        add the demo cities and accounts (password "demo")
+
+Environment:
+  DATABASE_URL          postgres://… to use PostgreSQL (a schema per city); unset: SQLite under OPENCITY_DATA
+  OPENCITY_DATA         data folder for SQLite and uploads (default ./data)
+  OPENCITY_ADDR         listen address of serve (default :8080)
+  OPENCITY_BASE_DOMAIN  serve <slug>.<domain> as that city (e.g. opencity.example.org)
+
+Run "opencity COMMAND -h" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "opencity:", err)
+		os.Exit(1)
+	}
+}
+
+// configFromEnv reads the server configuration.
+func configFromEnv(getenv func(string) string) Config {
+	cfg := Config{
+		DatabaseURL: getenv("DATABASE_URL"),
+		DataDir:     getenv("OPENCITY_DATA"),
+		Addr:        getenv("OPENCITY_ADDR"),
+		BaseDomain:  getenv("OPENCITY_BASE_DOMAIN"),
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = "data"
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = ":8080"
+	}
+	return cfg
+}
+
+// run executes one command line; it is what main and the tests call.
+func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(out, usage)
+		if len(args) == 0 {
+			return errors.New("no command given")
+		}
+		return nil
+	}
+	cfg := configFromEnv(getenv)
+	switch args[0] {
+	case "serve":
+		return serve(ctx, cfg, args[1:], out)
+	case "migrate":
+		return migrate(ctx, cfg, args[1:], out)
+	case "tenant":
+		return tenant(ctx, cfg, args[1:], out)
+	case "seed":
+		return seed(ctx, cfg, args[1:], out)
+	}
+	fmt.Fprint(out, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func newFlags(name, help string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: opencity %s\n\n%s\n", name, help)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func serve(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+	fs := newFlags("serve [--addr :8080]", "Runs the HTTP server. Without DATABASE_URL it uses SQLite under OPENCITY_DATA\nand seeds the demo cities.", out)
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg.Demo = cfg.DatabaseURL == ""
+	start := time.Now()
+	s, err := NewServer(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := s.Start(cfg.Addr); err != nil {
+		s.Close()
+		return err
+	}
+	where := "SQLite under " + cfg.DataDir
+	if cfg.DatabaseURL != "" {
+		where = "PostgreSQL"
+	}
+	fmt.Fprintf(out, "OpenCity is serving on %s (%s), ready in %s\n", s.URL(), where, time.Since(start).Round(time.Millisecond))
+	ts, err := s.Backend.Registry().List(ctx)
+	if err != nil {
+		s.Close()
+		return err
+	}
+	for _, t := range ts {
+		fmt.Fprintf(out, "  %-18s %-10s %s/t/%s/api/v1\n", t.Slug, t.Status, s.URL(), t.Slug)
+	}
+	if cfg.Demo {
+		printDemoAccounts(out)
+	}
+	<-ctx.Done()
+	fmt.Fprintln(out, "shutting down")
+	return s.Close()
+}
+
+func printDemoAccounts(out io.Writer) {
+	fmt.Fprintf(out, "Demo accounts (password %q):\n", demo.Password)
+	for _, a := range demo.Accounts {
+		where := "every demo city"
+		if a.City == "" {
+			where = "vendor console"
+		}
+		fmt.Fprintf(out, "  %-11s %-13s %s\n", a.Login, a.Role, where)
+	}
+}
+
+func openBackend(ctx context.Context, cfg Config) (*tenants.Backend, error) {
+	return tenants.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+}
+
+func migrate(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+	fs := newFlags("migrate [--parallel 4]", "Migrates every city; each city has its own ledger, so a failed run resumes where it stopped.", out)
+	parallel := fs.Int("parallel", 4, "cities migrated at once")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *parallel < 1 || *parallel > 64 {
+		return errors.New("--parallel must be between 1 and 64")
+	}
+	b, err := openBackend(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	ts, err := b.Registry().List(ctx)
+	if err != nil {
+		return err
+	}
+	p := newProgress(out, len(ts))
+	start := time.Now()
+	results, err := b.MigrateAll(ctx, tenants.MigrateOptions{Parallel: *parallel, Progress: p.step})
+	p.finish()
+	applied, failed := 0, 0
+	for _, r := range results {
+		applied += r.Applied
+		if r.Err != nil {
+			failed++
+		}
+	}
+	fmt.Fprintf(out, "%d cities, %d migrations applied, %d failed, in %s\n", len(results), applied, failed, time.Since(start).Round(time.Millisecond))
+	return err
+}
+
+// progress draws a bar on a terminal and plain lines otherwise.
+type progress struct {
+	out   io.Writer
+	tty   bool
+	total int
+	done  int
+}
+
+func newProgress(out io.Writer, total int) *progress {
+	f, ok := out.(*os.File)
+	return &progress{out: out, total: total, tty: ok && isatty.IsTerminal(f.Fd())}
+}
+
+func (p *progress) step(r tenants.MigrationResult) {
+	p.done++
+	status := fmt.Sprintf("%d applied, version %d", r.Applied, r.Version)
+	if r.Err != nil {
+		status = "FAILED: " + r.Err.Error()
+	}
+	if !p.tty {
+		fmt.Fprintf(p.out, "[%d/%d] %s: %s (%s)\n", p.done, p.total, r.Slug, status, r.Took.Round(time.Millisecond))
+		return
+	}
+	if r.Err != nil {
+		fmt.Fprintf(p.out, "\r\033[K%s: %s\n", r.Slug, status)
+	}
+	const width = 30
+	filled := width * p.done / max(p.total, 1)
+	fmt.Fprintf(p.out, "\r\033[K[%s%s] %d/%d %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled), p.done, p.total, r.Slug)
+}
+
+func (p *progress) finish() {
+	if p.tty && p.done > 0 {
+		fmt.Fprintln(p.out)
+	}
+}
+
+func tenant(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("tenant needs a subcommand: create, list, suspend or resume")
+	}
+	switch args[0] {
+	case "create":
+		return tenantCreate(ctx, cfg, args[1:], out)
+	case "list":
+		return tenantList(ctx, cfg, out)
+	case "suspend", "resume":
+		if len(args) != 2 {
+			return fmt.Errorf("usage: opencity tenant %s SLUG", args[0])
+		}
+		b, err := openBackend(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		status := tenants.StatusSuspended
+		if args[0] == "resume" {
+			status = tenants.StatusActive
+		}
+		t, err := b.Registry().SetStatus(ctx, "cli", args[1], status)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s is now %s\n", t.Slug, t.Status)
+		return nil
+	}
+	return fmt.Errorf("unknown tenant subcommand %q: use create, list, suspend or resume", args[0])
+}
+
+func tenantCreate(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+	fs := newFlags("tenant create --slug SLUG --name NAME", "Provisions a city: schema, migrations, starter categories and its first admin.", out)
+	var n tenants.NewTenant
+	var a tenants.Admin
+	fs.StringVar(&n.Slug, "slug", "", "the city's slug: 2-40 of a-z, 0-9 and -, starting with a letter")
+	fs.StringVar(&n.Name, "name", "", "the city's name")
+	fs.StringVar(&n.Locale, "locale", "ru", "ru or en")
+	fs.StringVar(&n.Timezone, "timezone", "Europe/Moscow", "IANA time zone")
+	fs.StringVar(&n.Plan, "plan", "trial", "billing plan")
+	fs.StringVar(&a.Login, "admin-login", "admin", "login of the first city admin")
+	fs.StringVar(&a.Email, "admin-email", "", "e-mail of the first city admin")
+	fs.StringVar(&a.Password, "admin-password", "", "password of the first admin (generated and printed when empty)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	b, err := openBackend(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	p, err := b.Provision(ctx, n, a)
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Fprintf(out, "city %s (%s) is %s, provisioned in %s\n", p.Tenant.Slug, p.Tenant.Name, p.Tenant.Status, p.Took.Round(time.Millisecond))
+	if p.AdminPassword != "" {
+		fmt.Fprintf(out, "admin login %q, password %q (shown once)\n", a.Login, p.AdminPassword)
+	}
+	return nil
+}
+
+// describe turns a domain error with field messages into one readable line.
+func describe(err error) error {
+	var e *core.Error
+	if errors.As(err, &e) {
+		return errors.New(e.Error())
+	}
+	return err
+}
+
+func tenantList(ctx context.Context, cfg Config, out io.Writer) error {
+	b, err := openBackend(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	ts, err := b.Registry().List(ctx)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "SLUG\tNAME\tSTATUS\tPLAN\tLOCALE\tTIME ZONE\tSCHEMA\tCREATED")
+	for _, t := range ts {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", t.Slug, t.Name, t.Status, t.Plan, t.Locale, t.Timezone,
+			t.SchemaVersion, t.CreatedAt.Format("2006-01-02"))
+	}
+	return w.Flush()
+}
+
+func seed(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+	fs := newFlags("seed --demo", "Adds the demo cities (kazan, nizhnekamsk, nizhny-novgorod) and demo accounts.", out)
+	isDemo := fs.Bool("demo", false, "seed the demo cities and accounts")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !*isDemo {
+		return errors.New("seed needs --demo: demo data is only ever added on purpose")
+	}
+	b, err := openBackend(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	if err := demo.Seed(ctx, b); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "demo cities seeded: %s\n", strings.Join(demo.Slugs, ", "))
+	printDemoAccounts(out)
+	return nil
+}

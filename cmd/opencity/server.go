@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/tenants"
+	"github.com/opencity/opencity/tenants/demo"
+)
+
+// Config is everything the server reads from its environment.
+type Config struct {
+	DatabaseURL string // PostgreSQL when set, embedded SQLite otherwise
+	DataDir     string // SQLite files (and later uploads) live here
+	Addr        string
+	BaseDomain  string // <slug>.<BaseDomain> resolves to a city
+	Demo        bool   // seed the demo cities and accounts at start
+}
+
+// Server is a running OpenCity: backend, resolver and HTTP server. Tests
+// start it on 127.0.0.1:0.
+type Server struct {
+	Backend *tenants.Backend
+	Cities  *tenants.Cities
+	Handler http.Handler
+
+	http *http.Server
+	ln   net.Listener
+	done chan error
+}
+
+// NewServer opens the backend, migrates every city, seeds demo data in demo
+// mode and builds the HTTP handler.
+func NewServer(ctx context.Context, cfg Config) (*Server, error) {
+	b, err := tenants.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Demo {
+		if err := demo.Seed(ctx, b); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("demo seed: %w", err)
+		}
+	}
+	if _, err := b.MigrateAll(ctx, tenants.MigrateOptions{}); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("migrate cities: %w", err)
+	}
+	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain)}
+	s.Handler = s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(requestLog, recoverProblem)
+	r.HandleMethodNotAllowed = true
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "alive"}) })
+	r.GET("/readyz", s.ready)
+	api := &httpapi.API{Cities: s.Cities, Now: time.Now}
+	api.Register(r.Group("/t/:slug"), true)
+	api.Register(r, false)
+	r.NoRoute(func(c *gin.Context) { httpapi.WriteProblem(c, core.Errorf(core.ENOTFOUND, "no such page")) })
+	r.NoMethod(func(c *gin.Context) {
+		httpapi.WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "method not allowed here: " + c.Request.Method})
+	})
+	return r
+}
+
+func (s *Server) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Backend.Control.PingContext(ctx); err != nil {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "database unreachable"})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// Start listens on addr and serves in the background.
+func (s *Server) Start(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	s.http = &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	s.done = make(chan error, 1)
+	go func() { s.done <- s.http.Serve(ln) }()
+	return nil
+}
+
+// URL is the base URL of a started server.
+func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+
+// Close stops serving, waits for requests in flight and closes the database.
+func (s *Server) Close() error {
+	var err error
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err = s.http.Shutdown(ctx)
+		if serr := <-s.done; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+			err = errors.Join(err, serr)
+		}
+	}
+	return errors.Join(err, s.Backend.Close())
+}
+
+type requestIDKey struct{}
+
+// requestLog gives each request an id and logs it with its city and outcome.
+func requestLog(c *gin.Context) {
+	start := time.Now()
+	id := c.GetHeader("X-Request-ID")
+	if id == "" || len(id) > 64 {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		id = hex.EncodeToString(b)
+	}
+	c.Header("X-Request-ID", id)
+	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey{}, id))
+	c.Next()
+	city := ""
+	if ct := httpapi.CityFromContext(c.Request.Context()); ct != nil {
+		city = ct.Slug
+	}
+	slog.Info("http", "id", id, "city", city, "method", c.Request.Method, "path", c.Request.URL.Path,
+		"status", c.Writer.Status(), "took", time.Since(start))
+}
+
+// recoverProblem turns a panic into a logged internal-error problem.
+func recoverProblem(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+				panic(v)
+			}
+			httpapi.WriteProblem(c, fmt.Errorf("panic: %v", v))
+		}
+	}()
+	c.Next()
+}

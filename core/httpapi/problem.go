@@ -1,0 +1,120 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core"
+)
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type     string            `json:"type"`
+	Title    string            `json:"title"`
+	Status   int               `json:"status"`
+	Detail   string            `json:"detail,omitempty"`
+	Instance string            `json:"instance,omitempty"`
+	Errors   map[string]string `json:"errors,omitempty"`
+}
+
+// statusOf is the one table from domain error codes to HTTP statuses.
+var statusOf = map[string]int{
+	core.EINVALID:      http.StatusUnprocessableEntity,
+	core.ENOTFOUND:     http.StatusNotFound,
+	core.ECONFLICT:     http.StatusConflict,
+	core.EUNAUTHORIZED: http.StatusUnauthorized,
+	core.EFORBIDDEN:    http.StatusForbidden,
+	core.EREADONLY:     http.StatusForbidden,
+	core.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// ProblemJSON is the media type of error answers.
+const ProblemJSON = "application/problem+json"
+
+// WriteProblem answers with a problem document. Internal errors are logged
+// and shown to the user only as "internal error".
+func WriteProblem(c *gin.Context, err error) {
+	var e *core.Error
+	if !errors.As(err, &e) {
+		slog.ErrorContext(c.Request.Context(), "internal error", "err", err, "path", c.Request.URL.Path)
+		e = &core.Error{Code: core.EINTERNAL, Message: "internal error"}
+	}
+	status := statusOf[e.Code]
+	p := Problem{
+		Type:     "urn:opencity:problem:" + e.Code,
+		Title:    http.StatusText(status),
+		Status:   status,
+		Detail:   e.Message,
+		Instance: c.Request.URL.Path,
+		Errors:   e.Fields,
+	}
+	if status == http.StatusUnauthorized {
+		c.Header("WWW-Authenticate", `Bearer realm="opencity"`)
+	}
+	b, _ := json.Marshal(p)
+	c.Data(status, ProblemJSON, b)
+	c.Abort()
+}
+
+// MaxBody bounds JSON request bodies.
+const MaxBody = 1 << 20
+
+// decodeJSON reads a JSON body into v, turning every decoding failure into an
+// EINVALID error that names the field at fault.
+func decodeJSON(c *gin.Context, v any) error {
+	ct := c.ContentType()
+	if ct != "" && ct != "application/json" {
+		return &core.Error{Code: core.EINVALID, Message: "send the body as application/json",
+			Fields: map[string]string{"Content-Type": "must be application/json"}}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data after the JSON value")
+	}
+	if err == nil {
+		return nil
+	}
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	var maxErr *http.MaxBytesError
+	field, msg := "body", "is not valid JSON: "+err.Error()
+	switch {
+	case errors.Is(err, io.EOF):
+		msg = "is empty; send a JSON object"
+	case errors.As(err, &typeErr):
+		field, msg = typeErr.Field, "must be a "+jsonKind(typeErr.Type.Kind().String())
+		if field == "" {
+			field, msg = "body", "must be a JSON object"
+		}
+	case errors.As(err, &syntaxErr):
+		msg = "is not valid JSON"
+	case errors.As(err, &maxErr):
+		msg = "is too large"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field, msg = strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "is not a known field"
+	}
+	return &core.Error{Code: core.EINVALID, Message: "the request body is invalid", Fields: map[string]string{field: msg}}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "struct", "map":
+		return "JSON object"
+	case "slice", "array":
+		return "JSON array"
+	case "ptr":
+		return "value of the right type"
+	}
+	return "number"
+}

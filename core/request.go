@@ -1,0 +1,216 @@
+package core
+
+import (
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Status is where a request stands in its lifecycle.
+type Status string
+
+// The lifecycle of DESIGN.md.
+const (
+	StatusNew        Status = "new"
+	StatusAssigned   Status = "assigned"
+	StatusAccepted   Status = "accepted"
+	StatusInProgress Status = "in_progress"
+	StatusResolved   Status = "resolved"
+	StatusClosed     Status = "closed"
+	StatusReturned   Status = "returned"
+	StatusReopened   Status = "reopened"
+	StatusRejected   Status = "rejected"
+	StatusDuplicate  Status = "duplicate"
+)
+
+// Channel is how a request reached the city.
+type Channel string
+
+// Intake channels.
+const (
+	ChannelCallCentre Channel = "call_centre"
+	ChannelPortal     Channel = "portal"
+	ChannelMobile     Channel = "mobile"
+	ChannelOpen311    Channel = "open311"
+	ChannelExternal   Channel = "external"
+)
+
+// Valid reports whether c is a known channel.
+func (c Channel) Valid() bool {
+	switch c {
+	case ChannelCallCentre, ChannelPortal, ChannelMobile, ChannelOpen311, ChannelExternal:
+		return true
+	}
+	return false
+}
+
+// Priority orders the work of organizations.
+type Priority string
+
+// Priorities.
+const (
+	PriorityEmergency Priority = "emergency"
+	PriorityNormal    Priority = "normal"
+	PriorityPlanned   Priority = "planned"
+)
+
+// Valid reports whether p is a known priority.
+func (p Priority) Valid() bool {
+	return p == PriorityEmergency || p == PriorityNormal || p == PriorityPlanned
+}
+
+// Request is one citizen's request about housing and communal services.
+type Request struct {
+	ID              int64      `bun:"id,pk,autoincrement"`
+	Number          string     `bun:"number,notnull"`
+	Channel         Channel    `bun:"channel,notnull"`
+	Status          Status     `bun:"status,notnull"`
+	Priority        Priority   `bun:"priority,notnull"`
+	CategoryID      int64      `bun:"category_id,notnull"`
+	BuildingID      *int64     `bun:"building_id"`
+	DistrictID      *int64     `bun:"district_id"`
+	Address         string     `bun:"address,notnull"`
+	Apartment       string     `bun:"apartment,notnull"`
+	Entrance        string     `bun:"entrance,notnull"`
+	Lat             *float64   `bun:"lat"`
+	Lon             *float64   `bun:"lon"`
+	Description     string     `bun:"description,notnull"`
+	ApplicantName   string     `bun:"applicant_name,notnull"`
+	ApplicantPhone  string     `bun:"applicant_phone,notnull"`
+	ApplicantEmail  string     `bun:"applicant_email,notnull"`
+	CitizenID       *int64     `bun:"citizen_id"`
+	CreatedBy       int64      `bun:"created_by,notnull"`
+	OrganizationID  *int64     `bun:"organization_id"`
+	ExternalSource  *string    `bun:"external_source"`
+	ExternalID      *string    `bun:"external_id"`
+	IdempotencyKey  *string    `bun:"idempotency_key"`
+	Fingerprint     string     `bun:"fingerprint,notnull"`
+	DuplicateOf     *int64     `bun:"duplicate_of"`
+	ReactionDueAt   *time.Time `bun:"reaction_due_at"`
+	ResolutionDueAt *time.Time `bun:"resolution_due_at"`
+	CreatedAt       time.Time  `bun:"created_at,notnull"`
+	UpdatedAt       time.Time  `bun:"updated_at,notnull"`
+
+	// Joined for display; not columns of requests.
+	CategoryCode string `bun:"category_code,scanonly"`
+}
+
+// RequestEvent is one entry of a request's history.
+type RequestEvent struct {
+	ID        int64     `bun:"id,pk,autoincrement"`
+	RequestID int64     `bun:"request_id,notnull"`
+	ActorID   *int64    `bun:"actor_id"`
+	Kind      string    `bun:"kind,notnull"`
+	FromState string    `bun:"from_status,notnull"`
+	ToState   string    `bun:"to_status,notnull"`
+	Comment   string    `bun:"comment,notnull"`
+	Public    bool      `bun:"public,notnull"`
+	CreatedAt time.Time `bun:"created_at,notnull"`
+}
+
+// Location is a point given by a citizen who has no building to name.
+type Location struct {
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+}
+
+// Applicant is the person a request is for: personal data.
+type Applicant struct {
+	Name  string `json:"name"`
+	Phone string `json:"phone"`
+	Email string `json:"email"`
+}
+
+// NewRequest is what intake accepts from any channel.
+type NewRequest struct {
+	Category    string    `json:"category"`
+	BuildingID  *int64    `json:"building_id"`
+	Address     string    `json:"address"`
+	Apartment   string    `json:"apartment"`
+	Entrance    string    `json:"entrance"`
+	Location    *Location `json:"location"`
+	Description string    `json:"description"`
+	Priority    Priority  `json:"priority"`
+	Channel     Channel   `json:"channel"`
+	Applicant   Applicant `json:"applicant"`
+}
+
+var phoneRE = regexp.MustCompile(`^\+?[0-9][0-9 ()\-]{5,20}$`)
+
+// Limits on free text, in characters.
+const (
+	MaxDescription = 4000
+	MaxAddress     = 300
+	MaxShortText   = 100
+)
+
+// Normalize trims whitespace in every text field.
+func (n *NewRequest) Normalize() {
+	n.Category = strings.TrimSpace(n.Category)
+	n.Address = strings.TrimSpace(n.Address)
+	n.Apartment = strings.TrimSpace(n.Apartment)
+	n.Entrance = strings.TrimSpace(n.Entrance)
+	n.Description = strings.TrimSpace(n.Description)
+	n.Applicant.Name = strings.TrimSpace(n.Applicant.Name)
+	n.Applicant.Phone = strings.TrimSpace(n.Applicant.Phone)
+	n.Applicant.Email = strings.TrimSpace(n.Applicant.Email)
+}
+
+// Validate checks the shape of the input; references (category, building)
+// are checked by the store inside the intake transaction.
+func (n *NewRequest) Validate() error {
+	f := FieldErrors{}
+	if n.Category == "" {
+		f.Add("category", "is required")
+	}
+	if n.BuildingID == nil && n.Address == "" && n.Location == nil {
+		f.Add("address", "give a building, an address or a point on the map")
+	}
+	if n.BuildingID != nil && *n.BuildingID <= 0 {
+		f.Add("building_id", "must be a positive id")
+	}
+	checkLen(f, "address", n.Address, MaxAddress)
+	checkLen(f, "apartment", n.Apartment, MaxShortText)
+	checkLen(f, "entrance", n.Entrance, MaxShortText)
+	if n.Location != nil {
+		if n.Location.Lat < -90 || n.Location.Lat > 90 {
+			f.Add("location.lat", "must be between -90 and 90")
+		}
+		if n.Location.Lon < -180 || n.Location.Lon > 180 {
+			f.Add("location.lon", "must be between -180 and 180")
+		}
+	}
+	if n.Description == "" {
+		f.Add("description", "is required")
+	}
+	checkLen(f, "description", n.Description, MaxDescription)
+	if n.Priority != "" && !n.Priority.Valid() {
+		f.Add("priority", "must be one of emergency, normal, planned")
+	}
+	if n.Channel != "" && !n.Channel.Valid() {
+		f.Add("channel", "must be one of call_centre, portal, mobile, open311, external")
+	}
+	checkLen(f, "applicant.name", n.Applicant.Name, MaxShortText)
+	if n.Applicant.Phone != "" && !phoneRE.MatchString(n.Applicant.Phone) {
+		f.Add("applicant.phone", "is not a phone number")
+	}
+	if n.Applicant.Email != "" {
+		if a, err := mail.ParseAddress(n.Applicant.Email); err != nil || a.Address != n.Applicant.Email {
+			f.Add("applicant.email", "is not an e-mail address")
+		}
+	}
+	if n.Applicant.Phone == "" && n.Applicant.Email == "" {
+		f.Add("applicant.phone", "give a phone or an e-mail to reach the applicant")
+	}
+	return f.Err()
+}
+
+func checkLen(f FieldErrors, field, s string, max int) {
+	if !utf8.ValidString(s) {
+		f.Add(field, "is not valid UTF-8 text")
+	} else if utf8.RuneCountInString(s) > max {
+		f.Add(field, "is too long")
+	}
+}

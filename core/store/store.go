@@ -1,0 +1,258 @@
+// Package store keeps one city's data with bun, on PostgreSQL (a schema per
+// city) or SQLite (a file per city). It never chooses the city itself: it is
+// handed a Scope whose transactions are already confined to one city.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/opencity/opencity/core"
+	"github.com/uptrace/bun"
+)
+
+// Scope runs units of work inside one city. On PostgreSQL the transaction's
+// first statement sets a transaction-local search_path to the city's schema;
+// on SQLite the transaction belongs to the city's own database file.
+type Scope interface {
+	RunInTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error
+	Postgres() bool
+}
+
+// Store implements core.Store over a Scope.
+type Store struct {
+	scope Scope
+}
+
+var _ core.Store = (*Store)(nil)
+
+// New returns the store of the city behind scope.
+func New(scope Scope) *Store { return &Store{scope: scope} }
+
+// Scope returns the city scope the store works in.
+func (s *Store) Scope() Scope { return s.scope }
+
+// IsUniqueViolation reports whether err is a unique-constraint failure on
+// either backend.
+func IsUniqueViolation(err error) bool {
+	var pg interface{ Field(byte) string }
+	if errors.As(err, &pg) {
+		return pg.Field('C') == "23505"
+	}
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// notFound translates sql.ErrNoRows into the domain sentinel.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return core.Errorf(core.ENOTFOUND, "%s not found", what)
+	}
+	return err
+}
+
+// errIdempotentRace tells CreateRequest that a concurrent submit with the same
+// key committed first; the transaction is rolled back and the winner read.
+var errIdempotentRace = errors.New("idempotency key taken concurrently")
+
+// CreateRequest implements core.Store.
+func (s *Store) CreateRequest(ctx context.Context, r *core.Request, categoryCode string, year int) (*core.Request, bool, error) {
+	var out *core.Request
+	created := false
+	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if r.IdempotencyKey != nil {
+			prev, err := byIdempotencyKey(ctx, tx, r.CreatedBy, *r.IdempotencyKey)
+			if err == nil {
+				out = prev
+				return nil
+			}
+			if !errors.Is(err, core.ErrNotFound) {
+				return err
+			}
+		}
+		f := core.FieldErrors{}
+		var cat core.Category
+		err := tx.NewSelect().Model(&cat).Where("code = ? AND active", categoryCode).Scan(ctx)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			f.Add("category", fmt.Sprintf("unknown category %q", categoryCode))
+		case err != nil:
+			return err
+		}
+		if r.BuildingID != nil {
+			var b core.Building
+			err := tx.NewSelect().Model(&b).Where("id = ?", *r.BuildingID).Scan(ctx)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				f.Add("building_id", "no such building in this city")
+			case err != nil:
+				return err
+			default:
+				r.DistrictID = &b.DistrictID
+				if r.Address == "" {
+					r.Address = b.AddressRU
+				}
+			}
+		}
+		if err := f.Err(); err != nil {
+			return err
+		}
+		r.CategoryID = cat.ID
+		r.CategoryCode = cat.Code
+		if r.Priority == "" {
+			r.Priority = cat.DefaultPriority
+		}
+		n, err := nextNumber(ctx, tx, year)
+		if err != nil {
+			return err
+		}
+		r.Number = fmt.Sprintf("%d-%06d", year, n)
+		if _, err := tx.NewInsert().Model(r).Returning("id").Exec(ctx); err != nil {
+			if r.IdempotencyKey != nil && IsUniqueViolation(err) {
+				return errIdempotentRace
+			}
+			return err
+		}
+		ev := &core.RequestEvent{RequestID: r.ID, ActorID: &r.CreatedBy, Kind: "created", ToState: string(r.Status),
+			Comment: "", Public: true, CreatedAt: r.CreatedAt}
+		if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
+			return err
+		}
+		out, created = r, true
+		return nil
+	})
+	if errors.Is(err, errIdempotentRace) {
+		err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			out, err = byIdempotencyKey(ctx, tx, r.CreatedBy, *r.IdempotencyKey)
+			return err
+		})
+		created = false
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return out, created, nil
+}
+
+func byIdempotencyKey(ctx context.Context, tx bun.IDB, userID int64, key string) (*core.Request, error) {
+	r := new(core.Request)
+	err := selectRequests(tx, r).Where("r.created_by = ? AND r.idempotency_key = ?", userID, key).Scan(ctx)
+	return r, notFound(err, "request")
+}
+
+// nextNumber increments the city's request counter for the year.
+func nextNumber(ctx context.Context, tx bun.Tx, year int) (int64, error) {
+	var n int64
+	err := tx.NewRaw(`INSERT INTO counters (name, value) VALUES (?, 1)
+		ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value`,
+		fmt.Sprintf("requests-%d", year)).Scan(ctx, &n)
+	return n, err
+}
+
+// selectRequests selects requests with their category code, aliased r.
+func selectRequests(db bun.IDB, dest any) *bun.SelectQuery {
+	return db.NewSelect().Model(dest).ModelTableExpr("requests AS r").
+		ColumnExpr("r.*").ColumnExpr("c.code AS category_code").
+		Join("JOIN categories AS c ON c.id = r.category_id")
+}
+
+// scopeRequests confines a request query to what the actor may see.
+func scopeRequests(q *bun.SelectQuery, a core.Actor) *bun.SelectQuery {
+	switch {
+	case a.SeesAllRequests():
+		return q
+	case a.Role == core.RoleCitizen:
+		return q.Where("(r.citizen_id = ? OR r.created_by = ?)", a.UserID, a.UserID)
+	case (a.Role == core.RoleOrgOperator || a.Role == core.RoleOrgManager) && a.OrganizationID != 0:
+		return q.Where("r.organization_id = ?", a.OrganizationID)
+	default:
+		return q.Where("1 = 0")
+	}
+}
+
+// RequestByNumber implements core.Store.
+func (s *Store) RequestByNumber(ctx context.Context, a core.Actor, number string) (*core.Request, error) {
+	r := new(core.Request)
+	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return scopeRequests(selectRequests(tx, r), a).Where("r.number = ?", number).Scan(ctx)
+	})
+	return r, notFound(err, "request")
+}
+
+// ListRequests implements core.Store.
+func (s *Store) ListRequests(ctx context.Context, a core.Actor, q core.RequestQuery) (*core.RequestPage, error) {
+	page := &core.RequestPage{Total: -1}
+	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		sel := scopeRequests(selectRequests(tx, &page.Items), a).Order("r.id DESC").Limit(q.Limit + 1)
+		if q.BeforeID > 0 {
+			sel = sel.Where("r.id < ?", q.BeforeID)
+		}
+		if err := sel.Scan(ctx); err != nil {
+			return err
+		}
+		if len(page.Items) > q.Limit {
+			page.Items = page.Items[:q.Limit]
+			page.NextID = page.Items[q.Limit-1].ID
+		}
+		if q.WithTotal {
+			n, err := scopeRequests(tx.NewSelect().TableExpr("requests AS r"), a).Count(ctx)
+			page.Total = n
+			return err
+		}
+		return nil
+	})
+	return page, err
+}
+
+// RequestEvents implements core.Store: the history of a request the actor can see.
+func (s *Store) RequestEvents(ctx context.Context, a core.Actor, requestID int64) ([]core.RequestEvent, error) {
+	var evs []core.RequestEvent
+	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		visible := scopeRequests(tx.NewSelect().TableExpr("requests AS r").Column("r.id"), a).Where("r.id = ?", requestID)
+		q := tx.NewSelect().Model(&evs).Where("request_id IN (?)", visible).Order("id")
+		if !a.SeesAllRequests() && a.Role == core.RoleCitizen {
+			q = q.Where("public")
+		}
+		return q.Scan(ctx)
+	})
+	return evs, err
+}
+
+// UserByLogin implements core.Store.
+func (s *Store) UserByLogin(ctx context.Context, login string) (*core.User, error) {
+	u := new(core.User)
+	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewSelect().Model(u).Where("login = ?", login).Scan(ctx)
+	})
+	return u, notFound(err, "user")
+}
+
+// CreateToken implements core.Store.
+func (s *Store) CreateToken(ctx context.Context, t *core.Token) error {
+	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewInsert().Model(t).Exec(ctx)
+		return err
+	})
+}
+
+// ActorByToken implements core.Store.
+func (s *Store) ActorByToken(ctx context.Context, hash string, now time.Time) (core.Actor, error) {
+	var u core.User
+	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewSelect().Model(&u).ModelTableExpr("users AS u").ColumnExpr("u.*").
+			Join("JOIN tokens AS t ON t.user_id = u.id").
+			Where("t.hash = ? AND t.revoked_at IS NULL AND t.expires_at > ? AND u.active", hash, now.UTC()).
+			Scan(ctx)
+	})
+	if err != nil {
+		return core.Actor{}, notFound(err, "token")
+	}
+	a := core.Actor{UserID: u.ID, Role: u.Role, Name: u.Name, Phone: u.Phone, Email: u.Email}
+	if u.OrganizationID != nil {
+		a.OrganizationID = *u.OrganizationID
+	}
+	return a, nil
+}

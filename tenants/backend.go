@@ -1,0 +1,230 @@
+// Package tenants is the control plane: the registry of cities, the storage
+// that isolates them (a schema per city on PostgreSQL, a file per city on
+// SQLite), provisioning, migrations across all cities and city resolution.
+package tenants
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/opencity/opencity/core/store"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+	"github.com/uptrace/bun/driver/sqliteshim"
+)
+
+// SlugRE is the only shape a city slug may have. Schema names are derived
+// from it and quoted, so a slug can never carry SQL.
+var SlugRE = regexp.MustCompile(`^[a-z][a-z0-9-]{1,39}$`)
+
+// ValidSlug reports whether s is a well-formed slug.
+func ValidSlug(s string) bool { return SlugRE.MatchString(s) }
+
+// ErrInvalidSlug is returned for any slug that does not match SlugRE.
+var ErrInvalidSlug = errors.New("invalid city slug: use 2-40 lowercase latin letters, digits and hyphens, starting with a letter")
+
+// Backend is the database behind the control plane and all cities.
+type Backend struct {
+	// Control is the control plane's handle. On PostgreSQL it is also the one
+	// shared pool that city scopes use.
+	Control *bun.DB
+
+	postgres bool
+	dataDir  string
+
+	mu     sync.Mutex
+	cities map[string]*bun.DB // SQLite: one handle per city file
+}
+
+//go:embed migrations/*.sql
+var controlMigrationFS embed.FS
+
+// Open connects to PostgreSQL when databaseURL is set, otherwise to SQLite
+// files under dataDir, and migrates the control plane.
+func Open(ctx context.Context, databaseURL, dataDir string) (*Backend, error) {
+	b := &Backend{dataDir: dataDir, cities: map[string]*bun.DB{}}
+	if databaseURL != "" {
+		if !strings.HasPrefix(databaseURL, "postgres://") && !strings.HasPrefix(databaseURL, "postgresql://") {
+			return nil, errors.New("DATABASE_URL must be a postgres:// URL")
+		}
+		sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(databaseURL)))
+		sqldb.SetMaxOpenConns(20)
+		sqldb.SetMaxIdleConns(20)
+		b.Control = bun.NewDB(sqldb, pgdialect.New())
+		b.postgres = true
+	} else {
+		if err := os.MkdirAll(filepath.Join(dataDir, "cities"), 0o750); err != nil {
+			return nil, fmt.Errorf("data folder: %w", err)
+		}
+		db, err := openSQLite(filepath.Join(dataDir, "control.db"))
+		if err != nil {
+			return nil, err
+		}
+		b.Control = db
+	}
+	if err := b.Control.PingContext(ctx); err != nil {
+		b.Control.Close()
+		return nil, fmt.Errorf("database unreachable: %w", err)
+	}
+	if err := b.migrateControl(ctx); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("control plane migration: %w", err)
+	}
+	return b, nil
+}
+
+func openSQLite(path string) (*bun.DB, error) {
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-1024)&_txlock=immediate"
+	sqldb, err := sql.Open(sqliteshim.ShimName, dsn)
+	if err != nil {
+		return nil, err
+	}
+	// One connection per file: SQLite has one writer anyway, and a single
+	// connection keeps write transactions from failing with SQLITE_BUSY.
+	sqldb.SetMaxOpenConns(1)
+	sqldb.SetConnMaxIdleTime(0)
+	return bun.NewDB(sqldb, sqlitedialect.New()), nil
+}
+
+// Postgres reports whether the backend is PostgreSQL.
+func (b *Backend) Postgres() bool { return b.postgres }
+
+// table names a control-plane table: schema-qualified on PostgreSQL, plain in
+// SQLite's control.db.
+func (b *Backend) table(name string) bun.Ident {
+	if b.postgres {
+		return bun.Ident("control." + name)
+	}
+	return bun.Ident(name)
+}
+
+func (b *Backend) migrateControl(ctx context.Context) error {
+	prefix := ""
+	ledger := store.Ledger{Table: "schema_migrations", Postgres: b.postgres}
+	if b.postgres {
+		prefix = "control."
+		ledger.Table = "control.schema_migrations"
+		ledger.Lock = func(ctx context.Context, tx bun.Tx) error {
+			_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext('opencity.control'))")
+			return err
+		}
+		if _, err := b.Control.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS control"); err != nil {
+			return err
+		}
+	}
+	ms := store.ParseMigrations(controlMigrationFS, "migrations")
+	for i := range ms {
+		ms[i].SQL = strings.ReplaceAll(ms[i].SQL, "{{C}}", prefix)
+	}
+	_, err := ledger.Apply(ctx, func(ctx context.Context, fn func(context.Context, bun.Tx) error) error {
+		return b.Control.RunInTx(ctx, nil, fn)
+	}, ms)
+	return err
+}
+
+// SchemaName is the PostgreSQL schema of a city, unquoted.
+func SchemaName(slug string) string { return "city_" + slug }
+
+// quotedSchema is the schema name as a quoted identifier, for search_path.
+func quotedSchema(slug string) string {
+	return `"` + strings.ReplaceAll(SchemaName(slug), `"`, `""`) + `"`
+}
+
+// pgScope confines each transaction to one city's schema on the shared pool.
+type pgScope struct {
+	db   *bun.DB
+	path string
+}
+
+func (s pgScope) Postgres() bool { return true }
+
+// RunInTx starts a transaction whose first statement sets the
+// transaction-local search_path, so the setting ends with the transaction
+// and is safe behind PgBouncer in transaction mode.
+func (s pgScope) RunInTx(ctx context.Context, fn func(context.Context, bun.Tx) error) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SELECT set_config('search_path', ?, true)", s.path); err != nil {
+			return err
+		}
+		return fn(ctx, tx)
+	})
+}
+
+// sqliteScope is a city's own database file.
+type sqliteScope struct{ db *bun.DB }
+
+func (s sqliteScope) Postgres() bool { return false }
+
+func (s sqliteScope) RunInTx(ctx context.Context, fn func(context.Context, bun.Tx) error) error {
+	return s.db.RunInTx(ctx, nil, fn)
+}
+
+// errNoStorage means a city has no schema or file (yet).
+var errNoStorage = errors.New("the city has no storage")
+
+// Scope returns the unit-of-work scope of an existing city.
+func (b *Backend) Scope(slug string) (store.Scope, error) {
+	if !ValidSlug(slug) {
+		return nil, ErrInvalidSlug
+	}
+	if b.postgres {
+		return pgScope{db: b.Control, path: quotedSchema(slug)}, nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if db, ok := b.cities[slug]; ok {
+		return sqliteScope{db}, nil
+	}
+	path := b.cityFile(slug)
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("%s: %w", slug, errNoStorage)
+	}
+	db, err := openSQLite(path)
+	if err != nil {
+		return nil, err
+	}
+	b.cities[slug] = db
+	return sqliteScope{db}, nil
+}
+
+func (b *Backend) cityFile(slug string) string {
+	return filepath.Join(b.dataDir, "cities", slug+".db")
+}
+
+// createStorage makes the city's schema or file; it is idempotent.
+func (b *Backend) createStorage(ctx context.Context, slug string) error {
+	if !ValidSlug(slug) {
+		return ErrInvalidSlug
+	}
+	if b.postgres {
+		_, err := b.Control.NewRaw("CREATE SCHEMA IF NOT EXISTS ?", bun.Ident(SchemaName(slug))).Exec(ctx)
+		return err
+	}
+	f, err := os.OpenFile(b.cityFile(slug), os.O_CREATE|os.O_RDWR, 0o640)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// Close releases every connection.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for slug, db := range b.cities {
+		db.Close()
+		delete(b.cities, slug)
+	}
+	return b.Control.Close()
+}

@@ -1,0 +1,121 @@
+package tenants
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/store"
+)
+
+// Cities resolves requests to cities from a cached copy of the registry. The
+// cache is reloaded at most once per TTL, so a status change made by another
+// process is seen within that time, and a burst of unknown slugs costs at most
+// one registry read per TTL.
+type Cities struct {
+	b *Backend
+	// BaseDomain makes <slug>.<BaseDomain> resolve to the city; empty turns
+	// host resolution off except for custom domains.
+	BaseDomain string
+	TTL        time.Duration
+
+	mu      sync.Mutex
+	loaded  time.Time
+	bySlug  map[string]*httpapi.City
+	domains map[string]string
+	stores  map[string]*store.Store
+}
+
+// NewCities returns the resolver over b's registry.
+func NewCities(b *Backend, baseDomain string) *Cities {
+	return &Cities{b: b, BaseDomain: strings.ToLower(baseDomain), TTL: time.Second, stores: map[string]*store.Store{}}
+}
+
+var _ httpapi.Cities = (*Cities)(nil)
+
+// Invalidate drops the cache; the next lookup reads the registry.
+func (c *Cities) Invalidate() {
+	c.mu.Lock()
+	c.loaded = time.Time{}
+	c.mu.Unlock()
+}
+
+func (c *Cities) snapshot(ctx context.Context) (map[string]*httpapi.City, map[string]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bySlug != nil && time.Since(c.loaded) < c.TTL {
+		return c.bySlug, c.domains, nil
+	}
+	reg := c.b.Registry()
+	ts, err := reg.List(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	domains, err := reg.Domains(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	bySlug := make(map[string]*httpapi.City, len(ts))
+	for _, t := range ts {
+		if !t.Serving() {
+			continue
+		}
+		st, ok := c.stores[t.Slug]
+		if !ok {
+			scope, err := c.b.Scope(t.Slug)
+			if err != nil {
+				return nil, nil, fmt.Errorf("city %s: %w", t.Slug, err)
+			}
+			st = store.New(scope)
+			c.stores[t.Slug] = st
+		}
+		loc, err := time.LoadLocation(t.Timezone)
+		if err != nil {
+			loc = time.UTC
+		}
+		bySlug[t.Slug] = &httpapi.City{Slug: t.Slug, Name: t.Name, Locale: t.Locale, Location: loc,
+			Status: t.Status, ReadOnly: t.ReadOnly(), Store: st}
+	}
+	c.bySlug, c.domains, c.loaded = bySlug, domains, time.Now()
+	return bySlug, domains, nil
+}
+
+// BySlug implements httpapi.Cities. A malformed slug is refused before any
+// lookup.
+func (c *Cities) BySlug(ctx context.Context, slug string) (*httpapi.City, error) {
+	if !ValidSlug(slug) {
+		return nil, &core.Error{Code: core.ENOTFOUND, Message: "no such city: " + ErrInvalidSlug.Error()}
+	}
+	m, _, err := c.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if city, ok := m[slug]; ok {
+		return city, nil
+	}
+	return nil, core.Errorf(core.ENOTFOUND, "no such city: %s", slug)
+}
+
+// ByHost implements httpapi.Cities: custom domains first, then
+// <slug>.<BaseDomain>.
+func (c *Cities) ByHost(ctx context.Context, host string) (*httpapi.City, error) {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	m, domains, err := c.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	slug, ok := domains[host]
+	if !ok && c.BaseDomain != "" {
+		slug, ok = strings.CutSuffix(host, "."+c.BaseDomain)
+	}
+	if ok && ValidSlug(slug) {
+		if city, found := m[slug]; found {
+			return city, nil
+		}
+	}
+	return nil, core.Errorf(core.ENOTFOUND, "no city is served at this host name; use /t/{city}/ or the city's own host")
+}

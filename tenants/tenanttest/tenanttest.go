@@ -1,0 +1,95 @@
+// Package tenanttest gives tests a real, empty database of either backend:
+// a fresh PostgreSQL database (dropped afterwards) or a fresh SQLite folder.
+package tenanttest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/opencity/opencity/tenants"
+	"github.com/uptrace/bun/driver/pgdriver"
+)
+
+// Kinds are the backends every isolation test runs on.
+var Kinds = []string{"sqlite", "postgres"}
+
+// DefaultAdminURL is where tests find PostgreSQL unless
+// OPENCITY_TEST_DATABASE_URL says otherwise.
+const DefaultAdminURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// DB is a test database: DatabaseURL for PostgreSQL, DataDir for SQLite.
+type DB struct {
+	Kind        string
+	DatabaseURL string
+	DataDir     string
+}
+
+// New creates an empty database of the kind and removes it when the test ends.
+// A missing PostgreSQL fails the test with instructions; it is never skipped.
+func New(tb testing.TB, kind string) DB {
+	tb.Helper()
+	db := DB{Kind: kind, DataDir: tb.TempDir()}
+	if kind == "sqlite" {
+		return db
+	}
+	admin := os.Getenv("OPENCITY_TEST_DATABASE_URL")
+	if admin == "" {
+		admin = DefaultAdminURL
+	}
+	conn := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(admin)))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := conn.PingContext(ctx); err != nil {
+		conn.Close()
+		tb.Fatalf("these tests need PostgreSQL at %s (%v).\n"+
+			"Install and start it: apt-get install -y postgresql && pg_ctlcluster --skip-systemctl-redirect 15 main start,\n"+
+			"or point OPENCITY_TEST_DATABASE_URL at a server where the user may create databases.", admin, err)
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "opencity_test_" + hex.EncodeToString(b)
+	if _, err := conn.ExecContext(ctx, `CREATE DATABASE "`+name+`"`); err != nil {
+		conn.Close()
+		tb.Fatalf("create test database: %v", err)
+	}
+	u, _ := url.Parse(admin)
+	u.Path = "/" + name
+	db.DatabaseURL = u.String()
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := conn.ExecContext(ctx, `DROP DATABASE IF EXISTS "`+name+`" WITH (FORCE)`); err != nil {
+			tb.Errorf("drop test database %s: %v", name, err)
+		}
+		conn.Close()
+	})
+	return db
+}
+
+// Open returns a backend over a new test database, closed when the test ends.
+func Open(tb testing.TB, kind string) *tenants.Backend {
+	tb.Helper()
+	db := New(tb, kind)
+	b, err := tenants.Open(context.Background(), db.DatabaseURL, db.DataDir)
+	if err != nil {
+		tb.Fatalf("open %s backend: %v", kind, err)
+	}
+	tb.Cleanup(func() { b.Close() })
+	return b
+}
+
+// Provision creates an active city with an admin whose password is "secret".
+func Provision(tb testing.TB, b *tenants.Backend, slug string) *tenants.Tenant {
+	tb.Helper()
+	p, err := b.Provision(context.Background(), tenants.NewTenant{Slug: slug, Name: "City " + slug}, tenants.Admin{Login: "admin", Password: "secret"})
+	if err != nil {
+		tb.Fatalf("provision %s: %v", slug, err)
+	}
+	return p.Tenant
+}
