@@ -99,7 +99,7 @@ func TestProvisionResumes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := b.Control.NewRaw("UPDATE "+controlTable(b, "tenants")+" SET status = 'provisioning'").Exec(ctx); err != nil {
+			if _, err := b.Control.NewRaw("UPDATE " + controlTable(b, "tenants") + " SET status = 'provisioning'").Exec(ctx); err != nil {
 				t.Fatal(err)
 			}
 			p, err := b.Provision(ctx, tenants.NewTenant{Slug: "zainsk", Name: "Заинск"}, tenants.Admin{Password: "other"})
