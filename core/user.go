@@ -59,15 +59,6 @@ func (a Actor) SeesPersonalData() bool {
 	return a.Role != RoleAnalyst && a.Role != ""
 }
 
-// CanSubmit reports whether the actor may create requests.
-func (a Actor) CanSubmit() bool {
-	switch a.Role {
-	case RoleCityAdmin, RoleDispatcher, RoleCitizen:
-		return true
-	}
-	return false
-}
-
 // Token is a bearer credential; only its SHA-256 is stored.
 type Token struct {
 	ID        int64      `bun:"id,pk,autoincrement"`

@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/opencity/opencity/core/store"
+	"github.com/opencity/opencity/tenants/jobs"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
@@ -38,6 +39,8 @@ type Backend struct {
 	// Control is the control plane's handle. On PostgreSQL it is also the one
 	// shared pool that city scopes use.
 	Control *bun.DB
+	// Jobs is the durable job queue of the control plane.
+	Jobs *jobs.Queue
 
 	postgres bool
 	dataDir  string
@@ -80,6 +83,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*Backend, error) {
 		b.Close()
 		return nil, fmt.Errorf("control plane migration: %w", err)
 	}
+	b.Jobs = jobs.New(b.Control, string(b.table("jobs")), b.postgres)
 	return b, nil
 }
 

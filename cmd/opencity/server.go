@@ -16,6 +16,7 @@ import (
 	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/demo"
+	"github.com/opencity/opencity/tenants/jobs"
 )
 
 // Config is everything the server reads from its environment.
@@ -34,9 +35,11 @@ type Server struct {
 	Cities  *tenants.Cities
 	Handler http.Handler
 
-	http *http.Server
-	ln   net.Listener
-	done chan error
+	http     *http.Server
+	ln       net.Listener
+	done     chan error
+	stopJobs context.CancelFunc
+	jobsDone chan struct{}
 }
 
 // NewServer opens the backend, migrates every city, seeds demo data in demo
@@ -57,6 +60,10 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("migrate cities: %w", err)
 	}
 	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain)}
+	b.Jobs.Every(jobs.Periodic{Every: time.Hour, Enqueue: func(ctx context.Context, q *jobs.Queue, slot time.Time) error {
+		_, err := q.Prune(ctx, 7*24*time.Hour)
+		return err
+	}})
 	s.Handler = s.routes()
 	return s, nil
 }
@@ -68,7 +75,7 @@ func (s *Server) routes() http.Handler {
 	r.HandleMethodNotAllowed = true
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "alive"}) })
 	r.GET("/readyz", s.ready)
-	api := &httpapi.API{Cities: s.Cities, Now: time.Now}
+	api := &httpapi.API{Cities: s.Cities, Authz: core.StaticAuthorizer(core.DefaultPolicies), Now: time.Now}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
 	r.NoRoute(func(c *gin.Context) { httpapi.WriteProblem(c, core.Errorf(core.ENOTFOUND, "no such page")) })
@@ -98,6 +105,12 @@ func (s *Server) Start(addr string) error {
 	s.http = &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.http.Serve(ln) }()
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopJobs, s.jobsDone = cancel, make(chan struct{})
+	go func() {
+		defer close(s.jobsDone)
+		s.Backend.Jobs.Run(ctx)
+	}()
 	return nil
 }
 
@@ -114,6 +127,8 @@ func (s *Server) Close() error {
 		if serr := <-s.done; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 			err = errors.Join(err, serr)
 		}
+		s.stopJobs()
+		<-s.jobsDone
 	}
 	return errors.Join(err, s.Backend.Close())
 }

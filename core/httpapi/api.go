@@ -41,6 +41,7 @@ type Cities interface {
 // API is the city-facing JSON API.
 type API struct {
 	Cities Cities
+	Authz  core.Authorizer
 	Now    func() time.Time
 }
 
@@ -51,10 +52,10 @@ func (a *API) Register(r gin.IRouter, byPath bool) {
 	g.GET("", a.index)
 	g.POST("/auth/token", a.createToken)
 	auth := g.Group("", a.authenticate)
-	auth.GET("/categories", a.listCategories)
-	auth.POST("/requests", a.createRequest)
-	auth.GET("/requests", a.listRequests)
-	auth.GET("/requests/:number", a.getRequest)
+	auth.GET("/categories", a.allow(core.ObjCategories, core.ActRead), a.listCategories)
+	auth.POST("/requests", a.allow(core.ObjRequests, core.ActCreate), a.createRequest)
+	auth.GET("/requests", a.allow(core.ObjRequests, core.ActRead), a.listRequests)
+	auth.GET("/requests/:number", a.allow(core.ObjRequests, core.ActRead), a.getRequest)
 }
 
 type ctxKey int
@@ -131,6 +132,25 @@ func (a *API) authenticate(c *gin.Context) {
 	}
 	c.Request = c.Request.WithContext(NewContextWithActor(c.Request.Context(), actor))
 	c.Next()
+}
+
+// allow is the one authorization check of a route: the caller's role must be
+// granted act on obj in this city.
+func (a *API) allow(obj, act string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		actor := ActorFromContext(ctx)
+		ok, err := a.Authz.Allowed(ctx, CityFromContext(ctx).Slug, actor.Role, obj, act)
+		if err != nil {
+			WriteProblem(c, err)
+			return
+		}
+		if !ok {
+			WriteProblem(c, core.Errorf(core.EFORBIDDEN, "your role may not %s %s", act, obj))
+			return
+		}
+		c.Next()
+	}
 }
 
 func (a *API) index(c *gin.Context) {
