@@ -88,7 +88,8 @@ func (b *Backend) migrateOne(ctx context.Context, t Tenant, latest int) (res Mig
 		res.Err = err
 		return res
 	}
-	if res.Version, res.Err = store.Version(ctx, scope); res.Err != nil || res.Version >= latest {
+	var pending int
+	if res.Version, pending, res.Err = store.Status(ctx, scope); res.Err != nil || pending == 0 {
 		return res
 	}
 	res.Applied, res.Err = store.Migrate(ctx, scope)

@@ -99,6 +99,16 @@ type Ledger struct {
 
 // Version returns the highest applied version, 0 when the ledger is absent.
 func (l Ledger) Version(ctx context.Context, tx bun.IDB) (int, error) {
+	applied, err := l.Applied(ctx, tx)
+	v := 0
+	for a := range applied {
+		v = max(v, a)
+	}
+	return v, err
+}
+
+// Applied returns the set of applied versions; empty when the ledger is absent.
+func (l Ledger) Applied(ctx context.Context, tx bun.IDB) (map[int]bool, error) {
 	var exists bool
 	var err error
 	if l.Postgres {
@@ -108,15 +118,31 @@ func (l Ledger) Version(ctx context.Context, tx bun.IDB) (int, error) {
 		err = tx.NewRaw("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", l.Table).Scan(ctx, &n)
 		exists = n > 0
 	}
+	out := map[int]bool{}
 	if err != nil || !exists {
-		return 0, err
+		return out, err
 	}
-	var v int
-	err = tx.NewRaw("SELECT coalesce(max(version), 0) FROM ?", bun.Ident(l.Table)).Scan(ctx, &v)
-	return v, err
+	var vs []int
+	err = tx.NewRaw("SELECT version FROM ?", bun.Ident(l.Table)).Scan(ctx, &vs)
+	for _, v := range vs {
+		out[v] = true
+	}
+	return out, err
 }
 
-// Apply runs the migrations newer than the ledger's version, each in its own
+// Pending returns the migrations of ms not yet in the ledger.
+func (l Ledger) Pending(ctx context.Context, tx bun.IDB, ms []Migration) ([]Migration, error) {
+	applied, err := l.Applied(ctx, tx)
+	var out []Migration
+	for _, m := range ms {
+		if !applied[m.Version] {
+			out = append(out, m)
+		}
+	}
+	return out, err
+}
+
+// Apply runs the migrations missing from the ledger, each in its own
 // transaction together with its ledger row, so a failure leaves every earlier
 // step recorded and a rerun resumes at the failed one.
 func (l Ledger) Apply(ctx context.Context, run func(context.Context, func(context.Context, bun.Tx) error) error, ms []Migration) (applied int, err error) {
@@ -128,14 +154,14 @@ func (l Ledger) Apply(ctx context.Context, run func(context.Context, func(contex
 					return err
 				}
 			}
-			v, err := l.Version(ctx, tx)
+			applied, err := l.Applied(ctx, tx)
 			if err != nil {
 				return err
 			}
-			if v >= m.Version {
+			if applied[m.Version] {
 				return nil
 			}
-			if v == 0 {
+			if len(applied) == 0 {
 				q := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at %s NOT NULL)",
 					l.Table, Render("{{TS}}", l.Postgres))
 				if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -174,11 +200,18 @@ func Migrate(ctx context.Context, s Scope) (applied int, err error) {
 	return l.Apply(ctx, s.RunInTx, Migrations())
 }
 
-// Version returns the schema version of one city.
-func Version(ctx context.Context, s Scope) (v int, err error) {
+// Status returns the schema version of one city and how many migrations it
+// still lacks, in one short transaction.
+func Status(ctx context.Context, s Scope) (version, pending int, err error) {
 	err = s.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		v, err = Ledger{Table: "schema_migrations", Postgres: s.Postgres()}.Version(ctx, tx)
+		l := Ledger{Table: "schema_migrations", Postgres: s.Postgres()}
+		p, err := l.Pending(ctx, tx, Migrations())
+		if err != nil {
+			return err
+		}
+		pending = len(p)
+		version, err = l.Version(ctx, tx)
 		return err
 	})
-	return v, err
+	return version, pending, err
 }
