@@ -3,16 +3,25 @@ package core
 import "context"
 
 // Objects and actions of the city's access rules: every API route and page
-// is guarded by exactly one (object, action) pair.
+// is guarded by exactly one (object, action) pair. Lifecycle actions
+// (assign, accept …) are actions on ObjRequests too.
 const (
-	ObjCity       = "city"
-	ObjCategories = "categories"
-	ObjRequests   = "requests"
+	ObjCity          = "city"
+	ObjRequests      = "requests"
+	ObjDistricts     = "districts"
+	ObjCategories    = "categories"
+	ObjOrganizations = "organizations"
+	ObjBuildings     = "buildings"
+	ObjSettings      = "settings"
 
-	ActRead   = "read"
-	ActCreate = "create"
-	ActUpdate = "update"
-	ActDelete = "delete"
+	ActRead    = "read"
+	ActCreate  = "create"
+	ActUpdate  = "update"
+	ActDelete  = "delete"
+	ActComment = "comment"
+	ActRate    = "rate"
+	ActAttach  = "attach"
+	ActImport  = "import"
 )
 
 // Authorizer decides whether a role may perform an action on an object in a
@@ -28,27 +37,61 @@ type Policy struct {
 	Act  string
 }
 
-// DefaultPolicies are the permissions every city starts with. Row scoping
-// (which requests an operator or citizen sees) is done by the queries; these
-// rules only decide whether the route may be used at all.
-var DefaultPolicies = []Policy{
-	{RoleCityAdmin, ObjCity, ActRead},
-	{RoleCityAdmin, ObjCategories, ActRead},
-	{RoleCityAdmin, ObjRequests, ActRead},
-	{RoleCityAdmin, ObjRequests, ActCreate},
-	{RoleDispatcher, ObjCategories, ActRead},
-	{RoleDispatcher, ObjRequests, ActRead},
-	{RoleDispatcher, ObjRequests, ActCreate},
-	{RoleOrgOperator, ObjCategories, ActRead},
-	{RoleOrgOperator, ObjRequests, ActRead},
-	{RoleOrgManager, ObjCategories, ActRead},
-	{RoleOrgManager, ObjRequests, ActRead},
-	{RoleAnalyst, ObjCategories, ActRead},
-	{RoleAnalyst, ObjRequests, ActRead},
-	{RoleCitizen, ObjCategories, ActRead},
-	{RoleCitizen, ObjRequests, ActRead},
-	{RoleCitizen, ObjRequests, ActCreate},
+func grant(role Role, obj string, acts ...string) []Policy {
+	ps := make([]Policy, len(acts))
+	for i, a := range acts {
+		ps[i] = Policy{role, obj, a}
+	}
+	return ps
 }
+
+func actions(as ...Action) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = string(a)
+	}
+	return out
+}
+
+// directoryObjects are the city directory, which staff read and admins edit.
+var directoryObjects = []string{ObjDistricts, ObjCategories, ObjOrganizations, ObjBuildings}
+
+// DefaultPolicies are the permissions every city starts with. Row scoping
+// (which requests an operator or citizen sees) is done by the queries, and
+// the lifecycle checks who the request belongs to; these rules only decide
+// whether a role may use a route at all.
+var DefaultPolicies = func() []Policy {
+	var ps []Policy
+	staff := []Role{RoleCityAdmin, RoleDispatcher, RoleOrgOperator, RoleOrgManager, RoleAnalyst}
+	for _, r := range staff {
+		for _, o := range directoryObjects {
+			ps = append(ps, grant(r, o, ActRead)...)
+		}
+		ps = append(ps, grant(r, ObjRequests, ActRead)...)
+	}
+	for _, o := range directoryObjects {
+		ps = append(ps, grant(RoleCityAdmin, o, ActCreate, ActUpdate, ActDelete)...)
+	}
+	ps = append(ps, grant(RoleCityAdmin, ObjBuildings, ActImport)...)
+	ps = append(ps, grant(RoleCityAdmin, ObjSettings, ActRead, ActUpdate)...)
+	ps = append(ps, grant(RoleDispatcher, ObjSettings, ActRead)...)
+	for _, r := range []Role{RoleCityAdmin, RoleDispatcher} {
+		ps = append(ps, grant(r, ObjRequests, ActCreate, ActComment, ActAttach)...)
+		ps = append(ps, grant(r, ObjRequests, actions(ActionAssign, ActionReject, ActionDuplicate, ActionClose, ActionReopen)...)...)
+	}
+	for _, r := range []Role{RoleOrgOperator, RoleOrgManager} {
+		ps = append(ps, grant(r, ObjRequests, ActComment, ActAttach)...)
+		ps = append(ps, grant(r, ObjRequests, actions(ActionAccept, ActionStart, ActionResolve, ActionReturn)...)...)
+	}
+	ps = append(ps, grant(RoleOrgManager, ObjRequests, string(ActionDelegate))...)
+	ps = append(ps, grant(RoleOrgOperator, ObjRequests, string(ActionDelegate))...)
+	ps = append(ps, grant(RoleCitizen, ObjCategories, ActRead)...)
+	ps = append(ps, grant(RoleCitizen, ObjBuildings, ActRead)...)
+	ps = append(ps, grant(RoleCitizen, ObjDistricts, ActRead)...)
+	ps = append(ps, grant(RoleCitizen, ObjRequests, ActRead, ActCreate, ActComment, ActRate, ActAttach)...)
+	ps = append(ps, grant(RoleCitizen, ObjRequests, actions(ActionClose, ActionReopen)...)...)
+	return ps
+}()
 
 // StaticAuthorizer allows exactly the given policies in every city.
 type StaticAuthorizer []Policy

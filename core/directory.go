@@ -1,39 +1,111 @@
 package core
 
 import (
+	"fmt"
 	"regexp"
+	"strings"
 	"time"
 )
 
 // CodeRE is the shape of directory codes (categories, districts, organizations).
 var CodeRE = regexp.MustCompile(`^[a-z][a-z0-9-]{1,39}$`)
 
+const codeMsg = "use 2-40 lowercase latin letters, digits and hyphens, starting with a letter"
+
 // District is an administrative part of a city.
 type District struct {
-	ID     int64  `bun:"id,pk,autoincrement"`
-	Code   string `bun:"code,notnull"`
-	NameRU string `bun:"name_ru,notnull"`
-	NameEN string `bun:"name_en,notnull"`
+	ID     int64  `bun:"id,pk,autoincrement" json:"id"`
+	Code   string `bun:"code,notnull" json:"code"`
+	NameRU string `bun:"name_ru,notnull" json:"name_ru"`
+	NameEN string `bun:"name_en,notnull" json:"name_en"`
+}
+
+// Validate checks a district.
+func (d *District) Validate() error {
+	f := FieldErrors{}
+	d.Code, d.NameRU, d.NameEN = strings.TrimSpace(d.Code), strings.TrimSpace(d.NameRU), strings.TrimSpace(d.NameEN)
+	validCode(f, d.Code)
+	names(f, d.NameRU, d.NameEN)
+	return f.Err()
+}
+
+// CategoryGroup groups categories in the tree of the consoles and the portal.
+type CategoryGroup struct {
+	ID       int64  `bun:"id,pk,autoincrement" json:"id"`
+	Code     string `bun:"code,notnull" json:"code"`
+	NameRU   string `bun:"name_ru,notnull" json:"name_ru"`
+	NameEN   string `bun:"name_en,notnull" json:"name_en"`
+	Position int    `bun:"position,notnull" json:"position"`
+}
+
+// Validate checks a category group.
+func (g *CategoryGroup) Validate() error {
+	f := FieldErrors{}
+	g.Code, g.NameRU, g.NameEN = strings.TrimSpace(g.Code), strings.TrimSpace(g.NameRU), strings.TrimSpace(g.NameEN)
+	validCode(f, g.Code)
+	names(f, g.NameRU, g.NameEN)
+	return f.Err()
 }
 
 // Category is a kind of request with its deadlines.
 type Category struct {
-	ID              int64    `bun:"id,pk,autoincrement"`
-	Code            string   `bun:"code,notnull"`
-	GroupCode       string   `bun:"group_code,notnull"`
-	NameRU          string   `bun:"name_ru,notnull"`
-	NameEN          string   `bun:"name_en,notnull"`
-	Emergency       bool     `bun:"emergency,notnull"`
-	DefaultPriority Priority `bun:"default_priority,notnull"`
+	ID              int64    `bun:"id,pk,autoincrement" json:"id"`
+	Code            string   `bun:"code,notnull" json:"code"`
+	GroupCode       string   `bun:"group_code,notnull" json:"group"`
+	NameRU          string   `bun:"name_ru,notnull" json:"name_ru"`
+	NameEN          string   `bun:"name_en,notnull" json:"name_en"`
+	Emergency       bool     `bun:"emergency,notnull" json:"emergency"`
+	DefaultPriority Priority `bun:"default_priority,notnull" json:"default_priority"`
 	// ReactionMinutes and ResolutionMinutes are the SLA of the category.
-	ReactionMinutes   int  `bun:"reaction_minutes,notnull"`
-	ResolutionMinutes int  `bun:"resolution_minutes,notnull"`
-	WorkingTime       bool `bun:"working_time,notnull"`
-	PhotoRequired     bool `bun:"photo_required,notnull"`
-	CitizenVisible    bool `bun:"citizen_visible,notnull"`
-	Active            bool `bun:"active,notnull"`
+	ReactionMinutes   int  `bun:"reaction_minutes,notnull" json:"reaction_minutes"`
+	ResolutionMinutes int  `bun:"resolution_minutes,notnull" json:"resolution_minutes"`
+	WorkingTime       bool `bun:"working_time,notnull" json:"working_time"`
+	PhotoRequired     bool `bun:"photo_required,notnull" json:"photo_required"`
+	CitizenVisible    bool `bun:"citizen_visible,notnull" json:"citizen_visible"`
+	Active            bool `bun:"active,notnull" json:"active"`
 	// Utility names the resource a network fault belongs to (power, water …).
-	Utility string `bun:"utility,notnull"`
+	Utility string `bun:"utility,notnull" json:"utility"`
+}
+
+// Utilities are the resources whose suppliers a network fault goes to.
+var Utilities = []string{"power", "water", "heating", "gas", "sewerage"}
+
+// MaxDeadlineMinutes bounds SLA times: 90 days.
+const MaxDeadlineMinutes = 90 * 24 * 60
+
+// Validate checks a category and fills defaults.
+func (c *Category) Validate() error {
+	f := FieldErrors{}
+	c.Code, c.NameRU, c.NameEN, c.GroupCode = strings.TrimSpace(c.Code), strings.TrimSpace(c.NameRU), strings.TrimSpace(c.NameEN), strings.TrimSpace(c.GroupCode)
+	validCode(f, c.Code)
+	names(f, c.NameRU, c.NameEN)
+	if c.GroupCode != "" && !CodeRE.MatchString(c.GroupCode) {
+		f.Add("group", codeMsg)
+	}
+	if c.DefaultPriority == "" {
+		c.DefaultPriority = PriorityNormal
+		if c.Emergency {
+			c.DefaultPriority = PriorityEmergency
+		}
+	}
+	if !c.DefaultPriority.Valid() {
+		f.Add("default_priority", "must be one of emergency, normal, planned")
+	}
+	if c.ReactionMinutes < 1 || c.ReactionMinutes > MaxDeadlineMinutes {
+		f.Add("reaction_minutes", "must be from 1 minute to 90 days")
+	}
+	if c.ResolutionMinutes < 1 || c.ResolutionMinutes > MaxDeadlineMinutes {
+		f.Add("resolution_minutes", "must be from 1 minute to 90 days")
+	} else if c.ResolutionMinutes < c.ReactionMinutes {
+		f.Add("resolution_minutes", "cannot be shorter than the reaction time")
+	}
+	if c.Emergency && c.ReactionMinutes > int(EmergencyReaction/time.Minute) {
+		f.Add("reaction_minutes", "an emergency category is answered within 30 minutes")
+	}
+	if c.Utility != "" && !oneOf(c.Utility, Utilities) {
+		f.Add("utility", "must be one of "+strings.Join(Utilities, ", "))
+	}
+	return f.Err()
 }
 
 // Organization kinds.
@@ -44,31 +116,158 @@ const (
 	OrgCityService       = "city_service"
 )
 
+// OrgKinds lists the organization kinds.
+var OrgKinds = []string{OrgManagementCompany, OrgContractor, OrgResourceSupplier, OrgCityService}
+
 // Organization is a management company, contractor, supplier or city service.
 type Organization struct {
-	ID      int64  `bun:"id,pk,autoincrement"`
-	Code    string `bun:"code,notnull"`
-	Kind    string `bun:"kind,notnull"`
-	NameRU  string `bun:"name_ru,notnull"`
-	NameEN  string `bun:"name_en,notnull"`
-	Phone   string `bun:"phone,notnull"`
-	Email   string `bun:"email,notnull"`
-	Utility string `bun:"utility,notnull"`
-	Active  bool   `bun:"active,notnull"`
+	ID      int64  `bun:"id,pk,autoincrement" json:"id"`
+	Code    string `bun:"code,notnull" json:"code"`
+	Kind    string `bun:"kind,notnull" json:"kind"`
+	NameRU  string `bun:"name_ru,notnull" json:"name_ru"`
+	NameEN  string `bun:"name_en,notnull" json:"name_en"`
+	Phone   string `bun:"phone,notnull" json:"phone"`
+	Email   string `bun:"email,notnull" json:"email"`
+	Utility string `bun:"utility,notnull" json:"utility"`
+	Active  bool   `bun:"active,notnull" json:"active"`
+	// Districts and Categories it serves, by code.
+	Districts  []string `bun:"-" json:"districts"`
+	Categories []string `bun:"-" json:"categories"`
+}
+
+// Validate checks an organization.
+func (o *Organization) Validate() error {
+	f := FieldErrors{}
+	o.Code, o.NameRU, o.NameEN = strings.TrimSpace(o.Code), strings.TrimSpace(o.NameRU), strings.TrimSpace(o.NameEN)
+	o.Phone, o.Email = strings.TrimSpace(o.Phone), strings.TrimSpace(o.Email)
+	validCode(f, o.Code)
+	names(f, o.NameRU, o.NameEN)
+	if !oneOf(o.Kind, OrgKinds) {
+		f.Add("kind", "must be one of "+strings.Join(OrgKinds, ", "))
+	}
+	if o.Kind == OrgResourceSupplier && !oneOf(o.Utility, Utilities) {
+		f.Add("utility", "a resource supplier supplies one of "+strings.Join(Utilities, ", "))
+	}
+	if o.Kind != OrgResourceSupplier && o.Utility != "" {
+		f.Add("utility", "only resource suppliers have a utility")
+	}
+	if o.Phone != "" && !phoneRE.MatchString(o.Phone) {
+		f.Add("phone", "is not a phone number")
+	}
+	if o.Email != "" && !strings.Contains(o.Email, "@") {
+		f.Add("email", "is not an e-mail address")
+	}
+	for _, d := range o.Districts {
+		if !CodeRE.MatchString(d) {
+			f.Add("districts", fmt.Sprintf("%q is not a district code", d))
+		}
+	}
+	for _, c := range o.Categories {
+		if !CodeRE.MatchString(c) {
+			f.Add("categories", fmt.Sprintf("%q is not a category code", c))
+		}
+	}
+	return f.Err()
 }
 
 // Building is one apartment building of the city's registry.
 type Building struct {
-	ID                  int64     `bun:"id,pk,autoincrement"`
-	RegistryID          string    `bun:"registry_id,notnull"`
-	AddressRU           string    `bun:"address_ru,notnull"`
-	AddressEN           string    `bun:"address_en,notnull"`
-	DistrictID          int64     `bun:"district_id,notnull"`
-	ManagementCompanyID *int64    `bun:"management_company_id"`
-	Apartments          int       `bun:"apartments,notnull"`
-	Lat                 float64   `bun:"lat,notnull"`
-	Lon                 float64   `bun:"lon,notnull"`
-	CreatedAt           time.Time `bun:"created_at,notnull"`
+	ID                  int64     `bun:"id,pk,autoincrement" json:"id"`
+	RegistryID          string    `bun:"registry_id,notnull" json:"registry_id"`
+	AddressRU           string    `bun:"address_ru,notnull" json:"address_ru"`
+	AddressEN           string    `bun:"address_en,notnull" json:"address_en"`
+	DistrictID          int64     `bun:"district_id,notnull" json:"-"`
+	ManagementCompanyID *int64    `bun:"management_company_id" json:"-"`
+	Apartments          int       `bun:"apartments,notnull" json:"apartments"`
+	Lat                 float64   `bun:"lat,notnull" json:"lat"`
+	Lon                 float64   `bun:"lon,notnull" json:"lon"`
+	CreatedAt           time.Time `bun:"created_at,notnull" json:"-"`
+	SearchText          string    `bun:"search_text,notnull" json:"-"`
+
+	// By code, for the API and CSV.
+	District          string `bun:"district_code,scanonly" json:"district"`
+	ManagementCompany string `bun:"management_company_code,scanonly" json:"management_company"`
+}
+
+// Key returns the code that names a district.
+func (d *District) Key() string { return d.Code }
+
+// Key returns the code that names a category group.
+func (g *CategoryGroup) Key() string { return g.Code }
+
+// Key returns the code that names a category.
+func (c *Category) Key() string { return c.Code }
+
+// Key returns the code that names an organization.
+func (o *Organization) Key() string { return o.Code }
+
+// BuildingQuery selects buildings for the registry list and address search.
+type BuildingQuery struct {
+	Text     string
+	District string
+	Limit    int
+	AfterID  int64
+}
+
+// Index sets the lower-cased text that address search matches; Go folds
+// Cyrillic, which SQLite's lower() does not.
+func (b *Building) Index() {
+	b.SearchText = strings.ToLower(b.RegistryID + " " + b.AddressRU + " " + b.AddressEN)
+}
+
+// Validate checks a building's own fields; the store checks the codes.
+func (b *Building) Validate() error {
+	f := FieldErrors{}
+	b.RegistryID, b.AddressRU, b.AddressEN = strings.TrimSpace(b.RegistryID), strings.TrimSpace(b.AddressRU), strings.TrimSpace(b.AddressEN)
+	b.District, b.ManagementCompany = strings.TrimSpace(b.District), strings.TrimSpace(b.ManagementCompany)
+	if b.RegistryID == "" {
+		f.Add("registry_id", "is required")
+	}
+	checkLen(f, "registry_id", b.RegistryID, MaxShortText)
+	if b.AddressRU == "" {
+		f.Add("address_ru", "is required")
+	}
+	checkLen(f, "address_ru", b.AddressRU, MaxAddress)
+	checkLen(f, "address_en", b.AddressEN, MaxAddress)
+	if b.District == "" {
+		f.Add("district", "is required")
+	}
+	if b.Apartments < 0 || b.Apartments > 5000 {
+		f.Add("apartments", "must be from 0 to 5000")
+	}
+	if b.Lat < -90 || b.Lat > 90 {
+		f.Add("lat", "must be between -90 and 90")
+	}
+	if b.Lon < -180 || b.Lon > 180 {
+		f.Add("lon", "must be between -180 and 180")
+	}
+	return f.Err()
+}
+
+func validCode(f FieldErrors, code string) {
+	if !CodeRE.MatchString(code) {
+		f.Add("code", codeMsg)
+	}
+}
+
+func names(f FieldErrors, ru, en string) {
+	if ru == "" {
+		f.Add("name_ru", "is required")
+	}
+	if en == "" {
+		f.Add("name_en", "is required")
+	}
+	checkLen(f, "name_ru", ru, 200)
+	checkLen(f, "name_en", en, 200)
+}
+
+func oneOf(s string, list []string) bool {
+	for _, x := range list {
+		if s == x {
+			return true
+		}
+	}
+	return false
 }
 
 // StarterCategory is one of the categories every new city starts with.
@@ -80,6 +279,14 @@ type StarterCategory struct {
 	ResolutionMinutes           int
 	WorkingTime                 bool
 	Utility                     string
+}
+
+// StarterGroups are the category groups of a new city.
+var StarterGroups = []CategoryGroup{
+	{Code: "utilities", NameRU: "Коммунальные услуги", NameEN: "Utilities", Position: 1},
+	{Code: "building", NameRU: "Дом и подъезд", NameEN: "Building and entrance", Position: 2},
+	{Code: "territory", NameRU: "Двор и улица", NameEN: "Yard and street", Position: 3},
+	{Code: "wishes", NameRU: "Пожелания", NameEN: "Wishes", Position: 4},
 }
 
 // StarterCategories are the defaults a provisioned city gets: the most

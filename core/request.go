@@ -25,6 +25,20 @@ const (
 	StatusDuplicate  Status = "duplicate"
 )
 
+// Statuses lists every status.
+var Statuses = []Status{StatusNew, StatusAssigned, StatusAccepted, StatusInProgress, StatusResolved, StatusClosed,
+	StatusReturned, StatusReopened, StatusRejected, StatusDuplicate}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	for _, x := range Statuses {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
 // Channel is how a request reached the city.
 type Channel string
 
@@ -83,6 +97,7 @@ type Request struct {
 	CitizenID       *int64     `bun:"citizen_id"`
 	CreatedBy       int64      `bun:"created_by,notnull"`
 	OrganizationID  *int64     `bun:"organization_id"`
+	ExecutorID      *int64     `bun:"executor_id"`
 	ExternalSource  *string    `bun:"external_source"`
 	ExternalID      *string    `bun:"external_id"`
 	IdempotencyKey  *string    `bun:"idempotency_key"`
@@ -90,24 +105,43 @@ type Request struct {
 	DuplicateOf     *int64     `bun:"duplicate_of"`
 	ReactionDueAt   *time.Time `bun:"reaction_due_at"`
 	ResolutionDueAt *time.Time `bun:"resolution_due_at"`
-	CreatedAt       time.Time  `bun:"created_at,notnull"`
-	UpdatedAt       time.Time  `bun:"updated_at,notnull"`
+	AssignedAt      *time.Time `bun:"assigned_at"`
+	AcceptedAt      *time.Time `bun:"accepted_at"`
+	ResolvedAt      *time.Time `bun:"resolved_at"`
+	ClosedAt        *time.Time `bun:"closed_at"`
+	// ReactionSeconds (assigned → accepted) and ResolutionSeconds (assigned →
+	// resolved) are kept for analytics.
+	ReactionSeconds       *int64     `bun:"reaction_seconds"`
+	ResolutionSeconds     *int64     `bun:"resolution_seconds"`
+	ReactionEscalatedAt   *time.Time `bun:"reaction_escalated_at"`
+	ResolutionEscalatedAt *time.Time `bun:"resolution_escalated_at"`
+	Rating                *int       `bun:"rating"`
+	RatingComment         string     `bun:"rating_comment,notnull"`
+	// SearchText is the lower-cased number, address and description, for
+	// text search that folds Cyrillic on SQLite too.
+	SearchText string    `bun:"search_text,notnull"`
+	CreatedAt  time.Time `bun:"created_at,notnull"`
+	UpdatedAt  time.Time `bun:"updated_at,notnull"`
 
 	// Joined for display; not columns of requests.
 	CategoryCode string `bun:"category_code,scanonly"`
+	Organization string `bun:"organization_code,scanonly"`
+	Executor     string `bun:"executor_code,scanonly"`
 }
 
 // RequestEvent is one entry of a request's history.
 type RequestEvent struct {
-	ID        int64     `bun:"id,pk,autoincrement"`
-	RequestID int64     `bun:"request_id,notnull"`
-	ActorID   *int64    `bun:"actor_id"`
-	Kind      string    `bun:"kind,notnull"`
-	FromState string    `bun:"from_status,notnull"`
-	ToState   string    `bun:"to_status,notnull"`
-	Comment   string    `bun:"comment,notnull"`
-	Public    bool      `bun:"public,notnull"`
-	CreatedAt time.Time `bun:"created_at,notnull"`
+	ID        int64  `bun:"id,pk,autoincrement"`
+	RequestID int64  `bun:"request_id,notnull"`
+	ActorID   *int64 `bun:"actor_id"`
+	Kind      string `bun:"kind,notnull"`
+	// OrganizationID names the organization an assignment or delegation went to.
+	OrganizationID *int64    `bun:"organization_id"`
+	FromState      string    `bun:"from_status,notnull"`
+	ToState        string    `bun:"to_status,notnull"`
+	Comment        string    `bun:"comment,notnull"`
+	Public         bool      `bun:"public,notnull"`
+	CreatedAt      time.Time `bun:"created_at,notnull"`
 }
 
 // Location is a point given by a citizen who has no building to name.
@@ -213,4 +247,19 @@ func checkLen(f FieldErrors, field, s string, max int) {
 	} else if utf8.RuneCountInString(s) > max {
 		f.Add(field, "is too long")
 	}
+}
+
+// Attachment is a photo of a request, kept in the city's upload folder under
+// its SHA-256.
+type Attachment struct {
+	ID          int64     `bun:"id,pk,autoincrement"`
+	RequestID   int64     `bun:"request_id,notnull"`
+	EventID     *int64    `bun:"event_id"`
+	FileName    string    `bun:"file_name,notnull"`
+	ContentType string    `bun:"content_type,notnull"`
+	Size        int64     `bun:"size,notnull"`
+	SHA256      string    `bun:"sha256,notnull"`
+	Public      bool      `bun:"public,notnull"`
+	CreatedBy   *int64    `bun:"created_by"`
+	CreatedAt   time.Time `bun:"created_at,notnull"`
 }

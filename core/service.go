@@ -5,6 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -12,24 +15,62 @@ import (
 // Store is one city's storage. Every method runs in a transaction scoped to
 // that city, and every read takes the actor so rows are scoped in the query.
 type Store interface {
-	// CreateRequest stores r with its first history event. When r carries an
-	// idempotency key already used by the same creator it returns the stored
-	// request and created=false instead.
-	CreateRequest(ctx context.Context, r *Request, categoryCode string, year int) (stored *Request, created bool, err error)
+	// IntakeLookup returns the category and building a new request names,
+	// with field errors for unknown ones.
+	IntakeLookup(ctx context.Context, categoryCode string, buildingID *int64) (*Category, *Building, error)
+	// RequestByKey returns the request a user submitted with an idempotency key.
+	RequestByKey(ctx context.Context, userID int64, key string) (*Request, error)
+	// CreateRequest numbers and stores r with its first history events. When
+	// r carries an idempotency key already used by the same creator it
+	// returns the stored request and created=false instead.
+	CreateRequest(ctx context.Context, r *Request, events []*RequestEvent, year int) (stored *Request, created bool, err error)
+	// UpdateRequest locks a request the actor can see and saves what fn
+	// changed, with the events fn returns.
+	UpdateRequest(ctx context.Context, actor Actor, number string, loc *time.Location,
+		fn func(ctx context.Context, r *Request, l Lookup) ([]*RequestEvent, error)) (*Request, error)
+	// Lookup runs fn with reference lookups in one transaction.
+	Lookup(ctx context.Context, loc *time.Location, fn func(ctx context.Context, l Lookup) error) error
 	RequestByNumber(ctx context.Context, actor Actor, number string) (*Request, error)
 	ListRequests(ctx context.Context, actor Actor, q RequestQuery) (*RequestPage, error)
 	RequestEvents(ctx context.Context, actor Actor, requestID int64) ([]RequestEvent, error)
+	AddComment(ctx context.Context, actor Actor, number string, ev *RequestEvent) (*RequestEvent, error)
 
 	UserByLogin(ctx context.Context, login string) (*User, error)
 	CreateToken(ctx context.Context, t *Token) error
 	ActorByToken(ctx context.Context, hash string, now time.Time) (Actor, error)
 }
 
+// Lookup resolves references inside a store transaction.
+type Lookup interface {
+	OrganizationByCode(ctx context.Context, code string) (*Organization, error)
+	OrganizationByID(ctx context.Context, id int64) (*Organization, error)
+	RequestByNumber(ctx context.Context, number string) (*Request, error)
+	RequestByID(ctx context.Context, id int64) (*Request, error)
+	Category(ctx context.Context, id int64) (*Category, error)
+	Calendar(ctx context.Context) (*Calendar, error)
+}
+
+// CalendarDay marks a date as a holiday or a transferred working day.
+type CalendarDay struct {
+	Day     string `bun:"day,pk" json:"day"` // 2006-01-02
+	Working bool   `bun:"working,notnull" json:"working"`
+	Name    string `bun:"name,notnull" json:"name"`
+}
+
 // RequestQuery selects a page of requests, newest first.
 type RequestQuery struct {
-	Limit     int
-	BeforeID  int64 // keyset cursor: only requests with a smaller id
-	WithTotal bool
+	Limit        int
+	BeforeID     int64 // keyset cursor: only requests with a smaller id
+	WithTotal    bool
+	Statuses     []Status
+	Category     string // a category or category group code
+	Organization string // responsible or executing organization code
+	District     string
+	Overdue      bool
+	CreatedFrom  *time.Time
+	CreatedTo    *time.Time
+	Text         string
+	Now          time.Time // for Overdue
 }
 
 // RequestPage is one page of a request list.
@@ -39,19 +80,21 @@ type RequestPage struct {
 	Total  int   // -1 unless asked for
 }
 
-// Requests is intake and reading of one city's requests.
+// Requests is intake and the lifecycle of one city's requests.
 type Requests struct {
 	Store    Store
+	City     string
 	Location *time.Location
+	Router   Router // nil: every request goes to triage
 	Now      func() time.Time
 }
 
 // MaxIdempotencyKey bounds the Idempotency-Key header.
 const MaxIdempotencyKey = 200
 
-// Submit validates and stores a new request for actor. A retry with the same
-// idempotency key returns the first request with created=false; the same key
-// with a different body is a conflict.
+// Submit validates, routes and stores a new request for actor. A retry with
+// the same idempotency key returns the first request with created=false; the
+// same key with a different body is a conflict.
 func (s *Requests) Submit(ctx context.Context, actor Actor, in NewRequest, key string) (*Request, bool, error) {
 	in.Normalize()
 	if actor.Role == RoleCitizen {
@@ -78,6 +121,21 @@ func (s *Requests) Submit(ctx context.Context, actor Actor, in NewRequest, key s
 		return nil, false, &Error{Code: EINVALID, Message: "the Idempotency-Key header is too long",
 			Fields: map[string]string{"Idempotency-Key": "at most 200 characters"}}
 	}
+	fp := fingerprint(in)
+	if key != "" {
+		// A retry is answered before routing runs again.
+		prev, err := s.Store.RequestByKey(ctx, actor.UserID, key)
+		if err == nil {
+			return s.replay(prev, fp)
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return nil, false, err
+		}
+	}
+	cat, building, err := s.Store.IntakeLookup(ctx, in.Category, in.BuildingID)
+	if err != nil {
+		return nil, false, err
+	}
 	if in.Channel == "" {
 		in.Channel = ChannelPortal
 		if actor.Role == RoleDispatcher {
@@ -86,21 +144,19 @@ func (s *Requests) Submit(ctx context.Context, actor Actor, in NewRequest, key s
 	}
 	now := s.Now().UTC()
 	r := &Request{
-		Channel:        in.Channel,
-		Status:         StatusNew,
-		Priority:       in.Priority,
-		BuildingID:     in.BuildingID,
-		Address:        in.Address,
-		Apartment:      in.Apartment,
-		Entrance:       in.Entrance,
-		Description:    in.Description,
-		ApplicantName:  in.Applicant.Name,
-		ApplicantPhone: in.Applicant.Phone,
-		ApplicantEmail: in.Applicant.Email,
-		CreatedBy:      actor.UserID,
-		Fingerprint:    fingerprint(in),
-		CreatedAt:      now,
-		UpdatedAt:      now,
+		Channel: in.Channel, Status: StatusNew, Priority: in.Priority, CategoryID: cat.ID, CategoryCode: cat.Code,
+		BuildingID: in.BuildingID, Address: in.Address, Apartment: in.Apartment, Entrance: in.Entrance,
+		Description: in.Description, ApplicantName: in.Applicant.Name, ApplicantPhone: in.Applicant.Phone,
+		ApplicantEmail: in.Applicant.Email, CreatedBy: actor.UserID, Fingerprint: fp, CreatedAt: now, UpdatedAt: now,
+	}
+	if r.Priority == "" {
+		r.Priority = cat.DefaultPriority
+	}
+	if building != nil {
+		r.DistrictID = &building.DistrictID
+		if r.Address == "" {
+			r.Address = building.AddressRU
+		}
 	}
 	if in.Location != nil {
 		r.Lat, r.Lon = &in.Location.Lat, &in.Location.Lon
@@ -112,14 +168,190 @@ func (s *Requests) Submit(ctx context.Context, actor Actor, in NewRequest, key s
 	if key != "" {
 		r.IdempotencyKey = &key
 	}
-	stored, created, err := s.Store.CreateRequest(ctx, r, in.Category, now.In(s.Location).Year())
+	r.SearchText = strings.ToLower(r.Address + " " + r.Description)
+	events := []*RequestEvent{{ActorID: actorID(actor), Kind: "created", ToState: string(StatusNew), Public: true, CreatedAt: now}}
+	route, err := s.route(ctx, r, cat, building, now)
 	if err != nil {
 		return nil, false, err
 	}
-	if !created && stored.Fingerprint != r.Fingerprint {
+	events = append(events, route)
+	stored, created, err := s.Store.CreateRequest(ctx, r, events, now.In(s.Location).Year())
+	if err != nil {
+		return nil, false, err
+	}
+	if !created {
+		return s.replay(stored, fp)
+	}
+	return stored, true, nil
+}
+
+func (s *Requests) replay(prev *Request, fp string) (*Request, bool, error) {
+	if prev.Fingerprint != fp {
 		return nil, false, Errorf(ECONFLICT, "this Idempotency-Key was already used for a different request")
 	}
-	return stored, created, nil
+	return prev, false, nil
+}
+
+// route asks the router where r goes and applies the decision: assignment
+// with due times, or the dispatcher's triage queue. A router failure or a
+// decision naming no active organization of the city sends the request to
+// triage; it is never lost.
+func (s *Requests) route(ctx context.Context, r *Request, cat *Category, b *Building, now time.Time) (*RequestEvent, error) {
+	ev := &RequestEvent{Kind: "routed", FromState: string(StatusNew), ToState: string(StatusNew), Public: false, CreatedAt: now}
+	d := Decision{Triage: true, Reason: "no routing configured: the dispatcher decides", Source: "none"}
+	if s.Router != nil {
+		var err error
+		d, err = s.Router.Route(ctx, RouteInput{City: s.City, Request: r, Category: *cat, Building: b, At: now.In(s.Location)})
+		if err != nil {
+			slog.WarnContext(ctx, "routing failed", "city", s.City, "err", err)
+			d = Decision{Triage: true, Reason: "routing failed: " + err.Error(), Source: "fallback"}
+		}
+	}
+	if d.Priority.Valid() && d.Priority != r.Priority {
+		ev.Comment = fmt.Sprintf("priority %s → %s. ", r.Priority, d.Priority)
+		r.Priority = d.Priority
+	}
+	var org *Organization
+	var cal *Calendar
+	if !d.Triage && d.OrganizationID != 0 {
+		err := s.Store.Lookup(ctx, s.Location, func(ctx context.Context, l Lookup) error {
+			o, err := l.OrganizationByID(ctx, d.OrganizationID)
+			if err != nil {
+				return err
+			}
+			org = o
+			cal, err = l.Calendar(ctx)
+			return err
+		})
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		if org == nil || !org.Active {
+			d = Decision{Triage: true, Reason: fmt.Sprintf("the router chose organization %d, which is not an active organization of the city", d.OrganizationID), Source: d.Source}
+			org = nil
+		}
+	}
+	ev.Comment += d.Reason
+	if d.Source != "" {
+		ev.Comment += " [" + d.Source + "]"
+	}
+	if org == nil {
+		ev.Kind = "triage"
+		return ev, nil
+	}
+	r.assign(org.ID, cat, cal, now)
+	r.Status = StatusAssigned
+	r.Organization = org.Code
+	ev.Kind = string(ActionAssign)
+	ev.ToState = string(StatusAssigned)
+	ev.OrganizationID = &org.ID
+	return ev, nil
+}
+
+// Act performs a lifecycle action on the request with the given number.
+func (s *Requests) Act(ctx context.Context, actor Actor, number string, action Action, in ActionInput) (*Request, error) {
+	if _, ok := Lifecycle[action]; !ok {
+		return nil, Errorf(ENOTFOUND, "no action %q", action)
+	}
+	in.Organization = strings.TrimSpace(in.Organization)
+	in.Original = strings.TrimSpace(in.Original)
+	now := s.Now().UTC()
+	return s.Store.UpdateRequest(ctx, actor, number, s.Location, func(ctx context.Context, r *Request, l Lookup) ([]*RequestEvent, error) {
+		c := Change{Actor: actor, Action: action, Input: in, Now: now}
+		var err error
+		if action == ActionAssign || action == ActionDelegate {
+			if in.Organization == "" {
+				return nil, &Error{Code: EINVALID, Message: "the request has invalid fields", Fields: map[string]string{"organization": "is required"}}
+			}
+			if c.Organization, err = l.OrganizationByCode(ctx, in.Organization); errors.Is(err, ErrNotFound) {
+				return nil, &Error{Code: EINVALID, Message: "the request has invalid fields",
+					Fields: map[string]string{"organization": fmt.Sprintf("no organization %q in this city", in.Organization)}}
+			} else if err != nil {
+				return nil, err
+			}
+		}
+		if action == ActionAssign || action == ActionReopen {
+			if c.Category, err = l.Category(ctx, r.CategoryID); err != nil {
+				return nil, err
+			}
+			if c.Calendar, err = l.Calendar(ctx); err != nil {
+				return nil, err
+			}
+		}
+		if action == ActionDuplicate && in.Original != "" {
+			orig, err := l.RequestByNumber(ctx, in.Original)
+			if errors.Is(err, ErrNotFound) {
+				return nil, &Error{Code: EINVALID, Message: "the request has invalid fields",
+					Fields: map[string]string{"original": fmt.Sprintf("no request %q in this city", in.Original)}}
+			} else if err != nil {
+				return nil, err
+			}
+			// Point at the root, so chains of duplicates never form.
+			for i := 0; orig.DuplicateOf != nil && i < 10; i++ {
+				if orig, err = l.RequestByID(ctx, *orig.DuplicateOf); err != nil {
+					return nil, err
+				}
+			}
+			c.Original = orig
+		}
+		ev, err := r.Apply(c)
+		if err != nil {
+			return nil, err
+		}
+		return []*RequestEvent{ev}, nil
+	})
+}
+
+// Comment adds a comment to a request. Citizens' comments are always public;
+// staff and organizations choose.
+func (s *Requests) Comment(ctx context.Context, actor Actor, number, text string, public bool) (*RequestEvent, error) {
+	text = strings.TrimSpace(text)
+	f := FieldErrors{}
+	if text == "" {
+		f.Add("comment", "is required")
+	}
+	checkLen(f, "comment", text, MaxComment)
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	if actor.Role == RoleCitizen {
+		public = true
+	}
+	ev := &RequestEvent{ActorID: actorID(actor), Kind: "comment", Comment: text, Public: public, CreatedAt: s.Now().UTC()}
+	return s.Store.AddComment(ctx, actor, number, ev)
+}
+
+// Rate records the citizen's rating (1–5) of a resolved or closed request.
+func (s *Requests) Rate(ctx context.Context, actor Actor, number string, stars int, comment string) (*Request, error) {
+	comment = strings.TrimSpace(comment)
+	f := FieldErrors{}
+	if stars < 1 || stars > 5 {
+		f.Add("rating", "must be from 1 to 5")
+	}
+	checkLen(f, "comment", comment, MaxComment)
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	now := s.Now().UTC()
+	return s.Store.UpdateRequest(ctx, actor, number, s.Location, func(ctx context.Context, r *Request, l Lookup) ([]*RequestEvent, error) {
+		if r.Status != StatusResolved && r.Status != StatusClosed {
+			return nil, Errorf(ECONFLICT, "only a resolved or closed request can be rated")
+		}
+		if err := r.checkParty(PartyOwner, actor); err != nil || actor.Role != RoleCitizen {
+			return nil, Errorf(EFORBIDDEN, "only the citizen who filed the request rates it")
+		}
+		r.Rating, r.RatingComment, r.UpdatedAt = &stars, comment, now
+		return []*RequestEvent{{ActorID: actorID(actor), Kind: "rated", FromState: string(r.Status), ToState: string(r.Status),
+			Comment: fmt.Sprintf("%d/5 %s", stars, comment), Public: true, CreatedAt: now}}, nil
+	})
+}
+
+func actorID(a Actor) *int64 {
+	if a.UserID == 0 {
+		return nil
+	}
+	id := a.UserID
+	return &id
 }
 
 // fingerprint identifies the content of a submission, so a reused

@@ -211,14 +211,10 @@ func TestMigrateAll(t *testing.T) {
 			// Roll one city back by a migration, as after a deploy with a new one.
 			scope, _ := b.Scope("city07")
 			err := scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-				if _, err := tx.ExecContext(ctx, "DROP TABLE request_events"); err != nil {
-					return err
-				}
-				if _, err := tx.ExecContext(ctx, "DROP TABLE requests"); err != nil {
-					return err
-				}
-				if _, err := tx.ExecContext(ctx, "DROP TABLE counters"); err != nil {
-					return err
+				for _, table := range []string{"attachments", "request_events", "requests", "counters"} {
+					if _, err := tx.ExecContext(ctx, "DROP TABLE "+table); err != nil {
+						return err
+					}
 				}
 				_, err := tx.NewRaw("DELETE FROM schema_migrations WHERE version = ?", store.Latest()).Exec(ctx)
 				return err

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -38,6 +39,7 @@ type Server struct {
 	http     *http.Server
 	ln       net.Listener
 	done     chan error
+	uploads  string
 	stopJobs context.CancelFunc
 	jobsDone chan struct{}
 }
@@ -59,7 +61,8 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		b.Close()
 		return nil, fmt.Errorf("migrate cities: %w", err)
 	}
-	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain)}
+	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain), uploads: filepath.Join(cfg.DataDir, "uploads")}
+	b.RegisterSweep(b.Jobs)
 	b.Jobs.Every(jobs.Periodic{Every: time.Hour, Enqueue: func(ctx context.Context, q *jobs.Queue, slot time.Time) error {
 		_, err := q.Prune(ctx, 7*24*time.Hour)
 		return err
@@ -75,7 +78,7 @@ func (s *Server) routes() http.Handler {
 	r.HandleMethodNotAllowed = true
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "alive"}) })
 	r.GET("/readyz", s.ready)
-	api := &httpapi.API{Cities: s.Cities, Authz: core.StaticAuthorizer(core.DefaultPolicies), Now: time.Now}
+	api := &httpapi.API{Cities: s.Cities, Authz: core.StaticAuthorizer(core.DefaultPolicies), Now: time.Now, Uploads: s.uploads}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
 	r.NoRoute(func(c *gin.Context) { httpapi.WriteProblem(c, core.Errorf(core.ENOTFOUND, "no such page")) })

@@ -18,6 +18,12 @@ import (
 type CityStore interface {
 	core.Store
 	Categories(ctx context.Context, all bool) ([]core.Category, error)
+	directoryStore
+	Settings(ctx context.Context) (map[string]string, error)
+	PutSettings(ctx context.Context, kv map[string]string, days []core.CalendarDay) error
+	CityCalendar(ctx context.Context, loc *time.Location) (*core.Calendar, []core.CalendarDay, error)
+	PublicTrail(ctx context.Context, id int64) (*core.Request, []core.RequestEvent, error)
+	attachmentStore
 }
 
 // City is a resolved city with its storage.
@@ -29,6 +35,8 @@ type City struct {
 	Status   string
 	ReadOnly bool
 	Store    CityStore
+	// Router places new requests; nil sends every request to triage.
+	Router core.Router
 }
 
 // Cities resolves cities by slug and host name. Unknown cities are
@@ -43,19 +51,54 @@ type API struct {
 	Cities Cities
 	Authz  core.Authorizer
 	Now    func() time.Time
+	// Uploads is the folder where photos are kept, one subfolder per city.
+	Uploads string
+}
+
+// Route is one operation of the API: what the router mounts, what the
+// single authorization check guards and what the OpenAPI description says.
+type Route struct {
+	Method  string
+	Path    string // gin syntax, relative to /api/v1
+	Obj     string // "" for routes open to anyone in the city
+	Act     string
+	Summary string
+	In      any // the JSON body type, nil for none
+	Out     any // the JSON answer type, nil for none
+	Status  int // the success status
+	Query   []Param
+	Handler gin.HandlerFunc
+}
+
+// Param documents a query parameter.
+type Param struct {
+	Name, Type, Doc string
+}
+
+// Routes is the whole city API.
+func (a *API) Routes() []Route {
+	rs := []Route{
+		{Method: "GET", Path: "", Summary: "The city: name, locale, time zone, status", Out: cityInfo{}, Status: 200, Handler: a.index},
+		{Method: "POST", Path: "/auth/token", Summary: "Log in: a bearer token for 24 hours", In: tokenInput{}, Out: tokenOutput{}, Status: 201, Handler: a.createToken},
+	}
+	rs = append(rs, a.requestRoutes()...)
+	rs = append(rs, a.directoryRoutes()...)
+	rs = append(rs, a.settingsRoutes()...)
+	rs = append(rs, Route{Method: "GET", Path: "/openapi.json", Summary: "This description", Status: 200, Handler: a.openapi})
+	return rs
 }
 
 // Register mounts the API on r. With byPath the city comes from the :slug
 // path parameter (/t/{slug}/api/v1/…), otherwise from the Host header.
 func (a *API) Register(r gin.IRouter, byPath bool) {
 	g := r.Group("/api/v1", a.resolveCity(byPath))
-	g.GET("", a.index)
-	g.POST("/auth/token", a.createToken)
-	auth := g.Group("", a.authenticate)
-	auth.GET("/categories", a.allow(core.ObjCategories, core.ActRead), a.listCategories)
-	auth.POST("/requests", a.allow(core.ObjRequests, core.ActCreate), a.createRequest)
-	auth.GET("/requests", a.allow(core.ObjRequests, core.ActRead), a.listRequests)
-	auth.GET("/requests/:number", a.allow(core.ObjRequests, core.ActRead), a.getRequest)
+	for _, rt := range a.Routes() {
+		hs := []gin.HandlerFunc{}
+		if rt.Obj != "" {
+			hs = append(hs, a.authenticate, a.allow(rt.Obj, rt.Act))
+		}
+		g.Handle(rt.Method, rt.Path, append(hs, rt.Handler)...)
+	}
 }
 
 type ctxKey int
@@ -155,10 +198,27 @@ func (a *API) allow(obj, act string) gin.HandlerFunc {
 
 func (a *API) index(c *gin.Context) {
 	city := CityFromContext(c.Request.Context())
-	c.JSON(http.StatusOK, gin.H{
-		"city": gin.H{"slug": city.Slug, "name": city.Name, "locale": city.Locale,
-			"timezone": city.Location.String(), "status": city.Status, "read_only": city.ReadOnly},
-	})
+	c.JSON(http.StatusOK, cityInfo{City: cityJSON{Slug: city.Slug, Name: city.Name, Locale: city.Locale,
+		Timezone: city.Location.String(), Status: city.Status, ReadOnly: city.ReadOnly}})
+}
+
+type cityJSON struct {
+	Slug     string `json:"slug"`
+	Name     string `json:"name"`
+	Locale   string `json:"locale"`
+	Timezone string `json:"timezone"`
+	Status   string `json:"status"`
+	ReadOnly bool   `json:"read_only"`
+}
+
+type cityInfo struct {
+	City cityJSON `json:"city"`
+}
+
+type tokenOutput struct {
+	Token     string    `json:"token"`
+	TokenType string    `json:"token_type"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 type tokenInput struct {
@@ -178,36 +238,7 @@ func (a *API) createToken(c *gin.Context) {
 		WriteProblem(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"token": token, "token_type": "Bearer", "expires_at": exp})
-}
-
-type categoryJSON struct {
-	Code              string `json:"code"`
-	Group             string `json:"group"`
-	Name              string `json:"name"`
-	Emergency         bool   `json:"emergency"`
-	Priority          string `json:"default_priority"`
-	ReactionMinutes   int    `json:"reaction_minutes"`
-	ResolutionMinutes int    `json:"resolution_minutes"`
-}
-
-func (a *API) listCategories(c *gin.Context) {
-	city := CityFromContext(c.Request.Context())
-	cats, err := city.Store.Categories(c.Request.Context(), false)
-	if err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	lang := language(c, city)
-	out := make([]categoryJSON, 0, len(cats))
-	for _, k := range cats {
-		name := k.NameRU
-		if lang == "en" {
-			name = k.NameEN
-		}
-		out = append(out, categoryJSON{k.Code, k.GroupCode, name, k.Emergency, string(k.DefaultPriority), k.ReactionMinutes, k.ResolutionMinutes})
-	}
-	c.JSON(http.StatusOK, gin.H{"items": out})
+	c.JSON(http.StatusCreated, tokenOutput{Token: token, TokenType: "Bearer", ExpiresAt: exp})
 }
 
 // language picks ru or en: the Accept-Language header first, then the

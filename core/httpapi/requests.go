@@ -11,48 +11,121 @@ import (
 	"github.com/opencity/opencity/core"
 )
 
+func (a *API) requestRoutes() []Route {
+	filters := []Param{
+		{"limit", "integer", "page size, 1 to 100 (20)"},
+		{"cursor", "string", "next_cursor of the previous page"},
+		{"total", "boolean", "also count all matching requests"},
+		{"status", "string", "comma-separated statuses"},
+		{"category", "string", "category or category group code"},
+		{"organization", "string", "responsible or executing organization code"},
+		{"district", "string", "district code"},
+		{"overdue", "boolean", "only requests past a due time"},
+		{"created_from", "string", "RFC 3339 or YYYY-MM-DD (city time), inclusive"},
+		{"created_to", "string", "RFC 3339 or YYYY-MM-DD (city time), exclusive"},
+		{"q", "string", "text in the number, address or description"},
+	}
+	rs := []Route{
+		{Method: "POST", Path: "/requests", Obj: core.ObjRequests, Act: core.ActCreate, Summary: "Submit a request; Idempotency-Key makes retries safe",
+			In: core.NewRequest{}, Out: requestJSON{}, Status: 201, Handler: a.createRequest},
+		{Method: "GET", Path: "/requests", Obj: core.ObjRequests, Act: core.ActRead, Summary: "A queue of requests, newest first, with filters and keyset pages",
+			Out: requestList{}, Status: 200, Query: filters, Handler: a.listRequests},
+		{Method: "GET", Path: "/requests/:number", Obj: core.ObjRequests, Act: core.ActRead, Summary: "One request with its history",
+			Out: requestJSON{}, Status: 200, Handler: a.getRequest},
+		{Method: "POST", Path: "/requests/:number/comments", Obj: core.ObjRequests, Act: core.ActComment, Summary: "Comment on a request, publicly or internally",
+			In: commentInput{}, Out: eventJSON{}, Status: 201, Handler: a.comment},
+		{Method: "POST", Path: "/requests/:number/rating", Obj: core.ObjRequests, Act: core.ActRate, Summary: "The citizen rates a resolved request",
+			In: ratingInput{}, Out: requestJSON{}, Status: 200, Handler: a.rate},
+		{Method: "POST", Path: "/requests/:number/photos", Obj: core.ObjRequests, Act: core.ActAttach, Summary: "Attach a photo (multipart field photo; JPEG, PNG or WebP up to 10 MB)",
+			Out: attachmentJSON{}, Status: 201, Handler: a.uploadPhoto},
+		{Method: "GET", Path: "/requests/:number/photos/:id", Obj: core.ObjRequests, Act: core.ActRead, Summary: "A photo of a request",
+			Status: 200, Handler: a.getPhoto},
+	}
+	for _, act := range core.Actions {
+		rs = append(rs, Route{Method: "POST", Path: "/requests/:number/" + string(act), Obj: core.ObjRequests, Act: string(act),
+			Summary: actionSummary[act], In: core.ActionInput{}, Out: requestJSON{}, Status: 200, Handler: a.act(act)})
+	}
+	return rs
+}
+
+var actionSummary = map[core.Action]string{
+	core.ActionAssign:    "Assign to an organization (dispatcher); due times start",
+	core.ActionAccept:    "Accept (the organization)",
+	core.ActionStart:     "Start the work (the organization)",
+	core.ActionResolve:   "Resolve with a comment (the organization)",
+	core.ActionReturn:    "Return as not ours, with a reason (the organization)",
+	core.ActionDelegate:  "Delegate to a contractor; the organization stays responsible",
+	core.ActionClose:     "Confirm the fix and close (the citizen)",
+	core.ActionReopen:    "Dispute the fix and reopen, with a comment (the citizen)",
+	core.ActionReject:    "Reject with a reason (dispatcher)",
+	core.ActionDuplicate: "Mark as a duplicate of another request (dispatcher)",
+}
+
 type eventJSON struct {
-	Kind      string    `json:"kind"`
-	From      string    `json:"from,omitempty"`
-	To        string    `json:"to,omitempty"`
-	Comment   string    `json:"comment,omitempty"`
-	Public    bool      `json:"public"`
-	CreatedAt time.Time `json:"created_at"`
+	Kind         string    `json:"kind"`
+	From         string    `json:"from,omitempty"`
+	To           string    `json:"to,omitempty"`
+	Organization *int64    `json:"organization_id,omitempty"`
+	Comment      string    `json:"comment,omitempty"`
+	Public       bool      `json:"public"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+type originalJSON struct {
+	Number  string      `json:"number"`
+	Status  core.Status `json:"status"`
+	History []eventJSON `json:"history"`
 }
 
 type requestJSON struct {
-	ID              int64           `json:"id"`
-	Number          string          `json:"number"`
-	Status          core.Status     `json:"status"`
-	Channel         core.Channel    `json:"channel"`
-	Priority        core.Priority   `json:"priority"`
-	Category        string          `json:"category"`
-	BuildingID      *int64          `json:"building_id,omitempty"`
-	DistrictID      *int64          `json:"district_id,omitempty"`
-	Address         string          `json:"address,omitempty"`
-	Apartment       string          `json:"apartment,omitempty"`
-	Entrance        string          `json:"entrance,omitempty"`
-	Location        *core.Location  `json:"location,omitempty"`
-	Description     string          `json:"description"`
-	Applicant       *core.Applicant `json:"applicant,omitempty"`
-	OrganizationID  *int64          `json:"organization_id,omitempty"`
-	ReactionDueAt   *time.Time      `json:"reaction_due_at,omitempty"`
-	ResolutionDueAt *time.Time      `json:"resolution_due_at,omitempty"`
-	CreatedAt       time.Time       `json:"created_at"`
-	UpdatedAt       time.Time       `json:"updated_at"`
-	History         []eventJSON     `json:"history,omitempty"`
+	ID                int64            `json:"id"`
+	Number            string           `json:"number"`
+	Status            core.Status      `json:"status"`
+	Channel           core.Channel     `json:"channel"`
+	Priority          core.Priority    `json:"priority"`
+	Category          string           `json:"category"`
+	BuildingID        *int64           `json:"building_id,omitempty"`
+	DistrictID        *int64           `json:"district_id,omitempty"`
+	Address           string           `json:"address,omitempty"`
+	Apartment         string           `json:"apartment,omitempty"`
+	Entrance          string           `json:"entrance,omitempty"`
+	Location          *core.Location   `json:"location,omitempty"`
+	Description       string           `json:"description"`
+	Applicant         *core.Applicant  `json:"applicant,omitempty"`
+	Organization      string           `json:"organization,omitempty"`
+	Executor          string           `json:"executor,omitempty"`
+	ReactionDueAt     *time.Time       `json:"reaction_due_at,omitempty"`
+	ResolutionDueAt   *time.Time       `json:"resolution_due_at,omitempty"`
+	Overdue           bool             `json:"overdue"`
+	ReactionSeconds   *int64           `json:"reaction_seconds,omitempty"`
+	ResolutionSeconds *int64           `json:"resolution_seconds,omitempty"`
+	Rating            *int             `json:"rating,omitempty"`
+	CreatedAt         time.Time        `json:"created_at"`
+	UpdatedAt         time.Time        `json:"updated_at"`
+	History           []eventJSON      `json:"history,omitempty"`
+	Photos            []attachmentJSON `json:"photos,omitempty"`
+	Original          *originalJSON    `json:"original,omitempty"`
+}
+
+type requestList struct {
+	Items      []requestJSON `json:"items"`
+	NextCursor string        `json:"next_cursor,omitempty"`
+	Total      *int          `json:"total,omitempty"`
 }
 
 // requestView renders a request for the actor: personal data only for the
 // roles that need it.
-func requestView(r *core.Request, a core.Actor) requestJSON {
+func requestView(r *core.Request, a core.Actor, now time.Time) requestJSON {
 	v := requestJSON{
 		ID: r.ID, Number: r.Number, Status: r.Status, Channel: r.Channel, Priority: r.Priority,
 		Category: r.CategoryCode, BuildingID: r.BuildingID, DistrictID: r.DistrictID,
 		Address: r.Address, Apartment: r.Apartment, Entrance: r.Entrance, Description: r.Description,
-		OrganizationID: r.OrganizationID, ReactionDueAt: r.ReactionDueAt, ResolutionDueAt: r.ResolutionDueAt,
+		Organization: r.Organization, Executor: r.Executor, ReactionDueAt: r.ReactionDueAt, ResolutionDueAt: r.ResolutionDueAt,
+		ReactionSeconds: r.ReactionSeconds, ResolutionSeconds: r.ResolutionSeconds, Rating: r.Rating,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
+	v.Overdue = r.Status.Open() && ((r.AcceptedAt == nil && r.ReactionDueAt != nil && now.After(*r.ReactionDueAt)) ||
+		(r.ResolvedAt == nil && r.ResolutionDueAt != nil && now.After(*r.ResolutionDueAt)))
 	if r.Lat != nil && r.Lon != nil {
 		v.Location = &core.Location{Lat: *r.Lat, Lon: *r.Lon}
 	}
@@ -64,9 +137,18 @@ func requestView(r *core.Request, a core.Actor) requestJSON {
 	return v
 }
 
+func eventsView(evs []core.RequestEvent) []eventJSON {
+	out := make([]eventJSON, 0, len(evs))
+	for _, e := range evs {
+		out = append(out, eventJSON{Kind: e.Kind, From: e.FromState, To: e.ToState, Organization: e.OrganizationID,
+			Comment: e.Comment, Public: e.Public, CreatedAt: e.CreatedAt})
+	}
+	return out
+}
+
 func (a *API) requests(c *gin.Context) *core.Requests {
 	city := CityFromContext(c.Request.Context())
-	return &core.Requests{Store: city.Store, Location: city.Location, Now: a.Now}
+	return &core.Requests{Store: city.Store, City: city.Slug, Location: city.Location, Router: city.Router, Now: a.Now}
 }
 
 func (a *API) createRequest(c *gin.Context) {
@@ -87,7 +169,7 @@ func (a *API) createRequest(c *gin.Context) {
 		c.Header("Idempotent-Replayed", "true")
 	}
 	c.Header("Location", strings.TrimSuffix(c.Request.URL.Path, "/")+"/"+r.Number)
-	c.JSON(status, requestView(r, actor))
+	c.JSON(status, requestView(r, actor, a.Now()))
 }
 
 func (a *API) getRequest(c *gin.Context) {
@@ -104,28 +186,37 @@ func (a *API) getRequest(c *gin.Context) {
 		WriteProblem(c, err)
 		return
 	}
-	v := requestView(r, actor)
-	for _, e := range evs {
-		v.History = append(v.History, eventJSON{Kind: e.Kind, From: e.FromState, To: e.ToState, Comment: e.Comment, Public: e.Public, CreatedAt: e.CreatedAt})
+	photos, err := st.Attachments(ctx, r.ID, !actor.SeesAllRequests() && actor.Role == core.RoleCitizen)
+	if err != nil {
+		WriteProblem(c, err)
+		return
+	}
+	v := requestView(r, actor, a.Now())
+	v.History = eventsView(evs)
+	for _, p := range photos {
+		v.Photos = append(v.Photos, attachmentView(p, r.Number))
+	}
+	if r.DuplicateOf != nil {
+		// The citizen of a duplicate follows the original's progress: its
+		// status and public history, never its personal data.
+		orig, oevs, err := st.PublicTrail(ctx, *r.DuplicateOf)
+		if err != nil {
+			WriteProblem(c, err)
+			return
+		}
+		v.Original = &originalJSON{Number: orig.Number, Status: orig.Status, History: eventsView(oevs)}
 	}
 	c.JSON(http.StatusOK, v)
 }
 
 // Page sizes of lists.
-const (
-	defaultPage = 20
-)
+const defaultPage = 20
 
 func (a *API) listRequests(c *gin.Context) {
-	q := core.RequestQuery{Limit: defaultPage}
+	city := CityFromContext(c.Request.Context())
+	q := core.RequestQuery{Limit: defaultPage, Now: a.Now()}
 	f := core.FieldErrors{}
-	if s := c.Query("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > core.MaxPage {
-			f.Add("limit", "must be a number from 1 to 100")
-		}
-		q.Limit = n
-	}
+	q.Limit = intParam(c, f, "limit", defaultPage, 1, core.MaxPage)
 	if s := c.Query("cursor"); s != "" {
 		id, ok := decodeCursor(s)
 		if !ok {
@@ -133,12 +224,30 @@ func (a *API) listRequests(c *gin.Context) {
 		}
 		q.BeforeID = id
 	}
-	switch c.Query("total") {
-	case "", "false":
-	case "true":
-		q.WithTotal = true
-	default:
-		f.Add("total", "must be true or false")
+	q.WithTotal = boolParam(c, f, "total")
+	q.Overdue = boolParam(c, f, "overdue")
+	if s := c.Query("status"); s != "" {
+		for _, st := range strings.Split(s, ",") {
+			status := core.Status(strings.TrimSpace(st))
+			if !status.Valid() {
+				f.Add("status", "unknown status "+strconvQuote(st))
+			}
+			q.Statuses = append(q.Statuses, status)
+		}
+	}
+	for name, dst := range map[string]*string{"category": &q.Category, "organization": &q.Organization, "district": &q.District} {
+		if s := c.Query(name); s != "" {
+			if !core.CodeRE.MatchString(s) {
+				f.Add(name, "is not a code")
+			}
+			*dst = s
+		}
+	}
+	q.CreatedFrom = timeParam(c, f, "created_from", city.Location)
+	q.CreatedTo = timeParam(c, f, "created_to", city.Location)
+	q.Text = strings.TrimSpace(c.Query("q"))
+	if len([]rune(q.Text)) > 200 {
+		f.Add("q", "is too long")
 	}
 	if err := f.Err(); err != nil {
 		WriteProblem(c, err)
@@ -146,23 +255,81 @@ func (a *API) listRequests(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	actor := ActorFromContext(ctx)
-	page, err := CityFromContext(ctx).Store.ListRequests(ctx, actor, q)
+	page, err := city.Store.ListRequests(ctx, actor, q)
 	if err != nil {
 		WriteProblem(c, err)
 		return
 	}
-	items := make([]requestJSON, len(page.Items))
+	out := requestList{Items: make([]requestJSON, len(page.Items))}
 	for i := range page.Items {
-		items[i] = requestView(&page.Items[i], actor)
+		out.Items[i] = requestView(&page.Items[i], actor, q.Now)
 	}
-	out := gin.H{"items": items}
 	if page.NextID > 0 {
-		out["next_cursor"] = encodeCursor(page.NextID)
+		out.NextCursor = encodeCursor(page.NextID)
 	}
 	if page.Total >= 0 {
-		out["total"] = page.Total
+		out.Total = &page.Total
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+func (a *API) act(action core.Action) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var in core.ActionInput
+		if c.Request.ContentLength != 0 {
+			if err := decodeJSON(c, &in); err != nil {
+				WriteProblem(c, err)
+				return
+			}
+		}
+		actor := ActorFromContext(c.Request.Context())
+		r, err := a.requests(c).Act(c.Request.Context(), actor, c.Param("number"), action, in)
+		if err != nil {
+			WriteProblem(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, requestView(r, actor, a.Now()))
+	}
+}
+
+type commentInput struct {
+	Comment string `json:"comment"`
+	Public  *bool  `json:"public"`
+}
+
+func (a *API) comment(c *gin.Context) {
+	var in commentInput
+	if err := decodeJSON(c, &in); err != nil {
+		WriteProblem(c, err)
+		return
+	}
+	public := in.Public == nil || *in.Public
+	ev, err := a.requests(c).Comment(c.Request.Context(), ActorFromContext(c.Request.Context()), c.Param("number"), in.Comment, public)
+	if err != nil {
+		WriteProblem(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, eventsView([]core.RequestEvent{*ev})[0])
+}
+
+type ratingInput struct {
+	Rating  int    `json:"rating"`
+	Comment string `json:"comment"`
+}
+
+func (a *API) rate(c *gin.Context) {
+	var in ratingInput
+	if err := decodeJSON(c, &in); err != nil {
+		WriteProblem(c, err)
+		return
+	}
+	actor := ActorFromContext(c.Request.Context())
+	r, err := a.requests(c).Rate(c.Request.Context(), actor, c.Param("number"), in.Rating, in.Comment)
+	if err != nil {
+		WriteProblem(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, requestView(r, actor, a.Now()))
 }
 
 func encodeCursor(id int64) string {

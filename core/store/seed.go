@@ -33,6 +33,7 @@ type SeedUser struct {
 // idempotent: rows whose code, registry id or login exist are left as they are.
 type SeedData struct {
 	Districts     []core.District
+	Groups        []core.CategoryGroup
 	Categories    []core.Category
 	Organizations []SeedOrganization
 	Buildings     []SeedBuilding
@@ -41,7 +42,7 @@ type SeedData struct {
 
 // StarterSeed returns the categories every new city starts with.
 func StarterSeed() SeedData {
-	var d SeedData
+	d := SeedData{Groups: append([]core.CategoryGroup(nil), core.StarterGroups...)}
 	for _, c := range core.StarterCategories {
 		d.Categories = append(d.Categories, core.Category{
 			Code: c.Code, GroupCode: c.Group, NameRU: c.NameRU, NameEN: c.NameEN,
@@ -59,6 +60,11 @@ func (s *Store) Seed(ctx context.Context, d SeedData) error {
 		if len(d.Districts) > 0 {
 			if _, err := tx.NewInsert().Model(&d.Districts).On("CONFLICT (code) DO NOTHING").Exec(ctx); err != nil {
 				return fmt.Errorf("districts: %w", err)
+			}
+		}
+		if len(d.Groups) > 0 {
+			if _, err := tx.NewInsert().Model(&d.Groups).On("CONFLICT (code) DO NOTHING").Exec(ctx); err != nil {
+				return fmt.Errorf("category groups: %w", err)
 			}
 		}
 		if len(d.Categories) > 0 {
@@ -110,6 +116,7 @@ func (s *Store) Seed(ctx context.Context, d SeedData) error {
 			if b.CreatedAt.IsZero() {
 				b.CreatedAt = now
 			}
+			b.Index()
 			if _, err := tx.NewInsert().Model(&b).On("CONFLICT (registry_id) DO NOTHING").Exec(ctx); err != nil {
 				return fmt.Errorf("building %s: %w", b.RegistryID, err)
 			}

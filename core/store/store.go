@@ -58,8 +58,50 @@ func notFound(err error, what string) error {
 // key committed first; the transaction is rolled back and the winner read.
 var errIdempotentRace = errors.New("idempotency key taken concurrently")
 
+// IntakeLookup implements core.Store: the category and building a new
+// request names, with field errors for unknown ones.
+func (s *Store) IntakeLookup(ctx context.Context, categoryCode string, buildingID *int64) (*core.Category, *core.Building, error) {
+	cat := new(core.Category)
+	var b *core.Building
+	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		f := core.FieldErrors{}
+		err := tx.NewSelect().Model(cat).Where("code = ? AND active", categoryCode).Scan(ctx)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			f.Add("category", fmt.Sprintf("unknown category %q", categoryCode))
+		case err != nil:
+			return err
+		}
+		if buildingID != nil {
+			b = new(core.Building)
+			err := tx.NewSelect().Model(b).Where("id = ?", *buildingID).Scan(ctx)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				f.Add("building_id", "no such building in this city")
+			case err != nil:
+				return err
+			}
+		}
+		return f.Err()
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return cat, b, nil
+}
+
+// RequestByKey implements core.Store: the request a user created with an
+// idempotency key.
+func (s *Store) RequestByKey(ctx context.Context, userID int64, key string) (r *core.Request, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		r, err = byIdempotencyKey(ctx, tx, userID, key)
+		return err
+	})
+	return r, err
+}
+
 // CreateRequest implements core.Store.
-func (s *Store) CreateRequest(ctx context.Context, r *core.Request, categoryCode string, year int) (*core.Request, bool, error) {
+func (s *Store) CreateRequest(ctx context.Context, r *core.Request, events []*core.RequestEvent, year int) (*core.Request, bool, error) {
 	var out *core.Request
 	created := false
 	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -73,38 +115,6 @@ func (s *Store) CreateRequest(ctx context.Context, r *core.Request, categoryCode
 				return err
 			}
 		}
-		f := core.FieldErrors{}
-		var cat core.Category
-		err := tx.NewSelect().Model(&cat).Where("code = ? AND active", categoryCode).Scan(ctx)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			f.Add("category", fmt.Sprintf("unknown category %q", categoryCode))
-		case err != nil:
-			return err
-		}
-		if r.BuildingID != nil {
-			var b core.Building
-			err := tx.NewSelect().Model(&b).Where("id = ?", *r.BuildingID).Scan(ctx)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				f.Add("building_id", "no such building in this city")
-			case err != nil:
-				return err
-			default:
-				r.DistrictID = &b.DistrictID
-				if r.Address == "" {
-					r.Address = b.AddressRU
-				}
-			}
-		}
-		if err := f.Err(); err != nil {
-			return err
-		}
-		r.CategoryID = cat.ID
-		r.CategoryCode = cat.Code
-		if r.Priority == "" {
-			r.Priority = cat.DefaultPriority
-		}
 		n, err := nextNumber(ctx, tx, year)
 		if err != nil {
 			return err
@@ -116,13 +126,15 @@ func (s *Store) CreateRequest(ctx context.Context, r *core.Request, categoryCode
 			}
 			return err
 		}
-		ev := &core.RequestEvent{RequestID: r.ID, ActorID: &r.CreatedBy, Kind: "created", ToState: string(r.Status),
-			Comment: "", Public: true, CreatedAt: r.CreatedAt}
-		if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
-			return err
+		for _, ev := range events {
+			ev.RequestID = r.ID
+			if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
+				return err
+			}
 		}
-		out, created = r, true
-		return nil
+		out, err = requestByID(ctx, tx, r.ID)
+		created = err == nil
+		return err
 	})
 	if errors.Is(err, errIdempotentRace) {
 		err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -135,6 +147,12 @@ func (s *Store) CreateRequest(ctx context.Context, r *core.Request, categoryCode
 		return nil, false, err
 	}
 	return out, created, nil
+}
+
+func requestByID(ctx context.Context, tx bun.IDB, id int64) (*core.Request, error) {
+	r := new(core.Request)
+	err := selectRequests(tx, r).Where("r.id = ?", id).Scan(ctx)
+	return r, notFound(err, "request")
 }
 
 func byIdempotencyKey(ctx context.Context, tx bun.IDB, userID int64, key string) (*core.Request, error) {
@@ -152,11 +170,15 @@ func nextNumber(ctx context.Context, tx bun.Tx, year int) (int64, error) {
 	return n, err
 }
 
-// selectRequests selects requests with their category code, aliased r.
+// selectRequests selects requests with the codes of their category and
+// organizations, aliased r.
 func selectRequests(db bun.IDB, dest any) *bun.SelectQuery {
 	return db.NewSelect().Model(dest).ModelTableExpr("requests AS r").
 		ColumnExpr("r.*").ColumnExpr("c.code AS category_code").
-		Join("JOIN categories AS c ON c.id = r.category_id")
+		ColumnExpr("coalesce(o.code, '') AS organization_code").ColumnExpr("coalesce(x.code, '') AS executor_code").
+		Join("JOIN categories AS c ON c.id = r.category_id").
+		Join("LEFT JOIN organizations AS o ON o.id = r.organization_id").
+		Join("LEFT JOIN organizations AS x ON x.id = r.executor_id")
 }
 
 // scopeRequests confines a request query to what the actor may see.
@@ -167,7 +189,7 @@ func scopeRequests(q *bun.SelectQuery, a core.Actor) *bun.SelectQuery {
 	case a.Role == core.RoleCitizen:
 		return q.Where("(r.citizen_id = ? OR r.created_by = ?)", a.UserID, a.UserID)
 	case (a.Role == core.RoleOrgOperator || a.Role == core.RoleOrgManager) && a.OrganizationID != 0:
-		return q.Where("r.organization_id = ?", a.OrganizationID)
+		return q.Where("(r.organization_id = ? OR r.executor_id = ?)", a.OrganizationID, a.OrganizationID)
 	default:
 		return q.Where("1 = 0")
 	}
@@ -186,7 +208,7 @@ func (s *Store) RequestByNumber(ctx context.Context, a core.Actor, number string
 func (s *Store) ListRequests(ctx context.Context, a core.Actor, q core.RequestQuery) (*core.RequestPage, error) {
 	page := &core.RequestPage{Total: -1}
 	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		sel := scopeRequests(selectRequests(tx, &page.Items), a).Order("r.id DESC").Limit(q.Limit + 1)
+		sel := filterRequests(scopeRequests(selectRequests(tx, &page.Items), a), q).Order("r.id DESC").Limit(q.Limit + 1)
 		if q.BeforeID > 0 {
 			sel = sel.Where("r.id < ?", q.BeforeID)
 		}
@@ -198,7 +220,7 @@ func (s *Store) ListRequests(ctx context.Context, a core.Actor, q core.RequestQu
 			page.NextID = page.Items[q.Limit-1].ID
 		}
 		if q.WithTotal {
-			n, err := scopeRequests(tx.NewSelect().TableExpr("requests AS r"), a).Count(ctx)
+			n, err := filterRequests(scopeRequests(tx.NewSelect().TableExpr("requests AS r"), a), q).Count(ctx)
 			page.Total = n
 			return err
 		}

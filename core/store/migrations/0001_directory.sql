@@ -5,6 +5,14 @@ CREATE TABLE districts (
 	name_en TEXT NOT NULL
 );
 
+CREATE TABLE category_groups (
+	id {{ID}},
+	code TEXT NOT NULL UNIQUE,
+	name_ru TEXT NOT NULL,
+	name_en TEXT NOT NULL,
+	position INTEGER NOT NULL DEFAULT 0
+);
+
 CREATE TABLE categories (
 	id {{ID}},
 	code TEXT NOT NULL UNIQUE,
@@ -40,6 +48,12 @@ CREATE TABLE organization_districts (
 	PRIMARY KEY (organization_id, district_id)
 );
 
+CREATE TABLE organization_categories (
+	organization_id BIGINT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+	category_id BIGINT NOT NULL REFERENCES categories (id) ON DELETE CASCADE,
+	PRIMARY KEY (organization_id, category_id)
+);
+
 CREATE TABLE buildings (
 	id {{ID}},
 	registry_id TEXT NOT NULL UNIQUE,
@@ -50,7 +64,19 @@ CREATE TABLE buildings (
 	apartments INTEGER NOT NULL DEFAULT 0,
 	lat DOUBLE PRECISION NOT NULL DEFAULT 0,
 	lon DOUBLE PRECISION NOT NULL DEFAULT 0,
+	search_text TEXT NOT NULL DEFAULT '',
 	created_at {{TS}} NOT NULL
 );
 
 CREATE INDEX buildings_district_idx ON buildings (district_id);
+
+CREATE TABLE settings (
+	key TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+
+CREATE TABLE calendar_days (
+	day TEXT PRIMARY KEY,
+	working BOOLEAN NOT NULL,
+	name TEXT NOT NULL DEFAULT ''
+);

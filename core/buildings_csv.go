@@ -1,0 +1,156 @@
+package core
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// BuildingColumns are the columns of the buildings CSV, in export order.
+var BuildingColumns = []string{"registry_id", "address_ru", "address_en", "district", "management_company", "apartments", "lat", "lon"}
+
+// RowError is one problem of one CSV row; Row counts from 1 for the header.
+type RowError struct {
+	Row     int    `json:"row"`
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// BuildingRow is a parsed CSV row with its line number.
+type BuildingRow struct {
+	Row      int
+	Building Building
+}
+
+// MaxImportRows bounds one import.
+const MaxImportRows = 100000
+
+// ParseBuildingsCSV reads a buildings CSV: comma or semicolon separated
+// (as spreadsheets in Russia write it), UTF-8 with or without a BOM, with a
+// header naming BuildingColumns in any order. Rows that fail validation are
+// reported and left out; the rest are returned.
+func ParseBuildingsCSV(r io.Reader) ([]BuildingRow, []RowError, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	first, _, _ := bytes.Cut(data, []byte("\n"))
+	cr := csv.NewReader(bytes.NewReader(data))
+	if bytes.Count(first, []byte(";")) > bytes.Count(first, []byte(",")) {
+		cr.Comma = ';'
+	}
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, nil, &Error{Code: EINVALID, Message: "the file is not a CSV with a header row", Fields: map[string]string{"file": "add a header row: " + strings.Join(BuildingColumns, ",")}}
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if !oneOf(h, BuildingColumns) {
+			return nil, nil, &Error{Code: EINVALID, Message: "unknown column " + strconv.Quote(h), Fields: map[string]string{"file": "columns are " + strings.Join(BuildingColumns, ", ")}}
+		}
+		col[h] = i
+	}
+	for _, need := range []string{"registry_id", "address_ru", "district"} {
+		if _, ok := col[need]; !ok {
+			return nil, nil, &Error{Code: EINVALID, Message: "missing column " + need, Fields: map[string]string{"file": "the header must name " + need}}
+		}
+	}
+	var rows []BuildingRow
+	var bad []RowError
+	seen := map[string]int{}
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				bad = append(bad, RowError{Row: line, Field: "row", Message: pe.Err.Error()})
+				continue
+			}
+			return nil, nil, err
+		}
+		if len(rows)+len(bad) >= MaxImportRows {
+			return nil, nil, Errorf(EINVALID, "at most %d rows per import", MaxImportRows)
+		}
+		get := func(name string) string {
+			if i, ok := col[name]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		b := Building{RegistryID: get("registry_id"), AddressRU: get("address_ru"), AddressEN: get("address_en"),
+			District: get("district"), ManagementCompany: get("management_company")}
+		f := FieldErrors{}
+		num := func(name string, dst *float64) {
+			if s := get(name); s != "" {
+				v, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", "."), 64)
+				if err != nil {
+					f.Add(name, fmt.Sprintf("%q is not a number", s))
+				}
+				*dst = v
+			}
+		}
+		var apts float64
+		num("apartments", &apts)
+		if apts != float64(int(apts)) {
+			f.Add("apartments", "must be a whole number")
+		}
+		b.Apartments = int(apts)
+		num("lat", &b.Lat)
+		num("lon", &b.Lon)
+		if err := b.Validate(); err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				for k, v := range e.Fields {
+					f.Add(k, v)
+				}
+			}
+		}
+		if prev, dup := seen[b.RegistryID]; dup && b.RegistryID != "" {
+			f.Add("registry_id", fmt.Sprintf("repeats row %d", prev))
+		}
+		if len(f) > 0 {
+			for _, k := range sortedKeys(f) {
+				bad = append(bad, RowError{Row: line, Field: k, Message: f[k]})
+			}
+			continue
+		}
+		seen[b.RegistryID] = line
+		rows = append(rows, BuildingRow{Row: line, Building: b})
+	}
+	return rows, bad, nil
+}
+
+// WriteBuildingsCSV writes buildings in the import format.
+func WriteBuildingsCSV(w io.Writer, bs []Building) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(BuildingColumns); err != nil {
+		return err
+	}
+	for _, b := range bs {
+		err := cw.Write([]string{b.RegistryID, b.AddressRU, b.AddressEN, b.District, b.ManagementCompany,
+			strconv.Itoa(b.Apartments), strconv.FormatFloat(b.Lat, 'f', -1, 64), strconv.FormatFloat(b.Lon, 'f', -1, 64)})
+		if err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// ImportReport is the outcome of a buildings import.
+type ImportReport struct {
+	Created   int        `json:"created"`
+	Updated   int        `json:"updated"`
+	Unchanged int        `json:"unchanged"`
+	Errors    []RowError `json:"errors"`
+}

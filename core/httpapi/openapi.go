@@ -1,0 +1,204 @@
+package httpapi
+
+import (
+	"net/http"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core"
+)
+
+// The OpenAPI 3 description is generated from the route table, so a route
+// cannot exist without being described, and its schemas come from the very
+// types the handlers encode.
+
+var enums = map[reflect.Type][]string{
+	reflect.TypeOf(core.Status("")):   statusNames(),
+	reflect.TypeOf(core.Priority("")): {"emergency", "normal", "planned"},
+	reflect.TypeOf(core.Channel("")):  {"call_centre", "portal", "mobile", "open311", "external"},
+}
+
+func statusNames() []string {
+	out := make([]string, len(core.Statuses))
+	for i, s := range core.Statuses {
+		out[i] = string(s)
+	}
+	return out
+}
+
+type schemaGen struct {
+	components map[string]any
+	// input describes request bodies: the domain validates which fields are
+	// needed, so nothing is marked required, and names get an Input suffix.
+	input bool
+}
+
+var nonWord = regexp.MustCompile(`[^A-Za-z0-9]+`)
+
+func schemaName(t reflect.Type) string {
+	name := t.Name()
+	if i := strings.Index(name, "["); i >= 0 {
+		// listOf[github.com/…/core.District] → listOfDistrict
+		inner := name[i+1 : len(name)-1]
+		inner = inner[strings.LastIndex(inner, ".")+1:]
+		name = name[:i] + inner
+	}
+	name = nonWord.ReplaceAllString(name, "")
+	return strings.ToUpper(name[:1]) + name[1:]
+}
+
+// schema returns the JSON schema of t, registering named structs as
+// components.
+func (g *schemaGen) schema(t reflect.Type) map[string]any {
+	if t.Kind() == reflect.Pointer {
+		s := g.schema(t.Elem())
+		if _, isRef := s["$ref"]; isRef {
+			return map[string]any{"allOf": []any{s}, "nullable": true}
+		}
+		s["nullable"] = true
+		return s
+	}
+	if e, ok := enums[t]; ok {
+		return map[string]any{"type": "string", "enum": e}
+	}
+	if t == reflect.TypeOf(time.Time{}) {
+		return map[string]any{"type": "string", "format": "date-time"}
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return map[string]any{"type": "string"}
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint32, reflect.Uint64:
+		return map[string]any{"type": "integer"}
+	case reflect.Float32, reflect.Float64:
+		return map[string]any{"type": "number"}
+	case reflect.Slice, reflect.Array:
+		return map[string]any{"type": "array", "items": g.schema(t.Elem())}
+	case reflect.Map:
+		return map[string]any{"type": "object", "additionalProperties": g.schema(t.Elem())}
+	case reflect.Struct:
+		name := schemaName(t)
+		if g.input {
+			name += "Input"
+		}
+		if _, ok := g.components[name]; !ok {
+			g.components[name] = map[string]any{} // guards recursion
+			g.components[name] = g.object(t)
+		}
+		return map[string]any{"$ref": "#/components/schemas/" + name}
+	}
+	return map[string]any{}
+}
+
+func (g *schemaGen) object(t reflect.Type) map[string]any {
+	props := map[string]any{}
+	var required []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		name, opts, _ := strings.Cut(tag, ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		props[name] = g.schema(f.Type)
+		if !g.input && !strings.Contains(opts, "omitempty") && f.Type.Kind() != reflect.Pointer {
+			required = append(required, name)
+		}
+	}
+	o := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	if len(required) > 0 {
+		sort.Strings(required)
+		o["required"] = required
+	}
+	return o
+}
+
+var ginParam = regexp.MustCompile(`:([a-z_]+)`)
+
+// OpenAPIPath turns a gin path into an OpenAPI one.
+func OpenAPIPath(p string) string { return ginParam.ReplaceAllString(p, "{$1}") }
+
+// OpenAPI builds the description of the city API.
+func (a *API) OpenAPI() map[string]any {
+	g := &schemaGen{components: map[string]any{}}
+	g.components["Problem"] = g.object(reflect.TypeOf(Problem{}))
+	problem := map[string]any{"description": "a problem", "content": map[string]any{
+		ProblemJSON: map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
+	paths := map[string]any{}
+	for _, rt := range a.Routes() {
+		path := OpenAPIPath(rt.Path)
+		if path == "" {
+			path = "/"
+		}
+		op := map[string]any{"summary": rt.Summary, "operationId": operationID(rt)}
+		var params []any
+		for _, m := range ginParam.FindAllStringSubmatch(rt.Path, -1) {
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+		}
+		for _, q := range rt.Query {
+			params = append(params, map[string]any{"name": q.Name, "in": "query", "description": q.Doc, "schema": map[string]any{"type": q.Type}})
+		}
+		if len(params) > 0 {
+			op["parameters"] = params
+		}
+		if rt.In != nil {
+			in := &schemaGen{components: g.components, input: true}
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				"application/json": map[string]any{"schema": in.schema(reflect.TypeOf(rt.In))}}}
+		}
+		ok := map[string]any{"description": http.StatusText(rt.Status)}
+		if rt.Out != nil {
+			ok["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.Out))}}
+		}
+		op["responses"] = map[string]any{strconv.Itoa(rt.Status): ok, "default": problem}
+		if rt.Obj != "" {
+			op["security"] = []any{map[string]any{"bearer": []any{}}}
+			op["x-access"] = rt.Obj + ":" + rt.Act
+		}
+		item, _ := paths[path].(map[string]any)
+		if item == nil {
+			item = map[string]any{}
+			paths[path] = item
+		}
+		item[strings.ToLower(rt.Method)] = op
+	}
+	return map[string]any{
+		"openapi": "3.0.3",
+		"info": map[string]any{"title": "OpenCity city API", "version": "1",
+			"description": "One city's API: requests, their lifecycle and the city directory. Errors are application/problem+json."},
+		"servers": []any{map[string]any{"url": "/t/{slug}/api/v1", "variables": map[string]any{"slug": map[string]any{"default": "kazan"}}}},
+		"paths":   paths,
+		"components": map[string]any{"schemas": g.components,
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}}},
+	}
+}
+
+func operationID(rt Route) string {
+	parts := []string{strings.ToLower(rt.Method)}
+	for _, p := range strings.Split(rt.Path, "/") {
+		if p != "" && !strings.HasPrefix(p, ":") {
+			parts = append(parts, p)
+		}
+	}
+	return nonWord.ReplaceAllString(strings.Join(parts, "_"), "_")
+}
+
+var (
+	openapiOnce sync.Once
+	openapiDoc  map[string]any
+)
+
+func (a *API) openapi(c *gin.Context) {
+	openapiOnce.Do(func() { openapiDoc = a.OpenAPI() })
+	c.JSON(http.StatusOK, openapiDoc)
+}

@@ -1,0 +1,54 @@
+package httpapi
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core"
+)
+
+func strconvQuote(s string) string { return strconv.Quote(s) }
+
+// intParam reads an integer query parameter within [lo, hi].
+func intParam(c *gin.Context, f core.FieldErrors, name string, def, lo, hi int) int {
+	s := c.Query(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		f.Add(name, "must be a number from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi))
+		return def
+	}
+	return n
+}
+
+// boolParam reads true/false.
+func boolParam(c *gin.Context, f core.FieldErrors, name string) bool {
+	switch c.Query(name) {
+	case "", "false":
+		return false
+	case "true":
+		return true
+	}
+	f.Add(name, "must be true or false")
+	return false
+}
+
+// timeParam reads an RFC 3339 instant or a date, taken as midnight in the
+// city's time zone.
+func timeParam(c *gin.Context, f core.FieldErrors, name string, loc *time.Location) *time.Time {
+	s := c.Query(name)
+	if s == "" {
+		return nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return &t
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, s, loc); err == nil {
+		return &t
+	}
+	f.Add(name, "must be a date YYYY-MM-DD or an RFC 3339 time")
+	return nil
+}

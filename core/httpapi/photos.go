@@ -1,0 +1,138 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core"
+)
+
+// MaxPhoto bounds one photo.
+const MaxPhoto = 10 << 20
+
+// photoTypes are the accepted photo types, detected from the content.
+var photoTypes = map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+
+type attachmentStore interface {
+	AddAttachment(ctx context.Context, a core.Actor, number string, att *core.Attachment) error
+	Attachments(ctx context.Context, requestID int64, publicOnly bool) ([]core.Attachment, error)
+	Attachment(ctx context.Context, a core.Actor, number string, id int64) (*core.Attachment, error)
+}
+
+type attachmentJSON struct {
+	ID          int64     `json:"id"`
+	FileName    string    `json:"file_name"`
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	URL         string    `json:"url"`
+	Public      bool      `json:"public"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+func attachmentView(a core.Attachment, number string) attachmentJSON {
+	return attachmentJSON{ID: a.ID, FileName: a.FileName, ContentType: a.ContentType, Size: a.Size,
+		URL: "requests/" + number + "/photos/" + strconv.FormatInt(a.ID, 10), Public: a.Public, CreatedAt: a.CreatedAt}
+}
+
+func invalidPhoto(msg string) error {
+	return &core.Error{Code: core.EINVALID, Message: "the photo was not accepted", Fields: map[string]string{"photo": msg}}
+}
+
+// uploadPhoto stores a photo under the city's upload folder, named by its
+// SHA-256, and records it on the request.
+func (a *API) uploadPhoto(c *gin.Context) {
+	ctx := c.Request.Context()
+	city := CityFromContext(ctx)
+	actor := ActorFromContext(ctx)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxPhoto+1<<16)
+	fh, err := c.FormFile("photo")
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			WriteProblem(c, invalidPhoto("is larger than 10 MB"))
+		} else {
+			WriteProblem(c, invalidPhoto("send the file as multipart/form-data in the field photo"))
+		}
+		return
+	}
+	if fh.Size > MaxPhoto {
+		WriteProblem(c, invalidPhoto("is larger than 10 MB"))
+		return
+	}
+	f, err := fh.Open()
+	if err != nil {
+		WriteProblem(c, err)
+		return
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxPhoto+1))
+	if err != nil {
+		WriteProblem(c, err)
+		return
+	}
+	ctype := http.DetectContentType(data)
+	ext, ok := photoTypes[ctype]
+	if !ok || len(data) == 0 {
+		WriteProblem(c, invalidPhoto(fmt.Sprintf("must be a JPEG, PNG or WebP image, not %s", ctype)))
+		return
+	}
+	sum := sha256.Sum256(data)
+	hash := hex.EncodeToString(sum[:])
+	dir := filepath.Join(a.Uploads, city.Slug)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		WriteProblem(c, err)
+		return
+	}
+	path := filepath.Join(dir, hash+ext)
+	if _, err := os.Stat(path); err != nil {
+		tmp := path + ".tmp" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		if err := os.WriteFile(tmp, data, 0o640); err != nil {
+			WriteProblem(c, err)
+			return
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			WriteProblem(c, err)
+			return
+		}
+	}
+	public := c.PostForm("public") != "false" || actor.Role == core.RoleCitizen
+	name := filepath.Base(strings.ReplaceAll(fh.Filename, "\\", "/"))
+	if len([]rune(name)) > 200 || name == "." || name == "/" {
+		name = hash[:12] + ext
+	}
+	att := &core.Attachment{FileName: name, ContentType: ctype, Size: int64(len(data)), SHA256: hash, Public: public, CreatedAt: a.Now().UTC()}
+	if err := city.Store.AddAttachment(ctx, actor, c.Param("number"), att); err != nil {
+		WriteProblem(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, attachmentView(*att, c.Param("number")))
+}
+
+func (a *API) getPhoto(c *gin.Context) {
+	ctx := c.Request.Context()
+	city := CityFromContext(ctx)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		WriteProblem(c, core.Errorf(core.ENOTFOUND, "photo not found"))
+		return
+	}
+	att, err := city.Store.Attachment(ctx, ActorFromContext(ctx), c.Param("number"), id)
+	if err != nil {
+		WriteProblem(c, err)
+		return
+	}
+	c.Header("Cache-Control", "private, max-age=86400")
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.File(filepath.Join(a.Uploads, city.Slug, att.SHA256+photoTypes[att.ContentType]))
+}

@@ -1,0 +1,251 @@
+package core
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Action is something a person does to a request.
+type Action string
+
+// The actions of the lifecycle. Each is also the access-rule action on
+// ObjRequests, so a city's policies decide which roles may use it.
+const (
+	ActionAssign    Action = "assign"
+	ActionAccept    Action = "accept"
+	ActionStart     Action = "start"
+	ActionResolve   Action = "resolve"
+	ActionReturn    Action = "return"
+	ActionDelegate  Action = "delegate"
+	ActionClose     Action = "close"
+	ActionReopen    Action = "reopen"
+	ActionReject    Action = "reject"
+	ActionDuplicate Action = "duplicate"
+)
+
+// Party says whose the request must be for an actor to act on it, beyond
+// the access rules of the role.
+type Party int
+
+const (
+	// PartyStaff: city staff who see every request (dispatchers, admins).
+	PartyStaff Party = iota
+	// PartyOrg: a member of the responsible organization or of the contractor
+	// it delegated to.
+	PartyOrg
+	// PartyResponsible: a member of the responsible organization only.
+	PartyResponsible
+	// PartyOwner: the citizen who filed the request, or city staff.
+	PartyOwner
+)
+
+// Rule is one row of the transition table.
+type Rule struct {
+	From    []Status
+	To      Status // "" keeps the status (delegation)
+	Party   Party
+	Comment bool // a comment (reason) is required
+}
+
+// Lifecycle is the one transition table, enforced on every path.
+var Lifecycle = map[Action]Rule{
+	ActionAssign:    {From: []Status{StatusNew, StatusReturned}, To: StatusAssigned, Party: PartyStaff},
+	ActionAccept:    {From: []Status{StatusAssigned, StatusReopened}, To: StatusAccepted, Party: PartyOrg},
+	ActionStart:     {From: []Status{StatusAccepted}, To: StatusInProgress, Party: PartyOrg},
+	ActionResolve:   {From: []Status{StatusAccepted, StatusInProgress}, To: StatusResolved, Party: PartyOrg, Comment: true},
+	ActionReturn:    {From: []Status{StatusAssigned, StatusAccepted, StatusReopened}, To: StatusReturned, Party: PartyResponsible, Comment: true},
+	ActionDelegate:  {From: []Status{StatusAssigned, StatusAccepted, StatusInProgress, StatusReopened}, Party: PartyResponsible},
+	ActionClose:     {From: []Status{StatusResolved}, To: StatusClosed, Party: PartyOwner},
+	ActionReopen:    {From: []Status{StatusResolved, StatusClosed}, To: StatusReopened, Party: PartyOwner, Comment: true},
+	ActionReject:    {From: []Status{StatusNew, StatusReturned}, To: StatusRejected, Party: PartyStaff, Comment: true},
+	ActionDuplicate: {From: []Status{StatusNew, StatusReturned, StatusAssigned}, To: StatusDuplicate, Party: PartyStaff},
+}
+
+// Actions lists the lifecycle actions in a stable order.
+var Actions = []Action{ActionAssign, ActionAccept, ActionStart, ActionResolve, ActionReturn, ActionDelegate,
+	ActionClose, ActionReopen, ActionReject, ActionDuplicate}
+
+// Open reports whether a request in status s still awaits work.
+func (s Status) Open() bool {
+	switch s {
+	case StatusAssigned, StatusAccepted, StatusInProgress, StatusReopened:
+		return true
+	}
+	return false
+}
+
+// ActionInput is what the caller gives with an action.
+type ActionInput struct {
+	Comment      string `json:"comment"`
+	Organization string `json:"organization"` // assign, delegate: the organization's code
+	Original     string `json:"original"`     // duplicate: the original's number
+}
+
+// Change is what applying an action needs besides the request: the
+// organization named by the input, the original of a duplicate, the category
+// and calendar for due times, and the time.
+type Change struct {
+	Actor        Actor
+	Action       Action
+	Input        ActionInput
+	Organization *Organization
+	Original     *Request
+	Category     *Category
+	Calendar     *Calendar
+	Now          time.Time
+}
+
+// MaxComment bounds comments and reasons.
+const MaxComment = 4000
+
+// Apply performs one lifecycle action on r and returns the history event.
+// It checks the transition table and the actor's relation to the request;
+// the caller has already checked the role's access rules.
+func (r *Request) Apply(c Change) (*RequestEvent, error) {
+	rule, ok := Lifecycle[c.Action]
+	if !ok {
+		return nil, Errorf(ENOTFOUND, "no action %q", c.Action)
+	}
+	comment := strings.TrimSpace(c.Input.Comment)
+	f := FieldErrors{}
+	if rule.Comment && comment == "" {
+		f.Add("comment", "give a reason")
+	}
+	checkLen(f, "comment", comment, MaxComment)
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(rule.From, r.Status) {
+		return nil, Errorf(ECONFLICT, "cannot %s a request that is %s", c.Action, r.Status)
+	}
+	if err := r.checkParty(rule.Party, c.Actor); err != nil {
+		return nil, err
+	}
+	from := r.Status
+	ev := &RequestEvent{RequestID: r.ID, Kind: string(c.Action), FromState: string(from), Comment: comment,
+		Public: true, CreatedAt: c.Now}
+	if c.Actor.UserID != 0 {
+		id := c.Actor.UserID
+		ev.ActorID = &id
+	}
+	switch c.Action {
+	case ActionAssign:
+		if err := c.needOrg(""); err != nil {
+			return nil, err
+		}
+		r.assign(c.Organization.ID, c.Category, c.Calendar, c.Now)
+		ev.OrganizationID = &c.Organization.ID
+	case ActionAccept:
+		r.AcceptedAt = &c.Now
+		if r.AssignedAt != nil {
+			s := int64(c.Now.Sub(*r.AssignedAt).Seconds())
+			r.ReactionSeconds = &s
+		}
+	case ActionResolve:
+		r.ResolvedAt = &c.Now
+		if r.AssignedAt != nil {
+			s := int64(c.Now.Sub(*r.AssignedAt).Seconds())
+			r.ResolutionSeconds = &s
+		}
+	case ActionReturn:
+		r.OrganizationID, r.ExecutorID = nil, nil
+		r.ReactionDueAt, r.ResolutionDueAt = nil, nil
+	case ActionDelegate:
+		if err := c.needOrg(OrgContractor); err != nil {
+			return nil, err
+		}
+		if r.OrganizationID != nil && c.Organization.ID == *r.OrganizationID {
+			return nil, &Error{Code: EINVALID, Message: "the request has invalid fields",
+				Fields: map[string]string{"organization": "delegate to a contractor, not to your own organization"}}
+		}
+		r.ExecutorID = &c.Organization.ID
+		ev.OrganizationID = &c.Organization.ID
+	case ActionClose:
+		r.ClosedAt = &c.Now
+	case ActionReopen:
+		if r.OrganizationID == nil {
+			return nil, Errorf(ECONFLICT, "the request has no organization to reopen it with")
+		}
+		r.ClosedAt, r.ResolvedAt, r.ResolutionSeconds, r.AcceptedAt, r.ReactionSeconds = nil, nil, nil, nil, nil
+		r.assign(*r.OrganizationID, c.Category, c.Calendar, c.Now)
+	case ActionDuplicate:
+		if c.Original == nil {
+			return nil, &Error{Code: EINVALID, Message: "the request has invalid fields",
+				Fields: map[string]string{"original": "give the number of the original request"}}
+		}
+		if c.Original.ID == r.ID {
+			return nil, &Error{Code: EINVALID, Message: "the request has invalid fields",
+				Fields: map[string]string{"original": "a request cannot duplicate itself"}}
+		}
+		r.DuplicateOf = &c.Original.ID
+		ev.Comment = strings.TrimSpace(fmt.Sprintf("duplicate of %s. %s", c.Original.Number, comment))
+	}
+	if rule.To != "" {
+		r.Status = rule.To
+	}
+	r.UpdatedAt = c.Now
+	ev.ToState = string(r.Status)
+	return ev, nil
+}
+
+func (c Change) needOrg(kind string) error {
+	msg := ""
+	switch {
+	case c.Organization == nil:
+		msg = "give an organization of this city"
+	case !c.Organization.Active:
+		msg = "this organization is not active"
+	case kind != "" && c.Organization.Kind != kind:
+		msg = "must be a " + strings.ReplaceAll(kind, "_", " ")
+	}
+	if msg != "" {
+		return &Error{Code: EINVALID, Message: "the request has invalid fields", Fields: map[string]string{"organization": msg}}
+	}
+	return nil
+}
+
+// assign gives the request to an organization and sets its due times from
+// the category, in working or calendar time. Emergencies are answered within
+// 30 minutes whatever the category says.
+func (r *Request) assign(orgID int64, cat *Category, cal *Calendar, now time.Time) {
+	r.OrganizationID, r.ExecutorID = &orgID, nil
+	r.AssignedAt = &now
+	r.ReactionEscalatedAt, r.ResolutionEscalatedAt = nil, nil
+	if cat == nil || cal == nil {
+		return
+	}
+	reaction := time.Duration(cat.ReactionMinutes) * time.Minute
+	working := cat.WorkingTime
+	if r.Priority == PriorityEmergency {
+		reaction, working = min(reaction, EmergencyReaction), false
+	}
+	reactDue := cal.Due(now, reaction, working).UTC()
+	resolveDue := cal.Due(now, time.Duration(cat.ResolutionMinutes)*time.Minute, working).UTC()
+	r.ReactionDueAt, r.ResolutionDueAt = &reactDue, &resolveDue
+}
+
+// EmergencyReaction is the reaction time of every emergency.
+const EmergencyReaction = 30 * time.Minute
+
+// checkParty checks the actor's relation to the request.
+func (r *Request) checkParty(p Party, a Actor) error {
+	isOrg := func(id *int64) bool { return id != nil && a.OrganizationID != 0 && *id == a.OrganizationID }
+	ok := false
+	switch p {
+	case PartyStaff:
+		ok = a.SeesAllRequests() && a.Role != RoleAnalyst
+	case PartyOrg:
+		ok = isOrg(r.OrganizationID) || isOrg(r.ExecutorID)
+	case PartyResponsible:
+		ok = isOrg(r.OrganizationID)
+	case PartyOwner:
+		ok = (a.Role == RoleCitizen && (r.CreatedBy == a.UserID || (r.CitizenID != nil && *r.CitizenID == a.UserID))) ||
+			(a.SeesAllRequests() && a.Role != RoleAnalyst)
+	}
+	if !ok {
+		return Errorf(EFORBIDDEN, "this request is not yours to act on")
+	}
+	return nil
+}

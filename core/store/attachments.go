@@ -1,0 +1,58 @@
+package store
+
+import (
+	"context"
+
+	"github.com/opencity/opencity/core"
+	"github.com/uptrace/bun"
+)
+
+// AddAttachment records a stored photo of a request the actor can see, with
+// a history event.
+func (s *Store) AddAttachment(ctx context.Context, a core.Actor, number string, att *core.Attachment) error {
+	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		r := new(core.Request)
+		if err := scopeRequests(selectRequests(tx, r), a).Where("r.number = ?", number).Scan(ctx); err != nil {
+			return notFound(err, "request")
+		}
+		ev := &core.RequestEvent{RequestID: r.ID, Kind: "photo", FromState: string(r.Status), ToState: string(r.Status),
+			Comment: att.FileName, Public: att.Public, CreatedAt: att.CreatedAt}
+		if a.UserID != 0 {
+			id := a.UserID
+			ev.ActorID, att.CreatedBy = &id, &id
+		}
+		if _, err := tx.NewInsert().Model(ev).Returning("id").Exec(ctx); err != nil {
+			return err
+		}
+		att.RequestID, att.EventID = r.ID, &ev.ID
+		_, err := tx.NewInsert().Model(att).Returning("id").Exec(ctx)
+		return err
+	})
+}
+
+// Attachments lists a request's photos; publicOnly for citizens.
+func (s *Store) Attachments(ctx context.Context, requestID int64, publicOnly bool) (out []core.Attachment, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		q := tx.NewSelect().Model(&out).Where("request_id = ?", requestID).Order("id")
+		if publicOnly {
+			q = q.Where("public")
+		}
+		return q.Scan(ctx)
+	})
+	return out, err
+}
+
+// Attachment returns one photo of a request the actor can see.
+func (s *Store) Attachment(ctx context.Context, a core.Actor, number string, id int64) (*core.Attachment, error) {
+	att := new(core.Attachment)
+	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		visible := scopeRequests(tx.NewSelect().TableExpr("requests AS r").Column("r.id"), a).Where("r.number = ?", number)
+		q := tx.NewSelect().Model(att).Where("id = ? AND request_id IN (?)", id, visible)
+		if a.Role == core.RoleCitizen {
+			q = q.Where("public")
+		}
+		return q.Scan(ctx)
+	})
+	return att, notFound(err, "photo")
+}
+

@@ -1,0 +1,488 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/opencity/opencity/core"
+	"github.com/uptrace/bun"
+)
+
+// IsForeignKeyViolation reports whether err is a foreign-key failure.
+func IsForeignKeyViolation(err error) bool {
+	var pg interface{ Field(byte) string }
+	if errors.As(err, &pg) {
+		return pg.Field('C') == "23503"
+	}
+	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
+}
+
+// writeErr translates constraint failures of directory writes into domain
+// errors that name the field.
+func writeErr(err error, field, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case IsUniqueViolation(err):
+		return &core.Error{Code: core.ECONFLICT, Message: what + " exists already", Fields: map[string]string{field: "is taken"}}
+	case IsForeignKeyViolation(err):
+		return core.Errorf(core.ECONFLICT, "%s is still referenced; deactivate it instead", what)
+	}
+	return err
+}
+
+// list returns all rows of T ordered by order.
+func list[T any](ctx context.Context, s *Store, order string) ([]T, error) {
+	var out []T
+	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewSelect().Model(&out).Order(order).Scan(ctx)
+	})
+	return out, err
+}
+
+// byCode returns the row of T with the code.
+func byCode[T any](ctx context.Context, db bun.IDB, code, what string) (*T, error) {
+	v := new(T)
+	err := db.NewSelect().Model(v).Where("code = ?", code).Scan(ctx)
+	return v, notFound(err, what)
+}
+
+// save inserts v, or updates the row with the code when code is not empty.
+// It refuses to change a code.
+func save[T any](ctx context.Context, tx bun.Tx, v *T, code, newCode, what string) error {
+	if code == "" {
+		_, err := tx.NewInsert().Model(v).Returning("id").Exec(ctx)
+		return writeErr(err, "code", what)
+	}
+	if newCode != code {
+		return &core.Error{Code: core.EINVALID, Message: "codes cannot change", Fields: map[string]string{"code": "must stay " + code}}
+	}
+	res, err := tx.NewUpdate().Model(v).ExcludeColumn("id").Where("code = ?", code).Returning("id").Exec(ctx)
+	if err != nil {
+		return writeErr(err, "code", what)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return core.Errorf(core.ENOTFOUND, "%s not found", what)
+	}
+	return nil
+}
+
+// remove deletes the row of T with the code.
+func remove[T any](ctx context.Context, s *Store, code, what string) error {
+	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewDelete().Model((*T)(nil)).Where("code = ?", code).Exec(ctx)
+		if err != nil {
+			return writeErr(err, "code", what)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return core.Errorf(core.ENOTFOUND, "%s not found", what)
+		}
+		return nil
+	})
+}
+
+// Districts lists the districts.
+func (s *Store) Districts(ctx context.Context) ([]core.District, error) {
+	return list[core.District](ctx, s, "code")
+}
+
+// District returns one district.
+func (s *Store) District(ctx context.Context, code string) (d *core.District, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		d, err = byCode[core.District](ctx, tx, code, "district")
+		return err
+	})
+	return d, err
+}
+
+// SaveDistrict creates (code "") or updates a district.
+func (s *Store) SaveDistrict(ctx context.Context, code string, d *core.District) error {
+	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return save(ctx, tx, d, code, d.Code, "district")
+	})
+}
+
+// DeleteDistrict deletes a district no building or request uses.
+func (s *Store) DeleteDistrict(ctx context.Context, code string) error {
+	return remove[core.District](ctx, s, code, "district")
+}
+
+// CategoryGroups lists the category groups.
+func (s *Store) CategoryGroups(ctx context.Context) ([]core.CategoryGroup, error) {
+	return list[core.CategoryGroup](ctx, s, "position")
+}
+
+// CategoryGroup returns one group.
+func (s *Store) CategoryGroup(ctx context.Context, code string) (g *core.CategoryGroup, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		g, err = byCode[core.CategoryGroup](ctx, tx, code, "category group")
+		return err
+	})
+	return g, err
+}
+
+// SaveCategoryGroup creates or updates a group.
+func (s *Store) SaveCategoryGroup(ctx context.Context, code string, g *core.CategoryGroup) error {
+	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return save(ctx, tx, g, code, g.Code, "category group")
+	})
+}
+
+// DeleteCategoryGroup deletes a group no category belongs to.
+func (s *Store) DeleteCategoryGroup(ctx context.Context, code string) error {
+	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		n, err := tx.NewSelect().Model((*core.Category)(nil)).Where("group_code = ?", code).Count(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return core.Errorf(core.ECONFLICT, "the group still has %d categories", n)
+		}
+		res, err := tx.NewDelete().Model((*core.CategoryGroup)(nil)).Where("code = ?", code).Exec(ctx)
+		if err == nil {
+			if n, _ := res.RowsAffected(); n == 0 {
+				return core.Errorf(core.ENOTFOUND, "category group not found")
+			}
+		}
+		return err
+	})
+}
+
+// Category returns one category.
+func (s *Store) Category(ctx context.Context, code string) (c *core.Category, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		c, err = byCode[core.Category](ctx, tx, code, "category")
+		return err
+	})
+	return c, err
+}
+
+// SaveCategory creates or updates a category; its group must exist.
+func (s *Store) SaveCategory(ctx context.Context, code string, c *core.Category) error {
+	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if c.GroupCode != "" {
+			if _, err := byCode[core.CategoryGroup](ctx, tx, c.GroupCode, "group"); errors.Is(err, core.ErrNotFound) {
+				return &core.Error{Code: core.EINVALID, Message: "the category has invalid fields",
+					Fields: map[string]string{"group": fmt.Sprintf("no category group %q", c.GroupCode)}}
+			} else if err != nil {
+				return err
+			}
+		}
+		return save(ctx, tx, c, code, c.Code, "category")
+	})
+}
+
+// DeleteCategory deletes a category that no request uses.
+func (s *Store) DeleteCategory(ctx context.Context, code string) error {
+	return remove[core.Category](ctx, s, code, "category")
+}
+
+// Organizations lists organizations with the codes of what they serve.
+func (s *Store) Organizations(ctx context.Context) (out []core.Organization, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := tx.NewSelect().Model(&out).Order("kind", "code").Scan(ctx); err != nil {
+			return err
+		}
+		return attachServed(ctx, tx, out)
+	})
+	return out, err
+}
+
+// Organization returns one organization.
+func (s *Store) Organization(ctx context.Context, code string) (o *core.Organization, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if o, err = byCode[core.Organization](ctx, tx, code, "organization"); err != nil {
+			return err
+		}
+		one := []core.Organization{*o}
+		err = attachServed(ctx, tx, one)
+		*o = one[0]
+		return err
+	})
+	return o, err
+}
+
+func attachServed(ctx context.Context, tx bun.Tx, orgs []core.Organization) error {
+	type link struct {
+		OrgID int64  `bun:"organization_id"`
+		Code  string `bun:"code"`
+	}
+	var ds, cs []link
+	if err := tx.NewSelect().TableExpr("organization_districts AS od").ColumnExpr("od.organization_id, d.code").
+		Join("JOIN districts AS d ON d.id = od.district_id").Order("d.code").Scan(ctx, &ds); err != nil {
+		return err
+	}
+	if err := tx.NewSelect().TableExpr("organization_categories AS oc").ColumnExpr("oc.organization_id, c.code").
+		Join("JOIN categories AS c ON c.id = oc.category_id").Order("c.code").Scan(ctx, &cs); err != nil {
+		return err
+	}
+	idx := map[int64]int{}
+	for i := range orgs {
+		idx[orgs[i].ID] = i
+		orgs[i].Districts, orgs[i].Categories = []string{}, []string{}
+	}
+	for _, l := range ds {
+		if i, ok := idx[l.OrgID]; ok {
+			orgs[i].Districts = append(orgs[i].Districts, l.Code)
+		}
+	}
+	for _, l := range cs {
+		if i, ok := idx[l.OrgID]; ok {
+			orgs[i].Categories = append(orgs[i].Categories, l.Code)
+		}
+	}
+	return nil
+}
+
+// SaveOrganization creates or updates an organization and replaces the
+// districts and categories it serves.
+func (s *Store) SaveOrganization(ctx context.Context, code string, o *core.Organization) error {
+	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		districts, err := codeIDs(ctx, tx, "districts", "code")
+		if err != nil {
+			return err
+		}
+		cats, err := codeIDs(ctx, tx, "categories", "code")
+		if err != nil {
+			return err
+		}
+		f := core.FieldErrors{}
+		for _, d := range o.Districts {
+			if _, ok := districts[d]; !ok {
+				f.Add("districts", fmt.Sprintf("no district %q", d))
+			}
+		}
+		for _, c := range o.Categories {
+			if _, ok := cats[c]; !ok {
+				f.Add("categories", fmt.Sprintf("no category %q", c))
+			}
+		}
+		if err := f.Err(); err != nil {
+			return err
+		}
+		if err := save(ctx, tx, o, code, o.Code, "organization"); err != nil {
+			return err
+		}
+		if code != "" {
+			got, err := byCode[core.Organization](ctx, tx, code, "organization")
+			if err != nil {
+				return err
+			}
+			o.ID = got.ID
+		}
+		for _, t := range []string{"organization_districts", "organization_categories"} {
+			if _, err := tx.NewRaw("DELETE FROM ? WHERE organization_id = ?", bun.Ident(t), o.ID).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		for _, d := range o.Districts {
+			if _, err := tx.NewRaw("INSERT INTO organization_districts (organization_id, district_id) VALUES (?, ?) ON CONFLICT DO NOTHING", o.ID, districts[d]).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		for _, c := range o.Categories {
+			if _, err := tx.NewRaw("INSERT INTO organization_categories (organization_id, category_id) VALUES (?, ?) ON CONFLICT DO NOTHING", o.ID, cats[c]).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteOrganization deletes an organization nothing refers to.
+func (s *Store) DeleteOrganization(ctx context.Context, code string) error {
+	return remove[core.Organization](ctx, s, code, "organization")
+}
+
+func selectBuildings(db bun.IDB, dest any) *bun.SelectQuery {
+	return db.NewSelect().Model(dest).ModelTableExpr("buildings AS b").ColumnExpr("b.*").
+		ColumnExpr("d.code AS district_code").ColumnExpr("coalesce(o.code, '') AS management_company_code").
+		Join("JOIN districts AS d ON d.id = b.district_id").
+		Join("LEFT JOIN organizations AS o ON o.id = b.management_company_id")
+}
+
+// Buildings returns a page of buildings by id.
+func (s *Store) Buildings(ctx context.Context, q core.BuildingQuery) (out []core.Building, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		sel := selectBuildings(tx, &out).Where("b.id > ?", q.AfterID).Order("b.id").Limit(q.Limit)
+		if q.District != "" {
+			sel = sel.Where("d.code = ?", q.District)
+		}
+		for _, word := range strings.Fields(strings.ToLower(q.Text)) {
+			sel = sel.Where("b.search_text LIKE ? ESCAPE '\\'", "%"+escapeLike(word)+"%")
+		}
+		return sel.Scan(ctx)
+	})
+	return out, err
+}
+
+// Building returns one building.
+func (s *Store) Building(ctx context.Context, id int64) (b *core.Building, err error) {
+	b = new(core.Building)
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return selectBuildings(tx, b).Where("b.id = ?", id).Scan(ctx)
+	})
+	return b, notFound(err, "building")
+}
+
+// resolveBuilding fills the ids of a building from its codes.
+func resolveBuilding(b *core.Building, districts, orgs map[string]int64) error {
+	f := core.FieldErrors{}
+	if id, ok := districts[b.District]; ok {
+		b.DistrictID = id
+	} else {
+		f.Add("district", fmt.Sprintf("no district %q", b.District))
+	}
+	b.ManagementCompanyID = nil
+	if b.ManagementCompany != "" {
+		if id, ok := orgs[b.ManagementCompany]; ok {
+			b.ManagementCompanyID = &id
+		} else {
+			f.Add("management_company", fmt.Sprintf("no management company %q", b.ManagementCompany))
+		}
+	}
+	return f.Err()
+}
+
+func managementCompanies(ctx context.Context, tx bun.Tx) (map[string]int64, error) {
+	var rows []struct {
+		ID   int64  `bun:"id"`
+		Code string `bun:"code"`
+	}
+	err := tx.NewSelect().TableExpr("organizations").Column("id", "code").Where("kind = ?", core.OrgManagementCompany).Scan(ctx, &rows)
+	m := map[string]int64{}
+	for _, r := range rows {
+		m[r.Code] = r.ID
+	}
+	return m, err
+}
+
+// SaveBuilding creates (id 0) or updates a building.
+func (s *Store) SaveBuilding(ctx context.Context, id int64, b *core.Building) error {
+	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		districts, err := codeIDs(ctx, tx, "districts", "code")
+		if err != nil {
+			return err
+		}
+		orgs, err := managementCompanies(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := resolveBuilding(b, districts, orgs); err != nil {
+			return err
+		}
+		b.Index()
+		if id == 0 {
+			b.CreatedAt = time.Now().UTC()
+			_, err = tx.NewInsert().Model(b).Returning("id").Exec(ctx)
+			return writeErr(err, "registry_id", "a building with this registry id")
+		}
+		res, err := tx.NewUpdate().Model(b).ExcludeColumn("id", "created_at").Where("id = ?", id).Exec(ctx)
+		if err != nil {
+			return writeErr(err, "registry_id", "a building with this registry id")
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return core.Errorf(core.ENOTFOUND, "building not found")
+		}
+		b.ID = id
+		return nil
+	})
+}
+
+// DeleteBuilding deletes a building no request refers to.
+func (s *Store) DeleteBuilding(ctx context.Context, id int64) error {
+	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewDelete().Model((*core.Building)(nil)).Where("id = ?", id).Exec(ctx)
+		if err != nil {
+			return writeErr(err, "id", "building")
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return core.Errorf(core.ENOTFOUND, "building not found")
+		}
+		return nil
+	})
+}
+
+// ImportBuildings adds new buildings and updates changed ones by registry
+// id, in one transaction. Rows naming unknown districts or companies are
+// reported and skipped; importing the same file again changes nothing.
+func (s *Store) ImportBuildings(ctx context.Context, rows []core.BuildingRow) (*core.ImportReport, error) {
+	rep := &core.ImportReport{Errors: []core.RowError{}}
+	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		districts, err := codeIDs(ctx, tx, "districts", "code")
+		if err != nil {
+			return err
+		}
+		orgs, err := managementCompanies(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var existing []core.Building
+		if err := tx.NewSelect().Model(&existing).Scan(ctx); err != nil {
+			return err
+		}
+		byRegistry := make(map[string]*core.Building, len(existing))
+		for i := range existing {
+			byRegistry[existing[i].RegistryID] = &existing[i]
+		}
+		now := time.Now().UTC()
+		var fresh []core.Building
+		for _, row := range rows {
+			b := row.Building
+			if err := resolveBuilding(&b, districts, orgs); err != nil {
+				var e *core.Error
+				errors.As(err, &e)
+				for field, msg := range e.Fields {
+					rep.Errors = append(rep.Errors, core.RowError{Row: row.Row, Field: field, Message: msg})
+				}
+				continue
+			}
+			b.Index()
+			prev, ok := byRegistry[b.RegistryID]
+			switch {
+			case !ok:
+				b.CreatedAt = now
+				fresh = append(fresh, b)
+			case sameBuilding(prev, &b):
+				rep.Unchanged++
+			default:
+				_, err := tx.NewUpdate().Model(&b).ExcludeColumn("id", "created_at").Where("id = ?", prev.ID).Exec(ctx)
+				if err != nil {
+					return err
+				}
+				rep.Updated++
+			}
+		}
+		for i := 0; i < len(fresh); i += 500 {
+			batch := fresh[i:min(i+500, len(fresh))]
+			if _, err := tx.NewInsert().Model(&batch).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		rep.Created = len(fresh)
+		return nil
+	})
+	return rep, err
+}
+
+func sameBuilding(a, b *core.Building) bool {
+	same := a.AddressRU == b.AddressRU && a.AddressEN == b.AddressEN && a.DistrictID == b.DistrictID &&
+		a.Apartments == b.Apartments && a.Lat == b.Lat && a.Lon == b.Lon
+	switch {
+	case a.ManagementCompanyID == nil || b.ManagementCompanyID == nil:
+		return same && a.ManagementCompanyID == nil && b.ManagementCompanyID == nil
+	default:
+		return same && *a.ManagementCompanyID == *b.ManagementCompanyID
+	}
+}
+
+// AllBuildings returns every building with its codes, for export.
+func (s *Store) AllBuildings(ctx context.Context) (out []core.Building, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return selectBuildings(tx, &out).Order("b.id").Scan(ctx)
+	})
+	return out, err
+}

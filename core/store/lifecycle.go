@@ -1,0 +1,310 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opencity/opencity/core"
+	"github.com/uptrace/bun"
+)
+
+// openStatuses are the statuses in which deadlines run.
+var openStatuses = []string{string(core.StatusAssigned), string(core.StatusAccepted), string(core.StatusInProgress), string(core.StatusReopened)}
+
+// filterRequests applies the queue filters of q.
+func filterRequests(sel *bun.SelectQuery, q core.RequestQuery) *bun.SelectQuery {
+	if len(q.Statuses) > 0 {
+		sel = sel.Where("r.status IN (?)", bun.In(q.Statuses))
+	}
+	if q.Category != "" {
+		sel = sel.Where("r.category_id IN (SELECT id FROM categories WHERE code = ? OR group_code = ?)", q.Category, q.Category)
+	}
+	if q.Organization != "" {
+		sel = sel.Where("(r.organization_id IN (SELECT id FROM organizations WHERE code = ?) OR r.executor_id IN (SELECT id FROM organizations WHERE code = ?))",
+			q.Organization, q.Organization)
+	}
+	if q.District != "" {
+		sel = sel.Where("r.district_id IN (SELECT id FROM districts WHERE code = ?)", q.District)
+	}
+	if q.Overdue {
+		sel = sel.Where("r.status IN (?)", bun.In(openStatuses)).
+			Where("((r.accepted_at IS NULL AND r.reaction_due_at < ?) OR (r.resolved_at IS NULL AND r.resolution_due_at < ?))", q.Now.UTC(), q.Now.UTC())
+	}
+	if q.CreatedFrom != nil {
+		sel = sel.Where("r.created_at >= ?", q.CreatedFrom.UTC())
+	}
+	if q.CreatedTo != nil {
+		sel = sel.Where("r.created_at < ?", q.CreatedTo.UTC())
+	}
+	if q.Text != "" {
+		sel = sel.Where("(r.search_text LIKE ? ESCAPE '\\' OR r.number = ?)", "%"+escapeLike(strings.ToLower(q.Text))+"%", q.Text)
+	}
+	return sel
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// lookup resolves references inside a lifecycle transaction.
+type lookup struct {
+	tx  bun.Tx
+	loc *time.Location
+}
+
+func (l lookup) OrganizationByCode(ctx context.Context, code string) (*core.Organization, error) {
+	o := new(core.Organization)
+	err := l.tx.NewSelect().Model(o).Where("code = ?", code).Scan(ctx)
+	return o, notFound(err, "organization")
+}
+
+func (l lookup) OrganizationByID(ctx context.Context, id int64) (*core.Organization, error) {
+	o := new(core.Organization)
+	err := l.tx.NewSelect().Model(o).Where("id = ?", id).Scan(ctx)
+	return o, notFound(err, "organization")
+}
+
+func (l lookup) RequestByNumber(ctx context.Context, number string) (*core.Request, error) {
+	r := new(core.Request)
+	err := selectRequests(l.tx, r).Where("r.number = ?", number).Scan(ctx)
+	return r, notFound(err, "request")
+}
+
+func (l lookup) RequestByID(ctx context.Context, id int64) (*core.Request, error) {
+	return requestByID(ctx, l.tx, id)
+}
+
+func (l lookup) Category(ctx context.Context, id int64) (*core.Category, error) {
+	c := new(core.Category)
+	err := l.tx.NewSelect().Model(c).Where("id = ?", id).Scan(ctx)
+	return c, notFound(err, "category")
+}
+
+func (l lookup) Calendar(ctx context.Context) (*core.Calendar, error) {
+	return loadCalendar(ctx, l.tx, l.loc)
+}
+
+// UpdateRequest implements core.Store: it locks the request the actor can
+// see, lets fn change it and saves the request with the events fn returns.
+func (s *Store) UpdateRequest(ctx context.Context, a core.Actor, number string, loc *time.Location,
+	fn func(ctx context.Context, r *core.Request, l core.Lookup) ([]*core.RequestEvent, error)) (*core.Request, error) {
+	var out *core.Request
+	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		r := new(core.Request)
+		q := scopeRequests(selectRequests(tx, r), a).Where("r.number = ?", number)
+		if s.scope.Postgres() {
+			q = q.For("UPDATE OF r")
+		}
+		if err := q.Scan(ctx); err != nil {
+			return notFound(err, "request")
+		}
+		evs, err := fn(ctx, r, lookup{tx: tx, loc: loc})
+		if err != nil {
+			return err
+		}
+		if _, err := tx.NewUpdate().Model(r).ModelTableExpr("requests").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		for _, ev := range evs {
+			ev.RequestID = r.ID
+			if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		out, err = requestByID(ctx, tx, r.ID)
+		return err
+	})
+	return out, err
+}
+
+// Lookup runs fn with reference lookups of the city, in one transaction.
+func (s *Store) Lookup(ctx context.Context, loc *time.Location, fn func(ctx context.Context, l core.Lookup) error) error {
+	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return fn(ctx, lookup{tx: tx, loc: loc})
+	})
+}
+
+func loadCalendar(ctx context.Context, tx bun.IDB, loc *time.Location) (*core.Calendar, error) {
+	c := core.DefaultCalendar(loc)
+	settings, err := loadSettings(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := settings[core.SettingWorkStart]; ok {
+		if m, err := core.ParseClock(v); err == nil {
+			c.WorkStart = m
+		}
+	}
+	if v, ok := settings[core.SettingWorkEnd]; ok {
+		if m, err := core.ParseClock(v); err == nil {
+			c.WorkEnd = m
+		}
+	}
+	if v, ok := settings[core.SettingWeekend]; ok {
+		c.Weekend = map[time.Weekday]bool{}
+		for _, d := range strings.Split(v, ",") {
+			if n, err := strconv.Atoi(strings.TrimSpace(d)); err == nil && n >= 0 && n <= 6 {
+				c.Weekend[time.Weekday(n)] = true
+			}
+		}
+	}
+	var days []core.CalendarDay
+	if err := tx.NewSelect().Model(&days).Scan(ctx); err != nil {
+		return nil, err
+	}
+	for _, d := range days {
+		c.Days[d.Day] = d.Working
+	}
+	return c, nil
+}
+
+func loadSettings(ctx context.Context, tx bun.IDB) (map[string]string, error) {
+	var rows []struct {
+		Key   string `bun:"key"`
+		Value string `bun:"value"`
+	}
+	err := tx.NewSelect().TableExpr("settings").Column("key", "value").Scan(ctx, &rows)
+	m := make(map[string]string, len(rows))
+	for _, r := range rows {
+		m[r.Key] = r.Value
+	}
+	return m, err
+}
+
+// Settings returns the city's settings as stored.
+func (s *Store) Settings(ctx context.Context) (m map[string]string, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		m, err = loadSettings(ctx, tx)
+		return err
+	})
+	return m, err
+}
+
+// PutSettings stores settings and replaces the calendar's special days when
+// days is not nil.
+func (s *Store) PutSettings(ctx context.Context, kv map[string]string, days []core.CalendarDay) error {
+	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		for k, v := range kv {
+			_, err := tx.NewRaw("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", k, v).Exec(ctx)
+			if err != nil {
+				return err
+			}
+		}
+		if days == nil {
+			return nil
+		}
+		if _, err := tx.NewRaw("DELETE FROM calendar_days").Exec(ctx); err != nil {
+			return err
+		}
+		if len(days) > 0 {
+			_, err := tx.NewInsert().Model(&days).Exec(ctx)
+			return err
+		}
+		return nil
+	})
+}
+
+// CityCalendar returns the city's working calendar.
+func (s *Store) CityCalendar(ctx context.Context, loc *time.Location) (c *core.Calendar, days []core.CalendarDay, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if c, err = loadCalendar(ctx, tx, loc); err != nil {
+			return err
+		}
+		return tx.NewSelect().Model(&days).Order("day").Scan(ctx)
+	})
+	return c, days, err
+}
+
+// Escalate flags open requests whose reaction or resolution time ran out and
+// records an internal escalation event for each; it returns how many.
+func (s *Store) Escalate(ctx context.Context, now time.Time) (n int, err error) {
+	now = now.UTC()
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		for _, kind := range []struct{ due, done, flag, msg string }{
+			{"reaction_due_at", "accepted_at", "reaction_escalated_at", "reaction time exceeded: not accepted in time"},
+			{"resolution_due_at", "resolved_at", "resolution_escalated_at", "resolution time exceeded: not resolved in time"},
+		} {
+			var late []core.Request
+			err := tx.NewSelect().Model(&late).Column("id", "status").
+				Where("? < ? AND ? IS NULL AND ? IS NULL", bun.Ident(kind.due), now, bun.Ident(kind.done), bun.Ident(kind.flag)).
+				Where("status IN (?)", bun.In(openStatuses)).Limit(1000).Scan(ctx)
+			if err != nil {
+				return err
+			}
+			for _, r := range late {
+				if _, err := tx.NewRaw("UPDATE requests SET ? = ? WHERE id = ?", bun.Ident(kind.flag), now, r.ID).Exec(ctx); err != nil {
+					return err
+				}
+				ev := &core.RequestEvent{RequestID: r.ID, Kind: "escalated", FromState: string(r.Status), ToState: string(r.Status),
+					Comment: kind.msg, Public: false, CreatedAt: now}
+				if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// AutoClose closes requests resolved before the cut-off that the citizen
+// neither confirmed nor disputed.
+func (s *Store) AutoClose(ctx context.Context, before, now time.Time, comment string) (n int, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var ids []int64
+		err := tx.NewSelect().TableExpr("requests").Column("id").
+			Where("status = ? AND resolved_at < ?", core.StatusResolved, before.UTC()).Limit(1000).Scan(ctx, &ids)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			_, err := tx.NewRaw("UPDATE requests SET status = ?, closed_at = ?, updated_at = ? WHERE id = ?",
+				core.StatusClosed, now.UTC(), now.UTC(), id).Exec(ctx)
+			if err != nil {
+				return err
+			}
+			ev := &core.RequestEvent{RequestID: id, Kind: string(core.ActionClose), FromState: string(core.StatusResolved),
+				ToState: string(core.StatusClosed), Comment: comment, Public: true, CreatedAt: now.UTC()}
+			if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	return n, err
+}
+
+// AddComment stores a comment on a request the actor can see.
+func (s *Store) AddComment(ctx context.Context, a core.Actor, number string, ev *core.RequestEvent) (*core.RequestEvent, error) {
+	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		r := new(core.Request)
+		if err := scopeRequests(selectRequests(tx, r), a).Where("r.number = ?", number).Scan(ctx); err != nil {
+			return notFound(err, "request")
+		}
+		ev.RequestID, ev.FromState, ev.ToState = r.ID, string(r.Status), string(r.Status)
+		_, err := tx.NewInsert().Model(ev).Exec(ctx)
+		return err
+	})
+	return ev, err
+}
+
+// PublicTrail returns the status and public history of any request of the
+// city, for the citizen of a duplicate following its original.
+func (s *Store) PublicTrail(ctx context.Context, id int64) (r *core.Request, evs []core.RequestEvent, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if r, err = requestByID(ctx, tx, id); err != nil {
+			return err
+		}
+		return tx.NewSelect().Model(&evs).Where("request_id = ? AND public", id).Order("id").Scan(ctx)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		err = core.Errorf(core.ENOTFOUND, "request not found")
+	}
+	return r, evs, err
+}

@@ -1,0 +1,75 @@
+package tenants
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/store"
+	"github.com/opencity/opencity/tenants/jobs"
+)
+
+// JobSweep is the per-city job that flags overdue requests with an
+// escalation event and closes resolved requests the citizen left unconfirmed.
+const JobSweep = "city.sweep"
+
+// SweepEvery is how often each city is swept.
+const SweepEvery = time.Minute
+
+// Sweep runs the deadline work of one city at now.
+func (b *Backend) Sweep(ctx context.Context, slug string, now time.Time) (escalated, closed int, err error) {
+	scope, err := b.Scope(slug)
+	if err != nil {
+		return 0, 0, err
+	}
+	st := store.New(scope)
+	if escalated, err = st.Escalate(ctx, now); err != nil {
+		return 0, 0, err
+	}
+	settings, err := st.Settings(ctx)
+	if err != nil {
+		return escalated, 0, err
+	}
+	days := core.AutoCloseDays(settings)
+	closed, err = st.AutoClose(ctx, now.Add(-time.Duration(days)*24*time.Hour), now,
+		fmt.Sprintf("closed automatically: no confirmation within %d days", days))
+	return escalated, closed, err
+}
+
+// RegisterSweep makes the queue sweep every active city once per minute. The
+// unique key of each city and minute means that with several server processes
+// each sweep is enqueued, and so run, once.
+func (b *Backend) RegisterSweep(q *jobs.Queue) {
+	q.Handle(JobSweep, func(ctx context.Context, j *jobs.Job) error {
+		var p struct {
+			At time.Time `json:"at"`
+		}
+		if err := j.Decode(&p); err != nil {
+			return err
+		}
+		esc, closed, err := b.Sweep(ctx, j.Tenant, time.Now())
+		if esc+closed > 0 {
+			slog.InfoContext(ctx, "sweep", "city", j.Tenant, "escalated", esc, "closed", closed)
+		}
+		return err
+	})
+	q.Every(jobs.Periodic{Every: SweepEvery, Enqueue: func(ctx context.Context, q *jobs.Queue, slot time.Time) error {
+		ts, err := b.Registry().List(ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if t.Status != StatusActive && t.Status != StatusPastDue {
+				continue
+			}
+			key := fmt.Sprintf("%s:%s:%s", JobSweep, t.Slug, slot.Format(time.RFC3339))
+			if _, _, err := q.Enqueue(ctx, nil, jobs.NewJob{Kind: JobSweep, Tenant: t.Slug, UniqueKey: key,
+				Payload: map[string]time.Time{"at": slot}, Attempts: 3}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}})
+}
