@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
@@ -20,9 +21,14 @@ type testServer struct {
 }
 
 func startServer(t *testing.T, kind string) *testServer {
+	return startServerAt(t, kind, nil)
+}
+
+// startServerAt starts a server whose clock is now (nil: the real clock).
+func startServerAt(t *testing.T, kind string, now func() time.Time) *testServer {
 	t.Helper()
 	db := tenanttest.New(t, kind)
-	s, err := NewServer(context.Background(), Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Demo: true, BaseDomain: "opencity.test"})
+	s, err := NewServer(context.Background(), Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Demo: true, BaseDomain: "opencity.test", Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,13 +84,20 @@ func (s *testServer) call(method, path, token string, body any, headers ...strin
 			req.Header.Set(headers[i], headers[i+1])
 		}
 	}
+	return s.do(req)
+}
+
+func (s *testServer) do(req *http.Request) response {
+	s.t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return response{resp.StatusCode, resp.Header, b}
+	r := response{resp.StatusCode, resp.Header, b}
+	checkAgainstOpenAPI(s.t, req, r)
+	return r
 }
 
 // login returns a bearer token of a demo account in a city.

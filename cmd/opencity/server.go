@@ -27,6 +27,8 @@ type Config struct {
 	Addr        string
 	BaseDomain  string // <slug>.<BaseDomain> resolves to a city
 	Demo        bool   // seed the demo cities and accounts at start
+	// Now is the clock; nil means time.Now. Tests set it to check deadlines.
+	Now func() time.Time
 }
 
 // Server is a running OpenCity: backend, resolver and HTTP server. Tests
@@ -40,6 +42,7 @@ type Server struct {
 	ln       net.Listener
 	done     chan error
 	uploads  string
+	now      func() time.Time
 	stopJobs context.CancelFunc
 	jobsDone chan struct{}
 }
@@ -61,7 +64,10 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		b.Close()
 		return nil, fmt.Errorf("migrate cities: %w", err)
 	}
-	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain), uploads: filepath.Join(cfg.DataDir, "uploads")}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain), uploads: filepath.Join(cfg.DataDir, "uploads"), now: cfg.Now}
 	b.RegisterSweep(b.Jobs)
 	b.Jobs.Every(jobs.Periodic{Every: time.Hour, Enqueue: func(ctx context.Context, q *jobs.Queue, slot time.Time) error {
 		_, err := q.Prune(ctx, 7*24*time.Hour)
@@ -71,6 +77,9 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// engine returns the gin engine behind Handler.
+func (s *Server) engine() *gin.Engine { return s.Handler.(*gin.Engine) }
+
 func (s *Server) routes() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -78,7 +87,7 @@ func (s *Server) routes() http.Handler {
 	r.HandleMethodNotAllowed = true
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "alive"}) })
 	r.GET("/readyz", s.ready)
-	api := &httpapi.API{Cities: s.Cities, Authz: core.StaticAuthorizer(core.DefaultPolicies), Now: time.Now, Uploads: s.uploads}
+	api := &httpapi.API{Cities: s.Cities, Authz: core.StaticAuthorizer(core.DefaultPolicies), Now: s.now, Uploads: s.uploads}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
 	r.NoRoute(func(c *gin.Context) { httpapi.WriteProblem(c, core.Errorf(core.ENOTFOUND, "no such page")) })

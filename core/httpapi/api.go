@@ -66,6 +66,7 @@ type Route struct {
 	In      any // the JSON body type, nil for none
 	Out     any // the JSON answer type, nil for none
 	Status  int // the success status
+	Also    int // another success status with the same body (an idempotent replay)
 	Query   []Param
 	Handler gin.HandlerFunc
 }

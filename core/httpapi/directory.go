@@ -139,13 +139,21 @@ func (r codedResource[T, P]) handleDelete(c *gin.Context) {
 func (a *API) directoryRoutes() []Route {
 	var rs []Route
 	rs = append(rs, codedResource[core.District, *core.District]{path: "/districts", obj: core.ObjDistricts, what: "district",
-		list: func(ctx context.Context, st CityStore, _ *gin.Context) ([]core.District, error) { return st.Districts(ctx) },
-		get:  func(ctx context.Context, st CityStore, code string) (*core.District, error) { return st.District(ctx, code) },
-		save: func(ctx context.Context, st CityStore, code string, v *core.District) error { return st.SaveDistrict(ctx, code, v) },
-		del:  func(ctx context.Context, st CityStore, code string) error { return st.DeleteDistrict(ctx, code) },
+		list: func(ctx context.Context, st CityStore, _ *gin.Context) ([]core.District, error) {
+			return st.Districts(ctx)
+		},
+		get: func(ctx context.Context, st CityStore, code string) (*core.District, error) {
+			return st.District(ctx, code)
+		},
+		save: func(ctx context.Context, st CityStore, code string, v *core.District) error {
+			return st.SaveDistrict(ctx, code, v)
+		},
+		del: func(ctx context.Context, st CityStore, code string) error { return st.DeleteDistrict(ctx, code) },
 	}.routes()...)
 	rs = append(rs, codedResource[core.CategoryGroup, *core.CategoryGroup]{path: "/category-groups", obj: core.ObjCategories, what: "category group",
-		list: func(ctx context.Context, st CityStore, _ *gin.Context) ([]core.CategoryGroup, error) { return st.CategoryGroups(ctx) },
+		list: func(ctx context.Context, st CityStore, _ *gin.Context) ([]core.CategoryGroup, error) {
+			return st.CategoryGroups(ctx)
+		},
 		get: func(ctx context.Context, st CityStore, code string) (*core.CategoryGroup, error) {
 			return st.CategoryGroup(ctx, code)
 		},
@@ -156,12 +164,18 @@ func (a *API) directoryRoutes() []Route {
 	}.routes()...)
 	rs = append(rs, codedResource[core.Category, *core.Category]{path: "/categories", obj: core.ObjCategories, what: "category",
 		list: listCategories,
-		get:  func(ctx context.Context, st CityStore, code string) (*core.Category, error) { return st.Category(ctx, code) },
-		save: func(ctx context.Context, st CityStore, code string, v *core.Category) error { return st.SaveCategory(ctx, code, v) },
-		del:  func(ctx context.Context, st CityStore, code string) error { return st.DeleteCategory(ctx, code) },
+		get: func(ctx context.Context, st CityStore, code string) (*core.Category, error) {
+			return st.Category(ctx, code)
+		},
+		save: func(ctx context.Context, st CityStore, code string, v *core.Category) error {
+			return st.SaveCategory(ctx, code, v)
+		},
+		del: func(ctx context.Context, st CityStore, code string) error { return st.DeleteCategory(ctx, code) },
 	}.routes()...)
 	rs = append(rs, codedResource[core.Organization, *core.Organization]{path: "/organizations", obj: core.ObjOrganizations, what: "organization",
-		list: func(ctx context.Context, st CityStore, _ *gin.Context) ([]core.Organization, error) { return st.Organizations(ctx) },
+		list: func(ctx context.Context, st CityStore, _ *gin.Context) ([]core.Organization, error) {
+			return st.Organizations(ctx)
+		},
 		get: func(ctx context.Context, st CityStore, code string) (*core.Organization, error) {
 			return st.Organization(ctx, code)
 		},
@@ -202,7 +216,7 @@ func (a *API) buildingRoutes() []Route {
 		{Method: "GET", Path: "/buildings/export", Obj: core.ObjBuildings, Act: core.ActRead, Summary: "The registry as CSV", Status: 200, Handler: a.exportBuildings},
 		{Method: "POST", Path: "/buildings/import", Obj: core.ObjBuildings, Act: core.ActImport,
 			Summary: "Import a CSV (text/csv body or multipart field file): new buildings added, changed ones updated by registry id, bad rows reported",
-			Out: core.ImportReport{}, Status: 200, Handler: a.importBuildings},
+			Out:     core.ImportReport{}, Status: 200, Handler: a.importBuildings},
 		{Method: "GET", Path: "/buildings/:id", Obj: core.ObjBuildings, Act: core.ActRead, Summary: "One building", Out: zero, Status: 200, Handler: a.getBuilding},
 		{Method: "PUT", Path: "/buildings/:id", Obj: core.ObjBuildings, Act: core.ActUpdate, Summary: "Change a building", In: zero, Out: zero, Status: 200, Handler: a.saveBuilding(false)},
 		{Method: "DELETE", Path: "/buildings/:id", Obj: core.ObjBuildings, Act: core.ActDelete, Summary: "Delete a building no request refers to", Status: 204, Handler: a.deleteBuilding},
@@ -354,7 +368,7 @@ func (a *API) importBuildings(c *gin.Context) {
 		WriteProblem(c, err)
 		return
 	}
-	rep.Errors = append(bad, rep.Errors...)
+	rep.Errors = append(append([]core.RowError{}, bad...), rep.Errors...)
 	sortRowErrors(rep.Errors)
 	c.JSON(http.StatusOK, rep)
 }

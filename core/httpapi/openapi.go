@@ -160,7 +160,17 @@ func (a *API) OpenAPI() map[string]any {
 		if rt.Out != nil {
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.Out))}}
 		}
-		op["responses"] = map[string]any{strconv.Itoa(rt.Status): ok, "default": problem}
+		responses := map[string]any{strconv.Itoa(rt.Status): ok, "default": problem}
+		if rt.Also != 0 {
+			also := map[string]any{"description": http.StatusText(rt.Also)}
+			for k, v := range ok {
+				if k != "description" {
+					also[k] = v
+				}
+			}
+			responses[strconv.Itoa(rt.Also)] = also
+		}
+		op["responses"] = responses
 		if rt.Obj != "" {
 			op["security"] = []any{map[string]any{"bearer": []any{}}}
 			op["x-access"] = rt.Obj + ":" + rt.Act
@@ -186,7 +196,10 @@ func (a *API) OpenAPI() map[string]any {
 func operationID(rt Route) string {
 	parts := []string{strings.ToLower(rt.Method)}
 	for _, p := range strings.Split(rt.Path, "/") {
-		if p != "" && !strings.HasPrefix(p, ":") {
+		switch {
+		case strings.HasPrefix(p, ":"):
+			parts = append(parts, "by", p[1:])
+		case p != "":
 			parts = append(parts, p)
 		}
 	}

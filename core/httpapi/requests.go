@@ -27,7 +27,7 @@ func (a *API) requestRoutes() []Route {
 	}
 	rs := []Route{
 		{Method: "POST", Path: "/requests", Obj: core.ObjRequests, Act: core.ActCreate, Summary: "Submit a request; Idempotency-Key makes retries safe",
-			In: core.NewRequest{}, Out: requestJSON{}, Status: 201, Handler: a.createRequest},
+			In: core.NewRequest{}, Out: requestJSON{}, Status: 201, Also: 200, Handler: a.createRequest},
 		{Method: "GET", Path: "/requests", Obj: core.ObjRequests, Act: core.ActRead, Summary: "A queue of requests, newest first, with filters and keyset pages",
 			Out: requestList{}, Status: 200, Query: filters, Handler: a.listRequests},
 		{Method: "GET", Path: "/requests/:number", Obj: core.ObjRequests, Act: core.ActRead, Summary: "One request with its history",

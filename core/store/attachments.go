@@ -55,4 +55,3 @@ func (s *Store) Attachment(ctx context.Context, a core.Actor, number string, id 
 	})
 	return att, notFound(err, "photo")
 }
-

@@ -106,7 +106,7 @@ func (s *Store) UpdateRequest(ctx context.Context, a core.Actor, number string, 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.NewUpdate().Model(r).ModelTableExpr("requests").WherePK().Exec(ctx); err != nil {
+		if _, err := tx.NewUpdate().Model(r).WherePK().Exec(ctx); err != nil {
 			return err
 		}
 		for _, ev := range evs {

@@ -227,6 +227,12 @@ func (q *Queue) RunOnce(ctx context.Context) (bool, error) {
 	} else {
 		runErr = safeRun(ctx, h, j)
 	}
+	if runErr != nil && ctx.Err() != nil {
+		// Shutting down: hand the job back untouched for the next worker.
+		_, err := q.db.NewRaw("UPDATE ? SET state = ?, attempts = attempts - 1, locked_until = NULL WHERE id = ? AND locked_by = ?",
+			q.table, StateAvailable, j.ID, q.worker).Exec(context.WithoutCancel(ctx))
+		return true, err
+	}
 	if runErr != nil {
 		slog.WarnContext(ctx, "job failed", "job", j.ID, "kind", j.Kind, "city", j.Tenant, "attempt", j.Attempts, "err", runErr)
 	}

@@ -1,0 +1,323 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/store"
+	"github.com/opencity/opencity/tenants/tenanttest"
+	"github.com/uptrace/bun"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+var msk, _ = time.LoadLocation("Europe/Moscow")
+
+func mskTime(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, msk)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// addUser adds a user to a demo city, with password "demo".
+func (s *testServer) addUser(city, login string, role core.Role, org string) {
+	s.t.Helper()
+	scope, err := s.Backend.Scope(city)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	hash, _ := core.HashPassword("demo")
+	err = store.New(scope).Seed(context.Background(), store.SeedData{Users: []store.SeedUser{{
+		User: core.User{Login: login, Name: login, Phone: "+7 900 555-00-00", PasswordHash: hash, Role: role, Active: true}, Organization: org}}})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// act performs a lifecycle action and returns the answer.
+func (s *testServer) act(city, token, number, action string, body map[string]string) response {
+	s.t.Helper()
+	var b any
+	if body != nil {
+		b = body
+	}
+	return s.call("POST", "/t/"+city+"/api/v1/requests/"+number+"/"+action, token, b)
+}
+
+func (s *testServer) mustAct(city, token, number, action string, body map[string]string, wantStatus string) map[string]any {
+	s.t.Helper()
+	r := s.act(city, token, number, action, body)
+	if r.Status != 200 {
+		s.t.Fatalf("%s %s: %d %s", action, number, r.Status, r.Body)
+	}
+	m := r.json(s.t)
+	if m["status"] != wantStatus {
+		s.t.Fatalf("%s %s: status %v, want %s", action, number, m["status"], wantStatus)
+	}
+	return m
+}
+
+func (s *testServer) get(city, token, number string) map[string]any {
+	s.t.Helper()
+	r := s.call("GET", "/t/"+city+"/api/v1/requests/"+number, token, nil)
+	if r.Status != 200 {
+		s.t.Fatalf("get %s: %d %s", number, r.Status, r.Body)
+	}
+	return r.json(s.t)
+}
+
+func historyKinds(m map[string]any) string {
+	var ks []string
+	for _, e := range m["history"].([]any) {
+		ev := e.(map[string]any)
+		ks = append(ks, ev["kind"].(string))
+	}
+	return strings.Join(ks, ",")
+}
+
+// A request goes from new to closed through the API, by the right roles,
+// with correct deadlines and history; then through return, reopen,
+// delegation and duplicates.
+func TestLifecycle(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			clk := &clock{t: mskTime("2026-11-13 16:00")} // a Friday
+			s := startServerAt(t, kind, clk.Now)
+			s.addUser("kazan", "lifts", core.RoleOrgOperator, "lifttech-kazan")
+			cit, disp, op := s.login("kazan", "citizen"), s.login("kazan", "dispatcher"), s.login("kazan", "operator")
+			lifts := s.login("kazan", "lifts")
+
+			// Entrance cleaning: 4 working hours to react, 24 working hours to resolve.
+			r := s.call("POST", "/t/kazan/api/v1/requests", cit, map[string]any{"category": "entrance-cleaning", "building_id": 1, "description": "Грязно в подъезде"})
+			if r.Status != 201 {
+				t.Fatalf("submit: %d %s", r.Status, r.Body)
+			}
+			n := r.json(t)["number"].(string)
+			m := s.get("kazan", cit, n)
+			if m["status"] != "new" || historyKinds(m) != "created" {
+				t.Fatalf("a citizen sees %v %s (the triage note is internal)", m["status"], historyKinds(m))
+			}
+			if k := historyKinds(s.get("kazan", disp, n)); k != "created,triage" {
+				t.Fatalf("dispatcher sees history %s", k)
+			}
+			// The operator cannot touch a request that is not its organization's.
+			if r := s.act("kazan", op, n, "accept", nil); r.Status != 404 {
+				t.Errorf("operator accepts an unassigned request: %d", r.Status)
+			}
+			if r := s.act("kazan", cit, n, "assign", map[string]string{"organization": "uk-aviastroitel"}); r.Status != 403 {
+				t.Errorf("citizen assigns: %d", r.Status)
+			}
+			if r := s.act("kazan", disp, n, "assign", map[string]string{"organization": "nowhere"}); r.Status != 422 {
+				t.Errorf("assign to an unknown organization: %d %s", r.Status, r.Body)
+			}
+			m = s.mustAct("kazan", disp, n, "assign", map[string]string{"organization": "uk-aviastroitel"}, "assigned")
+			// Friday 16:00 + 4 working hours = Monday 11:00; + 24 working hours
+			// (9-18, 9 h a day) = Wednesday 13:00.
+			if due := m["reaction_due_at"].(string); due != mskTime("2026-11-16 11:00").UTC().Format(time.RFC3339) {
+				t.Errorf("reaction due %s", due)
+			}
+			if due := m["resolution_due_at"].(string); due != mskTime("2026-11-18 13:00").UTC().Format(time.RFC3339) {
+				t.Errorf("resolution due %s", due)
+			}
+			clk.Add(30 * time.Minute)
+			if r := s.act("kazan", op, n, "resolve", map[string]string{"comment": "done"}); r.Status != 409 {
+				t.Errorf("resolve before accept: %d %s", r.Status, r.Body)
+			}
+			m = s.mustAct("kazan", op, n, "accept", nil, "accepted")
+			if m["reaction_seconds"] != float64(1800) {
+				t.Errorf("reaction time %v", m["reaction_seconds"])
+			}
+			s.mustAct("kazan", op, n, "start", nil, "in_progress")
+			if r := s.act("kazan", op, n, "resolve", nil); r.Status != 422 {
+				t.Errorf("resolve without a comment: %d", r.Status)
+			}
+			clk.Add(time.Hour)
+			m = s.mustAct("kazan", op, n, "resolve", map[string]string{"comment": "Убрано"}, "resolved")
+			if m["resolution_seconds"] != float64(5400) {
+				t.Errorf("resolution time %v", m["resolution_seconds"])
+			}
+			if r := s.act("kazan", s.login("kazan", "analyst"), n, "close", nil); r.Status != 403 {
+				t.Errorf("analyst closes: %d", r.Status)
+			}
+			s.mustAct("kazan", cit, n, "close", nil, "closed")
+			if r := s.call("POST", "/t/kazan/api/v1/requests/"+n+"/rating", cit, map[string]any{"rating": 6}); r.Status != 422 {
+				t.Errorf("rating 6: %d", r.Status)
+			}
+			if r := s.call("POST", "/t/kazan/api/v1/requests/"+n+"/rating", cit, map[string]any{"rating": 5, "comment": "Спасибо"}); r.Status != 200 || r.json(t)["rating"] != float64(5) {
+				t.Errorf("rating: %d %s", r.Status, r.Body)
+			}
+			m = s.get("kazan", cit, n)
+			if k := historyKinds(m); k != "created,assign,accept,start,resolve,close,rated" {
+				t.Errorf("citizen's history %s", k)
+			}
+
+			// Reopen: the citizen disputes; the request is the organization's again with new deadlines.
+			if r := s.act("kazan", cit, n, "reopen", map[string]string{}); r.Status != 422 {
+				t.Errorf("reopen without a comment: %d", r.Status)
+			}
+			m = s.mustAct("kazan", cit, n, "reopen", map[string]string{"comment": "Снова грязно"}, "reopened")
+			if m["organization"] != "uk-aviastroitel" || m["resolution_seconds"] != nil {
+				t.Errorf("reopened: %v", m)
+			}
+			// Return: not ours, back to the dispatcher.
+			if r := s.act("kazan", op, n, "return", map[string]string{"comment": ""}); r.Status != 422 {
+				t.Errorf("return without a reason: %d", r.Status)
+			}
+			m = s.mustAct("kazan", op, n, "return", map[string]string{"comment": "Не наш дом"}, "returned")
+			if m["organization"] != nil {
+				t.Errorf("returned request keeps organization %v", m["organization"])
+			}
+			if r := s.call("GET", "/t/kazan/api/v1/requests?status=returned&total=true", disp, nil).json(t); r["total"] != float64(1) {
+				t.Errorf("returned queue: %v", r)
+			}
+
+			// Delegation: the company stays responsible, the contractor works it.
+			s.mustAct("kazan", disp, n, "assign", map[string]string{"organization": "uk-aviastroitel"}, "assigned")
+			if r := s.act("kazan", op, n, "delegate", map[string]string{"organization": "uk-vakhitovsky"}); r.Status != 422 {
+				t.Errorf("delegate to a management company: %d %s", r.Status, r.Body)
+			}
+			if r := s.act("kazan", lifts, n, "accept", nil); r.Status != 404 {
+				t.Errorf("contractor sees a request before delegation: %d", r.Status)
+			}
+			m = s.mustAct("kazan", op, n, "delegate", map[string]string{"organization": "lifttech-kazan"}, "assigned")
+			if m["organization"] != "uk-aviastroitel" || m["executor"] != "lifttech-kazan" {
+				t.Errorf("after delegation: %v", m)
+			}
+			if r := s.act("kazan", lifts, n, "delegate", map[string]string{"organization": "krovlya-kazan"}); r.Status != 403 {
+				t.Errorf("the contractor re-delegates: %d", r.Status)
+			}
+			s.mustAct("kazan", lifts, n, "accept", nil, "accepted")
+			s.mustAct("kazan", lifts, n, "resolve", map[string]string{"comment": "Сделано подрядчиком"}, "resolved")
+			if r := s.call("GET", "/t/kazan/api/v1/requests?organization=uk-aviastroitel&status=resolved", op, nil).json(t); len(r["items"].([]any)) != 1 {
+				t.Errorf("the responsible company no longer sees its delegated request: %v", r)
+			}
+
+			// Duplicates point at the original; their citizen follows the original.
+			dup := s.submit("kazan", cit, "тот же подъезд")
+			if r := s.act("kazan", disp, dup, "duplicate", map[string]string{"original": dup}); r.Status != 422 {
+				t.Errorf("duplicate of itself: %d", r.Status)
+			}
+			if r := s.act("kazan", disp, dup, "duplicate", map[string]string{"original": "2026-999999"}); r.Status != 422 {
+				t.Errorf("duplicate of nothing: %d", r.Status)
+			}
+			s.mustAct("kazan", disp, dup, "duplicate", map[string]string{"original": n}, "duplicate")
+			m = s.get("kazan", cit, dup)
+			orig, _ := m["original"].(map[string]any)
+			if orig == nil || orig["number"] != n || orig["status"] != "resolved" {
+				t.Errorf("the duplicate's citizen sees original %v", orig)
+			}
+			if trail := fmt.Sprint(orig); strings.Contains(trail, "triage") || strings.Contains(trail, "routed") {
+				t.Errorf("internal events of the original leaked: %s", trail)
+			}
+			// Reject.
+			spam := s.submit("kazan", cit, "реклама")
+			if r := s.act("kazan", disp, spam, "reject", nil); r.Status != 422 {
+				t.Errorf("reject without a reason: %d", r.Status)
+			}
+			s.mustAct("kazan", disp, spam, "reject", map[string]string{"comment": "спам"}, "rejected")
+			if r := s.act("kazan", disp, spam, "assign", map[string]string{"organization": "uk-aviastroitel"}); r.Status != 409 {
+				t.Errorf("assign a rejected request: %d", r.Status)
+			}
+		})
+	}
+}
+
+// Every action, legal and illegal, by every role, from every status.
+func TestTransitionMatrix(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := startServer(t, kind)
+			ctx := context.Background()
+			tokens := map[string]string{}
+			roleOf := map[string]core.Role{"admin": core.RoleCityAdmin, "dispatcher": core.RoleDispatcher, "operator": core.RoleOrgOperator,
+				"analyst": core.RoleAnalyst, "citizen": core.RoleCitizen}
+			for login := range roleOf {
+				tokens[login] = s.login("kazan", login)
+			}
+			n := s.submit("kazan", tokens["citizen"], "матрица")
+			orig := s.submit("kazan", tokens["citizen"], "оригинал")
+			scope, _ := s.Backend.Scope("kazan")
+			var orgID int64
+			_ = scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				return tx.NewRaw("SELECT id FROM organizations WHERE code = 'uk-aviastroitel'").Scan(ctx, &orgID)
+			})
+			policy := core.StaticAuthorizer(core.DefaultPolicies)
+			body := map[string]string{"comment": "причина", "organization": "uk-aviastroitel", "original": orig}
+			cases := 0
+			for _, action := range core.Actions {
+				rule := core.Lifecycle[action]
+				for _, from := range core.Statuses {
+					for login, role := range roleOf {
+						// Reset: the request belongs to the operator's company and the citizen.
+						err := scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+							_, err := tx.NewRaw(`UPDATE requests SET status = ?, organization_id = ?, executor_id = NULL, duplicate_of = NULL,
+								assigned_at = ?, accepted_at = NULL, resolved_at = NULL WHERE number = ?`, from, orgID, time.Now().UTC(), n).Exec(ctx)
+							return err
+						})
+						if err != nil {
+							t.Fatal(err)
+						}
+						b := body
+						if action == core.ActionDelegate {
+							b = map[string]string{"organization": "lifttech-kazan"}
+						}
+						r := s.act("kazan", tokens[login], n, string(action), b)
+						allowed, _ := policy.Allowed(ctx, "kazan", role, core.ObjRequests, string(action))
+						want := http.StatusOK
+						switch {
+						case !allowed:
+							want = http.StatusForbidden
+						case !contains(rule.From, from):
+							want = http.StatusConflict
+						}
+						if r.Status != want {
+							t.Errorf("%s by %s from %s: %d, want %d: %s", action, login, from, r.Status, want, r.Body)
+							continue
+						}
+						if want == http.StatusOK {
+							to := rule.To
+							if to == "" {
+								to = from
+							}
+							if got := r.json(t)["status"]; got != string(to) {
+								t.Errorf("%s by %s from %s: ended %v, want %s", action, login, from, got, to)
+							}
+						}
+						cases++
+					}
+				}
+			}
+			if cases != len(core.Actions)*len(core.Statuses)*len(roleOf) {
+				t.Errorf("ran %d cases", cases)
+			}
+		})
+	}
+}
+
+func contains(ss []core.Status, s core.Status) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
