@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 )
@@ -48,6 +49,9 @@ type Lookup interface {
 	RequestByID(ctx context.Context, id int64) (*Request, error)
 	Category(ctx context.Context, id int64) (*Category, error)
 	Calendar(ctx context.Context) (*Calendar, error)
+	// WorkPhotos counts the photos that staff or organizations attached to a
+	// request (not the citizen's).
+	WorkPhotos(ctx context.Context, requestID int64) (int, error)
 }
 
 // CalendarDay marks a date as a holiday or a transferred working day.
@@ -270,7 +274,7 @@ func (s *Requests) Act(ctx context.Context, actor Actor, number string, action A
 				return nil, err
 			}
 		}
-		if action == ActionAssign || action == ActionReopen {
+		if action == ActionAssign || action == ActionReopen || action == ActionResolve {
 			if c.Category, err = l.Category(ctx, r.CategoryID); err != nil {
 				return nil, err
 			}
@@ -293,6 +297,16 @@ func (s *Requests) Act(ctx context.Context, actor Actor, number string, action A
 				}
 			}
 			c.Original = orig
+		}
+		if action == ActionResolve && c.Category.PhotoRequired {
+			n, err := l.WorkPhotos(ctx, r.ID)
+			if err != nil {
+				return nil, err
+			}
+			if n == 0 && slices.Contains(Lifecycle[action].From, r.Status) {
+				return nil, &Error{Code: EINVALID, Message: "this category needs a photo of the work before it is resolved",
+					Fields: map[string]string{"photo": "attach a photo of the work first"}}
+			}
 		}
 		ev, err := r.Apply(c)
 		if err != nil {

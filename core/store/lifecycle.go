@@ -84,6 +84,11 @@ func (l lookup) Category(ctx context.Context, id int64) (*core.Category, error) 
 	return c, notFound(err, "category")
 }
 
+func (l lookup) WorkPhotos(ctx context.Context, requestID int64) (int, error) {
+	return l.tx.NewSelect().TableExpr("attachments AS a").Join("JOIN users AS u ON u.id = a.created_by").
+		Where("a.request_id = ? AND u.role <> ?", requestID, core.RoleCitizen).Count(ctx)
+}
+
 func (l lookup) Calendar(ctx context.Context) (*core.Calendar, error) {
 	return loadCalendar(ctx, l.tx, l.loc)
 }

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/opencity/opencity/tenants/tenanttest"
+)
+
+func pngBytes(t *testing.T) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 4, 4))
+	img.Set(1, 1, color.RGBA{200, 10, 10, 255})
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func (s *testServer) upload(city, token, number, name string, data []byte, fields ...string) response {
+	s.t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	for i := 0; i+1 < len(fields); i += 2 {
+		w.WriteField(fields[i], fields[i+1])
+	}
+	fw, _ := w.CreateFormFile("photo", name)
+	fw.Write(data)
+	w.Close()
+	req, _ := http.NewRequest("POST", s.URL()+"/t/"+city+"/api/v1/requests/"+number+"/photos", &body)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	return s.do(req)
+}
+
+// Photos: type and size checked, stored under the data folder, visible by
+// the request's visibility; a category that needs a photo of the work cannot
+// be resolved without one. Comments are public or internal.
+func TestPhotosAndComments(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := startServer(t, kind)
+			cit, disp, op, admin := s.login("kazan", "citizen"), s.login("kazan", "dispatcher"), s.login("kazan", "operator"), s.login("kazan", "admin")
+			n := s.submit("kazan", cit, "Фото прилагаю")
+			img := pngBytes(t)
+			r := s.upload("kazan", cit, n, "../../etc/passwd.png", img)
+			if r.Status != 201 {
+				t.Fatalf("upload: %d %s", r.Status, r.Body)
+			}
+			ph := r.json(t)
+			if ph["content_type"] != "image/png" || ph["file_name"] != "passwd.png" {
+				t.Errorf("photo %v", ph)
+			}
+			for name, data := range map[string][]byte{
+				"script.png": []byte("<script>alert(1)</script>"),
+				"empty.jpg":  {},
+				"huge.jpg":   append([]byte("\xff\xd8\xff\xe0"), make([]byte, 11<<20)...),
+			} {
+				if r := s.upload("kazan", cit, n, name, data); r.Status != 422 {
+					t.Errorf("%s: %d %s", name, r.Status, truncate(r.Body))
+				}
+			}
+			get := func(token, url string) int {
+				req, _ := http.NewRequest("GET", s.URL()+"/t/kazan/api/v1/"+url, nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				var b bytes.Buffer
+				b.ReadFrom(resp.Body)
+				if resp.StatusCode == 200 && !bytes.Equal(b.Bytes(), img) {
+					t.Errorf("%s served other bytes", url)
+				}
+				return resp.StatusCode
+			}
+			url := ph["url"].(string)
+			if get(cit, url) != 200 || get(disp, url) != 200 {
+				t.Error("the photo is not served to the citizen and the dispatcher")
+			}
+			if code := get(op, url); code != 404 {
+				t.Errorf("an operator of no organization reads the photo: %d", code)
+			}
+			if code := get(s.login("nizhnekamsk", "admin"), strings.Replace(url, n, n, 1)); code != 401 {
+				t.Errorf("another city's token: %d", code)
+			}
+
+			// Comments: the dispatcher's internal note stays internal.
+			if r := s.call("POST", "/t/kazan/api/v1/requests/"+n+"/comments", disp, map[string]any{"comment": "Позвонить в УК", "public": false}); r.Status != 201 {
+				t.Fatalf("comment: %d %s", r.Status, r.Body)
+			}
+			s.call("POST", "/t/kazan/api/v1/requests/"+n+"/comments", cit, map[string]any{"comment": "Жду", "public": false})
+			if r := s.call("POST", "/t/kazan/api/v1/requests/"+n+"/comments", cit, map[string]any{"comment": "  "}); r.Status != 422 {
+				t.Errorf("empty comment: %d", r.Status)
+			}
+			citView := fmt.Sprint(s.get("kazan", cit, n)["history"])
+			if strings.Contains(citView, "Позвонить") || !strings.Contains(citView, "Жду") {
+				t.Errorf("the citizen's history: %s", citView)
+			}
+			if !strings.Contains(fmt.Sprint(s.get("kazan", disp, n)["history"]), "Позвонить") {
+				t.Error("the dispatcher misses the internal note")
+			}
+
+			// The lift category now needs a photo of the work to be resolved.
+			cat := s.call("GET", "/t/kazan/api/v1/categories/lift", admin, nil).json(t)
+			cat["photo_required"] = true
+			delete(cat, "id")
+			if r := s.call("PUT", "/t/kazan/api/v1/categories/lift", admin, cat); r.Status != 200 {
+				t.Fatalf("category: %d %s", r.Status, r.Body)
+			}
+			s.mustAct("kazan", disp, n, "assign", map[string]string{"organization": "uk-aviastroitel"}, "assigned")
+			s.mustAct("kazan", op, n, "accept", nil, "accepted")
+			if r := s.act("kazan", op, n, "resolve", map[string]string{"comment": "Починили"}); r.Status != 422 || !strings.Contains(string(r.Body), "photo") {
+				t.Errorf("resolve without a photo of the work: %d %s", r.Status, r.Body)
+			}
+			if r := s.upload("kazan", op, n, "work.png", img, "public", "true"); r.Status != 201 {
+				t.Fatalf("operator's photo: %d %s", r.Status, r.Body)
+			}
+			s.mustAct("kazan", op, n, "resolve", map[string]string{"comment": "Починили"}, "resolved")
+		})
+	}
+}
