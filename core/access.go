@@ -8,6 +8,7 @@ const (
 	ObjCity       = "city"
 	ObjCategories = "categories"
 	ObjRequests   = "requests"
+	ObjRouting    = "routing" // the routing rules, settings and the routing test
 
 	ActRead   = "read"
 	ActCreate = "create"
@@ -36,6 +37,12 @@ var DefaultPolicies = []Policy{
 	{RoleCityAdmin, ObjCategories, ActRead},
 	{RoleCityAdmin, ObjRequests, ActRead},
 	{RoleCityAdmin, ObjRequests, ActCreate},
+	// routing (issue #5)
+	{RoleCityAdmin, ObjRouting, ActRead},
+	{RoleCityAdmin, ObjRouting, ActCreate},
+	{RoleCityAdmin, ObjRouting, ActUpdate},
+	{RoleCityAdmin, ObjRouting, ActDelete},
+	{RoleDispatcher, ObjRouting, ActRead},
 	{RoleDispatcher, ObjCategories, ActRead},
 	{RoleDispatcher, ObjRequests, ActRead},
 	{RoleDispatcher, ObjRequests, ActCreate},
