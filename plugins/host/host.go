@@ -247,3 +247,9 @@ func (h *Host) refused(ref string, err error) {
 		h.opts.OnRefused(ref, err)
 	}
 }
+
+// CatalogFunc adapts a function to Catalog.
+type CatalogFunc func(ctx context.Context, ref string) (Entry, error)
+
+// Lookup implements Catalog.
+func (f CatalogFunc) Lookup(ctx context.Context, ref string) (Entry, error) { return f(ctx, ref) }
