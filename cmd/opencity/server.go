@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/plugins/host"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/demo"
 	"github.com/opencity/opencity/tenants/jobs"
@@ -26,6 +27,7 @@ type Config struct {
 	Addr        string
 	BaseDomain  string // <slug>.<BaseDomain> resolves to a city
 	Demo        bool   // seed the demo cities and accounts at start
+	KazanPlugin string // demo mode: Kazan's plugin binary (OPENCITY_KAZAN_PLUGIN)
 }
 
 // Server is a running OpenCity: backend, resolver and HTTP server. Tests
@@ -33,6 +35,7 @@ type Config struct {
 type Server struct {
 	Backend *tenants.Backend
 	Cities  *tenants.Cities
+	Plugins *host.Host // routing plugin processes; stopped by Close
 	Handler http.Handler
 
 	http     *http.Server
@@ -59,7 +62,12 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		b.Close()
 		return nil, fmt.Errorf("migrate cities: %w", err)
 	}
-	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain)}
+	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain), Plugins: newPluginHost(b)}
+	if bin := demoKazanPlugin(cfg.KazanPlugin); cfg.Demo && bin != "" {
+		if err := useDemoKazanPlugin(ctx, b, s.Plugins, bin); err != nil {
+			slog.Error("demo Kazan plugin not used; Kazan routes by its built-in rules", "err", err)
+		}
+	}
 	b.Jobs.Every(jobs.Periodic{Every: time.Hour, Enqueue: func(ctx context.Context, q *jobs.Queue, slot time.Time) error {
 		_, err := q.Prune(ctx, 7*24*time.Hour)
 		return err
@@ -75,7 +83,8 @@ func (s *Server) routes() http.Handler {
 	r.HandleMethodNotAllowed = true
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "alive"}) })
 	r.GET("/readyz", s.ready)
-	api := &httpapi.API{Cities: s.Cities, Authz: core.StaticAuthorizer(core.DefaultPolicies), Now: time.Now}
+	api := &httpapi.API{Cities: s.Cities, Authz: core.StaticAuthorizer(core.DefaultPolicies), Now: time.Now,
+		Routing: routing{host: s.Plugins, backend: s.Backend}}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
 	r.NoRoute(func(c *gin.Context) { httpapi.WriteProblem(c, core.Errorf(core.ENOTFOUND, "no such page")) })
@@ -130,6 +139,7 @@ func (s *Server) Close() error {
 		s.stopJobs()
 		<-s.jobsDone
 	}
+	err = errors.Join(err, s.Plugins.Close())
 	return errors.Join(err, s.Backend.Close())
 }
 

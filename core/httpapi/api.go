@@ -18,6 +18,7 @@ import (
 type CityStore interface {
 	core.Store
 	Categories(ctx context.Context, all bool) ([]core.Category, error)
+	RoutingStore // routing rules, settings and the directory snapshot (routing.go)
 }
 
 // City is a resolved city with its storage.
@@ -43,6 +44,9 @@ type API struct {
 	Cities Cities
 	Authz  core.Authorizer
 	Now    func() time.Time
+	// Routing gives each city's effective router; nil means built-in rules
+	// only, and no plugin may be selected.
+	Routing Routing
 }
 
 // Register mounts the API on r. With byPath the city comes from the :slug
@@ -56,6 +60,7 @@ func (a *API) Register(r gin.IRouter, byPath bool) {
 	auth.POST("/requests", a.allow(core.ObjRequests, core.ActCreate), a.createRequest)
 	auth.GET("/requests", a.allow(core.ObjRequests, core.ActRead), a.listRequests)
 	auth.GET("/requests/:number", a.allow(core.ObjRequests, core.ActRead), a.getRequest)
+	a.registerRouting(auth)
 }
 
 type ctxKey int
