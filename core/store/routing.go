@@ -188,12 +188,16 @@ func (s *Store) Building(ctx context.Context, id int64) (*core.Building, error) 
 }
 
 // BuildingByAddress returns the registry building whose Russian or English
-// address equals address, ignoring case and surrounding spaces.
+// address equals address, ignoring surrounding spaces (and case, where the
+// database lowers that alphabet: SQLite lowers only ASCII).
 func (s *Store) BuildingByAddress(ctx context.Context, address string) (*core.Building, error) {
 	b := new(core.Building)
-	a := strings.ToLower(strings.TrimSpace(address))
+	exact := strings.TrimSpace(address)
+	lower := strings.ToLower(exact)
 	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewSelect().Model(b).Where("lower(address_ru) = ? OR lower(address_en) = ?", a, a).Order("id").Limit(1).Scan(ctx)
+		return tx.NewSelect().Model(b).
+			Where("address_ru = ? OR address_en = ? OR lower(address_ru) = ? OR lower(address_en) = ?", exact, exact, lower, lower).
+			Order("id").Limit(1).Scan(ctx)
 	})
 	return b, notFound(err, "building")
 }
