@@ -205,7 +205,7 @@ func TestRoutingRulesAPI(t *testing.T) {
 
 			// Test routing with bad input.
 			for name, body := range map[string]map[string]any{
-				"category": {"category": "teleport", "building_id": 1},
+				"category":    {"category": "teleport", "building_id": 1},
 				"building_id": {"category": "lift", "building_id": 999999},
 			} {
 				if r := s.call("POST", base+"/test", admin, body); r.Status != 422 || !bytes.Contains(r.Body, []byte(`"`+name+`"`)) {

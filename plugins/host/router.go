@@ -187,3 +187,9 @@ func buildSnapshot(slug string, loc *time.Location, set core.RoutingSettings, di
 	s.conf.Snapshot = hex.EncodeToString(sum[:8])
 	return s
 }
+
+// ConfigureRequest is the Configure message the host sends a plugin for a
+// city: its config and its directory, versioned by a hash of the content.
+func ConfigureRequest(slug string, loc *time.Location, set core.RoutingSettings, dir *core.Directory) *routingv1.ConfigureRequest {
+	return buildSnapshot(slug, loc, set, dir).conf
+}
