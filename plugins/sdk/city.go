@@ -158,13 +158,16 @@ func InWindow(t time.Time, from, to string) bool {
 // ValidClock reports whether s is a clock time "HH:MM".
 func ValidClock(s string) bool {
 	_, err := minutes(s)
-	return err == nil && len(s) == 5
+	return err == nil
 }
 
 func minutes(hhmm string) (int, error) {
 	t, err := time.Parse("15:04", hhmm)
 	if err != nil {
 		return 0, err
+	}
+	if len(hhmm) != 5 {
+		return 0, fmt.Errorf("clock time %q is not HH:MM", hhmm)
 	}
 	return t.Hour()*60 + t.Minute(), nil
 }
