@@ -119,8 +119,21 @@ func (h *Host) Prepare(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	_, err = p.get(ctx)
+	_, err = p.get(ctx, true)
 	return err
+}
+
+// Starts is how many processes of ref were started so far.
+func (h *Host) Starts(ref string) int {
+	h.mu.Lock()
+	p := h.procs[ref]
+	h.mu.Unlock()
+	if p == nil {
+		return 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.starts
 }
 
 // Pid returns the process id of ref's running plugin, 0 when none runs.
@@ -151,7 +164,7 @@ func (h *Host) Route(ctx context.Context, ref string, conf *routingv1.ConfigureR
 		return nil, err
 	}
 	startCtx, cancel := context.WithTimeout(ctx, h.opts.CallTimeout)
-	c, err := p.get(startCtx)
+	c, err := p.get(startCtx, false)
 	cancel()
 	if err != nil {
 		return nil, err

@@ -242,3 +242,26 @@ func alive(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }
+
+// A plugin that crashes on every call is not restarted once per request:
+// requests fall back to the rules meanwhile, and restarts stay near one a
+// second.
+func TestCrashLoopIsBounded(t *testing.T) {
+	f := newFixture(t, "sqlite", host.Options{})
+	f.install(t, "test@1.0.0", buildPlugin(t, "plugins/host/testdata/testplugin"), map[string]any{"mode": "crash"})
+	r := f.h.CityRouter("kazan", moscow, f.kazan)
+	in := f.input(t, "lift", "aviastroitelny", 12)
+	start := time.Now()
+	calls := 0
+	for time.Since(start) < 2*time.Second {
+		d, err := r.Route(context.Background(), in)
+		if err != nil || d.Source != host.SourceFallbackRules || d.OrganizationID != f.org(t, "uk-aviastroitel") {
+			t.Fatalf("call %d: %+v %v", calls, d, err)
+		}
+		calls++
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := f.h.Starts("test@1.0.0"); n < 1 || n > 5 || calls < 50 {
+		t.Errorf("%d starts for %d calls in 2 s", n, calls)
+	}
+}

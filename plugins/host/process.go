@@ -15,8 +15,10 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// restartBackoff is how long a failed start is remembered before the next
-// call tries again; calls in between fall back at once.
+// restartBackoff bounds restarts: after a failed start, or a second crash
+// within this time, calls fall back at once until it has passed, so a
+// plugin that crashes on every call is restarted at most about once a
+// second rather than once a request.
 const restartBackoff = time.Second
 
 // process is the one running instance of a catalog entry.
@@ -27,9 +29,10 @@ type process struct {
 	mu       sync.Mutex
 	cur      *conn
 	starting chan struct{}
-	startErr error
-	failedAt time.Time
-	restarts int
+	startErr  error
+	retryAt   time.Time // no new start before this, except from Prepare
+	lastCrash time.Time
+	starts    int
 }
 
 // conn is one started process: its client and the cities it knows.
@@ -55,7 +58,7 @@ func (c *conn) markConfigured(city, snapshot string) {
 
 // get returns the running process, starting it in the background when it is
 // not running, and waits for it at most until ctx ends.
-func (p *process) get(ctx context.Context) (*conn, error) {
+func (p *process) get(ctx context.Context, force bool) (*conn, error) {
 	p.mu.Lock()
 	if p.cur != nil && !p.cur.client.Exited() {
 		c := p.cur
@@ -64,12 +67,16 @@ func (p *process) get(ctx context.Context) (*conn, error) {
 	}
 	if p.cur != nil {
 		slog.Warn("plugin process exited; restarting", "plugin", p.ref)
-		p.cur.client.Kill()
+		go p.cur.client.Kill()
 		p.cur = nil
+		p.noteCrash()
 	}
 	if p.starting == nil {
-		if p.startErr != nil && time.Since(p.failedAt) < restartBackoff {
-			err := p.startErr
+		if wait := time.Until(p.retryAt); wait > 0 && !force {
+			err := fmt.Errorf("plugin %s is backing off after a failure for %s more", p.ref, wait.Round(time.Millisecond))
+			if p.startErr != nil {
+				err = fmt.Errorf("%w (last start: %v)", err, p.startErr)
+			}
 			p.mu.Unlock()
 			return nil, err
 		}
@@ -99,7 +106,7 @@ func (p *process) start(done chan struct{}) {
 	defer close(done)
 	p.starting = nil
 	if err != nil {
-		p.startErr, p.failedAt = err, time.Now()
+		p.startErr, p.retryAt = err, time.Now().Add(restartBackoff)
 		slog.Error("plugin did not start", "plugin", p.ref, "err", err)
 		return
 	}
@@ -112,10 +119,20 @@ func (p *process) start(done chan struct{}) {
 		return
 	}
 	p.cur, p.startErr = c, nil
-	if p.restarts > 0 {
-		slog.Info("plugin restarted", "plugin", p.ref, "restarts", p.restarts)
+	if p.starts > 0 {
+		slog.Info("plugin restarted", "plugin", p.ref, "restarts", p.starts)
 	}
-	p.restarts++
+	p.starts++
+}
+
+// noteCrash records a crash or hang; a second one within restartBackoff
+// holds further starts until it has passed. Called with p.mu held.
+func (p *process) noteCrash() {
+	now := time.Now()
+	if now.Sub(p.lastCrash) < restartBackoff {
+		p.retryAt = now.Add(restartBackoff)
+	}
+	p.lastCrash = now
 }
 
 func (p *process) launch() (*conn, error) {
@@ -175,6 +192,7 @@ func (p *process) failed(c *conn, err error) {
 		slog.Warn("plugin hung or crashed; killing it, the next call restarts it", "plugin", p.ref, "err", err)
 		p.cur = nil
 		go c.client.Kill()
+		p.noteCrash()
 	}
 }
 
