@@ -26,9 +26,9 @@ type process struct {
 	h   *Host
 	ref string
 
-	mu       sync.Mutex
-	cur      *conn
-	starting chan struct{}
+	mu        sync.Mutex
+	cur       *conn
+	starting  chan struct{}
 	startErr  error
 	retryAt   time.Time // no new start before this, except from Prepare
 	lastCrash time.Time
