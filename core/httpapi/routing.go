@@ -32,6 +32,17 @@ type Routing interface {
 	CheckPlugin(ctx context.Context, ref string) error
 }
 
+// RouterFor returns the city's effective router: through Routing when the
+// server has plugins, otherwise the city's built-in rules. Intake routes new
+// requests with it; it never returns an error from the plugin path (those
+// fall back), only from the rules' storage when there is no Routing.
+func (a *API) RouterFor(city *City) core.Router {
+	if a.Routing != nil {
+		return a.Routing.Router(city)
+	}
+	return core.RulesRouter{Store: city.Store}
+}
+
 func (a *API) registerRouting(g gin.IRouter) {
 	g.GET("/routing/rules", a.allow(core.ObjRouting, core.ActRead), a.listRules)
 	g.POST("/routing/rules", a.allow(core.ObjRouting, core.ActCreate), a.createRule)

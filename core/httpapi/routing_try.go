@@ -91,11 +91,7 @@ func (a *API) testRouting(c *gin.Context) {
 	if b != nil {
 		req.BuildingID, req.DistrictID, req.Address = &b.ID, &b.DistrictID, b.AddressRU
 	}
-	var router core.Router = core.RulesRouter{Store: city.Store}
-	if a.Routing != nil {
-		router = a.Routing.Router(city)
-	}
-	d, err := router.Route(ctx, core.RouteInput{City: city.Slug, Request: req, Category: *cat, Building: b, At: at.In(city.Location)})
+	d, err := a.RouterFor(city).Route(ctx, core.RouteInput{City: city.Slug, Request: req, Category: *cat, Building: b, At: at.In(city.Location)})
 	if err != nil {
 		WriteProblem(c, err)
 		return
