@@ -1,4 +1,4 @@
-.PHONY: run test check build
+.PHONY: run test check build proto
 
 # Run OpenCity with the embedded default (SQLite under ./data, demo cities).
 run:
@@ -13,3 +13,10 @@ check:
 
 build:
 	go build -o opencity ./cmd/opencity
+	go build -o opencity-kazan ./plugins/cities/kazan
+	go build -o opencity-nizhny-novgorod ./plugins/cities/nizhny-novgorod
+
+# Regenerate the committed gRPC code of the routing contract.
+proto:
+	cd plugins/proto && protoc --go_out=routingv1 --go_opt=paths=source_relative \
+		--go-grpc_out=routingv1 --go-grpc_opt=paths=source_relative routing.proto

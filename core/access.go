@@ -13,6 +13,7 @@ const (
 	ObjOrganizations = "organizations"
 	ObjBuildings     = "buildings"
 	ObjSettings      = "settings"
+	ObjRouting       = "routing" // the routing rules, settings and the routing test
 
 	ActRead    = "read"
 	ActCreate  = "create"
@@ -75,6 +76,8 @@ var DefaultPolicies = func() []Policy {
 	ps = append(ps, grant(RoleCityAdmin, ObjBuildings, ActImport)...)
 	ps = append(ps, grant(RoleCityAdmin, ObjSettings, ActRead, ActUpdate)...)
 	ps = append(ps, grant(RoleDispatcher, ObjSettings, ActRead)...)
+	ps = append(ps, grant(RoleCityAdmin, ObjRouting, ActRead, ActCreate, ActUpdate, ActDelete)...)
+	ps = append(ps, grant(RoleDispatcher, ObjRouting, ActRead)...)
 	for _, r := range []Role{RoleCityAdmin, RoleDispatcher} {
 		ps = append(ps, grant(r, ObjRequests, ActCreate, ActComment, ActAttach)...)
 		ps = append(ps, grant(r, ObjRequests, actions(ActionAssign, ActionReject, ActionDuplicate, ActionClose, ActionReopen)...)...)

@@ -106,9 +106,9 @@ func TestRowScoping(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			mine := s.submit("kazan", s.login("kazan", "citizen"), "mine")
+			mine := s.submit("kazan", s.login("kazan", "citizen"), "mine") // building 1: routed to the operator's company
 			neighbour := s.login("kazan", "neighbour")
-			theirs := s.submit("kazan", neighbour, "theirs")
+			theirs := s.call("POST", "/t/kazan/api/v1/requests", neighbour, map[string]any{"category": "lift", "building_id": 8, "description": "theirs"}).json(t)["number"].(string)
 			if r := s.call("GET", "/t/kazan/api/v1/requests/"+mine, neighbour, nil); r.Status != 404 || bytes.Contains(r.Body, []byte("mine")) {
 				t.Errorf("neighbour reads another citizen's request: %d %s", r.Status, r.Body)
 			}
@@ -117,11 +117,11 @@ func TestRowScoping(t *testing.T) {
 				t.Errorf("neighbour's list: %v", list)
 			}
 			op := s.login("kazan", "operator")
-			if r := s.call("GET", "/t/kazan/api/v1/requests?total=true", op, nil).json(t); r["total"] != float64(0) {
-				t.Errorf("operator sees %v unassigned requests", r["total"])
+			if r := s.call("GET", "/t/kazan/api/v1/requests?total=true", op, nil).json(t); r["total"] != float64(1) || !strings.Contains(fmt.Sprint(r["items"]), mine) {
+				t.Errorf("operator's queue: %v", r)
 			}
-			if r := s.call("GET", "/t/kazan/api/v1/requests/"+mine, op, nil); r.Status != 404 {
-				t.Errorf("operator reads a request of no organization: %d", r.Status)
+			if r := s.call("GET", "/t/kazan/api/v1/requests/"+theirs, op, nil); r.Status != 404 || bytes.Contains(r.Body, []byte("theirs")) {
+				t.Errorf("operator reads another company's request: %d", r.Status)
 			}
 			an := s.call("GET", "/t/kazan/api/v1/requests/"+mine, s.login("kazan", "analyst"), nil)
 			if an.Status != 200 || bytes.Contains(an.Body, []byte("+7 917")) || bytes.Contains(an.Body, []byte("applicant")) {

@@ -33,12 +33,14 @@ Usage:
   opencity tenant suspend S   make city S read-only
   opencity tenant resume S    make a suspended city S active again
   opencity seed --demo        add the demo cities and accounts (password "demo")
+  opencity plugin add|list|assign   the routing plugin catalog and a city's router
 
 Environment:
   DATABASE_URL          postgres://… to use PostgreSQL (a schema per city); unset: SQLite under OPENCITY_DATA
   OPENCITY_DATA         data folder for SQLite and uploads (default ./data)
   OPENCITY_ADDR         listen address of serve (default :8080)
   OPENCITY_BASE_DOMAIN  serve <slug>.<domain> as that city (e.g. opencity.example.org)
+  OPENCITY_KAZAN_PLUGIN demo mode: Kazan's plugin binary (default: opencity-kazan next to the executable)
 
 Run "opencity COMMAND -h" for a command's flags.
 `
@@ -63,6 +65,7 @@ func configFromEnv(getenv func(string) string) Config {
 		DataDir:     getenv("OPENCITY_DATA"),
 		Addr:        getenv("OPENCITY_ADDR"),
 		BaseDomain:  getenv("OPENCITY_BASE_DOMAIN"),
+		KazanPlugin: getenv("OPENCITY_KAZAN_PLUGIN"),
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = "data"
@@ -92,6 +95,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return tenant(ctx, cfg, args[1:], out)
 	case "seed":
 		return seed(ctx, cfg, args[1:], out)
+	case "plugin":
+		return pluginCmd(ctx, cfg, args[1:], out)
 	}
 	fmt.Fprint(out, usage)
 	return fmt.Errorf("unknown command %q", args[0])

@@ -48,7 +48,8 @@ func TestPhotosAndComments(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			s := startServer(t, kind)
 			cit, disp, op, admin := s.login("kazan", "citizen"), s.login("kazan", "dispatcher"), s.login("kazan", "operator"), s.login("kazan", "admin")
-			n := s.submit("kazan", cit, "Фото прилагаю")
+			n := s.call("POST", "/t/kazan/api/v1/requests", cit, map[string]any{"category": "yard-improvement", "building_id": 1,
+				"description": "Фото прилагаю"}).json(t)["number"].(string) // yards wait in triage
 			img := pngBytes(t)
 			r := s.upload("kazan", cit, n, "../../etc/passwd.png", img)
 			if r.Status != 201 {
@@ -109,11 +110,11 @@ func TestPhotosAndComments(t *testing.T) {
 				t.Error("the dispatcher misses the internal note")
 			}
 
-			// The lift category now needs a photo of the work to be resolved.
-			cat := s.call("GET", "/t/kazan/api/v1/categories/lift", admin, nil).json(t)
+			// Yard work now needs a photo of the work to be resolved.
+			cat := s.call("GET", "/t/kazan/api/v1/categories/yard-improvement", admin, nil).json(t)
 			cat["photo_required"] = true
 			delete(cat, "id")
-			if r := s.call("PUT", "/t/kazan/api/v1/categories/lift", admin, cat); r.Status != 200 {
+			if r := s.call("PUT", "/t/kazan/api/v1/categories/yard-improvement", admin, cat); r.Status != 200 {
 				t.Fatalf("category: %d %s", r.Status, r.Body)
 			}
 			s.mustAct("kazan", disp, n, "assign", map[string]string{"organization": "uk-aviastroitel"}, "assigned")

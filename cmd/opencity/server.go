@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/plugins/host"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/demo"
 	"github.com/opencity/opencity/tenants/jobs"
@@ -27,6 +28,7 @@ type Config struct {
 	Addr        string
 	BaseDomain  string // <slug>.<BaseDomain> resolves to a city
 	Demo        bool   // seed the demo cities and accounts at start
+	KazanPlugin string // demo mode: Kazan's plugin binary (OPENCITY_KAZAN_PLUGIN)
 	// Now is the clock; nil means time.Now. Tests set it to check deadlines.
 	Now func() time.Time
 }
@@ -36,6 +38,7 @@ type Config struct {
 type Server struct {
 	Backend *tenants.Backend
 	Cities  *tenants.Cities
+	Plugins *host.Host // routing plugin processes; stopped by Close
 	Handler http.Handler
 
 	http     *http.Server
@@ -67,8 +70,14 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain), uploads: filepath.Join(cfg.DataDir, "uploads"), now: cfg.Now}
+	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain), Plugins: newPluginHost(b),
+		uploads: filepath.Join(cfg.DataDir, "uploads"), now: cfg.Now}
 	b.RegisterSweep(b.Jobs)
+	if bin := demoKazanPlugin(cfg.KazanPlugin); cfg.Demo && bin != "" {
+		if err := useDemoKazanPlugin(ctx, b, s.Plugins, bin); err != nil {
+			slog.Error("demo Kazan plugin not used; Kazan routes by its built-in rules", "err", err)
+		}
+	}
 	b.Jobs.Every(jobs.Periodic{Every: time.Hour, Enqueue: func(ctx context.Context, q *jobs.Queue, slot time.Time) error {
 		_, err := q.Prune(ctx, 7*24*time.Hour)
 		return err
@@ -87,7 +96,8 @@ func (s *Server) routes() http.Handler {
 	r.HandleMethodNotAllowed = true
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "alive"}) })
 	r.GET("/readyz", s.ready)
-	api := &httpapi.API{Cities: s.Cities, Authz: core.StaticAuthorizer(core.DefaultPolicies), Now: s.now, Uploads: s.uploads}
+	api := &httpapi.API{Cities: s.Cities, Authz: core.StaticAuthorizer(core.DefaultPolicies), Now: s.now, Uploads: s.uploads,
+		Routing: routing{host: s.Plugins, backend: s.Backend}}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
 	r.NoRoute(func(c *gin.Context) { httpapi.WriteProblem(c, core.Errorf(core.ENOTFOUND, "no such page")) })
@@ -142,6 +152,7 @@ func (s *Server) Close() error {
 		s.stopJobs()
 		<-s.jobsDone
 	}
+	err = errors.Join(err, s.Plugins.Close())
 	return errors.Join(err, s.Backend.Close())
 }
 

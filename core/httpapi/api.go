@@ -24,6 +24,7 @@ type CityStore interface {
 	CityCalendar(ctx context.Context, loc *time.Location) (*core.Calendar, []core.CalendarDay, error)
 	PublicTrail(ctx context.Context, id int64) (*core.Request, []core.RequestEvent, error)
 	attachmentStore
+	RoutingStore // routing rules, settings and the directory snapshot (routing.go)
 }
 
 // City is a resolved city with its storage.
@@ -35,8 +36,6 @@ type City struct {
 	Status   string
 	ReadOnly bool
 	Store    CityStore
-	// Router places new requests; nil sends every request to triage.
-	Router core.Router
 }
 
 // Cities resolves cities by slug and host name. Unknown cities are
@@ -53,6 +52,9 @@ type API struct {
 	Now    func() time.Time
 	// Uploads is the folder where photos are kept, one subfolder per city.
 	Uploads string
+	// Routing gives each city's effective router; nil means built-in rules
+	// only, and no plugin may be selected.
+	Routing Routing
 }
 
 // Route is one operation of the API: what the router mounts, what the
@@ -85,6 +87,7 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.requestRoutes()...)
 	rs = append(rs, a.directoryRoutes()...)
 	rs = append(rs, a.settingsRoutes()...)
+	rs = append(rs, a.routingRoutes()...)
 	rs = append(rs, Route{Method: "GET", Path: "/openapi.json", Summary: "This description", Status: 200, Handler: a.openapi})
 	return rs
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -66,6 +67,9 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	}
 	if e, ok := enums[t]; ok {
 		return map[string]any{"type": "string", "enum": e}
+	}
+	if t == reflect.TypeOf(json.RawMessage{}) {
+		return map[string]any{} // any JSON value
 	}
 	if t == reflect.TypeOf(time.Time{}) {
 		return map[string]any{"type": "string", "format": "date-time"}

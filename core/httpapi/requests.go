@@ -148,7 +148,7 @@ func eventsView(evs []core.RequestEvent) []eventJSON {
 
 func (a *API) requests(c *gin.Context) *core.Requests {
 	city := CityFromContext(c.Request.Context())
-	return &core.Requests{Store: city.Store, City: city.Slug, Location: city.Location, Router: city.Router, Now: a.Now}
+	return &core.Requests{Store: city.Store, City: city.Slug, Location: city.Location, Router: a.RouterFor(city), Now: a.Now}
 }
 
 func (a *API) createRequest(c *gin.Context) {

@@ -1,0 +1,275 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Targets of a routing rule.
+const (
+	TargetOrganization      = "organization"       // a fixed organization
+	TargetManagementCompany = "management_company" // the building's management company
+	TargetResourceSupplier  = "resource_supplier"  // the supplier of the category's utility
+	TargetTriage            = "triage"             // the dispatcher's triage queue
+)
+
+// RoutingRule is one row of a city's ordered rule table. Empty match fields
+// match anything; the first active rule that matches and whose target can be
+// resolved decides.
+type RoutingRule struct {
+	ID       int64  `bun:"id,pk,autoincrement" json:"id"`
+	Position int    `bun:"position,notnull" json:"position"`
+	Name     string `bun:"name,notnull" json:"name"`
+	Active   bool   `bun:"active,notnull" json:"active"`
+	// Match.
+	Category   string `bun:"category_code,notnull" json:"category"`
+	Group      string `bun:"group_code,notnull" json:"group"`
+	District   string `bun:"district_code,notnull" json:"district"`
+	BuildingID *int64 `bun:"building_id" json:"building_id"`
+	TimeFrom   string `bun:"time_from,notnull" json:"time_from"` // "HH:MM" city time, "" all day
+	TimeTo     string `bun:"time_to,notnull" json:"time_to"`
+	Emergency  *bool  `bun:"emergency" json:"emergency"` // nil: either
+	// Outcome.
+	Target         string   `bun:"target,notnull" json:"target"`
+	OrganizationID *int64   `bun:"organization_id" json:"organization_id"`
+	Priority       Priority `bun:"priority,notnull" json:"priority,omitempty"` // "" keeps the request's
+}
+
+// Validate checks the rule's shape; the store checks that the codes and ids
+// it names exist in the city.
+func (r *RoutingRule) Validate() error {
+	f := FieldErrors{}
+	r.Name = strings.TrimSpace(r.Name)
+	if r.Name == "" || len([]rune(r.Name)) > 200 {
+		f.Add("name", "is required, up to 200 characters")
+	}
+	switch r.Target {
+	case TargetOrganization:
+		if r.OrganizationID == nil {
+			f.Add("organization_id", "is required when the target is an organization")
+		}
+	case TargetManagementCompany, TargetResourceSupplier, TargetTriage:
+		if r.OrganizationID != nil {
+			f.Add("organization_id", "is only used when the target is an organization")
+		}
+	default:
+		f.Add("target", "must be organization, management_company, resource_supplier or triage")
+	}
+	if (r.TimeFrom == "") != (r.TimeTo == "") {
+		f.Add("time_to", "give both time_from and time_to, or neither")
+	}
+	for field, v := range map[string]string{"time_from": r.TimeFrom, "time_to": r.TimeTo} {
+		if v != "" && !ValidClock(v) {
+			f.Add(field, "must be a clock time HH:MM")
+		}
+	}
+	if r.Priority != "" && !r.Priority.Valid() {
+		f.Add("priority", "must be emergency, normal, planned or empty")
+	}
+	return f.Err()
+}
+
+// RoutingSettings say which router a city uses.
+type RoutingSettings struct {
+	// Plugin is "name@version" of a catalog plugin, "" for the built-in rules.
+	Plugin string
+	// Config is the plugin's JSON config for this city.
+	Config json.RawMessage
+	// UpdatedAt changes with every save; plugins are reconfigured after it.
+	UpdatedAt time.Time
+}
+
+// Directory is a snapshot of a city's directory, as routers see it.
+type Directory struct {
+	Categories    []Category
+	Districts     []District
+	Organizations []Organization
+	// OrgDistricts lists the district ids each organization serves.
+	OrgDistricts map[int64][]int64
+	Buildings    []Building // only when asked for
+}
+
+// District returns the district with id, nil when unknown.
+func (d *Directory) District(id int64) *District {
+	for i := range d.Districts {
+		if d.Districts[i].ID == id {
+			return &d.Districts[i]
+		}
+	}
+	return nil
+}
+
+// Organization returns the organization with id, nil when unknown.
+func (d *Directory) Organization(id int64) *Organization {
+	for i := range d.Organizations {
+		if d.Organizations[i].ID == id {
+			return &d.Organizations[i]
+		}
+	}
+	return nil
+}
+
+// Serves reports whether organization org serves district.
+func (d *Directory) Serves(org, district int64) bool {
+	for _, x := range d.OrgDistricts[org] {
+		if x == district {
+			return true
+		}
+	}
+	return false
+}
+
+// ResourceSupplier returns the active supplier of utility serving district
+// (any supplier of it when none serves the district or district is 0).
+func (d *Directory) ResourceSupplier(utility string, district int64) *Organization {
+	var any *Organization
+	for i := range d.Organizations {
+		o := &d.Organizations[i]
+		if o.Kind != OrgResourceSupplier || o.Utility != utility || utility == "" || !o.Active {
+			continue
+		}
+		if district != 0 && d.Serves(o.ID, district) {
+			return o
+		}
+		if any == nil {
+			any = o
+		}
+	}
+	return any
+}
+
+// RoutingStore is what the built-in router reads from a city's storage.
+type RoutingStore interface {
+	RoutingRules(ctx context.Context) ([]RoutingRule, error)
+	Directory(ctx context.Context, withBuildings bool) (*Directory, error)
+}
+
+// RulesRouter is the built-in router: the city's rule table, applied by
+// ApplyRules.
+type RulesRouter struct {
+	Store RoutingStore
+}
+
+// Route implements Router.
+func (r RulesRouter) Route(ctx context.Context, in RouteInput) (Decision, error) {
+	rules, err := r.Store.RoutingRules(ctx)
+	if err != nil {
+		return Decision{}, err
+	}
+	dir, err := r.Store.Directory(ctx, false)
+	if err != nil {
+		return Decision{}, err
+	}
+	return ApplyRules(rules, dir, in), nil
+}
+
+// ApplyRules decides by the first active rule that matches in and whose
+// target resolves to an active organization; without one, the request goes
+// to triage. It is a pure function of its inputs.
+func ApplyRules(rules []RoutingRule, dir *Directory, in RouteInput) Decision {
+	district := int64(0)
+	if in.Building != nil {
+		district = in.Building.DistrictID
+	} else if in.Request != nil && in.Request.DistrictID != nil {
+		district = *in.Request.DistrictID
+	}
+	districtCode := ""
+	if d := dir.District(district); d != nil {
+		districtCode = d.Code
+	}
+	emergency := in.Category.Emergency || (in.Request != nil && in.Request.Priority == PriorityEmergency)
+	var skipped []string
+	for _, r := range rules {
+		if !r.Active || !r.matches(in, districtCode, emergency) {
+			continue
+		}
+		label := fmt.Sprintf("rule %d «%s»", r.Position, r.Name)
+		if r.Target == TargetTriage {
+			return Decision{Triage: true, Priority: r.Priority, Reason: label + ": to the dispatcher's triage queue", Source: "rules"}
+		}
+		org, why, miss := r.resolve(dir, in, district)
+		if org == nil {
+			skipped = append(skipped, label+" skipped: "+miss)
+			continue
+		}
+		return Decision{OrganizationID: org.ID, Priority: r.Priority, Reason: label + ": " + why + " " + org.Code, Source: "rules"}
+	}
+	reason := "no routing rule placed the request: to the dispatcher's triage queue"
+	if len(skipped) > 0 {
+		reason += " (" + strings.Join(skipped, "; ") + ")"
+	}
+	return Decision{Triage: true, Reason: reason, Source: "rules"}
+}
+
+func (r *RoutingRule) matches(in RouteInput, district string, emergency bool) bool {
+	switch {
+	case r.Category != "" && r.Category != in.Category.Code,
+		r.Group != "" && r.Group != in.Category.GroupCode,
+		r.District != "" && r.District != district,
+		r.BuildingID != nil && (in.Building == nil || in.Building.ID != *r.BuildingID),
+		r.Emergency != nil && *r.Emergency != emergency,
+		r.TimeFrom != "" && !InWindow(in.At, r.TimeFrom, r.TimeTo):
+		return false
+	}
+	return true
+}
+
+// resolve finds the rule's organization, or says why it could not.
+func (r *RoutingRule) resolve(dir *Directory, in RouteInput, district int64) (org *Organization, why, miss string) {
+	switch r.Target {
+	case TargetOrganization:
+		if o := dir.Organization(*r.OrganizationID); o != nil && o.Active {
+			return o, "fixed organization", ""
+		}
+		return nil, "", "its organization is inactive or gone"
+	case TargetManagementCompany:
+		if in.Building == nil || in.Building.ManagementCompanyID == nil {
+			return nil, "", "the request has no registry building with a management company"
+		}
+		if o := dir.Organization(*in.Building.ManagementCompanyID); o != nil && o.Active {
+			return o, "the building's management company", ""
+		}
+		return nil, "", "the building's management company is inactive"
+	case TargetResourceSupplier:
+		if in.Category.Utility == "" {
+			return nil, "", "category " + in.Category.Code + " has no utility"
+		}
+		if o := dir.ResourceSupplier(in.Category.Utility, district); o != nil {
+			return o, "the resource supplier of " + in.Category.Utility, ""
+		}
+		return nil, "", "no active supplier of " + in.Category.Utility
+	}
+	return nil, "", "unknown target " + r.Target
+}
+
+// ValidClock reports whether s is a clock time "HH:MM".
+func ValidClock(s string) bool {
+	_, ok := clockMinutes(s)
+	return ok
+}
+
+// InWindow reports whether the clock time of t lies in [from, to), both
+// "HH:MM"; a window whose end is before its start wraps midnight.
+func InWindow(t time.Time, from, to string) bool {
+	f, ok1 := clockMinutes(from)
+	e, ok2 := clockMinutes(to)
+	if !ok1 || !ok2 {
+		return false
+	}
+	m := t.Hour()*60 + t.Minute()
+	if f <= e {
+		return m >= f && m < e
+	}
+	return m >= f || m < e
+}
+
+func clockMinutes(s string) (int, bool) {
+	t, err := time.Parse("15:04", s)
+	if err != nil || len(s) != 5 {
+		return 0, false
+	}
+	return t.Hour()*60 + t.Minute(), true
+}
