@@ -5,10 +5,10 @@ import (
 	"log/slog"
 	"time"
 
-	stripe "github.com/stripe/stripe-go/v76"
-	"github.com/stripe/stripe-go/v76/client"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/jobs"
+	stripe "github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/client"
 	"github.com/uptrace/bun"
 )
 
