@@ -15,8 +15,10 @@ import (
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/tenants"
+	"github.com/opencity/opencity/tenants/billing"
 	"github.com/opencity/opencity/tenants/demo"
 	"github.com/opencity/opencity/tenants/jobs"
+	"github.com/opencity/opencity/tenants/signup"
 )
 
 // Config is everything the server reads from its environment.
@@ -26,6 +28,8 @@ type Config struct {
 	Addr        string
 	BaseDomain  string // <slug>.<BaseDomain> resolves to a city
 	Demo        bool   // seed the demo cities and accounts at start
+	// billing (#6): Stripe keys, plans, grace period; off without a key.
+	Billing billing.Config
 }
 
 // Server is a running OpenCity: backend, resolver and HTTP server. Tests
@@ -34,6 +38,7 @@ type Server struct {
 	Backend *tenants.Backend
 	Cities  *tenants.Cities
 	Handler http.Handler
+	Billing *billing.Service // billing (#6)
 
 	http     *http.Server
 	ln       net.Listener
@@ -64,6 +69,13 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		_, err := q.Prune(ctx, 7*24*time.Hour)
 		return err
 	}})
+	// billing (#6): signup, webhooks and the billing jobs.
+	if s.Billing, err = billing.New(b, cfg.Billing); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("billing: %w", err)
+	}
+	s.Billing.Changed = s.Cities.Invalidate
+	// end billing
 	s.Handler = s.routes()
 	return s, nil
 }
@@ -78,6 +90,7 @@ func (s *Server) routes() http.Handler {
 	api := &httpapi.API{Cities: s.Cities, Authz: core.StaticAuthorizer(core.DefaultPolicies), Now: time.Now}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
+	signup.Register(r, s.Billing) // billing (#6): /signup…, /t/{slug}/set-password, /billing/webhook
 	r.NoRoute(func(c *gin.Context) { httpapi.WriteProblem(c, core.Errorf(core.ENOTFOUND, "no such page")) })
 	r.NoMethod(func(c *gin.Context) {
 		httpapi.WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "method not allowed here: " + c.Request.Method})

@@ -29,6 +29,10 @@ type City struct {
 	Status   string
 	ReadOnly bool
 	Store    CityStore
+
+	// Banner is a notice for the city's users (billing: past due,
+	// suspended); "" for none.
+	Banner string
 }
 
 // Cities resolves cities by slug and host name. Unknown cities are
@@ -157,7 +161,7 @@ func (a *API) index(c *gin.Context) {
 	city := CityFromContext(c.Request.Context())
 	c.JSON(http.StatusOK, gin.H{
 		"city": gin.H{"slug": city.Slug, "name": city.Name, "locale": city.Locale,
-			"timezone": city.Location.String(), "status": city.Status, "read_only": city.ReadOnly},
+			"timezone": city.Location.String(), "status": city.Status, "read_only": city.ReadOnly, "banner": city.Banner},
 	})
 }
 
