@@ -83,12 +83,26 @@ func (s *Service) Reconcile(ctx context.Context, slug string) error {
 	return err
 }
 
+// PendingTTL is how long an unpaid signup holds its slug. Stripe's checkout
+// sessions expire after 24 hours, so no payment can arrive later.
+const PendingTTL = 48 * time.Hour
+
 // CheckGrace suspends the cities past due for longer than the grace period
-// (and catches up any status a failed webhook left behind). It is the
-// periodic billing.grace job.
+// (and catches up any status a failed webhook left behind), and frees the
+// slugs of signups never paid for. It is the periodic billing.grace job.
 func (s *Service) CheckGrace(ctx context.Context) error {
+	var stale []string
+	err := s.b.Control.NewSelect().TableExpr("? AS su", s.table("signups")).Column("su.tenant_slug").
+		Join("JOIN ? AS t ON t.slug = su.tenant_slug", s.table("tenants")).
+		Where("t.status = ? AND NOT su.paid AND su.created_at < ?", tenants.StatusPending, s.now().Add(-PendingTTL)).Scan(ctx, &stale)
+	if err != nil {
+		return err
+	}
+	for _, slug := range stale {
+		s.abandon(ctx, slug)
+	}
 	var slugs []string
-	err := s.b.Control.NewSelect().TableExpr("? AS b", s.table("tenant_billing")).Column("b.tenant_slug").
+	err = s.b.Control.NewSelect().TableExpr("? AS b", s.table("tenant_billing")).Column("b.tenant_slug").
 		Where("b.past_due_since IS NOT NULL OR b.billing_suspended OR b.subscription_status <> ''").Scan(ctx, &slugs)
 	if err != nil {
 		return err

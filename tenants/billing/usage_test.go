@@ -3,7 +3,10 @@ package billing_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,3 +138,116 @@ func TestBillingOffGivesAnActiveTrialCity(t *testing.T) {
 }
 
 func asCoreError(err error, target **core.Error) bool { return errors.As(err, target) }
+
+// A meter event that failed is sent again with the same identifier, and the
+// requests counted meanwhile go into the next line: nothing twice, nothing lost.
+func TestUsageResumesAfterAStripeFailure(t *testing.T) {
+	f := newFixture(t, "postgres")
+	ctx := context.Background()
+	f.signup("kirov")
+	f.mustSend("checkout.session.completed", 0, completed("kirov", f.customer("kirov")))
+	submit(t, f.b, "kirov", 2)
+	tn, _ := f.b.Registry().Get(ctx, "kirov")
+	// The same server, but Stripe's meter endpoint fails: the ledger line
+	// stays unreported.
+	cfg := billing.ConfigFromEnv(func(string) string { return "" })
+	cfg.SecretKey, cfg.APIURL = "sk_test_123", f.mock.URL
+	cfg.HTTPClient = &http.Client{Transport: failMeter{}}
+	broken, err := billing.New(f.b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := broken.ReportCityUsage(ctx, tn, billing.PeriodOf(f.now)); err == nil {
+		t.Fatal("the failed meter event was taken as reported")
+	}
+	key := billing.PeriodOf(f.now).Key()
+	ledger, _ := f.svc.UsageLedger(ctx, "kirov", key)
+	if len(ledger) != 1 || ledger[0].ReportedAt != nil || ledger[0].Quantity != 2 {
+		t.Fatalf("ledger after the failure: %+v", ledger)
+	}
+	submit(t, f.b, "kirov", 1)
+	if err := f.svc.ReportUsage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ledger, _ = f.svc.UsageLedger(ctx, "kirov", key)
+	if len(ledger) != 2 || ledger[0].ReportedAt == nil || ledger[1].Quantity != 1 || ledger[1].ReportedAt == nil {
+		t.Fatalf("ledger after the retry: %+v", ledger)
+	}
+	var sent []string
+	for _, c := range f.mock.Calls("/v1/billing/meter_events") {
+		sent = append(sent, c.Form.Get("identifier")+"="+c.Form.Get("payload[value]"))
+	}
+	if strings.Join(sent, ",") != "kirov-"+key+"-1=2,kirov-"+key+"-2=1" {
+		t.Fatalf("meter events sent: %v", sent)
+	}
+}
+
+// When Stripe cannot be reached the signup fails cleanly and frees the slug;
+// unpaid signups free theirs after PendingTTL.
+func TestSignupFailuresFreeTheSlug(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	ctx := context.Background()
+	dead := billing.ConfigFromEnv(func(string) string { return "" })
+	dead.SecretKey, dead.WebhookSecret, dead.APIURL = "sk_test_123", secret, "http://127.0.0.1:1"
+	b2 := tenanttest.Open(t, "sqlite")
+	svc, err := billing.New(b2, dead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.Signup(ctx, billing.SignupInput{CityName: "Киров", Slug: "kirov", AdminName: "Анна", AdminEmail: "a@kirov.example.org", Plan: "town"}, "http://x")
+	if core.ErrorCode(err) != core.EINTERNAL || !strings.Contains(err.Error(), "payment provider") {
+		t.Fatalf("signup without Stripe: %v", err)
+	}
+	if ok, _, _ := svc.SlugAvailable(ctx, "kirov"); !ok {
+		t.Fatal("a failed signup kept its slug")
+	}
+
+	f.signup("vyatka")
+	f.now = f.now.Add(billing.PendingTTL - time.Minute)
+	f.svc.CheckGrace(ctx)
+	if ok, _, _ := f.svc.SlugAvailable(ctx, "vyatka"); ok {
+		t.Fatal("a fresh unpaid signup lost its slug")
+	}
+	f.now = f.now.Add(2 * time.Minute)
+	if err := f.svc.CheckGrace(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, _ := f.svc.SlugAvailable(ctx, "vyatka"); !ok {
+		t.Fatal("an expired unpaid signup still holds its slug")
+	}
+	f.signup("vyatka") // and it can be signed up again
+}
+
+// Two signups racing for one slug: one wins, the other is told in its field.
+func TestConcurrentSignupsOfOneSlug(t *testing.T) {
+	f := newFixture(t, "postgres")
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := f.svc.Signup(context.Background(), billing.SignupInput{CityName: "Сочи", Slug: "sochi", AdminName: "Анна",
+				AdminEmail: "a@sochi.example.org", Plan: "town"}, "http://x")
+			errs <- err
+		}()
+	}
+	e1, e2 := <-errs, <-errs
+	if (e1 == nil) == (e2 == nil) {
+		t.Fatalf("want one success and one conflict: %v / %v", e1, e2)
+	}
+	lost := e1
+	if lost == nil {
+		lost = e2
+	}
+	var ce *core.Error
+	if !errors.As(lost, &ce) || ce.Fields["slug"] != billing.MsgSlugTaken {
+		t.Fatalf("the loser's error: %#v", lost)
+	}
+}
+
+type failMeter struct{}
+
+func (failMeter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/meter_events") {
+		return &http.Response{StatusCode: 503, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{"error":{"message":"down"}}`)), Request: r}, nil
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
