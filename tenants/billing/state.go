@@ -103,7 +103,7 @@ func (s *Service) CheckGrace(ctx context.Context) error {
 	}
 	var slugs []string
 	err = s.b.Control.NewSelect().TableExpr("? AS b", s.table("tenant_billing")).Column("b.tenant_slug").
-		Where("b.past_due_since IS NOT NULL OR b.billing_suspended OR b.subscription_status <> ''").Scan(ctx, &slugs)
+		Order("b.tenant_slug").Scan(ctx, &slugs)
 	if err != nil {
 		return err
 	}

@@ -63,13 +63,16 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature s
 		provision, err = s.apply(ctx, tx, t, ev)
 		return err
 	})
-	if err != nil || out.Duplicate || t == nil {
+	if err != nil || t == nil {
 		return out, err
 	}
-	slog.InfoContext(ctx, "stripe event", "id", ev.ID, "type", ev.Type, "city", out.City)
+	slog.InfoContext(ctx, "stripe event", "id", ev.ID, "type", ev.Type, "city", out.City, "duplicate", out.Duplicate)
 	if provision {
 		s.b.Jobs.Notify()
 	}
+	// Also on a replay: if applying the status failed the first time (and
+	// Stripe retries because we answered 500), this is where it catches up.
+	// Reconcile is idempotent, so a replay has no second effect.
 	return out, s.Reconcile(ctx, t.Slug)
 }
 
