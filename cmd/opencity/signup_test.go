@@ -122,7 +122,7 @@ func TestSignupThroughStripe(t *testing.T) {
 			// A forged signature: 400, nothing changes.
 			payload, _ := stripemock.Signed(t, webhookSecret, "evt_forged", "checkout.session.completed", time.Now(), checkoutObj("city-00", "cus_x"))
 			_, forged := stripemock.Signed(t, "whsec_attacker", "evt_forged", "checkout.session.completed", time.Now(), checkoutObj("city-00", "cus_x"))
-			if r := s.call("POST", "/billing/webhook", "", string(payload), "Stripe-Signature", forged); r.Status != http.StatusBadRequest && r.Status != http.StatusUnprocessableEntity {
+			if r := s.call("POST", "/billing/webhook", "", string(payload), "Stripe-Signature", forged); r.Status != http.StatusBadRequest || r.Header.Get("Content-Type") != "application/problem+json" {
 				t.Fatalf("forged webhook: %d %s", r.Status, r.Body)
 			}
 			if r := s.call("POST", "/billing/webhook", "", string(payload)); r.Status == http.StatusOK {

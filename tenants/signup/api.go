@@ -92,7 +92,12 @@ func (h *Handler) webhook(c *gin.Context) {
 	}
 	out, err := h.Billing.HandleWebhook(c.Request.Context(), body, c.GetHeader("Stripe-Signature"))
 	if errors.Is(err, billing.ErrBadSignature) {
-		problem(c, &core.Error{Code: core.EINVALID, Message: err.Error(), Fields: map[string]string{"Stripe-Signature": "does not verify"}})
+		// 400, as Stripe's documentation asks for an unverifiable event.
+		b, _ := json.Marshal(httpapi.Problem{Type: "urn:opencity:problem:" + core.EINVALID,
+			Title: http.StatusText(http.StatusBadRequest), Status: http.StatusBadRequest, Detail: err.Error(),
+			Instance: c.Request.URL.Path, Errors: map[string]string{"Stripe-Signature": "does not verify"}})
+		c.Data(http.StatusBadRequest, httpapi.ProblemJSON, b)
+		c.Abort()
 		return
 	}
 	if err != nil {

@@ -44,6 +44,8 @@ var texts = map[string]map[string]string{
 		"setpw_title": "Пароль администратора", "password": "Новый пароль", "password2": "Пароль ещё раз",
 		"setpw_submit": "Сохранить пароль", "setpw_done": "Пароль сохранён. Войдите с адресом почты и этим паролем.",
 		"open_city": "Открыть город", "not_found": "Такой заявки на подключение нет.",
+		"st_pending": "ожидает оплаты", "st_provisioning": "создаётся", "st_active": "работает",
+		"st_past_due": "оплата просрочена", "st_suspended": "приостановлен",
 	},
 	"en": {
 		"title": "Bring your city to OpenCity", "lead": "Every citizen request about housing and utilities in one place: intake, routing, deadlines, control.",
@@ -60,6 +62,8 @@ var texts = map[string]map[string]string{
 		"setpw_title": "Administrator's password", "password": "New password", "password2": "The password again",
 		"setpw_submit": "Save the password", "setpw_done": "The password is saved. Log in with your e-mail and this password.",
 		"open_city": "Open the city", "not_found": "There is no such signup.",
+		"st_pending": "waiting for payment", "st_provisioning": "being created", "st_active": "active",
+		"st_past_due": "payment past due", "st_suspended": "suspended",
 	},
 }
 
