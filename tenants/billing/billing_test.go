@@ -237,3 +237,41 @@ func TestVendorSuspensionIsNotLiftedByBilling(t *testing.T) {
 	f.mustSend("invoice.paid", time.Minute, invoice(customer))
 	f.want("omsk", tenants.StatusSuspended)
 }
+
+// A provisioning that stopped half-way (the process died after the status
+// moved on) is finished by the job, and running it again changes nothing.
+func TestProvisioningResumes(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			f := newFixture(t, kind)
+			ctx := context.Background()
+			f.signup("pskov")
+			if _, err := f.b.Registry().SetStatus(ctx, "crash-test", "pskov", tenants.StatusProvisioning); err != nil {
+				t.Fatal(err)
+			}
+			f.mustSend("checkout.session.completed", 0, completed("pskov", f.customer("pskov")))
+			f.want("pskov", tenants.StatusActive)
+			for range 2 {
+				if err := f.svc.Provision(ctx, "pskov"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f.want("pskov", tenants.StatusActive)
+			scope, _ := f.b.Scope("pskov")
+			st := store.New(scope)
+			if u, err := st.UserByLogin(ctx, "anna@pskov.example.org"); err != nil || u.Role != core.RoleCityAdmin {
+				t.Fatalf("admin: %+v %v", u, err)
+			}
+			cats, err := st.Categories(ctx, false)
+			if err != nil || len(cats) != len(core.StarterCategories) {
+				t.Fatalf("starter categories: %d %v", len(cats), err)
+			}
+			// The admin cannot log in before the link is used.
+			if _, _, err := core.Login(ctx, st, "anna@pskov.example.org", unusable, time.Now()); core.ErrorCode(err) != core.EUNAUTHORIZED {
+				t.Fatalf("login without a password: %v", err)
+			}
+		})
+	}
+}
+
+const unusable = "!set-password-link-not-used"

@@ -147,9 +147,12 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, baseURL string) (*
 	}
 	out := &Signup{Slug: t.Slug, Status: t.Status, SetPasswordToken: token}
 	if !s.Enabled() {
-		// The job is the durable record; running it here makes the trial
-		// city active before the answer. If it fails, the queue resumes it.
-		if _, _, err := s.b.Jobs.Enqueue(ctx, nil, provisionJob(t.Slug)); err != nil {
+		// The job is the durable record, due a minute from now; running the
+		// same idempotent work here makes the trial city active before the
+		// answer. If it fails or the process dies, the job resumes it.
+		job := provisionJob(t.Slug)
+		job.RunAt = s.now().Add(time.Minute)
+		if _, _, err := s.b.Jobs.Enqueue(ctx, nil, job); err != nil {
 			return nil, err
 		}
 		if err := s.Provision(ctx, t.Slug); err != nil {
