@@ -78,7 +78,7 @@ func (c *Cities) snapshot(ctx context.Context) (map[string]*httpapi.City, map[st
 			loc = time.UTC
 		}
 		bySlug[t.Slug] = &httpapi.City{Slug: t.Slug, Name: t.Name, Locale: t.Locale, Location: loc,
-			Status: t.Status, ReadOnly: t.ReadOnly(), Store: st}
+			Status: t.Status, ReadOnly: t.ReadOnly(), Banner: Banner(t.Status, t.Locale), Store: st}
 	}
 	c.bySlug, c.domains, c.loaded = bySlug, domains, time.Now()
 	return bySlug, domains, nil

@@ -15,6 +15,8 @@ import (
 
 // Tenant statuses.
 const (
+	// StatusPending is a city signed up but not paid for yet; it is not served.
+	StatusPending      = "pending"
 	StatusProvisioning = "provisioning"
 	StatusActive       = "active"
 	StatusPastDue      = "past_due"
@@ -175,10 +177,11 @@ func (r *Registry) insert(ctx context.Context, n NewTenant) (*Tenant, error) {
 
 // transitions lists, for each target status, the statuses it may come from.
 var transitions = map[string][]string{
-	StatusActive:    {StatusProvisioning, StatusSuspended, StatusPastDue},
-	StatusPastDue:   {StatusActive},
-	StatusSuspended: {StatusActive, StatusPastDue},
-	StatusDeleted:   {StatusProvisioning, StatusActive, StatusPastDue, StatusSuspended},
+	StatusProvisioning: {StatusPending}, // billing: paid signup starts provisioning
+	StatusActive:       {StatusProvisioning, StatusSuspended, StatusPastDue},
+	StatusPastDue:      {StatusActive},
+	StatusSuspended:    {StatusActive, StatusPastDue},
+	StatusDeleted:      {StatusProvisioning, StatusActive, StatusPastDue, StatusSuspended, StatusPending},
 }
 
 // SetStatus moves a tenant to a new status if the move is allowed, and

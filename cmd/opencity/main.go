@@ -19,6 +19,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/tenants"
+	"github.com/opencity/opencity/tenants/billing"
 	"github.com/opencity/opencity/tenants/demo"
 )
 
@@ -41,6 +42,12 @@ Environment:
   OPENCITY_ADDR         listen address of serve (default :8080)
   OPENCITY_BASE_DOMAIN  serve <slug>.<domain> as that city (e.g. opencity.example.org)
   OPENCITY_KAZAN_PLUGIN demo mode: Kazan's plugin binary (default: opencity-kazan next to the executable)
+  STRIPE_SECRET_KEY     turns billing on (self-signup pays through Stripe Checkout); unset: trial cities at once
+  STRIPE_WEBHOOK_SECRET verifies POST /billing/webhook (whsec_…)
+  STRIPE_API_URL        another Stripe API address (stripe-mock); STRIPE_METER_EVENT meter event name
+  OPENCITY_PUBLIC_URL   the server's public address for Stripe's redirects (default: from the request)
+  OPENCITY_BILLING_GRACE  past due → suspended after this long (default 168h)
+  OPENCITY_PLANS_FILE   JSON list of plans instead of the built-in ones
 
 Run "opencity COMMAND -h" for a command's flags.
 `
@@ -66,6 +73,7 @@ func configFromEnv(getenv func(string) string) Config {
 		Addr:        getenv("OPENCITY_ADDR"),
 		BaseDomain:  getenv("OPENCITY_BASE_DOMAIN"),
 		KazanPlugin: getenv("OPENCITY_KAZAN_PLUGIN"),
+		Billing:     billing.ConfigFromEnv(getenv), // billing (#6)
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = "data"

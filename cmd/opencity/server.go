@@ -17,8 +17,10 @@ import (
 	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/plugins/host"
 	"github.com/opencity/opencity/tenants"
+	"github.com/opencity/opencity/tenants/billing"
 	"github.com/opencity/opencity/tenants/demo"
 	"github.com/opencity/opencity/tenants/jobs"
+	"github.com/opencity/opencity/tenants/signup"
 )
 
 // Config is everything the server reads from its environment.
@@ -31,6 +33,8 @@ type Config struct {
 	KazanPlugin string // demo mode: Kazan's plugin binary (OPENCITY_KAZAN_PLUGIN)
 	// Now is the clock; nil means time.Now. Tests set it to check deadlines.
 	Now func() time.Time
+	// billing (#6): Stripe keys, plans, grace period; off without a key.
+	Billing billing.Config
 }
 
 // Server is a running OpenCity: backend, resolver and HTTP server. Tests
@@ -40,6 +44,7 @@ type Server struct {
 	Cities  *tenants.Cities
 	Plugins *host.Host // routing plugin processes; stopped by Close
 	Handler http.Handler
+	Billing *billing.Service // billing (#6)
 
 	http     *http.Server
 	ln       net.Listener
@@ -82,6 +87,13 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		_, err := q.Prune(ctx, 7*24*time.Hour)
 		return err
 	}})
+	// billing (#6): signup, webhooks and the billing jobs.
+	if s.Billing, err = billing.New(b, cfg.Billing); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("billing: %w", err)
+	}
+	s.Billing.Changed = s.Cities.Invalidate
+	// end billing
 	s.Handler = s.routes()
 	return s, nil
 }
@@ -100,6 +112,7 @@ func (s *Server) routes() http.Handler {
 		Routing: routing{host: s.Plugins, backend: s.Backend}}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
+	signup.Register(r, s.Billing) // billing (#6): /signup…, /t/{slug}/set-password, /billing/webhook
 	r.NoRoute(func(c *gin.Context) { httpapi.WriteProblem(c, core.Errorf(core.ENOTFOUND, "no such page")) })
 	r.NoMethod(func(c *gin.Context) {
 		httpapi.WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "method not allowed here: " + c.Request.Method})

@@ -36,6 +36,10 @@ type City struct {
 	Status   string
 	ReadOnly bool
 	Store    CityStore
+
+	// Banner is a notice for the city's users (billing: past due,
+	// suspended); "" for none.
+	Banner string
 }
 
 // Cities resolves cities by slug and host name. Unknown cities are
@@ -203,7 +207,7 @@ func (a *API) allow(obj, act string) gin.HandlerFunc {
 func (a *API) index(c *gin.Context) {
 	city := CityFromContext(c.Request.Context())
 	c.JSON(http.StatusOK, cityInfo{City: cityJSON{Slug: city.Slug, Name: city.Name, Locale: city.Locale,
-		Timezone: city.Location.String(), Status: city.Status, ReadOnly: city.ReadOnly}})
+		Timezone: city.Location.String(), Status: city.Status, ReadOnly: city.ReadOnly, Banner: city.Banner}})
 }
 
 type cityJSON struct {
@@ -213,6 +217,8 @@ type cityJSON struct {
 	Timezone string `json:"timezone"`
 	Status   string `json:"status"`
 	ReadOnly bool   `json:"read_only"`
+	// Banner is the notice a city admin sees: payment overdue, suspended.
+	Banner string `json:"banner"`
 }
 
 type cityInfo struct {

@@ -1,0 +1,252 @@
+package billing
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/tenants"
+	"github.com/opencity/opencity/tenants/jobs"
+	stripe "github.com/stripe/stripe-go/v76"
+	"github.com/uptrace/bun"
+)
+
+// Field messages of signups; the pages translate them.
+const (
+	MsgRequired     = "is required"
+	MsgTooLong      = "is too long"
+	MsgSlugShape    = "use 2-40 lowercase latin letters, digits and hyphens, starting with a letter"
+	MsgSlugTaken    = "this address is taken"
+	MsgSlugReserved = "this address is reserved"
+	MsgEmail        = "is not an e-mail address"
+	MsgPlan         = "choose one of the plans"
+)
+
+// reserved slugs would be confusing as city addresses.
+var reserved = map[string]bool{"api": true, "www": true, "admin": true, "signup": true, "billing": true,
+	"static": true, "assets": true, "vendor": true, "console": true, "help": true, "status": true, "mail": true}
+
+// SetPasswordTTL is how long the one-time set-password link of a new city's
+// admin stays valid.
+const SetPasswordTTL = 72 * time.Hour
+
+// SignupInput is what a new city enters on the signup page.
+type SignupInput struct {
+	CityName   string `json:"city_name"`
+	Slug       string `json:"slug"`
+	AdminName  string `json:"admin_name"`
+	AdminEmail string `json:"admin_email"`
+	Plan       string `json:"plan"`
+	Locale     string `json:"locale"`
+}
+
+// Signup is the outcome of a signup.
+type Signup struct {
+	Slug   string
+	Status string
+	// CheckoutURL is Stripe's payment page; empty when billing is off.
+	CheckoutURL string
+	// SetPasswordToken is the raw one-time token of the admin's set-password
+	// link; only its hash is stored.
+	SetPasswordToken string
+}
+
+// SlugAvailable tells whether a slug can be signed up for, and if not why
+// (one of the Msg… constants).
+func (s *Service) SlugAvailable(ctx context.Context, slug string) (bool, string, error) {
+	switch {
+	case !tenants.ValidSlug(slug):
+		return false, MsgSlugShape, nil
+	case reserved[slug]:
+		return false, MsgSlugReserved, nil
+	}
+	taken, err := s.b.Registry().Exists(ctx, slug)
+	if err != nil || taken {
+		return false, MsgSlugTaken, err
+	}
+	return true, "", nil
+}
+
+func (s *Service) validate(ctx context.Context, in *SignupInput) error {
+	f := core.FieldErrors{}
+	in.CityName = strings.TrimSpace(in.CityName)
+	in.Slug = strings.ToLower(strings.TrimSpace(in.Slug))
+	in.AdminName = strings.TrimSpace(in.AdminName)
+	in.AdminEmail = strings.TrimSpace(in.AdminEmail)
+	text := func(field, v string, max int) {
+		if v == "" {
+			f.Add(field, MsgRequired)
+		} else if len([]rune(v)) > max {
+			f.Add(field, MsgTooLong)
+		}
+	}
+	text("city_name", in.CityName, 100)
+	text("admin_name", in.AdminName, 100)
+	text("admin_email", in.AdminEmail, 200)
+	if in.AdminEmail != "" {
+		if a, err := mail.ParseAddress(in.AdminEmail); err != nil || a.Address != in.AdminEmail || !strings.Contains(in.AdminEmail, ".") {
+			f.Add("admin_email", MsgEmail)
+		}
+	}
+	if in.Slug == "" {
+		f.Add("slug", MsgRequired)
+	} else if ok, why, err := s.SlugAvailable(ctx, in.Slug); err != nil {
+		return err
+	} else if !ok {
+		f.Add("slug", why)
+	}
+	if !s.Enabled() {
+		in.Plan = TrialPlan
+	} else if _, ok := s.cfg.Plan(in.Plan); !ok {
+		f.Add("plan", MsgPlan)
+	}
+	if in.Locale != "en" {
+		in.Locale = "ru"
+	}
+	return f.Err()
+}
+
+// Signup creates a pending city and starts paying for it: with billing on it
+// returns the Stripe Checkout page to send the browser to, and the city is
+// provisioned when Stripe's signed webhook confirms the payment; with billing
+// off the city is provisioned at once as a trial.
+func (s *Service) Signup(ctx context.Context, in SignupInput, baseURL string) (*Signup, error) {
+	if err := s.validate(ctx, &in); err != nil {
+		return nil, err
+	}
+	reg := s.b.Registry()
+	t, err := reg.CreatePending(ctx, tenants.NewTenant{Slug: in.Slug, Name: in.CityName, Locale: in.Locale, Plan: in.Plan})
+	if err != nil {
+		if core.ErrorCode(err) == core.ECONFLICT {
+			return nil, &core.Error{Code: core.ECONFLICT, Message: "this address is taken", Fields: map[string]string{"slug": MsgSlugTaken}}
+		}
+		return nil, err
+	}
+	token := randomToken()
+	login := core.NormalizeLogin(in.AdminEmail)
+	now := s.now()
+	err = s.b.Control.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewRaw("INSERT INTO ? (tenant_slug, admin_name, admin_email, plan, created_at) VALUES (?, ?, ?, ?, ?)",
+			s.table("signups"), t.Slug, in.AdminName, login, in.Plan, now).Exec(ctx); err != nil {
+			return err
+		}
+		_, err := tx.NewRaw("INSERT INTO ? (hash, tenant_slug, login, expires_at, created_at) VALUES (?, ?, ?, ?, ?)",
+			s.table("set_password_tokens"), core.HashToken(token), t.Slug, login, now.Add(SetPasswordTTL), now).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		s.abandon(ctx, t.Slug)
+		return nil, err
+	}
+	out := &Signup{Slug: t.Slug, Status: t.Status, SetPasswordToken: token}
+	if !s.Enabled() {
+		// The job is the durable record, due a minute from now; running the
+		// same idempotent work here makes the trial city active before the
+		// answer. If it fails or the process dies, the job resumes it.
+		job := provisionJob(t.Slug)
+		job.RunAt = s.now().Add(time.Minute)
+		if _, _, err := s.b.Jobs.Enqueue(ctx, nil, job); err != nil {
+			return nil, err
+		}
+		if err := s.Provision(ctx, t.Slug); err != nil {
+			slog.ErrorContext(ctx, "trial provisioning failed; the job queue will retry", "city", t.Slug, "err", err)
+		}
+		st, err := s.Status(ctx, t.Slug)
+		if err != nil {
+			return nil, err
+		}
+		out.Status = st.Status
+		return out, nil
+	}
+	url, err := s.checkout(ctx, t.Slug, in, baseURL)
+	if err != nil {
+		s.abandon(ctx, t.Slug)
+		slog.ErrorContext(ctx, "stripe checkout failed", "city", t.Slug, "err", err)
+		return nil, core.Errorf(core.EINTERNAL, "the payment provider is not reachable; please try again in a minute")
+	}
+	out.CheckoutURL = url
+	return out, nil
+}
+
+// checkout creates the Stripe customer and the Checkout Session.
+func (s *Service) checkout(ctx context.Context, slug string, in SignupInput, baseURL string) (string, error) {
+	plan, _ := s.cfg.Plan(in.Plan)
+	meta := map[string]string{"tenant_slug": slug, "plan": plan.Code}
+	cp := &stripe.CustomerParams{Email: stripe.String(in.AdminEmail), Name: stripe.String(in.CityName),
+		Description: stripe.String(in.AdminName), Metadata: meta}
+	cp.Context = ctx
+	cp.SetIdempotencyKey("opencity-customer-" + slug)
+	cus, err := s.stripe.Customers.New(cp)
+	if err != nil {
+		return "", fmt.Errorf("customer: %w", err)
+	}
+	if err := s.b.Registry().SetStripeIDs(ctx, slug, cus.ID, ""); err != nil {
+		return "", err
+	}
+	if s.cfg.PublicURL != "" {
+		baseURL = s.cfg.PublicURL
+	}
+	items := []*stripe.CheckoutSessionLineItemParams{{Price: stripe.String(plan.StripePriceID), Quantity: stripe.Int64(1)}}
+	if plan.StripeUsagePriceID != "" {
+		items = append(items, &stripe.CheckoutSessionLineItemParams{Price: stripe.String(plan.StripeUsagePriceID)})
+	}
+	sp := &stripe.CheckoutSessionParams{
+		Mode:              stripe.String(string(stripe.CheckoutSessionModeSubscription)),
+		Customer:          stripe.String(cus.ID),
+		ClientReferenceID: stripe.String(slug),
+		LineItems:         items,
+		Metadata:          meta,
+		SubscriptionData:  &stripe.CheckoutSessionSubscriptionDataParams{Metadata: meta},
+		SuccessURL:        stripe.String(baseURL + "/signup/done?slug=" + slug),
+		CancelURL:         stripe.String(baseURL + "/signup?slug=" + slug + "&canceled=1"),
+		Locale:            stripe.String(in.Locale),
+	}
+	sp.Context = ctx
+	sp.SetIdempotencyKey("opencity-checkout-" + slug)
+	sess, err := s.stripe.CheckoutSessions.New(sp)
+	if err != nil {
+		return "", fmt.Errorf("checkout session: %w", err)
+	}
+	_, err = s.b.Control.NewRaw("UPDATE ? SET checkout_session_id = ?, checkout_url = ? WHERE tenant_slug = ?",
+		s.table("signups"), sess.ID, sess.URL, slug).Exec(ctx)
+	return sess.URL, err
+}
+
+// abandon removes a pending city whose signup could not be completed, so
+// its slug is free again. Nothing exists for it beyond control rows.
+func (s *Service) abandon(ctx context.Context, slug string) {
+	ctx = context.WithoutCancel(ctx)
+	err := s.b.Control.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		for _, tbl := range []string{"signups", "set_password_tokens"} {
+			if _, err := tx.NewRaw("DELETE FROM ? WHERE tenant_slug = ?", s.table(tbl), slug).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		_, err := tx.NewRaw("DELETE FROM ? WHERE slug = ? AND status = ?", s.table("tenants"), slug, tenants.StatusPending).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		slog.Error("abandon signup", "city", slug, "err", err)
+	}
+}
+
+func provisionJob(slug string) jobs.NewJob {
+	return jobs.NewJob{Kind: JobProvision, Tenant: slug, Payload: map[string]string{"slug": slug}, UniqueKey: JobProvision + ":" + slug}
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+var errNoSignup = errors.New("no signup for this city")

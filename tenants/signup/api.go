@@ -1,0 +1,108 @@
+package signup
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/tenants/billing"
+)
+
+func problem(c *gin.Context, err error) { httpapi.WriteProblem(c, err) }
+
+// decodeJSON reads a small JSON object, refusing unknown fields, with the
+// field at fault named in the error.
+func decodeJSON(c *gin.Context, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		return nil
+	}
+	field, msg := "body", "is not a valid JSON object"
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		msg = "is empty; send a JSON object"
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		field, msg = typeErr.Field, "must be a string"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field, msg = strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "is not a known field"
+	}
+	return &core.Error{Code: core.EINVALID, Message: "the request body is invalid", Fields: map[string]string{field: msg}}
+}
+
+// apiSlug answers whether a slug can be signed up for:
+// {available, reason, message}.
+func (h *Handler) apiSlug(c *gin.Context) {
+	slug := strings.ToLower(strings.TrimSpace(c.Query("slug")))
+	ok, why, err := h.Billing.SlugAvailable(c.Request.Context(), slug)
+	if err != nil {
+		problem(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"slug": slug, "available": ok, "reason": slugReason[why], "message": message(lang(c.Request), why)})
+}
+
+func (h *Handler) apiPlans(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"billing": h.Billing.Enabled(), "plans": h.Billing.Config().Plans})
+}
+
+// apiSignup is the signup for API clients. The answer holds Stripe's
+// checkout URL (billing on) and the admin's one-time set-password URL.
+func (h *Handler) apiSignup(c *gin.Context) {
+	var in billing.SignupInput
+	if err := decodeJSON(c, &in); err != nil {
+		problem(c, err)
+		return
+	}
+	s, err := h.Billing.Signup(c.Request.Context(), in, baseURL(c.Request))
+	if err != nil {
+		problem(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"slug": s.Slug, "status": s.Status, "checkout_url": s.CheckoutURL,
+		"status_url": "/signup/api/status/" + s.Slug, "set_password_url": "/t/" + s.Slug + "/set-password?token=" + s.SetPasswordToken})
+}
+
+func (h *Handler) apiStatus(c *gin.Context) {
+	st, err := h.Billing.Status(c.Request.Context(), c.Param("slug"))
+	if err != nil {
+		problem(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, st)
+}
+
+// webhook takes Stripe's events. The signature is checked on the raw body;
+// a bad one is a 400 and changes nothing, a failure to apply is a 500 so
+// Stripe delivers the event again.
+func (h *Handler) webhook(c *gin.Context) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
+	if err != nil {
+		problem(c, &core.Error{Code: core.EINVALID, Message: "the body is unreadable or too large"})
+		return
+	}
+	out, err := h.Billing.HandleWebhook(c.Request.Context(), body, c.GetHeader("Stripe-Signature"))
+	if errors.Is(err, billing.ErrBadSignature) {
+		// 400, as Stripe's documentation asks for an unverifiable event.
+		b, _ := json.Marshal(httpapi.Problem{Type: "urn:opencity:problem:" + core.EINVALID,
+			Title: http.StatusText(http.StatusBadRequest), Status: http.StatusBadRequest, Detail: err.Error(),
+			Instance: c.Request.URL.Path, Errors: map[string]string{"Stripe-Signature": "does not verify"}})
+		c.Data(http.StatusBadRequest, httpapi.ProblemJSON, b)
+		c.Abort()
+		return
+	}
+	if err != nil {
+		problem(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"received": true, "id": out.EventID, "duplicate": out.Duplicate})
+}

@@ -1,0 +1,153 @@
+// Package signup serves the self-signup of new cities: the signup page and
+// its JSON API, the progress page, the admin's set-password page and Stripe's
+// webhook. Pages are server-rendered html/template from the binary, in
+// Russian and English, and work without JavaScript.
+package signup
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/tenants/billing"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+
+// Handler serves the signup pages and APIs over a billing service.
+type Handler struct {
+	Billing *billing.Service
+	assets  assetSet
+}
+
+// assetSet holds the URLs of the static files; each carries a checksum so a
+// browser never keeps a stale copy.
+type assetSet struct {
+	CSS, JS string
+	files   map[string][]byte
+}
+
+// Register mounts the routes: /signup…, /t/{slug}/set-password and
+// POST /billing/webhook.
+func Register(r gin.IRouter, svc *billing.Service) *Handler {
+	h := &Handler{Billing: svc, assets: loadAssets()}
+	r.GET("/signup", h.signupPage)
+	r.POST("/signup", h.signupSubmit)
+	r.GET("/signup/done", h.donePage)
+	r.GET("/signup/assets/:file", h.asset)
+	r.GET("/signup/api/slug", h.apiSlug)
+	r.GET("/signup/api/plans", h.apiPlans)
+	r.POST("/signup/api", h.apiSignup)
+	r.GET("/signup/api/status/:slug", h.apiStatus)
+	r.GET("/t/:slug/set-password", h.setPasswordPage)
+	r.POST("/t/:slug/set-password", h.setPasswordSubmit)
+	r.POST("/billing/webhook", h.webhook)
+	return h
+}
+
+func loadAssets() assetSet {
+	a := assetSet{files: map[string][]byte{}}
+	for _, name := range []string{"style.css", "slug.js"} {
+		b, err := assetFS.ReadFile("assets/" + name)
+		if err != nil {
+			panic(err) // embedded at build time
+		}
+		sum := sha256.Sum256(b)
+		base, ext, _ := strings.Cut(name, ".")
+		versioned := base + "." + hex.EncodeToString(sum[:4]) + "." + ext
+		a.files[versioned] = b
+		if ext == "css" {
+			a.CSS = "/signup/assets/" + versioned
+		} else {
+			a.JS = "/signup/assets/" + versioned
+		}
+	}
+	return a
+}
+
+func (h *Handler) asset(c *gin.Context) {
+	name := c.Param("file")
+	b, ok := h.assets.files[name]
+	if !ok {
+		c.String(http.StatusNotFound, "no such file")
+		return
+	}
+	ct := "text/css; charset=utf-8"
+	if strings.HasSuffix(name, ".js") {
+		ct = "text/javascript; charset=utf-8"
+	}
+	c.Header("Cache-Control", "public, max-age=31536000, immutable")
+	c.Data(http.StatusOK, ct, b)
+}
+
+// page is what every template gets.
+type page struct {
+	Lang, Title    string
+	T              map[string]string
+	Assets         assetSet
+	OtherLangQuery string
+	Refresh        bool
+	Errors         map[string]string
+}
+
+func (h *Handler) page(c *gin.Context, titleKey string) page {
+	l := lang(c.Request)
+	q := c.Request.URL.Query()
+	q.Set("lang", texts[l]["other_lang_code"])
+	return page{Lang: l, T: texts[l], Title: texts[l][titleKey], Assets: h.assets, OtherLangQuery: q.Encode()}
+}
+
+func render(c *gin.Context, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+		slog.ErrorContext(c.Request.Context(), "render page", "page", name, "err", err)
+		c.String(http.StatusInternalServerError, "internal error")
+		return
+	}
+	c.Header("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'self'; form-action 'self' https://checkout.stripe.com")
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// planView is a plan as the page shows it.
+type planView struct {
+	Code, Name, Price, Extra string
+	Included                 int64
+}
+
+func plansView(ps []billing.Plan, lang string) []planView {
+	out := make([]planView, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, planView{Code: p.Code, Name: p.Name(lang), Price: money(p.MonthlyPrice, p.Currency),
+			Extra: money(p.ExtraRequestPrice, p.Currency), Included: p.IncludedRequests})
+	}
+	return out
+}
+
+// money formats minor units: 1500000 rub → "15 000 ₽", 250 usd → "2.50 USD".
+func money(minor int64, currency string) string {
+	whole, cents := minor/100, minor%100
+	s := fmt.Sprint(whole)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "\u00a0" + s[i:]
+	}
+	if cents != 0 {
+		s += fmt.Sprintf(",%02d", cents)
+	}
+	if strings.EqualFold(currency, "rub") {
+		return s + "\u00a0₽"
+	}
+	return s + "\u00a0" + strings.ToUpper(currency)
+}
