@@ -8,6 +8,11 @@ const (
 	ObjCity       = "city"
 	ObjCategories = "categories"
 	ObjRequests   = "requests"
+	// Accounts and access (issue #4).
+	ObjUsers          = "users"
+	ObjPolicies       = "policies"
+	ObjTokens         = "tokens"
+	ObjPublicRequests = "public_requests"
 
 	ActRead   = "read"
 	ActCreate = "create"
@@ -48,6 +53,19 @@ var DefaultPolicies = []Policy{
 	{RoleCitizen, ObjCategories, ActRead},
 	{RoleCitizen, ObjRequests, ActRead},
 	{RoleCitizen, ObjRequests, ActCreate},
+	// Accounts and access (issue #4).
+	{RoleCityAdmin, ObjCity, ActUpdate},
+	{RoleCityAdmin, ObjUsers, ActRead},
+	{RoleCityAdmin, ObjUsers, ActCreate},
+	{RoleCityAdmin, ObjUsers, ActUpdate},
+	{RoleCityAdmin, ObjPolicies, ActRead},
+	{RoleCityAdmin, ObjPolicies, ActCreate},
+	{RoleCityAdmin, ObjPolicies, ActDelete},
+	{RoleCityAdmin, ObjTokens, ActRead},
+	{RoleCityAdmin, ObjTokens, ActCreate},
+	{RoleCityAdmin, ObjTokens, ActDelete},
+	{RoleAnonymous, ObjPublicRequests, ActCreate},
+	{RoleAnonymous, ObjPublicRequests, ActRead},
 }
 
 // StaticAuthorizer allows exactly the given policies in every city.

@@ -15,6 +15,7 @@ import (
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/tenants"
+	"github.com/opencity/opencity/tenants/access"
 	"github.com/opencity/opencity/tenants/demo"
 	"github.com/opencity/opencity/tenants/jobs"
 )
@@ -75,7 +76,8 @@ func (s *Server) routes() http.Handler {
 	r.HandleMethodNotAllowed = true
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "alive"}) })
 	r.GET("/readyz", s.ready)
-	api := &httpapi.API{Cities: s.Cities, Authz: core.StaticAuthorizer(core.DefaultPolicies), Now: time.Now}
+	authz := access.ForBackend(s.Backend)
+	api := &httpapi.API{Cities: s.Cities, Authz: authz, Policies: authz, Now: time.Now}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
 	r.NoRoute(func(c *gin.Context) { httpapi.WriteProblem(c, core.Errorf(core.ENOTFOUND, "no such page")) })

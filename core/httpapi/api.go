@@ -18,6 +18,7 @@ import (
 type CityStore interface {
 	core.Store
 	Categories(ctx context.Context, all bool) ([]core.Category, error)
+	AccountStore // accounts and access (issue #4)
 }
 
 // City is a resolved city with its storage.
@@ -43,6 +44,8 @@ type API struct {
 	Cities Cities
 	Authz  core.Authorizer
 	Now    func() time.Time
+	// Policies manages the cities' access policies (issue #4).
+	Policies PolicyAdmin
 }
 
 // Register mounts the API on r. With byPath the city comes from the :slug
@@ -50,12 +53,13 @@ type API struct {
 func (a *API) Register(r gin.IRouter, byPath bool) {
 	g := r.Group("/api/v1", a.resolveCity(byPath))
 	g.GET("", a.index)
-	g.POST("/auth/token", a.createToken)
+	g.POST("/auth/token", a.throttleLogin, a.createToken)
 	auth := g.Group("", a.authenticate)
 	auth.GET("/categories", a.allow(core.ObjCategories, core.ActRead), a.listCategories)
 	auth.POST("/requests", a.allow(core.ObjRequests, core.ActCreate), a.createRequest)
 	auth.GET("/requests", a.allow(core.ObjRequests, core.ActRead), a.listRequests)
 	auth.GET("/requests/:number", a.allow(core.ObjRequests, core.ActRead), a.getRequest)
+	a.registerAccounts(g, auth)
 }
 
 type ctxKey int
