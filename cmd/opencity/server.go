@@ -16,6 +16,7 @@ import (
 	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/access"
+	"github.com/opencity/opencity/tenants/vendorapi"
 	"github.com/opencity/opencity/tenants/demo"
 	"github.com/opencity/opencity/tenants/jobs"
 )
@@ -80,6 +81,7 @@ func (s *Server) routes() http.Handler {
 	api := &httpapi.API{Cities: s.Cities, Authz: authz, Policies: authz, Now: time.Now}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
+	(&vendorapi.API{Backend: s.Backend, Authz: authz, Now: time.Now}).Register(r)
 	r.NoRoute(func(c *gin.Context) { httpapi.WriteProblem(c, core.Errorf(core.ENOTFOUND, "no such page")) })
 	r.NoMethod(func(c *gin.Context) {
 		httpapi.WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "method not allowed here: " + c.Request.Method})
