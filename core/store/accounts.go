@@ -150,7 +150,11 @@ func (s *Store) ListUsers(ctx context.Context) ([]core.User, error) {
 func (s *Store) UpdateUser(ctx context.Context, id int64, p core.UserPatch, now time.Time) (*core.User, error) {
 	u := new(core.User)
 	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := tx.NewSelect().Model(u).Where("id = ? AND login NOT LIKE '~%'", id).For(forUpdate(s)).Scan(ctx); err != nil {
+		q := tx.NewSelect().Model(u).Where("id = ? AND login NOT LIKE '~%'", id)
+		if s.scope.Postgres() {
+			q = q.For("UPDATE")
+		}
+		if err := q.Scan(ctx); err != nil {
 			return notFound(err, "user")
 		}
 		if p.Role != nil {
@@ -179,13 +183,6 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, p core.UserPatch, now 
 		return nil
 	})
 	return u, err
-}
-
-func forUpdate(s *Store) string {
-	if s.scope.Postgres() {
-		return "UPDATE"
-	}
-	return ""
 }
 
 // CreateInvite stores the hash of a one-time set-password token.
