@@ -16,9 +16,9 @@ import (
 	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/access"
-	"github.com/opencity/opencity/tenants/vendorapi"
 	"github.com/opencity/opencity/tenants/demo"
 	"github.com/opencity/opencity/tenants/jobs"
+	"github.com/opencity/opencity/tenants/vendorapi"
 )
 
 // Config is everything the server reads from its environment.
