@@ -22,9 +22,10 @@ import (
 // no city's enforcer ever loads it and no city admin can write to it.
 const GlobalDomain = "*"
 
-// modelText is RBAC with domains: a role is granted (obj, act) within one
-// domain, and g can make a role inherit another within that domain.
-const modelText = `
+// ModelText is the casbin model of every domain: RBAC with domains, a role
+// is granted (obj, act) within one domain, and g can make a role inherit
+// another within that domain.
+const ModelText = `
 [request_definition]
 r = sub, dom, obj, act
 
@@ -38,7 +39,7 @@ g = _, _, _
 e = some(where (p.eft == allow))
 
 [matchers]
-m = (r.sub == p.sub || g(r.sub, p.sub, r.dom)) && r.dom == p.dom && r.obj == p.obj && r.act == p.act
+m = r.dom == p.dom && r.obj == p.obj && r.act == p.act && (r.sub == p.sub || g(r.sub, p.sub, r.dom))
 `
 
 // VendorPolicies are the global domain's rules: what vendor_admin may do in
@@ -159,7 +160,7 @@ func (z *Authorizer) Invalidate(domain string) {
 }
 
 func (z *Authorizer) load(domain string) (*casbin.SyncedCachedEnforcer, error) {
-	m, err := model.NewModelFromString(modelText)
+	m, err := model.NewModelFromString(ModelText)
 	if err != nil {
 		return nil, err
 	}
