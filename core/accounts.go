@@ -14,8 +14,9 @@ import (
 const (
 	MinPassword     = 8
 	MaxPassword     = 200
-	LoginFailures   = 5                // failed logins in a row before a lock
-	LoginLock       = 15 * time.Minute // how long a login stays locked
+	LoginFailures   = 5                      // failed logins in a row before a lock
+	LoginLock       = 15 * time.Minute       // how long a login stays locked
+	LoginSlowdown   = 250 * time.Millisecond // added to the answer per failure in a row
 	InviteTTL       = 7 * 24 * time.Hour
 	APITokenTTL     = 10 * 365 * 24 * time.Hour
 	TokenKindLogin  = "session"
@@ -78,6 +79,9 @@ func (r Registration) User() (*User, error) {
 	}
 	if err := f.Err(); err != nil {
 		return nil, err
+	}
+	if strings.HasPrefix(email, "~") {
+		return nil, &Error{Code: EINVALID, Message: "the request has invalid fields", Fields: map[string]string{"email": "is not an e-mail address"}}
 	}
 	login := email
 	if login == "" {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/store"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -25,6 +26,8 @@ type vendorToken struct {
 var vendorDummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
 
 // VendorLogin checks a vendor user's password and issues a bearer token.
+// After core.LoginFailures failures in a row the login is locked for
+// core.LoginLock: the error is ETOOMANY and expires says until when.
 func (b *Backend) VendorLogin(ctx context.Context, login, password string, now time.Time) (token string, expires time.Time, err error) {
 	f := core.FieldErrors{}
 	if core.NormalizeLogin(login) == "" {
@@ -36,6 +39,26 @@ func (b *Backend) VendorLogin(ctx context.Context, login, password string, now t
 	if err := f.Err(); err != nil {
 		return "", time.Time{}, err
 	}
+	failures := b.table("vendor_login_failures")
+	until, err := store.LockedUntil(ctx, b.Control, failures, core.NormalizeLogin(login), now)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if !until.IsZero() {
+		return "", until, core.Errorf(core.ETOOMANY, "too many failed logins: this login is locked until %s", until.Format(time.RFC3339))
+	}
+	token, expires, err = b.vendorLogin(ctx, login, password, now)
+	if core.ErrorCode(err) == core.EUNAUTHORIZED {
+		if _, cerr := store.CountLoginFailure(ctx, b.Control, failures, core.NormalizeLogin(login), now); cerr != nil {
+			return "", time.Time{}, cerr
+		}
+	} else if err == nil {
+		err = store.ClearLoginFailures(ctx, b.Control, failures, core.NormalizeLogin(login))
+	}
+	return token, expires, err
+}
+
+func (b *Backend) vendorLogin(ctx context.Context, login, password string, now time.Time) (token string, expires time.Time, err error) {
 	bad := core.Errorf(core.EUNAUTHORIZED, "wrong login or password")
 	var u VendorUser
 	err = b.Control.NewSelect().Model(&u).ModelTableExpr("? AS vendor_user", b.table("vendor_users")).

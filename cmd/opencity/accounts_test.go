@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/opencity/opencity/core"
 
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
@@ -88,8 +91,12 @@ func TestLoginLockout(t *testing.T) {
 			s := startServer(t, kind)
 			wrong := map[string]string{"login": "dispatcher", "password": "guess"}
 			for i := 0; i < 5; i++ {
+				start := time.Now()
 				if r := s.call("POST", "/t/kazan/api/v1/auth/token", "", wrong); r.Status != 401 {
 					t.Fatalf("failure %d: %d %s", i+1, r.Status, r.Body)
+				}
+				if took, slow := time.Since(start), time.Duration(i+1)*core.LoginSlowdown; took < slow {
+					t.Errorf("failure %d answered in %v, want at least %v", i+1, took, slow)
 				}
 			}
 			for _, body := range []map[string]string{wrong, {"login": "Dispatcher ", "password": "demo"}} {
@@ -282,6 +289,13 @@ func TestVendorAPI(t *testing.T) {
 	}
 	if r := s.call("GET", "/t/kazan/api/v1/users", vt, nil); r.Status != 401 {
 		t.Errorf("vendor token in a city: %d", r.Status)
+	}
+	// Repeated failures lock the vendor login too.
+	for i := 0; i < 5; i++ {
+		s.call("POST", "/api/v1/vendor/auth/token", "", map[string]string{"login": "vendor", "password": "guess"})
+	}
+	if r := s.call("POST", "/api/v1/vendor/auth/token", "", map[string]string{"login": "vendor", "password": "demo"}); r.Status != 429 || r.Header.Get("Retry-After") == "" {
+		t.Errorf("locked vendor login: %d %s", r.Status, r.Body)
 	}
 	// A vendor user whose role lost the global policy is refused.
 	if _, err := s.Backend.Control.ExecContext(context.Background(), "UPDATE vendor_users SET role = 'vendor_support'"); err != nil {

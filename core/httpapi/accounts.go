@@ -19,7 +19,7 @@ import (
 // from a city's storage, beyond core.Store.
 type AccountStore interface {
 	LoginLockedUntil(ctx context.Context, login string, now time.Time) (time.Time, error)
-	RecordLoginFailure(ctx context.Context, login string, now time.Time) (time.Time, error)
+	RecordLoginFailure(ctx context.Context, login string, now time.Time) (failures int, err error)
 	ClearLoginFailures(ctx context.Context, login string) error
 	RevokeToken(ctx context.Context, hash string, now time.Time) error
 	UserByID(ctx context.Context, id int64) (*core.User, error)
@@ -85,7 +85,8 @@ func (a *API) allowAnonymous(obj, act string) gin.HandlerFunc {
 }
 
 // throttleLogin refuses logins locked after repeated failures (429 with
-// Retry-After) and counts the outcome of the login handler that follows.
+// Retry-After), slows down the answers to failures in a row, and counts the
+// outcome of the login handler that follows.
 // The count lives in the city's database, so it holds across processes.
 func (a *API) throttleLogin(c *gin.Context) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBody))
@@ -118,7 +119,14 @@ func (a *API) throttleLogin(c *gin.Context) {
 	case http.StatusCreated:
 		_ = st.ClearLoginFailures(ctx, login)
 	case http.StatusUnauthorized:
-		_, _ = st.RecordLoginFailure(ctx, login, now)
+		// Each failure in a row slows the answer a little more; the body is
+		// still buffered, so the caller waits for it.
+		if n, err := st.RecordLoginFailure(ctx, login, now); err == nil && n > 0 {
+			select {
+			case <-time.After(time.Duration(n) * core.LoginSlowdown):
+			case <-ctx.Done():
+			}
+		}
 	}
 }
 

@@ -19,22 +19,45 @@ type token struct {
 	Role core.Role `bun:"role,notnull"`
 }
 
-// loginFailure counts the failed logins of one login name in this city.
+// loginFailure counts the failed logins of one login name.
 type loginFailure struct {
-	bun.BaseModel `bun:"table:login_failures"`
-	Login         string     `bun:"login,pk"`
-	Failures      int        `bun:"failures,notnull"`
-	LockedUntil   *time.Time `bun:"locked_until"`
-	UpdatedAt     time.Time  `bun:"updated_at,notnull"`
+	Login       string     `bun:"login,pk"`
+	Failures    int        `bun:"failures,notnull"`
+	LockedUntil *time.Time `bun:"locked_until"`
+	UpdatedAt   time.Time  `bun:"updated_at,notnull"`
 }
 
 // LoginLockedUntil returns when the lock on a login ends; zero when the
 // login is not locked at now.
-func (s *Store) LoginLockedUntil(ctx context.Context, login string, now time.Time) (time.Time, error) {
-	var f loginFailure
-	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewSelect().Model(&f).Where("login = ?", login).Scan(ctx)
+func (s *Store) LoginLockedUntil(ctx context.Context, login string, now time.Time) (until time.Time, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		until, err = LockedUntil(ctx, tx, bun.Ident("login_failures"), login, now)
+		return err
 	})
+	return until, err
+}
+
+// RecordLoginFailure counts a failed login; see CountLoginFailure.
+func (s *Store) RecordLoginFailure(ctx context.Context, login string, now time.Time) (n int, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		n, err = CountLoginFailure(ctx, tx, bun.Ident("login_failures"), login, now)
+		return err
+	})
+	return n, err
+}
+
+// ClearLoginFailures forgets the failures of a login after a success.
+func (s *Store) ClearLoginFailures(ctx context.Context, login string) error {
+	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return ClearLoginFailures(ctx, tx, bun.Ident("login_failures"), login)
+	})
+}
+
+// LockedUntil reads a login's lock from a failures table (the city's, or
+// the control plane's for vendor users); zero when not locked at now.
+func LockedUntil(ctx context.Context, db bun.IDB, table bun.Ident, login string, now time.Time) (time.Time, error) {
+	var f loginFailure
+	err := db.NewSelect().Model(&f).ModelTableExpr("? AS login_failure", table).Where("login_failure.login = ?", login).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, nil
 	}
@@ -44,35 +67,29 @@ func (s *Store) LoginLockedUntil(ctx context.Context, login string, now time.Tim
 	return f.LockedUntil.UTC(), nil
 }
 
-// RecordLoginFailure counts a failed login; the failure that reaches
-// core.LoginFailures locks the login for core.LoginLock and starts the count
-// anew. It returns the end of the lock when this failure set one.
-func (s *Store) RecordLoginFailure(ctx context.Context, login string, now time.Time) (time.Time, error) {
-	var until time.Time
+// CountLoginFailure counts a failed login in a failures table and returns
+// the failures in a row. A count older than core.LoginLock starts anew; the
+// failure that reaches core.LoginFailures locks the login for core.LoginLock.
+func CountLoginFailure(ctx context.Context, db bun.IDB, table bun.Ident, login string, now time.Time) (int, error) {
 	now = now.UTC()
-	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var n int
-		err := tx.NewRaw(`INSERT INTO login_failures AS f (login, failures, updated_at) VALUES (?, 1, ?)
-			ON CONFLICT (login) DO UPDATE SET failures = f.failures + 1, updated_at = EXCLUDED.updated_at
-			RETURNING failures`, login, now).Scan(ctx, &n)
-		if err != nil {
-			return err
-		}
-		if n >= core.LoginFailures {
-			until = now.Add(core.LoginLock)
-			_, err = tx.NewRaw("UPDATE login_failures SET failures = 0, locked_until = ? WHERE login = ?", until, login).Exec(ctx)
-		}
-		return err
-	})
-	return until, err
+	var n int
+	err := db.NewRaw(`INSERT INTO ? AS f (login, failures, updated_at) VALUES (?, 1, ?)
+		ON CONFLICT (login) DO UPDATE SET updated_at = EXCLUDED.updated_at,
+			failures = CASE WHEN f.updated_at < ? THEN 1 ELSE f.failures + 1 END
+		RETURNING failures`, table, login, now, now.Add(-core.LoginLock)).Scan(ctx, &n)
+	if err != nil {
+		return 0, err
+	}
+	if n >= core.LoginFailures {
+		_, err = db.NewRaw("UPDATE ? SET failures = 0, locked_until = ? WHERE login = ?", table, now.Add(core.LoginLock), login).Exec(ctx)
+	}
+	return n, err
 }
 
-// ClearLoginFailures forgets the failures of a login after a success.
-func (s *Store) ClearLoginFailures(ctx context.Context, login string) error {
-	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		_, err := tx.NewDelete().TableExpr("login_failures").Where("login = ?", login).Exec(ctx)
-		return err
-	})
+// ClearLoginFailures forgets the failures of a login.
+func ClearLoginFailures(ctx context.Context, db bun.IDB, table bun.Ident, login string) error {
+	_, err := db.NewDelete().TableExpr("?", table).Where("login = ?", login).Exec(ctx)
+	return err
 }
 
 // RevokeToken ends the session of a bearer token.

@@ -28,3 +28,11 @@ CREATE TABLE {{C}}vendor_tokens (
 	created_at {{TS}} NOT NULL,
 	revoked_at {{TS}}
 )
+;
+
+CREATE TABLE {{C}}vendor_login_failures (
+	login TEXT PRIMARY KEY,
+	failures INTEGER NOT NULL,
+	locked_until {{TS}},
+	updated_at {{TS}} NOT NULL
+)

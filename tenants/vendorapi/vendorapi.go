@@ -6,6 +6,7 @@ package vendorapi
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,7 +51,11 @@ func (a *API) createToken(c *gin.Context) {
 			Fields: map[string]string{"body": "must be a JSON object with login and password"}})
 		return
 	}
-	token, exp, err := a.Backend.VendorLogin(c.Request.Context(), in.Login, in.Password, a.Now())
+	now := a.Now()
+	token, exp, err := a.Backend.VendorLogin(c.Request.Context(), in.Login, in.Password, now)
+	if core.ErrorCode(err) == core.ETOOMANY {
+		c.Header("Retry-After", strconv.Itoa(max(int(exp.Sub(now).Seconds()), 1)))
+	}
 	if err != nil {
 		httpapi.WriteProblem(c, err)
 		return
