@@ -44,7 +44,7 @@ var routeAccess = map[string][]string{
 	"GET /api/v1/public/requests/:code": {public},
 	"POST /api/v1/auth/logout":          {self},
 	"POST /api/v1/auth/password":        {self},
-	"GET /api/v1/categories":            everyone,
+	"GET /api/v1/categories":            append(slices.Clone(everyone), "inspector"),
 	"POST /api/v1/requests":             {"admin", "dispatcher", "citizen", "api_dispatcher"},
 	"GET /api/v1/requests":              everyone,
 	"GET /api/v1/requests/:number":      everyone,
@@ -100,7 +100,7 @@ func TestAccessMatrix(t *testing.T) {
 			}
 
 			tokens, own, foreign := s.matrixSetup(t)
-			principals := append(slices.Clone(everyone), "anonymous", "foreign_admin", "vendor")
+			principals := append(slices.Clone(everyone), "inspector", "anonymous", "foreign_admin", "vendor")
 			sort.Slice(routes, func(i, j int) bool { // logout last: it ends sessions
 				return !strings.HasSuffix(routes[i].Path, "/logout") && strings.HasSuffix(routes[j].Path, "/logout")
 			})
@@ -222,6 +222,8 @@ func (s *testServer) freshToken(t *testing.T, who string, tokens map[string]stri
 		return r.json(t)["token"].(string)
 	case "manager":
 		return s.loginPassword("kazan", "manager", "manager password")
+	case "inspector":
+		return s.loginPassword("kazan", "inspector", "inspector password")
 	}
 	return s.login("kazan", demoLogin(who))
 }
@@ -264,6 +266,16 @@ func (s *testServer) matrixSetup(t *testing.T) (map[string]string, fixture, fixt
 		t.Fatalf("redeem invite: %d %s", r.Status, r.Body)
 	}
 	tokens["manager"] = s.loginPassword("kazan", "manager", "manager password")
+	// A custom role, allowed only to read categories.
+	r = s.call("POST", "/t/kazan/api/v1/users", admin, map[string]any{"login": "inspector", "role": "inspector"})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("invite inspector: %d %s", r.Status, r.Body)
+	}
+	s.call("POST", "/t/kazan/api/v1/auth/invite", "", map[string]string{"token": r.json(t)["invite_token"].(string), "password": "inspector password"})
+	if r := s.call("POST", "/t/kazan/api/v1/policies", admin, map[string]string{"role": "inspector", "obj": "categories", "act": "read"}); r.Status != 201 {
+		t.Fatalf("inspector policy: %d %s", r.Status, r.Body)
+	}
+	tokens["inspector"] = s.loginPassword("kazan", "inspector", "inspector password")
 	r = s.call("POST", "/t/kazan/api/v1/tokens", admin, map[string]string{"name": "integration", "role": "dispatcher"})
 	if r.Status != http.StatusCreated {
 		t.Fatalf("API token: %d %s", r.Status, r.Body)

@@ -144,6 +144,19 @@ func BenchmarkAllowed(b *testing.B) {
 			}
 		}
 	})
+	b.Run("authorizer-parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				role, obj, act := probe(i % 1000)
+				if _, err := z.Allowed(ctx, "kazan", role, obj, act); err != nil {
+					b.Error(err)
+					return
+				}
+				i++
+			}
+		})
+	})
 	b.Run("casbin-uncached", func(b *testing.B) {
 		m, _ := model.NewModelFromString(access.ModelText)
 		e, _ := casbin.NewEnforcer(m)

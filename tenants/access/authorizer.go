@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/casbin/casbin/v2"
@@ -60,12 +61,17 @@ type Authorizer struct {
 	Recheck time.Duration
 	now     func() time.Time
 
-	mu      sync.Mutex
-	domains map[string]*domainEnforcer
+	domains sync.Map // domain → *domainEnforcer
 }
 
+// domainEnforcer is one domain's enforcer. Checks read the current snapshot
+// without a lock; only a stale snapshot takes mu to reload.
 type domainEnforcer struct {
-	mu      sync.Mutex // serializes reloads of this domain
+	mu   sync.Mutex
+	snap atomic.Pointer[snapshot]
+}
+
+type snapshot struct {
 	e       *casbin.SyncedCachedEnforcer
 	version int64
 	checked time.Time
@@ -76,7 +82,7 @@ var _ core.Authorizer = (*Authorizer)(nil)
 // New returns an authorizer over the rule and version tables.
 func New(db *bun.DB, rulesTable, versionsTable bun.Ident) *Authorizer {
 	return &Authorizer{adapter: NewAdapter(db, rulesTable, versionsTable), db: db, versions: versionsTable,
-		Recheck: time.Second, now: time.Now, domains: map[string]*domainEnforcer{}}
+		Recheck: time.Second, now: time.Now}
 }
 
 // Adapter returns the storage adapter of the policies.
@@ -109,21 +115,22 @@ func (z *Authorizer) enforce(ctx context.Context, domain, sub, obj, act string) 
 // enforcer returns the domain's enforcer, loading or reloading it when the
 // stored version moved on.
 func (z *Authorizer) enforcer(ctx context.Context, domain string) (*casbin.SyncedCachedEnforcer, error) {
-	z.mu.Lock()
-	d, ok := z.domains[domain]
+	v, ok := z.domains.Load(domain)
 	if !ok {
-		d = &domainEnforcer{}
-		z.domains[domain] = d
+		v, _ = z.domains.LoadOrStore(domain, &domainEnforcer{})
 	}
-	z.mu.Unlock()
-
+	d := v.(*domainEnforcer)
+	if sn := d.snap.Load(); sn != nil && z.now().Sub(sn.checked) < z.Recheck {
+		return sn.e, nil
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := z.now()
-	if d.e != nil && now.Sub(d.checked) < z.Recheck {
-		return d.e, nil
+	sn := d.snap.Load()
+	if sn != nil && now.Sub(sn.checked) < z.Recheck { // another caller refreshed it meanwhile
+		return sn.e, nil
 	}
-	v, seeded, err := z.version(ctx, domain)
+	version, seeded, err := z.version(ctx, domain)
 	if err != nil {
 		return nil, fmt.Errorf("policy version of %s: %w", domain, err)
 	}
@@ -131,31 +138,32 @@ func (z *Authorizer) enforcer(ctx context.Context, domain string) (*casbin.Synce
 		if err := z.seed(ctx, domain); err != nil {
 			return nil, fmt.Errorf("seed policies of %s: %w", domain, err)
 		}
-		if v, _, err = z.version(ctx, domain); err != nil {
+		if version, _, err = z.version(ctx, domain); err != nil {
 			return nil, err
 		}
 	}
-	if d.e == nil || v != d.version {
-		e, err := z.load(domain)
-		if err != nil {
-			return nil, fmt.Errorf("load policies of %s: %w", domain, err)
-		}
-		d.e, d.version = e, v
+	next := &snapshot{version: version, checked: now}
+	if sn != nil && sn.version == version {
+		next.e = sn.e
+	} else if next.e, err = z.load(domain); err != nil {
+		return nil, fmt.Errorf("load policies of %s: %w", domain, err)
 	}
-	d.checked = now
-	return d.e, nil
+	d.snap.Store(next)
+	return next.e, nil
 }
 
 // Invalidate makes the next check of the domain read its version at once;
 // the API calls it after a change so its own process never waits.
 func (z *Authorizer) Invalidate(domain string) {
-	z.mu.Lock()
-	d := z.domains[domain]
-	z.mu.Unlock()
-	if d != nil {
-		d.mu.Lock()
-		d.checked = time.Time{}
-		d.mu.Unlock()
+	v, ok := z.domains.Load(domain)
+	if !ok {
+		return
+	}
+	d := v.(*domainEnforcer)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if sn := d.snap.Load(); sn != nil {
+		d.snap.Store(&snapshot{e: sn.e, version: sn.version})
 	}
 }
 
@@ -197,8 +205,20 @@ func defaultRules(domain string) []core.Policy {
 // defaultsHash fingerprints the default rules of a domain, so rules added to
 // core.DefaultPolicies by a later release reach cities seeded before it.
 func defaultsHash(domain string) string {
+	if domain == GlobalDomain {
+		return vendorDefaults()
+	}
+	return cityDefaults()
+}
+
+var (
+	cityDefaults   = sync.OnceValue(func() string { return hashRules(core.DefaultPolicies) })
+	vendorDefaults = sync.OnceValue(func() string { return hashRules(VendorPolicies) })
+)
+
+func hashRules(rules []core.Policy) string {
 	h := sha256.New()
-	for _, p := range defaultRules(domain) {
+	for _, p := range rules {
 		fmt.Fprintf(h, "%s\x00%s\x00%s\n", p.Role, p.Obj, p.Act)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:12])
