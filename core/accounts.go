@@ -12,6 +12,7 @@ import (
 
 // Account rules.
 const (
+	MaxLogin        = 254 // the longest e-mail address; no login is longer
 	MinPassword     = 8
 	MaxPassword     = 200
 	LoginFailures   = 5                      // failed logins in a row before a lock
@@ -60,6 +61,9 @@ func (r Registration) User() (*User, error) {
 	f := FieldErrors{}
 	email := strings.ToLower(strings.TrimSpace(r.Email))
 	phone, phoneOK := NormalizePhone(r.Phone)
+	if len(email) > MaxLogin {
+		f.Add("email", "must be at most 254 characters")
+	}
 	if email != "" {
 		if a, err := mail.ParseAddress(email); err != nil || a.Address != email || !strings.Contains(email, ".") {
 			f.Add("email", "is not an e-mail address")

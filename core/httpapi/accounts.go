@@ -100,8 +100,8 @@ func (a *API) throttleLogin(c *gin.Context) {
 	}
 	_ = json.Unmarshal(body, &in) // the login handler reports malformed bodies
 	login := core.NormalizeLogin(in.Login)
-	if login == "" {
-		c.Next()
+	if login == "" || len(login) > core.MaxLogin {
+		c.Next() // no such account can exist: nothing to count or lock
 		return
 	}
 	ctx := c.Request.Context()
