@@ -3,6 +3,8 @@ package core
 import (
 	"regexp"
 	"slices"
+	"strings"
+	"sync"
 )
 
 // RoleAnonymous is the caller of the public routes: no account, no token.
@@ -18,14 +20,35 @@ const ETOOMANY = "too_many_requests"
 // RoleRE is the shape of every role name, built-in or custom.
 var RoleRE = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
 
-// CityObjects are the objects a city's policies may name; a city admin can
-// grant nothing outside this list.
-func CityObjects() []string {
-	return []string{ObjCity, ObjCategories, ObjRequests, ObjUsers, ObjPolicies, ObjTokens, ObjPublicRequests}
-}
+// CityObjects are the objects a city's policies may name: those of
+// DefaultPolicies. A city admin can grant nothing outside this list, and an
+// object added to the defaults becomes grantable with it.
+func CityObjects() []string { return cityObjects() }
 
-// Actions are the actions a policy may name.
-var Actions = []string{ActRead, ActCreate, ActUpdate, ActDelete}
+var cityObjects = sync.OnceValue(func() []string {
+	return distinct(func(p Policy) string { return p.Obj })
+})
+
+// PolicyActions are the actions a policy may name: the four basic ones and
+// every action of DefaultPolicies.
+func PolicyActions() []string { return policyActions() }
+
+var policyActions = sync.OnceValue(func() []string {
+	return append([]string{ActRead, ActCreate, ActUpdate, ActDelete},
+		distinct(func(p Policy) string { return p.Act }, ActRead, ActCreate, ActUpdate, ActDelete)...)
+})
+
+// distinct lists the values of DefaultPolicies' field in first-seen order,
+// leaving out skip.
+func distinct(field func(Policy) string, skip ...string) []string {
+	var out []string
+	for _, p := range DefaultPolicies {
+		if v := field(p); !slices.Contains(out, v) && !slices.Contains(skip, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
 
 // BuiltinRoles are the city roles of DESIGN.md.
 var BuiltinRoles = []Role{RoleCityAdmin, RoleDispatcher, RoleOrgOperator, RoleOrgManager, RoleAnalyst, RoleCitizen}
@@ -43,8 +66,8 @@ func (p Policy) Validate() error {
 	if !slices.Contains(CityObjects(), p.Obj) {
 		f.Add("obj", "must be one of the city's objects")
 	}
-	if !slices.Contains(Actions, p.Act) {
-		f.Add("act", "must be read, create, update or delete")
+	if !slices.Contains(PolicyActions(), p.Act) {
+		f.Add("act", "must be one of "+strings.Join(PolicyActions(), ", "))
 	}
 	return f.Err()
 }

@@ -48,8 +48,8 @@ var routeAccess = map[string][]string{
 	"POST /api/v1/requests":             {"admin", "dispatcher", "citizen", "api_dispatcher"},
 	"GET /api/v1/requests":              everyone,
 	"GET /api/v1/requests/:number":      everyone,
-	"GET /api/v1/settings":              adminOnly,
-	"PUT /api/v1/settings":              adminOnly,
+	"GET /api/v1/settings/access":              adminOnly,
+	"PUT /api/v1/settings/access":              adminOnly,
 	"GET /api/v1/users":                 adminOnly,
 	"POST /api/v1/users":                adminOnly,
 	"PATCH /api/v1/users/:id":           adminOnly,
@@ -200,7 +200,7 @@ func matrixBody(route string, n int) any {
 	case strings.HasPrefix(route, "POST") && strings.HasSuffix(route, "requests"):
 		return map[string]any{"category": "lift", "building_id": 1, "description": "matrix",
 			"applicant": map[string]string{"name": "Matrix", "phone": "+7 917 000-00-00"}}
-	case strings.HasSuffix(route, "/settings") && strings.HasPrefix(route, "PUT"):
+	case strings.HasSuffix(route, "/settings/access") && strings.HasPrefix(route, "PUT"):
 		return map[string]bool{"anonymous_submissions": true}
 	case strings.HasPrefix(route, "POST") && strings.HasSuffix(route, "/users"):
 		return map[string]string{"login": fmt.Sprintf("matrix%d", n), "role": "dispatcher"}
@@ -312,7 +312,7 @@ func (s *testServer) cityFixture(t *testing.T, city, admin, mark string) fixture
 		t.Fatalf("%s token: %d %s", city, r.Status, r.Body)
 	}
 	f.tokenID = fmt.Sprint(r.json(t)["id"])
-	if r := s.call("PUT", base+"/settings", admin, map[string]bool{"anonymous_submissions": true}); r.Status != 200 {
+	if r := s.call("PUT", base+"/settings/access", admin, map[string]bool{"anonymous_submissions": true}); r.Status != 200 {
 		t.Fatalf("%s settings: %d %s", city, r.Status, r.Body)
 	}
 	r = s.call("POST", base+"/public/requests", "", map[string]any{"category": "lift", "building_id": 1,

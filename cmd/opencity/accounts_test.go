@@ -220,10 +220,10 @@ func TestAnonymousRequests(t *testing.T) {
 				t.Errorf("anonymous submission while the city forbids it: %d %s", r.Status, r.Body)
 			}
 			admin := s.login("kazan", "admin")
-			if r := s.call("PUT", base+"/settings", admin, map[string]any{"anonymous_submissions": "yes"}); r.Status != 422 {
+			if r := s.call("PUT", base+"/settings/access", admin, map[string]any{"anonymous_submissions": "yes"}); r.Status != 422 {
 				t.Errorf("bad setting: %d %s", r.Status, r.Body)
 			}
-			if r := s.call("PUT", base+"/settings", admin, map[string]any{"anonymous_submissions": true}); r.Status != 200 || r.json(t)["anonymous_submissions"] != true {
+			if r := s.call("PUT", base+"/settings/access", admin, map[string]any{"anonymous_submissions": true}); r.Status != 200 || r.json(t)["anonymous_submissions"] != true {
 				t.Fatalf("settings: %d %s", r.Status, r.Body)
 			}
 			if r := s.call("POST", base+"/public/requests", "", map[string]any{"category": "lift", "description": ""}); r.Status != 422 {

@@ -39,28 +39,6 @@ type AccountStore interface {
 	RequestByTrackingCode(ctx context.Context, code string) (*core.PublicRequest, error)
 }
 
-// registerAccounts mounts the routes of accounts and access: pub needs no
-// token, auth does.
-func (a *API) registerAccounts(pub, auth gin.IRouter) {
-	pub.POST("/auth/register", a.register)
-	pub.POST("/auth/invite", a.redeemInvite)
-	pub.POST("/public/requests", a.allowAnonymous(core.ObjPublicRequests, core.ActCreate), a.submitPublic)
-	pub.GET("/public/requests/:code", a.allowAnonymous(core.ObjPublicRequests, core.ActRead), a.getPublic)
-	auth.POST("/auth/logout", a.allowSelf, a.logout)
-	auth.POST("/auth/password", a.allowSelf, a.changePassword)
-	auth.GET("/settings", a.allow(core.ObjCity, core.ActRead), a.getSettings)
-	auth.PUT("/settings", a.allow(core.ObjCity, core.ActUpdate), a.putSettings)
-	auth.GET("/users", a.allow(core.ObjUsers, core.ActRead), a.listUsers)
-	auth.POST("/users", a.allow(core.ObjUsers, core.ActCreate), a.inviteUser)
-	auth.PATCH("/users/:id", a.allow(core.ObjUsers, core.ActUpdate), a.patchUser)
-	auth.GET("/tokens", a.allow(core.ObjTokens, core.ActRead), a.listTokens)
-	auth.POST("/tokens", a.allow(core.ObjTokens, core.ActCreate), a.createAPIToken)
-	auth.DELETE("/tokens/:id", a.allow(core.ObjTokens, core.ActDelete), a.revokeAPIToken)
-	auth.GET("/policies", a.allow(core.ObjPolicies, core.ActRead), a.listPolicies)
-	auth.POST("/policies", a.allow(core.ObjPolicies, core.ActCreate), a.addPolicy)
-	auth.DELETE("/policies", a.allow(core.ObjPolicies, core.ActDelete), a.removePolicy)
-}
-
 // accounts returns the account storage of the request's city.
 func accounts(c *gin.Context) AccountStore { return CityFromContext(c.Request.Context()).Store }
 

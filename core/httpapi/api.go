@@ -59,7 +59,7 @@ func (a *API) Register(r gin.IRouter, byPath bool) {
 	auth.POST("/requests", a.allow(core.ObjRequests, core.ActCreate), a.createRequest)
 	auth.GET("/requests", a.allow(core.ObjRequests, core.ActRead), a.listRequests)
 	auth.GET("/requests/:number", a.allow(core.ObjRequests, core.ActRead), a.getRequest)
-	a.registerAccounts(g, auth)
+	a.registerAccounts(g)
 }
 
 type ctxKey int

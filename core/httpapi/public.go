@@ -14,22 +14,23 @@ import (
 // settingAnonymous is the city setting of anonymous submissions.
 const settingAnonymous = "anonymous_submissions"
 
-type settingsJSON struct {
+// accessSettingsJSON are the city settings of accounts and access.
+type accessSettingsJSON struct {
 	AnonymousSubmissions *bool `json:"anonymous_submissions"`
 }
 
-func (a *API) getSettings(c *gin.Context) {
+func (a *API) getAccessSettings(c *gin.Context) {
 	v, err := accounts(c).Setting(c.Request.Context(), settingAnonymous)
 	if err != nil {
 		WriteProblem(c, err)
 		return
 	}
 	on := v == "on"
-	c.JSON(http.StatusOK, settingsJSON{AnonymousSubmissions: &on})
+	c.JSON(http.StatusOK, accessSettingsJSON{AnonymousSubmissions: &on})
 }
 
-func (a *API) putSettings(c *gin.Context) {
-	var in settingsJSON
+func (a *API) putAccessSettings(c *gin.Context) {
+	var in accessSettingsJSON
 	if err := decodeJSON(c, &in); err != nil {
 		WriteProblem(c, err)
 		return
@@ -44,7 +45,7 @@ func (a *API) putSettings(c *gin.Context) {
 			return
 		}
 	}
-	a.getSettings(c)
+	a.getAccessSettings(c)
 }
 
 // trackingAlphabet avoids letters that read alike.
@@ -107,8 +108,30 @@ func (a *API) submitPublic(c *gin.Context) {
 		WriteProblem(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"number": r.Number, "status": r.Status, "tracking_code": showTrackingCode(code),
-		"track_url": strings.TrimSuffix(c.Request.URL.Path, "/") + "/" + showTrackingCode(code)})
+	c.JSON(http.StatusCreated, publicSubmittedJSON{Number: r.Number, Status: r.Status, TrackingCode: showTrackingCode(code),
+		TrackURL: strings.TrimSuffix(c.Request.URL.Path, "/") + "/" + showTrackingCode(code)})
+}
+
+// publicSubmittedJSON answers an anonymous submission: the tracking code is
+// the only key to the request and is shown once.
+type publicSubmittedJSON struct {
+	Number       string      `json:"number"`
+	Status       core.Status `json:"status"`
+	TrackingCode string      `json:"tracking_code"`
+	TrackURL     string      `json:"track_url"`
+}
+
+// publicRequestJSON is what the holder of a tracking code sees: no contact
+// details, no organization, no internal history.
+type publicRequestJSON struct {
+	Number      string            `json:"number"`
+	Status      core.Status       `json:"status"`
+	Category    string            `json:"category"`
+	Address     string            `json:"address"`
+	Description string            `json:"description"`
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
+	History     []publicEventJSON `json:"history"`
 }
 
 type publicEventJSON struct {
@@ -138,7 +161,6 @@ func (a *API) getPublic(c *gin.Context) {
 	for _, e := range p.History {
 		hist = append(hist, publicEventJSON{e.Kind, e.FromState, e.ToState, e.Comment, e.CreatedAt})
 	}
-	c.JSON(http.StatusOK, gin.H{"number": r.Number, "status": r.Status, "category": r.CategoryCode,
-		"address": r.Address, "description": r.Description, "created_at": r.CreatedAt, "updated_at": r.UpdatedAt,
-		"history": hist})
+	c.JSON(http.StatusOK, publicRequestJSON{Number: r.Number, Status: r.Status, Category: r.CategoryCode,
+		Address: r.Address, Description: r.Description, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, History: hist})
 }

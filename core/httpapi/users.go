@@ -51,7 +51,18 @@ func (a *API) listUsers(c *gin.Context) {
 	for i := range us {
 		out[i] = userView(&us[i])
 	}
-	c.JSON(http.StatusOK, gin.H{"items": out})
+	c.JSON(http.StatusOK, usersJSON{Items: out})
+}
+
+type usersJSON struct {
+	Items []userJSON `json:"items"`
+}
+
+// invitedJSON is the answer to an invitation; the token is shown once.
+type invitedJSON struct {
+	User            userJSON  `json:"user"`
+	InviteToken     string    `json:"invite_token"`
+	InviteExpiresAt time.Time `json:"invite_expires_at"`
 }
 
 func (a *API) inviteUser(c *gin.Context) {
@@ -90,8 +101,7 @@ func (a *API) inviteUser(c *gin.Context) {
 		WriteProblem(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"user": userView(u), "invite_token": invite,
-		"invite_expires_at": now.Add(core.InviteTTL)})
+	c.JSON(http.StatusCreated, invitedJSON{User: userView(u), InviteToken: invite, InviteExpiresAt: now.Add(core.InviteTTL)})
 }
 
 func pathID(c *gin.Context) (int64, error) {
@@ -167,8 +177,23 @@ func (a *API) createAPIToken(c *gin.Context) {
 		WriteProblem(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"id": t.ID, "name": t.Name, "role": t.Role, "token": raw,
-		"token_type": "Bearer", "created_at": t.CreatedAt, "expires_at": t.ExpiresAt})
+	c.JSON(http.StatusCreated, apiTokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Token: raw, TokenType: "Bearer",
+		CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt})
+}
+
+// apiTokenJSON is a new API token; the token itself is shown only here.
+type apiTokenJSON struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	Role      core.Role `json:"role"`
+	Token     string    `json:"token"`
+	TokenType string    `json:"token_type"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+type apiTokensJSON struct {
+	Items []core.APIToken `json:"items"`
 }
 
 func (a *API) listTokens(c *gin.Context) {
@@ -180,7 +205,7 @@ func (a *API) listTokens(c *gin.Context) {
 	if ts == nil {
 		ts = []core.APIToken{}
 	}
-	c.JSON(http.StatusOK, gin.H{"items": ts})
+	c.JSON(http.StatusOK, apiTokensJSON{Items: ts})
 }
 
 func (a *API) revokeAPIToken(c *gin.Context) {
@@ -211,7 +236,11 @@ func (a *API) listPolicies(c *gin.Context) {
 	for i, p := range ps {
 		out[i] = policyJSON(p)
 	}
-	c.JSON(http.StatusOK, gin.H{"items": out})
+	c.JSON(http.StatusOK, policiesJSON{Items: out})
+}
+
+type policiesJSON struct {
+	Items []policyJSON `json:"items"`
 }
 
 func (a *API) policyInput(c *gin.Context) (core.Policy, error) {

@@ -13,11 +13,12 @@ import (
 // account submit requests ("on" or "off").
 const SettingAnonymousSubmissions = "anonymous_submissions"
 
-// Setting returns a city setting, "" when unset.
+// Setting returns a city setting, "" when unset. The settings table is the
+// city's key-value store, shared with the other settings of the city.
 func (s *Store) Setting(ctx context.Context, name string) (string, error) {
 	var v string
 	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewRaw("SELECT value FROM city_settings WHERE name = ?", name).Scan(ctx, &v)
+		return tx.NewRaw("SELECT value FROM settings WHERE key = ?", name).Scan(ctx, &v)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
@@ -28,8 +29,8 @@ func (s *Store) Setting(ctx context.Context, name string) (string, error) {
 // SetSetting stores a city setting.
 func (s *Store) SetSetting(ctx context.Context, name, value string) error {
 	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		_, err := tx.NewRaw(`INSERT INTO city_settings (name, value) VALUES (?, ?)
-			ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`, name, value).Exec(ctx)
+		_, err := tx.NewRaw(`INSERT INTO settings (key, value) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, name, value).Exec(ctx)
 		return err
 	})
 }

@@ -111,9 +111,9 @@ func BenchmarkAllowed(b *testing.B) {
 	var rules [][]string
 	want := map[[3]string]bool{}
 	for i := 0; i < 1000; i++ {
-		role := fmt.Sprintf("role_%03d", i/(len(core.CityObjects())*len(core.Actions)))
+		role := fmt.Sprintf("role_%03d", i/(len(core.CityObjects())*len(core.PolicyActions())))
 		obj := core.CityObjects()[i%len(core.CityObjects())]
-		act := core.Actions[(i/len(core.CityObjects()))%len(core.Actions)]
+		act := core.PolicyActions()[(i/len(core.CityObjects()))%len(core.PolicyActions())]
 		rules = append(rules, []string{role, "kazan", obj, act})
 		want[[3]string{role, obj, act}] = true
 	}

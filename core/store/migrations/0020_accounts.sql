@@ -10,12 +10,12 @@ CREATE TABLE login_failures (
 	updated_at {{TS}} NOT NULL
 );
 
-CREATE TABLE city_settings (
-	name TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS settings (
+	key TEXT PRIMARY KEY,
 	value TEXT NOT NULL
 );
 
-INSERT INTO city_settings (name, value) VALUES ('anonymous_submissions', 'off');
+INSERT INTO settings (key, value) VALUES ('anonymous_submissions', 'off') ON CONFLICT (key) DO NOTHING;
 
 INSERT INTO users (login, name, password_hash, role, active, created_at)
 	VALUES ('~anonymous', 'Anonymous', '!', 'anonymous', FALSE, CURRENT_TIMESTAMP);
