@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -145,6 +146,8 @@ func (a *API) patchUser(c *gin.Context) {
 		WriteProblem(c, err)
 		return
 	}
+	slog.InfoContext(ctx, "user changed", "city", CityFromContext(ctx).Slug, "by", ActorFromContext(ctx).UserID,
+		"user", u.ID, "role", u.Role, "organization", u.OrganizationID, "active", u.Active)
 	c.JSON(http.StatusOK, userView(u))
 }
 
@@ -258,11 +261,14 @@ func (a *API) addPolicy(c *gin.Context) {
 		WriteProblem(c, err)
 		return
 	}
-	added, err := a.Policies.AddCityPolicy(c.Request.Context(), CityFromContext(c.Request.Context()).Slug, p)
+	ctx := c.Request.Context()
+	added, err := a.Policies.AddCityPolicy(ctx, CityFromContext(ctx).Slug, p)
 	if err != nil {
 		WriteProblem(c, err)
 		return
 	}
+	slog.InfoContext(ctx, "policy added", "city", CityFromContext(ctx).Slug, "by", ActorFromContext(ctx).UserID,
+		"role", p.Role, "obj", p.Obj, "act", p.Act, "new", added)
 	status := http.StatusCreated
 	if !added {
 		status = http.StatusOK
@@ -276,7 +282,8 @@ func (a *API) removePolicy(c *gin.Context) {
 		WriteProblem(c, err)
 		return
 	}
-	removed, err := a.Policies.RemoveCityPolicy(c.Request.Context(), CityFromContext(c.Request.Context()).Slug, p)
+	ctx := c.Request.Context()
+	removed, err := a.Policies.RemoveCityPolicy(ctx, CityFromContext(ctx).Slug, p)
 	if err == nil && !removed {
 		err = core.Errorf(core.ENOTFOUND, "the city has no such policy")
 	}
@@ -284,5 +291,7 @@ func (a *API) removePolicy(c *gin.Context) {
 		WriteProblem(c, err)
 		return
 	}
+	slog.InfoContext(ctx, "policy removed", "city", CityFromContext(ctx).Slug, "by", ActorFromContext(ctx).UserID,
+		"role", p.Role, "obj", p.Obj, "act", p.Act)
 	c.Status(http.StatusNoContent)
 }

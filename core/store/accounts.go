@@ -83,6 +83,12 @@ func CountLoginFailure(ctx context.Context, db bun.IDB, table bun.Ident, login s
 	if n >= core.LoginFailures {
 		_, err = db.NewRaw("UPDATE ? SET failures = 0, locked_until = ? WHERE login = ?", table, now.Add(core.LoginLock), login).Exec(ctx)
 	}
+	if err == nil && n == 1 {
+		// A new count is the moment to forget counts nobody continued, so
+		// guessed logins do not pile up.
+		_, err = db.NewRaw("DELETE FROM ? WHERE updated_at < ? AND (locked_until IS NULL OR locked_until < ?)",
+			table, now.Add(-24*time.Hour), now).Exec(ctx)
+	}
 	return n, err
 }
 
