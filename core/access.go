@@ -14,6 +14,11 @@ const (
 	ObjBuildings     = "buildings"
 	ObjSettings      = "settings"
 	ObjRouting       = "routing" // the routing rules, settings and the routing test
+	// Accounts and access (issue #4).
+	ObjUsers          = "users"
+	ObjPolicies       = "policies"
+	ObjTokens         = "tokens"
+	ObjPublicRequests = "public_requests"
 
 	ActRead    = "read"
 	ActCreate  = "create"
@@ -78,6 +83,12 @@ var DefaultPolicies = func() []Policy {
 	ps = append(ps, grant(RoleDispatcher, ObjSettings, ActRead)...)
 	ps = append(ps, grant(RoleCityAdmin, ObjRouting, ActRead, ActCreate, ActUpdate, ActDelete)...)
 	ps = append(ps, grant(RoleDispatcher, ObjRouting, ActRead)...)
+	// Accounts and access (issue #4).
+	ps = append(ps, grant(RoleCityAdmin, ObjCity, ActRead, ActUpdate)...)
+	ps = append(ps, grant(RoleCityAdmin, ObjUsers, ActRead, ActCreate, ActUpdate)...)
+	ps = append(ps, grant(RoleCityAdmin, ObjPolicies, ActRead, ActCreate, ActDelete)...)
+	ps = append(ps, grant(RoleCityAdmin, ObjTokens, ActRead, ActCreate, ActDelete)...)
+	ps = append(ps, grant(RoleAnonymous, ObjPublicRequests, ActCreate, ActRead)...)
 	for _, r := range []Role{RoleCityAdmin, RoleDispatcher} {
 		ps = append(ps, grant(r, ObjRequests, ActCreate, ActComment, ActAttach)...)
 		ps = append(ps, grant(r, ObjRequests, actions(ActionAssign, ActionReject, ActionDuplicate, ActionClose, ActionReopen)...)...)

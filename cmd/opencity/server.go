@@ -17,10 +17,12 @@ import (
 	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/plugins/host"
 	"github.com/opencity/opencity/tenants"
+	"github.com/opencity/opencity/tenants/access"
 	"github.com/opencity/opencity/tenants/billing"
 	"github.com/opencity/opencity/tenants/demo"
 	"github.com/opencity/opencity/tenants/jobs"
 	"github.com/opencity/opencity/tenants/signup"
+	"github.com/opencity/opencity/tenants/vendorapi"
 )
 
 // Config is everything the server reads from its environment.
@@ -108,11 +110,13 @@ func (s *Server) routes() http.Handler {
 	r.HandleMethodNotAllowed = true
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "alive"}) })
 	r.GET("/readyz", s.ready)
-	api := &httpapi.API{Cities: s.Cities, Authz: core.StaticAuthorizer(core.DefaultPolicies), Now: s.now, Uploads: s.uploads,
+	authz := access.ForBackend(s.Backend)
+	api := &httpapi.API{Cities: s.Cities, Authz: authz, Policies: authz, Now: s.now, Uploads: s.uploads,
 		Routing: routing{host: s.Plugins, backend: s.Backend}}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
 	signup.Register(r, s.Billing) // billing (#6): /signup…, /t/{slug}/set-password, /billing/webhook
+	(&vendorapi.API{Backend: s.Backend, Authz: authz, Now: s.now}).Register(r)
 	r.NoRoute(func(c *gin.Context) { httpapi.WriteProblem(c, core.Errorf(core.ENOTFOUND, "no such page")) })
 	r.NoMethod(func(c *gin.Context) {
 		httpapi.WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "method not allowed here: " + c.Request.Method})

@@ -25,6 +25,7 @@ type CityStore interface {
 	PublicTrail(ctx context.Context, id int64) (*core.Request, []core.RequestEvent, error)
 	attachmentStore
 	RoutingStore // routing rules, settings and the directory snapshot (routing.go)
+	AccountStore // accounts and access (issue #4)
 }
 
 // City is a resolved city with its storage.
@@ -59,6 +60,8 @@ type API struct {
 	// Routing gives each city's effective router; nil means built-in rules
 	// only, and no plugin may be selected.
 	Routing Routing
+	// Policies manages the cities' access policies (issue #4).
+	Policies PolicyAdmin
 }
 
 // Route is one operation of the API: what the router mounts, what the
@@ -74,6 +77,8 @@ type Route struct {
 	Status  int // the success status
 	Also    int // another success status with the same body (an idempotent replay)
 	Query   []Param
+	Guard   guard           // how the route is checked; the default derives it from Obj
+	Before  gin.HandlerFunc // runs before the handler, e.g. login throttling
 	Handler gin.HandlerFunc
 }
 
@@ -86,12 +91,14 @@ type Param struct {
 func (a *API) Routes() []Route {
 	rs := []Route{
 		{Method: "GET", Path: "", Summary: "The city: name, locale, time zone, status", Out: cityInfo{}, Status: 200, Handler: a.index},
-		{Method: "POST", Path: "/auth/token", Summary: "Log in: a bearer token for 24 hours", In: tokenInput{}, Out: tokenOutput{}, Status: 201, Handler: a.createToken},
+		{Method: "POST", Path: "/auth/token", Summary: "Log in: a bearer token for 24 hours; repeated failures slow down and lock the login",
+			In: tokenInput{}, Out: tokenOutput{}, Status: 201, Before: a.throttleLogin, Handler: a.createToken},
 	}
 	rs = append(rs, a.requestRoutes()...)
 	rs = append(rs, a.directoryRoutes()...)
 	rs = append(rs, a.settingsRoutes()...)
 	rs = append(rs, a.routingRoutes()...)
+	rs = append(rs, a.accessRoutes()...)
 	rs = append(rs, Route{Method: "GET", Path: "/openapi.json", Summary: "This description", Status: 200, Handler: a.openapi})
 	return rs
 }
@@ -101,9 +108,17 @@ func (a *API) Routes() []Route {
 func (a *API) Register(r gin.IRouter, byPath bool) {
 	g := r.Group("/api/v1", a.resolveCity(byPath))
 	for _, rt := range a.Routes() {
-		hs := []gin.HandlerFunc{}
-		if rt.Obj != "" {
+		var hs []gin.HandlerFunc
+		switch {
+		case rt.Guard == guardSelf:
+			hs = append(hs, a.authenticate, a.allowSelf)
+		case rt.Guard == guardAnonymous:
+			hs = append(hs, a.allowAnonymous(rt.Obj, rt.Act))
+		case rt.Obj != "":
 			hs = append(hs, a.authenticate, a.allow(rt.Obj, rt.Act))
+		}
+		if rt.Before != nil {
+			hs = append(hs, rt.Before)
 		}
 		g.Handle(rt.Method, rt.Path, append(hs, rt.Handler)...)
 	}

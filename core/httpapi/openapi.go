@@ -175,8 +175,10 @@ func (a *API) OpenAPI() map[string]any {
 			responses[strconv.Itoa(rt.Also)] = also
 		}
 		op["responses"] = responses
-		if rt.Obj != "" {
+		if (rt.Obj != "" && rt.Guard != guardAnonymous) || rt.Guard == guardSelf {
 			op["security"] = []any{map[string]any{"bearer": []any{}}}
+		}
+		if rt.Obj != "" {
 			op["x-access"] = rt.Obj + ":" + rt.Act
 		}
 		item, _ := paths[path].(map[string]any)

@@ -31,6 +31,7 @@ var statusOf = map[string]int{
 	core.EFORBIDDEN:    http.StatusForbidden,
 	core.EREADONLY:     http.StatusForbidden,
 	core.EINTERNAL:     http.StatusInternalServerError,
+	core.ETOOMANY:      http.StatusTooManyRequests,
 }
 
 // ProblemJSON is the media type of error answers.

@@ -173,7 +173,11 @@ func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
 	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		for _, t := range []string{"districts", "categories", "organizations", "buildings", "users", "requests"} {
-			n, err := tx.NewSelect().TableExpr("?", bun.Ident(t)).Count(ctx)
+			q := tx.NewSelect().TableExpr("?", bun.Ident(t))
+			if t == "users" {
+				q = q.Where("login NOT LIKE '~%'") // system and API-token accounts are not people
+			}
+			n, err := q.Count(ctx)
 			if err != nil {
 				return err
 			}

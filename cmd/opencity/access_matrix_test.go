@@ -1,0 +1,448 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/uptrace/bun"
+
+	"github.com/opencity/opencity/tenants/tenanttest"
+)
+
+// Who may use a route. "public" routes take no token; "self" routes take any
+// valid token of the city (the caller acts on their own account); otherwise
+// the list names the principals of the matrix that are allowed.
+const (
+	public = "public"
+	self   = "self"
+	vendor = "vendor"
+)
+
+var (
+	everyone  = []string{"admin", "dispatcher", "operator", "manager", "analyst", "citizen", "api_dispatcher"}
+	adminOnly = []string{"admin"}
+	// staff reads the directory; citizens read what they need to file a request.
+	staff        = []string{"admin", "dispatcher", "operator", "manager", "analyst", "api_dispatcher"}
+	dispatchers  = []string{"admin", "dispatcher", "api_dispatcher"}
+	orgWorkers   = []string{"operator", "manager"}
+	commentators = []string{"admin", "dispatcher", "operator", "manager", "citizen", "api_dispatcher"}
+)
+
+// routeAccess is the expectation table of the access matrix, keyed by method
+// and path without the /t/:slug prefix. A route without an entry fails
+// TestAccessMatrix: whoever adds a route says here who may use it.
+var routeAccess = map[string][]string{
+	"GET /healthz":                      {public},
+	"GET /readyz":                       {public},
+	"GET /api/v1":                       {public},
+	"POST /api/v1/auth/token":           {public},
+	"POST /api/v1/auth/register":        {public},
+	"POST /api/v1/auth/invite":          {public},
+	"POST /api/v1/public/requests":      {public},
+	"GET /api/v1/public/requests/:code": {public},
+	"POST /api/v1/auth/logout":          {self},
+	"POST /api/v1/auth/password":        {self},
+	"GET /api/v1/categories":            append(slices.Clone(everyone), "inspector"),
+	"POST /api/v1/requests":             {"admin", "dispatcher", "citizen", "api_dispatcher"},
+	"GET /api/v1/requests":              everyone,
+	"GET /api/v1/requests/:number":      everyone,
+	"GET /api/v1/settings/access":       adminOnly,
+	"PUT /api/v1/settings/access":       adminOnly,
+	"GET /api/v1/users":                 adminOnly,
+	"POST /api/v1/users":                adminOnly,
+	"PATCH /api/v1/users/:id":           adminOnly,
+	"GET /api/v1/tokens":                adminOnly,
+	"POST /api/v1/tokens":               adminOnly,
+	"DELETE /api/v1/tokens/:id":         adminOnly,
+	"GET /api/v1/policies":              adminOnly,
+	"POST /api/v1/policies":             adminOnly,
+	"DELETE /api/v1/policies":           adminOnly,
+	"POST /api/v1/vendor/auth/token":    {public},
+	"GET /api/v1/vendor/tenants":        {vendor},
+
+	// The lifecycle (issue #3).
+	"POST /api/v1/requests/:number/assign":    dispatchers,
+	"POST /api/v1/requests/:number/reject":    dispatchers,
+	"POST /api/v1/requests/:number/duplicate": dispatchers,
+	"POST /api/v1/requests/:number/close":     append(slices.Clone(dispatchers), "citizen"),
+	"POST /api/v1/requests/:number/reopen":    append(slices.Clone(dispatchers), "citizen"),
+	"POST /api/v1/requests/:number/accept":    orgWorkers,
+	"POST /api/v1/requests/:number/start":     orgWorkers,
+	"POST /api/v1/requests/:number/resolve":   orgWorkers,
+	"POST /api/v1/requests/:number/return":    orgWorkers,
+	"POST /api/v1/requests/:number/delegate":  orgWorkers,
+	"POST /api/v1/requests/:number/comments":  commentators,
+	"POST /api/v1/requests/:number/photos":    commentators,
+	"POST /api/v1/requests/:number/rating":    {"citizen"},
+	"GET /api/v1/requests/:number/photos/:id": everyone,
+	"GET /api/v1/openapi.json":                {public},
+	"GET /api/v1/settings":                    dispatchers,
+	"PUT /api/v1/settings":                    adminOnly,
+
+	// The directory (issue #3): staff read, citizens read what filing needs,
+	// the admin writes.
+	"GET /api/v1/districts":                everyone,
+	"GET /api/v1/districts/:code":          everyone,
+	"POST /api/v1/districts":               adminOnly,
+	"PUT /api/v1/districts/:code":          adminOnly,
+	"DELETE /api/v1/districts/:code":       adminOnly,
+	"GET /api/v1/category-groups":          append(slices.Clone(everyone), "inspector"),
+	"GET /api/v1/category-groups/:code":    append(slices.Clone(everyone), "inspector"),
+	"POST /api/v1/category-groups":         adminOnly,
+	"PUT /api/v1/category-groups/:code":    adminOnly,
+	"DELETE /api/v1/category-groups/:code": adminOnly,
+	"GET /api/v1/categories/:code":         append(slices.Clone(everyone), "inspector"),
+	"POST /api/v1/categories":              adminOnly,
+	"PUT /api/v1/categories/:code":         adminOnly,
+	"DELETE /api/v1/categories/:code":      adminOnly,
+	"GET /api/v1/organizations":            staff,
+	"GET /api/v1/organizations/:code":      staff,
+	"POST /api/v1/organizations":           adminOnly,
+	"PUT /api/v1/organizations/:code":      adminOnly,
+	"DELETE /api/v1/organizations/:code":   adminOnly,
+	"GET /api/v1/buildings":                everyone,
+	"GET /api/v1/buildings/:id":            everyone,
+	"GET /api/v1/buildings/export":         everyone,
+	"POST /api/v1/buildings":               adminOnly,
+	"POST /api/v1/buildings/import":        adminOnly,
+	"PUT /api/v1/buildings/:id":            adminOnly,
+	"DELETE /api/v1/buildings/:id":         adminOnly,
+
+	// Routing (issue #5).
+	"GET /api/v1/routing/rules":          dispatchers,
+	"POST /api/v1/routing/rules":         adminOnly,
+	"PUT /api/v1/routing/rules/:id":      adminOnly,
+	"DELETE /api/v1/routing/rules/:id":   adminOnly,
+	"POST /api/v1/routing/rules/reorder": adminOnly,
+	"GET /api/v1/routing/settings":       dispatchers,
+	"PUT /api/v1/routing/settings":       adminOnly,
+	"POST /api/v1/routing/test":          dispatchers,
+
+	// Signup and billing (issue #6): public by nature; the webhook checks
+	// Stripe's signature, set-password a one-time token.
+	"GET /signup":                  {public},
+	"POST /signup":                 {public},
+	"GET /signup/done":             {public},
+	"GET /signup/assets/:file":     {public},
+	"GET /signup/api/plans":        {public},
+	"GET /signup/api/slug":         {public},
+	"GET /signup/api/status/:slug": {public},
+	"POST /signup/api":             {public},
+	"POST /billing/webhook":        {public},
+	"GET /set-password":            {public},
+	"POST /set-password":           {public},
+}
+
+// The secrets planted in nizhnekamsk: no answer of kazan may carry them.
+const foreignSecret = "NKM-SECRET"
+
+var foreignMarkers = [][]byte{[]byte(foreignSecret), []byte("nkm_secret")}
+
+// fixture holds the ids of one city that the matrix puts into paths.
+type fixture struct {
+	number, userID, tokenID, code string
+}
+
+// routeKey strips the path prefix of city routes.
+func routeKey(method, path string) string {
+	return method + " " + strings.TrimPrefix(path, "/t/:slug")
+}
+
+// Every route × every principal × own city and another city's ids and
+// tokens: exactly the expected allow or deny, and no foreign byte.
+func TestAccessMatrix(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := startServer(t, kind)
+			routes := s.Handler.(*gin.Engine).Routes()
+			keys := map[string]bool{}
+			for _, r := range routes {
+				k := routeKey(r.Method, r.Path)
+				keys[k] = true
+				if _, ok := routeAccess[k]; !ok {
+					t.Errorf("route %s %s has no entry in routeAccess: say who may use it", r.Method, r.Path)
+				}
+			}
+			for k := range routeAccess {
+				if !keys[k] {
+					t.Errorf("routeAccess has %s, which is no route any more", k)
+				}
+			}
+
+			tokens, own, foreign := s.matrixSetup(t)
+			principals := append(slices.Clone(everyone), "inspector", "anonymous", "foreign_admin", "vendor")
+			sort.Slice(routes, func(i, j int) bool { // logout last: it ends sessions
+				return !strings.HasSuffix(routes[i].Path, "/logout") && strings.HasSuffix(routes[j].Path, "/logout")
+			})
+			checked := 0
+			for _, rt := range routes {
+				if !strings.HasPrefix(rt.Path, "/t/:slug") && strings.HasPrefix(rt.Path, "/api/v1") && !strings.HasPrefix(rt.Path, "/api/v1/vendor") {
+					continue // the host-resolved twin of a /t/:slug route, same handlers
+				}
+				want := routeAccess[routeKey(rt.Method, rt.Path)]
+				for _, who := range principals {
+					for _, ids := range []struct {
+						name string
+						f    fixture
+					}{{"own ids", own}, {"foreign ids", foreign}} {
+						tok := tokens[who]
+						if slices.Contains(want, self) && who != "anonymous" && who != "foreign_admin" && who != "vendor" {
+							tok = s.freshToken(t, who, tokens)
+						}
+						path := strings.NewReplacer(":slug", "kazan", ":number", ids.f.number, ":id", idFor(rt.Path, ids.f),
+							":code", ids.f.code).Replace(rt.Path)
+						r := s.call(rt.Method, path, tok, matrixBody(rt.Method+" "+rt.Path, checked))
+						checked++
+						label := fmt.Sprintf("%s %s as %s with %s", rt.Method, path, who, ids.name)
+						for _, m := range foreignMarkers {
+							if bytes.Contains(r.Body, m) {
+								t.Errorf("%s: foreign data in the answer: %s", label, r.Body)
+							}
+						}
+						if r.Status >= 500 {
+							t.Errorf("%s: %d %s", label, r.Status, r.Body)
+							continue
+						}
+						expectStatus(t, label, want, who, r)
+					}
+				}
+			}
+			if checked < 400 {
+				t.Errorf("only %d calls made", checked)
+			}
+			s.crossOrganization(t, tokens)
+		})
+	}
+}
+
+func expectStatus(t *testing.T, label string, want []string, who string, r response) {
+	t.Helper()
+	denied := r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden
+	switch {
+	case slices.Contains(want, public):
+		if r.Status == http.StatusForbidden && !strings.Contains(string(r.Body), "readonly") {
+			t.Errorf("%s: public route refused: %d %s", label, r.Status, r.Body)
+		}
+	case slices.Contains(want, vendor):
+		if (who == vendor) == denied {
+			t.Errorf("%s: %d %s", label, r.Status, r.Body)
+		}
+		if who != vendor && r.Status != http.StatusUnauthorized {
+			t.Errorf("%s: a city token in the vendor API must be unknown (401): %d", label, r.Status)
+		}
+	case who == "anonymous" || who == "foreign_admin" || who == vendor:
+		if r.Status != http.StatusUnauthorized {
+			t.Errorf("%s: want 401, got %d %s", label, r.Status, r.Body)
+		}
+	case slices.Contains(want, self) || slices.Contains(want, who):
+		if denied {
+			t.Errorf("%s: allowed principal refused: %d %s", label, r.Status, r.Body)
+		}
+	default:
+		if r.Status != http.StatusForbidden {
+			t.Errorf("%s: want 403, got %d %s", label, r.Status, r.Body)
+		}
+	}
+}
+
+// idFor picks the id a path parameter :id stands for.
+func idFor(path string, f fixture) string {
+	if strings.Contains(path, "/tokens/") {
+		return f.tokenID
+	}
+	return f.userID
+}
+
+// matrixBody is a valid body for each route, so allowed callers get past
+// validation; n keeps created names unique.
+func matrixBody(route string, n int) any {
+	switch {
+	case strings.HasSuffix(route, "/auth/token") && strings.Contains(route, "/vendor/"):
+		return map[string]string{"login": "vendor", "password": "demo"}
+	case strings.HasSuffix(route, "/auth/token"):
+		return map[string]string{"login": "analyst", "password": "demo"}
+	case strings.HasSuffix(route, "/auth/register"):
+		return map[string]string{"email": fmt.Sprintf("m%d@example.org", n), "password": "long enough"}
+	case strings.HasSuffix(route, "/auth/invite"):
+		return map[string]string{"token": "not-an-invite", "password": "long enough"}
+	case strings.HasSuffix(route, "/auth/password"):
+		return map[string]string{"current": "wrong", "new": "long enough"}
+	case strings.HasPrefix(route, "POST") && strings.HasSuffix(route, "requests"):
+		return map[string]any{"category": "lift", "building_id": 1, "description": "matrix",
+			"applicant": map[string]string{"name": "Matrix", "phone": "+7 917 000-00-00"}}
+	case strings.HasSuffix(route, "/settings/access") && strings.HasPrefix(route, "PUT"):
+		return map[string]bool{"anonymous_submissions": true}
+	case strings.HasPrefix(route, "POST") && strings.HasSuffix(route, "/users"):
+		return map[string]string{"login": fmt.Sprintf("matrix%d", n), "role": "dispatcher"}
+	case strings.HasPrefix(route, "PATCH"):
+		return map[string]bool{"active": true}
+	case strings.HasPrefix(route, "POST") && strings.HasSuffix(route, "/tokens"):
+		return map[string]string{"name": "matrix", "role": "analyst"}
+	case strings.HasSuffix(route, "/policies") && !strings.HasPrefix(route, "GET"):
+		return map[string]string{"role": "matrix_role", "obj": "categories", "act": "read"}
+	}
+	return nil
+}
+
+// freshToken logs a principal in anew, for routes that end the session.
+func (s *testServer) freshToken(t *testing.T, who string, tokens map[string]string) string {
+	switch who {
+	case "api_dispatcher":
+		r := s.call("POST", "/t/kazan/api/v1/tokens", tokens["admin"], map[string]string{"name": "fresh", "role": "dispatcher"})
+		return r.json(t)["token"].(string)
+	case "manager":
+		return s.loginPassword("kazan", "manager", "manager password")
+	case "inspector":
+		return s.loginPassword("kazan", "inspector", "inspector password")
+	}
+	return s.login("kazan", demoLogin(who))
+}
+
+func demoLogin(who string) string {
+	if who == "admin" || who == "dispatcher" || who == "operator" || who == "analyst" || who == "citizen" {
+		return who
+	}
+	return ""
+}
+
+func (s *testServer) loginPassword(city, login, password string) string {
+	s.t.Helper()
+	r := s.call("POST", "/t/"+city+"/api/v1/auth/token", "", map[string]string{"login": login, "password": password})
+	if r.Status != http.StatusCreated {
+		s.t.Fatalf("login %s@%s: %d %s", login, city, r.Status, r.Body)
+	}
+	return r.json(s.t)["token"].(string)
+}
+
+// matrixSetup plants data in both cities and returns the principals' kazan
+// tokens, kazan's ids and nizhnekamsk's ids (the foreign ones).
+func (s *testServer) matrixSetup(t *testing.T) (map[string]string, fixture, fixture) {
+	tokens := map[string]string{}
+	for _, who := range everyone {
+		if l := demoLogin(who); l != "" {
+			tokens[who] = s.login("kazan", l)
+		}
+	}
+	admin := tokens["admin"]
+	own := s.cityFixture(t, "kazan", admin, "KZN-own")
+	// An org_manager of the operator's organization, invited by the admin.
+	orgID := s.userOrg(t, "kazan", "operator")
+	r := s.call("POST", "/t/kazan/api/v1/users", admin, map[string]any{"login": "manager", "role": "org_manager", "organization_id": orgID})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("invite manager: %d %s", r.Status, r.Body)
+	}
+	invite := r.json(t)["invite_token"].(string)
+	if r := s.call("POST", "/t/kazan/api/v1/auth/invite", "", map[string]string{"token": invite, "password": "manager password"}); r.Status != 200 {
+		t.Fatalf("redeem invite: %d %s", r.Status, r.Body)
+	}
+	tokens["manager"] = s.loginPassword("kazan", "manager", "manager password")
+	// A custom role, allowed only to read categories.
+	r = s.call("POST", "/t/kazan/api/v1/users", admin, map[string]any{"login": "inspector", "role": "inspector"})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("invite inspector: %d %s", r.Status, r.Body)
+	}
+	s.call("POST", "/t/kazan/api/v1/auth/invite", "", map[string]string{"token": r.json(t)["invite_token"].(string), "password": "inspector password"})
+	if r := s.call("POST", "/t/kazan/api/v1/policies", admin, map[string]string{"role": "inspector", "obj": "categories", "act": "read"}); r.Status != 201 {
+		t.Fatalf("inspector policy: %d %s", r.Status, r.Body)
+	}
+	tokens["inspector"] = s.loginPassword("kazan", "inspector", "inspector password")
+	r = s.call("POST", "/t/kazan/api/v1/tokens", admin, map[string]string{"name": "integration", "role": "dispatcher"})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("API token: %d %s", r.Status, r.Body)
+	}
+	tokens["api_dispatcher"] = r.json(t)["token"].(string)
+
+	nkmAdmin := s.login("nizhnekamsk", "admin")
+	tokens["foreign_admin"] = nkmAdmin
+	foreign := s.cityFixture(t, "nizhnekamsk", nkmAdmin, foreignSecret)
+	if r := s.call("POST", "/t/nizhnekamsk/api/v1/policies", nkmAdmin, map[string]string{"role": "nkm_secret_role", "obj": "categories", "act": "read"}); r.Status != 201 {
+		t.Fatalf("nkm policy: %d %s", r.Status, r.Body)
+	}
+	r = s.call("POST", "/api/v1/vendor/auth/token", "", map[string]string{"login": "vendor", "password": "demo"})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("vendor login: %d %s", r.Status, r.Body)
+	}
+	tokens["vendor"] = r.json(t)["token"].(string)
+	return tokens, own, foreign
+}
+
+// cityFixture creates a request, a user, an API token and an anonymous
+// request marked with mark, and returns their ids.
+func (s *testServer) cityFixture(t *testing.T, city, admin, mark string) fixture {
+	var f fixture
+	base := "/t/" + city + "/api/v1"
+	f.number = s.submit(city, s.login(city, "citizen"), mark+"-request")
+	r := s.call("POST", base+"/users", admin, map[string]string{"login": "fixture", "name": mark + "-user", "role": "analyst"})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("%s user: %d %s", city, r.Status, r.Body)
+	}
+	f.userID = fmt.Sprint(r.json(t)["user"].(map[string]any)["id"])
+	r = s.call("POST", base+"/tokens", admin, map[string]string{"name": mark + "-token", "role": "analyst"})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("%s token: %d %s", city, r.Status, r.Body)
+	}
+	f.tokenID = fmt.Sprint(r.json(t)["id"])
+	if r := s.call("PUT", base+"/settings/access", admin, map[string]bool{"anonymous_submissions": true}); r.Status != 200 {
+		t.Fatalf("%s settings: %d %s", city, r.Status, r.Body)
+	}
+	r = s.call("POST", base+"/public/requests", "", map[string]any{"category": "lift", "building_id": 1,
+		"description": mark + "-public", "applicant": map[string]string{"name": mark + "-applicant", "phone": "+7 917 000-00-01"}})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("%s public request: %d %s", city, r.Status, r.Body)
+	}
+	f.code = r.json(t)["tracking_code"].(string)
+	return f
+}
+
+// userOrg returns the organization of a user, read from the city's storage.
+func (s *testServer) userOrg(t *testing.T, city, login string) int64 {
+	var id int64
+	s.inCity(t, city, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewRaw("SELECT organization_id FROM users WHERE login = ?", login).Scan(ctx, &id)
+	})
+	return id
+}
+
+func (s *testServer) inCity(t *testing.T, city string, fn func(context.Context, bun.Tx) error) {
+	t.Helper()
+	scope, err := s.Backend.Scope(city)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := scope.RunInTx(context.Background(), fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// crossOrganization: a request assigned to another organization of the same
+// city is invisible to the operator and the manager of the first one.
+func (s *testServer) crossOrganization(t *testing.T, tokens map[string]string) {
+	const secret = "OTHER-ORG-SECRET"
+	number := s.submit("kazan", tokens["dispatcher"], secret)
+	mine := s.userOrg(t, "kazan", "operator")
+	s.inCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewRaw("UPDATE requests SET organization_id = (SELECT min(id) FROM organizations WHERE id <> ?) WHERE number = ?", mine, number).Exec(ctx)
+		return err
+	})
+	for _, who := range []string{"operator", "manager"} {
+		for _, p := range []string{"/t/kazan/api/v1/requests/" + number, "/t/kazan/api/v1/requests?limit=100"} {
+			r := s.call("GET", p, tokens[who], nil)
+			if bytes.Contains(r.Body, []byte(secret)) {
+				t.Errorf("%s of another organization read %s: %s", who, p, r.Body)
+			}
+			if strings.HasSuffix(p, number) && r.Status != http.StatusNotFound {
+				t.Errorf("%s reading another organization's request: %d, want 404", who, r.Status)
+			}
+		}
+	}
+	if r := s.call("GET", "/t/kazan/api/v1/requests/"+number, tokens["dispatcher"], nil); r.Status != 200 {
+		t.Errorf("dispatcher cannot read the request: %d", r.Status)
+	}
+}

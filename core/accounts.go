@@ -1,0 +1,148 @@
+package core
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Account rules.
+const (
+	MaxLogin        = 254 // the longest e-mail address; no login is longer
+	MinPassword     = 8
+	MaxPassword     = 200
+	LoginFailures   = 5                      // failed logins in a row before a lock
+	LoginLock       = 15 * time.Minute       // how long a login stays locked
+	LoginSlowdown   = 250 * time.Millisecond // added to the answer per failure in a row
+	InviteTTL       = 7 * 24 * time.Hour
+	APITokenTTL     = 10 * 365 * 24 * time.Hour
+	TokenKindLogin  = "session"
+	TokenKindAPI    = "api"
+	TokenKindInvite = "invite"
+	UserKindPerson  = "person"
+	UserKindService = "service" // the holder of an API token
+)
+
+// NewToken returns a fresh random bearer token.
+func NewToken() string {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// CheckPassword returns a message when a new password is unacceptable.
+func CheckPassword(p string) string {
+	switch n := utf8.RuneCountInString(p); {
+	case n < MinPassword:
+		return "must be at least 8 characters"
+	case n > MaxPassword:
+		return "must be at most 200 characters"
+	}
+	return ""
+}
+
+// Registration is a citizen's sign-up.
+type Registration struct {
+	Email    string `json:"email"`
+	Phone    string `json:"phone"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
+}
+
+// User returns the citizen account of a valid registration; the login is
+// the e-mail address when given, otherwise the phone number.
+func (r Registration) User() (*User, error) {
+	f := FieldErrors{}
+	email := strings.ToLower(strings.TrimSpace(r.Email))
+	phone, phoneOK := NormalizePhone(r.Phone)
+	if len(email) > MaxLogin {
+		f.Add("email", "must be at most 254 characters")
+	}
+	if email != "" {
+		if a, err := mail.ParseAddress(email); err != nil || a.Address != email || !strings.Contains(email, ".") {
+			f.Add("email", "is not an e-mail address")
+		}
+	}
+	if strings.TrimSpace(r.Phone) != "" && !phoneOK {
+		f.Add("phone", "must be a phone number of 10 to 15 digits")
+	}
+	if email == "" && strings.TrimSpace(r.Phone) == "" {
+		f.Add("email", "give an e-mail address or a phone number")
+	}
+	if msg := CheckPassword(r.Password); msg != "" {
+		f.Add("password", msg)
+	}
+	if utf8.RuneCountInString(r.Name) > 200 {
+		f.Add("name", "must be at most 200 characters")
+	}
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(email, "~") {
+		return nil, &Error{Code: EINVALID, Message: "the request has invalid fields", Fields: map[string]string{"email": "is not an e-mail address"}}
+	}
+	login := email
+	if login == "" {
+		login = phone
+	}
+	return &User{Login: login, Name: strings.TrimSpace(r.Name), Email: email, Phone: phone, Role: RoleCitizen, Active: true}, nil
+}
+
+// NormalizePhone keeps the digits of a phone number as +digits.
+func NormalizePhone(s string) (string, bool) {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case unicode.IsDigit(r) && r < 128:
+			b.WriteRune(r)
+		case r == '+' || r == ' ' || r == '-' || r == '(' || r == ')':
+		default:
+			return "", false
+		}
+	}
+	d := b.String()
+	if len(d) < 10 || len(d) > 15 {
+		return "", false
+	}
+	return "+" + d, true
+}
+
+// NewUser is a city admin's invitation of a staff member.
+type NewUser struct {
+	Login          string `json:"login"`
+	Name           string `json:"name"`
+	Email          string `json:"email"`
+	Phone          string `json:"phone"`
+	Role           Role   `json:"role"`
+	OrganizationID *int64 `json:"organization_id"`
+}
+
+// UserPatch changes a user: nil fields stay as they are.
+type UserPatch struct {
+	Role           *Role  `json:"role"`
+	OrganizationID *int64 `json:"organization_id"` // 0 removes the membership
+	Active         *bool  `json:"active"`
+}
+
+// APIToken is an integration's credential, bound to a role; only its hash
+// is stored and the token itself is shown once.
+type APIToken struct {
+	ID        int64      `bun:"id,pk,autoincrement" json:"id"`
+	Name      string     `bun:"name,notnull" json:"name"`
+	Role      Role       `bun:"role,notnull" json:"role"`
+	CreatedAt time.Time  `bun:"created_at,notnull" json:"created_at"`
+	ExpiresAt time.Time  `bun:"expires_at,notnull" json:"expires_at"`
+	RevokedAt *time.Time `bun:"revoked_at" json:"revoked_at,omitempty"`
+}
+
+// PublicRequest is what an anonymous holder of a tracking code may see.
+type PublicRequest struct {
+	Request *Request
+	History []RequestEvent // public events only
+}

@@ -1,0 +1,166 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core"
+)
+
+// settingAnonymous is the city setting of anonymous submissions.
+const settingAnonymous = "anonymous_submissions"
+
+// accessSettingsJSON are the city settings of accounts and access.
+type accessSettingsJSON struct {
+	AnonymousSubmissions *bool `json:"anonymous_submissions"`
+}
+
+func (a *API) getAccessSettings(c *gin.Context) {
+	v, err := accounts(c).Setting(c.Request.Context(), settingAnonymous)
+	if err != nil {
+		WriteProblem(c, err)
+		return
+	}
+	on := v == "on"
+	c.JSON(http.StatusOK, accessSettingsJSON{AnonymousSubmissions: &on})
+}
+
+func (a *API) putAccessSettings(c *gin.Context) {
+	var in accessSettingsJSON
+	if err := decodeJSON(c, &in); err != nil {
+		WriteProblem(c, err)
+		return
+	}
+	if in.AnonymousSubmissions != nil {
+		v := "off"
+		if *in.AnonymousSubmissions {
+			v = "on"
+		}
+		if err := accounts(c).SetSetting(c.Request.Context(), settingAnonymous, v); err != nil {
+			WriteProblem(c, err)
+			return
+		}
+	}
+	a.getAccessSettings(c)
+}
+
+// trackingAlphabet avoids letters that read alike.
+var trackingEncoding = base32.NewEncoding("ABCDEFGHJKLMNPQRSTUVWXYZ23456789").WithPadding(base32.NoPadding)
+
+// newTrackingCode returns 16 characters (80 random bits), shown as
+// XXXX-XXXX-XXXX-XXXX.
+func newTrackingCode() string {
+	b := make([]byte, 10)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return trackingEncoding.EncodeToString(b)
+}
+
+func showTrackingCode(code string) string {
+	return code[0:4] + "-" + code[4:8] + "-" + code[8:12] + "-" + code[12:16]
+}
+
+func normalizeTrackingCode(s string) string {
+	return strings.ToUpper(strings.NewReplacer("-", "", " ", "").Replace(s))
+}
+
+func (a *API) submitPublic(c *gin.Context) {
+	ctx := c.Request.Context()
+	st := accounts(c)
+	v, err := st.Setting(ctx, settingAnonymous)
+	if err != nil {
+		WriteProblem(c, err)
+		return
+	}
+	if v != "on" {
+		WriteProblem(c, core.Errorf(core.EFORBIDDEN, "this city takes requests from registered citizens only: register or log in"))
+		return
+	}
+	var in core.NewRequest
+	if err := decodeJSON(c, &in); err != nil {
+		WriteProblem(c, err)
+		return
+	}
+	if in.Channel == core.ChannelCallCentre {
+		WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "the request has invalid fields",
+			Fields: map[string]string{"channel": "citizens submit through the portal or the app"}})
+		return
+	}
+	actor, err := st.AnonymousActor(ctx)
+	if err != nil {
+		WriteProblem(c, err)
+		return
+	}
+	// No idempotency key: the anonymous account is shared by everyone, so a
+	// replay could hand one person another's tracking code.
+	r, _, err := a.requests(c).Submit(ctx, actor, in, "")
+	if err != nil {
+		WriteProblem(c, err)
+		return
+	}
+	code := newTrackingCode()
+	if err := st.SetTrackingCode(ctx, r.ID, code); err != nil {
+		WriteProblem(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, publicSubmittedJSON{Number: r.Number, Status: r.Status, TrackingCode: showTrackingCode(code),
+		TrackURL: strings.TrimSuffix(c.Request.URL.Path, "/") + "/" + showTrackingCode(code)})
+}
+
+// publicSubmittedJSON answers an anonymous submission: the tracking code is
+// the only key to the request and is shown once.
+type publicSubmittedJSON struct {
+	Number       string      `json:"number"`
+	Status       core.Status `json:"status"`
+	TrackingCode string      `json:"tracking_code"`
+	TrackURL     string      `json:"track_url"`
+}
+
+// publicRequestJSON is what the holder of a tracking code sees: no contact
+// details, no organization, no internal history.
+type publicRequestJSON struct {
+	Number      string            `json:"number"`
+	Status      core.Status       `json:"status"`
+	Category    string            `json:"category"`
+	Address     string            `json:"address"`
+	Description string            `json:"description"`
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
+	History     []publicEventJSON `json:"history"`
+}
+
+type publicEventJSON struct {
+	Kind      string    `json:"kind"`
+	From      string    `json:"from,omitempty"`
+	To        string    `json:"to,omitempty"`
+	Comment   string    `json:"comment,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (a *API) getPublic(c *gin.Context) {
+	code := normalizeTrackingCode(c.Param("code"))
+	if len(code) != 16 {
+		WriteProblem(c, core.Errorf(core.ENOTFOUND, "no request has this tracking code"))
+		return
+	}
+	p, err := accounts(c).RequestByTrackingCode(c.Request.Context(), code)
+	if core.ErrorCode(err) == core.ENOTFOUND {
+		err = core.Errorf(core.ENOTFOUND, "no request has this tracking code")
+	}
+	if err != nil {
+		WriteProblem(c, err)
+		return
+	}
+	r := p.Request
+	hist := make([]publicEventJSON, 0, len(p.History))
+	for _, e := range p.History {
+		hist = append(hist, publicEventJSON{e.Kind, e.FromState, e.ToState, e.Comment, e.CreatedAt})
+	}
+	c.JSON(http.StatusOK, publicRequestJSON{Number: r.Number, Status: r.Status, Category: r.CategoryCode,
+		Address: r.Address, Description: r.Description, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, History: hist})
+}

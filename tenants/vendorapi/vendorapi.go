@@ -1,0 +1,128 @@
+// Package vendorapi is the vendor's control-plane API: a login for vendor
+// users and the first routes of the super-admin console, each guarded by the
+// global vendor_admin policies.
+package vendorapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/tenants"
+)
+
+// Authorizer decides in the vendor's global domain.
+type Authorizer interface {
+	AllowedGlobal(ctx context.Context, role, obj, act string) (bool, error)
+}
+
+// API serves /api/v1/vendor.
+type API struct {
+	Backend *tenants.Backend
+	Authz   Authorizer
+	Now     func() time.Time
+}
+
+// Objects of the global domain.
+const ObjTenants = "tenants"
+
+type vendorKey struct{}
+
+// Register mounts the vendor API on r.
+func (a *API) Register(r gin.IRouter) {
+	g := r.Group("/api/v1/vendor")
+	g.POST("/auth/token", a.createToken)
+	auth := g.Group("", a.authenticate)
+	auth.GET("/tenants", a.allow(ObjTenants, core.ActRead), a.listTenants)
+}
+
+func (a *API) createToken(c *gin.Context) {
+	var in struct {
+		Login    string `json:"login"`
+		Password string `json:"password"`
+	}
+	if err := c.ShouldBindJSON(&in); err != nil {
+		httpapi.WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "the request body is invalid",
+			Fields: map[string]string{"body": "must be a JSON object with login and password"}})
+		return
+	}
+	now := a.Now()
+	token, exp, err := a.Backend.VendorLogin(c.Request.Context(), in.Login, in.Password, now)
+	if core.ErrorCode(err) == core.ETOOMANY {
+		c.Header("Retry-After", strconv.Itoa(max(int(exp.Sub(now).Seconds()), 1)))
+	}
+	if err != nil {
+		httpapi.WriteProblem(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"token": token, "token_type": "Bearer", "expires_at": exp})
+}
+
+func (a *API) authenticate(c *gin.Context) {
+	token, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if !ok || strings.TrimSpace(token) == "" {
+		httpapi.WriteProblem(c, core.Errorf(core.EUNAUTHORIZED, "send a bearer token from POST /api/v1/vendor/auth/token"))
+		return
+	}
+	u, err := a.Backend.VendorUserByToken(c.Request.Context(), strings.TrimSpace(token), a.Now())
+	if core.ErrorCode(err) == core.ENOTFOUND {
+		err = core.Errorf(core.EUNAUTHORIZED, "the vendor token is unknown, expired or revoked")
+	}
+	if err != nil {
+		httpapi.WriteProblem(c, err)
+		return
+	}
+	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), vendorKey{}, u))
+	c.Next()
+}
+
+// allow is the one authorization check of a vendor route.
+func (a *API) allow(obj, act string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		u, _ := c.Request.Context().Value(vendorKey{}).(*tenants.VendorUser)
+		role := ""
+		if u != nil {
+			role = u.Role
+		}
+		ok, err := a.Authz.AllowedGlobal(c.Request.Context(), role, obj, act)
+		if err != nil {
+			httpapi.WriteProblem(c, err)
+			return
+		}
+		if !ok {
+			httpapi.WriteProblem(c, core.Errorf(core.EFORBIDDEN, "your vendor role may not %s %s", act, obj))
+			return
+		}
+		c.Next()
+	}
+}
+
+type tenantJSON struct {
+	Slug          string    `json:"slug"`
+	Name          string    `json:"name"`
+	Status        string    `json:"status"`
+	Plan          string    `json:"plan"`
+	Locale        string    `json:"locale"`
+	Timezone      string    `json:"timezone"`
+	Demo          bool      `json:"demo"`
+	SchemaVersion int       `json:"schema_version"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+func (a *API) listTenants(c *gin.Context) {
+	ts, err := a.Backend.Registry().List(c.Request.Context())
+	if err != nil {
+		httpapi.WriteProblem(c, err)
+		return
+	}
+	out := make([]tenantJSON, len(ts))
+	for i, t := range ts {
+		out[i] = tenantJSON{t.Slug, t.Name, t.Status, t.Plan, t.Locale, t.Timezone, t.Demo, t.SchemaVersion, t.CreatedAt}
+	}
+	c.JSON(http.StatusOK, gin.H{"items": out})
+}
