@@ -50,6 +50,15 @@ func byCode[T any](ctx context.Context, db bun.IDB, code, what string) (*T, erro
 	return v, notFound(err, what)
 }
 
+// one returns the row of T with the code, in its own transaction.
+func one[T any](ctx context.Context, s *Store, code, what string) (v *T, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		v, err = byCode[T](ctx, tx, code, what)
+		return err
+	})
+	return v, err
+}
+
 // save inserts v, or updates the row with the code when code is not empty.
 // It refuses to change a code.
 func save[T any](ctx context.Context, tx bun.Tx, v *T, code, newCode, what string) error {
@@ -90,12 +99,8 @@ func (s *Store) Districts(ctx context.Context) ([]core.District, error) {
 }
 
 // District returns one district.
-func (s *Store) District(ctx context.Context, code string) (d *core.District, err error) {
-	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		d, err = byCode[core.District](ctx, tx, code, "district")
-		return err
-	})
-	return d, err
+func (s *Store) District(ctx context.Context, code string) (*core.District, error) {
+	return one[core.District](ctx, s, code, "district")
 }
 
 // SaveDistrict creates (code "") or updates a district.
@@ -116,12 +121,8 @@ func (s *Store) CategoryGroups(ctx context.Context) ([]core.CategoryGroup, error
 }
 
 // CategoryGroup returns one group.
-func (s *Store) CategoryGroup(ctx context.Context, code string) (g *core.CategoryGroup, err error) {
-	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		g, err = byCode[core.CategoryGroup](ctx, tx, code, "category group")
-		return err
-	})
-	return g, err
+func (s *Store) CategoryGroup(ctx context.Context, code string) (*core.CategoryGroup, error) {
+	return one[core.CategoryGroup](ctx, s, code, "category group")
 }
 
 // SaveCategoryGroup creates or updates a group.
@@ -152,12 +153,8 @@ func (s *Store) DeleteCategoryGroup(ctx context.Context, code string) error {
 }
 
 // Category returns one category.
-func (s *Store) Category(ctx context.Context, code string) (c *core.Category, err error) {
-	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		c, err = byCode[core.Category](ctx, tx, code, "category")
-		return err
-	})
-	return c, err
+func (s *Store) Category(ctx context.Context, code string) (*core.Category, error) {
+	return one[core.Category](ctx, s, code, "category")
 }
 
 // SaveCategory creates or updates a category; its group must exist.
