@@ -185,7 +185,10 @@ func TestSuspendedCity(t *testing.T) {
 	if r := s.call("GET", "/t/kazan/api/v1", "", nil).json(t); r["city"].(map[string]any)["read_only"] != true {
 		t.Errorf("index does not say read-only: %v", r)
 	}
-	s.login("kazan", "citizen") // logging in still works
+	// Logging in and out still works.
+	if r := s.call("POST", "/t/kazan/api/v1/auth/logout", s.login("kazan", "citizen"), nil); r.Status != http.StatusNoContent {
+		t.Errorf("logout in a suspended city: %d %s", r.Status, r.Body)
+	}
 	if r := s.call("POST", "/t/nizhnekamsk/api/v1/requests", s.login("nizhnekamsk", "citizen"),
 		map[string]any{"category": "lift", "building_id": 1, "description": "x"}); r.Status != 201 {
 		t.Errorf("other city while kazan is suspended: %d %s", r.Status, r.Body)

@@ -171,13 +171,24 @@ func (a *API) resolveCity(byPath bool) gin.HandlerFunc {
 			return
 		}
 		if city.ReadOnly && c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead &&
-			!strings.HasSuffix(c.FullPath(), "/auth/token") {
+			!accountRoute(c.FullPath()) {
 			WriteProblem(c, core.Errorf(core.EREADONLY, "the city %s is suspended: requests can be read but not changed", city.Name))
 			return
 		}
 		c.Request = c.Request.WithContext(NewContextWithCity(c.Request.Context(), city))
 		c.Next()
 	}
+}
+
+// accountRoute reports whether a write route only concerns the caller's own
+// session (log in, log out, change password): a suspended city allows those.
+func accountRoute(path string) bool {
+	for _, suffix := range []string{"/auth/token", "/auth/logout", "/auth/password"} {
+		if strings.HasSuffix(path, suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *API) authenticate(c *gin.Context) {
