@@ -45,8 +45,9 @@ type Backend struct {
 	postgres bool
 	dataDir  string
 
-	mu     sync.Mutex
-	cities map[string]*bun.DB // SQLite: one handle per city file
+	mu             sync.Mutex
+	cities         map[string]*bun.DB // SQLite: one handle per city file
+	provisionHooks []func(ctx context.Context, slug string) error
 }
 
 //go:embed migrations/*.sql

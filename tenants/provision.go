@@ -87,6 +87,14 @@ func (b *Backend) Provision(ctx context.Context, n NewTenant, admin Admin) (*Pro
 	if err := store.New(scope).Seed(ctx, seed); err != nil {
 		return nil, fmt.Errorf("seed %s: %w", t.Slug, err)
 	}
+	b.mu.Lock()
+	hooks := append([]func(context.Context, string) error(nil), b.provisionHooks...)
+	b.mu.Unlock()
+	for _, hook := range hooks {
+		if err := hook(ctx, t.Slug); err != nil {
+			return nil, fmt.Errorf("provision %s: %w", t.Slug, err)
+		}
+	}
 	if t, err = reg.SetStatus(ctx, "provisioning", t.Slug, StatusActive); err != nil {
 		return nil, err
 	}
@@ -106,3 +114,12 @@ func randomPassword() string {
 
 // ErrNotServing is returned for cities that are provisioning or deleted.
 var ErrNotServing = errors.New("the city is not serving")
+
+// OnProvision adds a step that every provisioning runs for the new city
+// before it becomes active, such as writing its access policies. Steps must
+// be idempotent: a resumed provisioning runs them again.
+func (b *Backend) OnProvision(step func(ctx context.Context, slug string) error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.provisionHooks = append(b.provisionHooks, step)
+}

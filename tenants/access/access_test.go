@@ -179,3 +179,23 @@ func BenchmarkAllowed(b *testing.B) {
 		}
 	})
 }
+
+// Provisioning writes a new city's default policies before it is active.
+func TestProvisionWritesPolicies(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			b := tenanttest.Open(t, kind)
+			access.ForBackend(b)
+			tenanttest.Provision(t, b, "zainsk")
+			n, err := b.Control.NewSelect().TableExpr("?", b.ControlTable("casbin_rule")).
+				Where("ptype = 'p' AND v1 = ?", "zainsk").Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != len(core.DefaultPolicies) {
+				t.Errorf("zainsk has %d stored policies after provisioning, want %d", n, len(core.DefaultPolicies))
+			}
+		})
+	}
+}

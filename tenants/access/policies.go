@@ -7,9 +7,13 @@ import (
 	"github.com/opencity/opencity/tenants"
 )
 
-// ForBackend returns the authorizer over the backend's control plane.
+// ForBackend returns the authorizer over the backend's control plane; every
+// city the backend provisions from then on gets its default policies written
+// before it becomes active.
 func ForBackend(b *tenants.Backend) *Authorizer {
-	return New(b.Control, b.ControlTable("casbin_rule"), b.ControlTable("casbin_versions"))
+	z := New(b.Control, b.ControlTable("casbin_rule"), b.ControlTable("casbin_versions"))
+	b.OnProvision(z.seed)
+	return z
 }
 
 // CityPolicies lists the rules of one city, defaults included.
