@@ -224,6 +224,11 @@ func (s *Requests) route(ctx context.Context, r *Request, cat *Category, b *Buil
 				return err
 			}
 			org = o
+			if !cat.WorkingTime || r.Priority == PriorityEmergency {
+				// Due times in calendar time need no working calendar.
+				cal = DefaultCalendar(s.Location)
+				return nil
+			}
 			cal, err = l.Calendar(ctx)
 			return err
 		})

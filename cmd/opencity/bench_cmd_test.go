@@ -126,4 +126,3 @@ func BenchmarkIntake(b *testing.B) {
 		}
 	})
 }
-

@@ -128,7 +128,9 @@ func (s *Store) CreateRequest(ctx context.Context, r *core.Request, events []*co
 		}
 		for _, ev := range events {
 			ev.RequestID = r.ID
-			if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
+		}
+		if len(events) > 0 {
+			if _, err := tx.NewInsert().Model(&events).Exec(ctx); err != nil {
 				return err
 			}
 		}
