@@ -287,7 +287,9 @@ func (s *serverProcess) stop() {
 // scratchDatabase creates an empty database beside the one of databaseURL
 // and returns its URL and a function that drops it.
 func scratchDatabase(ctx context.Context, databaseURL string) (string, func(), error) {
-	admin := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(databaseURL)))
+	// Dropping a database of hundreds of schemas can take longer than
+	// the driver's default read timeout.
+	admin := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(databaseURL), pgdriver.WithReadTimeout(5*time.Minute)))
 	buf := make([]byte, 5)
 	_, _ = rand.Read(buf)
 	name := "opencity_bench_" + hex.EncodeToString(buf)
