@@ -52,7 +52,7 @@ func benchRun(ctx context.Context, cfg Config, args []string, out io.Writer) err
 	}
 	defer b.Close()
 	rep := bench.Report{Machine: bench.Machine(), Date: time.Now().UTC(),
-		Command: "opencity bench run " + strings.Join(args, " ")}
+		Command: "opencity bench run " + shellWords(args)}
 	loadBefore := bench.LoadAverage()
 	add := func(f bench.Figure) {
 		rep.Figures = append(rep.Figures, f)
@@ -184,6 +184,18 @@ func (r *benchRunner) bigCity(ctx context.Context) error {
 		fmt.Fprintf(r.out, "    %-18s %s\n", x.name, x.r)
 	}
 	return nil
+}
+
+// shellWords quotes the arguments that need it, so the command can be rerun.
+func shellWords(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if a == "" || strings.ContainsAny(a, " '\"$;&|()") {
+			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 func rate(r bench.Result) string {
