@@ -64,6 +64,16 @@ func (h *historyFlags) register(fs interface {
 
 // generate prepares the city and fills its history unless it has one.
 func (h *historyFlags) generate(ctx context.Context, b *tenants.Backend, out io.Writer) error {
+	switch {
+	case h.requests < 1 || h.requests > 50_000_000:
+		return errors.New("bench: --requests must be from 1 to 50,000,000")
+	case h.years < 1 || h.years > 30:
+		return errors.New("bench: --years must be from 1 to 30")
+	case h.buildings < 1 || h.buildings > 200_000:
+		return errors.New("bench: --buildings must be from 1 to 200,000")
+	case !tenants.ValidSlug(h.slug):
+		return fmt.Errorf("bench: %w", tenants.ErrInvalidSlug)
+	}
 	loc, err := bench.PrepareCity(ctx, b, h.slug, h.buildings, h.password)
 	if err != nil {
 		return err

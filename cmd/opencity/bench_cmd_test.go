@@ -36,6 +36,12 @@ func TestBenchCommands(t *testing.T) {
 	if !strings.Contains(out.String(), "generated 3000 requests") {
 		t.Fatalf("generate printed:\n%s", out.String())
 	}
+	for _, bad := range [][]string{{"--requests", "0"}, {"--years", "-1"}, {"--slug", "Bad Slug!"}} {
+		err := run(ctx, append([]string{"bench", "generate"}, bad...), env, &out)
+		if err == nil || !strings.Contains(err.Error(), "bench:") {
+			t.Errorf("generate %v: %v, want a refusal", bad, err)
+		}
+	}
 	s, err := NewServer(ctx, Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir})
 	if err != nil {
 		t.Fatal(err)
