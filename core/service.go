@@ -84,6 +84,12 @@ type RequestPage struct {
 	Total  int   // -1 unless asked for
 }
 
+// directorySource is a store that keeps the routing directory at hand
+// (core/store memoizes it per city).
+type directorySource interface {
+	Directory(ctx context.Context, withBuildings bool) (*Directory, error)
+}
+
 // Requests is intake and the lifecycle of one city's requests.
 type Requests struct {
 	Store    Store
@@ -218,15 +224,34 @@ func (s *Requests) route(ctx context.Context, r *Request, cat *Category, b *Buil
 	var org *Organization
 	var cal *Calendar
 	if !d.Triage && d.OrganizationID != 0 {
-		err := s.Store.Lookup(ctx, s.Location, func(ctx context.Context, l Lookup) error {
-			o, err := l.OrganizationByID(ctx, d.OrganizationID)
-			if err != nil {
-				return err
+		calendarTime := !cat.WorkingTime || r.Priority == PriorityEmergency
+		var err error
+		if ds, ok := s.Store.(directorySource); ok && calendarTime {
+			// The common case costs no transaction: the organization comes
+			// from the directory the router read, and due times in calendar
+			// time need no working calendar.
+			var dir *Directory
+			if dir, err = ds.Directory(ctx, false); err == nil {
+				if o := dir.Organization(d.OrganizationID); o != nil {
+					org = o
+				}
+				cal = DefaultCalendar(s.Location)
 			}
-			org = o
-			cal, err = l.Calendar(ctx)
-			return err
-		})
+		} else {
+			err = s.Store.Lookup(ctx, s.Location, func(ctx context.Context, l Lookup) error {
+				o, err := l.OrganizationByID(ctx, d.OrganizationID)
+				if err != nil {
+					return err
+				}
+				org = o
+				if calendarTime {
+					cal = DefaultCalendar(s.Location)
+					return nil
+				}
+				cal, err = l.Calendar(ctx)
+				return err
+			})
+		}
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}

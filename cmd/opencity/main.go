@@ -35,6 +35,7 @@ Usage:
   opencity tenant resume S    make a suspended city S active again
   opencity seed --demo        add the demo cities and accounts (password "demo")
   opencity plugin add|list|assign   the routing plugin catalog and a city's router
+  opencity bench generate|load|run|report   history generator, load driver, performance budget
 
 Environment:
   DATABASE_URL          postgres://… to use PostgreSQL (a schema per city); unset: SQLite under OPENCITY_DATA
@@ -105,6 +106,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return seed(ctx, cfg, args[1:], out)
 	case "plugin":
 		return pluginCmd(ctx, cfg, args[1:], out)
+	case "bench":
+		return benchCmd(ctx, cfg, args[1:], out) // load and benchmarks (#9)
 	}
 	fmt.Fprint(out, usage)
 	return fmt.Errorf("unknown command %q", args[0])

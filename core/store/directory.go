@@ -81,7 +81,7 @@ func save[T any](ctx context.Context, tx bun.Tx, v *T, code, newCode, what strin
 
 // remove deletes the row of T with the code.
 func remove[T any](ctx context.Context, s *Store, code, what string) error {
-	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewDelete().Model((*T)(nil)).Where("code = ?", code).Exec(ctx)
 		if err != nil {
 			return writeErr(err, "code", what)
@@ -105,7 +105,7 @@ func (s *Store) District(ctx context.Context, code string) (*core.District, erro
 
 // SaveDistrict creates (code "") or updates a district.
 func (s *Store) SaveDistrict(ctx context.Context, code string, d *core.District) error {
-	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		return save(ctx, tx, d, code, d.Code, "district")
 	})
 }
@@ -127,14 +127,14 @@ func (s *Store) CategoryGroup(ctx context.Context, code string) (*core.CategoryG
 
 // SaveCategoryGroup creates or updates a group.
 func (s *Store) SaveCategoryGroup(ctx context.Context, code string, g *core.CategoryGroup) error {
-	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		return save(ctx, tx, g, code, g.Code, "category group")
 	})
 }
 
 // DeleteCategoryGroup deletes a group no category belongs to.
 func (s *Store) DeleteCategoryGroup(ctx context.Context, code string) error {
-	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		n, err := tx.NewSelect().Model((*core.Category)(nil)).Where("group_code = ?", code).Count(ctx)
 		if err != nil {
 			return err
@@ -159,7 +159,7 @@ func (s *Store) Category(ctx context.Context, code string) (*core.Category, erro
 
 // SaveCategory creates or updates a category; its group must exist.
 func (s *Store) SaveCategory(ctx context.Context, code string, c *core.Category) error {
-	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if c.GroupCode != "" {
 			if _, err := byCode[core.CategoryGroup](ctx, tx, c.GroupCode, "group"); errors.Is(err, core.ErrNotFound) {
 				return &core.Error{Code: core.EINVALID, Message: "the category has invalid fields",
@@ -237,7 +237,7 @@ func attachServed(ctx context.Context, tx bun.Tx, orgs []core.Organization) erro
 // SaveOrganization creates or updates an organization and replaces the
 // districts and categories it serves.
 func (s *Store) SaveOrganization(ctx context.Context, code string, o *core.Organization) error {
-	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		districts, err := codeIDs(ctx, tx, "districts", "code")
 		if err != nil {
 			return err
@@ -359,7 +359,7 @@ func managementCompanies(ctx context.Context, tx bun.Tx) (map[string]int64, erro
 
 // SaveBuilding creates (id 0) or updates a building.
 func (s *Store) SaveBuilding(ctx context.Context, id int64, b *core.Building) error {
-	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		districts, err := codeIDs(ctx, tx, "districts", "code")
 		if err != nil {
 			return err
@@ -391,7 +391,7 @@ func (s *Store) SaveBuilding(ctx context.Context, id int64, b *core.Building) er
 
 // DeleteBuilding deletes a building no request refers to.
 func (s *Store) DeleteBuilding(ctx context.Context, id int64) error {
-	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewDelete().Model((*core.Building)(nil)).Where("id = ?", id).Exec(ctx)
 		if err != nil {
 			return writeErr(err, "id", "building")
@@ -408,7 +408,7 @@ func (s *Store) DeleteBuilding(ctx context.Context, id int64) error {
 // reported and skipped; importing the same file again changes nothing.
 func (s *Store) ImportBuildings(ctx context.Context, rows []core.BuildingRow) (*core.ImportReport, error) {
 	rep := &core.ImportReport{Errors: []core.RowError{}}
-	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err := s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		districts, err := codeIDs(ctx, tx, "districts", "code")
 		if err != nil {
 			return err

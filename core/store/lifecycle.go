@@ -16,19 +16,20 @@ import (
 var openStatuses = []string{string(core.StatusAssigned), string(core.StatusAccepted), string(core.StatusInProgress), string(core.StatusReopened)}
 
 // filterRequests applies the queue filters of q.
-func filterRequests(sel *bun.SelectQuery, q core.RequestQuery) *bun.SelectQuery {
+func filterRequests(sel *bun.SelectQuery, q core.RequestQuery, ids *filterIDs) *bun.SelectQuery {
 	if len(q.Statuses) > 0 {
 		sel = sel.Where("r.status IN (?)", bun.In(q.Statuses))
 	}
+	// A code that names nothing in the city matches no request (id 0).
 	if q.Category != "" {
-		sel = sel.Where("r.category_id IN (SELECT id FROM categories WHERE code = ? OR group_code = ?)", q.Category, q.Category)
+		sel = sel.Where("r.category_id IN (?)", bun.In(orNone(ids.categories)))
 	}
 	if q.Organization != "" {
-		sel = sel.Where("(r.organization_id IN (SELECT id FROM organizations WHERE code = ?) OR r.executor_id IN (SELECT id FROM organizations WHERE code = ?))",
-			q.Organization, q.Organization)
+		in := bun.In(orNone(ids.organizations))
+		sel = sel.Where("(r.organization_id IN (?) OR r.executor_id IN (?))", in, in)
 	}
 	if q.District != "" {
-		sel = sel.Where("r.district_id IN (SELECT id FROM districts WHERE code = ?)", q.District)
+		sel = sel.Where("r.district_id IN (?)", bun.In(orNone(ids.districts)))
 	}
 	if q.Overdue {
 		sel = sel.Where("r.status IN (?)", bun.In(openStatuses)).
@@ -44,6 +45,18 @@ func filterRequests(sel *bun.SelectQuery, q core.RequestQuery) *bun.SelectQuery 
 		sel = sel.Where("(r.search_text LIKE ? ESCAPE '\\' OR r.number = ?)", "%"+escapeLike(strings.ToLower(q.Text))+"%", q.Text)
 	}
 	return sel
+}
+
+// filterIDs are the ids of the codes a request query names.
+type filterIDs struct {
+	categories, districts, organizations []int64
+}
+
+func orNone(ids []int64) []int64 {
+	if len(ids) == 0 {
+		return []int64{0}
+	}
+	return ids
 }
 
 func escapeLike(s string) string {

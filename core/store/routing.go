@@ -15,22 +15,13 @@ import (
 
 var _ core.RoutingStore = (*Store)(nil)
 
-// RoutingRules returns the city's rule table in order.
-func (s *Store) RoutingRules(ctx context.Context) ([]core.RoutingRule, error) {
-	var rules []core.RoutingRule
-	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewSelect().Model(&rules).Order("position", "id").Scan(ctx)
-	})
-	return rules, err
-}
-
 // CreateRoutingRule validates r against the city's directory and appends it
 // to the end of the table.
 func (s *Store) CreateRoutingRule(ctx context.Context, r *core.RoutingRule) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := checkRuleRefs(ctx, tx, r); err != nil {
 			return err
 		}
@@ -47,7 +38,7 @@ func (s *Store) UpdateRoutingRule(ctx context.Context, r *core.RoutingRule) erro
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var pos int
 		err := tx.NewRaw("SELECT position FROM routing_rules WHERE id = ?", r.ID).Scan(ctx, &pos)
 		if err != nil {
@@ -64,7 +55,7 @@ func (s *Store) UpdateRoutingRule(ctx context.Context, r *core.RoutingRule) erro
 
 // DeleteRoutingRule removes one rule.
 func (s *Store) DeleteRoutingRule(ctx context.Context, id int64) error {
-	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewDelete().TableExpr("routing_rules").Where("id = ?", id).Exec(ctx)
 		if err != nil {
 			return err
@@ -79,7 +70,7 @@ func (s *Store) DeleteRoutingRule(ctx context.Context, id int64) error {
 // ReorderRoutingRules sets the order of the table; ids must name every rule
 // exactly once.
 func (s *Store) ReorderRoutingRules(ctx context.Context, ids []int64) error {
-	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var have []int64
 		if err := tx.NewRaw("SELECT id FROM routing_rules").Scan(ctx, &have); err != nil {
 			return err
@@ -145,12 +136,10 @@ func checkRuleRefs(ctx context.Context, tx bun.Tx, r *core.RoutingRule) error {
 	return f.Err()
 }
 
-// Directory returns a snapshot of the city's directory: categories,
-// districts, organizations with the districts they serve and, when asked,
-// every building.
-func (s *Store) Directory(ctx context.Context, withBuildings bool) (*core.Directory, error) {
+// directory reads the city's directory in tx (see Store.Directory).
+func directory(ctx context.Context, tx bun.Tx, withBuildings bool) (*core.Directory, error) {
 	d := &core.Directory{OrgDistricts: map[int64][]int64{}}
-	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err := func() error {
 		if err := tx.NewSelect().Model(&d.Categories).Order("id").Scan(ctx); err != nil {
 			return err
 		}
@@ -174,7 +163,7 @@ func (s *Store) Directory(ctx context.Context, withBuildings bool) (*core.Direct
 			return tx.NewSelect().Model(&d.Buildings).Order("id").Scan(ctx)
 		}
 		return nil
-	})
+	}()
 	return d, err
 }
 
@@ -201,12 +190,10 @@ type routingSettingsRow struct {
 	UpdatedAt     time.Time `bun:"updated_at,notnull"`
 }
 
-// RoutingSettings returns which router the city uses.
-func (s *Store) RoutingSettings(ctx context.Context) (core.RoutingSettings, error) {
+// routingSettings reads which router the city uses.
+func routingSettings(ctx context.Context, tx bun.Tx) (core.RoutingSettings, error) {
 	var row routingSettingsRow
-	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewSelect().Model(&row).Where("id = 1").Scan(ctx)
-	})
+	err := tx.NewSelect().Model(&row).Where("id = 1").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return core.RoutingSettings{Config: json.RawMessage("{}")}, nil
 	}
@@ -223,7 +210,7 @@ func (s *Store) SetRoutingSettings(ctx context.Context, set core.RoutingSettings
 		return set, &core.Error{Code: core.EINVALID, Message: "the plugin config is not JSON", Fields: core.FieldErrors{"config": "must be a JSON value"}}
 	}
 	row := routingSettingsRow{ID: 1, Plugin: set.Plugin, Config: string(set.Config), UpdatedAt: time.Now().UTC()}
-	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err := s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewInsert().Model(&row).On("CONFLICT (id) DO UPDATE").
 			Set("plugin = EXCLUDED.plugin, config = EXCLUDED.config, updated_at = EXCLUDED.updated_at").Exec(ctx)
 		return err

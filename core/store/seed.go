@@ -56,7 +56,7 @@ func StarterSeed() SeedData {
 
 // Seed adds d in one transaction.
 func (s *Store) Seed(ctx context.Context, d SeedData) error {
-	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if len(d.Districts) > 0 {
 			if _, err := tx.NewInsert().Model(&d.Districts).On("CONFLICT (code) DO NOTHING").Exec(ctx); err != nil {
 				return fmt.Errorf("districts: %w", err)

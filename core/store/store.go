@@ -128,7 +128,9 @@ func (s *Store) CreateRequest(ctx context.Context, r *core.Request, events []*co
 		}
 		for _, ev := range events {
 			ev.RequestID = r.ID
-			if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
+		}
+		if len(events) > 0 {
+			if _, err := tx.NewInsert().Model(&events).Exec(ctx); err != nil {
 				return err
 			}
 		}
@@ -204,13 +206,29 @@ func (s *Store) RequestByNumber(ctx context.Context, a core.Actor, number string
 	return r, notFound(err, "request")
 }
 
-// ListRequests implements core.Store.
+// ListRequests implements core.Store. Category, district and organization
+// codes are resolved to ids from the routing memo first, so the planner sees
+// plain values and walks the (column, id) indexes; a page of a creation-time
+// range walks the creation-time index, newest first.
 func (s *Store) ListRequests(ctx context.Context, a core.Actor, q core.RequestQuery) (*core.RequestPage, error) {
 	page := &core.RequestPage{Total: -1}
-	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		sel := filterRequests(scopeRequests(selectRequests(tx, &page.Items), a), q).Order("r.id DESC").Limit(q.Limit + 1)
-		if q.BeforeID > 0 {
+	ids, err := s.filterIDs(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		sel := filterRequests(scopeRequests(selectRequests(tx, &page.Items), a), q, ids).Limit(q.Limit + 1)
+		byCreation := q.CreatedFrom != nil || q.CreatedTo != nil
+		switch {
+		case byCreation && q.BeforeID > 0:
+			sel = sel.Where("(r.created_at, r.id) < (SELECT k.created_at, k.id FROM requests AS k WHERE k.id = ?)", q.BeforeID)
+		case q.BeforeID > 0:
 			sel = sel.Where("r.id < ?", q.BeforeID)
+		}
+		if byCreation {
+			sel = sel.Order("r.created_at DESC", "r.id DESC")
+		} else {
+			sel = sel.Order("r.id DESC")
 		}
 		if err := sel.Scan(ctx); err != nil {
 			return err
@@ -220,13 +238,41 @@ func (s *Store) ListRequests(ctx context.Context, a core.Actor, q core.RequestQu
 			page.NextID = page.Items[q.Limit-1].ID
 		}
 		if q.WithTotal {
-			n, err := filterRequests(scopeRequests(tx.NewSelect().TableExpr("requests AS r"), a), q).Count(ctx)
+			n, err := filterRequests(scopeRequests(tx.NewSelect().TableExpr("requests AS r"), a), q, ids).Count(ctx)
 			page.Total = n
 			return err
 		}
 		return nil
 	})
 	return page, err
+}
+
+// filterIDs resolves the codes a request query names to ids.
+func (s *Store) filterIDs(ctx context.Context, q core.RequestQuery) (*filterIDs, error) {
+	if q.Category == "" && q.District == "" && q.Organization == "" {
+		return &filterIDs{}, nil
+	}
+	m, err := s.routingInputs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := &filterIDs{}
+	for _, c := range m.dir.Categories {
+		if q.Category != "" && (c.Code == q.Category || c.GroupCode == q.Category) {
+			ids.categories = append(ids.categories, c.ID)
+		}
+	}
+	for _, d := range m.dir.Districts {
+		if q.District != "" && d.Code == q.District {
+			ids.districts = append(ids.districts, d.ID)
+		}
+	}
+	for _, o := range m.dir.Organizations {
+		if q.Organization != "" && o.Code == q.Organization {
+			ids.organizations = append(ids.organizations, o.ID)
+		}
+	}
+	return ids, nil
 }
 
 // RequestEvents implements core.Store: the history of a request the actor can see.

@@ -1,0 +1,289 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/tenants"
+	"github.com/opencity/opencity/tenants/bench"
+	"github.com/uptrace/bun"
+)
+
+// scratchScenarios run in a scratch database that is dropped afterwards:
+// provisioning one city, the server's memory with 100 cities and a no-op
+// migration run over many cities.
+func (r *benchRunner) scratchScenarios(ctx context.Context, cities int) error {
+	dbURL, drop, err := scratchDatabase(ctx, r.cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	b, err := tenants.Open(ctx, dbURL, r.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	// Provisioning as a signup does it: a generated admin password (bcrypt).
+	var took []time.Duration
+	for i := 0; i < 7; i++ {
+		p, err := b.Provision(ctx, tenants.NewTenant{Slug: fmt.Sprintf("prov-%02d", i), Name: "Provisioned"}, tenants.Admin{Login: "admin"})
+		if err != nil {
+			return err
+		}
+		took = append(took, p.Took)
+	}
+	var ddl []time.Duration
+	for i := 0; i < 7; i++ {
+		start := time.Now()
+		for _, q := range []string{"CREATE SCHEMA bench_ddl", "CREATE TABLE bench_ddl.t (id BIGINT PRIMARY KEY, v TEXT)", "DROP SCHEMA bench_ddl CASCADE"} {
+			if _, err := b.Control.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		ddl = append(ddl, time.Since(start))
+	}
+	r.add(bench.Figure{Scenario: "provisioning one city (median of 7)", Measured: fmt.Sprintf("%s (max %s)", msf(median(took)), msf(longest(took))),
+		Baseline: "CREATE SCHEMA + one table + DROP " + msf(median(ddl)), Target: "≤ 0.5 s", Verdict: bench.Verdict(median(took) <= 500*time.Millisecond)})
+
+	hash, err := core.HashPassword(r.h.password)
+	if err != nil {
+		return err
+	}
+	if err := provisionMany(ctx, b, 100, hash); err != nil {
+		return err
+	}
+	srv, err := startServerProcess(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	idle, _ := srv.memory()
+	if err := touchCities(ctx, srv.url, b, r.h.password); err != nil {
+		srv.stop()
+		return err
+	}
+	cur, peak := srv.memory()
+	srv.stop()
+	n, _ := b.Registry().List(ctx)
+	r.add(bench.Figure{Scenario: fmt.Sprintf("server memory, %d cities each used (login, intake, queue ×3)", len(n)),
+		Measured: fmt.Sprintf("RSS %d MB (peak %d MB)", cur, peak), Baseline: fmt.Sprintf("the same server idle after start: %d MB", idle),
+		Target: "≤ 200 MB", Verdict: bench.Verdict(peak <= 200)})
+
+	if err := provisionMany(ctx, b, cities, hash); err != nil {
+		return err
+	}
+	var runs []time.Duration
+	for i := 0; i < 3; i++ {
+		start := time.Now()
+		res, err := b.MigrateAll(ctx, tenants.MigrateOptions{})
+		if err != nil {
+			return err
+		}
+		for _, x := range res {
+			if x.Applied > 0 {
+				return fmt.Errorf("the no-op migration applied %d migrations to %s", x.Applied, x.Slug)
+			}
+		}
+		runs = append(runs, time.Since(start))
+	}
+	ts, err := b.Registry().List(ctx)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := eachCity(ctx, b, ts, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.ExecContext(ctx, "SELECT 1")
+		return err
+	}); err != nil {
+		return err
+	}
+	floor := time.Since(start)
+	r.add(bench.Figure{Scenario: fmt.Sprintf("no-op migration of %d cities (median of 3)", len(ts)), Measured: msf(median(runs)),
+		Baseline: "one empty scoped transaction per city, 4 at a time: " + msf(floor), Target: "≤ 10 s",
+		Verdict: bench.Verdict(median(runs) <= 10*time.Second)})
+	return nil
+}
+
+func longest(ds []time.Duration) time.Duration {
+	m := ds[0]
+	for _, d := range ds {
+		m = max(m, d)
+	}
+	return m
+}
+
+// provisionMany provisions cities c-0001… until the backend has n, two at
+// a time.
+func provisionMany(ctx context.Context, b *tenants.Backend, n int, hash string) error {
+	ts, err := b.Registry().List(ctx)
+	if err != nil {
+		return err
+	}
+	slugs := make(chan string)
+	errs := make(chan error, 2)
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range slugs {
+				if _, err := b.Provision(ctx, tenants.NewTenant{Slug: s, Name: "City " + s}, tenants.Admin{Login: "admin", PasswordHash: hash}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	var ferr error
+	for i := len(ts); i < n && ferr == nil; i++ {
+		select {
+		case slugs <- fmt.Sprintf("c-%04d", i):
+		case ferr = <-errs:
+		}
+	}
+	close(slugs)
+	wg.Wait()
+	if ferr == nil && len(errs) > 0 {
+		ferr = <-errs
+	}
+	return ferr
+}
+
+// eachCity runs fn in every city's scope, four cities at a time.
+func eachCity(ctx context.Context, b *tenants.Backend, ts []tenants.Tenant, fn func(context.Context, bun.Tx) error) error {
+	sem := make(chan struct{}, 4)
+	var mu sync.Mutex
+	var first error
+	var wg sync.WaitGroup
+	for _, t := range ts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			scope, err := b.Scope(t.Slug)
+			if err == nil {
+				err = scope.RunInTx(ctx, fn)
+			}
+			if err != nil {
+				mu.Lock()
+				first = cmpOr(first, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// touchCities uses every city of the server three times: the admin logs in,
+// submits a request and reads the queue.
+func touchCities(ctx context.Context, base string, b *tenants.Backend, password string) error {
+	ts, err := b.Registry().List(ctx)
+	if err != nil {
+		return err
+	}
+	for round := 0; round < 3; round++ {
+		for _, t := range ts {
+			if !strings.HasPrefix(t.Slug, "c-") {
+				continue
+			}
+			cl, err := bench.NewClient(ctx, base, t.Slug, "admin", password)
+			if err != nil {
+				return err
+			}
+			body := map[string]any{"category": "power-supply", "address": "ул. Тестовая, 1", "description": "Нет света",
+				"channel": "call_centre", "applicant": map[string]string{"name": "Тест", "phone": "+7 900 000-00-00"}}
+			if err := cl.Do(ctx, "POST", "/requests", body, nil, http.StatusCreated); err != nil {
+				return err
+			}
+			if err := cl.Do(ctx, "GET", "/requests?limit=50", nil, nil, http.StatusOK); err != nil {
+				return err
+			}
+			cl.HTTP.CloseIdleConnections()
+		}
+	}
+	return nil
+}
+
+// plugin reuses plugins/host's BenchmarkRoute (it builds Kazan's plugin), so
+// plugin routing is measured beside the built-in rules in the same run. It
+// needs the Go toolchain and the source tree.
+func (r *benchRunner) plugin(ctx context.Context) {
+	root, err := moduleRoot()
+	goBin, lerr := exec.LookPath("go")
+	if err != nil || lerr != nil {
+		r.add(bench.Figure{Scenario: "plugin routing", Measured: "not measured: needs the Go toolchain and the source tree"})
+		return
+	}
+	cmd := exec.CommandContext(ctx, goBin, "test", "-run", "^$", "-bench", "BenchmarkRoute", "-benchtime", "1000x", "./plugins/host")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		r.add(bench.Figure{Scenario: "plugin routing", Measured: "benchmark failed: " + lastLine(string(out))})
+		return
+	}
+	re := regexp.MustCompile(`BenchmarkRoute/(\S+?)(-\d+)?\s+\d+\s+([0-9.]+) ns/op\s+([0-9.]+) p50-ns\s+([0-9.]+) p99-ns`)
+	got := map[string][3]float64{}
+	for _, m := range re.FindAllStringSubmatch(string(out), -1) {
+		var v [3]float64
+		for i := range v {
+			v[i], _ = strconv.ParseFloat(m[3+i], 64)
+		}
+		got[m[1]] = v
+	}
+	f := func(name string) string {
+		v, ok := got[name]
+		if !ok {
+			return "—"
+		}
+		return fmt.Sprintf("%s/op (p99 %s)", us(v[0]), us(v[2]))
+	}
+	r.add(bench.Figure{Scenario: "routing through the city router: plugin (gRPC)", Measured: f("plugin-city-router"),
+		Baseline: "built-in rules " + f("rules-city-router")})
+	r.add(bench.Figure{Scenario: "routing: one plugin call", Measured: f("plugin-call"), Baseline: "rules as a pure function " + f("rules-pure")})
+}
+
+func us(ns float64) string {
+	if ns >= 1e6 {
+		return fmt.Sprintf("%.2f ms", ns/1e6)
+	}
+	return fmt.Sprintf("%.1f µs", ns/1e3)
+}
+
+func lastLine(s string) string {
+	ls := strings.Split(strings.TrimSpace(s), "\n")
+	return ls[len(ls)-1]
+}
+
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/opencity/opencity\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("not inside the opencity source tree")
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,154 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Client calls one city's API at a running server as one logged-in user.
+type Client struct {
+	API   string // e.g. http://127.0.0.1:8080/t/kazan/api/v1
+	Token string
+	HTTP  *http.Client
+}
+
+// NewClient returns a client for the city slug at server base (keep-alive
+// connections for concurrent workers), logged in with login and password.
+func NewClient(ctx context.Context, base, slug, login, password string) (*Client, error) {
+	c := &Client{API: strings.TrimRight(base, "/") + "/t/" + url.PathEscape(slug) + "/api/v1",
+		HTTP: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}}
+	var tok struct {
+		Token string `json:"token"`
+	}
+	if err := c.Do(ctx, "POST", "/auth/token", map[string]string{"login": login, "password": password}, &tok, http.StatusCreated); err != nil {
+		return nil, fmt.Errorf("log in as %s: %w", login, err)
+	}
+	c.Token = tok.Token
+	return c, nil
+}
+
+// Do sends a JSON request and decodes the answer into out (when not nil);
+// an answer with another status than want is an error.
+func (c *Client) Do(ctx context.Context, method, path string, body, out any, want int) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.API+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != want {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(msg))
+	}
+	if out == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+		return err
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// Intake submits a call-centre request for one of the buildings per
+// operation, with the category mix of the history.
+func (c *Client) Intake(buildings []int64) func(ctx context.Context, i int) error {
+	total := totalWeight(CategoryMix)
+	return func(ctx context.Context, i int) error {
+		cat := pick(CategoryMix, (i*7919)%total)
+		b := buildings[(i*104729)%len(buildings)]
+		body := map[string]any{"category": cat, "building_id": b, "apartment": fmt.Sprint(1 + i%120),
+			"description": descriptions[cat][i%len(descriptions[cat])] + fmt.Sprintf(" (load %d)", i),
+			"applicant":   map[string]string{"name": "Нагрузочный тест", "phone": "+7 900 000-00-00"}}
+		var out struct {
+			Number string `json:"number"`
+		}
+		if err := c.Do(ctx, "POST", "/requests", body, &out, http.StatusCreated); err != nil {
+			return err
+		}
+		if out.Number == "" {
+			return fmt.Errorf("intake answered no number")
+		}
+		return nil
+	}
+}
+
+// QueueFilters are the queue pages the load asks for, as a dispatcher or an
+// analyst would: by status, district and category, with keyset pages.
+var QueueFilters = []string{
+	"status=assigned,accepted,in_progress",
+	"district=vakhitovsky",
+	"category=utilities&status=closed",
+	"district=kirovsky&category=power-supply",
+	"",
+	"organization=supplier-water",
+	"status=closed&created_from=2024-01-01&created_to=2024-02-01",
+}
+
+// Queue reads one 50-row page of the queue per operation: the first page
+// of a filter, or a later page through a keyset cursor collected by walking
+// up to ten pages of each filter beforehand.
+func (c *Client) Queue(ctx context.Context) (func(ctx context.Context, i int) error, error) {
+	type page struct {
+		Items []struct {
+			Number string `json:"number"`
+		} `json:"items"`
+		Next string `json:"next_cursor"`
+	}
+	var urls []string
+	for _, f := range QueueFilters {
+		q := "/requests?limit=50"
+		if f != "" {
+			q += "&" + f
+		}
+		urls = append(urls, q)
+		cursor := ""
+		for depth := 0; depth < 10; depth++ {
+			u := q
+			if cursor != "" {
+				u += "&cursor=" + url.QueryEscape(cursor)
+			}
+			var p page
+			if err := c.Do(ctx, "GET", u, nil, &p, http.StatusOK); err != nil {
+				return nil, err
+			}
+			if p.Next == "" {
+				break
+			}
+			cursor = p.Next
+			urls = append(urls, q+"&cursor="+url.QueryEscape(cursor))
+		}
+	}
+	return func(ctx context.Context, i int) error {
+		return c.Do(ctx, "GET", urls[(i*7919)%len(urls)], nil, nil, http.StatusOK)
+	}, nil
+}
+
+// RequestPage reads one request with its history per operation.
+func (c *Client) RequestPage(numbers []string) func(ctx context.Context, i int) error {
+	return func(ctx context.Context, i int) error {
+		n := numbers[(i*7919)%len(numbers)]
+		return c.Do(ctx, "GET", "/requests/"+url.PathEscape(n), nil, nil, http.StatusOK)
+	}
+}
