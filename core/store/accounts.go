@@ -100,6 +100,7 @@ func ClearLoginFailures(ctx context.Context, db bun.IDB, table bun.Ident, login 
 
 // RevokeToken ends the session of a bearer token.
 func (s *Store) RevokeToken(ctx context.Context, hash string, now time.Time) error {
+	defer s.forgetTokens()
 	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewUpdate().TableExpr("tokens").Set("revoked_at = ?", now.UTC()).
 			Where("hash = ? AND revoked_at IS NULL", hash).Exec(ctx)
@@ -119,6 +120,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (*core.User, error) {
 // SetPassword stores a new password hash and revokes every login session of
 // the user except the one whose hash is keep.
 func (s *Store) SetPassword(ctx context.Context, userID int64, passwordHash, keep string, now time.Time) error {
+	defer s.forgetTokens()
 	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewUpdate().TableExpr("users").Set("password_hash = ?", passwordHash).Where("id = ?", userID).Exec(ctx); err != nil {
 			return err
@@ -171,6 +173,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]core.User, error) {
 // UpdateUser applies a patch to a person's account. Deactivating revokes
 // every token of the user.
 func (s *Store) UpdateUser(ctx context.Context, id int64, p core.UserPatch, now time.Time) (*core.User, error) {
+	defer s.forgetTokens()
 	u := new(core.User)
 	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		q := tx.NewSelect().Model(u).Where("id = ? AND login NOT LIKE '~%'", id)
@@ -282,6 +285,7 @@ func (s *Store) ListAPITokens(ctx context.Context) ([]core.APIToken, error) {
 // RevokeAPIToken revokes an integration token and disables its service
 // account. An id that is not an API token of this city is not found.
 func (s *Store) RevokeAPIToken(ctx context.Context, id int64, now time.Time) error {
+	defer s.forgetTokens()
 	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var t token
 		err := tx.NewSelect().Model(&t).Where("id = ? AND kind = ?", id, core.TokenKindAPI).Scan(ctx)

@@ -61,30 +61,36 @@ var errIdempotentRace = errors.New("idempotency key taken concurrently")
 // IntakeLookup implements core.Store: the category and building a new
 // request names, with field errors for unknown ones.
 func (s *Store) IntakeLookup(ctx context.Context, categoryCode string, buildingID *int64) (*core.Category, *core.Building, error) {
-	cat := new(core.Category)
+	// The category comes from the memoized directory routing reads anyway;
+	// only a named building costs a query.
+	m, err := s.routingInputs(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := core.FieldErrors{}
+	var cat *core.Category
+	for i := range m.dir.Categories {
+		if c := m.dir.Categories[i]; c.Code == categoryCode && c.Active {
+			cat = &c
+		}
+	}
+	if cat == nil {
+		f.Add("category", fmt.Sprintf("unknown category %q", categoryCode))
+	}
 	var b *core.Building
-	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		f := core.FieldErrors{}
-		err := tx.NewSelect().Model(cat).Where("code = ? AND active", categoryCode).Scan(ctx)
+	if buildingID != nil {
+		b = new(core.Building)
+		err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			return tx.NewSelect().Model(b).Where("id = ?", *buildingID).Scan(ctx)
+		})
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			f.Add("category", fmt.Sprintf("unknown category %q", categoryCode))
+			f.Add("building_id", "no such building in this city")
 		case err != nil:
-			return err
+			return nil, nil, err
 		}
-		if buildingID != nil {
-			b = new(core.Building)
-			err := tx.NewSelect().Model(b).Where("id = ?", *buildingID).Scan(ctx)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				f.Add("building_id", "no such building in this city")
-			case err != nil:
-				return err
-			}
-		}
-		return f.Err()
-	})
-	if err != nil {
+	}
+	if err := f.Err(); err != nil {
 		return nil, nil, err
 	}
 	return cat, b, nil
@@ -306,21 +312,36 @@ func (s *Store) CreateToken(ctx context.Context, t *core.Token) error {
 	})
 }
 
-// ActorByToken implements core.Store.
+// ActorByToken implements core.Store. A token checked in the last
+// TokenCacheTTL is answered from memory, never past its own expiry.
 func (s *Store) ActorByToken(ctx context.Context, hash string, now time.Time) (core.Actor, error) {
-	var u core.User
+	cache := s.tokens()
+	if a, ok := cache.get(hash, now); ok {
+		return a, nil
+	}
+	var row struct {
+		core.User
+		ExpiresAt time.Time `bun:"token_expires_at"`
+	}
 	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewSelect().Model(&u).ModelTableExpr("users AS u").ColumnExpr("u.*").
+		return tx.NewSelect().Model(&row.User).ModelTableExpr("users AS u").ColumnExpr("u.*").
+			ColumnExpr("t.expires_at AS token_expires_at").
 			Join("JOIN tokens AS t ON t.user_id = u.id").
 			Where("t.hash = ? AND t.revoked_at IS NULL AND t.expires_at > ? AND u.active", hash, now.UTC()).
-			Scan(ctx)
+			Scan(ctx, &row)
 	})
 	if err != nil {
 		return core.Actor{}, notFound(err, "token")
 	}
+	u := row.User
 	a := core.Actor{UserID: u.ID, Role: u.Role, Name: u.Name, Phone: u.Phone, Email: u.Email}
 	if u.OrganizationID != nil {
 		a.OrganizationID = *u.OrganizationID
 	}
+	until := now.Add(TokenCacheTTL)
+	if row.ExpiresAt.Before(until) {
+		until = row.ExpiresAt
+	}
+	cache.put(hash, a, until)
 	return a, nil
 }
