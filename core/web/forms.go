@@ -158,7 +158,7 @@ func (k *Kit) Confirm(c *gin.Context, p *Page, cf Confirmation) {
 	p.Title = "confirm_title"
 	p.Data = cf
 	status := http.StatusOK
-	if p.Errors["confirm"] != "" {
+	if len(p.Errors) > 0 {
 		status = http.StatusUnprocessableEntity
 	}
 	k.views.Render(c, status, "confirm.html", p)

@@ -102,7 +102,7 @@ func New(o Options) (*Kit, error) {
 	if err := k.Assets.Add("web", sub); err != nil {
 		return nil, err
 	}
-	if k.layout, err = template.New("layout").ParseFS(kitTemplates, "templates/_layout.html"); err != nil {
+	if k.layout, err = template.New("layout").Funcs(funcs).ParseFS(kitTemplates, "templates/_layout.html", "templates/_fields.html"); err != nil {
 		return nil, err
 	}
 	if k.views, err = k.Views(kitTemplates, "templates", nil); err != nil {

@@ -268,8 +268,25 @@ func (v *Views) Render(c *gin.Context, status int, name string, p *Page) {
 // Fail shows err on the page: field errors go next to their fields, other
 // messages to the form; the answer status follows the error's code. An
 // internal error is logged and shown as "internal error".
+//
+// A page with no Data yet (its content could not be loaded) is replaced by
+// the kit's error page: 404 for what does not exist, the message otherwise.
 func (v *Views) Fail(c *gin.Context, name string, p *Page, err error) {
-	v.Render(c, p.SetError(c, err), name, p)
+	status := p.SetError(c, err)
+	if p.Data == nil {
+		switch status {
+		case http.StatusNotFound:
+			v.kit.Error(c, status, "notfound_title", "notfound_text")
+		case http.StatusForbidden:
+			v.kit.Error(c, status, "forbidden_title", p.Errors["form"])
+		case http.StatusInternalServerError:
+			v.kit.Error(c, status, "error_title", "error_text")
+		default:
+			v.kit.Error(c, status, "error_title", p.Errors["form"])
+		}
+		return
+	}
+	v.Render(c, status, name, p)
 }
 
 // SetError puts err into p.Errors and returns the HTTP status for it.
