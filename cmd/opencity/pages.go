@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
 
 	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/admin/cityconsole"
+	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/core/web"
 	"github.com/opencity/opencity/tenants/access"
 	"github.com/opencity/opencity/tenants/vendorapi"
@@ -29,6 +32,19 @@ func (s *Server) newKit(key []byte, authz *access.Authorizer) (*web.Kit, error) 
 }
 
 // mountPages mounts the kit's routes and every page package on r.
-func (s *Server) mountPages(r *gin.Engine) {
+func (s *Server) mountPages(r *gin.Engine, api *httpapi.API) {
 	s.Kit.Mount(r)
+	cityconsole.New(s.Kit, api, cityProfile{s}).Register(r) // city admin console (#7)
+}
+
+// cityProfile lets the city console change the city's registry entry and
+// makes the resolver see it at once.
+type cityProfile struct{ s *Server }
+
+func (p cityProfile) SetCityProfile(ctx context.Context, actor, slug, name, locale, timezone string) error {
+	_, err := p.s.Backend.Registry().SetProfile(ctx, actor, slug, name, locale, timezone)
+	if err == nil {
+		p.s.Cities.Invalidate()
+	}
+	return err
 }
