@@ -155,41 +155,56 @@ var routeAccess = map[string][]string{
 	"POST /admin/logout": {form},
 
 	// The city admin console (#7): each page is guarded like the API route
-	// it shows or changes.
-	"GET /admin/":                            adminOnly,
-	"GET /admin/categories":                  append(slices.Clone(everyone), "inspector"),
-	"POST /admin/categories":                 adminOnly,
-	"GET /admin/categories/:code":            append(slices.Clone(everyone), "inspector"),
-	"POST /admin/categories/:code":           adminOnly,
-	"POST /admin/categories/:code/delete":    adminOnly,
-	"POST /admin/groups":                     adminOnly,
-	"POST /admin/groups/:code/delete":        adminOnly,
-	"GET /admin/organizations":               staff,
-	"POST /admin/organizations":              adminOnly,
-	"GET /admin/organizations/:code":         staff,
-	"POST /admin/organizations/:code":        adminOnly,
-	"POST /admin/organizations/:code/delete": adminOnly,
-	"GET /admin/districts":                   everyone,
-	"POST /admin/districts":                  adminOnly,
-	"POST /admin/districts/:code/delete":     adminOnly,
-	"GET /admin/buildings":                   everyone,
-	"POST /admin/buildings/import":           adminOnly,
-	"GET /admin/routing":                     dispatchers,
-	"POST /admin/routing/rules":              adminOnly,
-	"GET /admin/routing/rules/:id":           dispatchers,
-	"POST /admin/routing/rules/:id":          adminOnly,
-	"POST /admin/routing/rules/:id/delete":   adminOnly,
-	"POST /admin/routing/settings":           adminOnly,
-	"POST /admin/routing/test":               dispatchers,
-	"GET /admin/users":                       adminOnly,
-	"POST /admin/users":                      adminOnly,
-	"POST /admin/users/:id":                  adminOnly,
-	"GET /admin/roles":                       adminOnly,
-	"POST /admin/roles":                      adminOnly,
-	"POST /admin/roles/delete":               adminOnly,
-	"GET /admin/settings":                    dispatchers,
-	"POST /admin/settings":                   adminOnly,
-	"POST /admin/settings/profile":           adminOnly,
+	// it shows or changes. Keyed with /t/:slug, apart from the vendor's /admin/.
+	"GET /t/:slug/admin/":                            adminOnly,
+	"GET /t/:slug/admin/categories":                  append(slices.Clone(everyone), "inspector"),
+	"POST /t/:slug/admin/categories":                 adminOnly,
+	"GET /t/:slug/admin/categories/:code":            append(slices.Clone(everyone), "inspector"),
+	"POST /t/:slug/admin/categories/:code":           adminOnly,
+	"POST /t/:slug/admin/categories/:code/delete":    adminOnly,
+	"POST /t/:slug/admin/groups":                     adminOnly,
+	"POST /t/:slug/admin/groups/:code/delete":        adminOnly,
+	"GET /t/:slug/admin/organizations":               staff,
+	"POST /t/:slug/admin/organizations":              adminOnly,
+	"GET /t/:slug/admin/organizations/:code":         staff,
+	"POST /t/:slug/admin/organizations/:code":        adminOnly,
+	"POST /t/:slug/admin/organizations/:code/delete": adminOnly,
+	"GET /t/:slug/admin/districts":                   everyone,
+	"POST /t/:slug/admin/districts":                  adminOnly,
+	"POST /t/:slug/admin/districts/:code/delete":     adminOnly,
+	"GET /t/:slug/admin/buildings":                   everyone,
+	"POST /t/:slug/admin/buildings/import":           adminOnly,
+	"GET /t/:slug/admin/routing":                     dispatchers,
+	"POST /t/:slug/admin/routing/rules":              adminOnly,
+	"GET /t/:slug/admin/routing/rules/:id":           dispatchers,
+	"POST /t/:slug/admin/routing/rules/:id":          adminOnly,
+	"POST /t/:slug/admin/routing/rules/:id/delete":   adminOnly,
+	"POST /t/:slug/admin/routing/settings":           adminOnly,
+	"POST /t/:slug/admin/routing/test":               dispatchers,
+	"GET /t/:slug/admin/users":                       adminOnly,
+	"POST /t/:slug/admin/users":                      adminOnly,
+	"POST /t/:slug/admin/users/:id":                  adminOnly,
+	"GET /t/:slug/admin/roles":                       adminOnly,
+	"POST /t/:slug/admin/roles":                      adminOnly,
+	"POST /t/:slug/admin/roles/delete":               adminOnly,
+	"GET /t/:slug/admin/settings":                    dispatchers,
+	"POST /t/:slug/admin/settings":                   adminOnly,
+	"POST /t/:slug/admin/settings/profile":           adminOnly,
+
+	// The super-admin console (#7): vendor users only; a city's token is
+	// unknown there (the login page).
+	"GET /admin/":                     {vendor},
+	"GET /admin/cities/new":           {vendor},
+	"POST /admin/cities":              {vendor},
+	"GET /admin/cities/:slug":         {vendor},
+	"POST /admin/cities/:slug/status": {vendor},
+	"POST /admin/cities/:slug/plan":   {vendor},
+	"GET /admin/plugins":              {vendor},
+	"POST /admin/plugins":             {vendor},
+	"POST /admin/plugins/assign":      {vendor},
+	"GET /admin/health":               {vendor},
+	"GET /admin/audit":                {vendor},
+	"GET /admin/vendor-users":         {vendor},
 }
 
 // The secrets planted in nizhnekamsk: no answer of kazan may carry them.
@@ -204,6 +219,9 @@ type fixture struct {
 
 // routeKey strips the path prefix of city routes.
 func routeKey(method, path string) string {
+	if strings.HasPrefix(path, "/t/:slug/admin/") { // the city console, apart from the vendor's /admin/
+		return method + " " + path
+	}
 	return method + " " + strings.TrimPrefix(path, "/t/:slug")
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/admin/cityconsole"
+	"github.com/opencity/opencity/admin/vendorconsole"
 	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/core/web"
 	"github.com/opencity/opencity/tenants/access"
@@ -34,7 +35,8 @@ func (s *Server) newKit(key []byte, authz *access.Authorizer) (*web.Kit, error) 
 // mountPages mounts the kit's routes and every page package on r.
 func (s *Server) mountPages(r *gin.Engine, api *httpapi.API) {
 	s.Kit.Mount(r)
-	cityconsole.New(s.Kit, api, cityProfile{s}).Register(r) // city admin console (#7)
+	cityconsole.New(s.Kit, api, cityProfile{s}).Register(r)                                           // city admin console (#7)
+	vendorconsole.New(s.Kit, s.Backend, s.Billing, s.Plugins, s.now, s.Cities.Invalidate).Register(r) // super-admin console (#7)
 }
 
 // cityProfile lets the city console change the city's registry entry and
