@@ -270,21 +270,21 @@ func (v *Views) Render(c *gin.Context, status int, name string, p *Page) {
 // internal error is logged and shown as "internal error".
 //
 // A page with no Data yet (its content could not be loaded) is replaced by
-// the kit's error page: 404 for what does not exist, the message otherwise.
+// the kit's error page when the error is a 404, 403 or internal one.
 func (v *Views) Fail(c *gin.Context, name string, p *Page, err error) {
 	status := p.SetError(c, err)
 	if p.Data == nil {
 		switch status {
 		case http.StatusNotFound:
 			v.kit.Error(c, status, "notfound_title", "notfound_text")
+			return
 		case http.StatusForbidden:
 			v.kit.Error(c, status, "forbidden_title", p.Errors["form"])
+			return
 		case http.StatusInternalServerError:
 			v.kit.Error(c, status, "error_title", "error_text")
-		default:
-			v.kit.Error(c, status, "error_title", p.Errors["form"])
+			return
 		}
-		return
 	}
 	v.Render(c, status, name, p)
 }

@@ -145,7 +145,8 @@ func (b *Browser) Navigate(url string) {
 }
 
 // Submit fills the named fields and clicks the button matching button,
-// waiting for the page the form leads to. Fields are name, value pairs; a
+// waiting for the page the form leads to. Fields are name, value pairs (a
+// name with CSS punctuation is a selector, e.g. "#invite [name=role]"); a
 // checkbox is ticked by the value "on" and cleared by "off", and a file
 // input gets the file at the path given.
 func (b *Browser) Submit(button string, fields ...string) {
@@ -153,6 +154,9 @@ func (b *Browser) Submit(button string, fields ...string) {
 	var acts []chromedp.Action[chromedp.Void]
 	for i := 0; i+1 < len(fields); i += 2 {
 		sel := fmt.Sprintf(`[name=%q]`, fields[i])
+		if strings.ContainsAny(fields[i], " #[.>") { // a CSS selector, for pages with several forms
+			sel = fields[i]
+		}
 		v := fields[i+1]
 		kind := get(b, "field "+fields[i], chromedp.AttributeValue(chromedp.CSS(sel), "type")).Value
 		switch {
@@ -163,6 +167,8 @@ func (b *Browser) Submit(button string, fields ...string) {
 			}))
 		case kind == "file":
 			acts = append(acts, chromedp.SetUploadFiles(chromedp.CSS(sel), []string{v}))
+		case v == "":
+			acts = append(acts, chromedp.Clear(chromedp.CSS(sel)))
 		default:
 			acts = append(acts, chromedp.SetValue(chromedp.CSS(sel), v))
 		}
