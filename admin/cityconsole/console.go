@@ -81,6 +81,7 @@ func (cs *Console) Register(r gin.IRouter) {
 	g.GET("/routing/rules/:id", need("GET", "/routing/rules"), cs.editRule)
 	g.POST("/routing/rules/:id", need("PUT", "/routing/rules/:id"), cs.updateRule)
 	g.POST("/routing/rules/:id/delete", need("DELETE", "/routing/rules/:id"), cs.deleteRule)
+	g.POST("/routing/rules/:id/move", need("POST", "/routing/rules/reorder"), cs.moveRule)
 	g.POST("/routing/settings", need("PUT", "/routing/settings"), cs.saveRoutingSettings)
 	g.POST("/routing/test", need("POST", "/routing/test"), cs.testRouting)
 

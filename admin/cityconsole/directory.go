@@ -59,7 +59,9 @@ func (cs *Console) categoryData(c *gin.Context) (*categoriesData, error) {
 }
 
 func (cs *Console) categories(c *gin.Context) {
-	cs.showCategories(c, cs.page(c, "categories_title", "categories"), http.StatusOK, "categories.html", nil)
+	p := cs.page(c, "categories_title", "categories")
+	p.Form = url.Values{"active": {"on"}, "citizen_visible": {"on"}, "reaction_minutes": {"2h"}, "resolution_minutes": {"24h"}}
+	cs.showCategories(c, p, http.StatusOK, "categories.html", nil)
 }
 
 func (cs *Console) showCategories(c *gin.Context, p *web.Page, status int, tpl string, edit *core.Category) {
@@ -202,7 +204,9 @@ func (cs *Console) showOrgs(c *gin.Context, p *web.Page, status int, tpl, edit s
 }
 
 func (cs *Console) organizations(c *gin.Context) {
-	cs.showOrgs(c, cs.page(c, "organizations_title", "organizations"), http.StatusOK, "organizations.html", "")
+	p := cs.page(c, "organizations_title", "organizations")
+	p.Form = url.Values{"active": {"on"}}
+	cs.showOrgs(c, p, http.StatusOK, "organizations.html", "")
 }
 
 func orgForm(f *web.Form) core.Organization {

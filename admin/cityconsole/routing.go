@@ -88,7 +88,9 @@ func (cs *Console) showRouting(c *gin.Context, p *web.Page, status int, tpl stri
 
 // routing shows the rule table, the router choice and the simulator.
 func (cs *Console) routing(c *gin.Context) {
-	cs.showRouting(c, cs.page(c, "routing_title", "routing"), http.StatusOK, "routing.html", nil)
+	p := cs.page(c, "routing_title", "routing")
+	p.Form = url.Values{"active": {"on"}}
+	cs.showRouting(c, p, http.StatusOK, "routing.html", nil)
 }
 
 // ruleJSON is the API's rule input.
@@ -251,4 +253,47 @@ func (cs *Console) testRouting(c *gin.Context) {
 		return
 	}
 	cs.showRouting(c, p, http.StatusOK, "routing.html", func(d *routingData) { d.Result = &res })
+}
+
+// moveRule moves a rule up, down or to the top of the table through the
+// API's reorder.
+func (cs *Console) moveRule(c *gin.Context) {
+	f := web.ReadForm(c)
+	p := cs.page(c, "routing_title", "routing")
+	var rules list[core.RoutingRule]
+	if err := cs.api.call(c, "GET", "/routing/rules", nil, nil, nil, &rules); err != nil {
+		cs.views.Fail(c, "routing.html", p, err)
+		return
+	}
+	ids := make([]int64, len(rules.Items))
+	at := -1
+	for i, r := range rules.Items {
+		ids[i] = r.ID
+		if strconv.FormatInt(r.ID, 10) == c.Param("id") {
+			at = i
+		}
+	}
+	if at < 0 {
+		cs.kit.Error(c, http.StatusNotFound, "notfound_title", "notfound_text")
+		return
+	}
+	switch f.String("dir") {
+	case "top":
+		moved := ids[at]
+		copy(ids[1:at+1], ids[:at])
+		ids[0] = moved
+	case "up":
+		if at > 0 {
+			ids[at-1], ids[at] = ids[at], ids[at-1]
+		}
+	case "down":
+		if at < len(ids)-1 {
+			ids[at+1], ids[at] = ids[at], ids[at+1]
+		}
+	}
+	if err := cs.api.call(c, "POST", "/routing/rules/reorder", nil, nil, map[string][]int64{"ids": ids}, nil); err != nil {
+		cs.showRouting(c, p, p.SetError(c, err), "routing.html", nil)
+		return
+	}
+	done(c, "/routing")
 }

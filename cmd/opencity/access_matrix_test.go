@@ -179,6 +179,7 @@ var routeAccess = map[string][]string{
 	"GET /t/:slug/admin/routing/rules/:id":           dispatchers,
 	"POST /t/:slug/admin/routing/rules/:id":          adminOnly,
 	"POST /t/:slug/admin/routing/rules/:id/delete":   adminOnly,
+	"POST /t/:slug/admin/routing/rules/:id/move":     adminOnly,
 	"POST /t/:slug/admin/routing/settings":           adminOnly,
 	"POST /t/:slug/admin/routing/test":               dispatchers,
 	"GET /t/:slug/admin/users":                       adminOnly,
