@@ -235,6 +235,10 @@ func (k *Kit) Require(obj, act string) gin.HandlerFunc {
 func (k *Kit) RequireVendor(obj, act string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		u := VendorFromContext(c.Request.Context())
+		if k.Vendor == nil {
+			k.Error(c, http.StatusNotFound, "notfound_title", "notfound_text")
+			return
+		}
 		if u == nil {
 			k.toLogin(c, "/admin/login")
 			return

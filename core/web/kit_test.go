@@ -149,6 +149,13 @@ func TestKitLoginAndPageAuthorization(t *testing.T) {
 			if resp.StatusCode != 422 || !strings.Contains(body, `id="n-error">must be a whole number`) {
 				t.Fatalf("field error: %d %s", resp.StatusCode, body)
 			}
+			// Notices come from the catalog only, never from the link's text.
+			if _, body = get(t, c, base+"/secret?ok=saved"); !strings.Contains(body, `class="flash" role="status">Saved.`) {
+				t.Fatalf("known notice: %s", body)
+			}
+			if _, body = get(t, c, base+"/secret?ok=Call+us+now"); strings.Contains(body, "Call us") {
+				t.Fatal("a link put its own text into the page's notice")
+			}
 			// Russian from ?lang=, remembered by the cookie.
 			get(t, c, base+"/secret?lang=ru")
 			if _, body = get(t, c, base+"/secret"); !strings.Contains(body, "<h1>Привет</h1>") || !strings.Contains(body, "Выйти") {

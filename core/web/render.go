@@ -235,8 +235,10 @@ func (v *Views) Page(c *gin.Context, title string) *Page {
 	}
 	p.Vendor = VendorFromContext(ctx)
 	p.Lang = Language(c, fallback)
-	if f := c.Query("ok"); f != "" && len(f) < 40 {
-		p.Flash = f
+	if f := c.Query("ok"); f != "" {
+		if _, known := v.messages[p.Lang][f]; known { // only the site's own notices, never text from a link
+			p.Flash = f
+		}
 	}
 	return p
 }
