@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 
@@ -71,16 +70,16 @@ func (b *bridge) call(c *gin.Context, method, path string, params gin.Params, q 
 		req.Header.Set("Content-Type", ct)
 	}
 	req.Header.Set("Accept-Language", c.GetHeader("Accept-Language"))
-	w := httptest.NewRecorder()
+	w := newRecorder()
 	cc, _ := gin.CreateTestContext(w)
 	cc.Request, cc.Params = req, params
 	rt.Handler(cc)
-	res := w.Result()
-	data, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 400 {
+	cc.Writer.WriteHeaderNow()
+	data, code := w.body.Bytes(), w.code
+	if code >= 400 {
 		var p httpapi.Problem
 		if json.Unmarshal(data, &p) != nil || p.Type == "" {
-			return core.Errorf(core.EINTERNAL, "the API answered %d", res.StatusCode)
+			return core.Errorf(core.EINTERNAL, "the API answered %d", code)
 		}
 		code := strings.TrimPrefix(p.Type, "urn:opencity:problem:")
 		if code == core.EINTERNAL {
