@@ -116,7 +116,7 @@ func get[T any](b *Browser, step string, a chromedp.Action[T]) T {
 // Screenshot saves a full-page PNG named after name and logs its path.
 func (b *Browser) Screenshot(name string) string {
 	b.t.Helper()
-	png := get(b, "screenshot "+name, chromedp.FullScreenshot(90))
+	png := get(b, "screenshot "+name, chromedp.FullScreenshot(100)) // quality 100 is PNG
 	n := b.counter.Add(1)
 	p := filepath.Join(b.shots, fmt.Sprintf("%02d-%s.png", n, safeName(name)))
 	if err := os.WriteFile(p, png, 0o644); err != nil {
@@ -124,6 +124,12 @@ func (b *Browser) Screenshot(name string) string {
 	}
 	b.t.Logf("screenshot: %s", p)
 	return p
+}
+
+// Viewport resizes the tab, e.g. 820×1180 for a tablet held upright.
+func (b *Browser) Viewport(width, height int64) {
+	b.t.Helper()
+	b.Run("viewport", chromedp.EmulateViewport(width, height))
 }
 
 // Text is the visible text of the first node matching sel.
