@@ -234,6 +234,7 @@ func (cs *Console) testRouting(c *gin.Context) {
 	f := web.ReadForm(c)
 	p := cs.page(c, "routing_title", "routing")
 	p.Form = f.Values
+	p.Form.Set("active", "on") // the add-rule form below keeps its default
 	in := routeTest{Category: f.String("test_category"), BuildingID: f.OptInt64("test_building_id"), Address: f.String("test_address"),
 		Priority: core.Priority(f.String("test_priority"))}
 	var res routeResult

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"os"
@@ -230,8 +231,12 @@ func TestCityConsoleBrowser(t *testing.T) {
 				if h := b.Text("h1"); h == "" || strings.Contains(h, "not found") || strings.Contains(h, "denied") {
 					t.Fatalf("/admin/%s: %q", page, h)
 				}
-				b.Screenshot("city-" + strings.ReplaceAll(page, "/", "-"))
+				b.Screenshot("city-" + strings.ReplaceAll(cmp.Or(page, "home"), "/", "-"))
 			}
+			b.Viewport(820, 1180) // a tablet held upright: the nav folds above the page
+			b.Navigate(base + "/admin/routing")
+			b.Screenshot("city-routing-tablet")
+			b.Viewport(1280, 900)
 			b.Click("form.who button") // log out
 			b.Navigate(s.URL() + link)
 			b.Submit("button.primary", "password", "short")
