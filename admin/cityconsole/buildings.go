@@ -20,7 +20,7 @@ type buildingsData struct {
 	Query     string
 	District  string
 	Report    *core.ImportReport
-	Rows      int // rows in the uploaded file, for the report
+	Refused   int // rows left out for their errors
 }
 
 func (cs *Console) buildingsData(c *gin.Context, q url.Values) (*buildingsData, error) {
@@ -97,7 +97,7 @@ func (cs *Console) importBuildings(c *gin.Context) {
 		cs.views.Fail(c, "buildings.html", p, err)
 		return
 	}
-	p.Data = &buildingsData{Report: &rep, Rows: rep.Created + rep.Updated + rep.Unchanged + len(rowsWithErrors(rep.Errors))}
+	p.Data = &buildingsData{Report: &rep, Refused: len(rowsWithErrors(rep.Errors))}
 	cs.views.Render(c, http.StatusOK, "import.html", p)
 }
 

@@ -171,6 +171,9 @@ func TestCityConsoleBrowser(t *testing.T) {
 			if got := b.Text("#created"); got != "2" {
 				t.Fatalf("created: %q\n%s", got, b.Text("main"))
 			}
+			if got := b.Text("#refused"); got != "1" {
+				t.Fatalf("refused rows: %q", got)
+			}
 			if got := b.Text("#row-4"); !strings.Contains(got, "district") {
 				t.Fatalf("row 4's error: %q", got)
 			}
