@@ -47,6 +47,15 @@ m = r.dom == p.dom && r.obj == p.obj && r.act == p.act && (r.sub == p.sub || g(r
 // the control plane.
 var VendorPolicies = []core.Policy{
 	{Role: core.RoleVendorAdmin, Obj: "tenants", Act: core.ActRead},
+	// The super-admin console (#7).
+	{Role: core.RoleVendorAdmin, Obj: "tenants", Act: core.ActCreate},
+	{Role: core.RoleVendorAdmin, Obj: "tenants", Act: core.ActUpdate},
+	{Role: core.RoleVendorAdmin, Obj: "plugins", Act: core.ActRead},
+	{Role: core.RoleVendorAdmin, Obj: "plugins", Act: core.ActCreate},
+	{Role: core.RoleVendorAdmin, Obj: "plugins", Act: core.ActUpdate},
+	{Role: core.RoleVendorAdmin, Obj: "system", Act: core.ActRead},
+	{Role: core.RoleVendorAdmin, Obj: "audit", Act: core.ActRead},
+	{Role: core.RoleVendorAdmin, Obj: "vendor_users", Act: core.ActRead},
 }
 
 // Authorizer implements core.Authorizer with one casbin enforcer per domain.

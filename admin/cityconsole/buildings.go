@@ -1,0 +1,112 @@
+package cityconsole
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core"
+)
+
+// MaxImport bounds an uploaded buildings CSV (the API's own limit).
+const MaxImport = 32 << 20
+
+type buildingsData struct {
+	Items     []core.Building
+	Districts []core.District
+	Next      *int64
+	Query     string
+	District  string
+	Report    *core.ImportReport
+	Refused   int // rows left out for their errors
+}
+
+func (cs *Console) buildingsData(c *gin.Context, q url.Values) (*buildingsData, error) {
+	var bs struct {
+		Items []core.Building `json:"items"`
+		Next  *int64          `json:"next_after"`
+	}
+	if err := cs.api.call(c, "GET", "/buildings", nil, q, nil, &bs); err != nil {
+		return nil, err
+	}
+	var ds list[core.District]
+	if err := cs.api.call(c, "GET", "/districts", nil, nil, nil, &ds); err != nil {
+		return nil, err
+	}
+	return &buildingsData{Items: bs.Items, Next: bs.Next, Districts: ds.Items, Query: q.Get("q"), District: q.Get("district")}, nil
+}
+
+// buildings is the searchable registry (by address words or registry id,
+// by district), 50 a page, with the import form.
+func (cs *Console) buildings(c *gin.Context) {
+	p := cs.page(c, "buildings_title", "buildings")
+	q := url.Values{"limit": {"50"}}
+	for _, k := range []string{"q", "district", "after"} {
+		if v := c.Query(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	d, err := cs.buildingsData(c, q)
+	if err != nil {
+		cs.views.Fail(c, "buildings.html", p, err)
+		return
+	}
+	p.Data = d
+	cs.views.Render(c, http.StatusOK, "buildings.html", p)
+}
+
+// importBuildings takes the uploaded CSV, imports it through the API (new
+// buildings added, changed ones updated, bad rows left out) and shows the
+// report with every refused row and why.
+func (cs *Console) importBuildings(c *gin.Context) {
+	p := cs.page(c, "import_title", "buildings")
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxImport)
+	var data []byte
+	fh, err := c.FormFile("file")
+	if err == nil {
+		var f interface {
+			io.Reader
+			Close() error
+		}
+		if f, err = fh.Open(); err == nil {
+			data, err = io.ReadAll(f)
+			f.Close()
+		}
+	}
+	if err != nil || len(data) == 0 {
+		p.Errors = map[string]string{"file": "choose a CSV file of at most 32 MB"}
+		d, derr := cs.buildingsData(c, url.Values{"limit": {"50"}})
+		if derr != nil {
+			cs.views.Fail(c, "buildings.html", p, derr)
+			return
+		}
+		p.Data = d
+		cs.views.Render(c, http.StatusUnprocessableEntity, "buildings.html", p)
+		return
+	}
+	var rep core.ImportReport
+	if err := cs.api.call(c, "POST", "/buildings/import", nil, nil, rawBody{data: data, contentType: "text/csv"}, &rep); err != nil {
+		d, derr := cs.buildingsData(c, url.Values{"limit": {"50"}})
+		if derr != nil {
+			cs.views.Fail(c, "buildings.html", p, derr)
+			return
+		}
+		p.Data = d
+		cs.views.Fail(c, "buildings.html", p, err)
+		return
+	}
+	p.Data = &buildingsData{Report: &rep, Refused: len(rowsWithErrors(rep.Errors))}
+	cs.views.Render(c, http.StatusOK, "import.html", p)
+}
+
+func rowsWithErrors(es []core.RowError) map[int]bool {
+	m := map[int]bool{}
+	for _, e := range es {
+		m[e.Row] = true
+	}
+	return m
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,161 @@
+package cityconsole
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/web"
+)
+
+type settingsJSON struct {
+	Timezone      string             `json:"timezone"`
+	WorkStart     string             `json:"work_start"`
+	WorkEnd       string             `json:"work_end"`
+	Weekend       []int              `json:"weekend"`
+	Days          []core.CalendarDay `json:"days"`
+	AutoCloseDays int                `json:"auto_close_days"`
+}
+
+type settingsData struct {
+	Weekdays   []int
+	Weekend    map[int]bool
+	CanProfile bool
+	Locales    []string
+}
+
+// formatDays writes holidays and working days one a line:
+// "2026-01-07 Рождество" or "2026-11-01 working Рабочая суббота".
+func formatDays(days []core.CalendarDay) string {
+	var b strings.Builder
+	for _, d := range days {
+		b.WriteString(d.Day)
+		if d.Working {
+			b.WriteString(" working")
+		}
+		if d.Name != "" {
+			b.WriteString(" " + d.Name)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func parseDays(s string) []core.CalendarDay {
+	out := []core.CalendarDay{}
+	for _, line := range strings.Split(s, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		d := core.CalendarDay{Day: fields[0]}
+		rest := fields[1:]
+		if len(rest) > 0 && (rest[0] == "working" || rest[0] == "рабочий") {
+			d.Working, rest = true, rest[1:]
+		}
+		d.Name = strings.Join(rest, " ")
+		out = append(out, d)
+	}
+	return out
+}
+
+func (cs *Console) showSettings(c *gin.Context, p *web.Page, status int) {
+	if p.Form == nil {
+		var s settingsJSON
+		if err := cs.api.call(c, "GET", "/settings", nil, nil, nil, &s); err != nil {
+			cs.views.Fail(c, "settings.html", p, err)
+			return
+		}
+		city := httpapi.CityFromContext(c.Request.Context())
+		p.Form = url.Values{"work_start": {s.WorkStart}, "work_end": {s.WorkEnd}, "days": {formatDays(s.Days)},
+			"auto_close_days": {strconv.Itoa(s.AutoCloseDays)}, "name": {city.Name}, "locale": {city.Locale},
+			"timezone": {s.Timezone}}
+		for _, d := range s.Weekend {
+			p.Form.Add("weekend", strconv.Itoa(d))
+		}
+	}
+	d := settingsData{Weekdays: []int{1, 2, 3, 4, 5, 6, 0}, Weekend: map[int]bool{}, CanProfile: cs.profile != nil, Locales: web.Languages}
+	for _, w := range p.Form["weekend"] {
+		if n, err := strconv.Atoi(w); err == nil {
+			d.Weekend[n] = true
+		}
+	}
+	p.Data = d
+	cs.views.Render(c, status, "settings.html", p)
+}
+
+// settings shows the working calendar, holidays, auto-close days and the
+// city's profile (name, locale, time zone).
+func (cs *Console) settings(c *gin.Context) {
+	cs.showSettings(c, cs.page(c, "settings_title", "settings"), http.StatusOK)
+}
+
+func (cs *Console) saveSettings(c *gin.Context) {
+	f := web.ReadForm(c)
+	p := cs.page(c, "settings_title", "settings")
+	p.Form = f.Values
+	in := settingsJSON{WorkStart: f.String("work_start"), WorkEnd: f.String("work_end"), Weekend: []int{},
+		Days: parseDays(f.Values.Get("days")), AutoCloseDays: int(f.Int64("auto_close_days"))}
+	for _, w := range f.Values["weekend"] {
+		n, err := strconv.Atoi(w)
+		if err != nil {
+			f.Errors.Add("weekend", "days are 0 (Sunday) to 6 (Saturday)")
+			continue
+		}
+		in.Weekend = append(in.Weekend, n)
+	}
+	err := f.Err()
+	if err == nil {
+		err = cs.api.call(c, "PUT", "/settings", nil, nil, in, nil)
+	}
+	if err != nil {
+		cs.showSettings(c, p, p.SetError(c, err))
+		return
+	}
+	done(c, "/settings")
+}
+
+// saveProfile changes the city's name, locale and time zone in the control
+// plane (the registry validates them as when the city was created).
+func (cs *Console) saveProfile(c *gin.Context) {
+	f := web.ReadForm(c)
+	p := cs.page(c, "settings_title", "settings")
+	if cs.profile == nil {
+		cs.kit.Error(c, http.StatusNotFound, "notfound_title", "notfound_text")
+		return
+	}
+	ctx := c.Request.Context()
+	actor := httpapi.ActorFromContext(ctx)
+	err := cs.profile.SetCityProfile(ctx, "city-admin:"+strconv.FormatInt(actor.UserID, 10), c.Param("slug"),
+		f.String("name"), f.String("locale"), f.String("timezone"))
+	if err != nil {
+		status := p.SetError(c, err)
+		p.Form = nil
+		errs := p.Errors
+		cs.showSettingsWith(c, p, status, f, errs)
+		return
+	}
+	done(c, "/settings")
+}
+
+// showSettingsWith shows the stored settings with the profile fields as
+// they were sent and their errors.
+func (cs *Console) showSettingsWith(c *gin.Context, p *web.Page, status int, f *web.Form, errs map[string]string) {
+	var s settingsJSON
+	if err := cs.api.call(c, "GET", "/settings", nil, nil, nil, &s); err != nil {
+		cs.views.Fail(c, "settings.html", p, err)
+		return
+	}
+	p.Form = url.Values{"work_start": {s.WorkStart}, "work_end": {s.WorkEnd}, "days": {formatDays(s.Days)},
+		"auto_close_days": {strconv.Itoa(s.AutoCloseDays)}, "name": {f.String("name")}, "locale": {f.String("locale")},
+		"timezone": {f.String("timezone")}}
+	for _, d := range s.Weekend {
+		p.Form.Add("weekend", strconv.Itoa(d))
+	}
+	p.Errors = errs
+	cs.showSettings(c, p, status)
+}

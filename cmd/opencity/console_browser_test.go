@@ -1,0 +1,275 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/opencity/opencity/core/web/webtest"
+	"github.com/opencity/opencity/tenants"
+	"github.com/opencity/opencity/tenants/tenanttest"
+)
+
+// The vendor logs in to /admin/, suspends Kazan (the city becomes read-only)
+// and resumes it, each after the confirmation step; every vendor page is
+// photographed.
+func TestVendorConsoleBrowser(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := startServer(t, kind)
+			b := webtest.Start(t)
+			b.Navigate(s.URL() + "/admin/?lang=en")
+			if !strings.Contains(b.Location(), "/admin/login") {
+				t.Fatalf("anonymous vendor page: at %s", b.Location())
+			}
+			b.Screenshot("vendor-login")
+			b.Submit("button.primary", "login", "vendor", "password", "wrong")
+			if got := b.Text("#password-error"); got != "wrong login or password" {
+				t.Fatalf("wrong vendor password: %q", got)
+			}
+			b.Submit("button.primary", "login", "vendor", "password", "demo")
+			if got := b.Text("#city-kazan"); !strings.Contains(got, "Казань") || !strings.Contains(got, "active") {
+				t.Fatalf("cities table row of kazan: %q", got)
+			}
+			b.Screenshot("vendor-cities")
+			b.Navigate(s.URL() + "/admin/?sort=requests30d&desc=1&q=kaz")
+			if html := b.HTML(); strings.Contains(html, "city-nizhnekamsk") || !strings.Contains(html, "city-kazan") {
+				t.Fatal("search for kaz does not keep kazan alone")
+			}
+			b.Screenshot("vendor-cities-sorted")
+
+			b.Navigate(s.URL() + "/admin/cities/kazan")
+			b.Screenshot("vendor-city")
+			b.Click("#suspend")
+			if !strings.Contains(b.Text("main"), "Suspend the city") {
+				t.Fatalf("no confirmation step: %s", b.Text("main"))
+			}
+			b.Screenshot("vendor-suspend-confirm")
+			b.Click("button.danger") // without ticking the box
+			if got := b.Text("#confirm-error"); got != "tick the box to confirm" {
+				t.Fatalf("unticked confirmation: %q", got)
+			}
+			if st := tenantStatus(t, s, "kazan"); st != tenants.StatusActive {
+				t.Fatalf("suspended without confirmation: %s", st)
+			}
+			b.Submit("button.danger", "confirm", "on")
+			if got := b.Text("#city-status"); got != "suspended" {
+				t.Fatalf("status after suspending: %q", got)
+			}
+			b.Screenshot("vendor-city-suspended")
+			if st := tenantStatus(t, s, "kazan"); st != tenants.StatusSuspended {
+				t.Fatalf("registry says %s", st)
+			}
+			s.Cities.Invalidate()
+			admin := s.login("kazan", "admin")
+			if r := s.call("POST", "/t/kazan/api/v1/districts", admin, map[string]string{"code": "new-one", "name_ru": "Новый", "name_en": "New"}); r.Status != http.StatusForbidden {
+				t.Fatalf("a suspended city accepted a change: %d %s", r.Status, r.Body)
+			}
+			b.Click("#resume")
+			b.Submit("button.primary", "confirm", "on")
+			if got := b.Text("#city-status"); got != "active" {
+				t.Fatalf("status after resuming: %q", got)
+			}
+			if log := b.Text("#city-log"); !strings.Contains(log, "tenant.suspended") || !strings.Contains(log, "tenant.active") {
+				t.Fatalf("the city's log lacks the changes: %s", log)
+			}
+			s.Cities.Invalidate()
+			if r := s.call("POST", "/t/kazan/api/v1/districts", admin, map[string]string{"code": "new-one", "name_ru": "Новый", "name_en": "New"}); r.Status != http.StatusCreated {
+				t.Fatalf("a resumed city refused a change: %d %s", r.Status, r.Body)
+			}
+
+			b.Navigate(s.URL() + "/admin/cities/new")
+			b.Submit("#create-city", "slug", "Bad Slug", "name", "")
+			if !strings.Contains(b.Text("#e-slug"), "") || b.Text("#e-name") != "is required" {
+				t.Fatalf("new city errors: %s", b.Text("main"))
+			}
+			b.Submit("#create-city", "slug", "kitezh", "name", "Китеж")
+			if pw := b.Text("#admin-password"); len(pw) < 8 {
+				t.Fatalf("no admin password shown: %q", pw)
+			}
+			b.Screenshot("vendor-city-created")
+			if st := tenantStatus(t, s, "kitezh"); st != tenants.StatusActive {
+				t.Fatalf("kitezh is %s", st)
+			}
+			for _, page := range []string{"plugins", "health", "audit", "vendor-users", "cities/kitezh"} {
+				b.Navigate(s.URL() + "/admin/" + page)
+				if h := b.Text("h1"); h == "" || strings.Contains(h, "not found") {
+					t.Fatalf("/admin/%s: %q", page, h)
+				}
+				b.Screenshot("vendor-" + page)
+			}
+			if jobs := b.HTML(); !strings.Contains(jobs, "kitezh") {
+				t.Fatal("the new city's page does not show it")
+			}
+		})
+	}
+}
+
+func tenantStatus(t *testing.T, s *testServer, slug string) string {
+	t.Helper()
+	tn, err := s.Backend.Registry().Get(t.Context(), slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tn.Status
+}
+
+// A city admin adds a category with a 2-hour deadline, imports buildings
+// with one bad row and sees that row's error, adds and edits a routing rule
+// and checks it in the simulator, and invites a dispatcher who then sets a
+// password and logs in. Every console page is photographed.
+func TestCityConsoleBrowser(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := startServer(t, kind)
+			b := webtest.Start(t)
+			base := s.URL() + "/t/kazan"
+			b.Navigate(base + "/admin/categories?lang=en")
+			b.Screenshot("city-login")
+			b.Submit("button.primary", "login", "admin", "password", "demo")
+			if !strings.Contains(b.Location(), "/t/kazan/admin/categories") {
+				t.Fatalf("not back on the page after login: %s", b.Location())
+			}
+
+			// A category with a 2-hour deadline; first a mistake shown in place.
+			b.Submit("#add-category-submit", "code", "Bulb", "group", "building", "name_ru", "Лампочка в подъезде",
+				"name_en", "Entrance bulb", "reaction_minutes", "30m", "resolution_minutes", "20m")
+			if got := b.Text("#e-resolution_minutes"); got != "cannot be shorter than the reaction time" {
+				t.Fatalf("resolution error: %q", got)
+			}
+			if got := b.Text("#e-code"); !strings.Contains(got, "lowercase") {
+				t.Fatalf("code error: %q", got)
+			}
+			b.Screenshot("city-category-errors")
+			b.Submit("#add-category-submit", "code", "entrance-bulb", "resolution_minutes", "2h")
+			if got := b.Text("#cat-entrance-bulb .deadline"); got != "2h" {
+				t.Fatalf("the new category's deadline: %q", got)
+			}
+			b.Screenshot("city-categories")
+			admin := s.login("kazan", "admin")
+			r := s.call("GET", "/t/kazan/api/v1/categories/entrance-bulb", admin, nil)
+			if m := r.json(t); m["resolution_minutes"] != float64(120) || m["reaction_minutes"] != float64(30) || m["group"] != "building" {
+				t.Fatalf("stored category: %s", r.Body)
+			}
+
+			// Buildings CSV: two good rows and one with an unknown district (row 4).
+			csv := "registry_id;address_ru;address_en;district;management_company;apartments;lat;lon\n" +
+				"KZN-T-1;ул. Тестовая, д. 1;Testovaya St 1;sovetsky;uk-sovetsky-kvartal;40;55.79;49.2\n" +
+				"KZN-T-2;ул. Тестовая, д. 2;Testovaya St 2;sovetsky;uk-sovetsky-kvartal;60;55.79;49.21\n" +
+				"KZN-T-3;ул. Тестовая, д. 3;Testovaya St 3;atlantis;;12;55.79;49.22\n"
+			file := filepath.Join(t.TempDir(), "buildings.csv")
+			if err := os.WriteFile(file, []byte(csv), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			b.Navigate(base + "/admin/buildings")
+			b.Screenshot("city-buildings")
+			b.Submit("#import-submit", "file", file)
+			if got := b.Text("#created"); got != "2" {
+				t.Fatalf("created: %q\n%s", got, b.Text("main"))
+			}
+			if got := b.Text("#refused"); got != "1" {
+				t.Fatalf("refused rows: %q", got)
+			}
+			if got := b.Text("#row-4"); !strings.Contains(got, "district") {
+				t.Fatalf("row 4's error: %q", got)
+			}
+			if strings.Contains(b.HTML(), `id="row-2"`) || strings.Contains(b.HTML(), `id="row-3"`) {
+				t.Fatal("good rows reported as errors")
+			}
+			b.Screenshot("city-import-report")
+			b.Navigate(base + "/admin/buildings?q=" + "тестовая")
+			if got := b.Text("#buildings"); !strings.Contains(got, "KZN-T-1") || strings.Contains(got, "KZN-T-3") {
+				t.Fatalf("search after import: %s", got)
+			}
+
+			// Routing: a rule, edited, then checked in the simulator.
+			lift, roof := orgID(t, s, admin, "lifttech-kazan"), orgID(t, s, admin, "krovlya-kazan")
+			b.Navigate(base + "/admin/routing")
+			b.Submit("#add-rule button.primary", "name", "Lifts to the lift company", "category", "lift",
+				"target", "organization", "organization_id", lift)
+			if got := b.Text("#rules"); !strings.Contains(got, "Lifts to the lift company") {
+				t.Fatalf("rule not listed: %s", got)
+			}
+			b.Screenshot("city-routing")
+			ruleID := ""
+			for _, it := range s.call("GET", "/t/kazan/api/v1/routing/rules", admin, nil).json(t)["items"].([]any) {
+				if r := it.(map[string]any); r["name"] == "Lifts to the lift company" {
+					ruleID = fmt.Sprint(r["id"])
+				}
+			}
+			b.Click("#rule-" + ruleID + " .move-top")
+			if got := b.Text("#rules tbody tr"); !strings.Contains(got, "Lifts to the lift company") {
+				t.Fatalf("the rule did not move to the top: %s", got)
+			}
+			b.Click("#rule-" + ruleID + " a")
+			b.Screenshot("city-rule-edit")
+			b.Submit("#save-rule", "name", "Lifts to the roofers", "organization_id", roof)
+			if !strings.Contains(b.Location(), "ok=saved") {
+				t.Fatalf("rule not saved: %s", b.Text("main"))
+			}
+			b.Submit("#simulate", "test_category", "lift", "test_building_id", "1")
+			if got := b.Text("#route-org"); got != "krovlya-kazan" {
+				t.Fatalf("simulator sends the lift request to %q: %s", got, b.Text("#route-result"))
+			}
+			if got := b.Text("#route-reason"); !strings.Contains(got, "Lifts to the roofers") {
+				t.Fatalf("simulator reason: %q", got)
+			}
+			b.Screenshot("city-simulator")
+
+			// A dispatcher, invited, sets a password and logs in.
+			b.Navigate(base + "/admin/users")
+			b.Submit("#invite-submit", "#invite-user [name=login]", "dispatcher2", "#invite-user [name=name]", "Диспетчер Второй",
+				"#invite-user [name=role]", "dispatcher")
+			link := b.Text("#invite-link")
+			if !strings.Contains(link, "/t/kazan/invite?token=") {
+				t.Fatalf("invite link: %q", link)
+			}
+			b.Screenshot("city-users-invited")
+			for _, page := range []string{"", "organizations", "organizations/uk-aviastroitel", "districts", "categories/lift", "roles", "settings"} {
+				b.Navigate(base + "/admin/" + page)
+				if h := b.Text("h1"); h == "" || strings.Contains(h, "not found") || strings.Contains(h, "denied") {
+					t.Fatalf("/admin/%s: %q", page, h)
+				}
+				b.Screenshot("city-" + strings.ReplaceAll(cmp.Or(page, "home"), "/", "-"))
+			}
+			b.Viewport(820, 1180) // a tablet held upright: the nav folds above the page
+			b.Navigate(base + "/admin/routing")
+			b.Screenshot("city-routing-tablet")
+			b.Viewport(1280, 900)
+			b.Click("form.who button") // log out
+			b.Navigate(s.URL() + link)
+			b.Submit("button.primary", "password", "short")
+			if !strings.Contains(b.HTML(), "password-error") {
+				t.Fatalf("invite page at %s: %s", b.Location(), b.Text("body"))
+			}
+			if got := b.Text("#password-error"); !strings.Contains(got, "at least 8") {
+				t.Fatalf("short password: %q", got)
+			}
+			b.Submit("button.primary", "password", "dispatcher password")
+			b.Screenshot("city-invite-done")
+			b.Submit("button.primary", "login", "dispatcher2", "password", "dispatcher password")
+			if got := b.Text("main"); !strings.Contains(got, "Диспетчер Второй") {
+				t.Fatalf("dispatcher login: %s", got)
+			}
+			b.Navigate(base + "/admin/users")
+			if got := b.Text("h1"); got != "Access denied" {
+				t.Fatalf("the dispatcher sees the users page: %q", got)
+			}
+			b.Screenshot("city-dispatcher-refused")
+		})
+	}
+}
+
+// orgID is an organization's id, as the forms' pickers send it.
+func orgID(t *testing.T, s *testServer, token, code string) string {
+	t.Helper()
+	r := s.call("GET", "/t/kazan/api/v1/organizations/"+code, token, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("organization %s: %d", code, r.Status)
+	}
+	return fmt.Sprint(r.json(t)["id"])
+}

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+)
+
+// pageUser is a browser-like client with a page session.
+type pageUser struct {
+	name   string
+	client *http.Client
+	csrf   string
+}
+
+var (
+	hrefRE   = regexp.MustCompile(`href="([^"]+)"`)
+	actionRE = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
+	csrfRE   = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+)
+
+func (u *pageUser) get(t *testing.T, base, path string) (int, string, string) {
+	t.Helper()
+	resp, err := u.client.Get(base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location"), string(b)
+}
+
+func (u *pageUser) post(t *testing.T, base, path string, form url.Values) (int, string) {
+	t.Helper()
+	resp, err := u.client.PostForm(base+path, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Location")
+}
+
+// logIn logs a user in through a login page; an empty login stays anonymous.
+func logIn(t *testing.T, base, loginPath, name, login string) *pageUser {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	u := &pageUser{name: name, client: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	_, _, body := u.get(t, base, loginPath)
+	m := csrfRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no CSRF token on %s", loginPath)
+	}
+	u.csrf = m[1]
+	if login == "" {
+		return u
+	}
+	resp, err := u.client.PostForm(base+loginPath, url.Values{"login": {login}, "password": {"demo"}, "csrf_token": {u.csrf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s cannot log in: %d %s", name, resp.StatusCode, b)
+	}
+	if resp.StatusCode == http.StatusSeeOther { // a landing page: its header carries the new token
+		_, _, page := u.get(t, base, resp.Header.Get("Location"))
+		b = []byte(page)
+	}
+	if m := csrfRE.FindStringSubmatch(string(b)); m != nil {
+		u.csrf = m[1]
+	}
+	return u
+}
+
+// crawl follows the links under prefix from start, as u, and returns the
+// pages found (GET) and the forms they post to.
+func crawl(t *testing.T, u *pageUser, base, start, prefix string) (pages, forms []string) {
+	t.Helper()
+	seen := map[string]bool{start: true}
+	formSeen := map[string]bool{}
+	queue := []string{start}
+	for len(queue) > 0 && len(seen) < 120 {
+		p := queue[0]
+		queue = queue[1:]
+		status, _, body := u.get(t, base, p)
+		if status != http.StatusOK {
+			t.Errorf("%s: %s answers %d", u.name, p, status)
+			continue
+		}
+		pages = append(pages, p)
+		for _, m := range hrefRE.FindAllStringSubmatch(body, -1) {
+			link := html.UnescapeString(m[1])
+			link, _, _ = strings.Cut(link, "#")
+			if !strings.HasPrefix(link, prefix) || strings.Contains(link, "/login") || strings.Contains(link, "lang=") || seen[link] {
+				continue
+			}
+			seen[link] = true
+			queue = append(queue, link)
+		}
+		for _, m := range actionRE.FindAllStringSubmatch(body, -1) {
+			if a := html.UnescapeString(m[1]); strings.HasPrefix(a, prefix) && !formSeen[a] {
+				formSeen[a] = true
+				forms = append(forms, a)
+			}
+		}
+	}
+	sort.Strings(forms)
+	return pages, forms
+}
+
+// routeOf finds the gin route pattern a concrete path belongs to.
+func routeOf(routes gin.RoutesInfo, method, path string) string {
+	path, _, _ = strings.Cut(path, "?")
+	segs := strings.Split(path, "/")
+	for _, r := range routes {
+		if r.Method != method {
+			continue
+		}
+		ps := strings.Split(r.Path, "/")
+		if len(ps) != len(segs) {
+			continue
+		}
+		ok := true
+		for i := range ps {
+			if ps[i] != segs[i] && !strings.HasPrefix(ps[i], ":") {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return r.Path
+		}
+	}
+	return ""
+}
+
+// Every page and form the consoles link to, walked as each role: it renders
+// for the roles routeAccess names, is a 403 page for the other roles of the
+// city, and sends the others (anonymous, another console's session) to the
+// login page. Posting any console form as a role that may not use it is
+// refused before anything changes.
+func TestConsoleLinksByRole(t *testing.T) {
+	s := startServer(t, "sqlite")
+	base := s.URL()
+	routes := s.engine().Routes()
+	city := map[string]*pageUser{}
+	for _, who := range []string{"admin", "dispatcher", "operator", "analyst", "citizen", "anonymous"} {
+		login := who
+		if who == "anonymous" {
+			login = ""
+		}
+		city[who] = logIn(t, base, "/t/kazan/login", who, login)
+	}
+	vendorUser := logIn(t, base, "/admin/login", "vendor", "vendor")
+	city["vendor"] = vendorUser
+
+	check := func(label string, link, key string, allowed func(who string) bool, loginPage string) {
+		for who, u := range city {
+			status, loc, body := u.get(t, base, link)
+			switch {
+			case allowed(who):
+				if status != http.StatusOK || !strings.Contains(body, "<main>") {
+					t.Errorf("%s %s as %s (%s): %d", label, link, who, key, status)
+				}
+			case who == "anonymous" || who == "vendor" || strings.HasPrefix(link, "/admin/"):
+				if status != http.StatusSeeOther || !strings.HasPrefix(loc, loginPage) {
+					t.Errorf("%s %s as %s: want a 303 to %s, got %d %s", label, link, who, loginPage, status, loc)
+				}
+			default:
+				if status != http.StatusForbidden || !strings.Contains(body, "<main>") {
+					t.Errorf("%s %s as %s: want the 403 page, got %d", label, link, who, status)
+				}
+			}
+		}
+	}
+
+	pages, forms := crawl(t, city["admin"], base, "/t/kazan/admin/", "/t/kazan/admin/")
+	if len(pages) < 12 || len(forms) < 15 {
+		t.Fatalf("the city console links to only %d pages and %d forms: %v %v", len(pages), len(forms), pages, forms)
+	}
+	for _, p := range pages {
+		key := routeKey("GET", routeOf(routes, "GET", p))
+		want, ok := routeAccess[key]
+		if !ok {
+			t.Errorf("%s (%s) has no routeAccess entry", p, key)
+			continue
+		}
+		check("city page", p, key, func(who string) bool { return who != "vendor" && who != "anonymous" && slices.Contains(want, who) }, "/t/kazan/login")
+	}
+	for _, f := range forms {
+		key := routeKey("POST", routeOf(routes, "POST", f))
+		want, ok := routeAccess[key]
+		if !ok {
+			t.Errorf("form %s (%s) has no routeAccess entry", f, key)
+			continue
+		}
+		for _, who := range []string{"dispatcher", "operator", "analyst", "citizen"} {
+			if slices.Contains(want, who) {
+				continue
+			}
+			status, _ := city[who].post(t, base, f, url.Values{"csrf_token": {city[who].csrf}, "confirm": {"yes"}, "code": {"x"}})
+			if status != http.StatusForbidden {
+				t.Errorf("form %s posted by %s: want 403, got %d", f, who, status)
+			}
+		}
+	}
+
+	vpages, vforms := crawl(t, vendorUser, base, "/admin/", "/admin/")
+	if len(vpages) < 8 || len(vforms) < 4 {
+		t.Fatalf("the vendor console links to only %d pages and %d forms: %v %v", len(vpages), len(vforms), vpages, vforms)
+	}
+	for _, p := range vpages {
+		key := routeKey("GET", routeOf(routes, "GET", p))
+		if want, ok := routeAccess[key]; !ok || !slices.Contains(want, vendor) {
+			t.Errorf("%s (%s): routeAccess says %v", p, key, want)
+		}
+		check("vendor page", p, key, func(who string) bool { return who == "vendor" }, "/admin/login")
+	}
+	for _, f := range vforms {
+		if f == "/admin/logout" {
+			continue
+		}
+		status, loc := city["admin"].post(t, base, f, url.Values{"csrf_token": {city["admin"].csrf}, "confirm": {"yes"}, "action": {"suspend"}})
+		if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/admin/login") {
+			t.Errorf("vendor form %s posted by a city admin: %d %s", f, status, loc)
+		}
+	}
+	t.Logf("walked %d city pages, %d city forms, %d vendor pages, %d vendor forms as %d principals",
+		len(pages), len(forms), len(vpages), len(vforms), len(city))
+	if st := tenantStatus(t, s, "kazan"); st != "active" {
+		t.Fatalf("kazan is %s after the walk", st)
+	}
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+
+	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/admin/cityconsole"
+	"github.com/opencity/opencity/admin/vendorconsole"
+	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/web"
+	"github.com/opencity/opencity/tenants/access"
+	"github.com/opencity/opencity/tenants/vendorapi"
+)
+
+// newKit builds the page kit every server-rendered page shares (#7, #8):
+// sessions signed with cfg.SessionKey (random per start when unset, which
+// logs everybody out on restart), the city logins and the vendor login.
+func (s *Server) newKit(key []byte, authz *access.Authorizer) (*web.Kit, error) {
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key)
+		slog.Warn("OPENCITY_SESSION_KEY is not set: page sessions end when the server restarts")
+	}
+	kit, err := web.New(web.Options{Cities: s.Cities, Authz: authz, SessionKey: key, Now: s.now,
+		Vendor: vendorapi.PageAuth{Backend: s.Backend, Authz: authz}})
+	if err != nil {
+		return nil, fmt.Errorf("pages: %w", err)
+	}
+	return kit, nil
+}
+
+// mountPages mounts the kit's routes and every page package on r.
+func (s *Server) mountPages(r *gin.Engine, api *httpapi.API) {
+	s.Kit.Mount(r)
+	cityconsole.New(s.Kit, api, cityProfile{s}).Register(r)                                           // city admin console (#7)
+	vendorconsole.New(s.Kit, s.Backend, s.Billing, s.Plugins, s.now, s.Cities.Invalidate).Register(r) // super-admin console (#7)
+}
+
+// cityProfile lets the city console change the city's registry entry and
+// makes the resolver see it at once.
+type cityProfile struct{ s *Server }
+
+func (p cityProfile) SetCityProfile(ctx context.Context, actor, slug, name, locale, timezone string) error {
+	_, err := p.s.Backend.Registry().SetProfile(ctx, actor, slug, name, locale, timezone)
+	if err == nil {
+		p.s.Cities.Invalidate()
+	}
+	return err
+}
