@@ -23,6 +23,9 @@ const (
 	public = "public"
 	self   = "self"
 	vendor = "vendor"
+	// form is a public page form: anyone may post it with the session's
+	// CSRF token or a bearer token; without either it is refused (403).
+	form = "form"
 )
 
 var (
@@ -138,6 +141,18 @@ var routeAccess = map[string][]string{
 	"POST /billing/webhook":        {public},
 	"GET /set-password":            {public},
 	"POST /set-password":           {public},
+
+	// The page kit (#7/#8): assets, the city and vendor logins. Pages
+	// answer the anonymous with a 303 to the login page (counted as 401).
+	"GET /static/*path":  {public},
+	"GET /login":         {public},
+	"POST /login":        {form},
+	"POST /logout":       {form},
+	"GET /invite":        {public},
+	"POST /invite":       {form},
+	"GET /admin/login":   {public},
+	"POST /admin/login":  {form},
+	"POST /admin/logout": {form},
 }
 
 // The secrets planted in nizhnekamsk: no answer of kazan may carry them.
@@ -161,6 +176,7 @@ func TestAccessMatrix(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			s := startServer(t, kind)
+			s.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 			routes := s.Handler.(*gin.Engine).Routes()
 			keys := map[string]bool{}
 			for _, r := range routes {
@@ -224,8 +240,15 @@ func TestAccessMatrix(t *testing.T) {
 
 func expectStatus(t *testing.T, label string, want []string, who string, r response) {
 	t.Helper()
-	denied := r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden
+	// A page sends whoever is not logged in to its login page: its 401.
+	toLogin := r.Status == http.StatusSeeOther && strings.Contains(r.Header.Get("Location"), "/login")
+	unauthorized := r.Status == http.StatusUnauthorized || toLogin
+	denied := unauthorized || r.Status == http.StatusForbidden
 	switch {
+	case slices.Contains(want, form):
+		if (who == "anonymous") != (r.Status == http.StatusForbidden) {
+			t.Errorf("%s: a form is refused exactly without a CSRF or bearer token: %d %s", label, r.Status, r.Body)
+		}
 	case slices.Contains(want, public):
 		if r.Status == http.StatusForbidden && !strings.Contains(string(r.Body), "readonly") {
 			t.Errorf("%s: public route refused: %d %s", label, r.Status, r.Body)
@@ -234,11 +257,11 @@ func expectStatus(t *testing.T, label string, want []string, who string, r respo
 		if (who == vendor) == denied {
 			t.Errorf("%s: %d %s", label, r.Status, r.Body)
 		}
-		if who != vendor && r.Status != http.StatusUnauthorized {
+		if who != vendor && !unauthorized {
 			t.Errorf("%s: a city token in the vendor API must be unknown (401): %d", label, r.Status)
 		}
 	case who == "anonymous" || who == "foreign_admin" || who == vendor:
-		if r.Status != http.StatusUnauthorized {
+		if !unauthorized {
 			t.Errorf("%s: want 401, got %d %s", label, r.Status, r.Body)
 		}
 	case slices.Contains(want, self) || slices.Contains(want, who):

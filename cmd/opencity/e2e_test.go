@@ -18,6 +18,9 @@ type testServer struct {
 	*Server
 	t  *testing.T
 	db tenanttest.DB
+	// client sends the calls; nil is http.DefaultClient. The access matrix
+	// uses one that does not follow redirects, to see pages' 303s.
+	client *http.Client
 }
 
 func startServer(t *testing.T, kind string) *testServer {
@@ -89,7 +92,11 @@ func (s *testServer) call(method, path, token string, body any, headers ...strin
 
 func (s *testServer) do(req *http.Request) response {
 	s.t.Helper()
-	resp, err := http.DefaultClient.Do(req)
+	client := http.DefaultClient
+	if s.client != nil {
+		client = s.client
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}

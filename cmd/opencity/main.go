@@ -73,7 +73,8 @@ func configFromEnv(getenv func(string) string) Config {
 		Addr:        getenv("OPENCITY_ADDR"),
 		BaseDomain:  getenv("OPENCITY_BASE_DOMAIN"),
 		KazanPlugin: getenv("OPENCITY_KAZAN_PLUGIN"),
-		Billing:     billing.ConfigFromEnv(getenv), // billing (#6)
+		Billing:     billing.ConfigFromEnv(getenv),          // billing (#6)
+		SessionKey:  []byte(getenv("OPENCITY_SESSION_KEY")), // pages (#7/#8)
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = "data"

@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/web"
 	"github.com/opencity/opencity/plugins/host"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/access"
@@ -37,6 +38,9 @@ type Config struct {
 	Now func() time.Time
 	// billing (#6): Stripe keys, plans, grace period; off without a key.
 	Billing billing.Config
+	// pages (#7/#8): signs the page session cookies (OPENCITY_SESSION_KEY,
+	// at least 32 bytes); random per start when empty.
+	SessionKey []byte
 }
 
 // Server is a running OpenCity: backend, resolver and HTTP server. Tests
@@ -47,6 +51,8 @@ type Server struct {
 	Plugins *host.Host // routing plugin processes; stopped by Close
 	Handler http.Handler
 	Billing *billing.Service // billing (#6)
+	Kit     *web.Kit         // pages (#7/#8): the shared page kit
+	authz   *access.Authorizer
 
 	http     *http.Server
 	ln       net.Listener
@@ -96,6 +102,13 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.Billing.Changed = s.Cities.Invalidate
 	// end billing
+	// pages (#7/#8)
+	s.authz = access.ForBackend(b) // one authorizer (and policy cache) for the API and the pages
+	if s.Kit, err = s.newKit(cfg.SessionKey, s.authz); err != nil {
+		b.Close()
+		return nil, err
+	}
+	// end pages
 	s.Handler = s.routes()
 	return s, nil
 }
@@ -110,13 +123,14 @@ func (s *Server) routes() http.Handler {
 	r.HandleMethodNotAllowed = true
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "alive"}) })
 	r.GET("/readyz", s.ready)
-	authz := access.ForBackend(s.Backend)
+	authz := s.authz
 	api := &httpapi.API{Cities: s.Cities, Authz: authz, Policies: authz, Now: s.now, Uploads: s.uploads,
 		Routing: routing{host: s.Plugins, backend: s.Backend}}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
 	signup.Register(r, s.Billing) // billing (#6): /signup…, /t/{slug}/set-password, /billing/webhook
 	(&vendorapi.API{Backend: s.Backend, Authz: authz, Now: s.now}).Register(r)
+	s.mountPages(r) // pages (#7/#8): the page kit, consoles and working pages
 	r.NoRoute(func(c *gin.Context) { httpapi.WriteProblem(c, core.Errorf(core.ENOTFOUND, "no such page")) })
 	r.NoMethod(func(c *gin.Context) {
 		httpapi.WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "method not allowed here: " + c.Request.Method})

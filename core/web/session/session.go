@@ -101,13 +101,26 @@ func Token(ctx context.Context) string {
 // Load reads the session cookie; a missing, forged or expired cookie starts
 // a fresh anonymous session with a new CSRF token, sent back at once.
 func (m *Manager) Load(c *gin.Context) {
+	m.Begin(c)
+	c.Next()
+}
+
+// Begin is Load for middleware that has more to do before the handlers
+// run: it puts the session into the request's context and returns it.
+func (m *Manager) Begin(c *gin.Context) *Session {
 	s, ok := m.read(c.Request)
 	if !ok {
 		s = &Session{CSRF: randomToken(), Expires: m.now().Add(m.ttl())}
 		m.write(c, s)
 	}
 	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), ctxKey{}, s))
-	c.Next()
+	return s
+}
+
+// Valid reports whether sent is the CSRF token of the request's session.
+func Valid(ctx context.Context, sent string) bool {
+	s := FromContext(ctx)
+	return s != nil && s.CSRF != "" && sent != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(s.CSRF)) == 1
 }
 
 // Save writes s as the request's session, with a fresh CSRF token when the

@@ -1,0 +1,198 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/web/session"
+)
+
+// loginData is what the login page shows besides the form.
+type loginData struct {
+	Action string // where the form posts
+	Next   string
+	Vendor bool
+}
+
+// safeNext keeps only local paths under prefix as a place to return to.
+func safeNext(next, prefix string) string {
+	if !strings.HasPrefix(next, prefix) || strings.Contains(next, "//") || strings.Contains(next, `\`) {
+		return ""
+	}
+	return next
+}
+
+func (k *Kit) loginPage(c *gin.Context) {
+	city := httpapi.CityFromContext(c.Request.Context())
+	p := k.views.Page(c, "login_title")
+	p.Data = loginData{Action: "/t/" + city.Slug + "/login", Next: safeNext(c.Query("next"), "/t/"+city.Slug+"/")}
+	k.views.Render(c, http.StatusOK, "login.html", p)
+}
+
+// loginSubmit logs in through core.Login with the city's store, counting
+// failures like the API does (a locked login waits), and keeps the token
+// in the page session.
+func (k *Kit) loginSubmit(c *gin.Context) {
+	ctx := c.Request.Context()
+	city := httpapi.CityFromContext(ctx)
+	f := ReadForm(c)
+	p := k.views.Page(c, "login_title")
+	p.Form = cloneValues(f.Values)
+	p.Form.Del("password")
+	d := loginData{Action: "/t/" + city.Slug + "/login", Next: safeNext(f.String("next"), "/t/"+city.Slug+"/")}
+	p.Data = d
+	login := core.NormalizeLogin(f.String("login"))
+	now := k.Now()
+	if login != "" && len(login) <= core.MaxLogin {
+		until, err := city.Store.LoginLockedUntil(ctx, login, now)
+		if err != nil {
+			k.views.Fail(c, "login.html", p, err)
+			return
+		}
+		if !until.IsZero() {
+			p.Errors = map[string]string{"form": "too_many"}
+			k.views.Render(c, http.StatusTooManyRequests, "login.html", p)
+			return
+		}
+	}
+	token, _, err := core.Login(ctx, city.Store, f.String("login"), f.Values.Get("password"), now)
+	if err != nil {
+		if core.ErrorCode(err) == core.EUNAUTHORIZED && login != "" && len(login) <= core.MaxLogin {
+			_, _ = city.Store.RecordLoginFailure(ctx, login, now)
+			err = &core.Error{Code: core.EUNAUTHORIZED, Message: "wrong login or password",
+				Fields: map[string]string{"password": "wrong login or password"}}
+		}
+		k.views.Fail(c, "login.html", p, err)
+		return
+	}
+	if login != "" {
+		_ = city.Store.ClearLoginFailures(ctx, login)
+	}
+	k.Sessions.Save(c, &session.Session{Token: token, City: city.Slug})
+	actor, err := city.Store.ActorByToken(c.Request.Context(), core.HashToken(token), now)
+	if err != nil {
+		k.views.Fail(c, "login.html", p, err)
+		return
+	}
+	target := d.Next
+	if rel, ok := k.landing[actor.Role]; ok && target == "" {
+		target = "/t/" + city.Slug + "/" + rel
+	}
+	if target != "" {
+		c.Redirect(http.StatusSeeOther, target)
+		return
+	}
+	c.Request = c.Request.WithContext(httpapi.NewContextWithActor(c.Request.Context(), actor))
+	p = k.views.Page(c, "logged_in")
+	k.views.Render(c, http.StatusOK, "loggedin.html", p)
+}
+
+// logout revokes the session's token and forgets it.
+func (k *Kit) logout(c *gin.Context) {
+	city := httpapi.CityFromContext(c.Request.Context())
+	if s := session.FromContext(c.Request.Context()); s != nil && s.Token != "" && s.City == city.Slug {
+		if err := city.Store.RevokeToken(c.Request.Context(), core.HashToken(s.Token), k.Now()); err != nil &&
+			core.ErrorCode(err) != core.ENOTFOUND {
+			_ = c.Error(err)
+		}
+	}
+	k.Sessions.Clear(c)
+	c.Redirect(http.StatusSeeOther, "/t/"+city.Slug+"/login")
+}
+
+func (k *Kit) vendorLoginPage(c *gin.Context) {
+	p := k.views.Page(c, "vendor_login_title")
+	p.Data = loginData{Action: "/admin/login", Next: safeNext(c.Query("next"), "/admin/"), Vendor: true}
+	k.views.Render(c, http.StatusOK, "login.html", p)
+}
+
+// vendorLoginSubmit checks the password with the control plane (which
+// counts and locks failures itself) and keeps the vendor token.
+func (k *Kit) vendorLoginSubmit(c *gin.Context) {
+	f := ReadForm(c)
+	p := k.views.Page(c, "vendor_login_title")
+	p.Form = cloneValues(f.Values)
+	p.Form.Del("password")
+	d := loginData{Action: "/admin/login", Next: safeNext(f.String("next"), "/admin/"), Vendor: true}
+	p.Data = d
+	token, _, err := k.Vendor.VendorLogin(c.Request.Context(), f.String("login"), f.Values.Get("password"), k.Now())
+	if err != nil {
+		switch core.ErrorCode(err) {
+		case core.EUNAUTHORIZED:
+			err = &core.Error{Code: core.EUNAUTHORIZED, Message: "wrong login or password",
+				Fields: map[string]string{"password": "wrong login or password"}}
+		case core.ETOOMANY:
+			err = &core.Error{Code: core.ETOOMANY, Message: "too_many"}
+		}
+		k.views.Fail(c, "login.html", p, err)
+		return
+	}
+	k.VendorSessions.Save(c, &session.Session{Token: token})
+	target := d.Next
+	if target == "" {
+		target = "/admin/"
+	}
+	c.Redirect(http.StatusSeeOther, target)
+}
+
+func (k *Kit) vendorLogout(c *gin.Context) {
+	k.VendorSessions.Clear(c)
+	c.Redirect(http.StatusSeeOther, "/admin/login")
+}
+
+// invitePage lets an invited staff member choose a password with the
+// token from the invitation link (/t/{slug}/invite?token=…).
+func (k *Kit) invitePage(c *gin.Context) {
+	p := k.views.Page(c, "invite_title")
+	p.Form = map[string][]string{"token": {c.Query("token")}}
+	c.Header("Referrer-Policy", "no-referrer")
+	k.views.Render(c, http.StatusOK, "invite.html", p)
+}
+
+// inviteSubmit redeems the invitation with the same checks as the API
+// and logs the user in.
+func (k *Kit) inviteSubmit(c *gin.Context) {
+	ctx := c.Request.Context()
+	city := httpapi.CityFromContext(ctx)
+	f := ReadForm(c)
+	p := k.views.Page(c, "invite_title")
+	p.Form = map[string][]string{"token": {f.String("token")}}
+	c.Header("Referrer-Policy", "no-referrer")
+	password := f.Values.Get("password")
+	fe := core.FieldErrors{}
+	if f.String("token") == "" {
+		fe.Add("password", "the invitation link is incomplete: open it from the message again")
+	}
+	if msg := core.CheckPassword(password); msg != "" {
+		fe.Add("password", msg)
+	}
+	if err := fe.Err(); err != nil {
+		k.views.Fail(c, "invite.html", p, err)
+		return
+	}
+	hash, err := core.HashPassword(password)
+	if err != nil {
+		k.views.Fail(c, "invite.html", p, err)
+		return
+	}
+	u, err := city.Store.RedeemInvite(ctx, core.HashToken(f.String("token")), hash, k.Now())
+	if err != nil {
+		k.views.Fail(c, "invite.html", p, err)
+		return
+	}
+	p.Form = map[string][]string{"login": {u.Login}}
+	p.Flash = "invite_done"
+	p.Data = loginData{Action: "/t/" + city.Slug + "/login"}
+	k.views.Render(c, http.StatusOK, "login.html", p)
+}
+
+func cloneValues(v map[string][]string) map[string][]string {
+	out := make(map[string][]string, len(v))
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}

@@ -1,0 +1,309 @@
+// Package web is the page kit shared by every server-rendered page of
+// OpenCity: a base layout (city, language switch, user, logout, banner,
+// nav), ru/en message catalogs each package extends, checksummed static
+// assets, page sessions with CSRF (core/web/session), the city and vendor
+// login pages, authorization of pages through core.Authorizer, form
+// helpers with per-field messages and a confirmation step for destructive
+// actions. It knows no city in particular; packages give their templates
+// and assets as embed.FS. Every core flow works without JavaScript.
+//
+// A package mounts its pages like this:
+//
+//	v := kit.MustViews(templatesFS, "templates", messages)
+//	g := r.Group("/t/:slug/desk", kit.City)
+//	g.GET("/", kit.Require(core.ObjRequests, core.ActRead), h.queue)
+//
+// and a handler renders p := v.Page(c, "title_key"); p.Data = …;
+// v.Render(c, 200, "queue.html", p).
+package web
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/web/session"
+)
+
+//go:embed templates/*.html
+var kitTemplates embed.FS
+
+//go:embed assets
+var kitAssets embed.FS
+
+// VendorUser is a logged-in user of the vendor's console.
+type VendorUser struct {
+	ID    int64
+	Login string
+	Name  string
+	Role  string
+}
+
+// VendorAuth checks vendor passwords, tokens and global policies; the
+// control plane implements it (admin/vendor adapts tenants.Backend).
+type VendorAuth interface {
+	VendorLogin(ctx context.Context, login, password string, now time.Time) (token string, expires time.Time, err error)
+	VendorSessionUser(ctx context.Context, token string, now time.Time) (*VendorUser, error)
+	AllowedGlobal(ctx context.Context, role, obj, act string) (bool, error)
+}
+
+// Options configure a Kit.
+type Options struct {
+	Cities httpapi.Cities
+	Authz  core.Authorizer
+	// SessionKey signs the session cookies (at least 32 bytes).
+	SessionKey []byte
+	// Secure marks cookies Secure even behind a TLS-terminating proxy.
+	Secure bool
+	// Vendor enables the /admin/ login; nil leaves it out.
+	Vendor VendorAuth
+	Now    func() time.Time
+}
+
+// Kit is the shared machinery of the pages.
+type Kit struct {
+	Cities         httpapi.Cities
+	Authz          core.Authorizer
+	Sessions       *session.Manager // city pages: cookie opencity_session
+	VendorSessions *session.Manager // /admin/: cookie opencity_vendor
+	Vendor         VendorAuth
+	Now            func() time.Time
+	Assets         *Assets
+
+	layout   *template.Template
+	messages Messages
+	views    *Views // the kit's own pages: login, errors, confirm
+	landing  map[core.Role]string
+}
+
+// New builds the kit: parses the layout and registers the base CSS.
+func New(o Options) (*Kit, error) {
+	cities, err := session.New(o.SessionKey, o.Secure)
+	if err != nil {
+		return nil, err
+	}
+	vendor, _ := session.New(o.SessionKey, o.Secure)
+	vendor.Name = "opencity_vendor"
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	k := &Kit{Cities: o.Cities, Authz: o.Authz, Sessions: cities, VendorSessions: vendor, Vendor: o.Vendor,
+		Now: o.Now, Assets: &Assets{}, messages: baseMessages, landing: map[core.Role]string{}}
+	cities.Now, vendor.Now = k.Now, k.Now
+	sub, _ := fs.Sub(kitAssets, "assets")
+	if err := k.Assets.Add("web", sub); err != nil {
+		return nil, err
+	}
+	if k.layout, err = template.New("layout").ParseFS(kitTemplates, "templates/_layout.html"); err != nil {
+		return nil, err
+	}
+	if k.views, err = k.Views(kitTemplates, "templates", nil); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// SetLanding says where a role lands after logging in, relative to
+// /t/{slug}/ (e.g. "admin/"); roles without one see a "logged in" page.
+// Call it while wiring, before serving.
+func (k *Kit) SetLanding(role core.Role, rel string) { k.landing[role] = rel }
+
+// Mount registers the kit's routes: static assets, the city login, logout
+// and invitation pages, and the vendor login when Vendor is set.
+func (k *Kit) Mount(r gin.IRouter) {
+	r.GET(AssetPrefix+"*path", k.Assets.serve)
+	city := r.Group("/t/:slug", k.City)
+	city.GET("/login", k.loginPage)
+	city.POST("/login", k.checkCSRF, k.loginSubmit)
+	city.POST("/logout", k.checkCSRF, k.logout)
+	city.GET("/invite", k.invitePage)
+	city.POST("/invite", k.checkCSRF, k.inviteSubmit)
+	if k.Vendor != nil {
+		v := r.Group("/admin", k.VendorPages)
+		v.GET("/login", k.vendorLoginPage)
+		v.POST("/login", k.checkCSRF, k.vendorLoginSubmit)
+		v.POST("/logout", k.checkCSRF, k.vendorLogout)
+	}
+}
+
+// City resolves the city of /t/:slug pages (a 404 page when unknown), loads
+// the page session and identifies the user: the session's token when it
+// belongs to this city, or an Authorization bearer token (scripts, tests).
+func (k *Kit) City(c *gin.Context) {
+	ctx := c.Request.Context()
+	city, err := k.Cities.BySlug(ctx, c.Param("slug"))
+	if err != nil {
+		if code := core.ErrorCode(err); code == core.ENOTFOUND || code == core.EINVALID {
+			k.Error(c, http.StatusNotFound, "notfound_title", "notfound_text")
+			return
+		}
+		_ = c.Error(err)
+		k.Error(c, http.StatusInternalServerError, "error_title", "error_text")
+		return
+	}
+	c.Request = c.Request.WithContext(httpapi.NewContextWithCity(ctx, city))
+	s := k.Sessions.Begin(c)
+	token := bearer(c)
+	if token == "" && s.City == city.Slug {
+		token = s.Token
+	}
+	if token != "" {
+		actor, err := city.Store.ActorByToken(c.Request.Context(), core.HashToken(token), k.Now())
+		switch {
+		case err == nil:
+			c.Request = c.Request.WithContext(httpapi.NewContextWithActor(c.Request.Context(), actor))
+		case core.ErrorCode(err) != core.ENOTFOUND:
+			_ = c.Error(err)
+			k.Error(c, http.StatusInternalServerError, "error_title", "error_text")
+			return
+		}
+	}
+	c.Next()
+}
+
+// VendorPages loads the vendor session of /admin/ pages and identifies the
+// vendor user (session token or Authorization bearer token).
+func (k *Kit) VendorPages(c *gin.Context) {
+	s := k.VendorSessions.Begin(c)
+	token := bearer(c)
+	if token == "" {
+		token = s.Token
+	}
+	if token != "" && k.Vendor != nil {
+		u, err := k.Vendor.VendorSessionUser(c.Request.Context(), token, k.Now())
+		switch {
+		case err == nil:
+			c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), vendorKey{}, u))
+		case core.ErrorCode(err) != core.ENOTFOUND && core.ErrorCode(err) != core.EUNAUTHORIZED:
+			_ = c.Error(err)
+			k.Error(c, http.StatusInternalServerError, "error_title", "error_text")
+			return
+		}
+	}
+	c.Next()
+}
+
+type vendorKey struct{}
+
+// VendorFromContext is the logged-in vendor user, nil outside /admin/.
+func VendorFromContext(ctx context.Context) *VendorUser {
+	u, _ := ctx.Value(vendorKey{}).(*VendorUser)
+	return u
+}
+
+// Require is the one authorization check of a city page: anonymous users
+// are sent to the login page (303, back here afterwards), users whose role
+// may not act on obj get a 403 page. Unsafe methods must also carry the
+// session's CSRF token (unless authenticated by a bearer header) and are
+// refused in a suspended city. It runs after City.
+func (k *Kit) Require(obj, act string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		city, actor := httpapi.CityFromContext(ctx), httpapi.ActorFromContext(ctx)
+		if actor.UserID == 0 {
+			k.toLogin(c, "/t/"+city.Slug+"/login")
+			return
+		}
+		ok, err := k.Authz.Allowed(ctx, city.Slug, actor.Role, obj, act)
+		if err != nil {
+			_ = c.Error(err)
+			k.Error(c, http.StatusInternalServerError, "error_title", "error_text")
+			return
+		}
+		if !ok {
+			k.Error(c, http.StatusForbidden, "forbidden_title", "forbidden_text")
+			return
+		}
+		if unsafe(c) && city.ReadOnly {
+			k.Error(c, http.StatusForbidden, "readonly_title", "readonly_text")
+			return
+		}
+		k.checkCSRF(c)
+	}
+}
+
+// RequireVendor is Require for /admin/ pages, checked against the
+// vendor's global policies. It runs after VendorPages.
+func (k *Kit) RequireVendor(obj, act string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		u := VendorFromContext(c.Request.Context())
+		if u == nil {
+			k.toLogin(c, "/admin/login")
+			return
+		}
+		ok, err := k.Vendor.AllowedGlobal(c.Request.Context(), u.Role, obj, act)
+		if err != nil {
+			_ = c.Error(err)
+			k.Error(c, http.StatusInternalServerError, "error_title", "error_text")
+			return
+		}
+		if !ok {
+			k.Error(c, http.StatusForbidden, "forbidden_title", "forbidden_text")
+			return
+		}
+		k.checkCSRF(c)
+	}
+}
+
+// toLogin answers 303 to the login page, remembering a GET page to return to.
+func (k *Kit) toLogin(c *gin.Context, login string) {
+	target := login
+	if c.Request.Method == http.MethodGet {
+		target += "?next=" + urlQueryEscape(c.Request.URL.RequestURI())
+	}
+	c.Redirect(http.StatusSeeOther, target)
+	c.Abort()
+}
+
+func unsafe(c *gin.Context) bool {
+	switch c.Request.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}
+
+// checkCSRF refuses an unsafe request without the session's CSRF token in
+// the csrf_token field or X-CSRF-Token header with a 403 page. Requests
+// authenticated by an Authorization header are not exposed to CSRF (a
+// browser never adds that header by itself) and pass.
+func (k *Kit) checkCSRF(c *gin.Context) {
+	if !unsafe(c) || bearer(c) != "" {
+		c.Next()
+		return
+	}
+	sent := c.GetHeader(session.Header)
+	if sent == "" {
+		sent = c.PostForm(session.FormField)
+	}
+	if !session.Valid(c.Request.Context(), sent) {
+		k.Error(c, http.StatusForbidden, "csrf_title", "csrf_text")
+		return
+	}
+	c.Next()
+}
+
+// Error renders the kit's error page with a title and text key.
+func (k *Kit) Error(c *gin.Context, status int, title, text string) {
+	p := k.views.Page(c, title)
+	p.Data = text
+	k.views.Render(c, status, "error.html", p)
+}
+
+func bearer(c *gin.Context) string {
+	t, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(t)
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -1,0 +1,320 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/web/session"
+)
+
+// Page is what every template gets as its dot: the layout's facts (city,
+// user, language, banner) and the package's Data. The template helpers are
+// its methods: {{$.T "key"}}, {{$.Asset "admin/console.css"}},
+// {{$.CSRFField}}, {{$.FieldError "name"}}, {{$.HasError "name"}},
+// {{$.Value "name"}}, {{$.Time .CreatedAt}}.
+type Page struct {
+	Title string // a message key, translated by the layout
+	Lang  string
+	// City is the city of /t/{slug} pages; nil on vendor pages.
+	City *httpapi.City
+	// Actor is the logged-in city user (zero when anonymous).
+	Actor core.Actor
+	// Vendor is the logged-in vendor user on /admin/ pages.
+	Vendor *VendorUser
+	// Banner is a notice above the page: billing, suspension.
+	Banner string
+	// Flash is a one-line success notice (a message key).
+	Flash string
+	// Errors are field messages (English core messages or keys), shown
+	// translated next to their fields; "form" is the form-wide one.
+	Errors map[string]string
+	// Form holds the submitted values, so a refused form keeps its input.
+	Form url.Values
+	// Nav is the name of the package's navigation template ("" for none).
+	Nav string
+	// Data is the package's own content.
+	Data any
+	// Path is the request path, for links that keep the page (language).
+	Path  string
+	Query url.Values
+
+	kit      *Kit
+	messages Messages
+	csrf     string
+	loc      *time.Location
+}
+
+// T translates a message key; with args the text is a fmt format.
+func (p *Page) T(key string, args ...any) string {
+	s := p.messages.text(p.Lang, key)
+	if len(args) > 0 {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+// Msg translates an English core message (field errors, problems).
+func (p *Page) Msg(msg string) string {
+	if s, ok := p.messages[p.Lang][msg]; ok { // a key given as the message
+		return s
+	}
+	return p.messages.message(p.Lang, msg)
+}
+
+// Asset is the checksummed URL of a registered static file.
+func (p *Page) Asset(name string) string { return p.kit.Assets.URL(name) }
+
+// CSRFField is the hidden input every form carries.
+func (p *Page) CSRFField() template.HTML {
+	return template.HTML(`<input type="hidden" name="` + session.FormField + `" value="` +
+		template.HTMLEscapeString(p.csrf) + `">`)
+}
+
+// CSRFToken is the raw token, for forms built by hand.
+func (p *Page) CSRFToken() string { return p.csrf }
+
+// HasError reports whether a field has a message.
+func (p *Page) HasError(field string) bool { return p.Errors[field] != "" }
+
+// FieldError is the translated message of a field, "" when it is fine.
+func (p *Page) FieldError(field string) string { return p.Msg(p.Errors[field]) }
+
+// Value is the submitted value of a field ("" when none was sent).
+func (p *Page) Value(field string) string { return p.Form.Get(field) }
+
+// ValueOr is the submitted value of a field, or def when the form was not
+// submitted yet.
+func (p *Page) ValueOr(field, def string) string {
+	if p.Form == nil {
+		return def
+	}
+	return p.Form.Get(field)
+}
+
+// Time formats t in the city's time zone (UTC on vendor pages); a nil or
+// zero time is a dash.
+func (p *Page) Time(t any) string {
+	var tt time.Time
+	switch v := t.(type) {
+	case time.Time:
+		tt = v
+	case *time.Time:
+		if v != nil {
+			tt = *v
+		}
+	}
+	if tt.IsZero() {
+		return "—"
+	}
+	return tt.In(p.loc).Format("02.01.2006 15:04")
+}
+
+// Location is the time zone pages show times in.
+func (p *Page) Location() *time.Location { return p.loc }
+
+// LangURL is the current page in another language.
+func (p *Page) LangURL(lang string) string {
+	q := url.Values{}
+	for k, v := range p.Query {
+		q[k] = v
+	}
+	q.Set("lang", lang)
+	return p.Path + "?" + q.Encode()
+}
+
+// Languages lists the languages the switch offers.
+func (p *Page) Languages() []string { return Languages }
+
+// Role is the translated name of a role.
+func (p *Page) Role(r any) string { return p.T("role." + fmt.Sprint(r)) }
+
+// UserName is who the header says is logged in ("" when anonymous).
+func (p *Page) UserName() string {
+	switch {
+	case p.Vendor != nil:
+		return p.Vendor.Login
+	case p.Actor.UserID != 0 && p.Actor.Name != "":
+		return p.Actor.Name
+	case p.Actor.UserID != 0:
+		return fmt.Sprintf("#%d", p.Actor.UserID)
+	}
+	return ""
+}
+
+// LogoutURL is where the header's logout form posts.
+func (p *Page) LogoutURL() string {
+	if p.Vendor != nil {
+		return "/admin/logout"
+	}
+	if p.City != nil {
+		return "/t/" + p.City.Slug + "/logout"
+	}
+	return ""
+}
+
+// Views is one package's set of page templates, each parsed together with
+// the kit's layout and the package's partials.
+type Views struct {
+	kit      *Kit
+	pages    map[string]*template.Template
+	messages Messages
+}
+
+// Views parses the templates of a package: every dir/*.html is a page,
+// except files starting with "_", which are partials (nav, shared
+// fragments) parsed into every page. A page defines "content"; it may
+// define "head" and "scripts". msgs extend the kit's texts.
+func (k *Kit) Views(fsys fs.FS, dir string, msgs Messages) (*Views, error) {
+	names, err := fs.Glob(fsys, path.Join(dir, "*.html"))
+	if err != nil {
+		return nil, err
+	}
+	var partials, pages []string
+	for _, n := range names {
+		if strings.HasPrefix(path.Base(n), "_") {
+			partials = append(partials, n)
+		} else {
+			pages = append(pages, n)
+		}
+	}
+	v := &Views{kit: k, pages: map[string]*template.Template{}, messages: k.messages.merge(msgs)}
+	for _, n := range pages {
+		t, err := k.layout.Clone()
+		if err != nil {
+			return nil, err
+		}
+		if len(partials) > 0 {
+			if t, err = t.ParseFS(fsys, partials...); err != nil {
+				return nil, err
+			}
+		}
+		if t, err = t.ParseFS(fsys, n); err != nil {
+			return nil, err
+		}
+		v.pages[path.Base(n)] = t
+	}
+	return v, nil
+}
+
+// MustViews is Views for package initialization, where a template error is
+// a programming error.
+func (k *Kit) MustViews(fsys fs.FS, dir string, msgs Messages) *Views {
+	v, err := k.Views(fsys, dir, msgs)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// Page starts the page of a request: language, city, user, banner and the
+// CSRF token come from the request's context.
+func (v *Views) Page(c *gin.Context, title string) *Page {
+	ctx := c.Request.Context()
+	p := &Page{Title: title, kit: v.kit, messages: v.messages, csrf: session.Token(ctx), loc: time.UTC,
+		Path: c.Request.URL.Path, Query: c.Request.URL.Query()}
+	p.Query.Del("lang")
+	fallback := ""
+	if city := httpapi.CityFromContext(ctx); city != nil {
+		p.City, p.Banner, fallback = city, city.Banner, city.Locale
+		if city.Location != nil {
+			p.loc = city.Location
+		}
+		p.Actor = httpapi.ActorFromContext(ctx)
+	}
+	p.Vendor = VendorFromContext(ctx)
+	p.Lang = Language(c, fallback)
+	if f := c.Query("ok"); f != "" && len(f) < 40 {
+		p.Flash = f
+	}
+	return p
+}
+
+// Render executes page name with p and writes it with status.
+func (v *Views) Render(c *gin.Context, status int, name string, p *Page) {
+	t, ok := v.pages[name]
+	if !ok {
+		slog.Error("web: no such template", "name", name)
+		c.String(http.StatusInternalServerError, "internal error")
+		return
+	}
+	if p.messages == nil {
+		p.messages = v.messages
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		slog.Error("web: render", "template", name, "err", err)
+		c.String(http.StatusInternalServerError, "internal error")
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Header("X-Frame-Options", "DENY")
+	c.Header("Content-Language", p.Lang)
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	c.Abort()
+}
+
+// Fail shows err on the page: field errors go next to their fields, other
+// messages to the form; the answer status follows the error's code. An
+// internal error is logged and shown as "internal error".
+func (v *Views) Fail(c *gin.Context, name string, p *Page, err error) {
+	v.Render(c, p.SetError(c, err), name, p)
+}
+
+// SetError puts err into p.Errors and returns the HTTP status for it.
+func (p *Page) SetError(c *gin.Context, err error) int {
+	if p.Errors == nil {
+		p.Errors = map[string]string{}
+	}
+	var ce *core.Error
+	if !errors.As(err, &ce) || ce.Code == core.EINTERNAL {
+		slog.Error("web: internal error", "path", c.Request.URL.Path, "err", err)
+		_ = c.Error(err)
+		p.Errors["form"] = "error_text"
+		return http.StatusInternalServerError
+	}
+	for f, m := range ce.Fields {
+		p.Errors[f] = m
+	}
+	if len(ce.Fields) == 0 {
+		p.Errors["form"] = ce.Message
+	} else if p.Errors["form"] == "" {
+		p.Errors["form"] = "fix_fields"
+	}
+	return statusOf(ce.Code)
+}
+
+func statusOf(code string) int {
+	switch code {
+	case core.EINVALID:
+		return http.StatusUnprocessableEntity
+	case core.ENOTFOUND:
+		return http.StatusNotFound
+	case core.ECONFLICT:
+		return http.StatusConflict
+	case core.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case core.EFORBIDDEN, core.EREADONLY:
+		return http.StatusForbidden
+	case core.ETOOMANY:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// Confirm renders the kit's confirmation step (see Kit.Confirm).
+func (v *Views) Confirm(c *gin.Context, p *Page, cf Confirmation) { v.kit.Confirm(c, p, cf) }
+
+// Kit is the kit the views belong to.
+func (v *Views) Kit() *Kit { return v.kit }
