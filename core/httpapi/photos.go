@@ -80,31 +80,47 @@ func PhotoFormError(err error) error {
 	return invalidPhoto("send the file as multipart/form-data in the field photo")
 }
 
-// SavePhoto checks an uploaded photo (JPEG, PNG or WebP by content, at most
-// 10 MB), keeps it in the city's upload folder under its SHA-256 and records
-// it on the request the actor can see. The API and the pages both use it.
-func SavePhoto(ctx context.Context, uploads string, city *City, actor core.Actor, number string,
-	fh *multipart.FileHeader, public bool, now time.Time) (*core.Attachment, error) {
+// ReadPhoto reads an uploaded photo and checks it: JPEG, PNG or WebP by
+// content, at most 10 MB. It returns the bytes and the content type.
+func ReadPhoto(fh *multipart.FileHeader) ([]byte, string, error) {
 	if fh.Size > MaxPhoto {
-		return nil, invalidPhoto("is larger than 10 MB")
+		return nil, "", invalidPhoto("is larger than 10 MB")
 	}
 	f, err := fh.Open()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxPhoto+1))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if len(data) > MaxPhoto {
-		return nil, invalidPhoto("is larger than 10 MB")
+		return nil, "", invalidPhoto("is larger than 10 MB")
 	}
 	ctype := http.DetectContentType(data)
-	ext, ok := photoTypes[ctype]
-	if !ok || len(data) == 0 {
-		return nil, invalidPhoto(fmt.Sprintf("must be a JPEG, PNG or WebP image, not %s", ctype))
+	if _, ok := photoTypes[ctype]; !ok || len(data) == 0 {
+		return nil, "", invalidPhoto(fmt.Sprintf("must be a JPEG, PNG or WebP image, not %s", ctype))
 	}
+	return data, ctype, nil
+}
+
+// SavePhoto checks an uploaded photo with ReadPhoto and stores it with
+// StorePhoto. The API and the pages both use it.
+func SavePhoto(ctx context.Context, uploads string, city *City, actor core.Actor, number string,
+	fh *multipart.FileHeader, public bool, now time.Time) (*core.Attachment, error) {
+	data, ctype, err := ReadPhoto(fh)
+	if err != nil {
+		return nil, err
+	}
+	return StorePhoto(ctx, uploads, city, actor, number, fh.Filename, data, ctype, public, now)
+}
+
+// StorePhoto keeps a checked photo in the city's upload folder under its
+// SHA-256 and records it on the request the actor can see.
+func StorePhoto(ctx context.Context, uploads string, city *City, actor core.Actor, number, fileName string,
+	data []byte, ctype string, public bool, now time.Time) (*core.Attachment, error) {
+	ext := photoTypes[ctype]
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])
 	dir := filepath.Join(uploads, city.Slug)
@@ -121,7 +137,7 @@ func SavePhoto(ctx context.Context, uploads string, city *City, actor core.Actor
 			return nil, err
 		}
 	}
-	name := filepath.Base(strings.ReplaceAll(fh.Filename, "\\", "/"))
+	name := filepath.Base(strings.ReplaceAll(fileName, "\\", "/"))
 	if len([]rune(name)) > 200 || name == "." || name == "/" {
 		name = hash[:12] + ext
 	}
