@@ -136,6 +136,15 @@ func TestPagesQueuesAndRules(t *testing.T) {
 			if r := s.page("POST", "/t/kazan/requests/"+mine+"/accept", op, map[string]string{}, nil); r.Status != http.StatusSeeOther {
 				t.Fatalf("accept: %d %s", r.Status, r.Body)
 			}
+			big := append(pngBytes(t), make([]byte, 10<<20)...) // a PNG by its signature, over 10 MB
+			r = s.page("POST", "/t/kazan/requests/"+mine+"/resolve", op, map[string]string{"comment": "Готово"}, big)
+			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "is larger than 10 MB") {
+				t.Errorf("resolve with an 11 MB photo: %d", r.Status)
+			}
+			r = s.page("POST", "/t/kazan/requests/"+mine+"/resolve", op, map[string]string{"comment": "Готово"}, make([]byte, 12<<20))
+			if r.Status != http.StatusRequestEntityTooLarge || !strings.Contains(string(r.Body), "at most 10 MB") {
+				t.Errorf("resolve with a 12 MB body: %d", r.Status)
+			}
 			r = s.page("POST", "/t/kazan/requests/"+mine+"/resolve", op, map[string]string{"comment": "Готово"}, []byte("plain text, not an image"))
 			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "must be a JPEG, PNG or WebP image") {
 				t.Errorf("resolve with a text photo: %d %s", r.Status, r.Body)

@@ -12,18 +12,25 @@ import (
 	"github.com/opencity/opencity/core/httpapi"
 )
 
-// queueRow is one line of a queue page with its deadline in words.
+// queueRow is one line of a queue page with its category's name and its
+// deadline in words.
 type queueRow struct {
-	R       core.Request
-	Due     *time.Time
-	Left    string
-	Overdue bool
+	R        core.Request
+	Category string
+	Due      *time.Time
+	Left     string
+	Overdue  bool
 }
 
-func queueRows(rs []core.Request, now time.Time, lang string) []queueRow {
+// queueRows prepares a queue for its page; names maps category codes to
+// names in the page's language.
+func queueRows(rs []core.Request, names map[string]string, now time.Time, lang string) []queueRow {
 	out := make([]queueRow, len(rs))
 	for i := range rs {
-		out[i] = queueRow{R: rs[i], Due: nextDue(&rs[i]), Overdue: isOverdue(&rs[i], now)}
+		out[i] = queueRow{R: rs[i], Category: names[rs[i].CategoryCode], Due: nextDue(&rs[i]), Overdue: isOverdue(&rs[i], now)}
+		if out[i].Category == "" {
+			out[i].Category = rs[i].CategoryCode
+		}
 		if out[i].Due != nil {
 			out[i].Left = remaining(*out[i].Due, now, lang)
 		}
@@ -47,8 +54,30 @@ func (p *Pages) desk(c *gin.Context) {
 	}
 	pg := p.views.Page(c, "desk_title")
 	pg.Nav = "nav"
-	pg.Data = &officeData{Rows: queueRows(rs, p.api.Now(), pg.Lang)}
+	names, err := categoryNames(c, ct, pg.Lang)
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	pg.Data = &officeData{Rows: queueRows(rs, names, p.api.Now(), pg.Lang)}
 	p.views.Render(c, http.StatusOK, "desk.html", pg)
+}
+
+// categoryNames maps every category code of the city, active or not, to its
+// name in lang.
+func categoryNames(c *gin.Context, ct *httpapi.City, lang string) (map[string]string, error) {
+	cats, err := ct.Store.Categories(c.Request.Context(), true)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(cats))
+	for _, cat := range cats {
+		m[cat.Code] = cat.NameRU
+		if lang == "en" && cat.NameEN != "" {
+			m[cat.Code] = cat.NameEN
+		}
+	}
+	return m, nil
 }
 
 // callData is the call-taking form (and the portal's form): the categories,

@@ -58,6 +58,11 @@ func (p *Pages) office(c *gin.Context) {
 		return
 	}
 	pg := p.views.Page(c, "office_title")
+	names, err := categoryNames(c, ct, pg.Lang)
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
 	pg.Nav = "nav"
 	pg.Form = c.Request.URL.Query()
 	export := base(ct) + "/office/export.csv"
@@ -66,7 +71,7 @@ func (p *Pages) office(c *gin.Context) {
 		q.Del("ok")
 		export += "?" + q.Encode()
 	}
-	pg.Data = &officeData{Rows: queueRows(rs, p.api.Now(), pg.Lang), Statuses: core.Statuses, Categories: cats, Export: export}
+	pg.Data = &officeData{Rows: queueRows(rs, names, p.api.Now(), pg.Lang), Statuses: core.Statuses, Categories: cats, Export: export}
 	p.views.Render(c, http.StatusOK, "office.html", pg)
 }
 

@@ -60,7 +60,7 @@ func New(kit *web.Kit, api *httpapi.API) (*Pages, error) {
 // user: an operator never sees another organization's request.
 func (p *Pages) Register(r gin.IRouter) {
 	k := p.kit
-	g := r.Group("/t/:slug", k.City)
+	g := r.Group("/t/:slug", p.limitBody, k.City)
 	req := func(act string) gin.HandlerFunc { return k.Require(core.ObjRequests, act) }
 
 	// The portal: public pages first.
@@ -88,6 +88,26 @@ func (p *Pages) Register(r gin.IRouter) {
 	// The organization's office.
 	g.GET("/office/", req(string(core.ActionAccept)), p.office)
 	g.GET("/office/export.csv", req(string(core.ActionAccept)), p.export)
+}
+
+// maxForm bounds the body of a page form: one photo and the fields.
+const maxForm = httpapi.MaxPhoto + 256<<10
+
+// limitBody refuses forms larger than a photo and its fields before anything
+// reads them, with a page saying why (413); a body without a length is cut
+// at the same size.
+func (p *Pages) limitBody(c *gin.Context) {
+	if c.Request.Method != http.MethodPost {
+		c.Next()
+		return
+	}
+	if c.Request.ContentLength > maxForm {
+		pg := p.views.Page(c, "too_large_title")
+		p.views.Render(c, http.StatusRequestEntityTooLarge, "message.html", pg)
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxForm)
+	c.Next()
 }
 
 // queueStore is what the pages need from a city store beyond the API's.

@@ -54,6 +54,11 @@ func (p *Pages) mine(c *gin.Context) {
 	}
 	pg := p.views.Page(c, "my_title")
 	pg.Nav = "nav"
-	pg.Data = &officeData{Rows: queueRows(page.Items, p.api.Now(), pg.Lang)}
+	names, err := categoryNames(c, ct, pg.Lang)
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	pg.Data = &officeData{Rows: queueRows(page.Items, names, p.api.Now(), pg.Lang)}
 	p.views.Render(c, http.StatusOK, "my.html", pg)
 }
