@@ -87,7 +87,6 @@ type callData struct {
 	Buildings  []core.Building
 	Searched   bool
 	Key        string // the form's idempotency key: a double submit files one request
-	Action     string
 }
 
 // callForm shows the dispatcher's call-taking form.
@@ -113,7 +112,7 @@ func (p *Pages) requestForm(c *gin.Context, status int, tmpl, title string, err 
 		p.fail(c, cerr)
 		return
 	}
-	d := &callData{Key: c.PostForm(fFormKey), Action: c.Request.URL.Path}
+	d := &callData{Key: c.PostForm(fFormKey)}
 	for _, cat := range cats {
 		if cat.Active && (tmpl == "call.html" || cat.CitizenVisible) {
 			d.Categories = append(d.Categories, cat)
