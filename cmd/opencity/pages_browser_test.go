@@ -88,6 +88,9 @@ func TestBrowserCitizenToOperator(t *testing.T) {
 			if first := b.Text("table.queue tbody tr td a"); first != number {
 				t.Errorf("first in the queue: %s, want %s", first, number)
 			}
+			if left := b.Text(`table.queue tr[data-number="` + number + `"] .countdown`); !strings.Contains(left, "осталось") && !strings.Contains(left, "left") {
+				t.Errorf("the reaction deadline is not counted down: %q", left)
+			}
 			b.Click(`table.queue a[href$="` + number + `"]`)
 			b.Click("#f-accept button")
 			if st := status(t, b); st != "accepted" {
