@@ -21,7 +21,9 @@ func TestPagesLifecycleForms(t *testing.T) {
 			yard := s.call("POST", "/t/kazan/api/v1/requests", cit, map[string]any{"category": "yard-improvement", "building_id": 1,
 				"description": "Скамейка сломана"}).json(t)["number"].(string)
 			page := "/t/kazan/requests/" + yard
-			statusOf := func() string { return s.call("GET", "/t/kazan/api/v1/requests/"+yard, disp, nil).json(t)["status"].(string) }
+			statusOf := func() string {
+				return s.call("GET", "/t/kazan/api/v1/requests/"+yard, disp, nil).json(t)["status"].(string)
+			}
 
 			// The dispatcher's forms: assignment needs an organization, rejection a reason.
 			r := s.page("GET", page, disp, nil, nil)
