@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -161,5 +165,67 @@ func TestPagesQueuesAndRules(t *testing.T) {
 				t.Errorf("after resolve: %v", got)
 			}
 		})
+	}
+}
+
+// Someone without an account reports through the portal when the city
+// allows it: the form needs the session's CSRF token, and the tracking page
+// shows the request without its contacts.
+func TestPagesAnonymousReport(t *testing.T) {
+	s := startServer(t, "sqlite")
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	get := func(path string) (*http.Response, string) {
+		resp, err := browser.Get(s.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	post := func(path string, form url.Values) (*http.Response, string) {
+		resp, err := browser.PostForm(s.URL()+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	// Off by default: the visitor is asked to log in.
+	if resp, _ := get("/t/kazan/report"); !strings.HasSuffix(resp.Request.URL.Path, "/t/kazan/login") {
+		t.Errorf("report in a city without anonymous requests ends at %s", resp.Request.URL)
+	}
+	admin := s.login("kazan", "admin")
+	if r := s.call("PUT", "/t/kazan/api/v1/settings/access", admin, map[string]bool{"anonymous_submissions": true}); r.Status != 200 {
+		t.Fatalf("settings: %d %s", r.Status, r.Body)
+	}
+	resp, body := get("/t/kazan/report")
+	m := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(body)
+	if resp.StatusCode != 200 || m == nil || strings.Contains(body, `name="photo"`) {
+		t.Fatalf("report form: %d %s", resp.StatusCode, body)
+	}
+	form := url.Values{"category": {"lift"}, "building_id": {"1"}, "description": {"Лифт не работает ANON-DESC"},
+		"applicant.phone": {"+7 917 444-55-66"}}
+	if resp, _ := post("/t/kazan/report", form); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a report without the CSRF token: %d", resp.StatusCode)
+	}
+	form.Set("csrf_token", m[1])
+	resp, body = post("/t/kazan/report", form)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Request.URL.Path, "/t/kazan/track/") ||
+		!strings.Contains(body, "ANON-DESC") || strings.Contains(body, "444-55-66") {
+		t.Fatalf("after the report: %d %s %s", resp.StatusCode, resp.Request.URL, body)
+	}
+	number := regexp.MustCompile(`id="number">([^<]+)<`).FindStringSubmatch(body)
+	if number == nil {
+		t.Fatalf("no number on the tracking page: %s", body)
+	}
+	got := s.call("GET", "/t/kazan/api/v1/requests/"+number[1], admin, nil).json(t)
+	if got["status"] != "assigned" || got["channel"] != "portal" {
+		t.Errorf("the reported request: %v", got)
+	}
+	if resp, _ := get("/t/kazan/track/AAAA-BBBB-CCCC-DDDD"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a made-up tracking code: %d", resp.StatusCode)
 	}
 }

@@ -87,6 +87,8 @@ type callData struct {
 	Buildings  []core.Building
 	Searched   bool
 	Key        string // the form's idempotency key: a double submit files one request
+	Action     string // where the form posts
+	Anonymous  bool   // the sender has no account: no photo (it could not be attached)
 }
 
 // callForm shows the dispatcher's call-taking form.
@@ -112,7 +114,8 @@ func (p *Pages) requestForm(c *gin.Context, status int, tmpl, title string, err 
 		p.fail(c, cerr)
 		return
 	}
-	d := &callData{Key: c.PostForm(fFormKey)}
+	_, actor := city(c)
+	d := &callData{Key: c.PostForm(fFormKey), Action: c.Request.URL.Path, Anonymous: actor.UserID == 0}
 	for _, cat := range cats {
 		if cat.Active && (tmpl == "call.html" || cat.CitizenVisible) {
 			d.Categories = append(d.Categories, cat)

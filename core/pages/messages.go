@@ -6,6 +6,7 @@ import "github.com/opencity/opencity/core/web"
 // intake's and the lifecycle's field messages.
 var messages = web.Messages{
 	"ru": {
+		"tracking_code": "Код отслеживания", "report_link": "Подать без регистрации",
 		"too_large_title": "Слишком большой файл", "too_large_text": "Фотография должна быть не больше 10 МБ: уменьшите её и отправьте форму снова.",
 		"home_title": "Обращения горожан", "new_title": "Новое обращение", "my_title": "Мои обращения",
 		"request_title": "Обращение", "desk_title": "Разбор заявок", "call_title": "Приём звонка", "office_title": "Очередь организации",
@@ -68,6 +69,7 @@ var messages = web.Messages{
 		"msg.send the file as multipart/form-data in the field photo": "приложите файл фотографии",
 	},
 	"en": {
+		"tracking_code": "Tracking code", "report_link": "Submit without an account",
 		"too_large_title": "The file is too large", "too_large_text": "A photo may be at most 10 MB: make it smaller and send the form again.",
 		"home_title": "City requests", "new_title": "New request", "my_title": "My requests",
 		"request_title": "Request", "desk_title": "Triage", "call_title": "Take a call", "office_title": "Organization queue",

@@ -68,6 +68,9 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.GET("/new", req(core.ActCreate), p.newForm)
 	g.POST("/new", req(core.ActCreate), p.newSubmit)
 	g.GET("/my/", req(core.ActRate), p.mine)
+	g.GET("/report", p.anonymous(core.ActCreate), p.reportForm)
+	g.POST("/report", p.anonymous(core.ActCreate), p.reportSubmit)
+	g.GET("/track/:code", p.anonymous(core.ActRead), p.track)
 	g.GET("/addresses", k.Require(core.ObjBuildings, core.ActRead), p.addresses)
 
 	// A request's page, for everyone who may see it, and its forms.
