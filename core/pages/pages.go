@@ -17,7 +17,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
-	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/core/web"
 )
 
@@ -117,7 +116,7 @@ func (p *Pages) limitBody(c *gin.Context) {
 type queueStore interface {
 	TriageQueue(ctx context.Context, a core.Actor, now time.Time, limit int) ([]core.Request, error)
 	WorkQueue(ctx context.Context, a core.Actor, q core.RequestQuery) ([]core.Request, error)
-	RecentPublic(ctx context.Context, limit int) ([]store.PublicItem, error)
+	RecentPublic(ctx context.Context, limit int) ([]core.PublicItem, error)
 }
 
 // city returns the city and user of a page request.

@@ -5,13 +5,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
-	"github.com/opencity/opencity/core/store"
 )
 
 // homeData is the portal's front page: the city's recent requests, without
 // personal data.
 type homeData struct {
-	Recent []store.PublicItem
+	Recent []core.PublicItem
 }
 
 // home is the portal's front page, open to everyone.

@@ -56,23 +56,9 @@ func (s *Store) WorkQueue(ctx context.Context, a core.Actor, q core.RequestQuery
 	return out, err
 }
 
-// PublicItem is one line of the city's public list of recent requests: no
-// applicant, no apartment, no description (people write phone numbers in
-// them), and an address only when it is a building of the registry.
-type PublicItem struct {
-	Number    string      `bun:"number"`
-	Status    core.Status `bun:"status"`
-	Category  string      `bun:"category_code"`
-	CategoryR string      `bun:"category_ru"`
-	CategoryE string      `bun:"category_en"`
-	Address   string      `bun:"address"`
-	District  string      `bun:"district_code"`
-	CreatedAt time.Time   `bun:"created_at"`
-}
-
 // RecentPublic returns the city's most recent requests for the public list,
 // leaving out rejected ones (spam) and duplicates.
-func (s *Store) RecentPublic(ctx context.Context, limit int) (out []PublicItem, err error) {
+func (s *Store) RecentPublic(ctx context.Context, limit int) (out []core.PublicItem, err error) {
 	if limit <= 0 || limit > core.MaxPage {
 		limit = core.MaxPage
 	}
