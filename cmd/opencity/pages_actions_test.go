@@ -2,8 +2,10 @@ package main
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
@@ -85,6 +87,62 @@ func TestPagesLifecycleForms(t *testing.T) {
 			r = s.page("GET", page, cit, nil, nil)
 			if !strings.Contains(string(r.Body), "Не относится к ЖКХ") || strings.Contains(string(r.Body), `id="f-reject"`) {
 				t.Errorf("the citizen's page after rejection: %s", r.Body)
+			}
+		})
+	}
+}
+
+// The office puts what waits to be accepted first and highlights what is
+// overdue; overdue requests also come back to the dispatcher's triage.
+func TestPagesQueueOrderAndOverdue(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			clk := &clock{t: mskTime("2026-11-25 10:00")}
+			s := startServerAt(t, kind, clk.Now)
+			cit, disp, op := s.login("kazan", "citizen"), s.login("kazan", "dispatcher"), s.login("kazan", "operator")
+			older := s.submit("kazan", cit, "Лифт: принят")
+			if r := s.page("POST", "/t/kazan/requests/"+older+"/accept", op, map[string]string{}, nil); r.Status != http.StatusSeeOther {
+				t.Fatalf("accept: %d", r.Status)
+			}
+			clk.Add(time.Minute)
+			newer := s.submit("kazan", cit, "Лифт: ждёт")
+			row := func(body, number string) string {
+				m := regexp.MustCompile(`<tr class="([^"]*)" data-number="` + number + `">`).FindStringSubmatch(body)
+				if m == nil {
+					return "missing"
+				}
+				return m[1]
+			}
+			body := string(s.page("GET", "/t/kazan/office/", op, nil, nil).Body)
+			if i, j := strings.Index(body, `data-number="`+newer), strings.Index(body, `data-number="`+older); i < 0 || j < 0 || i > j {
+				t.Errorf("the request waiting to be accepted is not first: %d %d", i, j)
+			}
+			if c := row(body, newer); strings.Contains(c, "overdue") {
+				t.Errorf("overdue before its time: %q", c)
+			}
+
+			clk.Add(2 * time.Hour) // the lift's 30 minutes to react are long gone
+			body = string(s.page("GET", "/t/kazan/office/", op, nil, nil).Body)
+			if c := row(body, newer); !strings.Contains(c, "overdue") {
+				t.Errorf("the late request is not highlighted: %q", c)
+			}
+			if c := row(body, older); strings.Contains(c, "overdue") {
+				t.Errorf("the accepted request is highlighted: %q", c)
+			}
+			body = string(s.page("GET", "/t/kazan/office/?overdue=1", op, nil, nil).Body)
+			if !strings.Contains(body, newer) || strings.Contains(body, older) {
+				t.Errorf("the overdue filter")
+			}
+			csvBody := string(s.page("GET", "/t/kazan/office/export.csv", op, nil, nil).Body)
+			for _, line := range strings.Split(csvBody, "\n") {
+				if strings.HasPrefix(line, newer) && !strings.HasSuffix(strings.TrimSpace(line), ",yes") ||
+					strings.HasPrefix(line, older) && !strings.HasSuffix(strings.TrimSpace(line), ",no") {
+					t.Errorf("export overdue column: %s", line)
+				}
+			}
+			body = string(s.page("GET", "/t/kazan/desk/", disp, nil, nil).Body)
+			if c := row(body, newer); !strings.Contains(c, "overdue") || strings.Contains(body, `data-number="`+older) {
+				t.Errorf("triage and the overdue request: %q", c)
 			}
 		})
 	}
