@@ -164,6 +164,18 @@ func TestPagesQueuesAndRules(t *testing.T) {
 			if got["status"] != "resolved" || len(got["photos"].([]any)) != 1 {
 				t.Errorf("after resolve: %v", got)
 			}
+
+			// The citizen disputes the fix: a comment is required, then it is reopened.
+			r = s.page("POST", "/t/kazan/requests/"+mine+"/reopen", cit, map[string]string{"comment": ""}, nil)
+			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "give a reason") {
+				t.Errorf("reopen without a comment: %d", r.Status)
+			}
+			if r := s.page("POST", "/t/kazan/requests/"+mine+"/reopen", cit, map[string]string{"comment": "Лифт опять стоит"}, nil); r.Status != http.StatusSeeOther {
+				t.Errorf("reopen: %d %s", r.Status, r.Body)
+			}
+			if st := s.call("GET", "/t/kazan/api/v1/requests/"+mine, op, nil).json(t)["status"]; st != "reopened" {
+				t.Errorf("after reopen: %v", st)
+			}
 		})
 	}
 }
