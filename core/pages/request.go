@@ -40,12 +40,12 @@ type requestData struct {
 // request shows a request to anyone who may see it; the store's scoping
 // answers "not found" for another organization's or citizen's request.
 func (p *Pages) request(c *gin.Context) {
-	p.showRequest(c, http.StatusOK, "")
+	p.showRequest(c, "", nil)
 }
 
 // showRequest renders the request page; after a refused form, failed names
-// it and the page carries its errors and input.
-func (p *Pages) showRequest(c *gin.Context, status int, failed string) {
+// it and the page carries its error and input.
+func (p *Pages) showRequest(c *gin.Context, failed string, ferr error) {
 	ct, actor := city(c)
 	pg := p.views.Page(c, "request_title")
 	pg.Nav = "nav"
@@ -58,10 +58,9 @@ func (p *Pages) showRequest(c *gin.Context, status int, failed string) {
 		return
 	}
 	d.Failed = failed
-	if failed != "" {
-		if ferr, ok := c.Get("form_error"); ok {
-			status = pg.SetError(c, ferr.(error))
-		}
+	status := http.StatusOK
+	if ferr != nil {
+		status = pg.SetError(c, ferr)
 	}
 	pg.Data = d
 	p.views.Render(c, status, "request.html", pg)
@@ -132,8 +131,7 @@ func (p *Pages) refuse(c *gin.Context, form string, err error) {
 		p.fail(c, err)
 		return
 	}
-	c.Set("form_error", err)
-	p.showRequest(c, http.StatusUnprocessableEntity, form)
+	p.showRequest(c, form, err)
 }
 
 func requestPath(ct *httpapi.City, number string) string {
