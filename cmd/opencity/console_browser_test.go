@@ -252,7 +252,7 @@ func TestCityConsoleBrowser(t *testing.T) {
 			b.Submit("button.primary", "password", "dispatcher password")
 			b.Screenshot("city-invite-done")
 			b.Submit("button.primary", "login", "dispatcher2", "password", "dispatcher password")
-			if got := b.Text("main"); !strings.Contains(got, "Диспетчер Второй") {
+			if got := b.Text("form.who .user"); !strings.Contains(got, "Диспетчер Второй") {
 				t.Fatalf("dispatcher login: %s", got)
 			}
 			b.Navigate(base + "/admin/users")

@@ -131,6 +131,8 @@ func (s *Server) routes() http.Handler {
 	signup.Register(r, s.Billing) // billing (#6): /signup…, /t/{slug}/set-password, /billing/webhook
 	(&vendorapi.API{Backend: s.Backend, Authz: authz, Now: s.now}).Register(r)
 	s.mountPages(r, api) // pages (#7/#8): the page kit, consoles and working pages
+	// working pages (#8): the desk, the office and the portal
+	s.mountWorkPages(r, api)
 	r.NoRoute(func(c *gin.Context) { httpapi.WriteProblem(c, core.Errorf(core.ENOTFOUND, "no such page")) })
 	r.NoMethod(func(c *gin.Context) {
 		httpapi.WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "method not allowed here: " + c.Request.Method})

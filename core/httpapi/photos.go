@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -53,70 +54,103 @@ func invalidPhoto(msg string) error {
 // SHA-256, and records it on the request.
 func (a *API) uploadPhoto(c *gin.Context) {
 	ctx := c.Request.Context()
-	city := CityFromContext(ctx)
 	actor := ActorFromContext(ctx)
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxPhoto+1<<16)
 	fh, err := c.FormFile("photo")
 	if err != nil {
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			WriteProblem(c, invalidPhoto("is larger than 10 MB"))
-		} else {
-			WriteProblem(c, invalidPhoto("send the file as multipart/form-data in the field photo"))
-		}
+		WriteProblem(c, PhotoFormError(err))
 		return
 	}
-	if fh.Size > MaxPhoto {
-		WriteProblem(c, invalidPhoto("is larger than 10 MB"))
-		return
-	}
-	f, err := fh.Open()
+	public := c.PostForm("public") != "false" || actor.Role == core.RoleCitizen
+	att, err := SavePhoto(ctx, a.Uploads, CityFromContext(ctx), actor, c.Param("number"), fh, public, a.Now())
 	if err != nil {
 		WriteProblem(c, err)
 		return
+	}
+	c.JSON(http.StatusCreated, attachmentView(*att, c.Param("number")))
+}
+
+// PhotoFormError explains why the multipart field photo could not be read:
+// too large, or not sent as a file.
+func PhotoFormError(err error) error {
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return invalidPhoto("is larger than 10 MB")
+	}
+	return invalidPhoto("send the file as multipart/form-data in the field photo")
+}
+
+// ReadPhoto reads an uploaded photo and checks it: JPEG, PNG or WebP by
+// content, at most 10 MB. It returns the bytes and the content type.
+func ReadPhoto(fh *multipart.FileHeader) ([]byte, string, error) {
+	if fh.Size > MaxPhoto {
+		return nil, "", invalidPhoto("is larger than 10 MB")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, "", err
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxPhoto+1))
 	if err != nil {
-		WriteProblem(c, err)
-		return
+		return nil, "", err
+	}
+	if len(data) > MaxPhoto {
+		return nil, "", invalidPhoto("is larger than 10 MB")
 	}
 	ctype := http.DetectContentType(data)
-	ext, ok := photoTypes[ctype]
-	if !ok || len(data) == 0 {
-		WriteProblem(c, invalidPhoto(fmt.Sprintf("must be a JPEG, PNG or WebP image, not %s", ctype)))
-		return
+	if _, ok := photoTypes[ctype]; !ok || len(data) == 0 {
+		return nil, "", invalidPhoto(fmt.Sprintf("must be a JPEG, PNG or WebP image, not %s", ctype))
 	}
+	return data, ctype, nil
+}
+
+// SavePhoto checks an uploaded photo with ReadPhoto and stores it with
+// StorePhoto. The API and the pages both use it.
+func SavePhoto(ctx context.Context, uploads string, city *City, actor core.Actor, number string,
+	fh *multipart.FileHeader, public bool, now time.Time) (*core.Attachment, error) {
+	data, ctype, err := ReadPhoto(fh)
+	if err != nil {
+		return nil, err
+	}
+	return StorePhoto(ctx, uploads, city, actor, number, fh.Filename, data, ctype, public, now)
+}
+
+// StorePhoto keeps a checked photo in the city's upload folder under its
+// SHA-256 and records it on the request the actor can see.
+func StorePhoto(ctx context.Context, uploads string, city *City, actor core.Actor, number, fileName string,
+	data []byte, ctype string, public bool, now time.Time) (*core.Attachment, error) {
+	ext := photoTypes[ctype]
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])
-	dir := filepath.Join(a.Uploads, city.Slug)
+	dir := filepath.Join(uploads, city.Slug)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		WriteProblem(c, err)
-		return
+		return nil, err
 	}
 	path := filepath.Join(dir, hash+ext)
 	if _, err := os.Stat(path); err != nil {
 		tmp := path + ".tmp" + strconv.FormatInt(time.Now().UnixNano(), 36)
 		if err := os.WriteFile(tmp, data, 0o640); err != nil {
-			WriteProblem(c, err)
-			return
+			return nil, err
 		}
 		if err := os.Rename(tmp, path); err != nil {
-			WriteProblem(c, err)
-			return
+			return nil, err
 		}
 	}
-	public := c.PostForm("public") != "false" || actor.Role == core.RoleCitizen
-	name := filepath.Base(strings.ReplaceAll(fh.Filename, "\\", "/"))
+	name := filepath.Base(strings.ReplaceAll(fileName, "\\", "/"))
 	if len([]rune(name)) > 200 || name == "." || name == "/" {
 		name = hash[:12] + ext
 	}
-	att := &core.Attachment{FileName: name, ContentType: ctype, Size: int64(len(data)), SHA256: hash, Public: public, CreatedAt: a.Now().UTC()}
-	if err := city.Store.AddAttachment(ctx, actor, c.Param("number"), att); err != nil {
-		WriteProblem(c, err)
-		return
+	att := &core.Attachment{FileName: name, ContentType: ctype, Size: int64(len(data)), SHA256: hash, Public: public, CreatedAt: now.UTC()}
+	if err := city.Store.AddAttachment(ctx, actor, number, att); err != nil {
+		return nil, err
 	}
-	c.JSON(http.StatusCreated, attachmentView(*att, c.Param("number")))
+	return att, nil
+}
+
+// PhotoPath is where a stored photo of the city lies on disk.
+func PhotoPath(uploads, city string, att *core.Attachment) string {
+	return filepath.Join(uploads, city, att.SHA256+photoTypes[att.ContentType])
 }
 
 func (a *API) getPhoto(c *gin.Context) {
@@ -134,5 +168,5 @@ func (a *API) getPhoto(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "private, max-age=86400")
 	c.Header("X-Content-Type-Options", "nosniff")
-	c.File(filepath.Join(a.Uploads, city.Slug, att.SHA256+photoTypes[att.ContentType]))
+	c.File(PhotoPath(a.Uploads, city.Slug, att))
 }

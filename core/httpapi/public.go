@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"net/http"
@@ -70,46 +71,71 @@ func normalizeTrackingCode(s string) string {
 }
 
 func (a *API) submitPublic(c *gin.Context) {
-	ctx := c.Request.Context()
-	st := accounts(c)
-	v, err := st.Setting(ctx, settingAnonymous)
-	if err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	if v != "on" {
-		WriteProblem(c, core.Errorf(core.EFORBIDDEN, "this city takes requests from registered citizens only: register or log in"))
-		return
-	}
 	var in core.NewRequest
 	if err := decodeJSON(c, &in); err != nil {
 		WriteProblem(c, err)
 		return
 	}
-	if in.Channel == core.ChannelCallCentre {
-		WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "the request has invalid fields",
-			Fields: map[string]string{"channel": "citizens submit through the portal or the app"}})
+	r, code, err := SubmitAnonymously(c.Request.Context(), accounts(c), a.requests(c), in)
+	if err != nil {
+		WriteProblem(c, err)
 		return
+	}
+	c.JSON(http.StatusCreated, publicSubmittedJSON{Number: r.Number, Status: r.Status, TrackingCode: code,
+		TrackURL: strings.TrimSuffix(c.Request.URL.Path, "/") + "/" + code})
+}
+
+// SubmitAnonymously files a request from someone without an account, when
+// the city allows it, and returns it with its tracking code (shown as
+// XXXX-XXXX-XXXX-XXXX), the only key to it. The API and the portal use it.
+func SubmitAnonymously(ctx context.Context, st AccountStore, reqs *core.Requests, in core.NewRequest) (*core.Request, string, error) {
+	v, err := st.Setting(ctx, settingAnonymous)
+	if err != nil {
+		return nil, "", err
+	}
+	if v != "on" {
+		return nil, "", core.Errorf(core.EFORBIDDEN, "this city takes requests from registered citizens only: register or log in")
+	}
+	if in.Channel == core.ChannelCallCentre {
+		return nil, "", &core.Error{Code: core.EINVALID, Message: "the request has invalid fields",
+			Fields: map[string]string{"channel": "citizens submit through the portal or the app"}}
 	}
 	actor, err := st.AnonymousActor(ctx)
 	if err != nil {
-		WriteProblem(c, err)
-		return
+		return nil, "", err
 	}
 	// No idempotency key: the anonymous account is shared by everyone, so a
 	// replay could hand one person another's tracking code.
-	r, _, err := a.requests(c).Submit(ctx, actor, in, "")
+	r, _, err := reqs.Submit(ctx, actor, in, "")
 	if err != nil {
-		WriteProblem(c, err)
-		return
+		return nil, "", err
 	}
 	code := newTrackingCode()
 	if err := st.SetTrackingCode(ctx, r.ID, code); err != nil {
-		WriteProblem(c, err)
-		return
+		return nil, "", err
 	}
-	c.JSON(http.StatusCreated, publicSubmittedJSON{Number: r.Number, Status: r.Status, TrackingCode: showTrackingCode(code),
-		TrackURL: strings.TrimSuffix(c.Request.URL.Path, "/") + "/" + showTrackingCode(code)})
+	return r, showTrackingCode(code), nil
+}
+
+// AnonymousSubmissions reports whether the city takes requests from people
+// without an account.
+func AnonymousSubmissions(ctx context.Context, st AccountStore) (bool, error) {
+	v, err := st.Setting(ctx, settingAnonymous)
+	return v == "on", err
+}
+
+// RequestByTrackingCode returns what the holder of a tracking code may see;
+// the code may be typed with or without dashes, in any case.
+func RequestByTrackingCode(ctx context.Context, st AccountStore, code string) (*core.PublicRequest, error) {
+	code = normalizeTrackingCode(code)
+	if len(code) != 16 {
+		return nil, core.Errorf(core.ENOTFOUND, "no request has this tracking code")
+	}
+	p, err := st.RequestByTrackingCode(ctx, code)
+	if core.ErrorCode(err) == core.ENOTFOUND {
+		err = core.Errorf(core.ENOTFOUND, "no request has this tracking code")
+	}
+	return p, err
 }
 
 // publicSubmittedJSON answers an anonymous submission: the tracking code is
@@ -143,15 +169,7 @@ type publicEventJSON struct {
 }
 
 func (a *API) getPublic(c *gin.Context) {
-	code := normalizeTrackingCode(c.Param("code"))
-	if len(code) != 16 {
-		WriteProblem(c, core.Errorf(core.ENOTFOUND, "no request has this tracking code"))
-		return
-	}
-	p, err := accounts(c).RequestByTrackingCode(c.Request.Context(), code)
-	if core.ErrorCode(err) == core.ENOTFOUND {
-		err = core.Errorf(core.ENOTFOUND, "no request has this tracking code")
-	}
+	p, err := RequestByTrackingCode(c.Request.Context(), accounts(c), c.Param("code"))
 	if err != nil {
 		WriteProblem(c, err)
 		return

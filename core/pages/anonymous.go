@@ -1,0 +1,117 @@
+package pages
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/web/session"
+)
+
+// anonymous is the one authorization check of the portal's pages for people
+// without an account: the city's policies must let the anonymous role act on
+// public requests. A logged-in user is sent to the portal's own form. Forms
+// must carry the session's CSRF token (unless authenticated by a bearer
+// header, as the kit does) and are refused in a suspended city.
+func (p *Pages) anonymous(act string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		ct, actor := city(c)
+		if actor.UserID != 0 && act == core.ActCreate {
+			back(c, base(ct)+"/new", "")
+			return
+		}
+		ok, err := p.kit.Authz.Allowed(ctx, ct.Slug, core.RoleAnonymous, core.ObjPublicRequests, act)
+		if err != nil {
+			p.fail(c, err)
+			return
+		}
+		if !ok {
+			p.kit.Error(c, http.StatusForbidden, "forbidden_title", "forbidden_text")
+			return
+		}
+		if c.Request.Method != http.MethodPost {
+			c.Next()
+			return
+		}
+		if ct.ReadOnly {
+			p.kit.Error(c, http.StatusForbidden, "readonly_title", "readonly_text")
+			return
+		}
+		sent := c.GetHeader(session.Header)
+		if sent == "" {
+			sent = c.PostForm(session.FormField)
+		}
+		if !strings.HasPrefix(c.GetHeader("Authorization"), "Bearer ") && !session.Valid(ctx, sent) {
+			p.kit.Error(c, http.StatusForbidden, "csrf_title", "csrf_text")
+			return
+		}
+		c.Next()
+	}
+}
+
+// reportForm is the portal's form for people without an account, when the
+// city takes their requests; otherwise they are asked to log in.
+func (p *Pages) reportForm(c *gin.Context) {
+	ct, _ := city(c)
+	on, err := httpapi.AnonymousSubmissions(c.Request.Context(), ct.Store)
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	if !on {
+		back(c, base(ct)+"/login?next="+base(ct)+"/new", "")
+		return
+	}
+	p.requestForm(c, http.StatusOK, "new.html", "new_title", nil)
+}
+
+// reportSubmit files the request of someone without an account and shows
+// its tracking page: the number and the code are the only keys to it.
+func (p *Pages) reportSubmit(c *gin.Context) {
+	ct, _ := city(c)
+	if c.PostForm(fFind) != "" {
+		p.requestForm(c, http.StatusOK, "new.html", "new_title", nil)
+		return
+	}
+	in, ferrs := newRequestForm(c.Request.PostForm)
+	in.Channel = core.ChannelPortal
+	if err := ferrs.Err(); err != nil {
+		p.requestForm(c, 0, "new.html", "new_title", err)
+		return
+	}
+	_, code, err := httpapi.SubmitAnonymously(c.Request.Context(), ct.Store, p.requests(ct), in)
+	if err != nil {
+		p.requestForm(c, 0, "new.html", "new_title", err)
+		return
+	}
+	back(c, base(ct)+"/track/"+code, "submitted")
+}
+
+// trackData is what the holder of a tracking code sees: no contacts, no
+// organization, the public history only.
+type trackData struct {
+	Req      *core.PublicRequest
+	Category string
+	Code     string
+}
+
+// track shows a request to the holder of its tracking code.
+func (p *Pages) track(c *gin.Context) {
+	ct, _ := city(c)
+	pr, err := httpapi.RequestByTrackingCode(c.Request.Context(), ct.Store, c.Param("code"))
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	pg := p.views.Page(c, "request_title")
+	names, err := categoryNames(c, ct, pg.Lang)
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	pg.Data = &trackData{Req: pr, Category: names[pr.Request.CategoryCode], Code: c.Param("code")}
+	p.views.Render(c, http.StatusOK, "track.html", pg)
+}

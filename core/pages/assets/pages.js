@@ -1,0 +1,76 @@
+// The working pages without JavaScript work as plain forms; this script
+// adds the address typeahead, ticking deadlines and Ctrl+Enter to submit.
+(function () {
+  "use strict";
+  var ru = document.documentElement.lang === "ru";
+
+  // Deadlines: the server wrote the remaining time; keep it ticking.
+  function span(ms) {
+    var m = Math.floor(ms / 60000), d = Math.floor(m / 1440), h = Math.floor((m % 1440) / 60), mm = m % 60;
+    var pad = (mm < 10 ? "0" : "") + mm;
+    if (d > 0) return ru ? d + " д " + h + " ч" : d + " d " + h + " h";
+    if (h > 0) return ru ? h + " ч " + pad + " мин" : h + " h " + pad + " min";
+    return ru ? mm + " мин" : mm + " min";
+  }
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
+      var left = Date.parse(el.getAttribute("data-due")) - now;
+      var late = left < 0;
+      var s = span(Math.abs(left));
+      el.textContent = late ? (ru ? "просрочено на " + s : "overdue by " + s) : (ru ? "осталось " + s : s + " left");
+      var row = el.closest("tr");
+      if (late && row) row.classList.add("overdue");
+    });
+  }
+  tick();
+  setInterval(tick, 15000);
+
+  // Address typeahead over the buildings registry.
+  var box = document.querySelector("[data-addresses]");
+  if (box && box.querySelector("#building_id")) {
+    var q = box.querySelector("#q"), list = box.querySelector("#q-list"), hidden = box.querySelector("#building_id"),
+      chosen = box.querySelector("#building-chosen"), found = {}, timer = null, seq = 0;
+    q.addEventListener("input", function () {
+      var text = q.value.trim();
+      if (found[q.value]) {
+        hidden.value = found[q.value];
+        chosen.textContent = "✓ " + q.value;
+        return;
+      }
+      hidden.value = "";
+      chosen.textContent = "";
+      clearTimeout(timer);
+      if (text.length < 2) return;
+      timer = setTimeout(function () {
+        var mine = ++seq;
+        fetch(box.getAttribute("data-addresses") + "&q=" + encodeURIComponent(text), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : []; })
+          .then(function (items) {
+            if (mine !== seq) return;
+            list.textContent = "";
+            found = {};
+            items.forEach(function (it) {
+              var o = document.createElement("option");
+              o.value = it.address;
+              list.appendChild(o);
+              found[it.address] = String(it.id);
+            });
+            if (found[q.value]) { hidden.value = found[q.value]; chosen.textContent = "✓ " + q.value; }
+          })
+          .catch(function () {});
+      }, 150);
+    });
+  }
+
+  // Ctrl+Enter (or Cmd+Enter) submits the request form from any field.
+  var form = document.getElementById("request-form");
+  if (form) {
+    form.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        form.querySelector("#send").click();
+      }
+    });
+  }
+})();

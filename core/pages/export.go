@@ -1,0 +1,90 @@
+package pages
+
+import (
+	"encoding/csv"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/opencity/opencity/core"
+)
+
+// queueCSVHeader names the columns of the queue export.
+var queueCSVHeader = []string{"number", "status", "priority", "category", "address", "apartment", "entrance",
+	"applicant_name", "applicant_phone", "description", "organization", "executor", "created_at",
+	"reaction_due_at", "resolution_due_at", "overdue"}
+
+// writeQueueCSV writes an organization's queue as CSV (UTF-8 with a BOM, so
+// spreadsheet programs read Cyrillic), times in the city's zone.
+func writeQueueCSV(w io.Writer, rows []core.Request, now time.Time, loc *time.Location) error {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	if err := cw.Write(queueCSVHeader); err != nil {
+		return err
+	}
+	ts := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.In(loc).Format("2006-01-02 15:04")
+	}
+	for i := range rows {
+		r := &rows[i]
+		overdue := "no"
+		if isOverdue(r, now) {
+			overdue = "yes"
+		}
+		rec := []string{r.Number, string(r.Status), string(r.Priority), r.CategoryCode, r.Address, r.Apartment, r.Entrance,
+			r.ApplicantName, r.ApplicantPhone, r.Description, r.Organization, r.Executor, ts(&r.CreatedAt),
+			ts(r.ReactionDueAt), ts(r.ResolutionDueAt), overdue}
+		for j := range rec {
+			rec[j] = csvSafe(rec[j])
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvSafe keeps a cell from being read as a formula by spreadsheet programs;
+// phone numbers such as +7 917 … stay as they are.
+func csvSafe(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '@', '\t', '\r':
+		return "'" + s
+	case '+', '-':
+		if strings.Trim(s[1:], "0123456789 ()-") != "" {
+			return "'" + s
+		}
+	}
+	return s
+}
+
+// isOverdue reports whether an open request is past its reaction or
+// resolution time.
+func isOverdue(r *core.Request, now time.Time) bool {
+	return r.Status.Open() && ((r.AcceptedAt == nil && r.ReactionDueAt != nil && now.After(*r.ReactionDueAt)) ||
+		(r.ResolvedAt == nil && r.ResolutionDueAt != nil && now.After(*r.ResolutionDueAt)))
+}
+
+// nextDue is the deadline that matters now: the reaction time until the
+// request is accepted, then the resolution time; nil when none runs.
+func nextDue(r *core.Request) *time.Time {
+	if !r.Status.Open() {
+		return nil
+	}
+	if r.AcceptedAt == nil && r.ReactionDueAt != nil {
+		return r.ReactionDueAt
+	}
+	if r.ResolvedAt == nil {
+		return r.ResolutionDueAt
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+// Package pages serves the working pages of a city on the page kit
+// (core/web): the dispatcher's desk (call taking, triage), the
+// organization's office (its queue, the work, CSV export) and the citizens'
+// portal (submit, follow, confirm or reopen, rate, the public list). Every
+// change goes through core.Requests, so the pages apply the same rules as
+// the API; every flow works without JavaScript, and a small script adds
+// address typeahead and ticking deadlines.
+package pages
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/web"
+)
+
+//go:embed templates/*.html
+var templates embed.FS
+
+//go:embed assets
+var assets embed.FS
+
+// Pages are the working pages of every city.
+type Pages struct {
+	kit   *web.Kit
+	api   *httpapi.API // the city's router for intake, the upload folder, the clock
+	views *web.Views
+}
+
+// New builds the pages on the kit; api gives intake its router (the same
+// as the API's), the upload folder and the clock.
+func New(kit *web.Kit, api *httpapi.API) (*Pages, error) {
+	sub, err := fs.Sub(assets, "assets")
+	if err != nil {
+		return nil, err
+	}
+	if err := kit.Assets.Add("pages", sub); err != nil {
+		return nil, err
+	}
+	views, err := kit.Views(templates, "templates", messages)
+	if err != nil {
+		return nil, err
+	}
+	kit.SetLanding(core.RoleDispatcher, "desk/")
+	kit.SetLanding(core.RoleOrgOperator, "office/")
+	kit.SetLanding(core.RoleOrgManager, "office/")
+	kit.SetLanding(core.RoleCitizen, "my/")
+	return &Pages{kit: kit, api: api, views: views}, nil
+}
+
+// Register mounts the pages under /t/:slug. Each route has exactly one
+// authorization check (kit.Require), and the queries scope rows to the
+// user: an operator never sees another organization's request.
+func (p *Pages) Register(r gin.IRouter) {
+	k := p.kit
+	g := r.Group("/t/:slug", p.limitBody, k.City)
+	req := func(act string) gin.HandlerFunc { return k.Require(core.ObjRequests, act) }
+
+	// The portal: public pages first.
+	g.GET("/", p.home)
+	g.GET("/new", req(core.ActCreate), p.newForm)
+	g.POST("/new", req(core.ActCreate), p.newSubmit)
+	g.GET("/my/", req(core.ActRate), p.mine)
+	g.GET("/report", p.anonymous(core.ActCreate), p.reportForm)
+	g.POST("/report", p.anonymous(core.ActCreate), p.reportSubmit)
+	g.GET("/track/:code", p.anonymous(core.ActRead), p.track)
+	g.GET("/addresses", k.Require(core.ObjBuildings, core.ActRead), p.addresses)
+
+	// A request's page, for everyone who may see it, and its forms.
+	g.GET("/requests/:number", req(core.ActRead), p.request)
+	g.GET("/requests/:number/photos/:id", req(core.ActRead), p.photo)
+	g.POST("/requests/:number/comment", req(core.ActComment), p.comment)
+	g.POST("/requests/:number/rate", req(core.ActRate), p.rate)
+	g.POST("/requests/:number/photo", req(core.ActAttach), p.attach)
+	for _, a := range core.Actions {
+		g.POST("/requests/:number/"+string(a), req(string(a)), p.act(a))
+	}
+
+	// The dispatcher's desk.
+	g.GET("/desk/", req(string(core.ActionAssign)), p.desk)
+	g.GET("/desk/call", req(string(core.ActionAssign)), p.callForm)
+	g.POST("/desk/call", req(string(core.ActionAssign)), p.callSubmit)
+
+	// The organization's office.
+	g.GET("/office/", req(string(core.ActionAccept)), p.office)
+	g.GET("/office/export.csv", req(string(core.ActionAccept)), p.export)
+}
+
+// maxForm bounds the body of a page form: one photo and the fields.
+const maxForm = httpapi.MaxPhoto + 256<<10
+
+// limitBody refuses forms larger than a photo and its fields before anything
+// reads them, with a page saying why (413); a body without a length is cut
+// at the same size.
+func (p *Pages) limitBody(c *gin.Context) {
+	if c.Request.Method != http.MethodPost {
+		c.Next()
+		return
+	}
+	if c.Request.ContentLength > maxForm {
+		pg := p.views.Page(c, "too_large_title")
+		p.views.Render(c, http.StatusRequestEntityTooLarge, "message.html", pg)
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxForm)
+	c.Next()
+}
+
+// queueStore is what the pages need from a city store beyond the API's.
+type queueStore interface {
+	TriageQueue(ctx context.Context, a core.Actor, now time.Time, limit int) ([]core.Request, error)
+	WorkQueue(ctx context.Context, a core.Actor, q core.RequestQuery) ([]core.Request, error)
+	RecentPublic(ctx context.Context, limit int) ([]core.PublicItem, error)
+}
+
+// city returns the city and user of a page request.
+func city(c *gin.Context) (*httpapi.City, core.Actor) {
+	ctx := c.Request.Context()
+	return httpapi.CityFromContext(ctx), httpapi.ActorFromContext(ctx)
+}
+
+// queues returns the city's queue queries.
+func queues(ct *httpapi.City) (queueStore, error) {
+	q, ok := ct.Store.(queueStore)
+	if !ok {
+		return nil, core.Errorf(core.EINTERNAL, "the city store has no queues")
+	}
+	return q, nil
+}
+
+// requests is intake and the lifecycle of the page's city, routed as the API
+// routes.
+func (p *Pages) requests(ct *httpapi.City) *core.Requests {
+	return &core.Requests{Store: ct.Store, City: ct.Slug, Location: ct.Location, Router: p.api.RouterFor(ct), Now: p.api.Now}
+}
+
+// allowed asks the city's policies about the page's user, for showing only
+// the forms they may use; the routes check again.
+func (p *Pages) allowed(c *gin.Context, act string) bool {
+	ct, a := city(c)
+	ok, err := p.kit.Authz.Allowed(c.Request.Context(), ct.Slug, a.Role, core.ObjRequests, act)
+	return err == nil && ok
+}
+
+// fail renders an error page for an error that has no form to go with.
+func (p *Pages) fail(c *gin.Context, err error) {
+	switch core.ErrorCode(err) {
+	case core.ENOTFOUND:
+		p.kit.Error(c, http.StatusNotFound, "notfound_title", "notfound_text")
+	case core.EFORBIDDEN:
+		p.kit.Error(c, http.StatusForbidden, "forbidden_title", "forbidden_text")
+	default:
+		_ = c.Error(err)
+		p.kit.Error(c, http.StatusInternalServerError, "error_title", "error_text")
+	}
+}
+
+// back sends the browser to a page after a form succeeded (303), with a
+// flash message key.
+func back(c *gin.Context, path, flash string) {
+	if flash != "" {
+		path += "?ok=" + flash
+	}
+	c.Redirect(http.StatusSeeOther, path)
+	c.Abort()
+}
+
+func base(ct *httpapi.City) string { return "/t/" + ct.Slug }
