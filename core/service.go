@@ -152,7 +152,7 @@ func (s *Requests) Submit(ctx context.Context, actor Actor, in NewRequest, key s
 			in.Channel = ChannelCallCentre
 		}
 	}
-	now := s.Now().UTC()
+	now := s.Now().UTC().Truncate(time.Microsecond) // as the databases keep it
 	r := &Request{
 		Channel: in.Channel, Status: StatusNew, Priority: in.Priority, CategoryID: cat.ID, CategoryCode: cat.Code,
 		BuildingID: in.BuildingID, Address: in.Address, Apartment: in.Apartment, Entrance: in.Entrance,

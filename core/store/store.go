@@ -5,7 +5,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -121,11 +123,10 @@ func (s *Store) CreateRequest(ctx context.Context, r *core.Request, events []*co
 				return err
 			}
 		}
-		n, err := nextNumber(ctx, tx, year)
-		if err != nil {
-			return err
-		}
-		r.Number = fmt.Sprintf("%d-%06d", year, n)
+		// The year's counter row is locked from its increment to the commit,
+		// which serializes a city's intake: so it is taken last, after the
+		// request and its events are written under a provisional number.
+		r.Number = provisionalNumber()
 		if _, err := tx.NewInsert().Model(r).Returning("id").Exec(ctx); err != nil {
 			if r.IdempotencyKey != nil && IsUniqueViolation(err) {
 				return errIdempotentRace
@@ -140,9 +141,14 @@ func (s *Store) CreateRequest(ctx context.Context, r *core.Request, events []*co
 				return err
 			}
 		}
-		out, err = requestByID(ctx, tx, r.ID)
-		created = err == nil
-		return err
+		number, err := s.assignNumber(ctx, tx, r.ID, year)
+		if err != nil {
+			return err
+		}
+		r.Number = number
+		copied := *r
+		out, created = &copied, true
+		return nil
 	})
 	if errors.Is(err, errIdempotentRace) {
 		err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -170,6 +176,35 @@ func byIdempotencyKey(ctx context.Context, tx bun.IDB, userID int64, key string)
 }
 
 // nextNumber increments the city's request counter for the year.
+func provisionalNumber() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b) // crypto/rand never fails on supported platforms
+	return "tmp-" + hex.EncodeToString(b)
+}
+
+// assignNumber gives a stored request its per-city, per-year number. On
+// PostgreSQL the increment and the update are one statement, so the counter
+// row stays locked only until the commit that follows.
+func (s *Store) assignNumber(ctx context.Context, tx bun.Tx, id int64, year int) (string, error) {
+	var number string
+	if s.scope.Postgres() {
+		err := tx.NewRaw(`WITH n AS (
+			INSERT INTO counters (name, value) VALUES (?, 1)
+			ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value)
+		UPDATE requests SET number = ? || CASE WHEN n.value < 1000000 THEN lpad(n.value::text, 6, '0') ELSE n.value::text END
+		FROM n WHERE requests.id = ?
+		RETURNING requests.number`, fmt.Sprintf("requests-%d", year), fmt.Sprintf("%d-", year), id).Scan(ctx, &number)
+		return number, err
+	}
+	n, err := nextNumber(ctx, tx, year)
+	if err != nil {
+		return "", err
+	}
+	number = fmt.Sprintf("%d-%06d", year, n)
+	_, err = tx.NewRaw("UPDATE requests SET number = ? WHERE id = ?", number, id).Exec(ctx)
+	return number, err
+}
+
 func nextNumber(ctx context.Context, tx bun.Tx, year int) (int64, error) {
 	var n int64
 	err := tx.NewRaw(`INSERT INTO counters (name, value) VALUES (?, 1)
