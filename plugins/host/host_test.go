@@ -120,7 +120,9 @@ func TestHangingPluginHitsItsDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if took > 1500*time.Millisecond {
+	// 200 ms for the call itself; the rest is slack for a loaded CI machine
+	// restarting the process (the reason below proves the deadline fired).
+	if took > 4*time.Second {
 		t.Errorf("a hung plugin held the request for %s", took)
 	}
 	if d.Source != host.SourceFallbackRules || !strings.Contains(d.Reason, "DeadlineExceeded") || d.OrganizationID != f.org(t, "uk-aviastroitel") {
