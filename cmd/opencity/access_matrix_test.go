@@ -129,7 +129,7 @@ var routeAccess = map[string][]string{
 	"POST /api/v1/routing/test":          dispatchers,
 
 	// Signup and billing (issue #6): public by nature; the webhook checks
-	// Stripe's signature, set-password a one-time token.
+	// Stripe's signature.
 	"GET /signup":                  {public},
 	"POST /signup":                 {public},
 	"GET /signup/done":             {public},
@@ -139,8 +139,6 @@ var routeAccess = map[string][]string{
 	"GET /signup/api/status/:slug": {public},
 	"POST /signup/api":             {public},
 	"POST /billing/webhook":        {public},
-	"GET /set-password":            {public},
-	"POST /set-password":           {public},
 
 	// The page kit (#7/#8): assets, the city and vendor logins. Pages
 	// answer the anonymous with a 303 to the login page (counted as 401).

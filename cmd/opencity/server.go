@@ -128,7 +128,7 @@ func (s *Server) routes() http.Handler {
 		Routing: routing{host: s.Plugins, backend: s.Backend}}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
-	signup.Register(r, s.Billing) // billing (#6): /signup…, /t/{slug}/set-password, /billing/webhook
+	signup.Register(r, s.Billing) // billing (#6): /signup… and /billing/webhook
 	(&vendorapi.API{Backend: s.Backend, Authz: authz, Now: s.now}).Register(r)
 	s.mountPages(r, api) // pages (#7/#8): the page kit, consoles and working pages
 	// working pages (#8): the desk, the office and the portal

@@ -178,7 +178,11 @@ func TestSignupThroughStripe(t *testing.T) {
 				wg.Go(func() {
 					slug := fmt.Sprintf("city-%02d", i)
 					u, _ := url.Parse(setPassword[i])
-					r := s.call("POST", u.Path, "", map[string]string{"token": u.Query().Get("token"), "password": "password-" + slug})
+					if u.Path != "/t/"+slug+"/invite" {
+						errs <- fmt.Sprintf("set-password link of %s: %s", slug, setPassword[i])
+						return
+					}
+					r := s.call("POST", "/t/"+slug+"/api/v1/auth/invite", "", map[string]string{"token": u.Query().Get("token"), "password": "password-" + slug})
 					if r.Status != 200 {
 						errs <- fmt.Sprintf("set password %s: %d %s", slug, r.Status, r.Body)
 						return
@@ -215,10 +219,11 @@ func TestSignupThroughStripe(t *testing.T) {
 				t.Fatalf("city-00's token in city-01: %d", r.Status)
 			}
 			u, _ := url.Parse(setPassword[0])
-			if r := s.call("POST", u.Path, "", map[string]string{"token": u.Query().Get("token"), "password": "taken over!"}); r.Status != http.StatusUnprocessableEntity {
+			if r := s.call("POST", "/t/city-00/api/v1/auth/invite", "", map[string]string{"token": u.Query().Get("token"), "password": "taken over!"}); r.Status != http.StatusNotFound {
 				t.Fatalf("second use of a set-password link: %d %s", r.Status, r.Body)
 			}
-			if r := s.call("POST", "/t/city-01"+strings.TrimPrefix(setPassword[2], "/t/city-02"), "", nil); r.Status < 400 {
+			u2, _ := url.Parse(setPassword[2])
+			if r := s.call("POST", "/t/city-01/api/v1/auth/invite", "", map[string]string{"token": u2.Query().Get("token"), "password": "taken over!"}); r.Status < 400 {
 				t.Fatalf("a link of city-02 used in city-01: %d", r.Status)
 			}
 
@@ -271,7 +276,8 @@ func newRequest(description string) map[string]any {
 }
 
 // TestSignupPagesWithoutBilling walks the pages as a browser without
-// JavaScript would: form, errors in place, trial city, set-password link.
+// JavaScript would: form, errors in place, trial city, the admin's
+// invitation link.
 func TestSignupPagesWithoutBilling(t *testing.T) {
 	s := startBilling(t, "sqlite", nil)
 	jar, _ := cookiejar.New(nil)
@@ -335,7 +341,7 @@ func TestSignupPagesWithoutBilling(t *testing.T) {
 	if status != 200 || !strings.HasPrefix(at, "/signup/done?slug=zelenodolsk") || !strings.Contains(body, "Город готов") {
 		t.Fatalf("signup: %d %s %s", status, at, body)
 	}
-	i := strings.Index(body, `href="/t/zelenodolsk/set-password?`)
+	i := strings.Index(body, `href="/t/zelenodolsk/invite?token=`)
 	if i < 0 {
 		t.Fatalf("no set-password link: %s", body)
 	}
@@ -343,16 +349,25 @@ func TestSignupPagesWithoutBilling(t *testing.T) {
 	status, body = get(link)
 	u, _ := url.Parse(link)
 	if status != 200 || !strings.Contains(body, `name="token" value="`+u.Query().Get("token")+`"`) {
-		t.Fatalf("set-password page: %d %s", status, body)
+		t.Fatalf("invitation page: %d %s", status, body)
 	}
-	status, body, _ = post("/t/zelenodolsk/set-password", url.Values{"lang": {"ru"}, "token": {u.Query().Get("token")},
-		"password": {"зелёный дол"}, "password2": {"другой"}})
-	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="password2-error">пароли не совпадают`) {
-		t.Fatalf("different passwords: %d %s", status, body)
+	csrf := func(page string) string {
+		const field = `name="csrf_token" value="`
+		j := strings.Index(page, field)
+		if j < 0 {
+			t.Fatalf("no CSRF field: %s", page)
+		}
+		page = page[j+len(field):]
+		return page[:strings.IndexByte(page, '"')]
 	}
-	status, body, _ = post("/t/zelenodolsk/set-password", url.Values{"lang": {"ru"}, "token": {u.Query().Get("token")},
-		"password": {"зелёный дол"}, "password2": {"зелёный дол"}})
-	if status != 200 || !strings.Contains(body, "Пароль сохранён") {
+	status, body, _ = post("/t/zelenodolsk/invite", url.Values{"csrf_token": {csrf(body)}, "token": {u.Query().Get("token")},
+		"password": {"short"}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="password-error"`) {
+		t.Fatalf("short password: %d %s", status, body)
+	}
+	status, body, _ = post("/t/zelenodolsk/invite", url.Values{"csrf_token": {csrf(body)}, "token": {u.Query().Get("token")},
+		"password": {"зелёный дол"}})
+	if status != 200 || !strings.Contains(body, `value="anna@zelenodolsk.example.org"`) {
 		t.Fatalf("set password: %d %s", status, body)
 	}
 	r := s.call("POST", "/t/zelenodolsk/api/v1/auth/token", "", map[string]string{"login": "anna@zelenodolsk.example.org", "password": "зелёный дол"})

@@ -51,6 +51,21 @@ func (f *fixture) signup(slug string) *billing.Signup {
 	return s
 }
 
+// redeem uses the admin's link in the city, as the invitation page does.
+func (f *fixture) redeem(slug, token, password string) error {
+	f.t.Helper()
+	scope, err := f.b.Scope(slug)
+	if err != nil {
+		return err
+	}
+	hash, err := core.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	_, err = store.New(scope).RedeemInvite(context.Background(), core.HashToken(token), hash, f.now)
+	return err
+}
+
 // send delivers a signed event created at the given offset from the start.
 func (f *fixture) send(typ string, created time.Duration, obj map[string]any) (*billing.WebhookOutcome, error) {
 	f.t.Helper()
@@ -126,9 +141,9 @@ func TestSignupCheckoutAndLifecycle(t *testing.T) {
 			if !strings.HasPrefix(customer, "cus_") {
 				t.Fatalf("customer id %q not stored", customer)
 			}
-			// A pending city is not served and cannot take a password yet.
-			if err := f.svc.SetPassword(ctx, "tver", s.SetPasswordToken, "long enough"); core.ErrorCode(err) != core.ENOTFOUND {
-				t.Fatalf("set password of a pending city: %v", err)
+			// A pending city has no storage yet, so no invitation to redeem.
+			if err := f.redeem("tver", s.SetPasswordToken, "long enough"); err == nil {
+				t.Fatal("a pending city took a password")
 			}
 
 			// A forged signature changes nothing.
@@ -156,17 +171,15 @@ func TestSignupCheckoutAndLifecycle(t *testing.T) {
 			}
 			t.Logf("%s: provisioning took %d ms", kind, st.ProvisionMS)
 
-			// The admin sets a password once, then logs in.
-			if err := f.svc.SetPassword(ctx, "tver", s.SetPasswordToken, "short"); core.ErrorCode(err) != core.EINVALID {
-				t.Fatalf("short password: %v", err)
-			}
-			if err := f.svc.SetPassword(ctx, "tver", "not-the-token", "correct horse"); core.ErrorCode(err) != core.EINVALID {
+			// The signup's link became the city's invitation of its admin:
+			// redeemed once, then the admin logs in.
+			if err := f.redeem("tver", "not-the-token", "correct horse"); core.ErrorCode(err) != core.ENOTFOUND {
 				t.Fatalf("wrong token: %v", err)
 			}
-			if err := f.svc.SetPassword(ctx, "tver", s.SetPasswordToken, "correct horse"); err != nil {
+			if err := f.redeem("tver", s.SetPasswordToken, "correct horse"); err != nil {
 				t.Fatal(err)
 			}
-			if err := f.svc.SetPassword(ctx, "tver", s.SetPasswordToken, "another horse"); core.ErrorCode(err) != core.EINVALID {
+			if err := f.redeem("tver", s.SetPasswordToken, "another horse"); core.ErrorCode(err) != core.ENOTFOUND {
 				t.Fatalf("second use of the link: %v", err)
 			}
 			scope, _ := f.b.Scope("tver")

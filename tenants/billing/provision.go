@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/jobs"
 )
 
-// unusablePassword is the admin's password hash until the set-password link
-// is used: no password matches it.
+// unusablePassword is the admin's password hash until the invitation is
+// used: no password matches it.
 const unusablePassword = "!set-password-link-not-used"
 
 type signupRow struct {
@@ -86,6 +87,9 @@ func (s *Service) Provision(ctx context.Context, slug string) error {
 	if err != nil {
 		return fmt.Errorf("provision %s: %w", slug, err)
 	}
+	if err := s.inviteAdmin(ctx, slug, su.AdminEmail); err != nil {
+		return fmt.Errorf("invite the admin of %s: %w", slug, err)
+	}
 	took := time.Since(start)
 	if _, err := s.b.Control.NewRaw("UPDATE ? SET provisioned_at = ?, provision_took_ms = ?, error = '' WHERE tenant_slug = ?",
 		s.table("signups"), s.now(), took.Milliseconds(), slug).Exec(ctx); err != nil {
@@ -124,4 +128,34 @@ func (s *Service) Status(ctx context.Context, slug string) (*SignupStatus, error
 	}
 	return &SignupStatus{Slug: slug, Status: t.Status, Paid: su.Paid || !s.Enabled(), ProvisionedAt: su.ProvisionedAt,
 		ProvisionMS: su.ProvisionTookMS, Failed: su.Error != "" && su.ProvisionedAt == nil}, nil
+}
+
+// inviteAdmin turns the link made at signup into the city's own invitation
+// of its admin, redeemed like any other on /t/{slug}/invite. The control
+// plane only carried the token's hash until the city existed. Running it
+// again (a resumed provisioning) finds the invitation there already.
+func (s *Service) inviteAdmin(ctx context.Context, slug, login string) error {
+	var hash string
+	err := s.b.Control.NewRaw("SELECT hash FROM ? WHERE tenant_slug = ? AND used_at IS NULL",
+		s.table("set_password_tokens"), slug).Scan(ctx, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	scope, err := s.b.Scope(slug)
+	if err != nil {
+		return err
+	}
+	st := store.New(scope)
+	u, err := st.UserByLogin(ctx, core.NormalizeLogin(login))
+	if err != nil {
+		return err
+	}
+	if err := st.CreateInvite(ctx, u.ID, hash, s.now()); err != nil && !store.IsUniqueViolation(err) {
+		return err
+	}
+	_, err = s.b.Control.NewRaw("UPDATE ? SET used_at = ? WHERE hash = ?", s.table("set_password_tokens"), s.now(), hash).Exec(ctx)
+	return err
 }

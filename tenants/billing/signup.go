@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"net/url"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -34,8 +35,9 @@ var reserved = map[string]bool{"api": true, "www": true, "admin": true, "signup"
 	"static": true, "assets": true, "vendor": true, "console": true, "help": true, "status": true, "mail": true}
 
 // SetPasswordTTL is how long the one-time set-password link of a new city's
-// admin stays valid.
-const SetPasswordTTL = 72 * time.Hour
+// admin stays valid: it becomes the city's own invitation (core.InviteTTL)
+// when the city is provisioned.
+const SetPasswordTTL = core.InviteTTL
 
 // SignupInput is what a new city enters on the signup page.
 type SignupInput struct {
@@ -53,9 +55,15 @@ type Signup struct {
 	Status string
 	// CheckoutURL is Stripe's payment page; empty when billing is off.
 	CheckoutURL string
-	// SetPasswordToken is the raw one-time token of the admin's set-password
-	// link; only its hash is stored.
+	// SetPasswordToken is the raw one-time token of the admin's invitation
+	// (/t/{slug}/invite?token=…); only its hash is stored.
 	SetPasswordToken string
+}
+
+// InviteURL is the admin's link to choose a password, once the city is ready:
+// the city's own invitation page, the same one every invited user gets.
+func InviteURL(slug, token string) string {
+	return "/t/" + slug + "/invite?token=" + url.QueryEscape(token)
 }
 
 // SlugAvailable tells whether a slug can be signed up for, and if not why

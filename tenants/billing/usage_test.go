@@ -116,8 +116,14 @@ func TestBillingOffGivesAnActiveTrialCity(t *testing.T) {
 			if s.Status != tenants.StatusActive || s.CheckoutURL != "" || tn.Plan != billing.TrialPlan {
 				t.Fatalf("signup %+v, tenant %+v", s, tn)
 			}
-			if err := svc.SetPassword(ctx, "yelabuga", s.SetPasswordToken, "correct horse"); err != nil {
+			// The trial city is ready at once, with its admin's invitation.
+			scope, err := b.Scope("yelabuga")
+			if err != nil {
 				t.Fatal(err)
+			}
+			hash, _ := core.HashPassword("correct horse")
+			if _, err := store.New(scope).RedeemInvite(ctx, core.HashToken(s.SetPasswordToken), hash, time.Now()); err != nil {
+				t.Fatalf("the admin's link in the trial city: %v", err)
 			}
 			submit(t, b, "yelabuga", 1)
 			// Bad input: every wrong field is named.

@@ -68,7 +68,7 @@ func (h *Handler) apiSignup(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusCreated, gin.H{"slug": s.Slug, "status": s.Status, "checkout_url": s.CheckoutURL,
-		"status_url": "/signup/api/status/" + s.Slug, "set_password_url": "/t/" + s.Slug + "/set-password?token=" + s.SetPasswordToken})
+		"status_url": "/signup/api/status/" + s.Slug, "set_password_url": billing.InviteURL(s.Slug, s.SetPasswordToken)})
 }
 
 func (h *Handler) apiStatus(c *gin.Context) {

@@ -41,8 +41,6 @@ var texts = map[string]map[string]string{
 		"provisioning": "Создаём город…", "ready": "Город готов.", "set_password_link": "Задать пароль администратора",
 		"no_link": "Ссылка для пароля показывается только в браузере, где оформлялась заявка.", "status": "Состояние",
 		"failed":      "Создание города не удалось с первой попытки; повторяем автоматически.",
-		"setpw_title": "Пароль администратора", "password": "Новый пароль", "password2": "Пароль ещё раз",
-		"setpw_submit": "Сохранить пароль", "setpw_done": "Пароль сохранён. Войдите с адресом почты и этим паролем.",
 		"open_city": "Открыть город", "not_found": "Такой заявки на подключение нет.",
 		"st_pending": "ожидает оплаты", "st_provisioning": "создаётся", "st_active": "работает",
 		"st_past_due": "оплата просрочена", "st_suspended": "приостановлен",
@@ -59,8 +57,6 @@ var texts = map[string]map[string]string{
 		"provisioning": "Creating the city…", "ready": "The city is ready.", "set_password_link": "Set the administrator's password",
 		"no_link": "The password link is shown only in the browser the signup was made in.", "status": "Status",
 		"failed":      "Creating the city failed at the first attempt; it is retried automatically.",
-		"setpw_title": "Administrator's password", "password": "New password", "password2": "The password again",
-		"setpw_submit": "Save the password", "setpw_done": "The password is saved. Log in with your e-mail and this password.",
 		"open_city": "Open the city", "not_found": "There is no such signup.",
 		"st_pending": "waiting for payment", "st_provisioning": "being created", "st_active": "active",
 		"st_past_due": "payment past due", "st_suspended": "suspended",
@@ -76,9 +72,6 @@ var messagesRU = map[string]string{
 	billing.MsgSlugReserved: "этот адрес зарезервирован",
 	billing.MsgEmail:        "это не адрес электронной почты",
 	billing.MsgPlan:         "выберите один из тарифов",
-	billing.MsgPasswordLen:  "от 8 до 200 символов",
-	billing.MsgLinkInvalid:  "ссылка недействительна, уже использована или устарела",
-	billing.MsgPasswordSame: "пароли не совпадают",
 }
 
 // message translates a field message into the page's language.

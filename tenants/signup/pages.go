@@ -96,7 +96,8 @@ type donePage struct {
 }
 
 // donePage is where Stripe sends the browser back: it shows the progress
-// (refreshing itself until the city is ready) and then the set-password link.
+// (refreshing itself until the city is ready) and then the admin's link to
+// the city's invitation page, where the password is chosen.
 func (h *Handler) donePage(c *gin.Context) {
 	d := donePage{page: h.page(c, "done_title")}
 	slug := c.Query("slug")
@@ -114,75 +115,7 @@ func (h *Handler) donePage(c *gin.Context) {
 	d.Ready = st.ProvisionedAt != nil && st.Status != tenants.StatusPending && st.Status != tenants.StatusProvisioning
 	d.Refresh = !d.Ready
 	if token, err := c.Cookie(cookieName(slug)); err == nil && d.Ready && token != "" {
-		d.SetPasswordURL = "/t/" + slug + "/set-password?lang=" + d.Lang + "&token=" + token
+		d.SetPasswordURL = billing.InviteURL(slug, token) + "&lang=" + d.Lang
 	}
 	render(c, http.StatusOK, "done.html", d)
-}
-
-type setPasswordPage struct {
-	page
-	Slug, Token string
-	Done        bool
-}
-
-func (h *Handler) setPasswordPage(c *gin.Context) {
-	slug := c.Param("slug")
-	d := setPasswordPage{page: h.page(c, "setpw_title"), Slug: slug, Token: c.Query("token")}
-	if !tenants.ValidSlug(slug) {
-		render(c, http.StatusNotFound, "done.html", donePage{page: d.page})
-		return
-	}
-	c.Header("Referrer-Policy", "no-referrer") // the token is in the URL
-	render(c, http.StatusOK, "setpw.html", d)
-}
-
-// setPasswordSubmit takes the form, or JSON {token, password} from API
-// clients (answered with problem+json on errors).
-func (h *Handler) setPasswordSubmit(c *gin.Context) {
-	slug := c.Param("slug")
-	if c.ContentType() == "application/json" {
-		var in struct {
-			Token    string `json:"token"`
-			Password string `json:"password"`
-		}
-		if err := decodeJSON(c, &in); err != nil {
-			problem(c, err)
-			return
-		}
-		if err := h.Billing.SetPassword(c.Request.Context(), slug, in.Token, in.Password); err != nil {
-			problem(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, gin.H{"status": "password set", "login": "your e-mail", "token_url": "/t/" + slug + "/api/v1/auth/token"})
-		return
-	}
-	r := c.Request
-	r.Body = http.MaxBytesReader(c.Writer, r.Body, 16<<10)
-	d := setPasswordPage{page: h.page(c, "setpw_title"), Slug: slug, Token: r.PostFormValue("token")}
-	c.Header("Referrer-Policy", "no-referrer")
-	password := r.PostFormValue("password")
-	var err error
-	if password != r.PostFormValue("password2") {
-		err = &core.Error{Code: core.EINVALID, Message: billing.MsgPasswordSame, Fields: map[string]string{"password2": billing.MsgPasswordSame}}
-	} else {
-		err = h.Billing.SetPassword(r.Context(), slug, d.Token, password)
-	}
-	var ce *core.Error
-	switch {
-	case err == nil:
-		d.Done = true
-		http.SetCookie(c.Writer, &http.Cookie{Name: cookieName(slug), Path: "/", MaxAge: -1})
-		render(c, http.StatusOK, "setpw.html", d)
-	case errors.As(err, &ce) && len(ce.Fields) > 0:
-		d.Errors = map[string]string{}
-		for f, m := range ce.Fields {
-			d.Errors[f] = message(d.Lang, m)
-		}
-		render(c, http.StatusUnprocessableEntity, "setpw.html", d)
-	case core.ErrorCode(err) == core.ENOTFOUND:
-		render(c, http.StatusNotFound, "done.html", donePage{page: d.page})
-	default:
-		_ = c.Error(err)
-		c.String(http.StatusInternalServerError, "internal error")
-	}
 }

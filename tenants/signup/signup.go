@@ -1,5 +1,5 @@
 // Package signup serves the self-signup of new cities: the signup page and
-// its JSON API, the progress page, the admin's set-password page and Stripe's
+// its JSON API, the progress page and Stripe's
 // webhook. Pages are server-rendered html/template from the binary, in
 // Russian and English, and work without JavaScript.
 package signup
@@ -40,8 +40,8 @@ type assetSet struct {
 	files   map[string][]byte
 }
 
-// Register mounts the routes: /signup…, /t/{slug}/set-password and
-// POST /billing/webhook.
+// Register mounts the routes: /signup… and POST /billing/webhook. The new
+// admin chooses a password on the city's invitation page (core/web).
 func Register(r gin.IRouter, svc *billing.Service) *Handler {
 	h := &Handler{Billing: svc, assets: loadAssets()}
 	r.GET("/signup", h.signupPage)
@@ -52,8 +52,6 @@ func Register(r gin.IRouter, svc *billing.Service) *Handler {
 	r.GET("/signup/api/plans", h.apiPlans)
 	r.POST("/signup/api", h.apiSignup)
 	r.GET("/signup/api/status/:slug", h.apiStatus)
-	r.GET("/t/:slug/set-password", h.setPasswordPage)
-	r.POST("/t/:slug/set-password", h.setPasswordSubmit)
 	r.POST("/billing/webhook", h.webhook)
 	return h
 }
