@@ -82,21 +82,6 @@ func (f *Form) OptInt64(name string) *int64 {
 	return &n
 }
 
-// Float is a number field (a comma is accepted as the decimal point);
-// empty is nil.
-func (f *Form) Float(name string) *float64 {
-	s := strings.ReplaceAll(f.String(name), ",", ".")
-	if s == "" {
-		return nil
-	}
-	n, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		f.Errors.Add(name, "must be a number")
-		return nil
-	}
-	return &n
-}
-
 // Duration is a field like "2h", "30m" or "1h30m"; a bare number is hours.
 // Empty is 0.
 func (f *Form) Duration(name string) time.Duration {
