@@ -14,7 +14,7 @@ const (
 	ObjBuildings     = "buildings"
 	ObjSettings      = "settings"
 	ObjRouting       = "routing" // the routing rules, settings and the routing test
-	// Accounts and access (issue #4).
+	// Accounts and access.
 	ObjUsers          = "users"
 	ObjPolicies       = "policies"
 	ObjTokens         = "tokens"
@@ -83,7 +83,7 @@ var DefaultPolicies = func() []Policy {
 	ps = append(ps, grant(RoleDispatcher, ObjSettings, ActRead)...)
 	ps = append(ps, grant(RoleCityAdmin, ObjRouting, ActRead, ActCreate, ActUpdate, ActDelete)...)
 	ps = append(ps, grant(RoleDispatcher, ObjRouting, ActRead)...)
-	// Accounts and access (issue #4).
+	// Accounts and access.
 	ps = append(ps, grant(RoleCityAdmin, ObjCity, ActRead, ActUpdate)...)
 	ps = append(ps, grant(RoleCityAdmin, ObjUsers, ActRead, ActCreate, ActUpdate)...)
 	ps = append(ps, grant(RoleCityAdmin, ObjPolicies, ActRead, ActCreate, ActDelete)...)

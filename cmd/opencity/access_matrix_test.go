@@ -70,7 +70,7 @@ var routeAccess = map[string][]string{
 	"POST /api/v1/vendor/auth/token":    {public},
 	"GET /api/v1/vendor/tenants":        {vendor},
 
-	// The lifecycle (issue #3).
+	// The lifecycle.
 	"POST /api/v1/requests/:number/assign":    dispatchers,
 	"POST /api/v1/requests/:number/reject":    dispatchers,
 	"POST /api/v1/requests/:number/duplicate": dispatchers,
@@ -89,7 +89,7 @@ var routeAccess = map[string][]string{
 	"GET /api/v1/settings":                    dispatchers,
 	"PUT /api/v1/settings":                    adminOnly,
 
-	// The directory (issue #3): staff read, citizens read what filing needs,
+	// The directory: staff read, citizens read what filing needs,
 	// the admin writes.
 	"GET /api/v1/districts":                everyone,
 	"GET /api/v1/districts/:code":          everyone,
@@ -118,7 +118,7 @@ var routeAccess = map[string][]string{
 	"PUT /api/v1/buildings/:id":            adminOnly,
 	"DELETE /api/v1/buildings/:id":         adminOnly,
 
-	// Routing (issue #5).
+	// Routing.
 	"GET /api/v1/routing/rules":          dispatchers,
 	"POST /api/v1/routing/rules":         adminOnly,
 	"PUT /api/v1/routing/rules/:id":      adminOnly,
@@ -128,7 +128,7 @@ var routeAccess = map[string][]string{
 	"PUT /api/v1/routing/settings":       adminOnly,
 	"POST /api/v1/routing/test":          dispatchers,
 
-	// Signup and billing (issue #6): public by nature; the webhook checks
+	// Signup and billing: public by nature; the webhook checks
 	// Stripe's signature.
 	"GET /signup":                  {public},
 	"POST /signup":                 {public},
@@ -140,7 +140,7 @@ var routeAccess = map[string][]string{
 	"POST /signup/api":             {public},
 	"POST /billing/webhook":        {public},
 
-	// The page kit (#7/#8): assets, the city and vendor logins. Pages
+	// The page kit: assets, the city and vendor logins. Pages
 	// answer the anonymous with a 303 to the login page (counted as 401).
 	"GET /static/*path":  {public},
 	"GET /login":         {public},
@@ -152,7 +152,7 @@ var routeAccess = map[string][]string{
 	"POST /admin/login":  {form},
 	"POST /admin/logout": {form},
 
-	// The city admin console (#7): each page is guarded like the API route
+	// The city admin console: each page is guarded like the API route
 	// it shows or changes. Keyed with /t/:slug, apart from the vendor's /admin/.
 	"GET /t/:slug/admin/":                            adminOnly,
 	"GET /t/:slug/admin/categories":                  append(slices.Clone(everyone), "inspector"),
@@ -190,7 +190,7 @@ var routeAccess = map[string][]string{
 	"POST /t/:slug/admin/settings":                   adminOnly,
 	"POST /t/:slug/admin/settings/profile":           adminOnly,
 
-	// The super-admin console (#7): vendor users only; a city's token is
+	// The super-admin console: vendor users only; a city's token is
 	// unknown there (the login page).
 	"GET /admin/":                     {vendor},
 	"GET /admin/cities/new":           {vendor},
@@ -204,7 +204,7 @@ var routeAccess = map[string][]string{
 	"GET /admin/health":               {vendor},
 	"GET /admin/audit":                {vendor},
 	"GET /admin/vendor-users":         {vendor},
-	// The working pages (#8): the portal, a request's page and its forms,
+	// The working pages: the portal, a request's page and its forms,
 	// the dispatcher's desk, the organization's office.
 	"GET /":                            {public},
 	"GET /new":                         {"admin", "dispatcher", "citizen", "api_dispatcher"},

@@ -74,8 +74,8 @@ func configFromEnv(getenv func(string) string) Config {
 		Addr:        getenv("OPENCITY_ADDR"),
 		BaseDomain:  getenv("OPENCITY_BASE_DOMAIN"),
 		KazanPlugin: getenv("OPENCITY_KAZAN_PLUGIN"),
-		Billing:     billing.ConfigFromEnv(getenv),          // billing (#6)
-		SessionKey:  []byte(getenv("OPENCITY_SESSION_KEY")), // pages (#7/#8)
+		Billing:     billing.ConfigFromEnv(getenv),
+		SessionKey:  []byte(getenv("OPENCITY_SESSION_KEY")),
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = "data"
@@ -108,7 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	case "plugin":
 		return pluginCmd(ctx, cfg, args[1:], out)
 	case "bench":
-		return benchCmd(ctx, cfg, args[1:], out) // load and benchmarks (#9)
+		return benchCmd(ctx, cfg, args[1:], out) // load and benchmarks
 	}
 	fmt.Fprint(out, usage)
 	return fmt.Errorf("unknown command %q", args[0])

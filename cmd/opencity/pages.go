@@ -15,7 +15,7 @@ import (
 	"github.com/opencity/opencity/tenants/vendorapi"
 )
 
-// newKit builds the page kit every server-rendered page shares (#7, #8):
+// newKit builds the page kit every server-rendered page shares:
 // sessions signed with cfg.SessionKey (random per start when unset, which
 // logs everybody out on restart), the city logins and the vendor login.
 func (s *Server) newKit(key []byte, authz *access.Authorizer) (*web.Kit, error) {
@@ -35,8 +35,8 @@ func (s *Server) newKit(key []byte, authz *access.Authorizer) (*web.Kit, error) 
 // mountPages mounts the kit's routes and every page package on r.
 func (s *Server) mountPages(r *gin.Engine, api *httpapi.API) {
 	s.Kit.Mount(r)
-	cityconsole.New(s.Kit, api, cityProfile{s}).Register(r)                                           // city admin console (#7)
-	vendorconsole.New(s.Kit, s.Backend, s.Billing, s.Plugins, s.now, s.Cities.Invalidate).Register(r) // super-admin console (#7)
+	cityconsole.New(s.Kit, api, cityProfile{s}).Register(r)                                           // city admin console
+	vendorconsole.New(s.Kit, s.Backend, s.Billing, s.Plugins, s.now, s.Cities.Invalidate).Register(r) // super-admin console
 }
 
 // cityProfile lets the city console change the city's registry entry and

@@ -36,9 +36,9 @@ type Config struct {
 	KazanPlugin string // demo mode: Kazan's plugin binary (OPENCITY_KAZAN_PLUGIN)
 	// Now is the clock; nil means time.Now. Tests set it to check deadlines.
 	Now func() time.Time
-	// billing (#6): Stripe keys, plans, grace period; off without a key.
+	// Billing: Stripe keys, plans, grace period; off without a key.
 	Billing billing.Config
-	// pages (#7/#8): signs the page session cookies (OPENCITY_SESSION_KEY,
+	// Pages: signs the page session cookies (OPENCITY_SESSION_KEY,
 	// at least 32 bytes); random per start when empty.
 	SessionKey []byte
 }
@@ -50,8 +50,8 @@ type Server struct {
 	Cities  *tenants.Cities
 	Plugins *host.Host // routing plugin processes; stopped by Close
 	Handler http.Handler
-	Billing *billing.Service // billing (#6)
-	Kit     *web.Kit         // pages (#7/#8): the shared page kit
+	Billing *billing.Service
+	Kit     *web.Kit // the shared page kit
 	authz   *access.Authorizer
 
 	http     *http.Server
@@ -95,20 +95,18 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		_, err := q.Prune(ctx, 7*24*time.Hour)
 		return err
 	}})
-	// billing (#6): signup, webhooks and the billing jobs.
+	// Billing: signup, webhooks and the billing jobs.
 	if s.Billing, err = billing.New(b, cfg.Billing); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("billing: %w", err)
 	}
 	s.Billing.Changed = s.Cities.Invalidate
-	// end billing
-	// pages (#7/#8)
+	// Pages: one authorizer and the page kit.
 	s.authz = access.ForBackend(b) // one authorizer (and policy cache) for the API and the pages
 	if s.Kit, err = s.newKit(cfg.SessionKey, s.authz); err != nil {
 		b.Close()
 		return nil, err
 	}
-	// end pages
 	s.Handler = s.routes()
 	return s, nil
 }
@@ -128,10 +126,10 @@ func (s *Server) routes() http.Handler {
 		Routing: routing{host: s.Plugins, backend: s.Backend}}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
-	signup.Register(r, s.Billing) // billing (#6): /signup… and /billing/webhook
+	signup.Register(r, s.Billing) // /signup… and /billing/webhook
 	(&vendorapi.API{Backend: s.Backend, Authz: authz, Now: s.now}).Register(r)
-	s.mountPages(r, api) // pages (#7/#8): the page kit, consoles and working pages
-	// working pages (#8): the desk, the office and the portal
+	s.mountPages(r, api) // the page kit, consoles and working pages
+	// working pages: the desk, the office and the portal
 	s.mountWorkPages(r, api)
 	r.NoRoute(func(c *gin.Context) { httpapi.WriteProblem(c, core.Errorf(core.ENOTFOUND, "no such page")) })
 	r.NoMethod(func(c *gin.Context) {

@@ -6,7 +6,7 @@ import (
 	"github.com/opencity/opencity/core/pages"
 )
 
-// mountWorkPages mounts the working pages (#8) on the kit: the dispatcher's
+// mountWorkPages mounts the working pages on the kit: the dispatcher's
 // desk, the organization's office and the citizens' portal. They use the
 // API's router, upload folder and clock, so pages and API apply the same
 // rules. A template that does not parse is a programming error, caught by

@@ -25,7 +25,7 @@ type CityStore interface {
 	PublicTrail(ctx context.Context, id int64) (*core.Request, []core.RequestEvent, error)
 	attachmentStore
 	RoutingStore // routing rules, settings and the directory snapshot (routing.go)
-	AccountStore // accounts and access (issue #4)
+	AccountStore // accounts and access
 }
 
 // City is a resolved city with its storage.
@@ -60,7 +60,7 @@ type API struct {
 	// Routing gives each city's effective router; nil means built-in rules
 	// only, and no plugin may be selected.
 	Routing Routing
-	// Policies manages the cities' access policies (issue #4).
+	// Policies manages the cities' access policies.
 	Policies PolicyAdmin
 }
 

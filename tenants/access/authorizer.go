@@ -47,7 +47,7 @@ m = r.dom == p.dom && r.obj == p.obj && r.act == p.act && (r.sub == p.sub || g(r
 // the control plane.
 var VendorPolicies = []core.Policy{
 	{Role: core.RoleVendorAdmin, Obj: "tenants", Act: core.ActRead},
-	// The super-admin console (#7).
+	// The super-admin console.
 	{Role: core.RoleVendorAdmin, Obj: "tenants", Act: core.ActCreate},
 	{Role: core.RoleVendorAdmin, Obj: "tenants", Act: core.ActUpdate},
 	{Role: core.RoleVendorAdmin, Obj: "plugins", Act: core.ActRead},

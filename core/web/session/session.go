@@ -1,5 +1,5 @@
 // Package session keeps page sessions in signed cookies and protects every
-// form with a CSRF token. The pages of later issues mount Manager.Load on
+// form with a CSRF token. Pages mount Manager.Load on
 // their routes and Manager.CSRF on every group that takes forms; templates
 // put Token(ctx) into a hidden "csrf_token" field.
 package session
