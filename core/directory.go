@@ -2,15 +2,13 @@ package core
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 )
 
-// CodeRE is the shape of directory codes (categories, districts, organizations).
-var CodeRE = regexp.MustCompile(`^[a-z][a-z0-9-]{1,39}$`)
-
-const codeMsg = "use 2-40 lowercase latin letters, digits and hyphens, starting with a letter"
+// Directory codes (categories, their groups, districts, organizations) have
+// the shape of SlugPattern.
+const codeMsg = SlugRule
 
 // District is an administrative part of a city.
 type District struct {
@@ -79,7 +77,7 @@ func (c *Category) Validate() error {
 	c.Code, c.NameRU, c.NameEN, c.GroupCode = strings.TrimSpace(c.Code), strings.TrimSpace(c.NameRU), strings.TrimSpace(c.NameEN), strings.TrimSpace(c.GroupCode)
 	validCode(f, c.Code)
 	names(f, c.NameRU, c.NameEN)
-	if c.GroupCode != "" && !CodeRE.MatchString(c.GroupCode) {
+	if c.GroupCode != "" && !ValidSlug(c.GroupCode) {
 		f.Add("group", codeMsg)
 	}
 	if c.DefaultPriority == "" {
@@ -89,7 +87,7 @@ func (c *Category) Validate() error {
 		}
 	}
 	if !c.DefaultPriority.Valid() {
-		f.Add("default_priority", "must be one of emergency, normal, planned")
+		f.Add("default_priority", "must be one of "+strings.Join(Names(Priorities), ", "))
 	}
 	if c.ReactionMinutes < 1 || c.ReactionMinutes > MaxDeadlineMinutes {
 		f.Add("reaction_minutes", "must be from 1 minute to 90 days")
@@ -158,12 +156,12 @@ func (o *Organization) Validate() error {
 		f.Add("email", "is not an e-mail address")
 	}
 	for _, d := range o.Districts {
-		if !CodeRE.MatchString(d) {
+		if !ValidSlug(d) {
 			f.Add("districts", fmt.Sprintf("%q is not a district code", d))
 		}
 	}
 	for _, c := range o.Categories {
-		if !CodeRE.MatchString(c) {
+		if !ValidSlug(c) {
 			f.Add("categories", fmt.Sprintf("%q is not a category code", c))
 		}
 	}
@@ -245,7 +243,7 @@ func (b *Building) Validate() error {
 }
 
 func validCode(f FieldErrors, code string) {
-	if !CodeRE.MatchString(code) {
+	if !ValidSlug(code) {
 		f.Add("code", codeMsg)
 	}
 }

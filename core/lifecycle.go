@@ -67,13 +67,35 @@ var Lifecycle = map[Action]Rule{
 var Actions = []Action{ActionAssign, ActionAccept, ActionStart, ActionResolve, ActionReturn, ActionDelegate,
 	ActionClose, ActionReopen, ActionReject, ActionDuplicate}
 
-// Open reports whether a request in status s still awaits work.
-func (s Status) Open() bool {
-	switch s {
-	case StatusAssigned, StatusAccepted, StatusInProgress, StatusReopened:
-		return true
+// OpenStatuses are the statuses in which a request is with an organization
+// and awaits its work: the reaction and resolution times run only in these.
+var OpenStatuses = []Status{StatusAssigned, StatusAccepted, StatusInProgress, StatusReopened}
+
+// Open reports whether a request in status s still awaits work (one of
+// OpenStatuses).
+func (s Status) Open() bool { return slices.Contains(OpenStatuses, s) }
+
+// NextDue is the deadline that matters now: the reaction time until the
+// request is accepted, then the resolution time until it is resolved; nil
+// when none runs (the request is not open, or has no deadline).
+func (r *Request) NextDue() *time.Time {
+	switch {
+	case !r.Status.Open():
+		return nil
+	case r.AcceptedAt == nil && r.ReactionDueAt != nil:
+		return r.ReactionDueAt
+	case r.ResolvedAt == nil:
+		return r.ResolutionDueAt
 	}
-	return false
+	return nil
+}
+
+// Overdue reports whether r is open and past its reaction time (not yet
+// accepted) or its resolution time (not yet resolved) at now. The store's
+// overdue filter is the same rule in SQL (core/store, overdueExpr).
+func (r *Request) Overdue(now time.Time) bool {
+	return r.Status.Open() && ((r.AcceptedAt == nil && r.ReactionDueAt != nil && now.After(*r.ReactionDueAt)) ||
+		(r.ResolvedAt == nil && r.ResolutionDueAt != nil && now.After(*r.ResolutionDueAt)))
 }
 
 // ActionInput is what the caller gives with an action.

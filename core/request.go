@@ -3,6 +3,7 @@ package core
 import (
 	"net/mail"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -30,14 +31,7 @@ var Statuses = []Status{StatusNew, StatusAssigned, StatusAccepted, StatusInProgr
 	StatusReturned, StatusReopened, StatusRejected, StatusDuplicate}
 
 // Valid reports whether s is a known status.
-func (s Status) Valid() bool {
-	for _, x := range Statuses {
-		if s == x {
-			return true
-		}
-	}
-	return false
-}
+func (s Status) Valid() bool { return slices.Contains(Statuses, s) }
 
 // Channel is how a request reached the city.
 type Channel string
@@ -51,14 +45,11 @@ const (
 	ChannelExternal   Channel = "external"
 )
 
+// Channels lists every channel.
+var Channels = []Channel{ChannelCallCentre, ChannelPortal, ChannelMobile, ChannelOpen311, ChannelExternal}
+
 // Valid reports whether c is a known channel.
-func (c Channel) Valid() bool {
-	switch c {
-	case ChannelCallCentre, ChannelPortal, ChannelMobile, ChannelOpen311, ChannelExternal:
-		return true
-	}
-	return false
-}
+func (c Channel) Valid() bool { return slices.Contains(Channels, c) }
 
 // Priority orders the work of organizations.
 type Priority string
@@ -70,9 +61,20 @@ const (
 	PriorityPlanned   Priority = "planned"
 )
 
+// Priorities lists every priority, the most urgent first.
+var Priorities = []Priority{PriorityEmergency, PriorityNormal, PriorityPlanned}
+
 // Valid reports whether p is a known priority.
-func (p Priority) Valid() bool {
-	return p == PriorityEmergency || p == PriorityNormal || p == PriorityPlanned
+func (p Priority) Valid() bool { return slices.Contains(Priorities, p) }
+
+// Names writes a list of a domain's values (statuses, priorities, channels)
+// as strings, for messages and the OpenAPI description's enums.
+func Names[T ~string](xs []T) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = string(x)
+	}
+	return out
 }
 
 // Request is one citizen's request about housing and communal services.
@@ -221,10 +223,10 @@ func (n *NewRequest) Validate() error {
 	}
 	checkLen(f, "description", n.Description, MaxDescription)
 	if n.Priority != "" && !n.Priority.Valid() {
-		f.Add("priority", "must be one of emergency, normal, planned")
+		f.Add("priority", "must be one of "+strings.Join(Names(Priorities), ", "))
 	}
 	if n.Channel != "" && !n.Channel.Valid() {
-		f.Add("channel", "must be one of call_centre, portal, mobile, open311, external")
+		f.Add("channel", "must be one of "+strings.Join(Names(Channels), ", "))
 	}
 	checkLen(f, "applicant.name", n.Applicant.Name, MaxShortText)
 	if n.Applicant.Phone != "" && !phoneRE.MatchString(n.Applicant.Phone) {

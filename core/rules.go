@@ -245,18 +245,19 @@ func (r *RoutingRule) resolve(dir *Directory, in RouteInput, district int64) (or
 	return nil, "", "unknown target " + r.Target
 }
 
-// ValidClock reports whether s is a clock time "HH:MM".
+// ValidClock reports whether s is a clock time "HH:MM" (see ParseClock).
 func ValidClock(s string) bool {
-	_, ok := clockMinutes(s)
-	return ok
+	_, err := ParseClock(s)
+	return err == nil
 }
 
 // InWindow reports whether the clock time of t lies in [from, to), both
-// "HH:MM"; a window whose end is before its start wraps midnight.
+// "HH:MM" (see ParseClock); a window whose end is before its start wraps
+// midnight.
 func InWindow(t time.Time, from, to string) bool {
-	f, ok1 := clockMinutes(from)
-	e, ok2 := clockMinutes(to)
-	if !ok1 || !ok2 {
+	f, err1 := ParseClock(from)
+	e, err2 := ParseClock(to)
+	if err1 != nil || err2 != nil {
 		return false
 	}
 	m := t.Hour()*60 + t.Minute()
@@ -264,12 +265,4 @@ func InWindow(t time.Time, from, to string) bool {
 		return m >= f && m < e
 	}
 	return m >= f || m < e
-}
-
-func clockMinutes(s string) (int, bool) {
-	t, err := time.Parse("15:04", s)
-	if err != nil || len(s) != 5 {
-		return 0, false
-	}
-	return t.Hour()*60 + t.Minute(), true
 }

@@ -113,7 +113,7 @@ func TestRoutingRuleValidate(t *testing.T) {
 		{core.RoutingRule{Name: "x", Target: core.TargetTriage, OrganizationID: ptr(int64(1))}, "organization_id"},
 		{core.RoutingRule{Name: "x", Target: core.TargetTriage, TimeFrom: "08:00"}, "time_to"},
 		{core.RoutingRule{Name: "x", Target: core.TargetTriage, TimeFrom: "8:00", TimeTo: "09:00"}, "time_from"},
-		{core.RoutingRule{Name: "x", Target: core.TargetTriage, TimeFrom: "08:00", TimeTo: "24:00"}, "time_to"},
+		{core.RoutingRule{Name: "x", Target: core.TargetTriage, TimeFrom: "08:00", TimeTo: "24:30"}, "time_to"},
 		{core.RoutingRule{Name: "x", Target: core.TargetTriage, Priority: "asap"}, "priority"},
 	}
 	for _, c := range cases {

@@ -11,10 +11,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 
+	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/tenants/jobs"
 	"github.com/uptrace/bun"
@@ -24,15 +24,12 @@ import (
 	"github.com/uptrace/bun/driver/sqliteshim"
 )
 
-// SlugRE is the only shape a city slug may have. Schema names are derived
-// from it and quoted, so a slug can never carry SQL.
-var SlugRE = regexp.MustCompile(`^[a-z][a-z0-9-]{1,39}$`)
+// ValidSlug reports whether s is a well-formed city slug (core.SlugPattern).
+// Schema names are derived from it and quoted, so a slug can never carry SQL.
+func ValidSlug(s string) bool { return core.ValidSlug(s) }
 
-// ValidSlug reports whether s is a well-formed slug.
-func ValidSlug(s string) bool { return SlugRE.MatchString(s) }
-
-// ErrInvalidSlug is returned for any slug that does not match SlugRE.
-var ErrInvalidSlug = errors.New("invalid city slug: use 2-40 lowercase latin letters, digits and hyphens, starting with a letter")
+// ErrInvalidSlug is returned for any slug that is not core.SlugPattern.
+var ErrInvalidSlug = errors.New("invalid city slug: " + core.SlugRule)
 
 // Backend is the database behind the control plane and all cities.
 type Backend struct {

@@ -32,15 +32,13 @@ type PluginEntry struct {
 // Ref is the entry's "name@version", as cities select it.
 func (e PluginEntry) Ref() string { return e.Name + "@" + e.Version }
 
-var (
-	pluginNameRE    = regexp.MustCompile(`^[a-z][a-z0-9-]{1,39}$`)
-	pluginVersionRE = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+-]{0,39}$`)
-)
+// pluginVersionRE is the shape of a plugin's version; its name is a slug.
+var pluginVersionRE = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+-]{0,39}$`)
 
 // ParsePluginRef splits "name@version" and checks both parts.
 func ParsePluginRef(ref string) (name, version string, err error) {
 	name, version, ok := strings.Cut(ref, "@")
-	if !ok || !pluginNameRE.MatchString(name) || !pluginVersionRE.MatchString(version) {
+	if !ok || !core.ValidSlug(name) || !pluginVersionRE.MatchString(version) {
 		return "", "", core.Errorf(core.EINVALID, "a plugin is named name@version, e.g. kazan@1.0.0; got %q", ref)
 	}
 	return name, version, nil

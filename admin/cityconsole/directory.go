@@ -125,8 +125,8 @@ func (cs *Console) editCategory(c *gin.Context) {
 		return
 	}
 	p.Form = url.Values{"code": {k.Code}, "group": {k.GroupCode}, "name_ru": {k.NameRU}, "name_en": {k.NameEN},
-		"default_priority": {string(k.DefaultPriority)}, "reaction_minutes": {minutes(k.ReactionMinutes)},
-		"resolution_minutes": {minutes(k.ResolutionMinutes)}, "utility": {k.Utility}}
+		"default_priority": {string(k.DefaultPriority)}, "reaction_minutes": {core.FormatMinutes(k.ReactionMinutes)},
+		"resolution_minutes": {core.FormatMinutes(k.ResolutionMinutes)}, "utility": {k.Utility}}
 	for name, on := range map[string]bool{"emergency": k.Emergency, "working_time": k.WorkingTime, "photo_required": k.PhotoRequired,
 		"citizen_visible": k.CitizenVisible, "active": k.Active} {
 		if on {
@@ -134,17 +134,6 @@ func (cs *Console) editCategory(c *gin.Context) {
 		}
 	}
 	cs.showCategories(c, p, http.StatusOK, "category.html", &k)
-}
-
-// minutes writes a deadline the way the form reads it back.
-func minutes(m int) string {
-	switch {
-	case m%60 == 0:
-		return itoa(m/60) + "h"
-	case m > 60:
-		return itoa(m/60) + "h" + itoa(m%60) + "m"
-	}
-	return itoa(m) + "m"
 }
 
 func (cs *Console) createGroup(c *gin.Context) {

@@ -19,18 +19,12 @@ import (
 // cannot exist without being described, and its schemas come from the very
 // types the handlers encode.
 
+// enums are the domain's own lists, so the description and the validation
+// cannot disagree.
 var enums = map[reflect.Type][]string{
-	reflect.TypeOf(core.Status("")):   statusNames(),
-	reflect.TypeOf(core.Priority("")): {"emergency", "normal", "planned"},
-	reflect.TypeOf(core.Channel("")):  {"call_centre", "portal", "mobile", "open311", "external"},
-}
-
-func statusNames() []string {
-	out := make([]string, len(core.Statuses))
-	for i, s := range core.Statuses {
-		out[i] = string(s)
-	}
-	return out
+	reflect.TypeOf(core.Status("")):   core.Names(core.Statuses),
+	reflect.TypeOf(core.Priority("")): core.Names(core.Priorities),
+	reflect.TypeOf(core.Channel("")):  core.Names(core.Channels),
 }
 
 type schemaGen struct {

@@ -124,8 +124,7 @@ func requestView(r *core.Request, a core.Actor, now time.Time) requestJSON {
 		ReactionSeconds: r.ReactionSeconds, ResolutionSeconds: r.ResolutionSeconds, Rating: r.Rating,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
-	v.Overdue = r.Status.Open() && ((r.AcceptedAt == nil && r.ReactionDueAt != nil && now.After(*r.ReactionDueAt)) ||
-		(r.ResolvedAt == nil && r.ResolutionDueAt != nil && now.After(*r.ResolutionDueAt)))
+	v.Overdue = r.Overdue(now)
 	if r.Lat != nil && r.Lon != nil {
 		v.Location = &core.Location{Lat: *r.Lat, Lon: *r.Lon}
 	}
@@ -237,7 +236,7 @@ func (a *API) listRequests(c *gin.Context) {
 	}
 	for name, dst := range map[string]*string{"category": &q.Category, "organization": &q.Organization, "district": &q.District} {
 		if s := c.Query(name); s != "" {
-			if !core.CodeRE.MatchString(s) {
+			if !core.ValidSlug(s) {
 				f.Add(name, "is not a code")
 			}
 			*dst = s

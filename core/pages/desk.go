@@ -27,7 +27,7 @@ type queueRow struct {
 func queueRows(rs []core.Request, names map[string]string, now time.Time, lang string) []queueRow {
 	out := make([]queueRow, len(rs))
 	for i := range rs {
-		out[i] = queueRow{R: rs[i], Category: names[rs[i].CategoryCode], Due: nextDue(&rs[i]), Overdue: isOverdue(&rs[i], now)}
+		out[i] = queueRow{R: rs[i], Category: names[rs[i].CategoryCode], Due: rs[i].NextDue(), Overdue: rs[i].Overdue(now)}
 		if out[i].Category == "" {
 			out[i].Category = rs[i].CategoryCode
 		}

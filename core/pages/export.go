@@ -33,7 +33,7 @@ func writeQueueCSV(w io.Writer, rows []core.Request, now time.Time, loc *time.Lo
 	for i := range rows {
 		r := &rows[i]
 		overdue := "no"
-		if isOverdue(r, now) {
+		if r.Overdue(now) {
 			overdue = "yes"
 		}
 		rec := []string{r.Number, string(r.Status), string(r.Priority), r.CategoryCode, r.Address, r.Apartment, r.Entrance,
@@ -65,26 +65,4 @@ func csvSafe(s string) string {
 		}
 	}
 	return s
-}
-
-// isOverdue reports whether an open request is past its reaction or
-// resolution time.
-func isOverdue(r *core.Request, now time.Time) bool {
-	return r.Status.Open() && ((r.AcceptedAt == nil && r.ReactionDueAt != nil && now.After(*r.ReactionDueAt)) ||
-		(r.ResolvedAt == nil && r.ResolutionDueAt != nil && now.After(*r.ResolutionDueAt)))
-}
-
-// nextDue is the deadline that matters now: the reaction time until the
-// request is accepted, then the resolution time; nil when none runs.
-func nextDue(r *core.Request) *time.Time {
-	if !r.Status.Open() {
-		return nil
-	}
-	if r.AcceptedAt == nil && r.ReactionDueAt != nil {
-		return r.ReactionDueAt
-	}
-	if r.ResolvedAt == nil {
-		return r.ResolutionDueAt
-	}
-	return nil
 }

@@ -89,8 +89,8 @@ func (p *Pages) requestData(c *gin.Context, ct *httpapi.City, actor core.Actor, 
 		}
 	}
 	now := p.api.Now()
-	d.Overdue = isOverdue(r, now)
-	if d.Due = nextDue(r); d.Due != nil {
+	d.Overdue = r.Overdue(now)
+	if d.Due = r.NextDue(); d.Due != nil {
 		d.Left = remaining(*d.Due, now, lang)
 	}
 	for _, a := range core.Actions {

@@ -12,9 +12,6 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// openStatuses are the statuses in which deadlines run.
-var openStatuses = []string{string(core.StatusAssigned), string(core.StatusAccepted), string(core.StatusInProgress), string(core.StatusReopened)}
-
 // filterRequests applies the queue filters of q.
 func filterRequests(sel *bun.SelectQuery, q core.RequestQuery, ids *filterIDs) *bun.SelectQuery {
 	if len(q.Statuses) > 0 {
@@ -32,8 +29,8 @@ func filterRequests(sel *bun.SelectQuery, q core.RequestQuery, ids *filterIDs) *
 		sel = sel.Where("r.district_id IN (?)", bun.In(orNone(ids.districts)))
 	}
 	if q.Overdue {
-		sel = sel.Where("r.status IN (?)", bun.In(openStatuses)).
-			Where("((r.accepted_at IS NULL AND r.reaction_due_at < ?) OR (r.resolved_at IS NULL AND r.resolution_due_at < ?))", q.Now.UTC(), q.Now.UTC())
+		now := q.Now.UTC()
+		sel = sel.Where(overdueExpr, bun.In(core.OpenStatuses), now, now)
 	}
 	if q.CreatedFrom != nil {
 		sel = sel.Where("r.created_at >= ?", q.CreatedFrom.UTC())
@@ -249,7 +246,7 @@ func (s *Store) Escalate(ctx context.Context, now time.Time) (n int, err error) 
 			var late []core.Request
 			err := tx.NewSelect().Model(&late).Column("id", "status").
 				Where("? < ? AND ? IS NULL AND ? IS NULL", bun.Ident(kind.due), now, bun.Ident(kind.done), bun.Ident(kind.flag)).
-				Where("status IN (?)", bun.In(openStatuses)).Limit(1000).Scan(ctx)
+				Where("status IN (?)", bun.In(core.OpenStatuses)).Limit(1000).Scan(ctx)
 			if err != nil {
 				return err
 			}

@@ -2,14 +2,16 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/opencity/opencity/core"
 	"github.com/uptrace/bun"
 )
 
-// overdueExpr is true for an open request past its reaction or resolution
-// time; its two arguments are the current time.
+// overdueExpr is core.Request.Overdue in SQL: true for a request in one of
+// the statuses of its first argument (core.OpenStatuses) past its reaction
+// or resolution time; its other two arguments are the current time.
 const overdueExpr = `(r.status IN (?) AND ((r.accepted_at IS NULL AND r.reaction_due_at < ?) OR (r.resolved_at IS NULL AND r.resolution_due_at < ?)))`
 
 // MaxQueue bounds the rows of a queue page and of a CSV export.
@@ -26,7 +28,7 @@ func (s *Store) TriageQueue(ctx context.Context, a core.Actor, now time.Time, li
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		return scopeRequests(selectRequests(tx, &out), a).
 			Where("(r.status IN (?) OR "+overdueExpr+")",
-				bun.In([]core.Status{core.StatusNew, core.StatusReturned}), bun.In(openStatuses), now, now).
+				bun.In([]core.Status{core.StatusNew, core.StatusReturned}), bun.In(core.OpenStatuses), now, now).
 			OrderExpr("CASE WHEN r.priority = ? THEN 0 ELSE 1 END", core.PriorityEmergency).
 			Order("r.id").Limit(limit).Scan(ctx)
 	})
@@ -42,9 +44,7 @@ func (s *Store) WorkQueue(ctx context.Context, a core.Actor, q core.RequestQuery
 		q.Limit = MaxQueue
 	}
 	if len(q.Statuses) == 0 {
-		for _, st := range openStatuses {
-			q.Statuses = append(q.Statuses, core.Status(st))
-		}
+		q.Statuses = slices.Clone(core.OpenStatuses)
 	}
 	ids, err := s.filterIDs(ctx, q)
 	if err != nil {

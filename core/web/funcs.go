@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"html/template"
 	"slices"
+
+	"github.com/opencity/opencity/core"
 )
 
 // funcs are the kit's pure template helpers; what depends on the request
@@ -38,13 +40,5 @@ var funcs = template.FuncMap{
 	// list makes a list of strings in a template.
 	"list": func(s ...string) []string { return s },
 	// minutes writes a duration in minutes as 30m, 2h or 2h30m.
-	"minutes": func(m int) string {
-		switch {
-		case m%60 == 0:
-			return fmt.Sprintf("%dh", m/60)
-		case m > 60:
-			return fmt.Sprintf("%dh%dm", m/60, m%60)
-		}
-		return fmt.Sprintf("%dm", m)
-	},
+	"minutes": core.FormatMinutes,
 }

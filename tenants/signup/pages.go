@@ -17,13 +17,15 @@ type signupPage struct {
 	Plans     []planView
 	BillingOn bool
 	Canceled  bool
+	// SlugPattern is the address field's pattern: core.SlugPattern.
+	SlugPattern string
 }
 
 func (h *Handler) signupData(c *gin.Context) signupPage {
 	p := h.page(c, "title")
 	plans := h.Billing.Config().Plans
 	d := signupPage{page: p, Plans: plansView(plans, p.Lang), BillingOn: h.Billing.Enabled(),
-		Canceled: c.Query("canceled") != ""}
+		Canceled: c.Query("canceled") != "", SlugPattern: core.SlugPattern}
 	d.Form.Plan = plans[0].Code
 	return d
 }
