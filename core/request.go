@@ -144,6 +144,10 @@ type RequestEvent struct {
 	Comment        string    `bun:"comment,notnull"`
 	Public         bool      `bun:"public,notnull"`
 	CreatedAt      time.Time `bun:"created_at,notnull"`
+
+	// AuthorRole is the role of the event's author, joined where the
+	// audience matters (OutsiderHistory); empty for the system's events.
+	AuthorRole Role `bun:"author_role,scanonly"`
 }
 
 // Location is a point given by a citizen who has no building to name.

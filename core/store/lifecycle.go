@@ -309,17 +309,25 @@ func (s *Store) AddComment(ctx context.Context, a core.Actor, number string, ev 
 	return ev, err
 }
 
-// PublicTrail returns the status and public history of any request of the
-// city, for the citizen of a duplicate following its original.
+// PublicTrail returns what a citizen may see of any request of the city,
+// for the citizen of a duplicate following its original: the request's
+// number and status (core.OutsiderView) and its history as
+// core.OutsiderHistory trims it, never the other applicant's data.
 func (s *Store) PublicTrail(ctx context.Context, id int64) (r *core.Request, evs []core.RequestEvent, err error) {
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if r, err = requestByID(ctx, tx, id); err != nil {
 			return err
 		}
-		return tx.NewSelect().Model(&evs).Where("request_id = ? AND public", id).Order("id").Scan(ctx)
+		return tx.NewSelect().Model(&evs).ModelTableExpr("request_events AS e").ColumnExpr("e.*").
+			ColumnExpr("coalesce(u.role, '') AS author_role").
+			Join("LEFT JOIN users AS u ON u.id = e.actor_id").
+			Where("e.request_id = ? AND e.public", id).Order("e.id").Scan(ctx)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		err = core.Errorf(core.ENOTFOUND, "request not found")
 	}
-	return r, evs, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return core.OutsiderView(r), core.OutsiderHistory(evs), nil
 }
