@@ -118,12 +118,11 @@ func (s *Requests) Submit(ctx context.Context, actor Actor, in NewRequest, key s
 		if in.Applicant.Email == "" {
 			in.Applicant.Email = actor.Email
 		}
-		if in.Channel == ChannelCallCentre {
-			return nil, false, &Error{Code: EINVALID, Message: "the request has invalid fields",
-				Fields: map[string]string{"channel": "citizens submit through the portal or the app"}}
-		}
 	}
 	if err := in.Validate(); err != nil {
+		return nil, false, err
+	}
+	if err := in.CheckSetters(actor); err != nil {
 		return nil, false, err
 	}
 	key = strings.TrimSpace(key)
@@ -284,6 +283,9 @@ func (s *Requests) Act(ctx context.Context, actor Actor, number string, action A
 	}
 	in.Organization = strings.TrimSpace(in.Organization)
 	in.Original = strings.TrimSpace(in.Original)
+	if err := in.check(action); err != nil {
+		return nil, err
+	}
 	now := s.Now().UTC()
 	return s.Store.UpdateRequest(ctx, actor, number, s.Location, func(ctx context.Context, r *Request, l Lookup) ([]*RequestEvent, error) {
 		c := Change{Actor: actor, Action: action, Input: in, Now: now}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -277,7 +278,12 @@ func TestTransitionMatrix(t *testing.T) {
 						if err != nil {
 							t.Fatal(err)
 						}
-						b := body
+						b := map[string]string{"comment": body["comment"]}
+						for field, acts := range core.ActionFields { // only the fields the action takes
+							if slices.Contains(acts, action) {
+								b[field] = body[field]
+							}
+						}
 						if action == core.ActionDelegate {
 							b = map[string]string{"organization": "lifttech-kazan"}
 						}

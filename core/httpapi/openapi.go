@@ -95,8 +95,13 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	return map[string]any{}
 }
 
+// fieldDocs is a body type that says who may set each of its fields (the
+// domain decides it, e.g. core.IntakeFields).
+type fieldDocs interface{ FieldDoc(name string) string }
+
 func (g *schemaGen) object(t reflect.Type) map[string]any {
 	props := map[string]any{}
+	docs, _ := reflect.Zero(t).Interface().(fieldDocs)
 	var required []string
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -108,7 +113,18 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 		if name == "" {
 			name = f.Name
 		}
-		props[name] = g.schema(f.Type)
+		prop := g.schema(f.Type)
+		doc := f.Tag.Get("doc")
+		if doc == "" && docs != nil && g.input {
+			doc = docs.FieldDoc(name)
+		}
+		if doc != "" {
+			if _, isRef := prop["$ref"]; isRef {
+				prop = map[string]any{"allOf": []any{prop}}
+			}
+			prop["description"] = doc
+		}
+		props[name] = prop
 		if !g.input && !strings.Contains(opts, "omitempty") && f.Type.Kind() != reflect.Pointer {
 			required = append(required, name)
 		}

@@ -96,10 +96,6 @@ func SubmitAnonymously(ctx context.Context, st AccountStore, reqs *core.Requests
 	if v != "on" {
 		return nil, "", core.Errorf(core.EFORBIDDEN, "this city takes requests from registered citizens only: register or log in")
 	}
-	if in.Channel == core.ChannelCallCentre {
-		return nil, "", &core.Error{Code: core.EINVALID, Message: "the request has invalid fields",
-			Fields: map[string]string{"channel": "citizens submit through the portal or the app"}}
-	}
 	actor, err := st.AnonymousActor(ctx)
 	if err != nil {
 		return nil, "", err

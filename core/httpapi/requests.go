@@ -293,7 +293,7 @@ func (a *API) act(action core.Action) gin.HandlerFunc {
 
 type commentInput struct {
 	Comment string `json:"comment"`
-	Public  *bool  `json:"public"`
+	Public  *bool  `json:"public" doc:"Staff and organizations: false keeps the comment internal (default true). A citizen's comment is always public: the field is ignored for citizens."`
 }
 
 func (a *API) comment(c *gin.Context) {

@@ -135,7 +135,7 @@ func (p *Pages) requestForm(c *gin.Context, status int, tmpl, title string, err 
 		}
 	}
 	if err != nil {
-		status = pg.SetError(c, err)
+		status = pg.SetError(c, formWide(err))
 	}
 	pg.Data = d
 	p.views.Render(c, status, tmpl, pg)

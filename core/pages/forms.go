@@ -2,6 +2,7 @@ package pages
 
 import (
 	"errors"
+	"maps"
 	"net/url"
 	"strconv"
 	"strings"
@@ -85,4 +86,23 @@ func fieldErrors(err error) map[string]string {
 		return e.Fields
 	}
 	return nil
+}
+
+// formWide makes the message of an intake field the request forms have no
+// input for (priority and channel, which a role may be refused) the form's
+// own message, so the refusal is explained on the page.
+func formWide(err error) error {
+	var e *core.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	for _, f := range []string{"priority", "channel"} {
+		if m, ok := e.Fields[f]; ok {
+			out := *e
+			out.Fields = maps.Clone(e.Fields)
+			out.Fields["form"] = m
+			return &out
+		}
+	}
+	return err
 }

@@ -67,6 +67,9 @@ var messages = web.Messages{
 		"msg.delegate to a contractor, not to your own organization":  "передайте подрядчику, а не своей организации",
 		"msg.only a resolved or closed request can be rated":          "оценить можно только выполненное или закрытое обращение",
 		"msg.send the file as multipart/form-data in the field photo": "приложите файл фотографии",
+		"msg.is decided by the city's dispatcher":                     "решает диспетчер города",
+		"msg.citizens submit through the portal or the app":           "горожане подают обращения через портал или приложение",
+		"msg.is not used by this action":                              "не относится к этому действию",
 	},
 	"en": {
 		"tracking_code": "Tracking code", "report_link": "Submit without an account",
