@@ -21,7 +21,7 @@ func TestFieldSettersByRole(t *testing.T) {
 		value any
 		// who may set it; the others get 422 on field
 		staffOnly, nobody bool
-		stored    string // the JSON field the value is read back from, when checked
+		stored            string // the JSON field the value is read back from, when checked
 	}
 	cases := []setter{
 		{field: "priority", value: "emergency", staffOnly: true, stored: "priority"},
