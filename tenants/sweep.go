@@ -38,10 +38,15 @@ func (b *Backend) Sweep(ctx context.Context, slug string, now time.Time) (escala
 	return escalated, closed, err
 }
 
-// RegisterSweep makes the queue sweep every active city once per minute. The
-// unique key of each city and minute means that with several server processes
-// each sweep is enqueued, and so run, once.
-func (b *Backend) RegisterSweep(q *jobs.Queue) {
+// RegisterSweep makes the queue sweep every active city once per minute, at
+// the time now returns (nil: time.Now) — the server's own clock, so a server
+// with a test clock never closes requests by the wall clock. The unique key
+// of each city and minute means that with several server processes each
+// sweep is enqueued, and so run, once.
+func (b *Backend) RegisterSweep(q *jobs.Queue, now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
 	q.Handle(JobSweep, func(ctx context.Context, j *jobs.Job) error {
 		var p struct {
 			At time.Time `json:"at"`
@@ -49,7 +54,7 @@ func (b *Backend) RegisterSweep(q *jobs.Queue) {
 		if err := j.Decode(&p); err != nil {
 			return err
 		}
-		esc, closed, err := b.Sweep(ctx, j.Tenant, time.Now())
+		esc, closed, err := b.Sweep(ctx, j.Tenant, now())
 		if esc+closed > 0 {
 			slog.InfoContext(ctx, "sweep", "city", j.Tenant, "escalated", esc, "closed", closed)
 		}

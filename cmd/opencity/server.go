@@ -85,7 +85,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain), Plugins: newPluginHost(b),
 		uploads: filepath.Join(cfg.DataDir, "uploads"), now: cfg.Now}
-	b.RegisterSweep(b.Jobs)
+	b.RegisterSweep(b.Jobs, cfg.Now)
 	if bin := demoKazanPlugin(cfg.KazanPlugin); cfg.Demo && bin != "" {
 		if err := useDemoKazanPlugin(ctx, b, s.Plugins, bin); err != nil {
 			slog.Error("demo Kazan plugin not used; Kazan routes by its built-in rules", "err", err)

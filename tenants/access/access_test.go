@@ -3,6 +3,7 @@ package access_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/casbin/casbin/v2"
@@ -197,5 +198,87 @@ func TestProvisionWritesPolicies(t *testing.T) {
 				t.Errorf("zainsk has %d stored policies after provisioning, want %d", n, len(core.DefaultPolicies))
 			}
 		})
+	}
+}
+
+// Enforcers of many cities load at the same time through one authorizer,
+// while their policies change: every check still answers from its own
+// city's rules (run under -race, this is where a shared adapter raced).
+func TestEnforcersLoadConcurrently(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			b := tenanttest.Open(t, kind)
+			z := access.ForBackend(b)
+			cities := []string{"alpha", "beta", "gamma", "delta", "omega", "sigma"}
+			errs := make(chan error, 4*len(cities))
+			var wg sync.WaitGroup
+			for round := 0; round < 3; round++ {
+				for i, city := range cities {
+					wg.Add(2)
+					go func() {
+						defer wg.Done()
+						if _, err := z.Adapter().Add(ctx, "p", [][]string{{fmt.Sprintf("r%d", i), city, "requests", "read"}}); err != nil {
+							errs <- err
+						}
+						z.Invalidate(city)
+					}()
+					go func() {
+						defer wg.Done()
+						ok, err := z.Allowed(ctx, city, core.RoleCitizen, core.ObjUsers, core.ActRead)
+						if err != nil || ok {
+							errs <- fmt.Errorf("%s: citizen reads users: %v %v", city, ok, err)
+						}
+					}()
+				}
+				wg.Wait()
+			}
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			for i, city := range cities {
+				z.Invalidate(city)
+				if ok, err := z.Allowed(ctx, city, core.Role(fmt.Sprintf("r%d", i)), "requests", "read"); err != nil || !ok {
+					t.Errorf("%s: own rule not enforced: %v %v", city, ok, err)
+				}
+				other := core.Role(fmt.Sprintf("r%d", (i+1)%len(cities)))
+				if ok, _ := z.Allowed(ctx, city, other, "requests", "read"); ok {
+					t.Errorf("%s enforces another city's rule", city)
+				}
+			}
+		})
+	}
+}
+
+// An unfiltered load by one enforcer does not make another enforcer's
+// filtered picture savable over every domain.
+func TestFilteredFlagPerEnforcer(t *testing.T) {
+	b := tenanttest.Open(t, "sqlite")
+	ad := access.ForBackend(b).Adapter()
+	if err := ad.AddPolicy("p", "p", []string{"r1", "alpha", "requests", "read"}); err != nil {
+		t.Fatal(err)
+	}
+	enforcer := func() *casbin.Enforcer {
+		m, _ := model.NewModelFromString(access.ModelText)
+		e, err := casbin.NewEnforcer(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.SetAdapter(ad.ForEnforcer())
+		return e
+	}
+	one, all := enforcer(), enforcer()
+	if err := one.LoadFilteredPolicy(access.Filter{Domain: "alpha"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := all.LoadPolicy(); err != nil {
+		t.Fatal(err)
+	}
+	if !one.IsFiltered() || all.IsFiltered() {
+		t.Errorf("filtered: one %v, all %v", one.IsFiltered(), all.IsFiltered())
+	}
+	if err := one.SavePolicy(); err == nil {
+		t.Error("a filtered policy was saved over every domain")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/casbin/casbin/v2/model"
@@ -62,11 +63,15 @@ type Filter struct{ Domain string }
 // Adapter stores casbin rules in the control plane's casbin_rule table with
 // bun. Every write bumps the version of the domains it touches in the same
 // transaction, which is how other processes learn that they must reload.
+//
+// casbin keeps "was the last load filtered" on the adapter, not on the
+// enforcer, so each enforcer should get its own adapter from ForEnforcer;
+// the flag is atomic all the same, so a shared adapter is never a data race.
 type Adapter struct {
 	db       *bun.DB
 	rules    bun.Ident
 	versions bun.Ident
-	filtered bool
+	filtered atomic.Bool
 	// Timeout bounds each storage call; casbin's adapter methods take no context.
 	Timeout time.Duration
 }
@@ -82,6 +87,12 @@ func NewAdapter(db *bun.DB, rulesTable, versionsTable bun.Ident) *Adapter {
 	return &Adapter{db: db, rules: rulesTable, versions: versionsTable, Timeout: 10 * time.Second}
 }
 
+// ForEnforcer returns an adapter over the same tables and with the same
+// Timeout whose filtered flag belongs to one enforcer alone.
+func (a *Adapter) ForEnforcer() *Adapter {
+	return &Adapter{db: a.db, rules: a.rules, versions: a.versions, Timeout: a.Timeout}
+}
+
 func (a *Adapter) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), a.Timeout)
 }
@@ -89,7 +100,7 @@ func (a *Adapter) ctx() (context.Context, context.CancelFunc) {
 // LoadPolicy loads every rule of every domain. The authorizer never calls
 // it; it exists for tools that want the whole picture.
 func (a *Adapter) LoadPolicy(m model.Model) error {
-	a.filtered = false
+	a.filtered.Store(false)
 	return a.load(m, nil)
 }
 
@@ -104,13 +115,13 @@ func (a *Adapter) LoadFilteredPolicy(m model.Model, filter any) error {
 	if !ok || f.Domain == "" {
 		return errors.New("access: filter must be a Filter with a domain")
 	}
-	a.filtered = true
+	a.filtered.Store(true)
 	return a.load(m, &f)
 }
 
 // IsFiltered reports whether the last load was filtered, which makes casbin
 // refuse SavePolicy over a partial picture.
-func (a *Adapter) IsFiltered() bool { return a.filtered }
+func (a *Adapter) IsFiltered() bool { return a.filtered.Load() }
 
 func (a *Adapter) load(m model.Model, f *Filter) error {
 	ctx, cancel := a.ctx()
@@ -140,7 +151,7 @@ func (a *Adapter) Rules(ctx context.Context, db bun.IDB, f *Filter) ([]Rule, err
 
 // SavePolicy replaces every stored rule with the model's.
 func (a *Adapter) SavePolicy(m model.Model) error {
-	if a.filtered {
+	if a.filtered.Load() {
 		return errors.New("access: cannot save a filtered policy")
 	}
 	var rules [][]string

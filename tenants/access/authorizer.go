@@ -185,7 +185,9 @@ func (z *Authorizer) load(domain string) (*casbin.SyncedCachedEnforcer, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.SetAdapter(z.adapter)
+	// Its own adapter: casbin records on the adapter whether the last load
+	// was filtered, and enforcers of other domains load at the same time.
+	e.SetAdapter(z.adapter.ForEnforcer())
 	// Auto-save stays off: the enforcer is read-only, changes go through the
 	// adapter and reach every process by the version counter.
 	e.EnableAutoSave(false)
