@@ -4,12 +4,14 @@
 run:
 	go run ./cmd/opencity serve
 
-# The whole test suite (needs PostgreSQL on 127.0.0.1:5432, see README).
+# The whole test suite: installs or starts what it needs (PostgreSQL,
+# PgBouncer, stripe-mock, mailpit, Chromium), then gofmt, vet and the tests
+# under the race detector. See .ci/test.
 test:
-	go test -count=1 ./...
+	bash .ci/test
 
 check:
-	gofmt -l . && go vet ./...
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" && go vet ./...
 
 build:
 	go build -o opencity ./cmd/opencity
