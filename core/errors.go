@@ -19,6 +19,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // authenticated but not allowed
 	EREADONLY     = "read_only"    // the city is suspended: reads only
 	EINTERNAL     = "internal"     // our failure; details stay in the log
+	EUNAVAILABLE  = "unavailable"  // the database is unreachable for now: retry later
 )
 
 // Error is the one error type the domain returns to its callers. Message is

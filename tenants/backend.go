@@ -20,7 +20,6 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
-	"github.com/uptrace/bun/driver/pgdriver"
 	"github.com/uptrace/bun/driver/sqliteshim"
 )
 
@@ -58,10 +57,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*Backend, error) {
 		if !strings.HasPrefix(databaseURL, "postgres://") && !strings.HasPrefix(databaseURL, "postgresql://") {
 			return nil, errors.New("DATABASE_URL must be a postgres:// URL")
 		}
-		sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(databaseURL)))
-		sqldb.SetMaxOpenConns(20)
-		sqldb.SetMaxIdleConns(20)
-		b.Control = bun.NewDB(sqldb, pgdialect.New())
+		b.Control = bun.NewDB(openPostgres(databaseURL), pgdialect.New())
 		b.postgres = true
 	} else {
 		if err := os.MkdirAll(filepath.Join(dataDir, "cities"), 0o750); err != nil {
@@ -153,14 +149,14 @@ func (s pgScope) Postgres() bool { return true }
 
 // RunInTx starts a transaction whose first statement sets the
 // transaction-local search_path, so the setting ends with the transaction
-// and is safe behind PgBouncer in transaction mode.
+// and is safe behind PgBouncer in transaction mode. A connection found
+// broken at BEGIN or at that first statement is replaced and the unit of
+// work run once more (see runInTxRetrying).
 func (s pgScope) RunInTx(ctx context.Context, fn func(context.Context, bun.Tx) error) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, "SELECT set_config('search_path', ?, true)", s.path); err != nil {
-			return err
-		}
-		return fn(ctx, tx)
-	})
+	return runInTxRetrying(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.ExecContext(ctx, "SELECT set_config('search_path', ?, true)", s.path)
+		return err
+	}, fn)
 }
 
 // sqliteScope is a city's own database file.

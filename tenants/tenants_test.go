@@ -31,7 +31,7 @@ func TestValidSlug(t *testing.T) {
 }
 
 func TestProvision(t *testing.T) {
-	for _, kind := range tenanttest.Kinds {
+	for _, kind := range tenanttest.KindsWithPgBouncer {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
 			b := tenanttest.Open(t, kind)
@@ -84,7 +84,7 @@ func TestProvision(t *testing.T) {
 
 // A provisioning that died half-way is finished by running it again.
 func TestProvisionResumes(t *testing.T) {
-	for _, kind := range tenanttest.Kinds {
+	for _, kind := range tenanttest.KindsWithPgBouncer {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
 			b := tenanttest.Open(t, kind)
@@ -124,7 +124,7 @@ func controlTable(b *tenants.Backend, name string) string {
 // A city-scoped query run outside a city's transaction must fail, also on a
 // pooled connection that just served a city transaction.
 func TestQueryOutsideCityFails(t *testing.T) {
-	for _, kind := range tenanttest.Kinds {
+	for _, kind := range tenanttest.KindsWithPgBouncer {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
 			b := tenanttest.Open(t, kind)
@@ -157,7 +157,7 @@ func TestQueryOutsideCityFails(t *testing.T) {
 // Each city has its own ledger; a failed migration keeps the steps before it
 // and a rerun resumes at the failed one.
 func TestLedgerResumes(t *testing.T) {
-	for _, kind := range tenanttest.Kinds {
+	for _, kind := range tenanttest.KindsWithPgBouncer {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
 			b := tenanttest.Open(t, kind)
@@ -201,7 +201,7 @@ func TestLedgerResumes(t *testing.T) {
 }
 
 func TestMigrateAll(t *testing.T) {
-	for _, kind := range tenanttest.Kinds {
+	for _, kind := range tenanttest.KindsWithPgBouncer {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
 			b := tenanttest.Open(t, kind)

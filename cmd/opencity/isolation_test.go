@@ -21,7 +21,7 @@ var roles = []string{"admin", "dispatcher", "operator", "analyst", "citizen"}
 // A request created in kazan cannot be read, listed, counted or guessed from
 // nizhnekamsk, by any role and by any path.
 func TestCityIsolation(t *testing.T) {
-	for _, kind := range tenanttest.Kinds {
+	for _, kind := range tenanttest.KindsWithPgBouncer {
 		t.Run(kind, func(t *testing.T) {
 			s := startServer(t, kind)
 			secret := "KAZAN-SECRET-лифт-" + kind
@@ -84,7 +84,7 @@ func TestCityIsolation(t *testing.T) {
 
 // Forged slugs are refused without touching any schema or file.
 func TestForgedSlugs(t *testing.T) {
-	for _, kind := range tenanttest.Kinds {
+	for _, kind := range tenanttest.KindsWithPgBouncer {
 		t.Run(kind, func(t *testing.T) {
 			s := startServer(t, kind)
 			before := s.storageNames(t)
@@ -143,7 +143,7 @@ func (s *testServer) storageNames(t *testing.T) []string {
 // A POST retried with the same Idempotency-Key creates exactly one request,
 // also when the retries run concurrently.
 func TestIdempotentIntake(t *testing.T) {
-	for _, kind := range tenanttest.Kinds {
+	for _, kind := range tenanttest.KindsWithPgBouncer {
 		t.Run(kind, func(t *testing.T) {
 			s := startServer(t, kind)
 			tok := s.login("kazan", "dispatcher")

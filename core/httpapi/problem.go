@@ -6,10 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/store"
 )
 
 // Problem is an RFC 9457 problem document.
@@ -32,16 +34,27 @@ var statusOf = map[string]int{
 	core.EREADONLY:     http.StatusForbidden,
 	core.EINTERNAL:     http.StatusInternalServerError,
 	core.ETOOMANY:      http.StatusTooManyRequests,
+	core.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
+
+// RetryAfterUnavailable is the Retry-After, in seconds, of answers given
+// while the database is unreachable.
+const RetryAfterUnavailable = 5
 
 // ProblemJSON is the media type of error answers.
 const ProblemJSON = "application/problem+json"
 
 // WriteProblem answers with a problem document. Internal errors are logged
-// and shown to the user only as "internal error".
+// and shown to the user only as "internal error"; an unreachable database
+// (store.Unavailable) is 503 with Retry-After, logged as a warning.
 func WriteProblem(c *gin.Context, err error) {
 	var e *core.Error
-	if !errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e):
+	case store.Unavailable(err):
+		slog.WarnContext(c.Request.Context(), "database unreachable", "err", err, "path", c.Request.URL.Path)
+		e = &core.Error{Code: core.EUNAVAILABLE, Message: "the service is briefly unavailable; retry in a few seconds"}
+	default:
 		slog.ErrorContext(c.Request.Context(), "internal error", "err", err, "path", c.Request.URL.Path)
 		e = &core.Error{Code: core.EINTERNAL, Message: "internal error"}
 	}
@@ -53,6 +66,9 @@ func WriteProblem(c *gin.Context, err error) {
 		Detail:   e.Message,
 		Instance: c.Request.URL.Path,
 		Errors:   e.Fields,
+	}
+	if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", strconv.Itoa(RetryAfterUnavailable))
 	}
 	if status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Bearer realm="opencity"`)

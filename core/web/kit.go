@@ -24,12 +24,14 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/core/web/session"
 )
 
@@ -296,7 +298,15 @@ func (k *Kit) checkCSRF(c *gin.Context) {
 }
 
 // Error renders the kit's error page with a title and text key.
+//
+// An internal error whose cause, recorded with c.Error, is an unreachable
+// database (store.Unavailable) becomes 503 with Retry-After and a page that
+// says to try again shortly.
 func (k *Kit) Error(c *gin.Context, status int, title, text string) {
+	if status == http.StatusInternalServerError && len(c.Errors) > 0 && store.Unavailable(c.Errors.Last().Err) {
+		status, title, text = http.StatusServiceUnavailable, "unavailable_title", "unavailable_text"
+		c.Header("Retry-After", strconv.Itoa(httpapi.RetryAfterUnavailable))
+	}
 	p := k.views.Page(c, title)
 	p.Data = text
 	k.views.Render(c, status, "error.html", p)

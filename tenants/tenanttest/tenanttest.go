@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -19,6 +20,12 @@ import (
 // Kinds are the backends every isolation test runs on.
 var Kinds = []string{"sqlite", "postgres"}
 
+// KindsWithPgBouncer adds "pgbouncer": PostgreSQL reached through a
+// PgBouncer in transaction pooling mode that the test starts, as in a
+// production deployment. The isolation, idempotency, provisioning and
+// migration tests run on it too.
+var KindsWithPgBouncer = []string{"sqlite", "postgres", "pgbouncer"}
+
 // DefaultAdminURL is where tests find PostgreSQL unless
 // OPENCITY_TEST_DATABASE_URL says otherwise.
 const DefaultAdminURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
@@ -28,10 +35,13 @@ type DB struct {
 	Kind        string
 	DatabaseURL string
 	DataDir     string
+	// PgBouncer is the pooler in front of the database of kind "pgbouncer".
+	PgBouncer *PgBouncer
 }
 
-// New creates an empty database of the kind and removes it when the test ends.
-// A missing PostgreSQL fails the test with instructions; it is never skipped.
+// New creates an empty database of the kind ("sqlite", "postgres" or
+// "pgbouncer") and removes it when the test ends. A missing PostgreSQL or
+// PgBouncer fails the test with instructions; it is never skipped.
 func New(tb testing.TB, kind string) DB {
 	tb.Helper()
 	db := DB{Kind: kind, DataDir: tb.TempDir()}
@@ -69,6 +79,15 @@ func New(tb testing.TB, kind string) DB {
 		}
 		conn.Close()
 	})
+	if kind == "pgbouncer" {
+		port, err := strconv.Atoi(u.Port())
+		if err != nil {
+			port = 5432
+		}
+		// Stopped before the database is dropped (cleanups run last first).
+		db.PgBouncer = StartPgBouncer(tb, u.Hostname(), port)
+		db.DatabaseURL = db.PgBouncer.URL(name)
+	}
 	return db
 }
 
