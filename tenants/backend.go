@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/store"
@@ -37,12 +38,16 @@ type Backend struct {
 	Control *bun.DB
 	// Jobs is the durable job queue of the control plane.
 	Jobs *jobs.Queue
+	// Now is the clock of the cities' stores (see Store); nil is time.Now.
+	// Set it before the first Store.
+	Now func() time.Time
 
 	postgres bool
 	dataDir  string
 
 	mu             sync.Mutex
 	cities         map[string]*bun.DB // SQLite: one handle per city file
+	stores         map[string]*store.Store
 	provisionHooks []func(ctx context.Context, slug string) error
 }
 
@@ -224,5 +229,6 @@ func (b *Backend) Close() error {
 		db.Close()
 		delete(b.cities, slug)
 	}
+	b.stores = nil
 	return b.Control.Close()
 }

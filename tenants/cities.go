@@ -9,7 +9,6 @@ import (
 
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
-	"github.com/opencity/opencity/core/store"
 )
 
 // Cities resolves requests to cities from a cached copy of the registry. The
@@ -27,12 +26,11 @@ type Cities struct {
 	loaded  time.Time
 	bySlug  map[string]*httpapi.City
 	domains map[string]string
-	stores  map[string]*store.Store
 }
 
 // NewCities returns the resolver over b's registry.
 func NewCities(b *Backend, baseDomain string) *Cities {
-	return &Cities{b: b, BaseDomain: strings.ToLower(baseDomain), TTL: time.Second, stores: map[string]*store.Store{}}
+	return &Cities{b: b, BaseDomain: strings.ToLower(baseDomain), TTL: time.Second}
 }
 
 var _ httpapi.Cities = (*Cities)(nil)
@@ -64,14 +62,9 @@ func (c *Cities) snapshot(ctx context.Context) (map[string]*httpapi.City, map[st
 		if !t.Serving() {
 			continue
 		}
-		st, ok := c.stores[t.Slug]
-		if !ok {
-			scope, err := c.b.Scope(t.Slug)
-			if err != nil {
-				return nil, nil, fmt.Errorf("city %s: %w", t.Slug, err)
-			}
-			st = store.New(scope)
-			c.stores[t.Slug] = st
+		st, err := c.b.Store(t.Slug)
+		if err != nil {
+			return nil, nil, fmt.Errorf("city %s: %w", t.Slug, err)
 		}
 		loc, err := time.LoadLocation(t.Timezone)
 		if err != nil {

@@ -84,7 +84,11 @@ func (b *Backend) Provision(ctx context.Context, n NewTenant, admin Admin) (*Pro
 		Login: core.NormalizeLogin(admin.Login), Name: admin.Name, Email: admin.Email,
 		PasswordHash: hash, Role: core.RoleCityAdmin, Active: true,
 	}})
-	if err := store.New(scope).Seed(ctx, seed); err != nil {
+	st, err := b.Store(t.Slug)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Seed(ctx, seed); err != nil {
 		return nil, fmt.Errorf("seed %s: %w", t.Slug, err)
 	}
 	b.mu.Lock()

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/opencity/opencity/core"
-	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/tenants/jobs"
 )
 
@@ -20,11 +19,10 @@ const SweepEvery = time.Minute
 
 // Sweep runs the deadline work of one city at now.
 func (b *Backend) Sweep(ctx context.Context, slug string, now time.Time) (escalated, closed int, err error) {
-	scope, err := b.Scope(slug)
+	st, err := b.Store(slug)
 	if err != nil {
 		return 0, 0, err
 	}
-	st := store.New(scope)
 	if escalated, err = st.Escalate(ctx, now); err != nil {
 		return 0, 0, err
 	}

@@ -252,9 +252,5 @@ func (cs *Console) cities(c *gin.Context) {
 
 // storeOf is the city's storage, for assigning plugins.
 func (cs *Console) storeOf(slug string) (*store.Store, error) {
-	scope, err := cs.b.Scope(slug)
-	if err != nil {
-		return nil, err
-	}
-	return store.New(scope), nil
+	return cs.b.Store(slug)
 }

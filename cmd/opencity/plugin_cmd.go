@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/opencity/opencity/core"
-	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/tenants"
 )
 
@@ -115,11 +114,10 @@ func pluginAssign(ctx context.Context, cfg Config, args []string, out io.Writer)
 			return describe(err)
 		}
 	}
-	scope, err := b.Scope(*city)
+	st, err := b.Store(*city)
 	if err != nil {
 		return err
 	}
-	st := store.New(scope)
 	cur, err := st.RoutingSettings(ctx)
 	if err != nil {
 		return err

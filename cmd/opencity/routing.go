@@ -10,7 +10,6 @@ import (
 
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
-	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/plugins/host"
 	"github.com/opencity/opencity/tenants"
 )
@@ -94,11 +93,10 @@ func useDemoKazanPlugin(ctx context.Context, b *tenants.Backend, h *host.Host, b
 	if _, err := b.AddPlugin(ctx, "demo", name, version, binary, "Kazan's routing rules (demo)"); err != nil {
 		return fmt.Errorf("register %s: %w", binary, err)
 	}
-	scope, err := b.Scope("kazan")
+	st, err := b.Store("kazan")
 	if err != nil {
 		return err
 	}
-	st := store.New(scope)
 	set, err := st.RoutingSettings(ctx)
 	if err != nil {
 		return err

@@ -71,6 +71,10 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	b.Now = cfg.Now // the cities' stores read it
 	if cfg.Demo {
 		if err := demo.Seed(ctx, b); err != nil {
 			b.Close()
@@ -80,9 +84,6 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	if _, err := b.MigrateAll(ctx, tenants.MigrateOptions{}); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("migrate cities: %w", err)
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
 	}
 	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain), Plugins: newPluginHost(b),
 		uploads: filepath.Join(cfg.DataDir, "uploads"), now: cfg.Now}

@@ -99,7 +99,7 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.settingsRoutes()...)
 	rs = append(rs, a.routingRoutes()...)
 	rs = append(rs, a.accessRoutes()...)
-	rs = append(rs, Route{Method: "GET", Path: "/openapi.json", Summary: "This description", Status: 200, Handler: a.openapi})
+	rs = append(rs, Route{Method: "GET", Path: "/openapi.json", Summary: "This description", Status: 200, Handler: a.openapi()})
 	return rs
 }
 

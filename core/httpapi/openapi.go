@@ -222,12 +222,8 @@ func operationID(rt Route) string {
 	return nonWord.ReplaceAllString(strings.Join(parts, "_"), "_")
 }
 
-var (
-	openapiOnce sync.Once
-	openapiDoc  map[string]any
-)
-
-func (a *API) openapi(c *gin.Context) {
-	openapiOnce.Do(func() { openapiDoc = a.OpenAPI() })
-	c.JSON(http.StatusOK, openapiDoc)
+// openapi serves the description of this API, built on the first call.
+func (a *API) openapi() gin.HandlerFunc {
+	doc := sync.OnceValue(a.OpenAPI)
+	return func(c *gin.Context) { c.JSON(http.StatusOK, doc()) }
 }

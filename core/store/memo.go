@@ -11,47 +11,36 @@ import (
 )
 
 // RoutingMemoTTL bounds how long a city's routing inputs (routing settings,
-// rule table and directory without buildings) are reused between intakes.
-// A change made through any Store of this process is seen at once; one made
-// by another process within the TTL, like a registry change seen by the
-// city resolver (tenants.Cities, also 1 s).
+// rule table and directory without buildings) are reused between intakes,
+// by the Store's clock. A change made through the Store is seen at once;
+// one made elsewhere (another server process, or another Store of the same
+// city) within the TTL, like a registry change seen by the city resolver
+// (tenants.Cities, also 1 s).
 const RoutingMemoTTL = time.Second
 
-// routingMemo is what intake's router reads for every request; without it,
-// routing cost three transactions and eight statements per request.
-type routingMemo struct {
-	gen      uint64 // bumped by every directory or routing write
-	loadedAt time.Time
-	loaded   uint64 // gen the entry was read at; valid when equal to gen
-	ok       bool
+// routingInputs is what intake's router reads for every request; without
+// the memo, routing cost three transactions and eight statements per
+// request. A loaded value is never changed; callers get copies.
+type routingInputs struct {
 	settings core.RoutingSettings
 	rules    []core.RoutingRule
 	dir      *core.Directory
 }
 
-// memos are keyed by the city scope, so every Store of one city in this
-// process shares one entry and one invalidation.
-var (
-	memoMu sync.Mutex
-	memos  = map[Scope]*routingMemo{}
-)
-
-func (s *Store) memo() *routingMemo {
-	m := memos[s.scope]
-	if m == nil {
-		m = &routingMemo{}
-		memos[s.scope] = m
-	}
-	return m
+// routingMemo is a Store's memo of its city's routing inputs.
+type routingMemo struct {
+	mu       sync.Mutex
+	gen      uint64         // bumped by every directory or routing write
+	inputs   *routingInputs // nil until loaded, and after a write
+	loadedAt time.Time      // by the Store's clock
 }
 
 // changed drops the city's routing memo after a directory or routing write.
 func (s *Store) changed() {
-	memoMu.Lock()
-	m := s.memo()
-	m.gen++
-	m.ok = false
-	memoMu.Unlock()
+	s.memo.mu.Lock()
+	s.memo.gen++
+	s.memo.inputs = nil
+	s.memo.mu.Unlock()
 }
 
 // writeTx runs a directory or routing write and drops the routing memo.
@@ -61,18 +50,20 @@ func (s *Store) writeTx(ctx context.Context, fn func(ctx context.Context, tx bun
 }
 
 // routingInputs returns the memoized settings, rules and directory, reading
-// all three in one transaction when the memo is stale.
-func (s *Store) routingInputs(ctx context.Context) (*routingMemo, error) {
-	memoMu.Lock()
-	m := s.memo()
-	if m.ok && m.loaded == m.gen && time.Since(m.loadedAt) < RoutingMemoTTL {
-		snap := *m
-		memoMu.Unlock()
-		return &snap, nil
+// all three in one transaction when the memo is stale. A clock that went
+// back counts as stale.
+func (s *Store) routingInputs(ctx context.Context) (*routingInputs, error) {
+	m := &s.memo
+	m.mu.Lock()
+	now := s.now()
+	if age := now.Sub(m.loadedAt); m.inputs != nil && age >= 0 && age < RoutingMemoTTL {
+		in := m.inputs
+		m.mu.Unlock()
+		return in, nil
 	}
 	gen := m.gen
-	memoMu.Unlock()
-	fresh := &routingMemo{loadedAt: time.Now(), loaded: gen, ok: true}
+	m.mu.Unlock()
+	fresh := &routingInputs{}
 	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		if fresh.settings, err = routingSettings(ctx, tx); err != nil {
@@ -87,12 +78,11 @@ func (s *Store) routingInputs(ctx context.Context) (*routingMemo, error) {
 	if err != nil {
 		return nil, err
 	}
-	memoMu.Lock()
-	if m := s.memo(); m.gen == gen {
-		fresh.gen = gen
-		memos[s.scope] = fresh
+	m.mu.Lock()
+	if m.gen == gen { // no write since the read began
+		m.inputs, m.loadedAt = fresh, now
 	}
-	memoMu.Unlock()
+	m.mu.Unlock()
 	return fresh, nil
 }
 

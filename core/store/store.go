@@ -25,15 +25,40 @@ type Scope interface {
 	Postgres() bool
 }
 
-// Store implements core.Store over a Scope.
+// Store implements core.Store over a Scope. It owns its city's in-process
+// caches (the routing memo and the token cache), which its own writes
+// invalidate; so a process keeps one Store per city (tenants.Backend.Store)
+// and every writer of the city goes through it.
 type Store struct {
-	scope Scope
+	scope      Scope
+	now        func() time.Time
+	memo       routingMemo
+	tokenCache tokenCache
 }
 
 var _ core.Store = (*Store)(nil)
 
-// New returns the store of the city behind scope.
-func New(scope Scope) *Store { return &Store{scope: scope} }
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock makes the Store read the time from now instead of time.Now (the
+// routing memo's age).
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) {
+		if now != nil {
+			s.now = now
+		}
+	}
+}
+
+// New returns the store of the city behind scope, with empty caches.
+func New(scope Scope, opts ...Option) *Store {
+	s := &Store{scope: scope, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // Scope returns the city scope the store works in.
 func (s *Store) Scope() Scope { return s.scope }

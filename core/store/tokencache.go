@@ -8,10 +8,11 @@ import (
 )
 
 // TokenCacheTTL bounds how long a checked bearer token is trusted without
-// asking the database again. Revoking a token, changing a password or a
-// user's role or activity through any Store of this process forgets the
-// city's cached tokens at once; another server process sees such a change
-// within the TTL. It saves intake one transaction of its three.
+// asking the database again, by the clock of the caller of ActorByToken.
+// Revoking a token, changing a password or a user's role or activity
+// through the Store forgets the city's cached tokens at once; another
+// server process (or another Store of the city) sees such a change within
+// the TTL. It saves intake one transaction of its three.
 const TokenCacheTTL = 2 * time.Second
 
 // maxCachedTokens bounds one city's cache; past it the cache starts afresh.
@@ -22,28 +23,14 @@ type cachedActor struct {
 	until time.Time
 }
 
+// tokenCache is a Store's cache of its city's checked tokens, by the
+// token's hash.
 type tokenCache struct {
 	mu sync.Mutex
 	m  map[string]cachedActor
 }
 
-// tokenCaches are keyed by the city scope, so every Store of one city in
-// this process shares one cache and one invalidation.
-var (
-	tokenCachesMu sync.Mutex
-	tokenCaches   = map[Scope]*tokenCache{}
-)
-
-func (s *Store) tokens() *tokenCache {
-	tokenCachesMu.Lock()
-	defer tokenCachesMu.Unlock()
-	c := tokenCaches[s.scope]
-	if c == nil {
-		c = &tokenCache{m: map[string]cachedActor{}}
-		tokenCaches[s.scope] = c
-	}
-	return c
-}
+func (s *Store) tokens() *tokenCache { return &s.tokenCache }
 
 func (c *tokenCache) get(hash string, now time.Time) (core.Actor, bool) {
 	c.mu.Lock()
@@ -58,7 +45,7 @@ func (c *tokenCache) get(hash string, now time.Time) (core.Actor, bool) {
 func (c *tokenCache) put(hash string, a core.Actor, until time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.m) >= maxCachedTokens {
+	if c.m == nil || len(c.m) >= maxCachedTokens {
 		c.m = map[string]cachedActor{}
 	}
 	c.m[hash] = cachedActor{actor: a, until: until}
@@ -68,6 +55,6 @@ func (c *tokenCache) put(hash string, a core.Actor, until time.Time) {
 func (s *Store) forgetTokens() {
 	c := s.tokens()
 	c.mu.Lock()
-	c.m = map[string]cachedActor{}
+	c.m = nil
 	c.mu.Unlock()
 }

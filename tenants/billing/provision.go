@@ -144,11 +144,10 @@ func (s *Service) inviteAdmin(ctx context.Context, slug, login string) error {
 	if err != nil {
 		return err
 	}
-	scope, err := s.b.Scope(slug)
+	st, err := s.b.Store(slug)
 	if err != nil {
 		return err
 	}
-	st := store.New(scope)
 	u, err := st.UserByLogin(ctx, core.NormalizeLogin(login))
 	if err != nil {
 		return err

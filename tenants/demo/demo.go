@@ -147,11 +147,11 @@ func Seed(ctx context.Context, b *tenants.Backend) error {
 		} else if err != nil {
 			return err
 		}
-		scope, err := b.Scope(slug)
+		st, err := b.Store(slug)
 		if err != nil {
 			return err
 		}
-		if err := store.New(scope).Seed(ctx, f.seedData(hash)); err != nil {
+		if err := st.Seed(ctx, f.seedData(hash)); err != nil {
 			return fmt.Errorf("seed %s: %w", slug, err)
 		}
 	}
