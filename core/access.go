@@ -38,9 +38,9 @@ type Authorizer interface {
 
 // Policy is one permission: role may do act on obj.
 type Policy struct {
-	Role Role
-	Obj  string
-	Act  string
+	Role Role   `json:"role"`
+	Obj  string `json:"obj"`
+	Act  string `json:"act"`
 }
 
 func grant(role Role, obj string, acts ...string) []Policy {

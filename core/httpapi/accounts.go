@@ -134,7 +134,7 @@ type passwordInput struct {
 
 func (a *API) changePassword(c *gin.Context) {
 	var in passwordInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := DecodeJSON(c, &in, MaxBody); err != nil {
 		WriteProblem(c, err)
 		return
 	}
@@ -174,7 +174,7 @@ func (a *API) changePassword(c *gin.Context) {
 
 func (a *API) register(c *gin.Context) {
 	var in core.Registration
-	if err := decodeJSON(c, &in); err != nil {
+	if err := DecodeJSON(c, &in, MaxBody); err != nil {
 		WriteProblem(c, err)
 		return
 	}
@@ -203,7 +203,7 @@ type inviteInput struct {
 
 func (a *API) redeemInvite(c *gin.Context) {
 	var in inviteInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := DecodeJSON(c, &in, MaxBody); err != nil {
 		WriteProblem(c, err)
 		return
 	}

@@ -17,15 +17,13 @@ import (
 // CityStore is what the API needs from a city's storage.
 type CityStore interface {
 	core.Store
-	Categories(ctx context.Context, all bool) ([]core.Category, error)
-	directoryStore
-	Settings(ctx context.Context) (map[string]string, error)
-	PutSettings(ctx context.Context, kv map[string]string, days []core.CalendarDay) error
-	CityCalendar(ctx context.Context, loc *time.Location) (*core.Calendar, []core.CalendarDay, error)
+	core.DirectoryStore
+	core.SettingsStore
+	core.RoutingAdminStore
+	core.UserStore
 	PublicTrail(ctx context.Context, id int64) (*core.Request, []core.RequestEvent, error)
 	attachmentStore
-	RoutingStore // routing rules, settings and the directory snapshot (routing.go)
-	AccountStore // accounts and access
+	AccountStore
 }
 
 // City is a resolved city with its storage.
@@ -61,7 +59,7 @@ type API struct {
 	// only, and no plugin may be selected.
 	Routing Routing
 	// Policies manages the cities' access policies.
-	Policies PolicyAdmin
+	Policies core.PolicyStore
 }
 
 // Route is one operation of the API: what the router mounts, what the
@@ -76,6 +74,8 @@ type Route struct {
 	Out     any // the JSON answer type, nil for none
 	Status  int // the success status
 	Also    int // another success status with the same body (an idempotent replay)
+	// OptionalBody lets an empty body stand for In's zero value.
+	OptionalBody bool
 	Query   []Param
 	Guard   guard           // how the route is checked; the default derives it from Obj
 	Before  gin.HandlerFunc // runs before the handler, e.g. login throttling
@@ -90,7 +90,7 @@ type Param struct {
 // Routes is the whole city API.
 func (a *API) Routes() []Route {
 	rs := []Route{
-		{Method: "GET", Path: "", Summary: "The city: name, locale, time zone, status", Out: cityInfo{}, Status: 200, Handler: a.index},
+		endpoint(Route{Method: "GET", Path: "", Summary: "The city: name, locale, time zone, status", Status: 200}, a.index),
 		{Method: "POST", Path: "/auth/token", Summary: "Log in: a bearer token for 24 hours; repeated failures slow down and lock the login",
 			In: tokenInput{}, Out: tokenOutput{}, Status: 201, Before: a.throttleLogin, Handler: a.createToken},
 	}
@@ -230,10 +230,10 @@ func (a *API) allow(obj, act string) gin.HandlerFunc {
 	}
 }
 
-func (a *API) index(c *gin.Context) {
-	city := CityFromContext(c.Request.Context())
-	c.JSON(http.StatusOK, cityInfo{City: cityJSON{Slug: city.Slug, Name: city.Name, Locale: city.Locale,
-		Timezone: city.Location.String(), Status: city.Status, ReadOnly: city.ReadOnly, Banner: city.Banner}})
+func (a *API) index(c *Call, _ none) (cityInfo, error) {
+	city := c.City
+	return cityInfo{City: cityJSON{Slug: city.Slug, Name: city.Name, Locale: city.Locale,
+		Timezone: city.Location.String(), Status: city.Status, ReadOnly: city.ReadOnly, Banner: city.Banner}}, nil
 }
 
 type cityJSON struct {
@@ -264,7 +264,7 @@ type tokenInput struct {
 
 func (a *API) createToken(c *gin.Context) {
 	var in tokenInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := DecodeJSON(c, &in, MaxBody); err != nil {
 		WriteProblem(c, err)
 		return
 	}

@@ -10,6 +10,15 @@ import (
 
 func strconvQuote(s string) string { return strconv.Quote(s) }
 
+// parseID reads a positive decimal id.
+func parseID(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err == nil && id <= 0 {
+		err = strconv.ErrRange
+	}
+	return id, err
+}
+
 // intParam reads an integer query parameter within [lo, hi].
 func intParam(c *gin.Context, f core.FieldErrors, name string, def, lo, hi int) int {
 	s := c.Query(name)

@@ -81,19 +81,27 @@ func WriteProblem(c *gin.Context, err error) {
 // MaxBody bounds JSON request bodies.
 const MaxBody = 1 << 20
 
-// decodeJSON reads a JSON body into v, turning every decoding failure into an
-// EINVALID error that names the field at fault.
-func decodeJSON(c *gin.Context, v any) error {
+// DecodeJSON is the one strict reader of JSON bodies: an application/json
+// (or unlabelled) body of at most limit bytes holding exactly one JSON value
+// whose fields all exist in v. Every failure is an EINVALID *core.Error
+// naming the field at fault ("body" for the whole body, "Content-Type" for
+// the media type): an unknown field, a value of the wrong type, malformed
+// JSON, an empty or too large body, anything after the value (even a
+// stray "}").
+func DecodeJSON(c *gin.Context, v any, limit int64) error {
 	ct := c.ContentType()
 	if ct != "" && ct != "application/json" {
 		return &core.Error{Code: core.EINVALID, Message: "send the body as application/json",
 			Fields: map[string]string{"Content-Type": "must be application/json"}}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBody))
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data after the JSON value")
+	if err == nil {
+		// Token, unlike More, also sees a closing "}" or "]" after the value.
+		if _, next := dec.Token(); next != io.EOF {
+			err = errTrailing
+		}
 	}
 	if err == nil {
 		return nil
@@ -103,6 +111,8 @@ func decodeJSON(c *gin.Context, v any) error {
 	var maxErr *http.MaxBytesError
 	field, msg := "body", "is not valid JSON: "+err.Error()
 	switch {
+	case errors.Is(err, errTrailing):
+		msg = "has data after the JSON value"
 	case errors.Is(err, io.EOF):
 		msg = "is empty; send a JSON object"
 	case errors.As(err, &typeErr):
@@ -119,6 +129,8 @@ func decodeJSON(c *gin.Context, v any) error {
 	}
 	return &core.Error{Code: core.EINVALID, Message: "the request body is invalid", Fields: map[string]string{field: msg}}
 }
+
+var errTrailing = errors.New("data after the JSON value")
 
 func jsonKind(goKind string) string {
 	switch goKind {

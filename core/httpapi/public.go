@@ -4,50 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 )
-
-// settingAnonymous is the city setting of anonymous submissions.
-const settingAnonymous = "anonymous_submissions"
-
-// accessSettingsJSON are the city settings of accounts and access.
-type accessSettingsJSON struct {
-	AnonymousSubmissions *bool `json:"anonymous_submissions"`
-}
-
-func (a *API) getAccessSettings(c *gin.Context) {
-	v, err := accounts(c).Setting(c.Request.Context(), settingAnonymous)
-	if err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	on := v == "on"
-	c.JSON(http.StatusOK, accessSettingsJSON{AnonymousSubmissions: &on})
-}
-
-func (a *API) putAccessSettings(c *gin.Context) {
-	var in accessSettingsJSON
-	if err := decodeJSON(c, &in); err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	if in.AnonymousSubmissions != nil {
-		v := "off"
-		if *in.AnonymousSubmissions {
-			v = "on"
-		}
-		if err := accounts(c).SetSetting(c.Request.Context(), settingAnonymous, v); err != nil {
-			WriteProblem(c, err)
-			return
-		}
-	}
-	a.getAccessSettings(c)
-}
 
 // trackingAlphabet avoids letters that read alike.
 var trackingEncoding = base32.NewEncoding("ABCDEFGHJKLMNPQRSTUVWXYZ23456789").WithPadding(base32.NoPadding)
@@ -70,26 +31,20 @@ func normalizeTrackingCode(s string) string {
 	return strings.ToUpper(strings.NewReplacer("-", "", " ", "").Replace(s))
 }
 
-func (a *API) submitPublic(c *gin.Context) {
-	var in core.NewRequest
-	if err := decodeJSON(c, &in); err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	r, code, err := SubmitAnonymously(c.Request.Context(), accounts(c), a.requests(c), in)
+func (a *API) submitPublic(c *Call, in core.NewRequest) (*publicSubmittedJSON, error) {
+	r, code, err := SubmitAnonymously(c.Ctx, c.City.Store, a.requests(c.Context), in)
 	if err != nil {
-		WriteProblem(c, err)
-		return
+		return nil, err
 	}
-	c.JSON(http.StatusCreated, publicSubmittedJSON{Number: r.Number, Status: r.Status, TrackingCode: code,
-		TrackURL: strings.TrimSuffix(c.Request.URL.Path, "/") + "/" + code})
+	return &publicSubmittedJSON{Number: r.Number, Status: r.Status, TrackingCode: code,
+		TrackURL: strings.TrimSuffix(c.Request.URL.Path, "/") + "/" + code}, nil
 }
 
 // SubmitAnonymously files a request from someone without an account, when
 // the city allows it, and returns it with its tracking code (shown as
 // XXXX-XXXX-XXXX-XXXX), the only key to it. The API and the portal use it.
 func SubmitAnonymously(ctx context.Context, st AccountStore, reqs *core.Requests, in core.NewRequest) (*core.Request, string, error) {
-	v, err := st.Setting(ctx, settingAnonymous)
+	v, err := st.Setting(ctx, core.SettingAnonymous)
 	if err != nil {
 		return nil, "", err
 	}
@@ -116,7 +71,7 @@ func SubmitAnonymously(ctx context.Context, st AccountStore, reqs *core.Requests
 // AnonymousSubmissions reports whether the city takes requests from people
 // without an account.
 func AnonymousSubmissions(ctx context.Context, st AccountStore) (bool, error) {
-	v, err := st.Setting(ctx, settingAnonymous)
+	v, err := st.Setting(ctx, core.SettingAnonymous)
 	return v == "on", err
 }
 
@@ -164,17 +119,16 @@ type publicEventJSON struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func (a *API) getPublic(c *gin.Context) {
-	p, err := RequestByTrackingCode(c.Request.Context(), accounts(c), c.Param("code"))
+func (a *API) getPublic(c *Call, _ none) (*publicRequestJSON, error) {
+	p, err := RequestByTrackingCode(c.Ctx, c.City.Store, c.Param("code"))
 	if err != nil {
-		WriteProblem(c, err)
-		return
+		return nil, err
 	}
 	r := p.Request
 	hist := make([]publicEventJSON, 0, len(p.History))
 	for _, e := range p.History {
 		hist = append(hist, publicEventJSON{e.Kind, e.FromState, e.ToState, e.Comment, e.CreatedAt})
 	}
-	c.JSON(http.StatusOK, publicRequestJSON{Number: r.Number, Status: r.Status, Category: r.CategoryCode,
-		Address: r.Address, Description: r.Description, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, History: hist})
+	return &publicRequestJSON{Number: r.Number, Status: r.Status, Category: r.CategoryCode,
+		Address: r.Address, Description: r.Description, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, History: hist}, nil
 }

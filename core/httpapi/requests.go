@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/base64"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -26,24 +25,24 @@ func (a *API) requestRoutes() []Route {
 		{"q", "string", "text in the number, address or description"},
 	}
 	rs := []Route{
-		{Method: "POST", Path: "/requests", Obj: core.ObjRequests, Act: core.ActCreate, Summary: "Submit a request; Idempotency-Key makes retries safe",
-			In: core.NewRequest{}, Out: requestJSON{}, Status: 201, Also: 200, Handler: a.createRequest},
-		{Method: "GET", Path: "/requests", Obj: core.ObjRequests, Act: core.ActRead, Summary: "A queue of requests, newest first, with filters and keyset pages",
-			Out: requestList{}, Status: 200, Query: filters, Handler: a.listRequests},
-		{Method: "GET", Path: "/requests/:number", Obj: core.ObjRequests, Act: core.ActRead, Summary: "One request with its history",
-			Out: requestJSON{}, Status: 200, Handler: a.getRequest},
-		{Method: "POST", Path: "/requests/:number/comments", Obj: core.ObjRequests, Act: core.ActComment, Summary: "Comment on a request, publicly or internally",
-			In: commentInput{}, Out: eventJSON{}, Status: 201, Handler: a.comment},
-		{Method: "POST", Path: "/requests/:number/rating", Obj: core.ObjRequests, Act: core.ActRate, Summary: "The citizen rates a resolved request",
-			In: ratingInput{}, Out: requestJSON{}, Status: 200, Handler: a.rate},
+		endpoint(Route{Method: "POST", Path: "/requests", Obj: core.ObjRequests, Act: core.ActCreate, Summary: "Submit a request; Idempotency-Key makes retries safe",
+			Status: 201, Also: 200}, a.createRequest),
+		endpoint(Route{Method: "GET", Path: "/requests", Obj: core.ObjRequests, Act: core.ActRead, Summary: "A queue of requests, newest first, with filters and keyset pages",
+			Status: 200, Query: filters}, a.listRequests),
+		endpoint(Route{Method: "GET", Path: "/requests/:number", Obj: core.ObjRequests, Act: core.ActRead, Summary: "One request with its history",
+			Status: 200}, a.getRequest),
+		endpoint(Route{Method: "POST", Path: "/requests/:number/comments", Obj: core.ObjRequests, Act: core.ActComment, Summary: "Comment on a request, publicly or internally",
+			Status: 201}, a.comment),
+		endpoint(Route{Method: "POST", Path: "/requests/:number/rating", Obj: core.ObjRequests, Act: core.ActRate, Summary: "The citizen rates a resolved request",
+			Status: 200}, a.rate),
 		{Method: "POST", Path: "/requests/:number/photos", Obj: core.ObjRequests, Act: core.ActAttach, Summary: "Attach a photo (multipart field photo; JPEG, PNG or WebP up to 10 MB)",
 			Out: attachmentJSON{}, Status: 201, Handler: a.uploadPhoto},
 		{Method: "GET", Path: "/requests/:number/photos/:id", Obj: core.ObjRequests, Act: core.ActRead, Summary: "A photo of a request",
 			Status: 200, Handler: a.getPhoto},
 	}
 	for _, act := range core.Actions {
-		rs = append(rs, Route{Method: "POST", Path: "/requests/:number/" + string(act), Obj: core.ObjRequests, Act: string(act),
-			Summary: actionSummary[act], In: core.ActionInput{}, Out: requestJSON{}, Status: 200, Handler: a.act(act)})
+		rs = append(rs, endpoint(Route{Method: "POST", Path: "/requests/:number/" + string(act), Obj: core.ObjRequests, Act: string(act),
+			Summary: actionSummary[act], Status: 200, OptionalBody: true}, a.act(act)))
 	}
 	return rs
 }
@@ -150,45 +149,33 @@ func (a *API) requests(c *gin.Context) *core.Requests {
 	return &core.Requests{Store: city.Store, City: city.Slug, Location: city.Location, Router: a.RouterFor(city), Now: a.Now}
 }
 
-func (a *API) createRequest(c *gin.Context) {
-	var in core.NewRequest
-	if err := decodeJSON(c, &in); err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	actor := ActorFromContext(c.Request.Context())
-	r, created, err := a.requests(c).Submit(c.Request.Context(), actor, in, c.GetHeader("Idempotency-Key"))
+func (a *API) createRequest(c *Call, in core.NewRequest) (*requestJSON, error) {
+	r, created, err := a.requests(c.Context).Submit(c.Ctx, c.Actor, in, c.GetHeader("Idempotency-Key"))
 	if err != nil {
-		WriteProblem(c, err)
-		return
+		return nil, err
 	}
-	status := http.StatusCreated
 	if !created {
-		status = http.StatusOK
+		c.Replayed()
 		c.Header("Idempotent-Replayed", "true")
 	}
 	c.Header("Location", strings.TrimSuffix(c.Request.URL.Path, "/")+"/"+r.Number)
-	c.JSON(status, requestView(r, actor, a.Now()))
+	v := requestView(r, c.Actor, a.Now())
+	return &v, nil
 }
 
-func (a *API) getRequest(c *gin.Context) {
-	ctx := c.Request.Context()
-	actor := ActorFromContext(ctx)
-	st := CityFromContext(ctx).Store
+func (a *API) getRequest(c *Call, _ none) (*requestJSON, error) {
+	ctx, actor, st := c.Ctx, c.Actor, c.City.Store
 	r, err := st.RequestByNumber(ctx, actor, c.Param("number"))
 	if err != nil {
-		WriteProblem(c, err)
-		return
+		return nil, err
 	}
 	evs, err := st.RequestEvents(ctx, actor, r.ID)
 	if err != nil {
-		WriteProblem(c, err)
-		return
+		return nil, err
 	}
 	photos, err := st.Attachments(ctx, r.ID, !actor.SeesAllRequests() && actor.Role == core.RoleCitizen)
 	if err != nil {
-		WriteProblem(c, err)
-		return
+		return nil, err
 	}
 	v := requestView(r, actor, a.Now())
 	v.History = eventsView(evs)
@@ -200,22 +187,21 @@ func (a *API) getRequest(c *gin.Context) {
 		// status and public history, never its personal data.
 		orig, oevs, err := st.PublicTrail(ctx, *r.DuplicateOf)
 		if err != nil {
-			WriteProblem(c, err)
-			return
+			return nil, err
 		}
 		v.Original = &originalJSON{Number: orig.Number, Status: orig.Status, History: eventsView(oevs)}
 	}
-	c.JSON(http.StatusOK, v)
+	return &v, nil
 }
 
 // Page sizes of lists.
 const defaultPage = 20
 
-func (a *API) listRequests(c *gin.Context) {
-	city := CityFromContext(c.Request.Context())
+func (a *API) listRequests(c *Call, _ none) (*requestList, error) {
+	city := c.City
 	q := core.RequestQuery{Limit: defaultPage, Now: a.Now()}
 	f := core.FieldErrors{}
-	q.Limit = intParam(c, f, "limit", defaultPage, 1, core.MaxPage)
+	q.Limit = intParam(c.Context, f, "limit", defaultPage, 1, core.MaxPage)
 	if s := c.Query("cursor"); s != "" {
 		id, ok := decodeCursor(s)
 		if !ok {
@@ -223,8 +209,8 @@ func (a *API) listRequests(c *gin.Context) {
 		}
 		q.BeforeID = id
 	}
-	q.WithTotal = boolParam(c, f, "total")
-	q.Overdue = boolParam(c, f, "overdue")
+	q.WithTotal = boolParam(c.Context, f, "total")
+	q.Overdue = boolParam(c.Context, f, "overdue")
 	if s := c.Query("status"); s != "" {
 		for _, st := range strings.Split(s, ",") {
 			status := core.Status(strings.TrimSpace(st))
@@ -242,24 +228,21 @@ func (a *API) listRequests(c *gin.Context) {
 			*dst = s
 		}
 	}
-	q.CreatedFrom = timeParam(c, f, "created_from", city.Location)
-	q.CreatedTo = timeParam(c, f, "created_to", city.Location)
+	q.CreatedFrom = timeParam(c.Context, f, "created_from", city.Location)
+	q.CreatedTo = timeParam(c.Context, f, "created_to", city.Location)
 	q.Text = strings.TrimSpace(c.Query("q"))
 	if len([]rune(q.Text)) > 200 {
 		f.Add("q", "is too long")
 	}
 	if err := f.Err(); err != nil {
-		WriteProblem(c, err)
-		return
+		return nil, err
 	}
-	ctx := c.Request.Context()
-	actor := ActorFromContext(ctx)
-	page, err := city.Store.ListRequests(ctx, actor, q)
+	actor := c.Actor
+	page, err := city.Store.ListRequests(c.Ctx, actor, q)
 	if err != nil {
-		WriteProblem(c, err)
-		return
+		return nil, err
 	}
-	out := requestList{Items: make([]requestJSON, len(page.Items))}
+	out := &requestList{Items: make([]requestJSON, len(page.Items))}
 	for i := range page.Items {
 		out.Items[i] = requestView(&page.Items[i], actor, q.Now)
 	}
@@ -269,25 +252,17 @@ func (a *API) listRequests(c *gin.Context) {
 	if page.Total >= 0 {
 		out.Total = &page.Total
 	}
-	c.JSON(http.StatusOK, out)
+	return out, nil
 }
 
-func (a *API) act(action core.Action) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		var in core.ActionInput
-		if c.Request.ContentLength != 0 {
-			if err := decodeJSON(c, &in); err != nil {
-				WriteProblem(c, err)
-				return
-			}
-		}
-		actor := ActorFromContext(c.Request.Context())
-		r, err := a.requests(c).Act(c.Request.Context(), actor, c.Param("number"), action, in)
+func (a *API) act(action core.Action) func(c *Call, in core.ActionInput) (*requestJSON, error) {
+	return func(c *Call, in core.ActionInput) (*requestJSON, error) {
+		r, err := a.requests(c.Context).Act(c.Ctx, c.Actor, c.Param("number"), action, in)
 		if err != nil {
-			WriteProblem(c, err)
-			return
+			return nil, err
 		}
-		c.JSON(http.StatusOK, requestView(r, actor, a.Now()))
+		v := requestView(r, c.Actor, a.Now())
+		return &v, nil
 	}
 }
 
@@ -296,19 +271,13 @@ type commentInput struct {
 	Public  *bool  `json:"public" doc:"Staff and organizations: false keeps the comment internal (default true). A citizen's comment is always public: the field is ignored for citizens."`
 }
 
-func (a *API) comment(c *gin.Context) {
-	var in commentInput
-	if err := decodeJSON(c, &in); err != nil {
-		WriteProblem(c, err)
-		return
-	}
+func (a *API) comment(c *Call, in commentInput) (*eventJSON, error) {
 	public := in.Public == nil || *in.Public
-	ev, err := a.requests(c).Comment(c.Request.Context(), ActorFromContext(c.Request.Context()), c.Param("number"), in.Comment, public)
+	ev, err := a.requests(c.Context).Comment(c.Ctx, c.Actor, c.Param("number"), in.Comment, public)
 	if err != nil {
-		WriteProblem(c, err)
-		return
+		return nil, err
 	}
-	c.JSON(http.StatusCreated, eventsView([]core.RequestEvent{*ev})[0])
+	return &eventsView([]core.RequestEvent{*ev})[0], nil
 }
 
 type ratingInput struct {
@@ -316,19 +285,13 @@ type ratingInput struct {
 	Comment string `json:"comment"`
 }
 
-func (a *API) rate(c *gin.Context) {
-	var in ratingInput
-	if err := decodeJSON(c, &in); err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	actor := ActorFromContext(c.Request.Context())
-	r, err := a.requests(c).Rate(c.Request.Context(), actor, c.Param("number"), in.Rating, in.Comment)
+func (a *API) rate(c *Call, in ratingInput) (*requestJSON, error) {
+	r, err := a.requests(c.Context).Rate(c.Ctx, c.Actor, c.Param("number"), in.Rating, in.Comment)
 	if err != nil {
-		WriteProblem(c, err)
-		return
+		return nil, err
 	}
-	c.JSON(http.StatusOK, requestView(r, actor, a.Now()))
+	v := requestView(r, c.Actor, a.Now())
+	return &v, nil
 }
 
 func encodeCursor(id int64) string {

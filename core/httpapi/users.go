@@ -1,26 +1,13 @@
 package httpapi
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 )
-
-// PolicyAdmin reads and changes the access policies of one city. It never
-// reaches another domain than the city it is given.
-type PolicyAdmin interface {
-	CityPolicies(ctx context.Context, city string) ([]core.Policy, error)
-	AddCityPolicy(ctx context.Context, city string, p core.Policy) (added bool, err error)
-	RemoveCityPolicy(ctx context.Context, city string, p core.Policy) (removed bool, err error)
-}
 
 type userJSON struct {
 	ID             int64     `json:"id"`
@@ -38,27 +25,6 @@ func userView(u *core.User) userJSON {
 	return userJSON{u.ID, u.Login, u.Name, u.Email, u.Phone, u.Role, u.OrganizationID, u.Active, u.CreatedAt}
 }
 
-// staffLoginRE is the shape of logins a city admin gives; "~" is kept for
-// system accounts.
-var staffLoginRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._@+-]{1,99}$`)
-
-func (a *API) listUsers(c *gin.Context) {
-	us, err := accounts(c).ListUsers(c.Request.Context())
-	if err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	out := make([]userJSON, len(us))
-	for i := range us {
-		out[i] = userView(&us[i])
-	}
-	c.JSON(http.StatusOK, usersJSON{Items: out})
-}
-
-type usersJSON struct {
-	Items []userJSON `json:"items"`
-}
-
 // invitedJSON is the answer to an invitation; the token is shown once.
 type invitedJSON struct {
 	User            userJSON  `json:"user"`
@@ -66,89 +32,57 @@ type invitedJSON struct {
 	InviteExpiresAt time.Time `json:"invite_expires_at"`
 }
 
-func (a *API) inviteUser(c *gin.Context) {
-	var in core.NewUser
-	if err := decodeJSON(c, &in); err != nil {
-		WriteProblem(c, err)
-		return
+// userRoutes are the routes of user management and policies.
+func (a *API) userRoutes() []Route {
+	s := func(c *Call) *core.Users { return a.Services().Users(c.City) }
+	return []Route{
+		endpoint(Route{Method: "GET", Path: "/users", Obj: core.ObjUsers, Act: core.ActRead, Summary: "The city's users", Status: http.StatusOK},
+			func(c *Call, _ none) (listOf[userJSON], error) {
+				us, err := s(c).List(c.Ctx, c.Actor)
+				out := make([]userJSON, len(us))
+				for i := range us {
+					out[i] = userView(&us[i])
+				}
+				return itemsOf(out), err
+			}),
+		endpoint(Route{Method: "POST", Path: "/users", Obj: core.ObjUsers, Act: core.ActCreate, Summary: "Invite a user; the answer carries a one-time set-password token", Status: http.StatusCreated},
+			func(c *Call, in core.NewUser) (*invitedJSON, error) {
+				inv, err := s(c).Invite(c.Ctx, c.Actor, in)
+				if err != nil {
+					return nil, err
+				}
+				return &invitedJSON{User: userView(inv.User), InviteToken: inv.Token, InviteExpiresAt: inv.ExpiresAt}, nil
+			}),
+		endpoint(Route{Method: "PATCH", Path: "/users/:id", Obj: core.ObjUsers, Act: core.ActUpdate, Summary: "Change a user's role, organization or activity", Status: http.StatusOK},
+			func(c *Call, in core.UserPatch) (*userJSON, error) {
+				id, err := pathID(c, "id", "user")
+				if err != nil {
+					return nil, err
+				}
+				u, err := s(c).Change(c.Ctx, c.Actor, id, in)
+				if err != nil {
+					return nil, err
+				}
+				v := userView(u)
+				return &v, nil
+			}),
+		endpoint(Route{Method: "GET", Path: "/policies", Obj: core.ObjPolicies, Act: core.ActRead, Summary: "The city's access policies", Status: http.StatusOK},
+			func(c *Call, _ none) (listOf[core.Policy], error) {
+				ps, err := s(c).Policies(c.Ctx, c.Actor)
+				return itemsOf(ps), err
+			}),
+		endpoint(Route{Method: "POST", Path: "/policies", Obj: core.ObjPolicies, Act: core.ActCreate, Summary: "Grant a role (built-in or custom) an action on an object",
+			Status: http.StatusCreated, Also: http.StatusOK},
+			func(c *Call, in core.Policy) (core.Policy, error) {
+				added, err := s(c).Grant(c.Ctx, c.Actor, in)
+				if !added {
+					c.Replayed()
+				}
+				return in, err
+			}),
+		endpoint(Route{Method: "DELETE", Path: "/policies", Obj: core.ObjPolicies, Act: core.ActDelete, Summary: "Withdraw a policy", Status: http.StatusNoContent},
+			func(c *Call, in core.Policy) (none, error) { return none{}, s(c).Withdraw(c.Ctx, c.Actor, in) }),
 	}
-	f := core.FieldErrors{}
-	login := core.NormalizeLogin(in.Login)
-	if !staffLoginRE.MatchString(login) {
-		f.Add("login", "must be 2-100 lowercase latin letters, digits and . _ @ + -")
-	}
-	if msg := core.ValidUserRole(in.Role); msg != "" {
-		f.Add("role", msg)
-	}
-	if utf8.RuneCountInString(in.Name) > 200 {
-		f.Add("name", "must be at most 200 characters")
-	}
-	if err := f.Err(); err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	now := a.Now().UTC()
-	u := &core.User{Login: login, Name: strings.TrimSpace(in.Name), Email: strings.TrimSpace(in.Email),
-		Phone: strings.TrimSpace(in.Phone), PasswordHash: "!", Role: in.Role, OrganizationID: in.OrganizationID,
-		Active: true, CreatedAt: now}
-	ctx := c.Request.Context()
-	st := accounts(c)
-	if err := st.CreateUser(ctx, u); err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	invite := core.NewToken()
-	if err := st.CreateInvite(ctx, u.ID, core.HashToken(invite), now); err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, invitedJSON{User: userView(u), InviteToken: invite, InviteExpiresAt: now.Add(core.InviteTTL)})
-}
-
-func pathID(c *gin.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, core.Errorf(core.ENOTFOUND, "not found")
-	}
-	return id, nil
-}
-
-func (a *API) patchUser(c *gin.Context) {
-	id, err := pathID(c)
-	if err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	var p core.UserPatch
-	if err := decodeJSON(c, &p); err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	ctx := c.Request.Context()
-	f := core.FieldErrors{}
-	if p.Role != nil {
-		if msg := core.ValidUserRole(*p.Role); msg != "" {
-			f.Add("role", msg)
-		}
-	}
-	if p.OrganizationID != nil && *p.OrganizationID < 0 {
-		f.Add("organization_id", "no such organization in this city")
-	}
-	if id == ActorFromContext(ctx).UserID && (p.Role != nil || (p.Active != nil && !*p.Active)) {
-		f.Add("role", "you cannot change your own role or deactivate yourself; ask another admin")
-	}
-	if err := f.Err(); err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	u, err := accounts(c).UpdateUser(ctx, id, p, a.Now())
-	if err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	slog.InfoContext(ctx, "user changed", "city", CityFromContext(ctx).Slug, "by", ActorFromContext(ctx).UserID,
-		"user", u.ID, "role", u.Role, "organization", u.OrganizationID, "active", u.Active)
-	c.JSON(http.StatusOK, userView(u))
 }
 
 type apiTokenInput struct {
@@ -156,12 +90,28 @@ type apiTokenInput struct {
 	Role core.Role `json:"role"`
 }
 
-func (a *API) createAPIToken(c *gin.Context) {
-	var in apiTokenInput
-	if err := decodeJSON(c, &in); err != nil {
-		WriteProblem(c, err)
-		return
+// tokenRoutes are the routes of the city's API tokens.
+func (a *API) tokenRoutes() []Route {
+	return []Route{
+		endpoint(Route{Method: "GET", Path: "/tokens", Obj: core.ObjTokens, Act: core.ActRead, Summary: "The city's API tokens, without the tokens themselves", Status: http.StatusOK},
+			func(c *Call, _ none) (listOf[core.APIToken], error) {
+				ts, err := c.City.Store.ListAPITokens(c.Ctx)
+				return itemsOf(ts), err
+			}),
+		endpoint(Route{Method: "POST", Path: "/tokens", Obj: core.ObjTokens, Act: core.ActCreate, Summary: "An API token bound to a role, shown once", Status: http.StatusCreated},
+			a.createAPIToken),
+		endpoint(Route{Method: "DELETE", Path: "/tokens/:id", Obj: core.ObjTokens, Act: core.ActDelete, Summary: "Revoke an API token", Status: http.StatusNoContent},
+			func(c *Call, _ none) (none, error) {
+				id, err := pathID(c, "id", "API token")
+				if err == nil {
+					err = c.City.Store.RevokeAPIToken(c.Ctx, id, a.Now())
+				}
+				return none{}, err
+			}),
 	}
+}
+
+func (a *API) createAPIToken(c *Call, in apiTokenInput) (*apiTokenJSON, error) {
 	f := core.FieldErrors{}
 	in.Name = strings.TrimSpace(in.Name)
 	if n := utf8.RuneCountInString(in.Name); n == 0 || n > 100 {
@@ -171,17 +121,15 @@ func (a *API) createAPIToken(c *gin.Context) {
 		f.Add("role", msg)
 	}
 	if err := f.Err(); err != nil {
-		WriteProblem(c, err)
-		return
+		return nil, err
 	}
 	raw := core.NewToken()
-	t, err := accounts(c).CreateAPIToken(c.Request.Context(), in.Name, in.Role, core.HashToken(raw), a.Now())
+	t, err := c.City.Store.CreateAPIToken(c.Ctx, in.Name, in.Role, core.HashToken(raw), a.Now())
 	if err != nil {
-		WriteProblem(c, err)
-		return
+		return nil, err
 	}
-	c.JSON(http.StatusCreated, apiTokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Token: raw, TokenType: "Bearer",
-		CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt})
+	return &apiTokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Token: raw, TokenType: "Bearer",
+		CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}, nil
 }
 
 // apiTokenJSON is a new API token; the token itself is shown only here.
@@ -193,105 +141,4 @@ type apiTokenJSON struct {
 	TokenType string    `json:"token_type"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
-}
-
-type apiTokensJSON struct {
-	Items []core.APIToken `json:"items"`
-}
-
-func (a *API) listTokens(c *gin.Context) {
-	ts, err := accounts(c).ListAPITokens(c.Request.Context())
-	if err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	if ts == nil {
-		ts = []core.APIToken{}
-	}
-	c.JSON(http.StatusOK, apiTokensJSON{Items: ts})
-}
-
-func (a *API) revokeAPIToken(c *gin.Context) {
-	id, err := pathID(c)
-	if err == nil {
-		err = accounts(c).RevokeAPIToken(c.Request.Context(), id, a.Now())
-	}
-	if err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
-}
-
-type policyJSON struct {
-	Role core.Role `json:"role"`
-	Obj  string    `json:"obj"`
-	Act  string    `json:"act"`
-}
-
-func (a *API) listPolicies(c *gin.Context) {
-	ps, err := a.Policies.CityPolicies(c.Request.Context(), CityFromContext(c.Request.Context()).Slug)
-	if err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	out := make([]policyJSON, len(ps))
-	for i, p := range ps {
-		out[i] = policyJSON(p)
-	}
-	c.JSON(http.StatusOK, policiesJSON{Items: out})
-}
-
-type policiesJSON struct {
-	Items []policyJSON `json:"items"`
-}
-
-func (a *API) policyInput(c *gin.Context) (core.Policy, error) {
-	var in policyJSON
-	if err := decodeJSON(c, &in); err != nil {
-		return core.Policy{}, err
-	}
-	p := core.Policy(in)
-	return p, p.Validate()
-}
-
-func (a *API) addPolicy(c *gin.Context) {
-	p, err := a.policyInput(c)
-	if err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	ctx := c.Request.Context()
-	added, err := a.Policies.AddCityPolicy(ctx, CityFromContext(ctx).Slug, p)
-	if err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	slog.InfoContext(ctx, "policy added", "city", CityFromContext(ctx).Slug, "by", ActorFromContext(ctx).UserID,
-		"role", p.Role, "obj", p.Obj, "act", p.Act, "new", added)
-	status := http.StatusCreated
-	if !added {
-		status = http.StatusOK
-	}
-	c.JSON(status, policyJSON(p))
-}
-
-func (a *API) removePolicy(c *gin.Context) {
-	p, err := a.policyInput(c)
-	if err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	ctx := c.Request.Context()
-	removed, err := a.Policies.RemoveCityPolicy(ctx, CityFromContext(ctx).Slug, p)
-	if err == nil && !removed {
-		err = core.Errorf(core.ENOTFOUND, "the city has no such policy")
-	}
-	if err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	slog.InfoContext(ctx, "policy removed", "city", CityFromContext(ctx).Slug, "by", ActorFromContext(ctx).UserID,
-		"role", p.Role, "obj", p.Obj, "act", p.Act)
-	c.Status(http.StatusNoContent)
 }

@@ -15,27 +15,9 @@ import (
 
 func problem(c *gin.Context, err error) { httpapi.WriteProblem(c, err) }
 
-// decodeJSON reads a small JSON object, refusing unknown fields, with the
-// field at fault named in the error.
-func decodeJSON(c *gin.Context, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		return nil
-	}
-	field, msg := "body", "is not a valid JSON object"
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case errors.Is(err, io.EOF):
-		msg = "is empty; send a JSON object"
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		field, msg = typeErr.Field, "must be a string"
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field, msg = strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "is not a known field"
-	}
-	return &core.Error{Code: core.EINVALID, Message: "the request body is invalid", Fields: map[string]string{field: msg}}
-}
+// decodeJSON reads a small JSON object (at most 64 KiB) with the API's
+// strict decoder.
+func decodeJSON(c *gin.Context, v any) error { return httpapi.DecodeJSON(c, v, 64<<10) }
 
 // apiSlug answers whether a slug can be signed up for:
 // {available, reason, message}.

@@ -46,9 +46,8 @@ func (a *API) createToken(c *gin.Context) {
 		Login    string `json:"login"`
 		Password string `json:"password"`
 	}
-	if err := c.ShouldBindJSON(&in); err != nil {
-		httpapi.WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "the request body is invalid",
-			Fields: map[string]string{"body": "must be a JSON object with login and password"}})
+	if err := httpapi.DecodeJSON(c, &in, httpapi.MaxBody); err != nil {
+		httpapi.WriteProblem(c, err)
 		return
 	}
 	now := a.Now()

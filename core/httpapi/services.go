@@ -1,0 +1,63 @@
+package httpapi
+
+import (
+	"time"
+
+	"github.com/opencity/opencity/core"
+)
+
+// Services builds a city's use-case services from the server's shared
+// parts. The API and the consoles get theirs here, so both call the same
+// services with the same authorization and validation.
+type Services struct {
+	Authz core.Authorizer
+	// Policies manages the cities' access policies.
+	Policies core.PolicyStore
+	// Routing gives each city's effective router; nil means built-in rules
+	// only, and no plugin may be chosen.
+	Routing Routing
+	Now     func() time.Time
+}
+
+// Services returns the services the API is wired with.
+func (a *API) Services() Services {
+	return Services{Authz: a.Authz, Policies: a.Policies, Routing: a.Routing, Now: a.Now}
+}
+
+func (s Services) gate(city *City) core.Gate { return core.Gate{Authz: s.Authz, City: city.Slug} }
+
+// Directory is the city's directory: districts, categories and their
+// groups, organizations, buildings.
+func (s Services) Directory(city *City) *core.DirectoryAdmin {
+	return &core.DirectoryAdmin{Store: city.Store, Gate: s.gate(city)}
+}
+
+// RouterFor returns the city's effective router: through Routing when the
+// server has plugins, otherwise the city's built-in rules. It never returns
+// an error from the plugin path (those fall back), only from the rules'
+// storage when there is no Routing.
+func (s Services) RouterFor(city *City) core.Router {
+	if s.Routing != nil {
+		return s.Routing.Router(city)
+	}
+	return core.RulesRouter{Store: city.Store}
+}
+
+// RoutingAdmin is the city's routing administration and simulator.
+func (s Services) RoutingAdmin(city *City) *core.RoutingAdmin {
+	ra := &core.RoutingAdmin{Store: city.Store, Gate: s.gate(city), Router: s.RouterFor(city), Location: city.Location, Now: s.Now}
+	if s.Routing != nil {
+		ra.Plugins = s.Routing
+	}
+	return ra
+}
+
+// Settings is the city's working calendar, auto-close and access settings.
+func (s Services) Settings(city *City) *core.Settings {
+	return &core.Settings{Store: city.Store, Gate: s.gate(city), Location: city.Location}
+}
+
+// Users is the city's user management and policies.
+func (s Services) Users(city *City) *core.Users {
+	return &core.Users{Store: city.Store, Access: s.Policies, Gate: s.gate(city), Now: s.Now}
+}

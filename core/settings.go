@@ -1,0 +1,179 @@
+package core
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// SettingsStore is what Settings needs from a city's storage: the city's
+// key-value settings and its calendar of holidays and working days.
+type SettingsStore interface {
+	Settings(ctx context.Context) (map[string]string, error)
+	// PutSettings writes kv and replaces the calendar days, in one transaction.
+	PutSettings(ctx context.Context, kv map[string]string, days []CalendarDay) error
+	CityCalendar(ctx context.Context, loc *time.Location) (*Calendar, []CalendarDay, error)
+	Setting(ctx context.Context, name string) (string, error)
+	SetSetting(ctx context.Context, name, value string) error
+}
+
+// Settings is the use cases of a city's settings: the working calendar,
+// holidays, auto-close, and the settings of access.
+type Settings struct {
+	Store    SettingsStore
+	Gate     Gate
+	Location *time.Location // the city's time zone
+}
+
+// CitySettings are the working calendar and auto-close of a city. Weekend
+// lists days of the week, 0 (Sunday) to 6 (Saturday); WorkStart and
+// WorkEnd are "HH:MM" in the city's time zone; AutoCloseDays (1 to 60) is
+// how long a resolved request waits for the citizen's confirmation.
+type CitySettings struct {
+	Timezone      string        `json:"timezone"`
+	WorkStart     string        `json:"work_start"`
+	WorkEnd       string        `json:"work_end"`
+	Weekend       []int         `json:"weekend"`
+	Days          []CalendarDay `json:"days"`
+	AutoCloseDays int           `json:"auto_close_days"`
+}
+
+// Limits of the city settings.
+const (
+	MaxAutoCloseDays = 60
+	maxDayName       = 100
+)
+
+// Get returns the city's settings.
+func (s *Settings) Get(ctx context.Context, actor Actor) (*CitySettings, error) {
+	if err := s.Gate.Allow(ctx, actor, ObjSettings, ActRead); err != nil {
+		return nil, err
+	}
+	cal, days, err := s.Store.CityCalendar(ctx, s.Location)
+	if err != nil {
+		return nil, err
+	}
+	kv, err := s.Store.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &CitySettings{Timezone: s.Location.String(), WorkStart: FormatClock(cal.WorkStart),
+		WorkEnd: FormatClock(cal.WorkEnd), Weekend: []int{}, Days: days, AutoCloseDays: AutoCloseDays(kv)}
+	for d := range cal.Weekend {
+		out.Weekend = append(out.Weekend, int(d))
+	}
+	sort.Ints(out.Weekend)
+	if out.Days == nil {
+		out.Days = []CalendarDay{}
+	}
+	return out, nil
+}
+
+// Put validates and stores the working hours, weekend, calendar days (each
+// date once, names up to 100 characters) and auto-close days, and returns
+// the settings as stored. The time zone is the city's profile, not changed
+// here.
+func (s *Settings) Put(ctx context.Context, actor Actor, in CitySettings) (*CitySettings, error) {
+	if err := s.Gate.Allow(ctx, actor, ObjSettings, ActUpdate); err != nil {
+		return nil, err
+	}
+	f := FieldErrors{}
+	cal := DefaultCalendar(s.Location)
+	var err error
+	if cal.WorkStart, err = ParseClock(in.WorkStart); err != nil {
+		f.Add("work_start", err.Error())
+	}
+	if cal.WorkEnd, err = ParseClock(in.WorkEnd); err != nil {
+		f.Add("work_end", err.Error())
+	}
+	cal.Weekend = map[time.Weekday]bool{}
+	weekend := ""
+	for i, d := range in.Weekend {
+		if d < 0 || d > 6 {
+			f.Add("weekend", "days are 0 (Sunday) to 6 (Saturday)")
+			continue
+		}
+		cal.Weekend[time.Weekday(d)] = true
+		if i > 0 {
+			weekend += ","
+		}
+		weekend += strconv.Itoa(d)
+	}
+	if len(f) == 0 {
+		if err := cal.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	seen := map[string]bool{}
+	for i := range in.Days {
+		d := &in.Days[i]
+		if _, err := time.Parse(time.DateOnly, d.Day); err != nil {
+			f.Add("days", strconv.Quote(d.Day)+" is not a date YYYY-MM-DD")
+		} else if seen[d.Day] {
+			f.Add("days", d.Day+" is listed twice")
+		}
+		seen[d.Day] = true
+		if utf8.RuneCountInString(d.Name) > maxDayName {
+			f.Add("days", "names are at most 100 characters")
+		}
+	}
+	if in.AutoCloseDays < 1 || in.AutoCloseDays > MaxAutoCloseDays {
+		f.Add("auto_close_days", "must be from 1 to 60")
+	}
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	days := in.Days
+	if days == nil {
+		days = []CalendarDay{}
+	}
+	err = s.Store.PutSettings(ctx, map[string]string{
+		SettingWorkStart: FormatClock(cal.WorkStart), SettingWorkEnd: FormatClock(cal.WorkEnd),
+		SettingWeekend: weekend, SettingAutoCloseDays: strconv.Itoa(in.AutoCloseDays),
+	}, days)
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, actor)
+}
+
+// SettingAnonymous is the city setting of anonymous submissions: "on" or
+// "off" (the default).
+const SettingAnonymous = "anonymous_submissions"
+
+// AccessSettings are the city's settings of accounts and access; a nil
+// field is left as it is by PutAccess.
+type AccessSettings struct {
+	// AnonymousSubmissions lets people without an account submit requests
+	// and follow them by a tracking code.
+	AnonymousSubmissions *bool `json:"anonymous_submissions"`
+}
+
+// Access returns the settings of accounts and access.
+func (s *Settings) Access(ctx context.Context, actor Actor) (AccessSettings, error) {
+	if err := s.Gate.Allow(ctx, actor, ObjCity, ActRead); err != nil {
+		return AccessSettings{}, err
+	}
+	v, err := s.Store.Setting(ctx, SettingAnonymous)
+	on := v == "on"
+	return AccessSettings{AnonymousSubmissions: &on}, err
+}
+
+// PutAccess changes the settings of accounts and access given in in.
+func (s *Settings) PutAccess(ctx context.Context, actor Actor, in AccessSettings) (AccessSettings, error) {
+	if err := s.Gate.Allow(ctx, actor, ObjCity, ActUpdate); err != nil {
+		return AccessSettings{}, err
+	}
+	if in.AnonymousSubmissions != nil {
+		v := "off"
+		if *in.AnonymousSubmissions {
+			v = "on"
+		}
+		if err := s.Store.SetSetting(ctx, SettingAnonymous, v); err != nil {
+			return AccessSettings{}, err
+		}
+	}
+	return s.Access(ctx, actor)
+}
