@@ -76,10 +76,10 @@ type Route struct {
 	Also    int // another success status with the same body (an idempotent replay)
 	// OptionalBody lets an empty body stand for In's zero value.
 	OptionalBody bool
-	Query   []Param
-	Guard   guard           // how the route is checked; the default derives it from Obj
-	Before  gin.HandlerFunc // runs before the handler, e.g. login throttling
-	Handler gin.HandlerFunc
+	Query        []Param
+	Guard        guard           // how the route is checked; the default derives it from Obj
+	Before       gin.HandlerFunc // runs before the handler, e.g. login throttling
+	Handler      gin.HandlerFunc
 }
 
 // Param documents a query parameter.

@@ -77,7 +77,9 @@ func (a *API) buildingRoutes(s func(*City) *core.DirectoryAdmin) []Route {
 				return s(c.City).Buildings(c.Ctx, c.Actor, q)
 			}),
 		endpoint(Route{Method: "POST", Path: "/buildings", Obj: o, Act: core.ActCreate, Summary: "Add a building", Status: 201},
-			func(c *Call, in core.Building) (*core.Building, error) { return s(c.City).SaveBuilding(c.Ctx, c.Actor, 0, &in) }),
+			func(c *Call, in core.Building) (*core.Building, error) {
+				return s(c.City).SaveBuilding(c.Ctx, c.Actor, 0, &in)
+			}),
 		{Method: "GET", Path: "/buildings/export", Obj: o, Act: core.ActRead, Summary: "The registry as CSV", Status: 200, Handler: a.exportBuildings},
 		{Method: "POST", Path: "/buildings/import", Obj: o, Act: core.ActImport,
 			Summary: "Import a CSV (text/csv body or multipart field file): new buildings added, changed ones updated by registry id, bad rows reported",

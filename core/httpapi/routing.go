@@ -77,7 +77,9 @@ func (a *API) routingRoutes() []Route {
 		endpoint(Route{Method: "GET", Path: "/routing/settings", Obj: o, Act: core.ActRead, Summary: "Which router the city uses: its rules or a catalog plugin with its config", Status: 200},
 			func(c *Call, _ none) (core.RouterChoice, error) { return s(c).RouterChoice(c.Ctx, c.Actor) }),
 		endpoint(Route{Method: "PUT", Path: "/routing/settings", Obj: o, Act: core.ActUpdate, Summary: "Choose the rules or a catalog plugin, with its JSON config", Status: 200},
-			func(c *Call, in core.RouterChoice) (core.RouterChoice, error) { return s(c).ChooseRouter(c.Ctx, c.Actor, in) }),
+			func(c *Call, in core.RouterChoice) (core.RouterChoice, error) {
+				return s(c).ChooseRouter(c.Ctx, c.Actor, in)
+			}),
 		endpoint(Route{Method: "POST", Path: "/routing/test", Obj: o, Act: core.ActRead, Summary: "Which organization a request would go to, and why, without creating it", Status: 200},
 			func(c *Call, in core.RouteTest) (*routeTestOutput, error) {
 				t, err := s(c).TestRoute(c.Ctx, c.Actor, in)

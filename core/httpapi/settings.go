@@ -14,6 +14,8 @@ func (a *API) settingsRoutes() []Route {
 		endpoint(Route{Method: "GET", Path: "/settings/access", Obj: core.ObjCity, Act: core.ActRead, Summary: "Settings of accounts and access", Status: 200},
 			func(c *Call, _ none) (core.AccessSettings, error) { return s(c).Access(c.Ctx, c.Actor) }),
 		endpoint(Route{Method: "PUT", Path: "/settings/access", Obj: core.ObjCity, Act: core.ActUpdate, Summary: "Change the settings of accounts and access", Status: 200},
-			func(c *Call, in core.AccessSettings) (core.AccessSettings, error) { return s(c).PutAccess(c.Ctx, c.Actor, in) }),
+			func(c *Call, in core.AccessSettings) (core.AccessSettings, error) {
+				return s(c).PutAccess(c.Ctx, c.Actor, in)
+			}),
 	}
 }
