@@ -1,9 +1,9 @@
 package cityconsole
 
 import (
+	"bytes"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -23,30 +23,33 @@ type buildingsData struct {
 	Refused   int // rows left out for their errors
 }
 
-func (cs *Console) buildingsData(c *gin.Context, q url.Values) (*buildingsData, error) {
-	var bs struct {
-		Items []core.Building `json:"items"`
-		Next  *int64          `json:"next_after"`
-	}
-	if err := cs.api.call(c, "GET", "/buildings", nil, q, nil, &bs); err != nil {
+func (cs *Console) buildingsData(c *gin.Context, q core.BuildingQuery) (*buildingsData, error) {
+	k := callOf(c)
+	dir := cs.directory(k)
+	bs, err := dir.Buildings(k.ctx, k.actor, q)
+	if err != nil {
 		return nil, err
 	}
-	var ds list[core.District]
-	if err := cs.api.call(c, "GET", "/districts", nil, nil, nil, &ds); err != nil {
+	ds, err := dir.Districts().List(k.ctx, k.actor, true)
+	if err != nil {
 		return nil, err
 	}
-	return &buildingsData{Items: bs.Items, Next: bs.Next, Districts: ds.Items, Query: q.Get("q"), District: q.Get("district")}, nil
+	return &buildingsData{Items: bs.Items, Next: bs.Next, Districts: ds, Query: q.Text, District: q.District}, nil
 }
 
 // buildings is the searchable registry (by address words or registry id,
 // by district), 50 a page, with the import form.
 func (cs *Console) buildings(c *gin.Context) {
 	p := cs.page(c, "buildings_title", "buildings")
-	q := url.Values{"limit": {"50"}}
-	for _, k := range []string{"q", "district", "after"} {
-		if v := c.Query(k); v != "" {
-			q.Set(k, v)
+	q := core.BuildingQuery{Text: c.Query("q"), District: c.Query("district")}
+	if after := c.Query("after"); after != "" {
+		n, err := strconv.ParseInt(after, 10, 64)
+		if err != nil || n < 0 {
+			cs.views.Fail(c, "buildings.html", p, &core.Error{Code: core.EINVALID, Message: "the request has invalid fields",
+				Fields: map[string]string{"after": "must be a building id"}})
+			return
 		}
+		q.AfterID = n
 	}
 	d, err := cs.buildingsData(c, q)
 	if err != nil {
@@ -77,7 +80,7 @@ func (cs *Console) importBuildings(c *gin.Context) {
 	}
 	if err != nil || len(data) == 0 {
 		p.Errors = map[string]string{"file": "choose a CSV file of at most 32 MB"}
-		d, derr := cs.buildingsData(c, url.Values{"limit": {"50"}})
+		d, derr := cs.buildingsData(c, core.BuildingQuery{})
 		if derr != nil {
 			cs.views.Fail(c, "buildings.html", p, derr)
 			return
@@ -86,9 +89,10 @@ func (cs *Console) importBuildings(c *gin.Context) {
 		cs.views.Render(c, http.StatusUnprocessableEntity, "buildings.html", p)
 		return
 	}
-	var rep core.ImportReport
-	if err := cs.api.call(c, "POST", "/buildings/import", nil, nil, rawBody{data: data, contentType: "text/csv"}, &rep); err != nil {
-		d, derr := cs.buildingsData(c, url.Values{"limit": {"50"}})
+	k := callOf(c)
+	rep, err := cs.directory(k).ImportBuildings(k.ctx, k.actor, bytes.NewReader(data))
+	if err != nil {
+		d, derr := cs.buildingsData(c, core.BuildingQuery{})
 		if derr != nil {
 			cs.views.Fail(c, "buildings.html", p, derr)
 			return
@@ -97,7 +101,7 @@ func (cs *Console) importBuildings(c *gin.Context) {
 		cs.views.Fail(c, "buildings.html", p, err)
 		return
 	}
-	p.Data = &buildingsData{Report: &rep, Refused: len(rowsWithErrors(rep.Errors))}
+	p.Data = &buildingsData{Report: rep, Refused: len(rowsWithErrors(rep.Errors))}
 	cs.views.Render(c, http.StatusOK, "import.html", p)
 }
 

@@ -1,16 +1,15 @@
 // Package cityconsole is the city admin console at /t/{slug}/admin/:
 // categories and their deadlines, organizations, buildings (with CSV
 // import), districts, routing (rules, plugin, simulator), users and roles,
-// and the city's settings. Every change goes through the city API's own
-// handlers in-process (see bridge), so the console shows the same field
-// errors and enforces the same rules as the JSON API.
+// and the city's settings. Every page calls the same core services as the
+// JSON API, so the console shows the same field errors and enforces the
+// same rules and the same authorization.
 package cityconsole
 
 import (
 	"context"
 	"embed"
 	"net/http"
-	"net/url"
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
@@ -31,70 +30,97 @@ type Profile interface {
 type Console struct {
 	kit     *web.Kit
 	views   *web.Views
-	api     *bridge
+	svc     httpapi.Services
 	profile Profile
 }
 
-// New builds the console over the kit and the city API whose handlers it
-// calls; profile may be nil (the profile form is then hidden).
-func New(kit *web.Kit, api *httpapi.API, profile Profile) *Console {
-	return &Console{kit: kit, views: kit.MustViews(templates, "templates", messages), api: newBridge(api), profile: profile}
+// New builds the console over the kit and the cities' services; profile
+// may be nil (the profile form is then hidden).
+func New(kit *web.Kit, svc httpapi.Services, profile Profile) *Console {
+	return &Console{kit: kit, views: kit.MustViews(templates, "templates", messages), svc: svc, profile: profile}
 }
+
+// call is one page's request: its context, city and user.
+type call struct {
+	ctx   context.Context
+	city  *httpapi.City
+	actor core.Actor
+}
+
+func callOf(c *gin.Context) call {
+	ctx := c.Request.Context()
+	return call{ctx: ctx, city: httpapi.CityFromContext(ctx), actor: httpapi.ActorFromContext(ctx)}
+}
+
+func (cs *Console) directory(k call) *core.DirectoryAdmin  { return cs.svc.Directory(k.city) }
+func (cs *Console) routingAdmin(k call) *core.RoutingAdmin { return cs.svc.RoutingAdmin(k.city) }
+func (cs *Console) users(k call) *core.Users               { return cs.svc.Users(k.city) }
 
 // Prefix is where the console lives under /t/{slug}/.
 const Prefix = "admin/"
 
 // Register mounts the console's pages. Each page is guarded by the
-// (object, action) pair of the API route it shows or changes.
+// (object, action) pair of the service call it shows or makes, as the API
+// route of that call is.
 func (cs *Console) Register(r gin.IRouter) {
 	cs.kit.SetLanding(core.RoleCityAdmin, Prefix)
 	g := r.Group("/t/:slug/admin", cs.kit.City)
-	need := func(method, path string) gin.HandlerFunc {
-		rt := cs.api.route(method, path)
-		return cs.kit.Require(rt.Obj, rt.Act)
-	}
-	g.GET("/", cs.kit.Require(core.ObjCity, core.ActRead), cs.home)
+	need := cs.kit.Require
+	const (
+		read, create, update, del = core.ActRead, core.ActCreate, core.ActUpdate, core.ActDelete
+		cats, orgs, dists, blds   = core.ObjCategories, core.ObjOrganizations, core.ObjDistricts, core.ObjBuildings
+	)
+	g.GET("/", need(core.ObjCity, read), cs.home)
 
-	g.GET("/categories", need("GET", "/categories"), cs.categories)
-	g.POST("/categories", need("POST", "/categories"), cs.createCategory)
-	g.GET("/categories/:code", need("GET", "/categories/:code"), cs.editCategory)
-	g.POST("/categories/:code", need("PUT", "/categories/:code"), cs.updateCategory)
-	g.POST("/categories/:code/delete", need("DELETE", "/categories/:code"), cs.deleteCoded("/categories", "categories"))
-	g.POST("/groups", need("POST", "/category-groups"), cs.createGroup)
-	g.POST("/groups/:code/delete", need("DELETE", "/category-groups/:code"), cs.deleteCoded("/category-groups", "categories"))
+	g.GET("/categories", need(cats, read), cs.categories)
+	g.POST("/categories", need(cats, create), cs.createCategory)
+	g.GET("/categories/:code", need(cats, read), cs.editCategory)
+	g.POST("/categories/:code", need(cats, update), cs.updateCategory)
+	g.POST("/categories/:code/delete", need(cats, del), cs.deleteCoded("categories", func(d *core.DirectoryAdmin) deleter {
+		return d.Categories().Delete
+	}))
+	g.POST("/groups", need(cats, create), cs.createGroup)
+	g.POST("/groups/:code/delete", need(cats, del), cs.deleteCoded("categories", func(d *core.DirectoryAdmin) deleter {
+		return d.CategoryGroups().Delete
+	}))
 
-	g.GET("/organizations", need("GET", "/organizations"), cs.organizations)
-	g.POST("/organizations", need("POST", "/organizations"), cs.createOrganization)
-	g.GET("/organizations/:code", need("GET", "/organizations/:code"), cs.editOrganization)
-	g.POST("/organizations/:code", need("PUT", "/organizations/:code"), cs.updateOrganization)
-	g.POST("/organizations/:code/delete", need("DELETE", "/organizations/:code"), cs.deleteCoded("/organizations", "organizations"))
+	g.GET("/organizations", need(orgs, read), cs.organizations)
+	g.POST("/organizations", need(orgs, create), cs.createOrganization)
+	g.GET("/organizations/:code", need(orgs, read), cs.editOrganization)
+	g.POST("/organizations/:code", need(orgs, update), cs.updateOrganization)
+	g.POST("/organizations/:code/delete", need(orgs, del), cs.deleteCoded("organizations", func(d *core.DirectoryAdmin) deleter {
+		return d.Organizations().Delete
+	}))
 
-	g.GET("/districts", need("GET", "/districts"), cs.districts)
-	g.POST("/districts", need("POST", "/districts"), cs.createDistrict)
-	g.POST("/districts/:code/delete", need("DELETE", "/districts/:code"), cs.deleteCoded("/districts", "districts"))
+	g.GET("/districts", need(dists, read), cs.districts)
+	g.POST("/districts", need(dists, create), cs.createDistrict)
+	g.POST("/districts/:code/delete", need(dists, del), cs.deleteCoded("districts", func(d *core.DirectoryAdmin) deleter {
+		return d.Districts().Delete
+	}))
 
-	g.GET("/buildings", need("GET", "/buildings"), cs.buildings)
-	g.POST("/buildings/import", need("POST", "/buildings/import"), cs.importBuildings)
+	g.GET("/buildings", need(blds, read), cs.buildings)
+	g.POST("/buildings/import", need(blds, core.ActImport), cs.importBuildings)
 
-	g.GET("/routing", need("GET", "/routing/rules"), cs.routing)
-	g.POST("/routing/rules", need("POST", "/routing/rules"), cs.createRule)
-	g.GET("/routing/rules/:id", need("GET", "/routing/rules"), cs.editRule)
-	g.POST("/routing/rules/:id", need("PUT", "/routing/rules/:id"), cs.updateRule)
-	g.POST("/routing/rules/:id/delete", need("DELETE", "/routing/rules/:id"), cs.deleteRule)
-	g.POST("/routing/rules/:id/move", need("POST", "/routing/rules/reorder"), cs.moveRule)
-	g.POST("/routing/settings", need("PUT", "/routing/settings"), cs.saveRoutingSettings)
-	g.POST("/routing/test", need("POST", "/routing/test"), cs.testRouting)
+	const rt = core.ObjRouting
+	g.GET("/routing", need(rt, read), cs.routing)
+	g.POST("/routing/rules", need(rt, create), cs.createRule)
+	g.GET("/routing/rules/:id", need(rt, read), cs.editRule)
+	g.POST("/routing/rules/:id", need(rt, update), cs.updateRule)
+	g.POST("/routing/rules/:id/delete", need(rt, del), cs.deleteRule)
+	g.POST("/routing/rules/:id/move", need(rt, update), cs.moveRule)
+	g.POST("/routing/settings", need(rt, update), cs.saveRoutingSettings)
+	g.POST("/routing/test", need(rt, read), cs.testRouting)
 
-	g.GET("/users", need("GET", "/users"), cs.users)
-	g.POST("/users", need("POST", "/users"), cs.inviteUser)
-	g.POST("/users/:id", need("PATCH", "/users/:id"), cs.patchUser)
-	g.GET("/roles", need("GET", "/policies"), cs.roles)
-	g.POST("/roles", need("POST", "/policies"), cs.addPolicy)
-	g.POST("/roles/delete", need("DELETE", "/policies"), cs.removePolicy)
+	g.GET("/users", need(core.ObjUsers, read), cs.usersPage)
+	g.POST("/users", need(core.ObjUsers, create), cs.inviteUser)
+	g.POST("/users/:id", need(core.ObjUsers, update), cs.patchUser)
+	g.GET("/roles", need(core.ObjPolicies, read), cs.roles)
+	g.POST("/roles", need(core.ObjPolicies, create), cs.addPolicy)
+	g.POST("/roles/delete", need(core.ObjPolicies, del), cs.removePolicy)
 
-	g.GET("/settings", need("GET", "/settings"), cs.settings)
-	g.POST("/settings", need("PUT", "/settings"), cs.saveSettings)
-	g.POST("/settings/profile", cs.kit.Require(core.ObjCity, core.ActUpdate), cs.saveProfile)
+	g.GET("/settings", need(core.ObjSettings, read), cs.settings)
+	g.POST("/settings", need(core.ObjSettings, update), cs.saveSettings)
+	g.POST("/settings/profile", need(core.ObjCity, update), cs.saveProfile)
 }
 
 // page starts a console page with its active nav item.
@@ -115,28 +141,35 @@ func done(c *gin.Context, rel string) {
 // home is the console's start: what can be configured, with counts.
 func (cs *Console) home(c *gin.Context) {
 	p := cs.page(c, "console_title", "home")
-	var cats, orgs, dists struct {
-		Items []map[string]any `json:"items"`
+	k := callOf(c)
+	d := cs.directory(k)
+	cats, err := d.Categories().List(k.ctx, k.actor, true)
+	var orgs []core.Organization
+	var dists []core.District
+	var users []core.User
+	if err == nil {
+		orgs, err = d.Organizations().List(k.ctx, k.actor, true)
 	}
-	var users struct {
-		Items []map[string]any `json:"items"`
+	if err == nil {
+		dists, err = d.Districts().List(k.ctx, k.actor, true)
 	}
-	for _, x := range []struct {
-		path string
-		out  any
-	}{{"/categories", &cats}, {"/organizations", &orgs}, {"/districts", &dists}, {"/users", &users}} {
-		if err := cs.api.call(c, "GET", x.path, nil, url.Values{"all": {"true"}}, nil, x.out); err != nil {
-			cs.views.Fail(c, "home.html", p, err)
-			return
-		}
+	if err == nil {
+		users, err = cs.users(k).List(k.ctx, k.actor)
 	}
-	p.Data = map[string]int{"categories": len(cats.Items), "organizations": len(orgs.Items),
-		"districts": len(dists.Items), "users": len(users.Items)}
+	if err != nil {
+		cs.views.Fail(c, "home.html", p, err)
+		return
+	}
+	p.Data = map[string]int{"categories": len(cats), "organizations": len(orgs), "districts": len(dists), "users": len(users)}
 	cs.views.Render(c, http.StatusOK, "home.html", p)
 }
 
-// deleteCoded deletes a directory entry by code after the confirmation step.
-func (cs *Console) deleteCoded(apiPath, back string) gin.HandlerFunc {
+// deleter deletes a directory entry by code.
+type deleter func(ctx context.Context, actor core.Actor, code string) error
+
+// deleteCoded deletes a directory entry by code after the confirmation
+// step, then shows the list page back.
+func (cs *Console) deleteCoded(back string, kind func(*core.DirectoryAdmin) deleter) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		f := web.ReadForm(c)
 		p := cs.page(c, "confirm_title", back)
@@ -146,8 +179,8 @@ func (cs *Console) deleteCoded(apiPath, back string) gin.HandlerFunc {
 				Action: c.Request.URL.Path, Back: base(c) + "/" + back, Hidden: f.Values, Danger: true})
 			return
 		}
-		err := cs.api.call(c, "DELETE", apiPath+"/:code", gin.Params{{Key: "code", Value: code}}, nil, nil, nil)
-		if err != nil {
+		k := callOf(c)
+		if err := kind(cs.directory(k))(k.ctx, k.actor, code); err != nil {
 			p.SetError(c, err)
 			cs.views.Confirm(c, p, web.Confirmation{Question: "confirm_delete", Subject: code, Action: c.Request.URL.Path,
 				Back: base(c) + "/" + back, Danger: true})

@@ -3,17 +3,12 @@ package cityconsole
 import (
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/web"
 )
-
-type list[T any] struct {
-	Items []T `json:"items"`
-}
 
 // groupNode is one branch of the category tree.
 type groupNode struct {
@@ -29,23 +24,24 @@ type categoriesData struct {
 }
 
 func (cs *Console) categoryData(c *gin.Context) (*categoriesData, error) {
-	var groups list[core.CategoryGroup]
-	var cats list[core.Category]
-	if err := cs.api.call(c, "GET", "/category-groups", nil, nil, nil, &groups); err != nil {
+	k := callOf(c)
+	dir := cs.directory(k)
+	groups, err := dir.CategoryGroups().List(k.ctx, k.actor, true)
+	if err != nil {
 		return nil, err
 	}
-	if err := cs.api.call(c, "GET", "/categories", nil, url.Values{"all": {"true"}}, nil, &cats); err != nil {
+	cats, err := dir.Categories().List(k.ctx, k.actor, true)
+	if err != nil {
 		return nil, err
 	}
-	sort.SliceStable(groups.Items, func(i, j int) bool { return groups.Items[i].Position < groups.Items[j].Position })
-	d := &categoriesData{Groups: groups.Items, Utilities: core.Utilities}
+	d := &categoriesData{Groups: groups, Utilities: core.Utilities}
 	byGroup := map[string]int{}
-	for i, g := range groups.Items {
+	for i, g := range groups {
 		byGroup[g.Code] = i
 		d.Tree = append(d.Tree, groupNode{Group: g})
 	}
 	var loose []core.Category
-	for _, k := range cats.Items {
+	for _, k := range cats {
 		if i, ok := byGroup[k.GroupCode]; ok {
 			d.Tree[i].Categories = append(d.Tree[i].Categories, k)
 		} else {
@@ -97,10 +93,9 @@ func (cs *Console) saveCategory(c *gin.Context, code string) {
 		tpl = "category.html"
 	}
 	err := f.Err()
-	if err == nil && code == "" {
-		err = cs.api.call(c, "POST", "/categories", nil, nil, k, nil)
-	} else if err == nil {
-		err = cs.api.call(c, "PUT", "/categories/:code", gin.Params{{Key: "code", Value: code}}, nil, k, nil)
+	if err == nil {
+		kc := callOf(c)
+		_, err = cs.directory(kc).Categories().Save(kc.ctx, kc.actor, code, &k)
 	}
 	if err != nil {
 		status := p.SetError(c, err)
@@ -119,8 +114,9 @@ func (cs *Console) updateCategory(c *gin.Context) { cs.saveCategory(c, c.Param("
 
 func (cs *Console) editCategory(c *gin.Context) {
 	p := cs.page(c, "category_edit", "categories")
-	var k core.Category
-	if err := cs.api.call(c, "GET", "/categories/:code", gin.Params{{Key: "code", Value: c.Param("code")}}, nil, nil, &k); err != nil {
+	kc := callOf(c)
+	k, err := cs.directory(kc).Categories().Get(kc.ctx, kc.actor, c.Param("code"))
+	if err != nil {
 		cs.views.Fail(c, "category.html", p, err)
 		return
 	}
@@ -133,7 +129,7 @@ func (cs *Console) editCategory(c *gin.Context) {
 			p.Form.Set(name, "on")
 		}
 	}
-	cs.showCategories(c, p, http.StatusOK, "category.html", &k)
+	cs.showCategories(c, p, http.StatusOK, "category.html", k)
 }
 
 func (cs *Console) createGroup(c *gin.Context) {
@@ -144,7 +140,8 @@ func (cs *Console) createGroup(c *gin.Context) {
 	p.Form = f.Values
 	err := f.Err()
 	if err == nil {
-		err = cs.api.call(c, "POST", "/category-groups", nil, nil, g, nil)
+		k := callOf(c)
+		_, err = cs.directory(k).CategoryGroups().Save(k.ctx, k.actor, "", &g)
 	}
 	if err != nil {
 		status := p.SetError(c, err)
@@ -170,15 +167,17 @@ type orgsData struct {
 }
 
 func (cs *Console) orgData(c *gin.Context) (*orgsData, error) {
-	var orgs list[core.Organization]
-	var ds list[core.District]
-	if err := cs.api.call(c, "GET", "/organizations", nil, nil, nil, &orgs); err != nil {
+	k := callOf(c)
+	dir := cs.directory(k)
+	orgs, err := dir.Organizations().List(k.ctx, k.actor, true)
+	if err != nil {
 		return nil, err
 	}
-	if err := cs.api.call(c, "GET", "/districts", nil, nil, nil, &ds); err != nil {
+	ds, err := dir.Districts().List(k.ctx, k.actor, true)
+	if err != nil {
 		return nil, err
 	}
-	return &orgsData{Items: orgs.Items, Kinds: core.OrgKinds, Utilities: core.Utilities, Districts: ds.Items}, nil
+	return &orgsData{Items: orgs, Kinds: core.OrgKinds, Utilities: core.Utilities, Districts: ds}, nil
 }
 
 func (cs *Console) showOrgs(c *gin.Context, p *web.Page, status int, tpl, edit string) {
@@ -209,15 +208,12 @@ func (cs *Console) saveOrganization(c *gin.Context, code string) {
 	o := orgForm(f)
 	p := cs.page(c, "organizations_title", "organizations")
 	p.Form = f.Values
-	var err error
 	tpl := "organizations.html"
-	if code == "" {
-		err = cs.api.call(c, "POST", "/organizations", nil, nil, o, nil)
-	} else {
+	if code != "" {
 		tpl = "organization.html"
-		err = cs.api.call(c, "PUT", "/organizations/:code", gin.Params{{Key: "code", Value: code}}, nil, o, nil)
 	}
-	if err != nil {
+	k := callOf(c)
+	if _, err := cs.directory(k).Organizations().Save(k.ctx, k.actor, code, &o); err != nil {
 		cs.showOrgs(c, p, p.SetError(c, err), tpl, code)
 		return
 	}
@@ -229,8 +225,9 @@ func (cs *Console) updateOrganization(c *gin.Context) { cs.saveOrganization(c, c
 
 func (cs *Console) editOrganization(c *gin.Context) {
 	p := cs.page(c, "organization_edit", "organizations")
-	var o core.Organization
-	if err := cs.api.call(c, "GET", "/organizations/:code", gin.Params{{Key: "code", Value: c.Param("code")}}, nil, nil, &o); err != nil {
+	k := callOf(c)
+	o, err := cs.directory(k).Organizations().Get(k.ctx, k.actor, c.Param("code"))
+	if err != nil {
 		cs.views.Fail(c, "organization.html", p, err)
 		return
 	}
@@ -247,12 +244,13 @@ func (cs *Console) districts(c *gin.Context) {
 }
 
 func (cs *Console) showDistricts(c *gin.Context, p *web.Page, status int) {
-	var ds list[core.District]
-	if err := cs.api.call(c, "GET", "/districts", nil, nil, nil, &ds); err != nil {
+	k := callOf(c)
+	ds, err := cs.directory(k).Districts().List(k.ctx, k.actor, true)
+	if err != nil {
 		cs.views.Fail(c, "districts.html", p, err)
 		return
 	}
-	p.Data = ds.Items
+	p.Data = ds
 	cs.views.Render(c, status, "districts.html", p)
 }
 
@@ -261,7 +259,8 @@ func (cs *Console) createDistrict(c *gin.Context) {
 	d := core.District{Code: f.String("code"), NameRU: f.String("name_ru"), NameEN: f.String("name_en")}
 	p := cs.page(c, "districts_title", "districts")
 	p.Form = f.Values
-	if err := cs.api.call(c, "POST", "/districts", nil, nil, d, nil); err != nil {
+	k := callOf(c)
+	if _, err := cs.directory(k).Districts().Save(k.ctx, k.actor, "", &d); err != nil {
 		cs.showDistricts(c, p, p.SetError(c, err))
 		return
 	}

@@ -1,7 +1,6 @@
 package cityconsole
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,63 +10,44 @@ import (
 	"github.com/opencity/opencity/core/web"
 )
 
-type routingSettings struct {
-	Router string          `json:"router"`
-	Plugin string          `json:"plugin,omitempty"`
-	Config json.RawMessage `json:"config"`
-}
-
-type routeTest struct {
-	Category   string        `json:"category"`
-	BuildingID *int64        `json:"building_id,omitempty"`
-	Address    string        `json:"address,omitempty"`
-	Priority   core.Priority `json:"priority,omitempty"`
-}
-
-// routeResult is the simulator's answer, as the API gives it.
-type routeResult struct {
-	Triage       bool   `json:"triage"`
-	Reason       string `json:"reason"`
-	Source       string `json:"source"`
-	Organization *struct {
-		Code string `json:"code"`
-		Name string `json:"name"`
-	} `json:"organization"`
-	Priority core.Priority `json:"priority"`
-}
-
 type routingData struct {
 	Rules         []core.RoutingRule
-	Settings      routingSettings
+	Settings      core.RouterChoice
 	Categories    []core.Category
 	Groups        []core.CategoryGroup
 	Districts     []core.District
 	Organizations []core.Organization
 	Targets       []string
-	Result        *routeResult
+	Result        *core.RouteTrial
 	Edit          *core.RoutingRule
 	OrgNames      map[string]string
 }
 
 func (cs *Console) routingData(c *gin.Context) (*routingData, error) {
+	k := callOf(c)
+	ra, dir := cs.routingAdmin(k), cs.directory(k)
 	d := &routingData{Targets: []string{core.TargetOrganization, core.TargetManagementCompany, core.TargetResourceSupplier, core.TargetTriage},
 		OrgNames: map[string]string{}}
-	var rules list[core.RoutingRule]
-	var cats list[core.Category]
-	var groups list[core.CategoryGroup]
-	var ds list[core.District]
-	var orgs list[core.Organization]
-	for _, x := range []struct {
-		path string
-		out  any
-	}{{"/routing/rules", &rules}, {"/routing/settings", &d.Settings}, {"/categories", &cats}, {"/category-groups", &groups},
-		{"/districts", &ds}, {"/organizations", &orgs}} {
-		if err := cs.api.call(c, "GET", x.path, nil, nil, nil, x.out); err != nil {
-			return nil, err
-		}
+	var err error
+	if d.Rules, err = ra.Rules(k.ctx, k.actor); err != nil {
+		return nil, err
 	}
-	d.Rules, d.Categories, d.Groups, d.Districts, d.Organizations = rules.Items, cats.Items, groups.Items, ds.Items, orgs.Items
-	for _, o := range orgs.Items {
+	if d.Settings, err = ra.RouterChoice(k.ctx, k.actor); err != nil {
+		return nil, err
+	}
+	if d.Categories, err = dir.Categories().List(k.ctx, k.actor, false); err != nil {
+		return nil, err
+	}
+	if d.Groups, err = dir.CategoryGroups().List(k.ctx, k.actor, false); err != nil {
+		return nil, err
+	}
+	if d.Districts, err = dir.Districts().List(k.ctx, k.actor, false); err != nil {
+		return nil, err
+	}
+	if d.Organizations, err = dir.Organizations().List(k.ctx, k.actor, false); err != nil {
+		return nil, err
+	}
+	for _, o := range d.Organizations {
 		d.OrgNames[strconv.FormatInt(o.ID, 10)] = o.Code
 	}
 	return d, nil
@@ -93,25 +73,9 @@ func (cs *Console) routing(c *gin.Context) {
 	cs.showRouting(c, p, http.StatusOK, "routing.html", nil)
 }
 
-// ruleJSON is the API's rule input.
-type ruleJSON struct {
-	Name           string        `json:"name"`
-	Active         *bool         `json:"active"`
-	Category       string        `json:"category"`
-	Group          string        `json:"group"`
-	District       string        `json:"district"`
-	BuildingID     *int64        `json:"building_id"`
-	TimeFrom       string        `json:"time_from"`
-	TimeTo         string        `json:"time_to"`
-	Emergency      *bool         `json:"emergency"`
-	Target         string        `json:"target"`
-	OrganizationID *int64        `json:"organization_id"`
-	Priority       core.Priority `json:"priority"`
-}
-
-func ruleForm(f *web.Form) ruleJSON {
+func ruleForm(f *web.Form) core.RuleInput {
 	active := f.Bool("active")
-	r := ruleJSON{Name: f.String("name"), Active: &active, Category: f.String("category"), Group: f.String("group"),
+	r := core.RuleInput{Name: f.String("name"), Active: &active, Category: f.String("category"), Group: f.String("group"),
 		District: f.String("district"), BuildingID: f.OptInt64("building_id"), TimeFrom: f.String("time_from"), TimeTo: f.String("time_to"),
 		Target: f.String("target"), OrganizationID: f.OptInt64("organization_id"), Priority: core.Priority(f.String("priority"))}
 	switch f.String("emergency") {
@@ -125,32 +89,55 @@ func ruleForm(f *web.Form) ruleJSON {
 	return r
 }
 
-func (cs *Console) saveRule(c *gin.Context, id string) {
+// ruleID reads the :id of a rule page; nil when it names no rule.
+func ruleID(c *gin.Context) *int64 {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return nil
+	}
+	return &id
+}
+
+// saveRule adds a rule (id nil) or changes one.
+func (cs *Console) saveRule(c *gin.Context, id *int64) {
 	f := web.ReadForm(c)
 	in := ruleForm(f)
 	p := cs.page(c, "routing_title", "routing")
 	p.Form = f.Values
-	err := f.Err()
 	tpl := "routing.html"
-	if err == nil && id == "" {
-		err = cs.api.call(c, "POST", "/routing/rules", nil, nil, in, nil)
-	} else if err == nil {
+	if id != nil {
 		tpl = "rule.html"
-		err = cs.api.call(c, "PUT", "/routing/rules/:id", gin.Params{{Key: "id", Value: id}}, nil, in, nil)
+	}
+	err := f.Err()
+	if err == nil {
+		k := callOf(c)
+		if id == nil {
+			_, err = cs.routingAdmin(k).AddRule(k.ctx, k.actor, in)
+		} else {
+			_, err = cs.routingAdmin(k).ChangeRule(k.ctx, k.actor, *id, in)
+		}
 	}
 	if err != nil {
-		if id != "" {
-			tpl = "rule.html"
+		edit := &core.RoutingRule{}
+		if id != nil {
+			edit.ID = *id
 		}
-		n, _ := strconv.ParseInt(id, 10, 64)
-		cs.showRouting(c, p, p.SetError(c, err), tpl, func(d *routingData) { d.Edit = &core.RoutingRule{ID: n} })
+		cs.showRouting(c, p, p.SetError(c, err), tpl, func(d *routingData) { d.Edit = edit })
 		return
 	}
 	done(c, "/routing")
 }
 
-func (cs *Console) createRule(c *gin.Context) { cs.saveRule(c, "") }
-func (cs *Console) updateRule(c *gin.Context) { cs.saveRule(c, c.Param("id")) }
+func (cs *Console) createRule(c *gin.Context) { cs.saveRule(c, nil) }
+
+func (cs *Console) updateRule(c *gin.Context) {
+	id := ruleID(c)
+	if id == nil {
+		cs.kit.Error(c, http.StatusNotFound, "notfound_title", "notfound_text")
+		return
+	}
+	cs.saveRule(c, id)
+}
 
 // editRule shows one rule's form, filled from the rule table.
 func (cs *Console) editRule(c *gin.Context) {
@@ -196,7 +183,13 @@ func (cs *Console) deleteRule(c *gin.Context) {
 		cs.views.Confirm(c, p, cf)
 		return
 	}
-	if err := cs.api.call(c, "DELETE", "/routing/rules/:id", gin.Params{{Key: "id", Value: c.Param("id")}}, nil, nil, nil); err != nil {
+	id := ruleID(c)
+	if id == nil {
+		cs.kit.Error(c, http.StatusNotFound, "notfound_title", "notfound_text")
+		return
+	}
+	k := callOf(c)
+	if err := cs.routingAdmin(k).DeleteRule(k.ctx, k.actor, *id); err != nil {
 		p.SetError(c, err)
 		cf.Hidden = nil
 		cs.views.Confirm(c, p, cf)
@@ -211,16 +204,14 @@ func (cs *Console) saveRoutingSettings(c *gin.Context) {
 	f := web.ReadForm(c)
 	p := cs.page(c, "routing_title", "routing")
 	p.Form = f.Values
-	in := routingSettings{Router: f.String("router"), Plugin: f.String("plugin")}
+	in := core.RouterChoice{Router: f.String("router"), Plugin: f.String("plugin")}
 	if cfg := f.String("config"); cfg != "" {
-		if !json.Valid([]byte(cfg)) {
-			f.Errors.Add("config", "must be a JSON object")
-		}
-		in.Config = json.RawMessage(cfg)
+		in.Config = []byte(cfg)
 	}
 	err := f.Err()
 	if err == nil {
-		err = cs.api.call(c, "PUT", "/routing/settings", nil, nil, in, nil)
+		k := callOf(c)
+		_, err = cs.routingAdmin(k).ChooseRouter(k.ctx, k.actor, in)
 	}
 	if err != nil {
 		cs.showRouting(c, p, p.SetError(c, err), "routing.html", nil)
@@ -235,12 +226,13 @@ func (cs *Console) testRouting(c *gin.Context) {
 	p := cs.page(c, "routing_title", "routing")
 	p.Form = f.Values
 	p.Form.Set("active", "on") // the add-rule form below keeps its default
-	in := routeTest{Category: f.String("test_category"), BuildingID: f.OptInt64("test_building_id"), Address: f.String("test_address"),
+	in := core.RouteTest{Category: f.String("test_category"), BuildingID: f.OptInt64("test_building_id"), Address: f.String("test_address"),
 		Priority: core.Priority(f.String("test_priority"))}
-	var res routeResult
+	var res *core.RouteTrial
 	err := f.Err()
 	if err == nil {
-		err = cs.api.call(c, "POST", "/routing/test", nil, nil, in, &res)
+		k := callOf(c)
+		res, err = cs.routingAdmin(k).TestRoute(k.ctx, k.actor, in)
 	}
 	if err != nil {
 		status := p.SetError(c, err)
@@ -253,46 +245,25 @@ func (cs *Console) testRouting(c *gin.Context) {
 		cs.showRouting(c, p, status, "routing.html", nil)
 		return
 	}
-	cs.showRouting(c, p, http.StatusOK, "routing.html", func(d *routingData) { d.Result = &res })
+	cs.showRouting(c, p, http.StatusOK, "routing.html", func(d *routingData) { d.Result = res })
 }
 
-// moveRule moves a rule up, down or to the top of the table through the
-// API's reorder.
+// moveRule moves a rule up, down or to the top of the table.
 func (cs *Console) moveRule(c *gin.Context) {
 	f := web.ReadForm(c)
 	p := cs.page(c, "routing_title", "routing")
-	var rules list[core.RoutingRule]
-	if err := cs.api.call(c, "GET", "/routing/rules", nil, nil, nil, &rules); err != nil {
-		cs.views.Fail(c, "routing.html", p, err)
-		return
-	}
-	ids := make([]int64, len(rules.Items))
-	at := -1
-	for i, r := range rules.Items {
-		ids[i] = r.ID
-		if strconv.FormatInt(r.ID, 10) == c.Param("id") {
-			at = i
-		}
-	}
-	if at < 0 {
+	id := ruleID(c)
+	if id == nil {
 		cs.kit.Error(c, http.StatusNotFound, "notfound_title", "notfound_text")
 		return
 	}
-	switch f.String("dir") {
-	case "top":
-		moved := ids[at]
-		copy(ids[1:at+1], ids[:at])
-		ids[0] = moved
-	case "up":
-		if at > 0 {
-			ids[at-1], ids[at] = ids[at], ids[at-1]
-		}
-	case "down":
-		if at < len(ids)-1 {
-			ids[at+1], ids[at] = ids[at], ids[at+1]
-		}
+	k := callOf(c)
+	err := cs.routingAdmin(k).MoveRule(k.ctx, k.actor, *id, f.String("dir"))
+	if core.ErrorCode(err) == core.ENOTFOUND {
+		cs.kit.Error(c, http.StatusNotFound, "notfound_title", "notfound_text")
+		return
 	}
-	if err := cs.api.call(c, "POST", "/routing/rules/reorder", nil, nil, map[string][]int64{"ids": ids}, nil); err != nil {
+	if err != nil {
 		cs.showRouting(c, p, p.SetError(c, err), "routing.html", nil)
 		return
 	}

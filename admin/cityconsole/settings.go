@@ -12,15 +12,6 @@ import (
 	"github.com/opencity/opencity/core/web"
 )
 
-type settingsJSON struct {
-	Timezone      string             `json:"timezone"`
-	WorkStart     string             `json:"work_start"`
-	WorkEnd       string             `json:"work_end"`
-	Weekend       []int              `json:"weekend"`
-	Days          []core.CalendarDay `json:"days"`
-	AutoCloseDays int                `json:"auto_close_days"`
-}
-
 type settingsData struct {
 	Weekdays   []int
 	Weekend    map[int]bool
@@ -65,12 +56,13 @@ func parseDays(s string) []core.CalendarDay {
 
 func (cs *Console) showSettings(c *gin.Context, p *web.Page, status int) {
 	if p.Form == nil {
-		var s settingsJSON
-		if err := cs.api.call(c, "GET", "/settings", nil, nil, nil, &s); err != nil {
+		k := callOf(c)
+		s, err := cs.svc.Settings(k.city).Get(k.ctx, k.actor)
+		if err != nil {
 			cs.views.Fail(c, "settings.html", p, err)
 			return
 		}
-		city := httpapi.CityFromContext(c.Request.Context())
+		city := k.city
 		p.Form = url.Values{"work_start": {s.WorkStart}, "work_end": {s.WorkEnd}, "days": {formatDays(s.Days)},
 			"auto_close_days": {strconv.Itoa(s.AutoCloseDays)}, "name": {city.Name}, "locale": {city.Locale},
 			"timezone": {s.Timezone}}
@@ -98,7 +90,7 @@ func (cs *Console) saveSettings(c *gin.Context) {
 	f := web.ReadForm(c)
 	p := cs.page(c, "settings_title", "settings")
 	p.Form = f.Values
-	in := settingsJSON{WorkStart: f.String("work_start"), WorkEnd: f.String("work_end"), Weekend: []int{},
+	in := core.CitySettings{WorkStart: f.String("work_start"), WorkEnd: f.String("work_end"), Weekend: []int{},
 		Days: parseDays(f.Values.Get("days")), AutoCloseDays: int(f.Int64("auto_close_days"))}
 	for _, w := range f.Values["weekend"] {
 		n, err := strconv.Atoi(w)
@@ -110,7 +102,8 @@ func (cs *Console) saveSettings(c *gin.Context) {
 	}
 	err := f.Err()
 	if err == nil {
-		err = cs.api.call(c, "PUT", "/settings", nil, nil, in, nil)
+		k := callOf(c)
+		_, err = cs.svc.Settings(k.city).Put(k.ctx, k.actor, in)
 	}
 	if err != nil {
 		cs.showSettings(c, p, p.SetError(c, err))
@@ -145,8 +138,9 @@ func (cs *Console) saveProfile(c *gin.Context) {
 // showSettingsWith shows the stored settings with the profile fields as
 // they were sent and their errors.
 func (cs *Console) showSettingsWith(c *gin.Context, p *web.Page, status int, f *web.Form, errs map[string]string) {
-	var s settingsJSON
-	if err := cs.api.call(c, "GET", "/settings", nil, nil, nil, &s); err != nil {
+	k := callOf(c)
+	s, err := cs.svc.Settings(k.city).Get(k.ctx, k.actor)
+	if err != nil {
 		cs.views.Fail(c, "settings.html", p, err)
 		return
 	}

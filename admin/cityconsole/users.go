@@ -4,26 +4,14 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/web"
 )
 
-type userView struct {
-	ID             int64     `json:"id"`
-	Login          string    `json:"login"`
-	Name           string    `json:"name"`
-	Email          string    `json:"email"`
-	Role           core.Role `json:"role"`
-	OrganizationID *int64    `json:"organization_id"`
-	Active         bool      `json:"active"`
-	CreatedAt      time.Time `json:"created_at"`
-}
-
 type usersData struct {
-	Items         []userView
+	Items         []core.User
 	Roles         []core.Role
 	Organizations []core.Organization
 	OrgNames      map[int64]string
@@ -32,50 +20,22 @@ type usersData struct {
 	InviteLogin string
 }
 
-// roles lists the built-in roles and the custom ones the city's policies
-// name, for the role pickers.
-func (cs *Console) roleNames(c *gin.Context) ([]core.Role, []core.Policy, error) {
-	var ps list[core.Policy]
-	var raw struct {
-		Items []struct {
-			Role core.Role `json:"role"`
-			Obj  string    `json:"obj"`
-			Act  string    `json:"act"`
-		} `json:"items"`
-	}
-	if err := cs.api.call(c, "GET", "/policies", nil, nil, nil, &raw); err != nil {
-		return nil, nil, err
-	}
-	seen := map[core.Role]bool{}
-	roles := []core.Role{core.RoleCityAdmin, core.RoleDispatcher, core.RoleOrgOperator, core.RoleOrgManager, core.RoleAnalyst, core.RoleCitizen}
-	for _, r := range roles {
-		seen[r] = true
-	}
-	for _, p := range raw.Items {
-		ps.Items = append(ps.Items, core.Policy{Role: p.Role, Obj: p.Obj, Act: p.Act})
-		if !seen[p.Role] && p.Role != core.RoleAnonymous {
-			seen[p.Role] = true
-			roles = append(roles, p.Role)
-		}
-	}
-	return roles, ps.Items, nil
-}
-
 func (cs *Console) usersData(c *gin.Context) (*usersData, error) {
-	var us list[userView]
-	var orgs list[core.Organization]
-	if err := cs.api.call(c, "GET", "/users", nil, nil, nil, &us); err != nil {
-		return nil, err
-	}
-	if err := cs.api.call(c, "GET", "/organizations", nil, nil, nil, &orgs); err != nil {
-		return nil, err
-	}
-	roles, _, err := cs.roleNames(c)
+	k := callOf(c)
+	us, err := cs.users(k).List(k.ctx, k.actor)
 	if err != nil {
 		return nil, err
 	}
-	d := &usersData{Items: us.Items, Roles: roles, Organizations: orgs.Items, OrgNames: map[int64]string{}}
-	for _, o := range orgs.Items {
+	orgs, err := cs.directory(k).Organizations().List(k.ctx, k.actor, false)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := cs.users(k).Roles(k.ctx, k.actor)
+	if err != nil {
+		return nil, err
+	}
+	d := &usersData{Items: us, Roles: roles, Organizations: orgs, OrgNames: map[int64]string{}}
+	for _, o := range orgs {
 		d.OrgNames[o.ID] = o.NameRU
 	}
 	return d, nil
@@ -94,7 +54,7 @@ func (cs *Console) showUsers(c *gin.Context, p *web.Page, status int, mod func(*
 	cs.views.Render(c, status, "users.html", p)
 }
 
-func (cs *Console) users(c *gin.Context) {
+func (cs *Console) usersPage(c *gin.Context) {
 	cs.showUsers(c, cs.page(c, "users_title", "users"), http.StatusOK, nil)
 }
 
@@ -106,13 +66,11 @@ func (cs *Console) inviteUser(c *gin.Context) {
 	p.Form = f.Values
 	in := core.NewUser{Login: f.String("login"), Name: f.String("name"), Email: f.String("email"), Phone: f.String("phone"),
 		Role: core.Role(f.String("role")), OrganizationID: f.OptInt64("organization_id")}
-	var out struct {
-		User        userView `json:"user"`
-		InviteToken string   `json:"invite_token"`
-	}
+	var inv *core.Invitation
 	err := f.Err()
 	if err == nil {
-		err = cs.api.call(c, "POST", "/users", nil, nil, in, &out)
+		k := callOf(c)
+		inv, err = cs.users(k).Invite(k.ctx, k.actor, in)
 	}
 	if err != nil {
 		cs.showUsers(c, p, p.SetError(c, err), nil)
@@ -121,8 +79,8 @@ func (cs *Console) inviteUser(c *gin.Context) {
 	p.Form = nil
 	p.Flash = "user_invited"
 	cs.showUsers(c, p, http.StatusOK, func(d *usersData) {
-		d.InviteLogin = out.User.Login
-		d.InviteURL = "/t/" + c.Param("slug") + "/invite?token=" + out.InviteToken
+		d.InviteLogin = inv.User.Login
+		d.InviteURL = "/t/" + c.Param("slug") + "/invite?token=" + inv.Token
 	})
 }
 
@@ -139,13 +97,15 @@ func (cs *Console) patchUser(c *gin.Context) {
 		zero := int64(0)
 		patch.OrganizationID = &zero
 	}
-	if _, err := strconv.ParseInt(c.Param("id"), 10, 64); err != nil {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
 		cs.kit.Error(c, http.StatusNotFound, "notfound_title", "notfound_text")
 		return
 	}
-	err := f.Err()
+	err = f.Err()
 	if err == nil {
-		err = cs.api.call(c, "PATCH", "/users/:id", gin.Params{{Key: "id", Value: c.Param("id")}}, nil, patch, nil)
+		k := callOf(c)
+		_, err = cs.users(k).Change(k.ctx, k.actor, id, patch)
 	}
 	if err != nil {
 		status := p.SetError(c, err)
@@ -166,7 +126,12 @@ type rolesData struct {
 }
 
 func (cs *Console) showRoles(c *gin.Context, p *web.Page, status int) {
-	roles, ps, err := cs.roleNames(c)
+	k := callOf(c)
+	ps, err := cs.users(k).Policies(k.ctx, k.actor)
+	var roles []core.Role
+	if err == nil {
+		roles, err = cs.users(k).Roles(k.ctx, k.actor)
+	}
 	if err != nil {
 		cs.views.Fail(c, "roles.html", p, err)
 		return
@@ -187,18 +152,13 @@ func (cs *Console) roles(c *gin.Context) {
 	cs.showRoles(c, cs.page(c, "roles_title", "roles"), http.StatusOK)
 }
 
-type policyIn struct {
-	Role core.Role `json:"role"`
-	Obj  string    `json:"obj"`
-	Act  string    `json:"act"`
-}
-
 func (cs *Console) addPolicy(c *gin.Context) {
 	f := web.ReadForm(c)
 	p := cs.page(c, "roles_title", "roles")
 	p.Form = f.Values
-	in := policyIn{Role: core.Role(f.String("role")), Obj: f.String("obj"), Act: f.String("act")}
-	if err := cs.api.call(c, "POST", "/policies", nil, nil, in, nil); err != nil {
+	in := core.Policy{Role: core.Role(f.String("role")), Obj: f.String("obj"), Act: f.String("act")}
+	k := callOf(c)
+	if _, err := cs.users(k).Grant(k.ctx, k.actor, in); err != nil {
 		cs.showRoles(c, p, p.SetError(c, err))
 		return
 	}
@@ -208,14 +168,15 @@ func (cs *Console) addPolicy(c *gin.Context) {
 func (cs *Console) removePolicy(c *gin.Context) {
 	f := web.ReadForm(c)
 	p := cs.page(c, "confirm_title", "roles")
-	in := policyIn{Role: core.Role(f.String("role")), Obj: f.String("obj"), Act: f.String("act")}
+	in := core.Policy{Role: core.Role(f.String("role")), Obj: f.String("obj"), Act: f.String("act")}
 	cf := web.Confirmation{Question: "confirm_withdraw", Subject: string(in.Role) + ": " + in.Act + " " + in.Obj,
 		Action: c.Request.URL.Path, Back: base(c) + "/roles", Hidden: f.Values, Danger: true}
 	if !web.Confirmed(f) {
 		cs.views.Confirm(c, p, cf)
 		return
 	}
-	if err := cs.api.call(c, "DELETE", "/policies", nil, nil, in, nil); err != nil {
+	k := callOf(c)
+	if err := cs.users(k).Withdraw(k.ctx, k.actor, in); err != nil {
 		p.SetError(c, err)
 		cf.Hidden = nil
 		cs.views.Confirm(c, p, cf)

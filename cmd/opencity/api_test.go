@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/tenanttest"
@@ -32,6 +33,8 @@ func TestBadInput(t *testing.T) {
 				{"empty body", ``, nil, 422, "body"},
 				{"array", `[1,2]`, nil, 422, "body"},
 				{"two values", `{"category":"lift"} {}`, nil, 422, "body"},
+				{"trailing brace", `{"category":"lift"}}`, nil, 422, "body"},
+				{"trailing bracket", `{"category":"lift"}]`, nil, 422, "body"},
 				{"unknown field", `{"category":"lift","colour":"red"}`, nil, 422, "colour"},
 				{"wrong type", `{"category":"lift","building_id":"first"}`, nil, 422, "building_id"},
 				{"missing everything", `{}`, nil, 422, "category"},
@@ -56,6 +59,33 @@ func TestBadInput(t *testing.T) {
 				}
 				if errs, _ := r.json(t)["errors"].(map[string]any); errs[tc.field] == nil {
 					t.Errorf("%s: no message for field %q in %s", tc.name, tc.field, r.Body)
+				}
+			}
+			// Every route with a JSON body reads it with the one strict
+			// decoder: a stray closing brace is refused before anything else.
+			logins := []struct {
+				login string
+				role  core.Role
+			}{{"admin", core.RoleCityAdmin}, {"dispatcher", core.RoleDispatcher}, {"operator", core.RoleOrgOperator}, {"citizen", core.RoleCitizen}}
+			tokens := map[string]string{}
+			for _, rt := range (&httpapi.API{}).Routes() {
+				if rt.In == nil {
+					continue
+				}
+				who := logins[0].login // routes open to anyone, or to the caller's own account
+				for _, l := range logins {
+					if ok, _ := core.StaticAuthorizer(core.DefaultPolicies).Allowed(context.Background(), "kazan", l.role, rt.Obj, rt.Act); ok {
+						who = l.login
+						break
+					}
+				}
+				if tokens[who] == "" {
+					tokens[who] = s.login("kazan", who)
+				}
+				path := "/t/kazan/api/v1" + strings.NewReplacer(":number", "2026-000001", ":code", "lift", ":id", "1").Replace(rt.Path)
+				r := s.call(rt.Method, path, tokens[who], `{}}`)
+				if errs, _ := r.json(t)["errors"].(map[string]any); r.Status != 422 || errs["body"] == nil {
+					t.Errorf("%s %s with a trailing brace: %d %s", rt.Method, rt.Path, r.Status, r.Body)
 				}
 			}
 			for _, q := range []string{"limit=0", "limit=abc", "limit=1000", "cursor=zzz", "cursor=aWQ6LTE", "total=maybe"} {

@@ -35,7 +35,7 @@ func (s *Server) newKit(key []byte, authz *access.Authorizer) (*web.Kit, error) 
 // mountPages mounts the kit's routes and every page package on r.
 func (s *Server) mountPages(r *gin.Engine, api *httpapi.API) {
 	s.Kit.Mount(r)
-	cityconsole.New(s.Kit, api, cityProfile{s}).Register(r)                                           // city admin console
+	cityconsole.New(s.Kit, api.Services(), cityProfile{s}).Register(r)                                // city admin console
 	vendorconsole.New(s.Kit, s.Backend, s.Billing, s.Plugins, s.now, s.Cities.Invalidate).Register(r) // super-admin console
 }
 
