@@ -18,6 +18,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/billing"
 	"github.com/opencity/opencity/tenants/demo"
@@ -56,7 +57,7 @@ Run "opencity COMMAND -h" for a command's flags.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	slog.SetDefault(slog.New(logHandler(os.Stderr)))
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return
@@ -357,4 +358,10 @@ func seed(ctx context.Context, cfg Config, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "demo cities seeded: %s\n", strings.Join(demo.Slugs, ", "))
 	printDemoAccounts(out)
 	return nil
+}
+
+// logHandler writes text log lines to w from Info up; a line logged with a
+// request's context carries its request id, city and user id.
+func logHandler(w io.Writer) slog.Handler {
+	return httpapi.NewLogHandler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }

@@ -190,9 +190,9 @@ func (s *Server) Close() error {
 	return errors.Join(err, s.Backend.Close())
 }
 
-type requestIDKey struct{}
-
-// requestLog gives each request an id and logs it with its city and outcome.
+// requestLog gives each request an id, puts it into the request's context
+// (so every line logged in the request's scope carries it: see
+// httpapi.LogHandler) and logs the request's outcome.
 func requestLog(c *gin.Context) {
 	start := time.Now()
 	id := c.GetHeader("X-Request-ID")
@@ -202,13 +202,10 @@ func requestLog(c *gin.Context) {
 		id = hex.EncodeToString(b)
 	}
 	c.Header("X-Request-ID", id)
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey{}, id))
+	c.Request = c.Request.WithContext(httpapi.NewContextWithRequestID(c.Request.Context(), id))
 	c.Next()
-	city := ""
-	if ct := httpapi.CityFromContext(c.Request.Context()); ct != nil {
-		city = ct.Slug
-	}
-	slog.Info("http", "id", id, "city", city, "method", c.Request.Method, "path", c.Request.URL.Path,
+	// c.Request now carries what later handlers learnt: the city, the user.
+	slog.InfoContext(c.Request.Context(), "http", "method", c.Request.Method, "path", c.Request.URL.Path,
 		"status", c.Writer.Status(), "took", time.Since(start))
 }
 

@@ -247,7 +247,7 @@ func (v *Views) Page(c *gin.Context, title string) *Page {
 func (v *Views) Render(c *gin.Context, status int, name string, p *Page) {
 	t, ok := v.pages[name]
 	if !ok {
-		slog.Error("web: no such template", "name", name)
+		slog.ErrorContext(c.Request.Context(), "web: no such template", "name", name)
 		c.String(http.StatusInternalServerError, "internal error")
 		return
 	}
@@ -256,7 +256,7 @@ func (v *Views) Render(c *gin.Context, status int, name string, p *Page) {
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
-		slog.Error("web: render", "template", name, "err", err)
+		slog.ErrorContext(c.Request.Context(), "web: render", "template", name, "err", err)
 		c.String(http.StatusInternalServerError, "internal error")
 		return
 	}
@@ -298,7 +298,7 @@ func (p *Page) SetError(c *gin.Context, err error) int {
 	}
 	var ce *core.Error
 	if !errors.As(err, &ce) || ce.Code == core.EINTERNAL {
-		slog.Error("web: internal error", "path", c.Request.URL.Path, "err", err)
+		slog.ErrorContext(c.Request.Context(), "web: internal error", "path", c.Request.URL.Path, "err", err)
 		_ = c.Error(err)
 		p.Errors["form"] = "error_text"
 		return http.StatusInternalServerError

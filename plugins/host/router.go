@@ -54,7 +54,7 @@ func (r *cityRouter) Route(ctx context.Context, in core.RouteInput) (core.Decisi
 		if err == nil {
 			return d, nil
 		}
-		slog.Warn("plugin routing failed; falling back to the built-in rules", "city", r.slug, "plugin", set.Plugin, "err", err)
+		slog.WarnContext(ctx, "plugin routing failed; falling back to the built-in rules", "city", r.slug, "plugin", set.Plugin, "err", err)
 		pluginNote = fmt.Sprintf("plugin %s failed (%s)", set.Plugin, err)
 	}
 	d, err := core.RulesRouter{Store: r.st}.Route(ctx, in)

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/opencity/opencity/tenants/tenanttest"
+)
+
+// syncBuffer collects log output written by the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// line returns the first logged line containing every one of parts.
+func (b *syncBuffer) line(parts ...string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sc := bufio.NewScanner(bytes.NewReader(b.buf.Bytes()))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+next:
+	for sc.Scan() {
+		for _, p := range parts {
+			if !strings.Contains(sc.Text(), p) {
+				continue next
+			}
+		}
+		return sc.Text()
+	}
+	return ""
+}
+
+// Every line the server logs in a request's scope carries the request id,
+// the city and the user, the request's own line and an internal error's
+// line alike; the X-Request-ID a client sends is kept.
+func TestLogLinesCarryTheRequest(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			logs := &syncBuffer{}
+			prev := slog.Default()
+			slog.SetDefault(slog.New(logHandler(logs)))
+			t.Cleanup(func() { slog.SetDefault(prev) })
+			s := startServer(t, kind)
+			token := s.login("kazan", "citizen")
+			st, err := s.Backend.Store("kazan")
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := st.UserByLogin(context.Background(), "citizen")
+			if err != nil {
+				t.Fatal(err)
+			}
+			userID := fmt.Sprint(u.ID)
+			list := s.call("GET", "/t/kazan/api/v1/requests", token, nil, "X-Request-ID", "test-list-1")
+			if list.Status != 200 || list.Header.Get("X-Request-ID") != "test-list-1" {
+				t.Fatalf("list: %d %s, X-Request-ID %q", list.Status, list.Body, list.Header.Get("X-Request-ID"))
+			}
+			want := []string{"request_id=test-list-1", "city=kazan", "user_id=" + userID}
+			if l := logs.line(append([]string{"msg=http"}, want...)...); l == "" {
+				t.Errorf("no request line with %v in:\n%s", want, logs)
+			}
+
+			// An internal error: the upload folder cannot be made.
+			n := s.submit("kazan", token, "Лампочка в подъезде")
+			uploads := filepath.Join(s.db.DataDir, "uploads")
+			if err := os.RemoveAll(uploads); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(uploads, []byte("not a folder"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			req := s.upload("kazan", token, n, "photo.png", pngBytes(t))
+			if req.Status != 500 {
+				t.Fatalf("upload into a broken folder: %d %s", req.Status, req.Body)
+			}
+			id := req.Header.Get("X-Request-ID")
+			want = []string{"level=ERROR", "request_id=" + id, "city=kazan", "user_id=" + userID}
+			if l := logs.line(want...); id == "" || l == "" {
+				t.Errorf("no error line with %v in:\n%s", want, logs)
+			}
+		})
+	}
+}
