@@ -2,7 +2,7 @@ package tenants
 
 import (
 	"context"
-	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -26,11 +26,14 @@ type Cities struct {
 	loaded  time.Time
 	bySlug  map[string]*httpapi.City
 	domains map[string]string
+	// unusable are the live cities whose storage could not be opened,
+	// logged once each.
+	unusable map[string]bool
 }
 
 // NewCities returns the resolver over b's registry.
 func NewCities(b *Backend, baseDomain string) *Cities {
-	return &Cities{b: b, BaseDomain: strings.ToLower(baseDomain), TTL: time.Second}
+	return &Cities{b: b, BaseDomain: strings.ToLower(baseDomain), TTL: time.Second, unusable: map[string]bool{}}
 }
 
 var _ httpapi.Cities = (*Cities)(nil)
@@ -64,7 +67,12 @@ func (c *Cities) snapshot(ctx context.Context) (map[string]*httpapi.City, map[st
 		}
 		st, err := c.b.Store(t.Slug)
 		if err != nil {
-			return nil, nil, fmt.Errorf("city %s: %w", t.Slug, err)
+			// One city without storage is out of service; the others serve.
+			if !c.unusable[t.Slug] {
+				slog.ErrorContext(ctx, "city not served", "city", t.Slug, "err", err)
+				c.unusable[t.Slug] = true
+			}
+			continue
 		}
 		loc, err := time.LoadLocation(t.Timezone)
 		if err != nil {

@@ -2,8 +2,9 @@ package tenants
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,11 +13,26 @@ import (
 
 // MigrationResult is the outcome for one city.
 type MigrationResult struct {
-	Slug    string
+	Slug string
+	// Status is the city's registry status when the run started.
+	Status  string
 	Applied int
 	Version int
-	Err     error
-	Took    time.Duration
+	// Skipped says why the city was left alone (it has no storage yet: a
+	// signup that is not paid for, a provisioning that has not created its
+	// schema or file); empty when the city was migrated or failed.
+	Skipped string
+	// Err is why the city's migration failed; the city is then marked
+	// (Tenant.MigrationError) and kept out of service.
+	Err  error
+	Took time.Duration
+}
+
+// Serving reports whether the city was in service (active, past due or
+// suspended) when the run started: its failure is an outage for its people,
+// while a failed pending or provisioning city is resumed by its provisioning.
+func (r MigrationResult) Serving() bool {
+	return r.Status == StatusActive || r.Status == StatusPastDue || r.Status == StatusSuspended
 }
 
 // MigrateOptions tunes a run over all cities.
@@ -25,11 +41,41 @@ type MigrateOptions struct {
 	Progress func(MigrationResult) // called once per city as it finishes, serially
 }
 
-// MigrateAll brings every city to the latest schema with bounded
-// parallelism. A city that fails does not stop the others; the returned error
-// names every failed city, and running again resumes each from its ledger.
+// MigrationFailures is the error of a run in which some cities failed; the
+// other cities were migrated and serve.
+type MigrationFailures []MigrationResult
+
+func (f MigrationFailures) Error() string {
+	parts := make([]string, len(f))
+	for i, r := range f {
+		parts[i] = fmt.Sprintf("%s: %v", r.Slug, r.Err)
+	}
+	return fmt.Sprintf("%d cities failed to migrate: %s", len(f), strings.Join(parts, "; "))
+}
+
+// Unwrap gives errors.Is and errors.As each city's error.
+func (f MigrationFailures) Unwrap() []error {
+	errs := make([]error, len(f))
+	for i, r := range f {
+		errs[i] = r.Err
+	}
+	return errs
+}
+
+// MigrateAll brings every city (but deleted ones) to the latest schema with
+// bounded parallelism, one result per city in slug order. A city without
+// storage yet is skipped. A city that fails does not stop the others: it is
+// marked with its error and kept out of service (Tenant.Serving) until a
+// later run migrates it, which resumes from the city's ledger and clears the
+// mark. The error is MigrationFailures when cities failed, and any other
+// error (the registry unreadable, ctx ended) when the run itself did not
+// finish.
 func (b *Backend) MigrateAll(ctx context.Context, opt MigrateOptions) ([]MigrationResult, error) {
 	ts, err := b.Registry().List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hasStorage, err := b.storageCheck(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +92,7 @@ func (b *Backend) MigrateAll(ctx context.Context, opt MigrateOptions) ([]Migrati
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				res := b.migrateOne(ctx, ts[i], latest)
+				res := b.migrateOne(ctx, ts[i], latest, hasStorage(ts[i].Slug))
 				mu.Lock()
 				results[i] = res
 				if opt.Progress != nil {
@@ -67,35 +113,83 @@ func (b *Backend) MigrateAll(ctx context.Context, opt MigrateOptions) ([]Migrati
 	}
 	close(jobs)
 	wg.Wait()
-	var errs []error
+	if err := ctx.Err(); err != nil {
+		return results, err
+	}
+	var failed MigrationFailures
 	for _, r := range results {
 		if r.Err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", r.Slug, r.Err))
+			failed = append(failed, r)
 		}
 	}
-	if ctx.Err() != nil {
-		errs = append(errs, ctx.Err())
+	if len(failed) > 0 {
+		return results, failed
 	}
-	return results, errors.Join(errs...)
+	return results, nil
 }
 
-func (b *Backend) migrateOne(ctx context.Context, t Tenant, latest int) (res MigrationResult) {
-	start := time.Now()
-	res.Slug = t.Slug
-	defer func() { res.Took = time.Since(start) }()
-	scope, err := b.Scope(t.Slug)
+// storageCheck reads once which cities have storage: the city_ schemas on
+// PostgreSQL (one query, not one per city), the files on SQLite.
+func (b *Backend) storageCheck(ctx context.Context) (func(slug string) bool, error) {
+	if !b.postgres {
+		return func(slug string) bool {
+			_, err := os.Stat(b.cityFile(slug))
+			return err == nil
+		}, nil
+	}
+	var names []string
+	err := b.Control.NewRaw(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'city\_%'`).Scan(ctx, &names)
 	if err != nil {
-		res.Err = err
-		return res
+		return nil, fmt.Errorf("list city schemas: %w", err)
 	}
-	var pending int
-	if res.Version, pending, res.Err = store.Status(ctx, scope); res.Err != nil || pending == 0 {
-		return res
+	have := make(map[string]bool, len(names))
+	for _, n := range names {
+		have[n] = true
 	}
-	res.Applied, res.Err = store.Migrate(ctx, scope)
-	if res.Err == nil {
-		res.Version = latest
-		res.Err = b.Registry().setSchemaVersion(ctx, t.Slug, latest)
+	return func(slug string) bool { return have[SchemaName(slug)] }, nil
+}
+
+func (b *Backend) migrateOne(ctx context.Context, t Tenant, latest int, hasStorage bool) (res MigrationResult) {
+	start := time.Now()
+	res.Slug, res.Status, res.Version = t.Slug, t.Status, t.SchemaVersion
+	defer func() { res.Took = time.Since(start) }()
+	if !hasStorage {
+		if t.Status == StatusPending || t.Status == StatusProvisioning {
+			res.Skipped = "no storage yet (" + t.Status + ")"
+			return res
+		}
+		res.Err = errNoStorage
+	} else {
+		res.Applied, res.Version, res.Err = b.migrateCity(ctx, t.Slug, latest)
+	}
+	if ctx.Err() != nil {
+		return res // stopped, not failed: nothing to mark
+	}
+	mark := ""
+	if res.Err != nil {
+		mark = res.Err.Error()
+	}
+	if mark != t.MigrationError {
+		if err := b.Registry().setMigrationError(ctx, t.Slug, mark); err != nil && res.Err == nil {
+			res.Err = err
+		}
 	}
 	return res
 }
+
+// migrateCity applies the city's pending migrations.
+func (b *Backend) migrateCity(ctx context.Context, slug string, latest int) (applied, version int, err error) {
+	scope, err := b.Scope(slug)
+	if err != nil {
+		return 0, 0, err
+	}
+	version, pending, err := store.Status(ctx, scope)
+	if err != nil || pending == 0 {
+		return 0, version, err
+	}
+	if applied, err = store.Migrate(ctx, scope); err != nil {
+		return applied, version, err
+	}
+	return applied, latest, b.Registry().setSchemaVersion(ctx, slug, latest)
+}
+

@@ -26,27 +26,32 @@ const (
 
 // Tenant is one city in the registry.
 type Tenant struct {
-	ID                   int64     `bun:"id,pk,autoincrement"`
-	Slug                 string    `bun:"slug,notnull"`
-	Name                 string    `bun:"name,notnull"`
-	Status               string    `bun:"status,notnull"`
-	Plan                 string    `bun:"plan,notnull"`
-	Locale               string    `bun:"locale,notnull"`
-	Timezone             string    `bun:"timezone,notnull"`
-	Demo                 bool      `bun:"demo,notnull"`
-	SchemaVersion        int       `bun:"schema_version,notnull"`
-	StripeCustomerID     string    `bun:"stripe_customer_id,notnull"`
-	StripeSubscriptionID string    `bun:"stripe_subscription_id,notnull"`
-	CreatedAt            time.Time `bun:"created_at,notnull"`
-	UpdatedAt            time.Time `bun:"updated_at,notnull"`
+	ID                   int64  `bun:"id,pk,autoincrement"`
+	Slug                 string `bun:"slug,notnull"`
+	Name                 string `bun:"name,notnull"`
+	Status               string `bun:"status,notnull"`
+	Plan                 string `bun:"plan,notnull"`
+	Locale               string `bun:"locale,notnull"`
+	Timezone             string `bun:"timezone,notnull"`
+	Demo                 bool   `bun:"demo,notnull"`
+	SchemaVersion        int    `bun:"schema_version,notnull"`
+	StripeCustomerID     string `bun:"stripe_customer_id,notnull"`
+	StripeSubscriptionID string `bun:"stripe_subscription_id,notnull"`
+	// MigrationError is why the city's last migration failed; while it is
+	// set the city is out of service. Empty for a healthy city.
+	MigrationError string    `bun:"migration_error,notnull"`
+	CreatedAt      time.Time `bun:"created_at,notnull"`
+	UpdatedAt      time.Time `bun:"updated_at,notnull"`
 }
 
 // ReadOnly reports whether the city accepts only reads.
 func (t *Tenant) ReadOnly() bool { return t.Status == StatusSuspended }
 
-// Serving reports whether the city is reachable at all.
+// Serving reports whether the city is reachable at all: live, and its last
+// migration did not fail.
 func (t *Tenant) Serving() bool {
-	return t.Status == StatusActive || t.Status == StatusPastDue || t.Status == StatusSuspended
+	live := t.Status == StatusActive || t.Status == StatusPastDue || t.Status == StatusSuspended
+	return live && t.MigrationError == ""
 }
 
 // NewTenant is the input for creating a city.
@@ -222,6 +227,21 @@ func (r *Registry) SetStatus(ctx context.Context, actor, slug, status string) (*
 func (r *Registry) setSchemaVersion(ctx context.Context, slug string, v int) error {
 	_, err := r.b.Control.NewRaw("UPDATE ? SET schema_version = ? WHERE slug = ?", r.b.table("tenants"), v, slug).Exec(ctx)
 	return err
+}
+
+// setMigrationError marks a city whose migration failed (msg) or clears the
+// mark (msg empty), with a line in the audit log either way.
+func (r *Registry) setMigrationError(ctx context.Context, slug, msg string) error {
+	action, detail := "tenant.migration_failed", msg
+	if msg == "" {
+		action, detail = "tenant.migration_recovered", "migrated; back in service"
+	}
+	return r.b.Control.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewRaw("UPDATE ? SET migration_error = ? WHERE slug = ?", r.b.table("tenants"), msg, slug).Exec(ctx); err != nil {
+			return err
+		}
+		return r.audit(ctx, tx, "migrate", action, slug, detail)
+	})
 }
 
 // Audit records a vendor-visible event.

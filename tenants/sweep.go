@@ -64,7 +64,7 @@ func (b *Backend) RegisterSweep(q *jobs.Queue, now func() time.Time) {
 			return err
 		}
 		for _, t := range ts {
-			if t.Status != StatusActive && t.Status != StatusPastDue {
+			if t.Status != StatusActive && t.Status != StatusPastDue || !t.Serving() {
 				continue
 			}
 			key := fmt.Sprintf("%s:%s:%s", JobSweep, t.Slug, slot.Format(time.RFC3339))

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/store"
@@ -302,5 +305,133 @@ func TestCitiesResolve(t *testing.T) {
 	log, _ := b.Registry().AuditLog(ctx, "kazan", 10)
 	if len(log) == 0 || log[0].Action != "tenant.suspended" {
 		t.Errorf("audit log %+v", log)
+	}
+}
+
+// One city never blocks the others: a signup without storage is skipped, a
+// city whose migration fails is marked and kept out of service while the
+// others migrate and serve, and the next successful run puts it back.
+func TestMigrateAllIsolatesCities(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			b := tenanttest.Open(t, kind)
+			tenanttest.Provision(t, b, "alpha")
+			tenanttest.Provision(t, b, "beta")
+			tenanttest.Provision(t, b, "delta")
+			if _, err := b.Registry().CreatePending(ctx, tenants.NewTenant{Slug: "gamma", Name: "Гамма"}); err != nil {
+				t.Fatal(err)
+			}
+			// beta's ledger forgets its first migration, whose CREATE TABLE
+			// then fails on the table that exists.
+			beta, _ := b.Scope("beta")
+			forget := func() error {
+				return beta.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+					_, err := tx.NewRaw("DELETE FROM schema_migrations WHERE version = 1").Exec(ctx)
+					return err
+				})
+			}
+			if err := forget(); err != nil {
+				t.Fatal(err)
+			}
+			res, err := b.MigrateAll(ctx, tenants.MigrateOptions{Parallel: 2})
+			var failures tenants.MigrationFailures
+			if !errors.As(err, &failures) || len(failures) != 1 || failures[0].Slug != "beta" {
+				t.Fatalf("MigrateAll error %v, want beta's failure alone", err)
+			}
+			got := map[string]tenants.MigrationResult{}
+			for _, r := range res {
+				got[r.Slug] = r
+			}
+			if r := got["gamma"]; r.Err != nil || !strings.Contains(r.Skipped, "no storage") || r.Serving() {
+				t.Errorf("pending gamma: %+v", r)
+			}
+			if r := got["beta"]; r.Err == nil || !r.Serving() || !strings.Contains(r.Err.Error(), "0001") {
+				t.Errorf("broken beta: %+v", r)
+			}
+			for _, slug := range []string{"alpha", "delta"} {
+				if r := got[slug]; r.Err != nil || r.Skipped != "" || r.Version != store.Latest() {
+					t.Errorf("%s: %+v", slug, r)
+				}
+			}
+			tb, err := b.Registry().Get(ctx, "beta")
+			if err != nil || tb.MigrationError == "" || tb.Serving() {
+				t.Fatalf("beta after the failure: %+v %v", tb, err)
+			}
+			if log, _ := b.Registry().AuditLog(ctx, "beta", 1); len(log) != 1 || log[0].Action != "tenant.migration_failed" {
+				t.Errorf("beta's audit log: %+v", log)
+			}
+			cities := tenants.NewCities(b, "")
+			for _, slug := range []string{"alpha", "delta"} {
+				if _, err := cities.BySlug(ctx, slug); err != nil {
+					t.Errorf("%s is not served: %v", slug, err)
+				}
+			}
+			for _, slug := range []string{"beta", "gamma"} {
+				if _, err := cities.BySlug(ctx, slug); core.ErrorCode(err) != core.ENOTFOUND {
+					t.Errorf("%s is served: %v", slug, err)
+				}
+			}
+			// Repaired: the next run migrates beta, clears the mark, and it serves.
+			err = beta.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				_, err := tx.NewRaw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'restored', ?)", time.Now().UTC()).Exec(ctx)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.MigrateAll(ctx, tenants.MigrateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if tb, _ := b.Registry().Get(ctx, "beta"); tb.MigrationError != "" || !tb.Serving() {
+				t.Errorf("beta after repair: %+v", tb)
+			}
+			cities.Invalidate()
+			if _, err := cities.BySlug(ctx, "beta"); err != nil {
+				t.Errorf("repaired beta is not served: %v", err)
+			}
+		})
+	}
+}
+
+// A city registered as live whose storage is gone is refused and reported
+// as failed, and the others still resolve.
+func TestCityWithoutStorage(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			db := tenanttest.New(t, kind)
+			b, err := tenants.Open(ctx, db.DatabaseURL, db.DataDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tenanttest.Provision(t, b, "kazan")
+			tenanttest.Provision(t, b, "zainsk")
+			if kind == "postgres" {
+				_, err = b.Control.ExecContext(ctx, `DROP SCHEMA city_zainsk CASCADE`)
+			} else {
+				b.Close()
+				err = os.Remove(filepath.Join(db.DataDir, "cities", "zainsk.db"))
+				if err == nil {
+					b, err = tenants.Open(ctx, db.DatabaseURL, db.DataDir)
+				}
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			res, err := b.MigrateAll(ctx, tenants.MigrateOptions{})
+			var failures tenants.MigrationFailures
+			if !errors.As(err, &failures) || len(failures) != 1 || failures[0].Slug != "zainsk" || len(res) != 2 {
+				t.Errorf("MigrateAll: %v", err)
+			}
+			c := tenants.NewCities(b, "")
+			if _, err := c.BySlug(ctx, "kazan"); err != nil {
+				t.Errorf("kazan: %v", err)
+			}
+			if _, err := c.BySlug(ctx, "zainsk"); core.ErrorCode(err) != core.ENOTFOUND {
+				t.Errorf("zainsk without storage: %v", err)
+			}
+		})
 	}
 }

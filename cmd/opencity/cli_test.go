@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/tenanttest"
+	"github.com/uptrace/bun"
 )
 
 func env(db tenanttest.DB, extra ...string) func(string) string {
@@ -140,5 +142,88 @@ func TestServeZeroConfig(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("serve ended with %v", err)
+	}
+}
+
+// One city never blocks the others: an unpaid signup (no storage) is
+// skipped, a city whose migration fails is reported and kept out of service,
+// `migrate` fails only for a city that was in service, and the server starts
+// and serves every other city.
+func TestMigrateAndServeAroundBrokenCities(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			db := tenanttest.New(t, kind)
+			ctx := context.Background()
+			cli := func(args ...string) (string, error) {
+				var out bytes.Buffer
+				err := run(ctx, args, env(db), &out)
+				return out.String(), err
+			}
+			for _, slug := range []string{"alpha", "beta"} {
+				if out, err := cli("tenant", "create", "--slug", slug, "--name", slug, "--admin-password", "s3cret-pass"); err != nil {
+					t.Fatalf("create %s: %v\n%s", slug, err, out)
+				}
+			}
+			b, err := tenants.Open(ctx, db.DatabaseURL, db.DataDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			if _, err := b.Registry().CreatePending(ctx, tenants.NewTenant{Slug: "gamma", Name: "Гамма"}); err != nil {
+				t.Fatal(err)
+			}
+			out, err := cli("migrate")
+			if err != nil || !strings.Contains(out, "3 cities, 0 migrations applied, 0 failed") ||
+				!regexpLine(out, "gamma", "no storage yet (pending)") || !strings.Contains(out, "skipped:    1") {
+				t.Fatalf("migrate with a pending signup: %v\n%s", err, out)
+			}
+			// beta's ledger forgets its first migration, which then fails.
+			beta, _ := b.Scope("beta")
+			err = beta.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				_, err := tx.NewRaw("DELETE FROM schema_migrations WHERE version = 1").Exec(ctx)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err = cli("migrate")
+			if err == nil || !strings.Contains(err.Error(), "beta") || strings.Contains(err.Error(), "alpha") {
+				t.Errorf("migrate with a broken city in service: err %v", err)
+			}
+			if !strings.Contains(out, "1 failed") || !regexpLine(out, "beta", "active") || !strings.Contains(out, "up to date: 1") {
+				t.Errorf("migrate summary:\n%s", out)
+			}
+			if out, _ := cli("tenant", "list"); !regexpLine(out, "beta", "migration failed") {
+				t.Errorf("tenant list does not show beta's failure:\n%s", out)
+			}
+
+			s, err := NewServer(ctx, Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir})
+			if err != nil {
+				t.Fatalf("the server refuses to start because of one city: %v", err)
+			}
+			defer s.Close()
+			if err := s.Start("127.0.0.1:0"); err != nil {
+				t.Fatal(err)
+			}
+			for slug, want := range map[string]int{"alpha": 200, "beta": 404, "gamma": 404} {
+				resp, err := http.Get(s.URL() + "/t/" + slug + "/api/v1")
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != want {
+					t.Errorf("GET /t/%s/api/v1: %d, want %d", slug, resp.StatusCode, want)
+				}
+			}
+
+			// A failure of a city not yet in service (its provisioning will
+			// finish it) is reported but does not fail the run.
+			if _, err := b.Control.NewRaw("UPDATE ? SET status = ? WHERE slug = 'beta'", b.Table("tenants"), tenants.StatusProvisioning).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := cli("migrate"); err != nil || !regexpLine(out, "beta", "provisioning") || !strings.Contains(out, "1 failed") {
+				t.Errorf("migrate with a broken provisioning city: %v\n%s", err, out)
+			}
+		})
 	}
 }

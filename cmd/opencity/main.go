@@ -199,15 +199,52 @@ func migrate(ctx context.Context, cfg Config, args []string, out io.Writer) erro
 	start := time.Now()
 	results, err := b.MigrateAll(ctx, tenants.MigrateOptions{Parallel: *parallel, Progress: p.step})
 	p.finish()
-	applied, failed := 0, 0
+	var failures tenants.MigrationFailures
+	if err != nil && !errors.As(err, &failures) {
+		return err
+	}
+	return migrationSummary(out, results, time.Since(start))
+}
+
+// migrationSummary prints what a migration run did, city by city where it
+// matters, and fails only when a city that was in service failed: a pending
+// or provisioning city is finished by its provisioning.
+func migrationSummary(out io.Writer, results []tenants.MigrationResult, took time.Duration) error {
+	applied, migrated := 0, 0
+	var skipped, failed []tenants.MigrationResult
+	var servingFailed []string
 	for _, r := range results {
 		applied += r.Applied
-		if r.Err != nil {
-			failed++
+		switch {
+		case r.Err != nil:
+			failed = append(failed, r)
+			if r.Serving() {
+				servingFailed = append(servingFailed, r.Slug)
+			}
+		case r.Skipped != "":
+			skipped = append(skipped, r)
+		default:
+			migrated++
 		}
 	}
-	fmt.Fprintf(out, "%d cities, %d migrations applied, %d failed, in %s\n", len(results), applied, failed, time.Since(start).Round(time.Millisecond))
-	return err
+	fmt.Fprintf(out, "%d cities, %d migrations applied, %d failed, in %s\n", len(results), applied, len(failed), took.Round(time.Millisecond))
+	fmt.Fprintf(out, "  up to date: %d\n", migrated)
+	if len(skipped) > 0 {
+		fmt.Fprintf(out, "  skipped:    %d\n", len(skipped))
+		for _, r := range skipped {
+			fmt.Fprintf(out, "    %-18s %s\n", r.Slug, r.Skipped)
+		}
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(out, "  failed:     %d (out of service until a run migrates them; run again after fixing)\n", len(failed))
+		for _, r := range failed {
+			fmt.Fprintf(out, "    %-18s %-12s %v\n", r.Slug, r.Status, r.Err)
+		}
+	}
+	if len(servingFailed) > 0 {
+		return fmt.Errorf("%d cities in service failed to migrate: %s", len(servingFailed), strings.Join(servingFailed, ", "))
+	}
+	return nil
 }
 
 // progress draws a bar on a terminal and plain lines otherwise.
@@ -226,8 +263,11 @@ func newProgress(out io.Writer, total int) *progress {
 func (p *progress) step(r tenants.MigrationResult) {
 	p.done++
 	status := fmt.Sprintf("%d applied, version %d", r.Applied, r.Version)
-	if r.Err != nil {
+	switch {
+	case r.Err != nil:
 		status = "FAILED: " + r.Err.Error()
+	case r.Skipped != "":
+		status = "skipped: " + r.Skipped
 	}
 	if !p.tty {
 		fmt.Fprintf(p.out, "[%d/%d] %s: %s (%s)\n", p.done, p.total, r.Slug, status, r.Took.Round(time.Millisecond))
@@ -332,7 +372,11 @@ func tenantList(ctx context.Context, cfg Config, out io.Writer) error {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "SLUG\tNAME\tSTATUS\tPLAN\tLOCALE\tTIME ZONE\tSCHEMA\tCREATED")
 	for _, t := range ts {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", t.Slug, t.Name, t.Status, t.Plan, t.Locale, t.Timezone,
+		status := t.Status
+		if t.MigrationError != "" {
+			status += " (migration failed: out of service)"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", t.Slug, t.Name, status, t.Plan, t.Locale, t.Timezone,
 			t.SchemaVersion, t.CreatedAt.Format("2006-01-02"))
 	}
 	return w.Flush()

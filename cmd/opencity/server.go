@@ -81,9 +81,22 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("demo seed: %w", err)
 		}
 	}
-	if _, err := b.MigrateAll(ctx, tenants.MigrateOptions{}); err != nil {
+	// One city never blocks the others: a city without storage yet is
+	// skipped, a city whose migration fails is logged and stays out of
+	// service (until `opencity migrate` or a later start migrates it).
+	results, err := b.MigrateAll(ctx, tenants.MigrateOptions{})
+	var failed tenants.MigrationFailures
+	if err != nil && !errors.As(err, &failed) {
 		b.Close()
 		return nil, fmt.Errorf("migrate cities: %w", err)
+	}
+	for _, r := range results {
+		switch {
+		case r.Err != nil:
+			slog.Error("city not migrated: it is out of service", "city", r.Slug, "status", r.Status, "err", r.Err)
+		case r.Skipped != "":
+			slog.Info("city not migrated", "city", r.Slug, "reason", r.Skipped)
+		}
 	}
 	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain), Plugins: newPluginHost(b),
 		uploads: filepath.Join(cfg.DataDir, "uploads"), now: cfg.Now}
