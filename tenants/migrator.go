@@ -192,4 +192,3 @@ func (b *Backend) migrateCity(ctx context.Context, slug string, latest int) (app
 	}
 	return applied, latest, b.Registry().setSchemaVersion(ctx, slug, latest)
 }
-
