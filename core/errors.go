@@ -20,6 +20,7 @@ const (
 	EREADONLY     = "read_only"    // the city is suspended: reads only
 	EINTERNAL     = "internal"     // our failure; details stay in the log
 	EUNAVAILABLE  = "unavailable"  // the database is unreachable for now: retry later
+	ETOOLARGE     = "too_large"    // the request body is larger than its route takes
 )
 
 // Error is the one error type the domain returns to its callers. Message is

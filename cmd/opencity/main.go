@@ -77,6 +77,7 @@ func configFromEnv(getenv func(string) string) Config {
 		KazanPlugin: getenv("OPENCITY_KAZAN_PLUGIN"),
 		Billing:     billing.ConfigFromEnv(getenv),
 		SessionKey:  []byte(getenv("OPENCITY_SESSION_KEY")),
+		Limits:      limitsFromEnv(getenv),
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = "data"

@@ -42,6 +42,8 @@ type Config struct {
 	// Pages: signs the page session cookies (OPENCITY_SESSION_KEY,
 	// at least 32 bytes); random per start when empty.
 	SessionKey []byte
+	// Limits bound time and sizes per request; zero fields take DefaultLimits.
+	Limits Limits
 }
 
 // Server is a running OpenCity: backend, resolver and HTTP server. Tests
@@ -59,6 +61,7 @@ type Server struct {
 	ln       net.Listener
 	done     chan error
 	uploads  string
+	limits   Limits
 	now      func() time.Time
 	stopJobs context.CancelFunc
 	jobsDone chan struct{}
@@ -67,6 +70,9 @@ type Server struct {
 // NewServer opens the backend, migrates every city, seeds demo data in demo
 // mode and builds the HTTP handler.
 func NewServer(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Limits.Err != nil {
+		return nil, cfg.Limits.Err
+	}
 	b, err := tenants.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -99,7 +105,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain), Plugins: newPluginHost(b),
-		uploads: filepath.Join(cfg.DataDir, "uploads"), now: cfg.Now}
+		uploads: filepath.Join(cfg.DataDir, "uploads"), now: cfg.Now, limits: cfg.Limits.withDefaults()}
 	b.RegisterSweep(b.Jobs, cfg.Now)
 	if bin := demoKazanPlugin(cfg.KazanPlugin); cfg.Demo && bin != "" {
 		if err := useDemoKazanPlugin(ctx, b, s.Plugins, bin); err != nil {
@@ -132,7 +138,7 @@ func (s *Server) engine() *gin.Engine { return s.Handler.(*gin.Engine) }
 func (s *Server) routes() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(requestLog, recoverProblem)
+	r.Use(requestLog, recoverProblem, s.limits.bodyLimits(s.Kit).Handler)
 	r.HandleMethodNotAllowed = true
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "alive"}) })
 	r.GET("/readyz", s.ready)
@@ -171,7 +177,7 @@ func (s *Server) Start(addr string) error {
 		return err
 	}
 	s.ln = ln
-	s.http = &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	s.http = s.limits.httpServer(s.Handler)
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.http.Serve(ln) }()
 	ctx, cancel := context.WithCancel(context.Background())

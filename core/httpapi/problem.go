@@ -35,6 +35,7 @@ var statusOf = map[string]int{
 	core.EINTERNAL:     http.StatusInternalServerError,
 	core.ETOOMANY:      http.StatusTooManyRequests,
 	core.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	core.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 }
 
 // RetryAfterUnavailable is the Retry-After, in seconds, of answers given

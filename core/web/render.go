@@ -328,6 +328,8 @@ func statusOf(code string) int {
 		return http.StatusForbidden
 	case core.ETOOMANY:
 		return http.StatusTooManyRequests
+	case core.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
 	}
 	return http.StatusInternalServerError
 }
