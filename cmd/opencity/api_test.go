@@ -47,7 +47,7 @@ func TestBadInput(t *testing.T) {
 				{"bad priority", map[string]any{"category": "lift", "address": "ул. Баумана, 1", "description": "x", "priority": "asap", "applicant": map[string]string{"phone": "+79171234567"}}, nil, 422, "priority"},
 				{"bad location", map[string]any{"category": "lift", "location": map[string]float64{"lat": 95, "lon": 49}, "description": "x", "applicant": map[string]string{"phone": "+79171234567"}}, nil, 422, "location.lat"},
 				{"long description", map[string]any{"category": "lift", "address": "ул. Баумана, 1", "description": strings.Repeat("я", 4001), "applicant": map[string]string{"phone": "+79171234567"}}, nil, 422, "description"},
-				{"huge body", `{"description":"` + strings.Repeat("x", 2<<20) + `"}`, nil, 422, "body"},
+				{"huge body", `{"description":"` + strings.Repeat("x", 2<<20) + `"}`, nil, 413, "body"},
 				{"long key", map[string]any{"category": "lift", "address": "ул. Баумана, 1", "description": "x", "applicant": map[string]string{"phone": "+79171234567"}}, []string{"Idempotency-Key", strings.Repeat("k", 201)}, 422, "Idempotency-Key"},
 				{"form post", `category=lift`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 422, "Content-Type"},
 			}

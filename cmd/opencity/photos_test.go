@@ -64,7 +64,11 @@ func TestPhotosAndComments(t *testing.T) {
 				"empty.jpg":  {},
 				"huge.jpg":   append([]byte("\xff\xd8\xff\xe0"), make([]byte, 11<<20)...),
 			} {
-				if r := s.upload("kazan", cit, n, name, data); r.Status != 422 {
+				want := 422
+				if name == "huge.jpg" {
+					want = 413 // the body is over the route's bound
+				}
+				if r := s.upload("kazan", cit, n, name, data); r.Status != want {
 					t.Errorf("%s: %d %s", name, r.Status, truncate(r.Body))
 				}
 			}

@@ -138,7 +138,8 @@ func (s *Server) engine() *gin.Engine { return s.Handler.(*gin.Engine) }
 func (s *Server) routes() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(requestLog, recoverProblem, s.limits.bodyLimits(s.Kit).Handler)
+	r.Use(requestLog, recoverProblem, s.limits.bodyLimits(s.Kit).Handler, web.SecurityHeaders,
+		web.CompressAssets(web.AssetPrefix, "/signup/assets/"))
 	r.HandleMethodNotAllowed = true
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "alive"}) })
 	r.GET("/readyz", s.ready)

@@ -118,10 +118,11 @@ func New(o Options) (*Kit, error) {
 // Call it while wiring, before serving.
 func (k *Kit) SetLanding(role core.Role, rel string) { k.landing[role] = rel }
 
-// Mount registers the kit's routes: static assets, the city login, logout
+// Mount registers the kit's routes: static assets, /favicon.ico, the city login, logout
 // and invitation pages, and the vendor login when Vendor is set.
 func (k *Kit) Mount(r gin.IRouter) {
 	r.GET(AssetPrefix+"*path", k.Assets.serve)
+	r.GET("/favicon.ico", k.favicon)
 	city := r.Group("/t/:slug", k.City)
 	city.GET("/login", k.loginPage)
 	city.POST("/login", k.checkCSRF, k.loginSubmit)

@@ -127,7 +127,8 @@ func (l *BodyLimits) Handler(c *gin.Context) {
 func (l *BodyLimits) refuse(c *gin.Context, status int, limit int64) {
 	c.Header("Connection", "close")
 	if l.Kit == nil || isAPI(c.Request.URL.Path) {
-		e := &core.Error{Code: core.ETOOLARGE, Message: fmt.Sprintf("the request body is larger than %s", Size(limit))}
+		e := &core.Error{Code: core.ETOOLARGE, Message: fmt.Sprintf("the request body is larger than %s", Size(limit)),
+			Fields: map[string]string{"body": "is larger than " + Size(limit)}}
 		if status != http.StatusRequestEntityTooLarge {
 			e = &core.Error{Code: core.EINVALID, Message: "the request body could not be read",
 				Fields: map[string]string{"body": "is not valid multipart/form-data, or was cut off"}}

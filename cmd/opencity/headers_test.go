@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/opencity/opencity/core/web"
+	"github.com/opencity/opencity/core/web/webtest"
+)
+
+var (
+	scriptTagRE = regexp.MustCompile(`(?i)<script[^>]*>`)
+	inlineRE    = regexp.MustCompile(`(?i)<[a-z][^>]*\s(on[a-z]+|style)\s*=`)
+	assetRE     = regexp.MustCompile(`(?:href|src)="(/(?:static|signup/assets)/[^"]+)"`)
+)
+
+// rawGet fetches path without the client's own decompression, so the test
+// sees what the server sent.
+func rawGet(t *testing.T, url string, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+// TestSecurityHeaders checks what a browser is told on every kind of
+// answer: a Content-Security-Policy without inline code, nosniff and a
+// referrer policy; pages carry no inline script, handler or style that the
+// policy would block; assets come gzipped to clients that accept it; and
+// /favicon.ico exists.
+func TestSecurityHeaders(t *testing.T) {
+	s := startServer(t, "sqlite")
+	admin := s.login("kazan", "admin")
+	var assets []string
+	for _, path := range []string{"/t/kazan/", "/t/kazan/login", "/t/kazan/invite?token=x", "/admin/login", "/signup",
+		"/t/kazan/admin/", "/t/kazan/admin/settings", "/t/kazan/desk/", "/t/kazan/api/v1", "/healthz", "/no/such/page", "/favicon.ico"} {
+		resp, body := rawGet(t, s.URL()+path, "Authorization", "Bearer "+admin)
+		if resp.StatusCode >= 500 {
+			t.Errorf("%s: %d", path, resp.StatusCode)
+		}
+		// A page may narrow the policy (the signup names Stripe's checkout
+		// as a form target), never open it to inline code.
+		csp := resp.Header.Get("Content-Security-Policy")
+		if !strings.HasPrefix(csp, "default-src 'self';") || strings.Contains(csp, "unsafe-") ||
+			(strings.Contains(csp, "script-src") && !strings.Contains(csp, "script-src 'self';")) {
+			t.Errorf("%s: Content-Security-Policy %q", path, csp)
+		}
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options %q", path, resp.Header.Get("X-Content-Type-Options"))
+		}
+		if rp := resp.Header.Get("Referrer-Policy"); rp != web.ReferrerPolicy && rp != "no-referrer" {
+			t.Errorf("%s: Referrer-Policy %q", path, rp)
+		}
+		if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			continue
+		}
+		for _, tag := range scriptTagRE.FindAllString(string(body), -1) {
+			if !strings.Contains(tag, " src=") {
+				t.Errorf("%s: inline script %s", path, tag)
+			}
+		}
+		if m := inlineRE.FindString(string(body)); m != "" {
+			t.Errorf("%s: inline handler or style: %s", path, m)
+		}
+		for _, m := range assetRE.FindAllStringSubmatch(string(body), -1) {
+			assets = append(assets, m[1])
+		}
+	}
+	if len(assets) < 3 {
+		t.Fatalf("pages link only %d assets", len(assets))
+	}
+	for _, a := range assets {
+		plain, want := rawGet(t, s.URL()+a)
+		if plain.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", a, plain.StatusCode)
+		}
+		ct := plain.Header.Get("Content-Type")
+		if !strings.Contains(ct, "css") && !strings.Contains(ct, "javascript") {
+			continue
+		}
+		zipped, got := rawGet(t, s.URL()+a, "Accept-Encoding", "gzip, deflate, br")
+		if zipped.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(zipped.Header.Get("Vary"), "Accept-Encoding") {
+			t.Errorf("%s: Content-Encoding %q, Vary %q", a, zipped.Header.Get("Content-Encoding"), zipped.Header.Get("Vary"))
+			continue
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(got))
+		if err != nil {
+			t.Fatalf("%s: %v", a, err)
+		}
+		unzipped, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(unzipped, want) {
+			t.Errorf("%s: the gzipped asset differs from the plain one (%v)", a, err)
+		}
+		if len(got) >= len(want) {
+			t.Errorf("%s: gzipped %d bytes, plain %d", a, len(got), len(want))
+		}
+	}
+	// Pages are never compressed: a CSRF token next to reflected text.
+	if resp, _ := rawGet(t, s.URL()+"/t/kazan/login?next=/t/kazan/x", "Accept-Encoding", "gzip"); resp.Header.Get("Content-Encoding") != "" {
+		t.Errorf("the login page is sent with Content-Encoding %q", resp.Header.Get("Content-Encoding"))
+	}
+	resp, ico := rawGet(t, s.URL()+"/favicon.ico")
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/x-icon" || !bytes.HasPrefix(ico, []byte{0, 0, 1, 0}) {
+		t.Errorf("/favicon.ico: %d %s, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), len(ico))
+	}
+}
+
+// cspWatch collects, for the browser's tab, every Content-Security-Policy
+// violation (the document's securitypolicyviolation events and the
+// console's security messages) and every uncaught script error.
+type cspWatch struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (w *cspWatch) add(s string) {
+	w.mu.Lock()
+	w.seen = append(w.seen, s)
+	w.mu.Unlock()
+}
+
+func (w *cspWatch) take() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := w.seen
+	w.seen = nil
+	return out
+}
+
+const cspRecorder = `window.__csp = [];
+document.addEventListener('securitypolicyviolation', e =>
+  window.__csp.push(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber));`
+
+func watchCSP(t *testing.T, b *webtest.Browser) *cspWatch {
+	t.Helper()
+	w := &cspWatch{}
+	if err := chromedp.Listen(b.Ctx, func(ev any) {
+		switch e := ev.(type) {
+		case *log.EventEntryAdded:
+			if e.Entry.Source == log.EntrySourceSecurity || strings.Contains(e.Entry.Text, "Content Security Policy") {
+				w.add("console: " + e.Entry.Text)
+			}
+		case *runtime.EventExceptionThrown:
+			w.add("script error: " + e.ExceptionDetails.Text)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b.Run("record CSP violations", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspRecorder})
+		return err
+	}))
+	return w
+}
+
+// check reads the violations of the page open in the tab.
+func (w *cspWatch) check(t *testing.T, b *webtest.Browser, where string) {
+	t.Helper()
+	recorded := bget(t, b, "violations of "+where, chromedp.Evaluate[[]string](`window.__csp || []`))
+	for _, v := range append(recorded, w.take()...) {
+		t.Errorf("%s: %s", where, v)
+	}
+}
+
+// TestBrowserNoCSPViolations opens the main pages of every audience in
+// chromium under the server's Content-Security-Policy and fails on any
+// violation or script error: the portal, login, the desk and call form, a
+// request page, the office, the city admin console, the vendor console and
+// the signup.
+func TestBrowserNoCSPViolations(t *testing.T) {
+	s := startServer(t, "sqlite")
+	number := s.submit("kazan", s.login("kazan", "citizen"), "Лифт не работает")
+	b := webtest.Start(t)
+	w := watchCSP(t, b)
+	base := s.URL() + "/t/kazan"
+	visit := func(paths ...string) {
+		t.Helper()
+		for _, p := range paths {
+			b.Navigate(p)
+			w.check(t, b, p)
+		}
+	}
+	visit(base+"/", base+"/login", s.URL()+"/signup", s.URL()+"/signup?lang=en")
+	browserLogin(b, base, "dispatcher")
+	w.check(t, b, "dispatcher's landing")
+	visit(base+"/desk/", base+"/desk/call", base+"/requests/"+number)
+	browserLogout(b)
+	browserLogin(b, base, "operator")
+	visit(base+"/office/")
+	browserLogout(b)
+	browserLogin(b, base, "admin")
+	visit(base+"/admin/", base+"/admin/settings", base+"/admin/routing", base+"/admin/buildings", base+"/admin/users")
+	browserLogout(b)
+	b.Navigate(s.URL() + "/admin/login")
+	b.Submit(`main form button[type=submit]`, "login", "vendor", "password", "demo")
+	w.check(t, b, "vendor console")
+	visit(s.URL()+"/admin/", s.URL()+"/admin/cities/kazan")
+}
