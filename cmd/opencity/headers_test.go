@@ -208,7 +208,7 @@ func TestBrowserNoCSPViolations(t *testing.T) {
 	visit(base+"/desk/", base+"/desk/call", base+"/requests/"+number)
 	browserLogout(b)
 	browserLogin(b, base, "operator")
-	visit(base+"/office/")
+	visit(base + "/office/")
 	browserLogout(b)
 	browserLogin(b, base, "admin")
 	visit(base+"/admin/", base+"/admin/settings", base+"/admin/routing", base+"/admin/buildings", base+"/admin/users")
