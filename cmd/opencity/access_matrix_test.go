@@ -143,6 +143,7 @@ var routeAccess = map[string][]string{
 	// The page kit: assets, the city and vendor logins. Pages
 	// answer the anonymous with a 303 to the login page (counted as 401).
 	"GET /static/*path":  {public},
+	"GET /favicon.ico":   {public},
 	"GET /login":         {public},
 	"POST /login":        {form},
 	"POST /logout":       {form},
