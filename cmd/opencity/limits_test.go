@@ -18,8 +18,8 @@ import (
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
 
-// startServerWith starts a demo server with the given limits.
-func startServerWith(t *testing.T, kind string, l Limits) *testServer {
+// startServerLimits starts a demo server with the given limits.
+func startServerLimits(t *testing.T, kind string, l Limits) *testServer {
 	t.Helper()
 	db := tenanttest.New(t, kind)
 	s, err := NewServer(context.Background(), Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Demo: true,
@@ -191,7 +191,7 @@ func TestBodyLimits(t *testing.T) {
 // time: the connection is cut after the read timeout, the upload routes
 // after their own longer deadline; a header block over the bound gets 431.
 func TestSlowClientsAreCut(t *testing.T) {
-	s := startServerWith(t, "sqlite", Limits{Read: time.Second, Upload: 3 * time.Second})
+	s := startServerLimits(t, "sqlite", Limits{Read: time.Second, Upload: 3 * time.Second})
 	addr := strings.TrimPrefix(s.URL(), "http://")
 	trickle := func(path, ctype string) time.Duration {
 		t.Helper()
