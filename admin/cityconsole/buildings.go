@@ -31,7 +31,7 @@ func (cs *Console) buildingsData(c *gin.Context, q core.BuildingQuery) (*buildin
 		return nil, err
 	}
 	ds, err := dir.Districts().List(k.ctx, k.actor, true)
-	if err != nil {
+	if err = optional(err); err != nil {
 		return nil, err
 	}
 	return &buildingsData{Items: bs.Items, Next: bs.Next, Districts: ds, Query: q.Text, District: q.District}, nil

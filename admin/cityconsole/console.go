@@ -138,29 +138,50 @@ func done(c *gin.Context, rel string) {
 	c.Redirect(http.StatusSeeOther, base(c)+rel+"?ok=saved")
 }
 
-// home is the console's start: what can be configured, with counts.
+// optional turns a refusal into nothing to show: a page's auxiliary lists
+// (the pickers of a form) stay empty where the reader's role may not read
+// them, and the page itself still works.
+func optional(err error) error {
+	if core.ErrorCode(err) == core.EFORBIDDEN {
+		return nil
+	}
+	return err
+}
+
+// homeCard is one count on the console's start page.
+type homeCard struct {
+	Href, Label string
+	Count       int
+}
+
+// home is the console's start: what can be configured, with counts of what
+// the reader's role may see.
 func (cs *Console) home(c *gin.Context) {
 	p := cs.page(c, "console_title", "home")
 	k := callOf(c)
 	d := cs.directory(k)
-	cats, err := d.Categories().List(k.ctx, k.actor, true)
-	var orgs []core.Organization
-	var dists []core.District
-	var users []core.User
-	if err == nil {
-		orgs, err = d.Organizations().List(k.ctx, k.actor, true)
+	counts := []struct {
+		href, label string
+		count       func() (int, error)
+	}{
+		{"categories", "count_categories", func() (int, error) { xs, err := d.Categories().List(k.ctx, k.actor, true); return len(xs), err }},
+		{"organizations", "count_organizations", func() (int, error) { xs, err := d.Organizations().List(k.ctx, k.actor, true); return len(xs), err }},
+		{"districts", "count_districts", func() (int, error) { xs, err := d.Districts().List(k.ctx, k.actor, true); return len(xs), err }},
+		{"users", "count_users", func() (int, error) { xs, err := cs.users(k).List(k.ctx, k.actor); return len(xs), err }},
 	}
-	if err == nil {
-		dists, err = d.Districts().List(k.ctx, k.actor, true)
+	var cards []homeCard
+	for _, x := range counts {
+		n, err := x.count()
+		if core.ErrorCode(err) == core.EFORBIDDEN {
+			continue
+		}
+		if err != nil {
+			cs.views.Fail(c, "home.html", p, err)
+			return
+		}
+		cards = append(cards, homeCard{Href: x.href, Label: x.label, Count: n})
 	}
-	if err == nil {
-		users, err = cs.users(k).List(k.ctx, k.actor)
-	}
-	if err != nil {
-		cs.views.Fail(c, "home.html", p, err)
-		return
-	}
-	p.Data = map[string]int{"categories": len(cats), "organizations": len(orgs), "districts": len(dists), "users": len(users)}
+	p.Data = cards
 	cs.views.Render(c, http.StatusOK, "home.html", p)
 }
 

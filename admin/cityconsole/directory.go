@@ -174,7 +174,7 @@ func (cs *Console) orgData(c *gin.Context) (*orgsData, error) {
 		return nil, err
 	}
 	ds, err := dir.Districts().List(k.ctx, k.actor, true)
-	if err != nil {
+	if err = optional(err); err != nil {
 		return nil, err
 	}
 	return &orgsData{Items: orgs, Kinds: core.OrgKinds, Utilities: core.Utilities, Districts: ds}, nil

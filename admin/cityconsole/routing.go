@@ -35,16 +35,16 @@ func (cs *Console) routingData(c *gin.Context) (*routingData, error) {
 	if d.Settings, err = ra.RouterChoice(k.ctx, k.actor); err != nil {
 		return nil, err
 	}
-	if d.Categories, err = dir.Categories().List(k.ctx, k.actor, false); err != nil {
+	if d.Categories, err = dir.Categories().List(k.ctx, k.actor, false); optional(err) != nil {
 		return nil, err
 	}
-	if d.Groups, err = dir.CategoryGroups().List(k.ctx, k.actor, false); err != nil {
+	if d.Groups, err = dir.CategoryGroups().List(k.ctx, k.actor, false); optional(err) != nil {
 		return nil, err
 	}
-	if d.Districts, err = dir.Districts().List(k.ctx, k.actor, false); err != nil {
+	if d.Districts, err = dir.Districts().List(k.ctx, k.actor, false); optional(err) != nil {
 		return nil, err
 	}
-	if d.Organizations, err = dir.Organizations().List(k.ctx, k.actor, false); err != nil {
+	if d.Organizations, err = dir.Organizations().List(k.ctx, k.actor, false); optional(err) != nil {
 		return nil, err
 	}
 	for _, o := range d.Organizations {
