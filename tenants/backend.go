@@ -122,7 +122,7 @@ func (b *Backend) migrateControl(ctx context.Context) error {
 			_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext('opencity.control'))")
 			return err
 		}
-		if _, err := b.Control.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS control"); err != nil {
+		if err := b.ensureControlSchema(ctx); err != nil {
 			return err
 		}
 	}

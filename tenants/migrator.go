@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opencity/opencity/core/store"
+	"github.com/uptrace/bun"
 )
 
 // MigrationResult is the outcome for one city.
@@ -191,4 +192,30 @@ func (b *Backend) migrateCity(ctx context.Context, slug string, latest int) (app
 		return applied, version, err
 	}
 	return applied, latest, b.Registry().setSchemaVersion(ctx, slug, latest)
+}
+
+// ensureControlSchema creates PostgreSQL's control schema when it is missing
+// and leaves an existing one alone: on Citus with schema-based sharding, a
+// CREATE SCHEMA of an existing schema (IF NOT EXISTS or not) would register
+// it as a distributed schema, and control must stay a regular schema on the
+// coordinator (deploy/POSTGRES.md). The schema is also created with the
+// transaction's citus.enable_schema_based_sharding off, so a first start on
+// a cluster where the setting is on already still keeps control regular; on
+// PostgreSQL without Citus that setting is an unused placeholder.
+func (b *Backend) ensureControlSchema(ctx context.Context) error {
+	var exists bool
+	if err := b.Control.NewRaw("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'control')").Scan(ctx, &exists); err != nil {
+		return fmt.Errorf("look for the control schema: %w", err)
+	}
+	if exists {
+		return nil
+	}
+	return b.Control.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SELECT set_config('citus.enable_schema_based_sharding', 'off', true)"); err != nil {
+			return err
+		}
+		// IF NOT EXISTS: another process may be starting at the same time.
+		_, err := tx.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS control")
+		return err
+	})
 }

@@ -435,3 +435,58 @@ func TestCityWithoutStorage(t *testing.T) {
 		})
 	}
 }
+
+// Start-up on PostgreSQL creates the control schema once and then leaves it
+// alone: on Citus a CREATE SCHEMA of an existing schema would make control a
+// distributed schema. An event trigger records every CREATE SCHEMA the
+// database sees, IF NOT EXISTS included.
+func TestStartLeavesControlSchemaAlone(t *testing.T) {
+	ctx := context.Background()
+	db := tenanttest.New(t, "postgres")
+	b, err := tenants.Open(ctx, db.DatabaseURL, db.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenanttest.Provision(t, b, "kazan")
+	for _, q := range []string{
+		`CREATE TABLE public.ddl_seen (tag TEXT NOT NULL, query TEXT NOT NULL)`,
+		`CREATE FUNCTION public.note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+		 BEGIN INSERT INTO public.ddl_seen VALUES (tg_tag, current_query()); END $$`,
+		`CREATE EVENT TRIGGER note_create_schema ON ddl_command_start WHEN TAG IN ('CREATE SCHEMA') EXECUTE FUNCTION public.note_ddl()`,
+	} {
+		if _, err := b.Control.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Close()
+	// Two more starts, with a migration run over the cities each.
+	for i := 0; i < 2; i++ {
+		b, err := tenants.Open(ctx, db.DatabaseURL, db.DataDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.MigrateAll(ctx, tenants.MigrateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		b.Close()
+	}
+	b, err = tenants.Open(ctx, db.DatabaseURL, db.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var seen []string
+	if err := b.Control.NewRaw("SELECT query FROM public.ddl_seen").Scan(ctx, &seen); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 0 {
+		t.Errorf("start-up with an existing control schema ran %d CREATE SCHEMA: %q", len(seen), seen)
+	}
+	// The trigger does see a CREATE SCHEMA IF NOT EXISTS of an existing schema.
+	if _, err := b.Control.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS control"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := b.Control.NewSelect().TableExpr("public.ddl_seen").Count(ctx); n != 1 {
+		t.Errorf("the event trigger saw %d statements, want 1: the check proves nothing", n)
+	}
+}

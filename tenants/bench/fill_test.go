@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,6 +79,8 @@ func TestFill(t *testing.T) {
 				t.Fatal(err)
 			}
 			h := bench.History{Requests: 5000, Years: 2, End: time.Date(2026, 11, 20, 0, 0, 0, 0, loc), Seed: 7, Buildings: 300}
+			statements := &recorder{}
+			b.Control.AddQueryHook(statements)
 			stats, err := bench.Fill(ctx, b, "benchcity", h, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -87,6 +90,9 @@ func TestFill(t *testing.T) {
 			}
 			scope, _ := b.Scope("benchcity")
 			checkHistory(t, ctx, scope, h)
+			if kind == "postgres" {
+				checkSequences(t, ctx, scope, statements)
+			}
 			if _, err := bench.Fill(ctx, b, "benchcity", h, nil); err == nil || !strings.Contains(err.Error(), "already has") {
 				t.Fatalf("a second fill into the same city: %v, want a refusal", err)
 			}
@@ -185,6 +191,59 @@ func checkHistory(t *testing.T, ctx context.Context, scope store.Scope, h bench.
 		// above the rest of the year.
 		if perDay := (october / 62) / (other / (730 - 62)); perDay < 1.8 {
 			t.Errorf("October has %.1f× the daily requests of other months, want the heating-season peak", perDay)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recorder keeps the text of every statement a bun handle runs.
+type recorder struct {
+	mu  sync.Mutex
+	sql []string
+}
+
+func (r *recorder) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (r *recorder) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	r.mu.Lock()
+	r.sql = append(r.sql, e.Query)
+	r.mu.Unlock()
+}
+
+// checkSequences: the id sequences continue after the history, so intake
+// works after a fill, and were set by statements that read no table (Citus
+// would send a setval that reads a city table to a worker, away from the
+// sequence).
+func checkSequences(t *testing.T, ctx context.Context, scope store.Scope, statements *recorder) {
+	t.Helper()
+	statements.mu.Lock()
+	setvals := 0
+	for _, q := range statements.sql {
+		if strings.Contains(q, "setval") {
+			setvals++
+			if strings.Contains(strings.ToUpper(q), "FROM") {
+				t.Errorf("setval reads a table: %s", q)
+			}
+		}
+	}
+	statements.mu.Unlock()
+	if setvals != 2 {
+		t.Errorf("%d setval statements, want 2 (requests, request_events)", setvals)
+	}
+	err := scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		for _, table := range []string{"requests", "request_events"} {
+			var maxID, next int64
+			if err := tx.NewRaw("SELECT max(id) FROM ?", bun.Ident(table)).Scan(ctx, &maxID); err != nil {
+				return err
+			}
+			if err := tx.NewRaw("SELECT nextval(pg_get_serial_sequence(?, 'id'))", table).Scan(ctx, &next); err != nil {
+				return err
+			}
+			if next != maxID+1 {
+				t.Errorf("%s: next id %d after the history's largest %d", table, next, maxID)
+			}
 		}
 		return nil
 	})
