@@ -32,7 +32,8 @@ type none struct{}
 // described by its element), and its handler decodes the body strictly
 // (DecodeJSON), calls fn, and writes fn's answer with the route's Status
 // (Also after Replayed; no body when Out is none) or fn's error as a
-// problem document.
+// problem document. An endpoint without a JSON body reads what it needs
+// from the request itself (a multipart upload).
 func endpoint[In, Out any](rt Route, fn func(c *Call, in In) (Out, error)) Route {
 	var zeroIn In
 	_, noIn := any(zeroIn).(none)

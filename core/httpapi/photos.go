@@ -52,22 +52,19 @@ func invalidPhoto(msg string) error {
 
 // uploadPhoto stores a photo under the city's upload folder, named by its
 // SHA-256, and records it on the request.
-func (a *API) uploadPhoto(c *gin.Context) {
-	ctx := c.Request.Context()
-	actor := ActorFromContext(ctx)
+func (a *API) uploadPhoto(c *Call, _ none) (*attachmentJSON, error) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxPhoto+1<<16)
 	fh, err := c.FormFile("photo")
 	if err != nil {
-		WriteProblem(c, PhotoFormError(err))
-		return
+		return nil, PhotoFormError(err)
 	}
-	public := c.PostForm("public") != "false" || actor.Role == core.RoleCitizen
-	att, err := SavePhoto(ctx, a.Uploads, CityFromContext(ctx), actor, c.Param("number"), fh, public, a.Now())
+	public := c.PostForm("public") != "false" || c.Actor.Role == core.RoleCitizen
+	att, err := SavePhoto(c.Ctx, a.Uploads, c.City, c.Actor, c.Param("number"), fh, public, a.Now())
 	if err != nil {
-		WriteProblem(c, err)
-		return
+		return nil, err
 	}
-	c.JSON(http.StatusCreated, attachmentView(*att, c.Param("number")))
+	v := attachmentView(*att, c.Param("number"))
+	return &v, nil
 }
 
 // PhotoFormError explains why the multipart field photo could not be read:

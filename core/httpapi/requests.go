@@ -35,8 +35,8 @@ func (a *API) requestRoutes() []Route {
 			Status: 201}, a.comment),
 		endpoint(Route{Method: "POST", Path: "/requests/:number/rating", Obj: core.ObjRequests, Act: core.ActRate, Summary: "The citizen rates a resolved request",
 			Status: 200}, a.rate),
-		{Method: "POST", Path: "/requests/:number/photos", Obj: core.ObjRequests, Act: core.ActAttach, Summary: "Attach a photo (multipart field photo; JPEG, PNG or WebP up to 10 MB)",
-			Out: attachmentJSON{}, Status: 201, Handler: a.uploadPhoto},
+		endpoint(Route{Method: "POST", Path: "/requests/:number/photos", Obj: core.ObjRequests, Act: core.ActAttach, Summary: "Attach a photo (multipart field photo; JPEG, PNG or WebP up to 10 MB)",
+			Status: 201}, a.uploadPhoto),
 		{Method: "GET", Path: "/requests/:number/photos/:id", Obj: core.ObjRequests, Act: core.ActRead, Summary: "A photo of a request",
 			Status: 200, Handler: a.getPhoto},
 	}
