@@ -145,8 +145,7 @@ func eventsView(evs []core.RequestEvent) []eventJSON {
 }
 
 func (a *API) requests(c *gin.Context) *core.Requests {
-	city := CityFromContext(c.Request.Context())
-	return &core.Requests{Store: city.Store, City: city.Slug, Location: city.Location, Router: a.RouterFor(city), Now: a.Now}
+	return a.Services().Requests(CityFromContext(c.Request.Context()))
 }
 
 func (a *API) createRequest(c *Call, in core.NewRequest) (*requestJSON, error) {

@@ -61,3 +61,14 @@ func (s Services) Settings(city *City) *core.Settings {
 func (s Services) Users(city *City) *core.Users {
 	return &core.Users{Store: city.Store, Access: s.Policies, Gate: s.gate(city), Now: s.Now}
 }
+
+// Requests is the city's intake and request lifecycle, routed by the
+// city's effective router.
+func (s Services) Requests(city *City) *core.Requests {
+	return &core.Requests{Store: city.Store, City: city.Slug, Location: city.Location, Router: s.RouterFor(city), Now: s.Now}
+}
+
+// PublicIntake is the city's intake of people without an account.
+func (s Services) PublicIntake(city *City) *core.PublicIntake {
+	return &core.PublicIntake{Store: city.Store, Requests: s.Requests(city), Gate: s.gate(city)}
+}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
-	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/core/web/session"
 )
 
@@ -56,7 +55,7 @@ func (p *Pages) anonymous(act string) gin.HandlerFunc {
 // city takes their requests; otherwise they are asked to log in.
 func (p *Pages) reportForm(c *gin.Context) {
 	ct, _ := city(c)
-	on, err := httpapi.AnonymousSubmissions(c.Request.Context(), ct.Store)
+	on, err := p.api.Services().PublicIntake(ct).Open(c.Request.Context())
 	if err != nil {
 		p.fail(c, err)
 		return
@@ -82,7 +81,7 @@ func (p *Pages) reportSubmit(c *gin.Context) {
 		p.requestForm(c, 0, "new.html", "new_title", err)
 		return
 	}
-	_, code, err := httpapi.SubmitAnonymously(c.Request.Context(), ct.Store, p.requests(ct), in)
+	_, code, err := p.api.Services().PublicIntake(ct).Submit(c.Request.Context(), in)
 	if err != nil {
 		p.requestForm(c, 0, "new.html", "new_title", err)
 		return
@@ -101,7 +100,7 @@ type trackData struct {
 // track shows a request to the holder of its tracking code.
 func (p *Pages) track(c *gin.Context) {
 	ct, _ := city(c)
-	pr, err := httpapi.RequestByTrackingCode(c.Request.Context(), ct.Store, c.Param("code"))
+	pr, err := p.api.Services().PublicIntake(ct).Track(c.Request.Context(), c.Param("code"))
 	if err != nil {
 		p.fail(c, err)
 		return

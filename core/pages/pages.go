@@ -137,7 +137,7 @@ func queues(ct *httpapi.City) (queueStore, error) {
 // requests is intake and the lifecycle of the page's city, routed as the API
 // routes.
 func (p *Pages) requests(ct *httpapi.City) *core.Requests {
-	return &core.Requests{Store: ct.Store, City: ct.Slug, Location: ct.Location, Router: p.api.RouterFor(ct), Now: p.api.Now}
+	return p.api.Services().Requests(ct)
 }
 
 // allowed asks the city's policies about the page's user, for showing only
