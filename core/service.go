@@ -36,6 +36,11 @@ type Store interface {
 	RequestEvents(ctx context.Context, actor Actor, requestID int64) ([]RequestEvent, error)
 	AddComment(ctx context.Context, actor Actor, number string, ev *RequestEvent) (*RequestEvent, error)
 
+	// Directory returns the city's directory (see RoutingStore); without
+	// buildings it is the snapshot routing reads, so intake takes the
+	// organization the router chose from it without a transaction.
+	Directory(ctx context.Context, withBuildings bool) (*Directory, error)
+
 	UserByLogin(ctx context.Context, login string) (*User, error)
 	CreateToken(ctx context.Context, t *Token) error
 	ActorByToken(ctx context.Context, hash string, now time.Time) (Actor, error)
@@ -82,12 +87,6 @@ type RequestPage struct {
 	Items  []Request
 	NextID int64 // 0 when there is no next page
 	Total  int   // -1 unless asked for
-}
-
-// directorySource is a store that keeps the routing directory at hand
-// (core/store memoizes it per city).
-type directorySource interface {
-	Directory(ctx context.Context, withBuildings bool) (*Directory, error)
 }
 
 // Requests is intake and the lifecycle of one city's requests.
@@ -225,12 +224,12 @@ func (s *Requests) route(ctx context.Context, r *Request, cat *Category, b *Buil
 	if !d.Triage && d.OrganizationID != 0 {
 		calendarTime := !cat.WorkingTime || r.Priority == PriorityEmergency
 		var err error
-		if ds, ok := s.Store.(directorySource); ok && calendarTime {
+		if calendarTime {
 			// The common case costs no transaction: the organization comes
 			// from the directory the router read, and due times in calendar
 			// time need no working calendar.
 			var dir *Directory
-			if dir, err = ds.Directory(ctx, false); err == nil {
+			if dir, err = s.Store.Directory(ctx, false); err == nil {
 				if o := dir.Organization(d.OrganizationID); o != nil {
 					org = o
 				}

@@ -21,6 +21,7 @@ type CityStore interface {
 	core.SettingsStore
 	core.RoutingAdminStore
 	core.UserStore
+	core.QueueStore // the working pages' queues
 	PublicTrail(ctx context.Context, id int64) (*core.Request, []core.RequestEvent, error)
 	attachmentStore
 	AccountStore

@@ -42,12 +42,7 @@ func queueRows(rs []core.Request, names map[string]string, now time.Time, lang s
 // organizations returned and what is overdue.
 func (p *Pages) desk(c *gin.Context) {
 	ct, actor := city(c)
-	q, err := queues(ct)
-	if err != nil {
-		p.fail(c, err)
-		return
-	}
-	rs, err := q.TriageQueue(c.Request.Context(), actor, p.api.Now(), 500)
+	rs, err := ct.Store.TriageQueue(c.Request.Context(), actor, p.api.Now(), 500)
 	if err != nil {
 		p.fail(c, err)
 		return

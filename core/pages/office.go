@@ -34,13 +34,9 @@ func queueFilter(q url.Values) core.RequestQuery {
 }
 
 func (p *Pages) workQueue(c *gin.Context, ct *httpapi.City, actor core.Actor) ([]core.Request, error) {
-	q, err := queues(ct)
-	if err != nil {
-		return nil, err
-	}
 	rq := queueFilter(c.Request.URL.Query())
 	rq.Now = p.api.Now()
-	return q.WorkQueue(c.Request.Context(), actor, rq)
+	return ct.Store.WorkQueue(c.Request.Context(), actor, rq)
 }
 
 // office is the organization's queue: waiting to be accepted first, overdue

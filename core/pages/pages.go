@@ -8,11 +8,9 @@
 package pages
 
 import (
-	"context"
 	"embed"
 	"io/fs"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
@@ -112,26 +110,10 @@ func (p *Pages) limitBody(c *gin.Context) {
 	c.Next()
 }
 
-// queueStore is what the pages need from a city store beyond the API's.
-type queueStore interface {
-	TriageQueue(ctx context.Context, a core.Actor, now time.Time, limit int) ([]core.Request, error)
-	WorkQueue(ctx context.Context, a core.Actor, q core.RequestQuery) ([]core.Request, error)
-	RecentPublic(ctx context.Context, limit int) ([]core.PublicItem, error)
-}
-
 // city returns the city and user of a page request.
 func city(c *gin.Context) (*httpapi.City, core.Actor) {
 	ctx := c.Request.Context()
 	return httpapi.CityFromContext(ctx), httpapi.ActorFromContext(ctx)
-}
-
-// queues returns the city's queue queries.
-func queues(ct *httpapi.City) (queueStore, error) {
-	q, ok := ct.Store.(queueStore)
-	if !ok {
-		return nil, core.Errorf(core.EINTERNAL, "the city store has no queues")
-	}
-	return q, nil
 }
 
 // requests is intake and the lifecycle of the page's city, routed as the API

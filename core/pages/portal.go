@@ -16,12 +16,7 @@ type homeData struct {
 // home is the portal's front page, open to everyone.
 func (p *Pages) home(c *gin.Context) {
 	ct, _ := city(c)
-	q, err := queues(ct)
-	if err != nil {
-		p.fail(c, err)
-		return
-	}
-	recent, err := q.RecentPublic(c.Request.Context(), 50)
+	recent, err := ct.Store.RecentPublic(c.Request.Context(), 50)
 	if err != nil {
 		p.fail(c, err)
 		return
