@@ -3,7 +3,6 @@ package vendorconsole
 import (
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
@@ -12,20 +11,13 @@ import (
 	"github.com/opencity/opencity/tenants/billing"
 )
 
-// BillingEvent is one Stripe event recorded for a city.
-type BillingEvent struct {
-	ID         string    `bun:"id"`
-	Type       string    `bun:"type"`
-	ReceivedAt time.Time `bun:"received_at"`
-}
-
 type cityData struct {
 	Row        CityRow
 	Log        []tenants.AuditEntry
 	Plans      []billing.Plan
 	BillingOn  bool
 	State      *billing.State
-	Events     []BillingEvent
+	Events     []billing.Event
 	Usage      []billing.UsageReport
 	Period     string
 	RoutingRef string
@@ -69,9 +61,7 @@ func (cs *Console) showCity(c *gin.Context, p *web.Page, status int) {
 		if d.State != nil {
 			d.Row.Billing = d.State.SubscriptionStatus
 		}
-		err = cs.b.Control.NewSelect().TableExpr("? AS e", cs.b.Table("billing_events")).Column("e.id", "e.type", "e.received_at").
-			Where("e.tenant_slug = ?", slug).Order("e.received_at DESC").Limit(50).Scan(ctx, &d.Events)
-		if err != nil {
+		if d.Events, err = cs.billing.Events(ctx, slug, 50); err != nil {
 			cs.views.Fail(c, "city.html", p, err)
 			return
 		}

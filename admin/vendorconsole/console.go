@@ -21,7 +21,6 @@ import (
 	"github.com/opencity/opencity/core/web"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/billing"
-	"github.com/uptrace/bun"
 )
 
 //go:embed templates/*.html
@@ -42,11 +41,23 @@ type Processes interface {
 	Pid(ref string) int
 }
 
+// Backend is what the console needs from the control plane: the registry,
+// the cities' stores, provisioning by hand, the plugin catalog, the vendor
+// users and the health figures.
+type Backend interface {
+	tenants.Registrar
+	tenants.CityStorage
+	tenants.Provisioner
+	tenants.PluginCatalog
+	VendorUsers(ctx context.Context) ([]tenants.VendorUser, error)
+	tenants.Health
+}
+
 // Console serves /admin/.
 type Console struct {
 	kit     *web.Kit
 	views   *web.Views
-	b       *tenants.Backend
+	b       Backend
 	billing *billing.Service
 	procs   Processes
 	now     func() time.Time
@@ -56,7 +67,7 @@ type Console struct {
 }
 
 // New builds the console; procs may be nil (no plugin host), changed may be nil.
-func New(kit *web.Kit, b *tenants.Backend, bs *billing.Service, procs Processes, now func() time.Time, changed func()) *Console {
+func New(kit *web.Kit, b Backend, bs *billing.Service, procs Processes, now func() time.Time, changed func()) *Console {
 	if changed == nil {
 		changed = func() {}
 	}
@@ -116,44 +127,17 @@ func (cs *Console) cityStats(ctx context.Context, row *CityRow) error {
 	if !row.Serving() {
 		return nil
 	}
-	scope, err := cs.b.Scope(row.Slug)
+	st, err := cs.b.Store(row.Slug)
 	if err != nil {
 		return err
 	}
-	now := cs.now().UTC()
-	return scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var s struct {
-			N24      int `bun:"n24"`
-			N30      int `bun:"n30"`
-			Resolved int `bun:"resolved"`
-			OnTime   int `bun:"ontime"`
-		}
-		err := tx.NewRaw(`SELECT
-			COALESCE(SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END), 0) AS n24,
-			COUNT(*) AS n30,
-			COALESCE(SUM(CASE WHEN resolved_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS resolved,
-			COALESCE(SUM(CASE WHEN resolved_at IS NOT NULL AND (resolution_due_at IS NULL OR resolved_at <= resolution_due_at) THEN 1 ELSE 0 END), 0) AS ontime
-			FROM requests WHERE created_at >= ?`, now.Add(-24*time.Hour), now.Add(-30*24*time.Hour)).Scan(ctx, &s)
-		if err != nil {
-			return err
-		}
-		row.Requests24h, row.Requests30d, row.Resolved30d = s.N24, s.N30, s.Resolved
-		if s.Resolved > 0 {
-			row.OnTime = float64(s.OnTime) / float64(s.Resolved)
-		}
-		var last struct {
-			At bun.NullTime `bun:"at"`
-		}
-		if err := tx.NewRaw("SELECT MAX(created_at) AS at FROM requests").Scan(ctx, &last); err != nil {
-			return err
-		}
-		if !last.At.IsZero() {
-			t := last.At.Time
-			row.LastActivity = &t
-		}
-		row.StatsAvailable = true
-		return nil
-	})
+	a, err := st.Activity(ctx, cs.now())
+	if err != nil {
+		return err
+	}
+	row.Requests24h, row.Requests30d, row.Resolved30d = a.Requests24h, a.Requests30d, a.Resolved30d
+	row.OnTime, row.LastActivity, row.StatsAvailable = a.OnTimeShare(), a.LastRequest, true
+	return nil
 }
 
 // rows builds the cities table, reading up to 8 cities at a time.

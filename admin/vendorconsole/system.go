@@ -192,12 +192,12 @@ func (cs *Console) health(c *gin.Context) {
 	defer cancel()
 	d := &healthData{Database: "ok", Goroutines: runtime.NumGoroutine(), Cities: map[string]int{}}
 	start := time.Now()
-	if err := cs.b.Control.PingContext(ctx); err != nil {
+	if err := cs.b.Ping(ctx); err != nil {
 		d.Database = "unreachable: " + err.Error()
 	}
 	d.DBLatency = time.Since(start).Round(time.Microsecond)
 	var err error
-	if d.Jobs, err = cs.b.Jobs.Stats(ctx); err != nil {
+	if d.Jobs, err = cs.b.JobStats(ctx); err != nil {
 		cs.views.Fail(c, "health.html", p, err)
 		return
 	}

@@ -233,6 +233,13 @@ func TestSignupCheckoutAndLifecycle(t *testing.T) {
 			f.want("tver", tenants.StatusPastDue)
 			f.mustSend("customer.subscription.updated", 150*time.Second, subscription(customer, "active"))
 			f.want("tver", tenants.StatusPastDue) // older than the past_due update
+			// The vendor console lists the city's recorded events, up to a limit.
+			if evs, err := f.svc.Events(ctx, "tver", 2); err != nil || len(evs) != 2 || evs[0].ID == "" || evs[0].Type == "" || evs[0].ReceivedAt.IsZero() {
+				t.Errorf("events %+v, %v", evs, err)
+			}
+			if evs, err := f.svc.Events(ctx, "nowhere", 50); err != nil || len(evs) != 0 {
+				t.Errorf("another city's events %+v, %v", evs, err)
+			}
 		})
 	}
 }

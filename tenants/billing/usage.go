@@ -10,7 +10,6 @@ import (
 
 	"github.com/opencity/opencity/tenants"
 	stripe "github.com/stripe/stripe-go/v76"
-	"github.com/uptrace/bun"
 )
 
 // Period is a billing period: a calendar month in UTC.
@@ -46,20 +45,14 @@ func (s *Service) UsageLedger(ctx context.Context, slug, period string) ([]Usage
 	return out, err
 }
 
-// CountRequests counts the requests a city received in a period, reading the
-// city's own requests table through its scope.
+// CountRequests counts the requests a city received in a period, asking the
+// city's own store.
 func (s *Service) CountRequests(ctx context.Context, slug string, p Period) (int64, error) {
-	scope, err := s.b.Scope(slug)
+	st, err := s.b.Store(slug)
 	if err != nil {
 		return 0, err
 	}
-	var n int64
-	err = scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		c, err := tx.NewSelect().Table("requests").Where("created_at >= ? AND created_at < ?", p.Start, p.End).Count(ctx)
-		n = int64(c)
-		return err
-	})
-	return n, err
+	return st.CountCreated(ctx, p.Start, p.End)
 }
 
 // ReportUsage reports every billed city's new requests of the current and

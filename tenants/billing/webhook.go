@@ -192,3 +192,19 @@ func str(obj map[string]any, keys ...string) string {
 	}
 	return ""
 }
+
+// Event is one Stripe event recorded for a city.
+type Event struct {
+	ID         string    `bun:"id"`
+	Type       string    `bun:"type"`
+	ReceivedAt time.Time `bun:"received_at"`
+}
+
+// Events returns up to limit Stripe events recorded for a city, newest
+// first.
+func (s *Service) Events(ctx context.Context, slug string, limit int) ([]Event, error) {
+	var out []Event
+	err := s.b.Control.NewSelect().TableExpr("? AS e", s.table("billing_events")).Column("e.id", "e.type", "e.received_at").
+		Where("e.tenant_slug = ?", slug).Order("e.received_at DESC").Limit(limit).Scan(ctx, &out)
+	return out, err
+}

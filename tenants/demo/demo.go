@@ -123,9 +123,17 @@ func (f *cityFile) seedData(hash string) store.SeedData {
 	return d
 }
 
+// Backend is what seeding needs from the control plane.
+type Backend interface {
+	tenants.Registrar
+	tenants.Provisioner
+	tenants.CityStorage
+	EnsureVendorUser(ctx context.Context, login, name, passwordHash string) error
+}
+
 // Seed provisions the demo cities that are missing, fills their directories
 // and creates the demo accounts. It is idempotent.
-func Seed(ctx context.Context, b *tenants.Backend) error {
+func Seed(ctx context.Context, b Backend) error {
 	hash, err := core.HashPassword(Password)
 	if err != nil {
 		return err

@@ -12,7 +12,7 @@ import (
 // PageAuth lets the page kit log vendor users in to /admin/ with the same
 // password check, lockout and global policies as this API.
 type PageAuth struct {
-	Backend *tenants.Backend
+	Backend tenants.VendorAccounts
 	Authz   Authorizer
 }
 

@@ -21,9 +21,16 @@ type Authorizer interface {
 	AllowedGlobal(ctx context.Context, role, obj, act string) (bool, error)
 }
 
+// Backend is what the vendor API needs from the control plane: the vendor's
+// accounts and the tenant registry.
+type Backend interface {
+	tenants.VendorAccounts
+	tenants.Registrar
+}
+
 // API serves /api/v1/vendor.
 type API struct {
-	Backend *tenants.Backend
+	Backend Backend
 	Authz   Authorizer
 	Now     func() time.Time
 }
