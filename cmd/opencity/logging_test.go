@@ -59,7 +59,7 @@ func TestLogLinesCarryTheRequest(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			logs := &syncBuffer{}
 			prev := slog.Default()
-			slog.SetDefault(slog.New(logHandler(logs)))
+			slog.SetDefault(slog.New(logHandler(logs, "text")))
 			t.Cleanup(func() { slog.SetDefault(prev) })
 			s := startServer(t, kind)
 			token := s.login("kazan", "citizen")

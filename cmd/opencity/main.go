@@ -57,7 +57,7 @@ Run "opencity COMMAND -h" for a command's flags.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	slog.SetDefault(slog.New(logHandler(os.Stderr)))
+	slog.SetDefault(slog.New(logHandler(os.Stderr, os.Getenv("OPENCITY_LOG_FORMAT"))))
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return
@@ -405,8 +405,10 @@ func seed(ctx context.Context, cfg Config, args []string, out io.Writer) error {
 	return nil
 }
 
-// logHandler writes text log lines to w from Info up; a line logged with a
-// request's context carries its request id, city and user id.
-func logHandler(w io.Writer) slog.Handler {
-	return httpapi.NewLogHandler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+// logHandler writes log lines to w from Info up, in format (see
+// newLogHandler: JSON unless w is a terminal or format says otherwise); a
+// line logged with a request's context carries its request id, city and
+// user id.
+func logHandler(w io.Writer, format string) slog.Handler {
+	return httpapi.NewLogHandler(newLogHandler(w, format, slog.LevelInfo))
 }

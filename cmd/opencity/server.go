@@ -226,7 +226,7 @@ func requestLog(c *gin.Context) {
 	c.Next()
 	// c.Request now carries what later handlers learnt: the city, the user.
 	slog.InfoContext(c.Request.Context(), "http", "method", c.Request.Method, "path", c.Request.URL.Path,
-		"status", c.Writer.Status(), "took", time.Since(start))
+		"status", answeredStatus(c), "took", time.Since(start))
 }
 
 // recoverProblem turns a panic into a logged internal-error problem.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -45,13 +46,30 @@ const RetryAfterUnavailable = 5
 // ProblemJSON is the media type of error answers.
 const ProblemJSON = "application/problem+json"
 
+// StatusClientClosed is the status (nginx's 499) the log and the metrics
+// record for a request whose client disconnected before its answer: nobody
+// reads that answer, and it is no failure of the server.
+const StatusClientClosed = 499
+
+// ClientGone reports whether the client of c has disconnected (its request's
+// context is canceled). Whatever error the handler then meets, typically
+// context.Canceled from the database, comes from that.
+func ClientGone(c *gin.Context) bool {
+	return errors.Is(c.Request.Context().Err(), context.Canceled)
+}
+
 // WriteProblem answers with a problem document. Internal errors are logged
 // and shown to the user only as "internal error"; an unreachable database
-// (store.Unavailable) is 503 with Retry-After, logged as a warning.
+// (store.Unavailable) is 503 with Retry-After, logged as a warning; after
+// the client disconnected, it records StatusClientClosed and logs no error.
 func WriteProblem(c *gin.Context, err error) {
 	var e *core.Error
 	switch {
 	case errors.As(err, &e):
+	case ClientGone(c):
+		slog.InfoContext(c.Request.Context(), "client closed the request", "err", err, "path", c.Request.URL.Path)
+		c.AbortWithStatus(StatusClientClosed)
+		return
 	case store.Unavailable(err):
 		slog.WarnContext(c.Request.Context(), "database unreachable", "err", err, "path", c.Request.URL.Path)
 		e = &core.Error{Code: core.EUNAVAILABLE, Message: "the service is briefly unavailable; retry in a few seconds"}

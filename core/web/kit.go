@@ -300,10 +300,15 @@ func (k *Kit) checkCSRF(c *gin.Context) {
 
 // Error renders the kit's error page with a title and text key.
 //
-// An internal error whose cause, recorded with c.Error, is an unreachable
+// An internal error after the client disconnected only records
+// httpapi.StatusClientClosed. One whose cause, recorded with c.Error, is an unreachable
 // database (store.Unavailable) becomes 503 with Retry-After and a page that
 // says to try again shortly.
 func (k *Kit) Error(c *gin.Context, status int, title, text string) {
+	if status == http.StatusInternalServerError && httpapi.ClientGone(c) {
+		c.AbortWithStatus(httpapi.StatusClientClosed) // nobody reads the page
+		return
+	}
 	if status == http.StatusInternalServerError && len(c.Errors) > 0 && store.Unavailable(c.Errors.Last().Err) {
 		status, title, text = http.StatusServiceUnavailable, "unavailable_title", "unavailable_text"
 		c.Header("Retry-After", strconv.Itoa(httpapi.RetryAfterUnavailable))

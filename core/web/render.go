@@ -297,6 +297,10 @@ func (p *Page) SetError(c *gin.Context, err error) int {
 		p.Errors = map[string]string{}
 	}
 	var ce *core.Error
+	if !errors.As(err, &ce) && httpapi.ClientGone(c) {
+		slog.Info("web: client closed the request", "path", c.Request.URL.Path, "err", err)
+		return httpapi.StatusClientClosed
+	}
 	if !errors.As(err, &ce) || ce.Code == core.EINTERNAL {
 		slog.ErrorContext(c.Request.Context(), "web: internal error", "path", c.Request.URL.Path, "err", err)
 		_ = c.Error(err)

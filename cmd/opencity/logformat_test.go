@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun/driver/pgdriver"
+)
+
+// A log collector gets JSON lines; a person at a terminal gets text; the
+// setting overrides the guess.
+func TestLogFormat(t *testing.T) {
+	file, err := os.Create(filepath.Join(t.TempDir(), "server.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	term := openTerminal(t)
+	cases := []struct {
+		name   string
+		w      *os.File
+		format string
+		json   bool
+	}{
+		{"a file", file, "", true},
+		{"a terminal", term, "", false},
+		{"a terminal, json asked", term, "json", true},
+		{"a file, text asked", file, "text", false},
+	}
+	for _, c := range cases {
+		h := newLogHandler(c.w, c.format, slog.LevelInfo)
+		_, isJSON := h.(*slog.JSONHandler)
+		if isJSON != c.json {
+			t.Errorf("%s: JSON %v, want %v", c.name, isJSON, c.json)
+		}
+	}
+	// What a collector reads is one JSON object a line.
+	var buf bytes.Buffer
+	slog.New(newLogHandler(&buf, "", slog.LevelInfo)).Info("http", "status", 200, "city", "kazan")
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil || rec["msg"] != "http" || rec["city"] != "kazan" || rec["level"] != "INFO" {
+		t.Errorf("log line %q: %v %v", buf.String(), rec, err)
+	}
+}
+
+// logRecords collects the JSON log records written while a test runs.
+type logRecords struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logRecords) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logRecords) records() []map[string]any {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(l.buf.String()), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// captureLogs sends the default logger's records (info and above) to the
+// returned collector until the test ends.
+func captureLogs(t *testing.T) *logRecords {
+	l := &logRecords{}
+	prev := slog.Default()
+	slog.SetDefault(slog.New(logHandler(l, "json")))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	return l
+}
+
+// A client that gives up while its request waits on the database is not a
+// server error: the request is logged with status 499 and no error line,
+// for the API and for the pages alike.
+func TestClientDisconnectIsNotAnError(t *testing.T) {
+	s := startServer(t, "postgres")
+	disp := s.login("kazan", "dispatcher")
+	logs := captureLogs(t)
+
+	for _, path := range []string{"/t/kazan/api/v1/requests", "/t/kazan/desk/"} {
+		// Another session holds kazan's requests table, so the request waits.
+		db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(s.db.DatabaseURL)))
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(`LOCK TABLE city_kazan.requests IN ACCESS EXCLUSIVE MODE`); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+		req, _ := http.NewRequestWithContext(ctx, "GET", s.URL()+path, nil)
+		req.Header.Set("Authorization", "Bearer "+disp)
+		req.Header.Set("X-Request-ID", "gone-"+strings.ReplaceAll(path, "/", "-"))
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			t.Fatalf("GET %s answered %d while the table was locked", path, resp.StatusCode)
+		}
+		cancel()
+		time.Sleep(300 * time.Millisecond) // the server notices the hang-up
+		tx.Rollback()
+		db.Close()
+
+		var line map[string]any
+		for deadline := time.Now().Add(10 * time.Second); line == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			for _, r := range logs.records() {
+				if r["msg"] == "http" && r["request_id"] == req.Header.Get("X-Request-ID") {
+					line = r
+				}
+			}
+		}
+		if line == nil {
+			t.Fatalf("no log line for the abandoned GET %s", path)
+		}
+		if line["status"] != float64(499) {
+			t.Errorf("abandoned GET %s logged as %v, want 499", path, line["status"])
+		}
+	}
+	for _, r := range logs.records() {
+		if r["level"] == "ERROR" {
+			t.Errorf("a disconnect was logged as an error: %v", r)
+		}
+	}
+	if r := s.call("GET", "/t/kazan/api/v1/requests", disp, nil); r.Status != http.StatusOK {
+		t.Errorf("after the disconnects: %d %s", r.Status, r.Body)
+	}
+}
