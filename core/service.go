@@ -96,6 +96,15 @@ type Requests struct {
 	Location *time.Location
 	Router   Router // nil: every request goes to triage
 	Now      func() time.Time
+	Observer IntakeObserver // nil: nobody is told
+}
+
+// IntakeObserver is told of each new request stored at intake (not of
+// replays): its city, channel and the source of its routing decision
+// ("rules", "plugin:kazan@1.0.0", "fallback:triage", "none" …). The server's
+// metrics count intake with it.
+type IntakeObserver interface {
+	Intake(city string, channel Channel, source string)
 }
 
 // MaxIdempotencyKey bounds the Idempotency-Key header.
@@ -178,7 +187,7 @@ func (s *Requests) Submit(ctx context.Context, actor Actor, in NewRequest, key s
 	}
 	r.SearchText = strings.ToLower(r.Address + " " + r.Description)
 	events := []*RequestEvent{{ActorID: actorID(actor), Kind: "created", ToState: string(StatusNew), Public: true, CreatedAt: now}}
-	route, err := s.route(ctx, r, cat, building, now)
+	route, source, err := s.route(ctx, r, cat, building, now)
 	if err != nil {
 		return nil, false, err
 	}
@@ -189,6 +198,9 @@ func (s *Requests) Submit(ctx context.Context, actor Actor, in NewRequest, key s
 	}
 	if !created {
 		return s.replay(stored, fp)
+	}
+	if s.Observer != nil {
+		s.Observer.Intake(s.City, stored.Channel, source)
 	}
 	return stored, true, nil
 }
@@ -203,8 +215,9 @@ func (s *Requests) replay(prev *Request, fp string) (*Request, bool, error) {
 // route asks the router where r goes and applies the decision: assignment
 // with due times, or the dispatcher's triage queue. A router failure or a
 // decision naming no active organization of the city sends the request to
-// triage; it is never lost.
-func (s *Requests) route(ctx context.Context, r *Request, cat *Category, b *Building, now time.Time) (*RequestEvent, error) {
+// triage; it is never lost. It returns the history event and the source of
+// the decision.
+func (s *Requests) route(ctx context.Context, r *Request, cat *Category, b *Building, now time.Time) (*RequestEvent, string, error) {
 	ev := &RequestEvent{Kind: "routed", FromState: string(StatusNew), ToState: string(StatusNew), Public: false, CreatedAt: now}
 	d := Decision{Triage: true, Reason: "no routing configured: the dispatcher decides", Source: "none"}
 	if s.Router != nil {
@@ -251,7 +264,7 @@ func (s *Requests) route(ctx context.Context, r *Request, cat *Category, b *Buil
 			})
 		}
 		if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, err
+			return nil, "", err
 		}
 		if org == nil || !org.Active {
 			d = Decision{Triage: true, Reason: fmt.Sprintf("the router chose organization %d, which is not an active organization of the city", d.OrganizationID), Source: d.Source}
@@ -264,7 +277,7 @@ func (s *Requests) route(ctx context.Context, r *Request, cat *Category, b *Buil
 	}
 	if org == nil {
 		ev.Kind = "triage"
-		return ev, nil
+		return ev, d.Source, nil
 	}
 	r.assign(org.ID, cat, cal, now)
 	r.Status = StatusAssigned
@@ -272,7 +285,7 @@ func (s *Requests) route(ctx context.Context, r *Request, cat *Category, b *Buil
 	ev.Kind = string(ActionAssign)
 	ev.ToState = string(StatusAssigned)
 	ev.OrganizationID = &org.ID
-	return ev, nil
+	return ev, d.Source, nil
 }
 
 // Act performs a lifecycle action on the request with the given number.

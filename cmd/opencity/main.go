@@ -50,6 +50,10 @@ Environment:
   OPENCITY_PUBLIC_URL   the server's public address for Stripe's redirects (default: from the request)
   OPENCITY_BILLING_GRACE  past due → suspended after this long (default 168h)
   OPENCITY_PLANS_FILE   JSON list of plans instead of the built-in ones
+  OPENCITY_METRICS_TOKEN  serve /metrics on the main address to "Authorization: Bearer <token>"
+  OPENCITY_METRICS_ADDR   serve /metrics on an address of its own (none of the two: not served)
+  OPENCITY_METRICS_CITY_LIMIT  per-city metric labels up to this many cities (default 50)
+  OPENCITY_LOG_FORMAT   json or text (default: text on a terminal, JSON otherwise)
 
 Run "opencity COMMAND -h" for a command's flags.
 `
@@ -78,6 +82,7 @@ func configFromEnv(getenv func(string) string) Config {
 		Billing:     billing.ConfigFromEnv(getenv),
 		SessionKey:  []byte(getenv("OPENCITY_SESSION_KEY")),
 		Limits:      limitsFromEnv(getenv),
+		Metrics:     metricsConfigFromEnv(getenv),
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = "data"

@@ -15,9 +15,10 @@ import (
 )
 
 // newPluginHost returns the plugin host over the control plane's catalog.
-// A binary that fails its checksum is logged and written to the audit log.
-func newPluginHost(b *tenants.Backend) *host.Host {
-	return host.New(host.Options{
+// A binary that fails its checksum is logged and written to the audit log;
+// calls and restarts are counted in m.
+func newPluginHost(b *tenants.Backend, m *metrics) *host.Host {
+	return host.New(m.pluginHooks(host.Options{
 		Catalog: host.CatalogFunc(func(ctx context.Context, ref string) (host.Entry, error) {
 			name, version, err := tenants.ParsePluginRef(ref)
 			if err != nil {
@@ -36,7 +37,7 @@ func newPluginHost(b *tenants.Backend) *host.Host {
 				slog.Error("audit plugin refusal", "plugin", ref, "err", aerr)
 			}
 		},
-	})
+	}))
 }
 
 // routing implements httpapi.Routing: each city's router is its plugin, then

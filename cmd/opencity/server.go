@@ -44,6 +44,8 @@ type Config struct {
 	SessionKey []byte
 	// Limits bound time and sizes per request; zero fields take DefaultLimits.
 	Limits Limits
+	// Metrics says where /metrics is served (never publicly).
+	Metrics MetricsConfig
 }
 
 // Server is a running OpenCity: backend, resolver and HTTP server. Tests
@@ -63,6 +65,7 @@ type Server struct {
 	uploads  string
 	limits   Limits
 	now      func() time.Time
+	metrics  *metrics
 	stopJobs context.CancelFunc
 	jobsDone chan struct{}
 }
@@ -104,8 +107,10 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 			slog.Info("city not migrated", "city", r.Slug, "reason", r.Skipped)
 		}
 	}
-	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain), Plugins: newPluginHost(b),
-		uploads: filepath.Join(cfg.DataDir, "uploads"), now: cfg.Now, limits: cfg.Limits.withDefaults()}
+	m := newMetrics(cfg.Metrics)
+	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain), Plugins: newPluginHost(b, m),
+		uploads: filepath.Join(cfg.DataDir, "uploads"), now: cfg.Now, limits: cfg.Limits.withDefaults(), metrics: m}
+	m.watch(ctx, s)
 	b.RegisterSweep(b.Jobs, cfg.Now)
 	if bin := demoKazanPlugin(cfg.KazanPlugin); cfg.Demo && bin != "" {
 		if err := useDemoKazanPlugin(ctx, b, s.Plugins, bin); err != nil {
@@ -138,14 +143,15 @@ func (s *Server) engine() *gin.Engine { return s.Handler.(*gin.Engine) }
 func (s *Server) routes() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(requestLog, recoverProblem, s.limits.bodyLimits(s.Kit).Handler, web.SecurityHeaders,
+	r.Use(s.metrics.observeHTTP, requestLog, recoverProblem, s.limits.bodyLimits(s.Kit).Handler, web.SecurityHeaders,
 		web.CompressAssets(web.AssetPrefix, "/signup/assets/"))
+	s.metrics.mount(r)
 	r.HandleMethodNotAllowed = true
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "alive"}) })
 	r.GET("/readyz", s.ready)
 	authz := s.authz
 	api := &httpapi.API{Cities: s.Cities, Authz: authz, Policies: authz, Now: s.now, Uploads: s.uploads,
-		Routing: routing{host: s.Plugins, backend: s.Backend}}
+		Routing: routing{host: s.Plugins, backend: s.Backend}, Intake: s.metrics}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
 	signup.Register(r, s.Billing) // /signup… and /billing/webhook
@@ -177,6 +183,10 @@ func (s *Server) Start(addr string) error {
 	if err != nil {
 		return err
 	}
+	if err := s.metrics.listen(); err != nil {
+		ln.Close()
+		return fmt.Errorf("metrics address: %w", err)
+	}
 	s.ln = ln
 	s.http = s.limits.httpServer(s.Handler)
 	s.done = make(chan error, 1)
@@ -206,7 +216,7 @@ func (s *Server) Close() error {
 		s.stopJobs()
 		<-s.jobsDone
 	}
-	err = errors.Join(err, s.Plugins.Close())
+	err = errors.Join(err, s.metrics.close(), s.Plugins.Close())
 	return errors.Join(err, s.Backend.Close())
 }
 

@@ -61,6 +61,9 @@ type API struct {
 	Routing Routing
 	// Policies manages the cities' access policies.
 	Policies core.PolicyStore
+	// Intake is told of every new request, from the API and the pages
+	// (metrics); nil for nobody.
+	Intake core.IntakeObserver
 }
 
 // Route is one operation of the API: what the router mounts, what the

@@ -17,11 +17,13 @@ type Services struct {
 	// only, and no plugin may be chosen.
 	Routing Routing
 	Now     func() time.Time
+	// Intake is told of every new request (metrics); nil for nobody.
+	Intake core.IntakeObserver
 }
 
 // Services returns the services the API is wired with.
 func (a *API) Services() Services {
-	return Services{Authz: a.Authz, Policies: a.Policies, Routing: a.Routing, Now: a.Now}
+	return Services{Authz: a.Authz, Policies: a.Policies, Routing: a.Routing, Now: a.Now, Intake: a.Intake}
 }
 
 func (s Services) gate(city *City) core.Gate { return core.Gate{Authz: s.Authz, City: city.Slug} }
@@ -65,7 +67,8 @@ func (s Services) Users(city *City) *core.Users {
 // Requests is the city's intake and request lifecycle, routed by the
 // city's effective router.
 func (s Services) Requests(city *City) *core.Requests {
-	return &core.Requests{Store: city.Store, City: city.Slug, Location: city.Location, Router: s.RouterFor(city), Now: s.Now}
+	return &core.Requests{Store: city.Store, City: city.Slug, Location: city.Location, Router: s.RouterFor(city), Now: s.Now,
+		Observer: s.Intake}
 }
 
 // PublicIntake is the city's intake of people without an account.

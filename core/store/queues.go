@@ -78,3 +78,21 @@ func (s *Store) RecentPublic(ctx context.Context, limit int) (out []core.PublicI
 	})
 	return out, err
 }
+
+// QueueCounts counts the city's overdue requests (core.Request.Overdue at
+// now) and those waiting in the dispatcher's triage queue for a placement
+// (new or returned), for the server's metrics.
+func (s *Store) QueueCounts(ctx context.Context, now time.Time) (overdue, waiting int, err error) {
+	now = now.UTC()
+	var row struct {
+		Overdue int `bun:"overdue"`
+		Waiting int `bun:"waiting"`
+	}
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewSelect().TableExpr("requests AS r").
+			ColumnExpr("count(CASE WHEN "+overdueExpr+" THEN 1 END) AS overdue", bun.In(core.OpenStatuses), now, now).
+			ColumnExpr("count(CASE WHEN r.status IN (?) THEN 1 END) AS waiting", bun.In([]core.Status{core.StatusNew, core.StatusReturned})).
+			Scan(ctx, &row)
+	})
+	return row.Overdue, row.Waiting, err
+}

@@ -61,6 +61,12 @@ type Options struct {
 	Output io.Writer
 	// OnRefused is told when a binary fails its checksum (for the audit log).
 	OnRefused func(ref string, err error)
+	// OnCall is told of every Route call: the plugin, how long the call
+	// took and its error (nil on success). The server's metrics use it.
+	OnCall func(ref string, took time.Duration, err error)
+	// OnRestart is told when a plugin's process starts again after a crash
+	// or a hang (not of its first start).
+	OnRestart func(ref string)
 }
 
 // Host owns the plugin processes.
@@ -158,7 +164,11 @@ func (h *Host) Pid(ref string) int {
 // Route asks ref's plugin where req goes, configuring the city first when
 // this process has not seen its current snapshot. The call has the host's
 // deadline; a timeout or a dead connection recycles the process.
-func (h *Host) Route(ctx context.Context, ref string, conf *routingv1.ConfigureRequest, req *routingv1.RouteRequest) (*routingv1.RouteResponse, error) {
+func (h *Host) Route(ctx context.Context, ref string, conf *routingv1.ConfigureRequest, req *routingv1.RouteRequest) (resp *routingv1.RouteResponse, err error) {
+	if h.opts.OnCall != nil {
+		start := time.Now()
+		defer func() { h.opts.OnCall(ref, time.Since(start), err) }()
+	}
 	p, err := h.process(ref)
 	if err != nil {
 		return nil, err

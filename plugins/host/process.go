@@ -121,6 +121,9 @@ func (p *process) start(done chan struct{}) {
 	p.cur, p.startErr = c, nil
 	if p.starts > 0 {
 		slog.Info("plugin restarted", "plugin", p.ref, "restarts", p.starts)
+		if p.h.opts.OnRestart != nil {
+			p.h.opts.OnRestart(p.ref)
+		}
 	}
 	p.starts++
 }

@@ -72,6 +72,10 @@ type Queue struct {
 	Lease time.Duration
 	Poll  time.Duration
 	Now   func() time.Time
+	// OnFinish, when set, is told the outcome of every job this queue ran:
+	// OutcomeDone, OutcomeRetried (it runs again later) or OutcomeFailed
+	// (its last attempt failed). The server's metrics count them.
+	OnFinish func(kind, outcome string)
 
 	mu       sync.Mutex
 	handlers map[string]Handler
@@ -177,6 +181,13 @@ func (q *Queue) Claim(ctx context.Context) (*Job, error) {
 	return j, err
 }
 
+// Outcomes of a run, as OnFinish is told them.
+const (
+	OutcomeDone    = "done"
+	OutcomeRetried = "retried"
+	OutcomeFailed  = "failed"
+)
+
 // finish records the outcome of a claimed job: done, retried later, or
 // failed for good after its last attempt.
 func (q *Queue) finish(ctx context.Context, j *Job, runErr error) error {
@@ -184,12 +195,15 @@ func (q *Queue) finish(ctx context.Context, j *Job, runErr error) error {
 	if runErr == nil {
 		_, err := q.db.NewRaw("UPDATE ? SET state = ?, finished_at = ?, last_error = '' WHERE id = ? AND locked_by = ?",
 			q.table, StateDone, now, j.ID, q.worker).Exec(ctx)
+		q.told(j.Kind, OutcomeDone)
 		return err
 	}
 	state, runAt := StateAvailable, now.Add(backoff(j.Attempts))
+	outcome := OutcomeRetried
 	if j.Attempts >= j.MaxAttempts {
-		state = StateFailed
+		state, outcome = StateFailed, OutcomeFailed
 	}
+	q.told(j.Kind, outcome)
 	msg := runErr.Error()
 	if len(msg) > 2000 {
 		msg = msg[:2000]
@@ -197,6 +211,12 @@ func (q *Queue) finish(ctx context.Context, j *Job, runErr error) error {
 	_, err := q.db.NewRaw("UPDATE ? SET state = ?, run_at = ?, last_error = ?, finished_at = ? WHERE id = ? AND locked_by = ?",
 		q.table, state, runAt, msg, finishedAt(state, now), j.ID, q.worker).Exec(ctx)
 	return err
+}
+
+func (q *Queue) told(kind, outcome string) {
+	if q.OnFinish != nil {
+		q.OnFinish(kind, outcome)
+	}
 }
 
 func finishedAt(state string, now time.Time) *time.Time {
