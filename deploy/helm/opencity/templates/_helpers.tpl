@@ -2,6 +2,22 @@
 app.kubernetes.io/name: opencity
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
+
+{{/* The server's pods: what the Deployment and the Service select (not the migration's pods). */}}
+{{- define "opencity.serverLabels" -}}
+{{ include "opencity.labels" . }}
+app.kubernetes.io/component: server
+{{- end }}
+
+{{- define "opencity.image" -}}
+{{- if .Values.image.digest -}}
+{{ .Values.image.repository }}@{{ .Values.image.digest }}
+{{- else -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag }}
+{{- end -}}
+{{- end }}
+
+{{/* The settings of every container: plain values, then the session key. */}}
 {{- define "opencity.env" -}}
 - name: OPENCITY_DATA
   value: /data
@@ -9,7 +25,36 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - name: {{ $k }}
   value: {{ $v | quote }}
 {{- end }}
-envFrom:
-  - secretRef:
-      name: {{ .Values.existingSecret }}
+- name: OPENCITY_SESSION_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.sessionKey.secretName | default .Values.existingSecret | required "sessionKey.secretName or existingSecret is required" }}
+      key: {{ .Values.sessionKey.key }}
+      optional: {{ le (int .Values.replicas) 1 }}
+{{- end }}
+
+{{/* The secret with DATABASE_URL and the Stripe keys, as variables. */}}
+{{- define "opencity.envFrom" -}}
+- secretRef:
+    name: {{ .Values.existingSecret | required "existingSecret (DATABASE_URL …) is required" }}
+{{- end }}
+
+{{/* The restricted Pod Security profile, for the pod and its containers. */}}
+{{- define "opencity.podSecurity" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.runAsUser }}
+runAsGroup: {{ .Values.runAsUser }}
+fsGroup: {{ .Values.runAsUser }}
+seccompProfile: {type: RuntimeDefault}
+{{- end }}
+{{- define "opencity.containerSecurity" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities: {drop: [ALL]}
+{{- end }}
+
+{{- define "opencity.checks" -}}
+{{- if and (gt (int .Values.replicas) 1) (ne .Values.uploads.accessMode "ReadWriteMany") }}
+{{- fail "replicas > 1 needs uploads every pod can reach: set uploads.accessMode=ReadWriteMany (with a storage class that offers it)" }}
+{{- end }}
 {{- end }}
