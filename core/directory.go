@@ -62,7 +62,7 @@ type Category struct {
 	CitizenVisible    bool `bun:"citizen_visible,notnull" json:"citizen_visible"`
 	Active            bool `bun:"active,notnull" json:"active"`
 	// Utility names the resource a network fault belongs to (power, water …).
-	Utility string `bun:"utility,notnull" json:"utility"`
+	Utility string `bun:"utility,notnull" json:"utility" enum:"utilities"`
 }
 
 // Utilities are the resources whose suppliers a network fault goes to.
@@ -121,12 +121,12 @@ var OrgKinds = []string{OrgManagementCompany, OrgContractor, OrgResourceSupplier
 type Organization struct {
 	ID      int64  `bun:"id,pk,autoincrement" json:"id"`
 	Code    string `bun:"code,notnull" json:"code"`
-	Kind    string `bun:"kind,notnull" json:"kind"`
+	Kind    string `bun:"kind,notnull" json:"kind" enum:"org_kinds"`
 	NameRU  string `bun:"name_ru,notnull" json:"name_ru"`
 	NameEN  string `bun:"name_en,notnull" json:"name_en"`
 	Phone   string `bun:"phone,notnull" json:"phone"`
 	Email   string `bun:"email,notnull" json:"email"`
-	Utility string `bun:"utility,notnull" json:"utility"`
+	Utility string `bun:"utility,notnull" json:"utility" enum:"utilities"`
 	Active  bool   `bun:"active,notnull" json:"active"`
 	// Districts and Categories it serves, by code.
 	Districts  []string `bun:"-" json:"districts"`

@@ -58,7 +58,7 @@ type RuleInput struct {
 	TimeFrom       string   `json:"time_from"`
 	TimeTo         string   `json:"time_to"`
 	Emergency      *bool    `json:"emergency"`
-	Target         string   `json:"target"`
+	Target         string   `json:"target" enum:"rule_targets"`
 	OrganizationID *int64   `json:"organization_id"`
 	Priority       Priority `json:"priority"`
 }
@@ -292,7 +292,7 @@ func (s *RoutingAdmin) TestRoute(ctx context.Context, actor Actor, in RouteTest)
 		f.Add("category", "unknown category "+strconv.Quote(in.Category))
 	}
 	if in.Priority != "" && !in.Priority.Valid() {
-		f.Add("priority", "must be emergency, normal or planned")
+		f.Add("priority", "must be one of "+strings.Join(Names(Priorities), ", "))
 	}
 	var b *Building
 	switch {

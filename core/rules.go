@@ -16,6 +16,9 @@ const (
 	TargetTriage            = "triage"             // the dispatcher's triage queue
 )
 
+// Targets lists every rule target.
+var Targets = []string{TargetOrganization, TargetManagementCompany, TargetResourceSupplier, TargetTriage}
+
 // RoutingRule is one row of a city's ordered rule table. Empty match fields
 // match anything; the first active rule that matches and whose target can be
 // resolved decides.
@@ -33,7 +36,7 @@ type RoutingRule struct {
 	TimeTo     string `bun:"time_to,notnull" json:"time_to"`
 	Emergency  *bool  `bun:"emergency" json:"emergency"` // nil: either
 	// Outcome.
-	Target         string   `bun:"target,notnull" json:"target"`
+	Target         string   `bun:"target,notnull" json:"target" enum:"rule_targets"`
 	OrganizationID *int64   `bun:"organization_id" json:"organization_id"`
 	Priority       Priority `bun:"priority,notnull" json:"priority,omitempty"` // "" keeps the request's
 }
@@ -56,7 +59,7 @@ func (r *RoutingRule) Validate() error {
 			f.Add("organization_id", "is only used when the target is an organization")
 		}
 	default:
-		f.Add("target", "must be organization, management_company, resource_supplier or triage")
+		f.Add("target", "must be one of "+strings.Join(Targets, ", "))
 	}
 	if (r.TimeFrom == "") != (r.TimeTo == "") {
 		f.Add("time_to", "give both time_from and time_to, or neither")
@@ -67,7 +70,7 @@ func (r *RoutingRule) Validate() error {
 		}
 	}
 	if r.Priority != "" && !r.Priority.Valid() {
-		f.Add("priority", "must be emergency, normal, planned or empty")
+		f.Add("priority", "must be empty or one of "+strings.Join(Names(Priorities), ", "))
 	}
 	return f.Err()
 }

@@ -27,6 +27,15 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeOf(core.Channel("")):  core.Names(core.Channels),
 }
 
+// taggedEnums are the domain's lists for plain string fields, named by the
+// field's enum tag (`enum:"org_kinds"`); "" is allowed where the field is
+// optional.
+var taggedEnums = map[string][]string{
+	"org_kinds":    core.OrgKinds,
+	"utilities":    append([]string{""}, core.Utilities...),
+	"rule_targets": core.Targets,
+}
+
 type schemaGen struct {
 	components map[string]any
 	// input describes request bodies: the domain validates which fields are
@@ -114,6 +123,13 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 			name = f.Name
 		}
 		prop := g.schema(f.Type)
+		if name := f.Tag.Get("enum"); name != "" {
+			e, ok := taggedEnums[name]
+			if !ok {
+				panic("openapi: no domain list for enum tag " + name + " of " + t.Name() + "." + f.Name)
+			}
+			prop["enum"] = e
+		}
 		doc := f.Tag.Get("doc")
 		if doc == "" && docs != nil && g.input {
 			doc = docs.FieldDoc(name)
