@@ -1,6 +1,9 @@
 package core
 
-import "regexp"
+import (
+	"regexp"
+	"strings"
+)
 
 // SlugPattern is the one shape of the short names that appear in URLs,
 // schema names, file names and references: a city's slug, the codes of
@@ -11,11 +14,18 @@ import "regexp"
 // flag, where a bare "-" in a class is an error) all read it alike.
 const SlugPattern = `[a-z][a-z0-9\-]{1,39}`
 
-// SlugRule says SlugPattern in words, for field messages.
-const SlugRule = "use 2-40 lowercase latin letters, digits and hyphens, starting with a letter"
+// SlugRule says the slug rule in words, for field messages.
+const SlugRule = "use 2-40 lowercase latin letters, digits and hyphens, starting with a letter and ending with a letter or digit, without two hyphens in 3rd and 4th place"
 
 var slugRE = regexp.MustCompile(`^` + SlugPattern + `$`)
 
-// ValidSlug reports whether s has the shape of SlugPattern. Codes and slugs
-// end up in quoted identifiers and paths, never concatenated into SQL.
-func ValidSlug(s string) bool { return slugRE.MatchString(s) }
+// ValidSlug reports whether s has the shape of SlugPattern and is a DNS
+// label a city can be served under (<slug>.<base domain>): it does not end
+// with a hyphen (RFC 1035, section 2.3.1) and has no "--" in its 3rd and
+// 4th characters, which RFC 5891 (section 4.2.3.1) reserves for encoded
+// labels such as punycode's "xn--", so no slug looks like another script's
+// name. Codes and slugs end up in quoted identifiers and paths, never
+// concatenated into SQL.
+func ValidSlug(s string) bool {
+	return slugRE.MatchString(s) && !strings.HasSuffix(s, "-") && (len(s) < 4 || s[2:4] != "--")
+}

@@ -48,6 +48,7 @@ type Backend struct {
 	mu             sync.Mutex
 	cities         map[string]*bun.DB // SQLite: one handle per city file
 	stores         map[string]*store.Store
+	reserved       map[string]bool // slugs the server's own routes use
 	provisionHooks []func(ctx context.Context, slug string) error
 }
 

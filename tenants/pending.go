@@ -22,6 +22,9 @@ func (r *Registry) CreatePending(ctx context.Context, n NewTenant) (*Tenant, err
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
+	if err := r.checkReserved(n.Slug); err != nil {
+		return nil, err
+	}
 	now := time.Now().UTC()
 	t := &Tenant{Slug: n.Slug, Name: n.Name, Status: StatusPending, Plan: n.Plan, Locale: n.Locale,
 		Timezone: n.Timezone, CreatedAt: now, UpdatedAt: now}

@@ -169,6 +169,9 @@ func (r *Registry) AddDomain(ctx context.Context, slug, domain string) error {
 // insert adds a tenant in status provisioning; a slug taken by a live city is
 // a conflict.
 func (r *Registry) insert(ctx context.Context, n NewTenant) (*Tenant, error) {
+	if err := r.checkReserved(n.Slug); err != nil {
+		return nil, err
+	}
 	now := time.Now().UTC()
 	t := &Tenant{Slug: n.Slug, Name: n.Name, Status: StatusProvisioning, Plan: n.Plan, Locale: n.Locale,
 		Timezone: n.Timezone, Demo: n.Demo, CreatedAt: now, UpdatedAt: now}

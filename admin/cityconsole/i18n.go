@@ -1,6 +1,9 @@
 package cityconsole
 
-import "github.com/opencity/opencity/core/web"
+import (
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/web"
+)
 
 // messages are the console's texts; the kit adds the common ones.
 var messages = web.Messages{
@@ -51,12 +54,12 @@ var messages = web.Messages{
 		"auto_close_days": "Автозакрытие решённых заявок через, дней", "profile": "Город", "city_name": "Название города",
 		"locale": "Язык по умолчанию", "timezone": "Часовой пояс",
 		"wd0": "вс", "wd1": "пн", "wd2": "вт", "wd3": "ср", "wd4": "чт", "wd5": "пт", "wd6": "сб",
-		"msg.choose a CSV file of at most 32 MB":                                           "выберите файл CSV не больше 32 МБ",
-		"msg.must be from 1 minute to 90 days":                                             "от 1 минуты до 90 дней",
-		"msg.cannot be shorter than the reaction time":                                     "не может быть короче срока реакции",
-		"msg.an emergency category is answered within 30 minutes":                          "на аварийную заявку реагируют за 30 минут",
-		"msg.use 2-40 lowercase latin letters, digits and hyphens, starting with a letter": "2–40 строчных латинских букв, цифр и дефисов, начиная с буквы",
-		"msg.must be from 1 to 60":                                                         "от 1 до 60",
+		"msg.choose a CSV file of at most 32 MB":                  "выберите файл CSV не больше 32 МБ",
+		"msg.must be from 1 minute to 90 days":                    "от 1 минуты до 90 дней",
+		"msg.cannot be shorter than the reaction time":            "не может быть короче срока реакции",
+		"msg.an emergency category is answered within 30 minutes": "на аварийную заявку реагируют за 30 минут",
+		"msg." + core.SlugRule:                                    "2–40 строчных латинских букв, цифр и дефисов: начинается с буквы, кончается буквой или цифрой, без двух дефисов на 3-м и 4-м месте",
+		"msg.must be from 1 to 60":                                "от 1 до 60",
 	},
 	"en": {
 		"console_title": "City administration", "nav_home": "Overview", "nav_categories": "Categories", "nav_organizations": "Organizations",

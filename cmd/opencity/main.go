@@ -83,6 +83,8 @@ func configFromEnv(getenv func(string) string) Config {
 		SessionKey:  []byte(getenv("OPENCITY_SESSION_KEY")),
 		Limits:      limitsFromEnv(getenv),
 		Metrics:     metricsConfigFromEnv(getenv),
+		SMTPURL:     getenv("OPENCITY_SMTP_URL"),
+		MailFrom:    getenv("OPENCITY_MAIL_FROM"),
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = "data"

@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/mail"
 	"github.com/opencity/opencity/core/web"
 	"github.com/opencity/opencity/plugins/host"
 	"github.com/opencity/opencity/tenants"
@@ -46,6 +47,36 @@ type Config struct {
 	Limits Limits
 	// Metrics says where /metrics is served (never publicly).
 	Metrics MetricsConfig
+	// SMTPURL is the mail server (OPENCITY_SMTP_URL, smtp://[user:pw@]host:port
+	// or smtps://…) and MailFrom the sender (OPENCITY_MAIL_FROM). Without a
+	// server, demo mode writes e-mails to the log and other modes refuse
+	// signups, which need the administrator's confirmation.
+	SMTPURL, MailFrom string
+}
+
+// DefaultMailFrom is the sender of e-mails unless OPENCITY_MAIL_FROM says.
+const DefaultMailFrom = "OpenCity <noreply@opencity.localhost>"
+
+// mailer returns the configured mail sender: SMTP, the log in demo mode, or
+// nil (signups refused).
+func mailer(cfg Config) (mail.Sender, error) {
+	from := cfg.MailFrom
+	if from == "" {
+		from = DefaultMailFrom
+	}
+	switch {
+	case cfg.SMTPURL != "":
+		s, err := mail.ParseURL(cfg.SMTPURL, from)
+		if err != nil {
+			return nil, fmt.Errorf("OPENCITY_SMTP_URL: %w", err)
+		}
+		return s, nil
+	case cfg.Demo:
+		slog.Warn("OPENCITY_SMTP_URL is not set: demo mode writes e-mails (signup confirmation links) to the log")
+		return mail.Log{}, nil
+	}
+	slog.Warn("OPENCITY_SMTP_URL is not set: signups are refused, as nobody could confirm them")
+	return nil, nil
 }
 
 // Server is a running OpenCity: backend, resolver and HTTP server. Tests
@@ -122,6 +153,12 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		return err
 	}})
 	// Billing: signup, webhooks and the billing jobs.
+	if cfg.Billing.Mail == nil {
+		if cfg.Billing.Mail, err = mailer(cfg); err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
 	if s.Billing, err = billing.New(b, cfg.Billing); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("billing: %w", err)
@@ -134,6 +171,11 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.Handler = s.routes()
+	var paths []string
+	for _, rt := range s.engine().Routes() {
+		paths = append(paths, rt.Path)
+	}
+	b.ReserveRoutes(paths) // no city is named like one of the server's own pages
 	return s, nil
 }
 
@@ -154,7 +196,7 @@ func (s *Server) routes() http.Handler {
 		Routing: routing{host: s.Plugins, backend: s.Backend}, Intake: s.metrics}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
-	signup.Register(r, s.Billing) // /signup… and /billing/webhook
+	signup.Register(r, s.Billing, s.Kit.Forms) // /signup… and /billing/webhook
 	(&vendorapi.API{Backend: s.Backend, Authz: authz, Now: s.now}).Register(r)
 	s.mountPages(r, api) // the page kit, consoles and working pages
 	// working pages: the desk, the office and the portal

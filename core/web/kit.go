@@ -278,6 +278,19 @@ func unsafe(c *gin.Context) bool {
 	return true
 }
 
+// Forms guards pages with forms outside the cities and the consoles (the
+// signup): it loads the visitor's page session, anonymous or not, and
+// refuses an unsafe request without its CSRF token like every page of the
+// kit. Such pages put CSRFToken into their forms.
+func (k *Kit) Forms(c *gin.Context) {
+	k.Sessions.Begin(c)
+	k.checkCSRF(c)
+}
+
+// CSRFToken is the token a form rendered outside the kit's templates sends
+// back in its csrf_token field; "" outside Forms.
+func CSRFToken(ctx context.Context) string { return session.Token(ctx) }
+
 // checkCSRF refuses an unsafe request without the session's CSRF token in
 // the csrf_token field or X-CSRF-Token header with a 403 page. Requests
 // authenticated by an Authorization header are not exposed to CSRF (a

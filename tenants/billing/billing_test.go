@@ -3,11 +3,13 @@ package billing_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/mail/mailtest"
 	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/billing"
@@ -22,6 +24,7 @@ type fixture struct {
 	b    *tenants.Backend
 	svc  *billing.Service
 	mock *stripemock.Mock
+	mail *mailtest.Mailpit
 	now  time.Time
 	seq  int
 }
@@ -31,17 +34,33 @@ func newFixture(t *testing.T, kind string) *fixture {
 	mock := stripemock.Start(t)
 	b := tenanttest.Open(t, kind)
 	cfg := billing.ConfigFromEnv(func(string) string { return "" })
+	mp := mailtest.Start(t)
 	cfg.SecretKey, cfg.WebhookSecret, cfg.APIURL, cfg.HTTPClient = "sk_test_123", secret, mock.URL, mock.Client
+	cfg.Mail = mp.Sender()
 	svc, err := billing.New(b, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, b: b, svc: svc, mock: mock, now: time.Now().UTC()}
+	f := &fixture{t: t, b: b, svc: svc, mock: mock, mail: mp, now: time.Now().UTC()}
 	svc.Now = func() time.Time { return f.now }
 	return f
 }
 
+// signup signs a city up and confirms its administrator's address with the
+// link of the e-mail; the answer carries the admin's set-password token.
 func (f *fixture) signup(slug string) *billing.Signup {
+	f.t.Helper()
+	s := f.signupOnly(slug)
+	c, err := f.svc.Confirm(context.Background(), f.confirmToken(slug))
+	if err != nil {
+		f.t.Fatalf("confirm %s: %v", slug, err)
+	}
+	s.SetPasswordToken = c.SetPasswordToken
+	return s
+}
+
+// signupOnly signs a city up without confirming it.
+func (f *fixture) signupOnly(slug string) *billing.Signup {
 	f.t.Helper()
 	s, err := f.svc.Signup(context.Background(), billing.SignupInput{CityName: "Город " + slug, Slug: slug,
 		AdminName: "Анна Админ", AdminEmail: "anna@" + slug + ".example.org", Plan: "town"}, "http://opencity.test")
@@ -49,6 +68,17 @@ func (f *fixture) signup(slug string) *billing.Signup {
 		f.t.Fatalf("signup %s: %v", slug, err)
 	}
 	return s
+}
+
+// confirmToken reads the token of the newest confirmation e-mail of a city.
+func (f *fixture) confirmToken(slug string) string {
+	f.t.Helper()
+	link := f.mail.Link(f.t, "anna@"+slug+".example.org", "http://opencity.test/signup/confirm?token=")
+	u, err := url.Parse(link)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return u.Query().Get("token")
 }
 
 // redeem uses the admin's link in the city, as the invitation page does.
@@ -295,3 +325,77 @@ func TestProvisioningResumes(t *testing.T) {
 }
 
 const unusable = "!set-password-link-not-used"
+
+// With billing on a city becomes active only once it is both paid for and
+// confirmed by its administrator, in either order. A signup nobody confirms
+// is removed by the expiry job after ConfirmTTL and its link stops working;
+// one that was paid for is kept for the vendor.
+func TestActivationNeedsPaymentAndConfirmation(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			f := newFixture(t, kind)
+			f.b.Jobs.Now = func() time.Time { return f.now }
+			ctx := context.Background()
+
+			// Paid first: nothing is provisioned until the confirmation.
+			f.signupOnly("paid-first")
+			f.mustSend("checkout.session.completed", 0, completed("paid-first", f.customer("paid-first")))
+			f.want("paid-first", tenants.StatusPending)
+			if st, _ := f.svc.Status(ctx, "paid-first"); !st.Paid || st.Confirmed || st.ProvisionedAt != nil {
+				t.Fatalf("paid, unconfirmed: %+v", st)
+			}
+			s, err := f.svc.Confirm(ctx, f.confirmToken("paid-first"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.b.Jobs.Drain(ctx)
+			f.want("paid-first", tenants.StatusActive)
+			if err := f.redeem("paid-first", s.SetPasswordToken, "correct horse"); err != nil {
+				t.Fatalf("the admin's link after confirming: %v", err)
+			}
+
+			// Confirmed first: nothing until the payment.
+			token := ""
+			f.signupOnly("confirmed-first")
+			token = f.confirmToken("confirmed-first")
+			if _, err := f.svc.Confirm(ctx, token); err != nil {
+				t.Fatal(err)
+			}
+			f.b.Jobs.Drain(ctx)
+			f.want("confirmed-first", tenants.StatusPending)
+			if _, err := f.svc.Confirm(ctx, token); core.ErrorCode(err) != core.ENOTFOUND {
+				t.Fatalf("a confirmation link used twice: %v", err)
+			}
+			f.mustSend("checkout.session.completed", 0, completed("confirmed-first", f.customer("confirmed-first")))
+			f.want("confirmed-first", tenants.StatusActive)
+
+			// Never confirmed: removed after ConfirmTTL, the slug is free
+			// and the link is dead. Paid but never confirmed: kept.
+			f.signupOnly("silent")
+			silent := f.confirmToken("silent")
+			f.signupOnly("silent-paid")
+			f.mustSend("checkout.session.completed", 0, completed("silent-paid", f.customer("silent-paid")))
+			f.now = f.now.Add(billing.DefaultConfirmTTL - time.Minute)
+			f.b.Jobs.Drain(ctx)
+			if ok, _, _ := f.svc.SlugAvailable(ctx, "silent"); ok {
+				t.Fatal("an unconfirmed signup lost its slug before its time")
+			}
+			f.now = f.now.Add(2 * time.Minute)
+			if _, err := f.b.Jobs.Drain(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if ok, _, _ := f.svc.SlugAvailable(ctx, "silent"); !ok {
+				t.Fatal("an unconfirmed signup still holds its slug after ConfirmTTL")
+			}
+			if _, err := f.svc.Confirm(ctx, silent); core.ErrorCode(err) != core.ENOTFOUND {
+				t.Fatalf("the link of a removed signup: %v", err)
+			}
+			f.want("silent-paid", tenants.StatusPending)
+			if _, err := f.svc.Confirm(ctx, f.confirmToken("silent-paid")); err != nil {
+				t.Fatal(err)
+			}
+			f.b.Jobs.Drain(ctx)
+			f.want("silent-paid", tenants.StatusActive)
+		})
+	}
+}

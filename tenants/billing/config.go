@@ -14,6 +14,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/opencity/opencity/core/mail"
 )
 
 // Plan is what a city pays for. Prices are in minor units of Currency
@@ -68,10 +70,19 @@ type Config struct {
 	Plans []Plan
 	// HTTPClient talks to Stripe; nil: a client with a 20 s timeout.
 	HTTPClient *http.Client
+	// Mail sends the confirmation e-mail of signups; nil refuses signups.
+	Mail mail.Sender
+	// ConfirmTTL is how long a signup waits for its administrator to
+	// confirm the e-mail address before the city is removed.
+	ConfirmTTL time.Duration
 	// Err is a configuration problem found while reading the environment;
 	// New refuses to start with it.
 	Err error
 }
+
+// DefaultConfirmTTL is how long a signup waits for the administrator's
+// confirmation unless OPENCITY_SIGNUP_CONFIRM_TTL says otherwise.
+const DefaultConfirmTTL = 48 * time.Hour
 
 // Enabled reports whether billing is on.
 func (c Config) Enabled() bool { return c.SecretKey != "" }
@@ -88,7 +99,8 @@ func (c Config) Plan(code string) (Plan, bool) {
 
 // ConfigFromEnv reads STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET,
 // STRIPE_API_URL, STRIPE_METER_EVENT, OPENCITY_PUBLIC_URL,
-// OPENCITY_BILLING_GRACE (a Go duration, default 168h) and
+// OPENCITY_BILLING_GRACE (a Go duration, default 168h),
+// OPENCITY_SIGNUP_CONFIRM_TTL (a Go duration, default 48h) and
 // OPENCITY_PLANS_FILE (a JSON list of plans).
 func ConfigFromEnv(getenv func(string) string) Config {
 	c := Config{
@@ -97,6 +109,13 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		APIURL:        getenv("STRIPE_API_URL"),
 		MeterEvent:    getenv("STRIPE_METER_EVENT"),
 		PublicURL:     strings.TrimSuffix(getenv("OPENCITY_PUBLIC_URL"), "/"),
+	}
+	if v := getenv("OPENCITY_SIGNUP_CONFIRM_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			c.Err = fmt.Errorf("OPENCITY_SIGNUP_CONFIRM_TTL %q: use a duration such as 48h", v)
+		}
+		c.ConfirmTTL = d
 	}
 	if g := getenv("OPENCITY_BILLING_GRACE"); g != "" {
 		d, err := time.ParseDuration(g)
@@ -155,6 +174,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Every == 0 {
 		c.Every = time.Hour
+	}
+	if c.ConfirmTTL == 0 {
+		c.ConfirmTTL = DefaultConfirmTTL
 	}
 	if len(c.Plans) == 0 {
 		c.Plans, _ = ParsePlans(defaultPlans)

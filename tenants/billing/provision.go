@@ -28,6 +28,8 @@ type signupRow struct {
 	Paid              bool       `bun:"paid"`
 	ProvisionTookMS   int64      `bun:"provision_took_ms"`
 	Error             string     `bun:"error"`
+	ConfirmHash       string     `bun:"confirm_hash"`
+	ConfirmedAt       *time.Time `bun:"confirmed_at"`
 	CreatedAt         time.Time  `bun:"created_at"`
 	ProvisionedAt     *time.Time `bun:"provisioned_at"`
 }
@@ -68,11 +70,7 @@ func (s *Service) Provision(ctx context.Context, slug string) error {
 		return err
 	}
 	switch t.Status {
-	case tenants.StatusPending:
-		if t, err = reg.SetStatus(ctx, "billing", slug, tenants.StatusProvisioning); err != nil {
-			return err
-		}
-	case tenants.StatusProvisioning:
+	case tenants.StatusPending, tenants.StatusProvisioning:
 	case tenants.StatusDeleted:
 		return nil
 	default:
@@ -81,6 +79,17 @@ func (s *Service) Provision(ctx context.Context, slug string) error {
 	su, err := s.signup(ctx, slug)
 	if err != nil {
 		return err
+	}
+	if su.ConfirmedAt == nil || (s.Enabled() && !su.Paid) {
+		// Activation needs both; Confirm and the payment webhook each start
+		// provisioning once the other has happened.
+		slog.InfoContext(ctx, "signup not provisioned yet", "city", slug, "confirmed", su.ConfirmedAt != nil, "paid", su.Paid)
+		return nil
+	}
+	if t.Status == tenants.StatusPending {
+		if t, err = reg.SetStatus(ctx, "billing", slug, tenants.StatusProvisioning); err != nil {
+			return err
+		}
 	}
 	p, err := s.b.Provision(ctx, tenants.NewTenant{Slug: t.Slug, Name: t.Name, Locale: t.Locale, Timezone: t.Timezone, Plan: t.Plan},
 		tenants.Admin{Login: su.AdminEmail, Name: su.AdminName, Email: su.AdminEmail, PasswordHash: unusablePassword})
@@ -105,7 +114,9 @@ type SignupStatus struct {
 	Slug   string `json:"slug"`
 	Status string `json:"status"`
 	// Paid is true once Stripe confirmed the checkout (always with billing off).
-	Paid          bool       `json:"paid"`
+	Paid bool `json:"paid"`
+	// Confirmed is true once the administrator confirmed the e-mail address.
+	Confirmed     bool       `json:"confirmed"`
 	ProvisionedAt *time.Time `json:"provisioned_at,omitempty"`
 	ProvisionMS   int64      `json:"provision_ms,omitempty"`
 	// Failed says provisioning failed at least once; it is being retried.
@@ -126,7 +137,7 @@ func (s *Service) Status(ctx context.Context, slug string) (*SignupStatus, error
 	if err != nil {
 		return nil, err
 	}
-	return &SignupStatus{Slug: slug, Status: t.Status, Paid: su.Paid || !s.Enabled(), ProvisionedAt: su.ProvisionedAt,
+	return &SignupStatus{Slug: slug, Status: t.Status, Paid: su.Paid || !s.Enabled(), Confirmed: su.ConfirmedAt != nil, ProvisionedAt: su.ProvisionedAt,
 		ProvisionMS: su.ProvisionTookMS, Failed: su.Error != "" && su.ProvisionedAt == nil}, nil
 }
 

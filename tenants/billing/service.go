@@ -17,6 +17,9 @@ const (
 	JobProvision = "billing.provision"
 	JobGrace     = "billing.grace"
 	JobUsage     = "billing.usage"
+	// JobExpire removes a signup whose administrator did not confirm the
+	// e-mail address in time.
+	JobExpire = "billing.expire"
 )
 
 // Service is the billing side of the control plane.
@@ -49,6 +52,7 @@ func New(b *tenants.Backend, cfg Config) (*Service, error) {
 			Uploads: stripe.GetBackendWithConfig(stripe.UploadsBackend, bc)})
 	}
 	b.Jobs.Handle(JobProvision, s.runProvision)
+	b.Jobs.Handle(JobExpire, s.expire)
 	b.Jobs.Handle(JobGrace, func(ctx context.Context, _ *jobs.Job) error { return s.CheckGrace(ctx) })
 	b.Jobs.Handle(JobUsage, func(ctx context.Context, _ *jobs.Job) error { return s.ReportUsage(ctx) })
 	b.Jobs.Every(jobs.Periodic{Every: cfg.Every, Enqueue: func(ctx context.Context, q *jobs.Queue, slot time.Time) error {

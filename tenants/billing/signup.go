@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -10,7 +11,6 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/tenants"
@@ -23,16 +23,12 @@ import (
 const (
 	MsgRequired     = "is required"
 	MsgTooLong      = "is too long"
-	MsgSlugShape    = "use 2-40 lowercase latin letters, digits and hyphens, starting with a letter"
+	MsgSlugShape    = core.SlugRule
 	MsgSlugTaken    = "this address is taken"
-	MsgSlugReserved = "this address is reserved"
+	MsgSlugReserved = tenants.ErrReservedSlug
 	MsgEmail        = "is not an e-mail address"
 	MsgPlan         = "choose one of the plans"
 )
-
-// reserved slugs would be confusing as city addresses.
-var reserved = map[string]bool{"api": true, "www": true, "admin": true, "signup": true, "billing": true,
-	"static": true, "assets": true, "vendor": true, "console": true, "help": true, "status": true, "mail": true}
 
 // SetPasswordTTL is how long the one-time set-password link of a new city's
 // admin stays valid: it becomes the city's own invitation (core.InviteTTL)
@@ -49,14 +45,16 @@ type SignupInput struct {
 	Locale     string `json:"locale"`
 }
 
-// Signup is the outcome of a signup.
+// Signup is the outcome of a signup or of its confirmation.
 type Signup struct {
 	Slug   string
 	Status string
 	// CheckoutURL is Stripe's payment page; empty when billing is off.
 	CheckoutURL string
 	// SetPasswordToken is the raw one-time token of the admin's invitation
-	// (/t/{slug}/invite?token=…); only its hash is stored.
+	// (/t/{slug}/invite?token=…), made when the administrator confirms the
+	// e-mail address and given only to the confirming browser; only its
+	// hash is stored.
 	SetPasswordToken string
 }
 
@@ -72,7 +70,7 @@ func (s *Service) SlugAvailable(ctx context.Context, slug string) (bool, string,
 	switch {
 	case !tenants.ValidSlug(slug):
 		return false, MsgSlugShape, nil
-	case reserved[slug]:
+	case s.b.SlugReserved(slug):
 		return false, MsgSlugReserved, nil
 	}
 	taken, err := s.b.Registry().Exists(ctx, slug)
@@ -121,13 +119,20 @@ func (s *Service) validate(ctx context.Context, in *SignupInput) error {
 	return f.Err()
 }
 
-// Signup creates a pending city and starts paying for it: with billing on it
-// returns the Stripe Checkout page to send the browser to, and the city is
-// provisioned when Stripe's signed webhook confirms the payment; with billing
-// off the city is provisioned at once as a trial.
+// Signup creates a pending city and sends its administrator the e-mail that
+// confirms the address (ConfirmURL); the city becomes active only after that
+// confirmation and, with billing on, Stripe's signed webhook confirming the
+// payment — in either order. With billing on it also returns the Stripe
+// Checkout page to send the browser to. A city not confirmed within
+// Config.ConfirmTTL is removed (JobExpire). Without a mail sender signups are
+// refused (EINTERNAL): nobody could confirm them.
 func (s *Service) Signup(ctx context.Context, in SignupInput, baseURL string) (*Signup, error) {
 	if err := s.validate(ctx, &in); err != nil {
 		return nil, err
+	}
+	if s.cfg.Mail == nil {
+		slog.ErrorContext(ctx, "signup refused: no mail server to confirm the administrator's address (set OPENCITY_SMTP_URL)")
+		return nil, core.Errorf(core.EINTERNAL, "signups are closed on this server: it cannot send the confirmation e-mail")
 	}
 	reg := s.b.Registry()
 	t, err := reg.CreatePending(ctx, tenants.NewTenant{Slug: in.Slug, Name: in.CityName, Locale: in.Locale, Plan: in.Plan})
@@ -137,40 +142,34 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, baseURL string) (*
 		}
 		return nil, err
 	}
-	token := randomToken()
+	confirm := randomToken()
+	hash := core.HashToken(confirm)
 	login := core.NormalizeLogin(in.AdminEmail)
 	now := s.now()
 	err = s.b.Control.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewRaw("INSERT INTO ? (tenant_slug, admin_name, admin_email, plan, created_at) VALUES (?, ?, ?, ?, ?)",
-			s.table("signups"), t.Slug, in.AdminName, login, in.Plan, now).Exec(ctx); err != nil {
+		if _, err := tx.NewRaw("INSERT INTO ? (tenant_slug, admin_name, admin_email, plan, confirm_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+			s.table("signups"), t.Slug, in.AdminName, login, in.Plan, hash, now).Exec(ctx); err != nil {
 			return err
 		}
-		_, err := tx.NewRaw("INSERT INTO ? (hash, tenant_slug, login, expires_at, created_at) VALUES (?, ?, ?, ?, ?)",
-			s.table("set_password_tokens"), core.HashToken(token), t.Slug, login, now.Add(SetPasswordTTL), now).Exec(ctx)
+		_, _, err := s.b.Jobs.Enqueue(ctx, tx, jobs.NewJob{Kind: JobExpire, Tenant: t.Slug, RunAt: now.Add(s.cfg.ConfirmTTL),
+			Payload: expirePayload{Slug: t.Slug, Hash: hash}})
 		return err
 	})
 	if err != nil {
 		s.abandon(ctx, t.Slug)
 		return nil, err
 	}
-	out := &Signup{Slug: t.Slug, Status: t.Status, SetPasswordToken: token}
+	if s.cfg.PublicURL != "" {
+		baseURL = s.cfg.PublicURL
+	}
+	if err := s.cfg.Mail.Send(ctx, confirmMail(in, login, ConfirmURL(baseURL, confirm), s.cfg.ConfirmTTL)); err != nil {
+		s.abandon(ctx, t.Slug)
+		slog.ErrorContext(ctx, "confirmation e-mail not sent", "city", t.Slug, "err", err)
+		return nil, core.Errorf(core.EINTERNAL, "the confirmation e-mail could not be sent; please try again in a minute")
+	}
+	slog.InfoContext(ctx, "signup: confirmation e-mail sent", "city", t.Slug)
+	out := &Signup{Slug: t.Slug, Status: t.Status}
 	if !s.Enabled() {
-		// The job is the durable record, due a minute from now; running the
-		// same idempotent work here makes the trial city active before the
-		// answer. If it fails or the process dies, the job resumes it.
-		job := provisionJob(t.Slug)
-		job.RunAt = s.now().Add(time.Minute)
-		if _, _, err := s.b.Jobs.Enqueue(ctx, nil, job); err != nil {
-			return nil, err
-		}
-		if err := s.Provision(ctx, t.Slug); err != nil {
-			slog.ErrorContext(ctx, "trial provisioning failed; the job queue will retry", "city", t.Slug, "err", err)
-		}
-		st, err := s.Status(ctx, t.Slug)
-		if err != nil {
-			return nil, err
-		}
-		out.Status = st.Status
 		return out, nil
 	}
 	url, err := s.checkout(ctx, t.Slug, in, baseURL)
@@ -181,6 +180,106 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, baseURL string) (*
 	}
 	out.CheckoutURL = url
 	return out, nil
+}
+
+// ConfirmURL is the link of the confirmation e-mail: a page that asks the
+// administrator to confirm with a button, so a mail scanner that follows
+// links confirms nothing.
+func ConfirmURL(baseURL, token string) string {
+	return baseURL + "/signup/confirm?token=" + url.QueryEscape(token)
+}
+
+// Confirm records that the administrator of a signed-up city received the
+// e-mail: token is the one of the link (single use: ENOTFOUND afterwards, or
+// once the city was removed). It makes the admin's one-time invitation and,
+// once the city is also paid for (or billing is off), provisions it.
+func (s *Service) Confirm(ctx context.Context, token string) (*Signup, error) {
+	if token == "" {
+		return nil, core.Errorf(core.ENOTFOUND, "this confirmation link is unknown, used or expired")
+	}
+	invite := randomToken()
+	now := s.now()
+	var row struct {
+		Slug  string `bun:"tenant_slug"`
+		Login string `bun:"admin_email"`
+		Paid  bool   `bun:"paid"`
+	}
+	provision := false
+	err := s.b.Control.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// One statement marks and reads the row: the webhook's payment
+		// (paid) takes the same row lock, so whichever comes second sees the
+		// other and starts provisioning.
+		err := tx.NewRaw("UPDATE ? SET confirmed_at = ? WHERE confirm_hash = ? AND confirmed_at IS NULL RETURNING tenant_slug, admin_email, paid",
+			s.table("signups"), now, core.HashToken(token)).Scan(ctx, &row)
+		if errors.Is(err, sql.ErrNoRows) {
+			return core.Errorf(core.ENOTFOUND, "this confirmation link is unknown, used or expired")
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.NewRaw("INSERT INTO ? (hash, tenant_slug, login, expires_at, created_at) VALUES (?, ?, ?, ?, ?)",
+			s.table("set_password_tokens"), core.HashToken(invite), row.Slug, row.Login, now.Add(SetPasswordTTL), now).Exec(ctx); err != nil {
+			return err
+		}
+		if provision = row.Paid || !s.Enabled(); provision {
+			_, _, err = s.b.Jobs.Enqueue(ctx, tx, provisionJob(row.Slug))
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	slog.InfoContext(ctx, "signup confirmed", "city", row.Slug, "paid", row.Paid)
+	if provision {
+		s.b.Jobs.Notify()
+		if !s.Enabled() {
+			// The job is the durable record; running the same idempotent
+			// work here makes the trial city active before the answer. If
+			// it fails or the process dies, the job resumes it.
+			if err := s.Provision(ctx, row.Slug); err != nil {
+				slog.ErrorContext(ctx, "trial provisioning failed; the job queue will retry", "city", row.Slug, "err", err)
+			}
+		}
+	}
+	st, err := s.Status(ctx, row.Slug)
+	if err != nil {
+		return nil, err
+	}
+	return &Signup{Slug: row.Slug, Status: st.Status, SetPasswordToken: invite}, nil
+}
+
+// expirePayload names the signup a JobExpire removes: the same slug signed
+// up again later has another confirmation hash and is left alone.
+type expirePayload struct {
+	Slug string `json:"slug"`
+	Hash string `json:"hash"`
+}
+
+// expire removes a signup nobody confirmed in time, freeing its slug. A city
+// that has been paid for is kept (pending, visible to the vendor) and can
+// still be confirmed.
+func (s *Service) expire(ctx context.Context, j *jobs.Job) error {
+	var p expirePayload
+	if err := j.Decode(&p); err != nil {
+		return err
+	}
+	su, err := s.signup(ctx, p.Slug)
+	if errors.Is(err, errNoSignup) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case su.ConfirmHash != p.Hash || su.ConfirmedAt != nil:
+		return nil
+	case su.Paid:
+		slog.WarnContext(ctx, "signup paid but not confirmed in time: kept pending for the vendor", "city", p.Slug)
+		return nil
+	}
+	s.abandon(ctx, p.Slug)
+	slog.InfoContext(ctx, "unconfirmed signup removed", "city", p.Slug, "after", s.cfg.ConfirmTTL)
+	return nil
 }
 
 // checkout creates the Stripe customer and the Checkout Session.

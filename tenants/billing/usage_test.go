@@ -5,12 +5,14 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/mail/mailtest"
 	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/billing"
@@ -100,22 +102,31 @@ func TestBillingOffGivesAnActiveTrialCity(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			b := tenanttest.Open(t, kind)
-			svc, err := billing.New(b, billing.ConfigFromEnv(func(string) string { return "" }))
+			mp := mailtest.Start(t)
+			cfg := billing.ConfigFromEnv(func(string) string { return "" })
+			cfg.Mail = mp.Sender()
+			svc, err := billing.New(b, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
-			start := time.Now()
 			s, err := svc.Signup(ctx, billing.SignupInput{CityName: "Елабуга", Slug: "yelabuga", AdminName: "Анна",
 				AdminEmail: "anna@yelabuga.example.org", Plan: "whatever"}, "http://x")
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("%s: trial signup answered in %s", kind, time.Since(start))
 			tn, _ := b.Registry().Get(ctx, "yelabuga")
-			if s.Status != tenants.StatusActive || s.CheckoutURL != "" || tn.Plan != billing.TrialPlan {
+			if s.Status != tenants.StatusPending || s.CheckoutURL != "" || tn.Plan != billing.TrialPlan {
 				t.Fatalf("signup %+v, tenant %+v", s, tn)
 			}
+			// Active once the administrator confirms the address.
+			link, _ := url.Parse(mp.Link(t, "anna@yelabuga.example.org", "http://x/signup/confirm?token="))
+			start := time.Now()
+			s, err = svc.Confirm(ctx, link.Query().Get("token"))
+			if err != nil || s.Status != tenants.StatusActive {
+				t.Fatalf("confirm: %+v %v", s, err)
+			}
+			t.Logf("%s: trial city active %s after the confirmation", kind, time.Since(start))
 			// The trial city is ready at once, with its admin's invitation.
 			scope, err := b.Scope("yelabuga")
 			if err != nil {
@@ -136,6 +147,7 @@ func TestBillingOffGivesAnActiveTrialCity(t *testing.T) {
 			if ok, why, _ := svc.SlugAvailable(ctx, "Bad Slug"); ok || why != billing.MsgSlugShape {
 				t.Fatalf("bad slug: %v %s", ok, why)
 			}
+			b.ReserveRoutes([]string{"/admin/login", "/t/:slug/api/v1"})
 			if ok, why, _ := svc.SlugAvailable(ctx, "admin"); ok || why != billing.MsgSlugReserved {
 				t.Fatalf("reserved slug: %v %s", ok, why)
 			}
@@ -195,6 +207,7 @@ func TestSignupFailuresFreeTheSlug(t *testing.T) {
 	ctx := context.Background()
 	dead := billing.ConfigFromEnv(func(string) string { return "" })
 	dead.SecretKey, dead.WebhookSecret, dead.APIURL = "sk_test_123", secret, "http://127.0.0.1:1"
+	dead.Mail = f.mail.Sender()
 	b2 := tenanttest.Open(t, "sqlite")
 	svc, err := billing.New(b2, dead)
 	if err != nil {

@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
 	"time"
@@ -129,11 +130,18 @@ func (s *Service) apply(ctx context.Context, tx bun.Tx, t *tenants.Tenant, ev st
 		return err
 	}
 	paid := func() (bool, error) {
-		if _, err := tx.NewRaw("UPDATE ? SET paid = ? WHERE tenant_slug = ?", s.table("signups"), true, t.Slug).Exec(ctx); err != nil {
+		// Marks and reads in one statement, under the row lock Confirm
+		// takes too: provisioning starts once both happened.
+		var confirmed []int
+		if err := tx.NewRaw("UPDATE ? SET paid = ? WHERE tenant_slug = ? RETURNING CASE WHEN confirmed_at IS NULL THEN 0 ELSE 1 END",
+			s.table("signups"), true, t.Slug).Scan(ctx, &confirmed); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return false, err
 		}
 		if t.Status != tenants.StatusPending && t.Status != tenants.StatusProvisioning {
 			return false, nil
+		}
+		if len(confirmed) == 0 || confirmed[0] == 0 {
+			return false, nil // the administrator has not confirmed the address yet
 		}
 		_, _, err := s.b.Jobs.Enqueue(ctx, tx, provisionJob(t.Slug))
 		return err == nil, err

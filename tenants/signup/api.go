@@ -16,8 +16,15 @@ import (
 func problem(c *gin.Context, err error) { httpapi.WriteProblem(c, err) }
 
 // decodeJSON reads a small JSON object (at most 64 KiB) with the API's
-// strict decoder.
-func decodeJSON(c *gin.Context, v any) error { return httpapi.DecodeJSON(c, v, 64<<10) }
+// strict decoder. The body must be declared application/json, which neither
+// a form on another site nor a script's simple request can send.
+func decodeJSON(c *gin.Context, v any) error {
+	if c.ContentType() != "application/json" {
+		return &core.Error{Code: core.EINVALID, Message: "send the body as application/json",
+			Fields: map[string]string{"Content-Type": "must be application/json"}}
+	}
+	return httpapi.DecodeJSON(c, v, 64<<10)
+}
 
 // apiSlug answers whether a slug can be signed up for:
 // {available, reason, message}.
@@ -37,7 +44,8 @@ func (h *Handler) apiPlans(c *gin.Context) {
 }
 
 // apiSignup is the signup for API clients. The answer holds Stripe's
-// checkout URL (billing on) and the admin's one-time set-password URL.
+// checkout URL (billing on); the administrator receives the confirmation
+// link by e-mail.
 func (h *Handler) apiSignup(c *gin.Context) {
 	var in billing.SignupInput
 	if err := decodeJSON(c, &in); err != nil {
@@ -50,7 +58,26 @@ func (h *Handler) apiSignup(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusCreated, gin.H{"slug": s.Slug, "status": s.Status, "checkout_url": s.CheckoutURL,
-		"status_url": "/signup/api/status/" + s.Slug, "set_password_url": billing.InviteURL(s.Slug, s.SetPasswordToken)})
+		"status_url": "/signup/api/status/" + s.Slug})
+}
+
+// apiConfirm takes {"token"} of the confirmation e-mail and answers the
+// admin's one-time set-password URL.
+func (h *Handler) apiConfirm(c *gin.Context) {
+	var in struct {
+		Token string `json:"token"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		problem(c, err)
+		return
+	}
+	s, err := h.Billing.Confirm(c.Request.Context(), in.Token)
+	if err != nil {
+		problem(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"slug": s.Slug, "status": s.Status, "status_url": "/signup/api/status/" + s.Slug,
+		"set_password_url": billing.InviteURL(s.Slug, s.SetPasswordToken)})
 }
 
 func (h *Handler) apiStatus(c *gin.Context) {

@@ -69,8 +69,6 @@ func (h *Handler) signupSubmit(c *gin.Context) {
 		render(c, status, "signup.html", d)
 		return
 	}
-	http.SetCookie(c.Writer, &http.Cookie{Name: cookieName(s.Slug), Value: s.SetPasswordToken, Path: "/",
-		MaxAge: int(billing.SetPasswordTTL / time.Second), HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	target := s.CheckoutURL
 	if target == "" {
 		target = "/signup/done?slug=" + s.Slug + "&lang=" + d.Lang
@@ -78,7 +76,40 @@ func (h *Handler) signupSubmit(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, target)
 }
 
-// cookieName is where the browser that signed up keeps the set-password
+type confirmPage struct {
+	page
+	Token string
+}
+
+// confirmPage is where the confirmation e-mail's link leads: a button, so
+// that a mail scanner following the link confirms nothing.
+func (h *Handler) confirmPage(c *gin.Context) {
+	render(c, http.StatusOK, "confirm.html", confirmPage{page: h.page(c, "confirm_title"), Token: c.Query("token")})
+}
+
+// confirmSubmit confirms the administrator's address and keeps the admin's
+// set-password link in this browser until the city is ready.
+func (h *Handler) confirmSubmit(c *gin.Context) {
+	r := c.Request
+	r.Body = http.MaxBytesReader(c.Writer, r.Body, 64<<10)
+	d := confirmPage{page: h.page(c, "confirm_title"), Token: r.PostFormValue("token")}
+	s, err := h.Billing.Confirm(r.Context(), d.Token)
+	if err != nil {
+		status := http.StatusNotFound
+		d.Errors = map[string]string{"form": d.T["confirm_unknown"]}
+		if code := core.ErrorCode(err); code != core.ENOTFOUND {
+			_ = c.Error(err)
+			status, d.Errors["form"] = http.StatusServiceUnavailable, d.T["confirm_failed"]
+		}
+		render(c, status, "confirm.html", d)
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: cookieName(s.Slug), Value: s.SetPasswordToken, Path: "/signup/",
+		MaxAge: int(billing.SetPasswordTTL / time.Second), HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	c.Redirect(http.StatusSeeOther, "/signup/done?slug="+s.Slug+"&lang="+d.Lang)
+}
+
+// cookieName is where the browser that confirmed keeps the set-password
 // token until the city is ready.
 func cookieName(slug string) string { return "opencity_setpw_" + slug }
 

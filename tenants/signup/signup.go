@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core/web"
 	"github.com/opencity/opencity/tenants/billing"
 )
 
@@ -40,17 +41,23 @@ type assetSet struct {
 	files   map[string][]byte
 }
 
-// Register mounts the routes: /signup… and POST /billing/webhook. The new
-// admin chooses a password on the city's invitation page (core/web).
-func Register(r gin.IRouter, svc *billing.Service) *Handler {
+// Register mounts the routes: /signup… and POST /billing/webhook. forms is
+// the page kit's session and CSRF guard (core/web's Kit.Forms): every page
+// with a form runs behind it, so a form posted from another site is
+// refused. The new admin chooses a password on the city's invitation page
+// (core/web).
+func Register(r gin.IRouter, svc *billing.Service, forms gin.HandlerFunc) *Handler {
 	h := &Handler{Billing: svc, assets: loadAssets()}
-	r.GET("/signup", h.signupPage)
-	r.POST("/signup", h.signupSubmit)
+	r.GET("/signup", forms, h.signupPage)
+	r.POST("/signup", forms, h.signupSubmit)
+	r.GET("/signup/confirm", forms, h.confirmPage)
+	r.POST("/signup/confirm", forms, h.confirmSubmit)
 	r.GET("/signup/done", h.donePage)
 	r.GET("/signup/assets/:file", h.asset)
 	r.GET("/signup/api/slug", h.apiSlug)
 	r.GET("/signup/api/plans", h.apiPlans)
 	r.POST("/signup/api", h.apiSignup)
+	r.POST("/signup/api/confirm", h.apiConfirm)
 	r.GET("/signup/api/status/:slug", h.apiStatus)
 	r.POST("/billing/webhook", h.webhook)
 	return h
@@ -94,6 +101,7 @@ func (h *Handler) asset(c *gin.Context) {
 // page is what every template gets.
 type page struct {
 	Lang, Title    string
+	CSRF           string // the token every form sends back
 	T              map[string]string
 	Assets         assetSet
 	OtherLangQuery string
@@ -105,7 +113,8 @@ func (h *Handler) page(c *gin.Context, titleKey string) page {
 	l := lang(c.Request)
 	q := c.Request.URL.Query()
 	q.Set("lang", texts[l]["other_lang_code"])
-	return page{Lang: l, T: texts[l], Title: texts[l][titleKey], Assets: h.assets, OtherLangQuery: q.Encode()}
+	return page{Lang: l, T: texts[l], Title: texts[l][titleKey], Assets: h.assets, OtherLangQuery: q.Encode(),
+		CSRF: web.CSRFToken(c.Request.Context())}
 }
 
 func render(c *gin.Context, status int, name string, data any) {

@@ -157,3 +157,20 @@ func (m *Mailpit) get(tb testing.TB, path string, v any) {
 		tb.Fatalf("mailpit API %s: %v", path, err)
 	}
 }
+
+// Link returns the first link of the newest message to an address that
+// starts with prefix (e.g. "http://opencity.test/signup/confirm?token="),
+// waiting for the message like Wait.
+func (m *Mailpit) Link(tb testing.TB, to, prefix string) string {
+	tb.Helper()
+	msg := m.Wait(tb, to)
+	i := strings.Index(msg.Text, prefix)
+	if i < 0 {
+		tb.Fatalf("the e-mail to %s has no link %s…: %s", to, prefix, msg.Text)
+	}
+	link := msg.Text[i:]
+	if end := strings.IndexAny(link, " \r\n\t"); end >= 0 {
+		link = link[:end]
+	}
+	return link
+}
