@@ -131,7 +131,10 @@ var routeAccess = map[string][]string{
 	// Signup and billing: public by nature; the webhook checks
 	// Stripe's signature.
 	"GET /signup":                  {public},
-	"POST /signup":                 {public},
+	"POST /signup":                 {form},
+	"GET /signup/confirm":          {public},
+	"POST /signup/confirm":         {form},
+	"POST /signup/api/confirm":     {public},
 	"GET /signup/done":             {public},
 	"GET /signup/assets/:file":     {public},
 	"GET /signup/api/plans":        {public},

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/core/mail/mailtest"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/billing"
 	"github.com/opencity/opencity/tenants/billing/stripemock"
@@ -21,16 +22,20 @@ import (
 
 const webhookSecret = "whsec_e2e_opencity"
 
-// startBilling starts a server without demo cities; with mock set, billing
-// is on against that stripe-mock.
-func startBilling(t *testing.T, kind string, mock *stripemock.Mock) *testServer {
+// startBilling starts a server without demo cities that sends its e-mail to
+// mp (none when nil); with mock set, billing is on against that stripe-mock.
+func startBilling(t *testing.T, kind string, mock *stripemock.Mock, mp *mailtest.Mailpit) *testServer {
 	t.Helper()
 	db := tenanttest.New(t, kind)
 	bc := billing.ConfigFromEnv(func(string) string { return "" })
 	if mock != nil {
 		bc.SecretKey, bc.WebhookSecret, bc.APIURL, bc.HTTPClient = "sk_test_e2e", webhookSecret, mock.URL, mock.Client
 	}
-	s, err := NewServer(context.Background(), Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Billing: bc})
+	cfg := Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Billing: bc}
+	if mp != nil {
+		cfg.SMTPURL = mp.URL()
+	}
+	s, err := NewServer(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,6 +44,21 @@ func startBilling(t *testing.T, kind string, mock *stripemock.Mock) *testServer 
 	}
 	t.Cleanup(func() { s.Close() })
 	return &testServer{Server: s, t: t, db: db}
+}
+
+// confirmSignup confirms a signup through the API with the link mailed to
+// its administrator and returns the admin's set-password URL.
+func (s *testServer) confirmSignup(mp *mailtest.Mailpit, email string) string {
+	s.t.Helper()
+	link, err := url.Parse(mp.Link(s.t, email, s.URL()+"/signup/confirm?token="))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	r := s.call("POST", "/signup/api/confirm", "", map[string]string{"token": link.Query().Get("token")})
+	if r.Status != http.StatusOK {
+		s.t.Fatalf("confirm %s: %d %s", email, r.Status, r.Body)
+	}
+	return r.json(s.t)["set_password_url"].(string)
 }
 
 // event posts a signed Stripe event to the webhook endpoint.
@@ -76,8 +96,8 @@ func (s *testServer) waitActive(slug string) {
 func TestSignupThroughStripe(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			mock := stripemock.Start(t)
-			s := startBilling(t, kind, mock)
+			mock, mp := stripemock.Start(t), mailtest.Start(t)
+			s := startBilling(t, kind, mock, mp)
 			const n = 20
 			setPassword := make([]string, n)
 			var wg sync.WaitGroup
@@ -96,7 +116,10 @@ func TestSignupThroughStripe(t *testing.T) {
 					if m["status"] != tenants.StatusPending || !strings.HasPrefix(m["checkout_url"].(string), "https://checkout.stripe.com/") {
 						errs <- fmt.Sprintf("signup %s: %s", slug, r.Body)
 					}
-					setPassword[i] = m["set_password_url"].(string)
+					if _, leaked := m["set_password_url"]; leaked {
+						errs <- fmt.Sprintf("signup %s hands the admin's link to whoever signed up: %s", slug, r.Body)
+					}
+					setPassword[i] = s.confirmSignup(mp, "admin@"+slug+".example.org")
 				})
 			}
 			wg.Wait()
@@ -279,7 +302,8 @@ func newRequest(description string) map[string]any {
 // JavaScript would: form, errors in place, trial city, the admin's
 // invitation link.
 func TestSignupPagesWithoutBilling(t *testing.T) {
-	s := startBilling(t, "sqlite", nil)
+	mp := mailtest.Start(t)
+	s := startBilling(t, "sqlite", nil, mp)
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar}
 	get := func(path string, header ...string) (int, string) {
@@ -323,9 +347,20 @@ func TestSignupPagesWithoutBilling(t *testing.T) {
 		}
 	}
 
+	csrf := func(page string) string {
+		const field = `name="csrf_token" value="`
+		j := strings.Index(page, field)
+		if j < 0 {
+			t.Fatalf("no CSRF field: %s", page)
+		}
+		page = page[j+len(field):]
+		return page[:strings.IndexByte(page, '"')]
+	}
+	token := csrf(body)
+
 	// Errors are shown next to their fields, the input kept.
 	status, body, _ = post("/signup", url.Values{"lang": {"ru"}, "city_name": {"Зеленодольск"}, "slug": {"Zel Dol"},
-		"admin_name": {""}, "admin_email": {"нет почты"}})
+		"admin_name": {""}, "admin_email": {"нет почты"}, "csrf_token": {token}})
 	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="slug-error" aria-live="polite">2–40 строчных`) ||
 		!strings.Contains(body, `<p class="error" id="admin_email-error">это не адрес электронной почты</p>`) ||
 		!strings.Contains(body, `<p class="error" id="admin_name-error">обязательное поле</p>`) || !strings.Contains(body, `value="Зеленодольск"`) {
@@ -335,11 +370,34 @@ func TestSignupPagesWithoutBilling(t *testing.T) {
 		t.Fatalf("free slug: %s", r.Body)
 	}
 
-	// A good form: a trial city at once, the link shown to this browser.
+	// A good form: the administrator is asked to confirm the address; the
+	// e-mail's link leads to a button, and then the trial city is there,
+	// the admin's link shown to the confirming browser.
 	status, body, at := post("/signup", url.Values{"lang": {"ru"}, "city_name": {"Зеленодольск"}, "slug": {"zelenodolsk"},
-		"admin_name": {"Анна"}, "admin_email": {"anna@zelenodolsk.example.org"}})
-	if status != 200 || !strings.HasPrefix(at, "/signup/done?slug=zelenodolsk") || !strings.Contains(body, "Город готов") {
+		"admin_name": {"Анна"}, "admin_email": {"anna@zelenodolsk.example.org"}, "csrf_token": {token}})
+	if status != 200 || !strings.HasPrefix(at, "/signup/done?slug=zelenodolsk") || !strings.Contains(body, `id="check-mail"`) ||
+		strings.Contains(body, "/invite?token=") {
 		t.Fatalf("signup: %d %s %s", status, at, body)
+	}
+	if r := s.call("GET", "/t/zelenodolsk/api/v1", "", nil); r.Status != http.StatusNotFound {
+		t.Fatalf("an unconfirmed city is served: %d", r.Status)
+	}
+	mailed := mp.Wait(t, "anna@zelenodolsk.example.org")
+	if !strings.Contains(mailed.Subject, "Зеленодольск") || !strings.Contains(mailed.Text, "Анна") {
+		t.Fatalf("confirmation e-mail: %+v", mailed)
+	}
+	confirmLink := mp.Link(t, "anna@zelenodolsk.example.org", s.URL()+"/signup/confirm?token=")
+	status, body = get(strings.TrimPrefix(confirmLink, s.URL()))
+	if status != 200 || !strings.Contains(body, `id="confirm"`) {
+		t.Fatalf("confirmation page: %d %s", status, body)
+	}
+	if st := s.cityStatus("zelenodolsk"); st != tenants.StatusPending {
+		t.Fatalf("opening the link (as a mail scanner would) made the city %s", st)
+	}
+	confirmToken, _ := url.Parse(confirmLink)
+	status, body, at = post("/signup/confirm", url.Values{"lang": {"ru"}, "csrf_token": {csrf(body)}, "token": {confirmToken.Query().Get("token")}})
+	if status != 200 || !strings.HasPrefix(at, "/signup/done?slug=zelenodolsk") || !strings.Contains(body, "Город готов") {
+		t.Fatalf("confirmed: %d %s %s", status, at, body)
 	}
 	i := strings.Index(body, `href="/t/zelenodolsk/invite?token=`)
 	if i < 0 {
@@ -350,15 +408,6 @@ func TestSignupPagesWithoutBilling(t *testing.T) {
 	u, _ := url.Parse(link)
 	if status != 200 || !strings.Contains(body, `name="token" value="`+u.Query().Get("token")+`"`) {
 		t.Fatalf("invitation page: %d %s", status, body)
-	}
-	csrf := func(page string) string {
-		const field = `name="csrf_token" value="`
-		j := strings.Index(page, field)
-		if j < 0 {
-			t.Fatalf("no CSRF field: %s", page)
-		}
-		page = page[j+len(field):]
-		return page[:strings.IndexByte(page, '"')]
 	}
 	status, body, _ = post("/t/zelenodolsk/invite", url.Values{"csrf_token": {csrf(body)}, "token": {u.Query().Get("token")},
 		"password": {"short"}})

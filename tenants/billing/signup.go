@@ -28,6 +28,10 @@ const (
 	MsgSlugReserved = tenants.ErrReservedSlug
 	MsgEmail        = "is not an e-mail address"
 	MsgPlan         = "choose one of the plans"
+	// MsgNoMail refuses signups on a server that cannot send e-mail;
+	// MsgMailFailed is a failed sending.
+	MsgNoMail     = "signups are closed on this server: it cannot send the confirmation e-mail"
+	MsgMailFailed = "the confirmation e-mail could not be sent; please try again in a minute"
 )
 
 // SetPasswordTTL is how long the one-time set-password link of a new city's
@@ -125,14 +129,14 @@ func (s *Service) validate(ctx context.Context, in *SignupInput) error {
 // payment — in either order. With billing on it also returns the Stripe
 // Checkout page to send the browser to. A city not confirmed within
 // Config.ConfirmTTL is removed (JobExpire). Without a mail sender signups are
-// refused (EINTERNAL): nobody could confirm them.
+// refused (EUNAVAILABLE): nobody could confirm them.
 func (s *Service) Signup(ctx context.Context, in SignupInput, baseURL string) (*Signup, error) {
 	if err := s.validate(ctx, &in); err != nil {
 		return nil, err
 	}
 	if s.cfg.Mail == nil {
 		slog.ErrorContext(ctx, "signup refused: no mail server to confirm the administrator's address (set OPENCITY_SMTP_URL)")
-		return nil, core.Errorf(core.EINTERNAL, "signups are closed on this server: it cannot send the confirmation e-mail")
+		return nil, core.Errorf(core.EUNAVAILABLE, MsgNoMail)
 	}
 	reg := s.b.Registry()
 	t, err := reg.CreatePending(ctx, tenants.NewTenant{Slug: in.Slug, Name: in.CityName, Locale: in.Locale, Plan: in.Plan})
@@ -165,7 +169,7 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, baseURL string) (*
 	if err := s.cfg.Mail.Send(ctx, confirmMail(in, login, ConfirmURL(baseURL, confirm), s.cfg.ConfirmTTL)); err != nil {
 		s.abandon(ctx, t.Slug)
 		slog.ErrorContext(ctx, "confirmation e-mail not sent", "city", t.Slug, "err", err)
-		return nil, core.Errorf(core.EINTERNAL, "the confirmation e-mail could not be sent; please try again in a minute")
+		return nil, core.Errorf(core.EUNAVAILABLE, MsgMailFailed)
 	}
 	slog.InfoContext(ctx, "signup: confirmation e-mail sent", "city", t.Slug)
 	out := &Signup{Slug: t.Slug, Status: t.Status}

@@ -80,6 +80,8 @@ var messagesRU = map[string]string{
 	billing.MsgSlugReserved: "этот адрес зарезервирован",
 	billing.MsgEmail:        "это не адрес электронной почты",
 	billing.MsgPlan:         "выберите один из тарифов",
+	billing.MsgNoMail:       "подключение городов на этом сервере закрыто: он не может отправить письмо для подтверждения",
+	billing.MsgMailFailed:   "не удалось отправить письмо для подтверждения; попробуйте ещё раз через минуту",
 }
 
 // message translates a field message into the page's language.

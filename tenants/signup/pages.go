@@ -60,10 +60,10 @@ func (h *Handler) signupSubmit(c *gin.Context) {
 			d.Errors[f] = message(d.Lang, m)
 		}
 		if len(d.Errors) == 0 {
-			d.Errors["form"] = ce.Message
+			d.Errors["form"] = message(d.Lang, ce.Message)
 		}
 		status := http.StatusUnprocessableEntity
-		if ce.Code == core.EINTERNAL {
+		if ce.Code == core.EINTERNAL || ce.Code == core.EUNAVAILABLE {
 			status = http.StatusServiceUnavailable
 		}
 		render(c, status, "signup.html", d)
