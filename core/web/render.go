@@ -334,6 +334,8 @@ func statusOf(code string) int {
 		return http.StatusTooManyRequests
 	case core.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
+	case core.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
