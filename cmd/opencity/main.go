@@ -44,12 +44,16 @@ Environment:
   OPENCITY_ADDR         listen address of serve (default :8080)
   OPENCITY_BASE_DOMAIN  serve <slug>.<domain> as that city (e.g. opencity.example.org)
   OPENCITY_KAZAN_PLUGIN demo mode: Kazan's plugin binary (default: opencity-kazan next to the executable)
-  STRIPE_SECRET_KEY     turns billing on (self-signup pays through Stripe Checkout); unset: trial cities at once
+  STRIPE_SECRET_KEY     turns billing on (self-signup pays through Stripe Checkout); unset: trial cities once confirmed
   STRIPE_WEBHOOK_SECRET verifies POST /billing/webhook (whsec_…)
   STRIPE_API_URL        another Stripe API address (stripe-mock); STRIPE_METER_EVENT meter event name
   OPENCITY_PUBLIC_URL   the server's public address for Stripe's redirects (default: from the request)
   OPENCITY_BILLING_GRACE  past due → suspended after this long (default 168h)
   OPENCITY_PLANS_FILE   JSON list of plans instead of the built-in ones
+  OPENCITY_SMTP_URL     mail server, smtp://[user:password@]host[:port] or smtps://… (signup confirmations);
+                        unset: demo mode logs e-mails, other servers refuse signups
+  OPENCITY_MAIL_FROM    sender of e-mails (default OpenCity <noreply@opencity.localhost>)
+  OPENCITY_SIGNUP_CONFIRM_TTL  an unconfirmed signup is removed after this long (default 48h)
   OPENCITY_METRICS_TOKEN  serve /metrics on the main address to "Authorization: Bearer <token>"
   OPENCITY_METRICS_ADDR   serve /metrics on an address of its own (none of the two: not served)
   OPENCITY_METRICS_CITY_LIMIT  per-city metric labels up to this many cities (default 50)
