@@ -227,3 +227,55 @@ func TestMigrateAndServeAroundBrokenCities(t *testing.T) {
 		})
 	}
 }
+
+// serveOnce runs `opencity serve` until it is up, stops it and returns what
+// it printed.
+func serveOnce(t *testing.T, db tenanttest.DB, args []string, extra ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve"}, args...), env(db, append([]string{"OPENCITY_ADDR", "127.0.0.1:0"}, extra...)...), out)
+	}()
+	deadline := time.After(60 * time.Second)
+	for !strings.Contains(out.String(), "is serving on") {
+		select {
+		case err := <-done:
+			return out.String(), err
+		case <-deadline:
+			t.Fatalf("serve did not come up:\n%s", out.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // the city list and accounts follow the first line
+	cancel()
+	return out.String(), <-done
+}
+
+// The demo is the embedded default of a fresh machine; a deployment runs in
+// production unless --demo says otherwise.
+func TestServeDemoMode(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			db := tenanttest.New(t, kind)
+			off := []string{}
+			if kind == "sqlite" {
+				off = []string{"OPENCITY_DEMO", "false"} // as the container image and the systemd unit set it
+			}
+			out, err := serveOnce(t, db, nil, off...)
+			if err != nil || strings.Contains(out, "kazan") || strings.Contains(out, "Demo accounts") {
+				t.Fatalf("production start: %v\n%s", err, out)
+			}
+			out, err = serveOnce(t, db, []string{"--demo"}, off...)
+			if err != nil || !strings.Contains(out, "kazan") || !strings.Contains(out, `password "demo"`) {
+				t.Fatalf("serve --demo: %v\n%s", err, out)
+			}
+		})
+	}
+	db := tenanttest.New(t, "sqlite")
+	if _, err := serveOnce(t, db, nil, "OPENCITY_DEMO", "maybe"); err == nil || !strings.Contains(err.Error(), "OPENCITY_DEMO") {
+		t.Errorf("OPENCITY_DEMO=maybe: %v", err)
+	}
+}

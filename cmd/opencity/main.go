@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -27,7 +28,7 @@ import (
 const usage = `opencity — citizens' requests about housing and communal services, for many cities.
 
 Usage:
-  opencity serve              run the server (embedded SQLite with demo cities unless DATABASE_URL is set)
+  opencity serve [--demo]     run the server (embedded SQLite with demo cities unless DATABASE_URL or OPENCITY_DEMO=false)
   opencity migrate            bring every city's schema to the latest version
   opencity tenant create      provision a city: --slug, --name, [--locale ru|en] [--timezone]
                               [--admin-login] [--admin-email] [--admin-password]
@@ -42,6 +43,7 @@ Environment:
   DATABASE_URL          postgres://… to use PostgreSQL (a schema per city); unset: SQLite under OPENCITY_DATA
   OPENCITY_DATA         data folder for SQLite and uploads (default ./data)
   OPENCITY_ADDR         listen address of serve (default :8080)
+  OPENCITY_DEMO         serve's demo mode when --demo is not given: true or false (default: true without DATABASE_URL)
   OPENCITY_BASE_DOMAIN  serve <slug>.<domain> as that city (e.g. opencity.example.org)
   OPENCITY_KAZAN_PLUGIN demo mode: Kazan's plugin binary (default: opencity-kazan next to the executable)
   STRIPE_SECRET_KEY     turns billing on (self-signup pays through Stripe Checkout); unset: trial cities once confirmed
@@ -99,6 +101,23 @@ func configFromEnv(getenv func(string) string) Config {
 	return cfg
 }
 
+// demoDefault decides whether serve runs the demo when --demo is not
+// given: OPENCITY_DEMO when set (true/false, 1/0), otherwise only the
+// embedded default without DATABASE_URL — so `opencity serve` on a fresh
+// machine is the demo, and a deployment (PostgreSQL, or OPENCITY_DEMO=false
+// in the image and the unit) is production.
+func demoDefault(cfg Config, getenv func(string) string) (bool, error) {
+	v := strings.TrimSpace(getenv("OPENCITY_DEMO"))
+	if v == "" {
+		return cfg.DatabaseURL == "", nil
+	}
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("OPENCITY_DEMO=%q: want true or false", v)
+	}
+	return on, nil
+}
+
 // run executes one command line; it is what main and the tests call.
 func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -111,6 +130,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	cfg := configFromEnv(getenv)
 	switch args[0] {
 	case "serve":
+		demo, err := demoDefault(cfg, getenv)
+		if err != nil {
+			return err
+		}
+		cfg.Demo = demo
 		return serve(ctx, cfg, args[1:], out)
 	case "migrate":
 		return migrate(ctx, cfg, args[1:], out)
@@ -140,10 +164,11 @@ func newFlags(name, help string, out io.Writer) *flag.FlagSet {
 func serve(ctx context.Context, cfg Config, args []string, out io.Writer) error {
 	fs := newFlags("serve [--addr :8080]", "Runs the HTTP server. Without DATABASE_URL it uses SQLite under OPENCITY_DATA\nand seeds the demo cities.", out)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
+	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "seed and serve the demo cities and accounts (password \"demo\");\n"+
+		"default: on without DATABASE_URL, unless OPENCITY_DEMO=false (as in the container image and the systemd unit)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg.Demo = cfg.DatabaseURL == ""
 	start := time.Now()
 	s, err := NewServer(ctx, cfg)
 	if err != nil {

@@ -3,6 +3,7 @@ module github.com/opencity/opencity/deploy/test
 go 1.26.8
 
 require (
+	github.com/moby/patternmatcher v0.6.0
 	helm.sh/helm/v3 v3.22.0
 	k8s.io/api v0.37.0
 	k8s.io/apimachinery v0.37.0
