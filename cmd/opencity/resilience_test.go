@@ -29,6 +29,8 @@ type steadyLoad struct {
 	failed      []string  // anything else that is not a success
 	lastBad     time.Time // when the last non-success answer came
 	firstBad    time.Time
+	backAt      time.Time         // when the database was back (markBack)
+	firstOK     time.Time         // the first success after backAt
 	numbers     map[string]string // Idempotency-Key → request number
 	round       int
 	stop        chan struct{}
@@ -112,6 +114,9 @@ func (l *steadyLoad) record(r response) {
 	defer l.mu.Unlock()
 	l.answers++
 	if r.Status < 300 {
+		if !l.backAt.IsZero() && l.firstOK.IsZero() {
+			l.firstOK = time.Now()
+		}
 		return
 	}
 	now := time.Now()
@@ -131,6 +136,13 @@ func (l *steadyLoad) record(r response) {
 func retryable(r response) bool {
 	return r.Status == http.StatusServiceUnavailable && r.Header.Get("Retry-After") != "" &&
 		strings.HasPrefix(r.Header.Get("Content-Type"), "application/problem+json")
+}
+
+// markBack notes that the database is reachable again.
+func (l *steadyLoad) markBack() {
+	l.mu.Lock()
+	l.backAt = time.Now()
+	l.mu.Unlock()
 }
 
 // finish stops the load and reports what it saw.
@@ -185,17 +197,20 @@ func checkOutage(t *testing.T, s *testServer, l *steadyLoad) {
 
 // checkLoad asserts that nothing but retryable answers failed and that each
 // submit created exactly one request, and logs the figures.
-func checkLoad(t *testing.T, s *testServer, l *steadyLoad, what string, restarted time.Time) {
+func checkLoad(t *testing.T, s *testServer, l *steadyLoad, what string) {
 	t.Helper()
 	if len(l.failed) > 0 {
 		t.Errorf("%s: %d of %d answers failed in a way a client cannot retry: %v", what, len(l.failed), l.answers, l.failed)
 	}
-	recover := time.Duration(0)
-	if !l.lastBad.IsZero() && l.lastBad.After(restarted) {
-		recover = l.lastBad.Sub(restarted)
+	span, firstOK := time.Duration(0), time.Duration(-1)
+	if !l.firstBad.IsZero() {
+		span = l.lastBad.Sub(l.firstBad)
 	}
-	t.Logf("%s: %d answers, %d non-retryable failures, %d retryable 503s; last failure %s after the database was back",
-		what, l.answers, len(l.failed), l.unavailable, recover.Round(time.Millisecond))
+	if !l.firstOK.IsZero() {
+		firstOK = l.firstOK.Sub(l.backAt)
+	}
+	t.Logf("%s: %d answers, %d non-retryable failures, %d retryable 503s over %s; first success %s after the database was back",
+		what, l.answers, len(l.failed), l.unavailable, span.Round(time.Millisecond), firstOK.Round(time.Millisecond))
 	seen := map[string]string{}
 	for key, n := range l.numbers {
 		if other, dup := seen[n]; dup {
@@ -221,16 +236,18 @@ func TestPgBouncerRestart(t *testing.T) {
 	t0 := time.Now()
 	db.PgBouncer.Restart()
 	back := time.Now()
+	l.markBack()
 	time.Sleep(2 * time.Second)
-	checkLoad(t, s, l.finish(), "PgBouncer restart", back)
+	checkLoad(t, s, l.finish(), "PgBouncer restart")
 	t.Logf("PgBouncer was down for %s", back.Sub(t0).Round(time.Millisecond))
 
 	l = l.again(1)
 	db.PgBouncer.Stop()
 	checkOutage(t, s, l)
 	db.PgBouncer.Start()
+	l.markBack()
 	t.Logf("recovered %s after PgBouncer came back", waitHealthy(t, l, 10*time.Second).Round(time.Millisecond))
-	checkLoad(t, s, l.finish(), "PgBouncer outage", time.Now())
+	checkLoad(t, s, l.finish(), "PgBouncer outage")
 }
 
 // The same for PostgreSQL itself: a cluster of the test's own, restarted
@@ -244,16 +261,18 @@ func TestPostgresRestart(t *testing.T) {
 	cluster.Stop()
 	cluster.Start()
 	back := time.Now()
+	l.markBack()
 	time.Sleep(2 * time.Second)
-	checkLoad(t, s, l.finish(), "PostgreSQL restart", back)
+	checkLoad(t, s, l.finish(), "PostgreSQL restart")
 	t.Logf("PostgreSQL was down for %s", back.Sub(t0).Round(time.Millisecond))
 
 	l = l.again(1)
 	cluster.Stop()
 	checkOutage(t, s, l)
 	cluster.Start()
+	l.markBack()
 	t.Logf("recovered %s after PostgreSQL came back", waitHealthy(t, l, 10*time.Second).Round(time.Millisecond))
-	checkLoad(t, s, l.finish(), "PostgreSQL outage", time.Now())
+	checkLoad(t, s, l.finish(), "PostgreSQL outage")
 }
 
 // startServerWith starts a demo server on an existing test database.
