@@ -89,9 +89,13 @@ type RequestPage struct {
 	Total  int   // -1 unless asked for
 }
 
-// Requests is intake and the lifecycle of one city's requests.
+// Requests is intake and the lifecycle of one city's requests. Every
+// method passes the gate first: the caller's role must be granted the
+// method's action on requests (create, comment, rate, or the lifecycle
+// action itself); which requests it reaches is then scoped by the store.
 type Requests struct {
 	Store    Store
+	Gate     Gate
 	City     string
 	Location *time.Location
 	Router   Router // nil: every request goes to triage
@@ -114,6 +118,15 @@ const MaxIdempotencyKey = 200
 // the same idempotency key returns the first request with created=false; the
 // same key with a different body is a conflict.
 func (s *Requests) Submit(ctx context.Context, actor Actor, in NewRequest, key string) (*Request, bool, error) {
+	if err := s.Gate.Allow(ctx, actor, ObjRequests, ActCreate); err != nil {
+		return nil, false, err
+	}
+	return s.submit(ctx, actor, in, key)
+}
+
+// submit is Submit past the gate, for intakes whose own gate let the
+// caller in (PublicIntake files as the city's anonymous account).
+func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key string) (*Request, bool, error) {
 	in.Normalize()
 	if actor.Role == RoleCitizen {
 		// A citizen submits for themselves; contacts default to the profile.
@@ -293,6 +306,9 @@ func (s *Requests) Act(ctx context.Context, actor Actor, number string, action A
 	if _, ok := Lifecycle[action]; !ok {
 		return nil, Errorf(ENOTFOUND, "no action %q", action)
 	}
+	if err := s.Gate.Allow(ctx, actor, ObjRequests, string(action)); err != nil {
+		return nil, err
+	}
 	in.Organization = strings.TrimSpace(in.Organization)
 	in.Original = strings.TrimSpace(in.Original)
 	if err := in.check(action); err != nil {
@@ -358,6 +374,9 @@ func (s *Requests) Act(ctx context.Context, actor Actor, number string, action A
 // Comment adds a comment to a request. Citizens' comments are always public;
 // staff and organizations choose.
 func (s *Requests) Comment(ctx context.Context, actor Actor, number, text string, public bool) (*RequestEvent, error) {
+	if err := s.Gate.Allow(ctx, actor, ObjRequests, ActComment); err != nil {
+		return nil, err
+	}
 	text = strings.TrimSpace(text)
 	f := FieldErrors{}
 	if text == "" {
@@ -376,6 +395,9 @@ func (s *Requests) Comment(ctx context.Context, actor Actor, number, text string
 
 // Rate records the citizen's rating (1–5) of a resolved or closed request.
 func (s *Requests) Rate(ctx context.Context, actor Actor, number string, stars int, comment string) (*Request, error) {
+	if err := s.Gate.Allow(ctx, actor, ObjRequests, ActRate); err != nil {
+		return nil, err
+	}
 	comment = strings.TrimSpace(comment)
 	f := FieldErrors{}
 	if stars < 1 || stars > 5 {

@@ -19,6 +19,7 @@ func TestServicesCheckTheirGate(t *testing.T) {
 	ra := &RoutingAdmin{Store: struct{ RoutingAdminStore }{}, Gate: gate, Now: time.Now, Location: time.UTC}
 	set := &Settings{Store: struct{ SettingsStore }{}, Gate: gate, Location: time.UTC}
 	users := &Users{Store: struct{ UserStore }{}, Access: struct{ PolicyStore }{}, Gate: gate, Now: time.Now}
+	reqs := &Requests{Store: struct{ Store }{}, Gate: gate, Now: time.Now, Location: time.UTC}
 	citizen := Actor{UserID: 7, Role: RoleCitizen}
 	analyst := Actor{UserID: 8, Role: RoleAnalyst}
 	admin := Actor{UserID: 1, Role: RoleCityAdmin}
@@ -52,12 +53,34 @@ func TestServicesCheckTheirGate(t *testing.T) {
 		"grant a policy":         func(a Actor) error { _, err := users.Grant(ctx, a, Policy{}); return err },
 		"withdraw a policy":      func(a Actor) error { return users.Withdraw(ctx, a, Policy{}) },
 		"list roles":             func(a Actor) error { _, err := users.Roles(ctx, a); return err },
+		"assign a request": func(a Actor) error {
+			_, err := reqs.Act(ctx, a, "2026-000001", ActionAssign, ActionInput{Organization: "uk-1"})
+			return err
+		},
+		"reject a request": func(a Actor) error {
+			_, err := reqs.Act(ctx, a, "2026-000001", ActionReject, ActionInput{})
+			return err
+		},
 	}
 	for name, call := range refused {
 		for _, a := range []Actor{citizen, analyst, {}} {
 			if err := call(a); ErrorCode(err) != EFORBIDDEN {
 				t.Errorf("%s as %q: %v, want forbidden", name, a.Role, err)
 			}
+		}
+	}
+
+	// Analysts read requests and nothing more.
+	for name, call := range map[string]func() error{
+		"submit": func() error {
+			_, _, err := reqs.Submit(ctx, analyst, NewRequest{Category: "lift"}, "")
+			return err
+		},
+		"comment": func() error { _, err := reqs.Comment(ctx, analyst, "2026-000001", "x", true); return err },
+		"rate":    func() error { _, err := reqs.Rate(ctx, analyst, "2026-000001", 5, ""); return err },
+	} {
+		if err := call(); ErrorCode(err) != EFORBIDDEN {
+			t.Errorf("an analyst's %s: %v, want forbidden", name, err)
 		}
 	}
 

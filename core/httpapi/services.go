@@ -67,7 +67,7 @@ func (s Services) Users(city *City) *core.Users {
 // Requests is the city's intake and request lifecycle, routed by the
 // city's effective router.
 func (s Services) Requests(city *City) *core.Requests {
-	return &core.Requests{Store: city.Store, City: city.Slug, Location: city.Location, Router: s.RouterFor(city), Now: s.Now,
+	return &core.Requests{Store: city.Store, Gate: s.gate(city), City: city.Slug, Location: city.Location, Router: s.RouterFor(city), Now: s.Now,
 		Observer: s.Intake}
 }
 

@@ -32,7 +32,7 @@ func submit(t *testing.T, b *tenants.Backend, slug string, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &core.Requests{Store: st, Now: time.Now, Location: time.UTC}
+	svc := &core.Requests{Store: st, Gate: core.Gate{Authz: core.StaticAuthorizer(core.DefaultPolicies), City: slug}, Now: time.Now, Location: time.UTC}
 	for i := range n {
 		_, _, err := svc.Submit(ctx, core.Actor{UserID: admin.ID, Role: core.RoleCityAdmin}, core.NewRequest{
 			Category: "power-supply", Address: "ул. Ленина, " + strconv.Itoa(i+1), Description: "Нет света в подъезде",
