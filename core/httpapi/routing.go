@@ -6,9 +6,6 @@ import (
 	"github.com/opencity/opencity/core"
 )
 
-// RoutingStore is what the routing endpoints need from a city's storage.
-type RoutingStore = core.RoutingAdminStore
-
 // Routing gives the API each city's effective router (its plugin, then its
 // rules, then triage) and checks plugin names against the vendor's catalog.
 type Routing interface {
