@@ -71,6 +71,10 @@ var Actions = []Action{ActionAssign, ActionAccept, ActionStart, ActionResolve, A
 // and awaits its work: the reaction and resolution times run only in these.
 var OpenStatuses = []Status{StatusAssigned, StatusAccepted, StatusInProgress, StatusReopened}
 
+// TriageStatuses are the statuses in which a request waits for the
+// dispatcher: routing could not place it, or an organization returned it.
+var TriageStatuses = []Status{StatusNew, StatusReturned}
+
 // Open reports whether a request in status s still awaits work (one of
 // OpenStatuses).
 func (s Status) Open() bool { return slices.Contains(OpenStatuses, s) }

@@ -28,7 +28,7 @@ func (s *Store) TriageQueue(ctx context.Context, a core.Actor, now time.Time, li
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		return scopeRequests(selectRequests(tx, &out), a).
 			Where("(r.status IN (?) OR "+overdueExpr+")",
-				bun.In([]core.Status{core.StatusNew, core.StatusReturned}), bun.In(core.OpenStatuses), now, now).
+				bun.In(core.TriageStatuses), bun.In(core.OpenStatuses), now, now).
 			OrderExpr("CASE WHEN r.priority = ? THEN 0 ELSE 1 END", core.PriorityEmergency).
 			Order("r.id").Limit(limit).Scan(ctx)
 	})
@@ -91,7 +91,7 @@ func (s *Store) QueueCounts(ctx context.Context, now time.Time) (overdue, waitin
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		return tx.NewSelect().TableExpr("requests AS r").
 			ColumnExpr("count(CASE WHEN "+overdueExpr+" THEN 1 END) AS overdue", bun.In(core.OpenStatuses), now, now).
-			ColumnExpr("count(CASE WHEN r.status IN (?) THEN 1 END) AS waiting", bun.In([]core.Status{core.StatusNew, core.StatusReturned})).
+			ColumnExpr("count(CASE WHEN r.status IN (?) THEN 1 END) AS waiting", bun.In(core.TriageStatuses)).
 			Scan(ctx, &row)
 	})
 	return row.Overdue, row.Waiting, err
