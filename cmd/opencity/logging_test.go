@@ -1,54 +1,28 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
 
-// syncBuffer collects log output written by the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// line returns the first logged line containing every one of parts.
-func (b *syncBuffer) line(parts ...string) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	sc := bufio.NewScanner(bytes.NewReader(b.buf.Bytes()))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
+// record returns the first logged record whose fields have the given
+// values (compared as printed), nil when none has.
+func (l *logRecords) record(want map[string]string) map[string]any {
 next:
-	for sc.Scan() {
-		for _, p := range parts {
-			if !strings.Contains(sc.Text(), p) {
+	for _, r := range l.records() {
+		for k, v := range want {
+			if fmt.Sprint(r[k]) != v {
 				continue next
 			}
 		}
-		return sc.Text()
+		return r
 	}
-	return ""
+	return nil
 }
 
 // Every line the server logs in a request's scope carries the request id,
@@ -57,10 +31,7 @@ next:
 func TestLogLinesCarryTheRequest(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			logs := &syncBuffer{}
-			prev := slog.Default()
-			slog.SetDefault(slog.New(logHandler(logs, "text")))
-			t.Cleanup(func() { slog.SetDefault(prev) })
+			logs := captureLogs(t)
 			s := startServer(t, kind)
 			token := s.login("kazan", "citizen")
 			st, err := s.Backend.Store("kazan")
@@ -76,9 +47,9 @@ func TestLogLinesCarryTheRequest(t *testing.T) {
 			if list.Status != 200 || list.Header.Get("X-Request-ID") != "test-list-1" {
 				t.Fatalf("list: %d %s, X-Request-ID %q", list.Status, list.Body, list.Header.Get("X-Request-ID"))
 			}
-			want := []string{"request_id=test-list-1", "city=kazan", "user_id=" + userID}
-			if l := logs.line(append([]string{"msg=http"}, want...)...); l == "" {
-				t.Errorf("no request line with %v in:\n%s", want, logs)
+			want := map[string]string{"msg": "http", "request_id": "test-list-1", "city": "kazan", "user_id": userID}
+			if logs.record(want) == nil {
+				t.Errorf("no request line with %v in %v", want, logs.records())
 			}
 
 			// An internal error: the upload folder cannot be made.
@@ -95,9 +66,9 @@ func TestLogLinesCarryTheRequest(t *testing.T) {
 				t.Fatalf("upload into a broken folder: %d %s", req.Status, req.Body)
 			}
 			id := req.Header.Get("X-Request-ID")
-			want = []string{"level=ERROR", "request_id=" + id, "city=kazan", "user_id=" + userID}
-			if l := logs.line(want...); id == "" || l == "" {
-				t.Errorf("no error line with %v in:\n%s", want, logs)
+			want = map[string]string{"level": "ERROR", "request_id": id, "city": "kazan", "user_id": userID}
+			if id == "" || logs.record(want) == nil {
+				t.Errorf("no error line with %v in %v", want, logs.records())
 			}
 		})
 	}
