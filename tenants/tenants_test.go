@@ -312,7 +312,7 @@ func TestCitiesResolve(t *testing.T) {
 // city whose migration fails is marked and kept out of service while the
 // others migrate and serve, and the next successful run puts it back.
 func TestMigrateAllIsolatesCities(t *testing.T) {
-	for _, kind := range tenanttest.Kinds {
+	for _, kind := range tenanttest.KindsWithPgBouncer {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
 			b := tenanttest.Open(t, kind)

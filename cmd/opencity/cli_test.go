@@ -24,7 +24,7 @@ func env(db tenanttest.DB, extra ...string) func(string) string {
 }
 
 func TestCLI(t *testing.T) {
-	for _, kind := range tenanttest.Kinds {
+	for _, kind := range tenanttest.KindsWithPgBouncer {
 		t.Run(kind, func(t *testing.T) {
 			db := tenanttest.New(t, kind)
 			ctx := context.Background()
@@ -150,7 +150,7 @@ func TestServeZeroConfig(t *testing.T) {
 // `migrate` fails only for a city that was in service, and the server starts
 // and serves every other city.
 func TestMigrateAndServeAroundBrokenCities(t *testing.T) {
-	for _, kind := range tenanttest.Kinds {
+	for _, kind := range tenanttest.KindsWithPgBouncer {
 		t.Run(kind, func(t *testing.T) {
 			db := tenanttest.New(t, kind)
 			ctx := context.Background()
