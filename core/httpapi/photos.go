@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -78,7 +77,8 @@ func PhotoFormError(err error) error {
 }
 
 // ReadPhoto reads an uploaded photo and checks it: JPEG, PNG or WebP by
-// content, at most 10 MB. It returns the bytes and the content type.
+// content, at most 10 MB and MaxPhotoPixels. It returns the photo as
+// CleanPhoto re-encodes it, and its content type.
 func ReadPhoto(fh *multipart.FileHeader) ([]byte, string, error) {
 	if fh.Size > MaxPhoto {
 		return nil, "", invalidPhoto("is larger than 10 MB")
@@ -95,11 +95,7 @@ func ReadPhoto(fh *multipart.FileHeader) ([]byte, string, error) {
 	if len(data) > MaxPhoto {
 		return nil, "", invalidPhoto("is larger than 10 MB")
 	}
-	ctype := http.DetectContentType(data)
-	if _, ok := photoTypes[ctype]; !ok || len(data) == 0 {
-		return nil, "", invalidPhoto(fmt.Sprintf("must be a JPEG, PNG or WebP image, not %s", ctype))
-	}
-	return data, ctype, nil
+	return CleanPhoto(data)
 }
 
 // SavePhoto checks an uploaded photo with ReadPhoto and stores it with
@@ -114,7 +110,9 @@ func SavePhoto(ctx context.Context, uploads string, city *City, actor core.Actor
 }
 
 // StorePhoto keeps a checked photo in the city's upload folder under its
-// SHA-256 and records it on the request the actor can see.
+// SHA-256 and records it on the request the actor can see. data and ctype
+// must come from ReadPhoto or CleanPhoto, which leave the uploader's
+// metadata behind.
 func StorePhoto(ctx context.Context, uploads string, city *City, actor core.Actor, number, fileName string,
 	data []byte, ctype string, public bool, now time.Time) (*core.Attachment, error) {
 	ext := photoTypes[ctype]

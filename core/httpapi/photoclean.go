@@ -1,0 +1,83 @@
+package httpapi
+
+import (
+	"bytes"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"net/http"
+
+	"github.com/disintegration/imaging"
+	_ "golang.org/x/image/webp" // WebP decoding for image.DecodeConfig and imaging.Decode
+)
+
+// MaxPhotoPixels bounds a photo's decoded size: 50 megapixels, above the
+// largest mode of phone cameras, so that a small file cannot unpack into
+// gigabytes of pixels.
+const MaxPhotoPixels = 50_000_000
+
+// photoJPEGQuality is the quality of re-encoded JPEG photos (1–100).
+const photoJPEGQuality = 90
+
+// CleanPhoto decodes an uploaded photo (JPEG, PNG or WebP, recognised by
+// content) and encodes it again, so that what is stored and served is
+// pixels only: the EXIF orientation is applied to the pixels
+// (github.com/disintegration/imaging), and EXIF (GPS position, device,
+// time), XMP, ICC profiles and comments are left behind. A PNG stays a
+// PNG; JPEG and WebP become JPEG, or PNG when the WebP has transparency. It
+// returns the new bytes and their content type, or an EINVALID error for
+// the field photo: not an image, a HEIC/AVIF photo from a phone, or over
+// MaxPhotoPixels.
+func CleanPhoto(data []byte) ([]byte, string, error) {
+	if len(data) == 0 {
+		return nil, "", invalidPhoto("is empty")
+	}
+	if isHEIF(data) {
+		return nil, "", invalidPhoto("is a HEIC photo, which is not supported: send a JPEG (on an iPhone: Settings → Camera → Formats → Most Compatible)")
+	}
+	ctype := http.DetectContentType(data)
+	if _, ok := photoTypes[ctype]; !ok {
+		return nil, "", invalidPhoto("must be a JPEG, PNG or WebP image")
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, "", invalidPhoto("could not be read as an image")
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPhotoPixels {
+		return nil, "", invalidPhoto("is larger than 50 megapixels")
+	}
+	img, err := imaging.Decode(bytes.NewReader(data), imaging.AutoOrientation(true))
+	if err != nil {
+		return nil, "", invalidPhoto("could not be read as an image")
+	}
+	var buf bytes.Buffer
+	if ctype == "image/png" || (ctype == "image/webp" && !opaque(img)) {
+		if err := png.Encode(&buf, img); err != nil {
+			return nil, "", err
+		}
+		return buf.Bytes(), "image/png", nil
+	}
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: photoJPEGQuality}); err != nil {
+		return nil, "", err
+	}
+	return buf.Bytes(), "image/jpeg", nil
+}
+
+// opaque reports whether an image has no transparent pixel.
+func opaque(img image.Image) bool {
+	o, ok := img.(interface{ Opaque() bool })
+	return !ok || o.Opaque()
+}
+
+// isHEIF recognises the ISO base media files phones write their photos in
+// (HEIC, HEIF, AVIF): an "ftyp" box whose brand is one of theirs.
+func isHEIF(b []byte) bool {
+	if len(b) < 12 || string(b[4:8]) != "ftyp" {
+		return false
+	}
+	switch string(b[8:12]) {
+	case "heic", "heix", "heim", "heis", "hevc", "hevx", "hevm", "hevs", "mif1", "msf1", "avif", "avis":
+		return true
+	}
+	return false
+}
