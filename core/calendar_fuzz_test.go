@@ -43,7 +43,7 @@ func FuzzCalendarDue(f *testing.F) {
 	// start (Unix seconds), minutes, work start, work end, weekend bits
 	// (bit 0 = Sunday), holiday and working-day offsets in days, zone.
 	f.Add(int64(1767225600), int64(30), 9*60, 18*60, uint8(0b1000001), int16(0), int16(-1), uint8(0))
-	f.Add(int64(1774745400), int64(24*60), 0, 24*60, uint8(0), int16(1), int16(5), uint8(1))     // Berlin, the night clocks go forward
+	f.Add(int64(1774745400), int64(24*60), 0, 24*60, uint8(0), int16(1), int16(5), uint8(1))          // Berlin, the night clocks go forward
 	f.Add(int64(1761436800), int64(3*60), 1*60, 3*60, uint8(0b1000001), int16(0), int16(2), uint8(1)) // Berlin, the night clocks go back
 	f.Add(int64(1767279599), int64(1), 8*60+30, 17*60, uint8(0b0111110), int16(-3), int16(3), uint8(2))
 	f.Add(int64(0), int64(100000), 23*60+59, 24*60, uint8(0b0111111), int16(0), int16(0), uint8(3))
