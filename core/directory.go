@@ -233,10 +233,10 @@ func (b *Building) Validate() error {
 	if b.Apartments < 0 || b.Apartments > 5000 {
 		f.Add("apartments", "must be from 0 to 5000")
 	}
-	if b.Lat < -90 || b.Lat > 90 {
+	if !(b.Lat >= -90 && b.Lat <= 90) { // written so that NaN is refused too
 		f.Add("lat", "must be between -90 and 90")
 	}
-	if b.Lon < -180 || b.Lon > 180 {
+	if !(b.Lon >= -180 && b.Lon <= 180) {
 		f.Add("lon", "must be between -180 and 180")
 	}
 	return f.Err()

@@ -215,10 +215,10 @@ func (n *NewRequest) Validate() error {
 	checkLen(f, "apartment", n.Apartment, MaxShortText)
 	checkLen(f, "entrance", n.Entrance, MaxShortText)
 	if n.Location != nil {
-		if n.Location.Lat < -90 || n.Location.Lat > 90 {
+		if !(n.Location.Lat >= -90 && n.Location.Lat <= 90) { // NaN too, from a form
 			f.Add("location.lat", "must be between -90 and 90")
 		}
-		if n.Location.Lon < -180 || n.Location.Lon > 180 {
+		if !(n.Location.Lon >= -180 && n.Location.Lon <= 180) {
 			f.Add("location.lon", "must be between -180 and 180")
 		}
 	}

@@ -3,6 +3,8 @@ package core
 import (
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Role is a city role; access rules are keyed by it.
@@ -69,5 +71,14 @@ type Token struct {
 	RevokedAt *time.Time `bun:"revoked_at"`
 }
 
-// NormalizeLogin folds a login for lookup.
-func NormalizeLogin(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// NormalizeLogin folds a login for lookup: trimmed, lower case. A login
+// with a control character or invalid UTF-8 folds to "", which no account
+// has: SQLite compares "citizen\x00" equal to "citizen", so such spellings
+// would reach one account under many names (and lockout counters).
+func NormalizeLogin(s string) string {
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return ""
+	}
+	return strings.ToLower(s)
+}

@@ -25,6 +25,10 @@ type WebhookOutcome struct {
 // ErrBadSignature is returned for a webhook whose signature does not verify.
 var ErrBadSignature = errors.New("the Stripe-Signature does not match the payload")
 
+// maxEventCreated is the last second both databases store as a timestamp
+// (9999-12-31 23:59:59 UTC); an event "created" later is refused.
+const maxEventCreated = 253402300799
+
 // HandleWebhook verifies a Stripe webhook on its raw body and applies it
 // once: events are deduplicated by id, and each changes only the facts it is
 // newer than, so the order of delivery does not matter.
@@ -37,6 +41,9 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature s
 	if err != nil || ev.ID == "" || ev.Data == nil {
 		slog.WarnContext(ctx, "stripe webhook refused", "err", err)
 		return nil, ErrBadSignature
+	}
+	if ev.Created < 0 || ev.Created > maxEventCreated {
+		return nil, core.Errorf(core.EINVALID, "the event's created time %d is out of range", ev.Created)
 	}
 	obj := ev.Data.Object
 	out := &WebhookOutcome{EventID: ev.ID, Type: string(ev.Type)}

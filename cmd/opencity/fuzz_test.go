@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/opencity/opencity/tenants/tenanttest"
+)
+
+// fuzzServers are one demo server per backend for a fuzz target: every
+// input goes to both.
+func fuzzServers(f *testing.F) []*testServer {
+	f.Helper()
+	var out []*testServer
+	for _, kind := range tenanttest.Kinds {
+		db := tenanttest.New(f, kind)
+		s, err := NewServer(f.Context(), Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Demo: true, BaseDomain: "opencity.test"})
+		if err != nil {
+			f.Fatal(err)
+		}
+		if err := s.Start("127.0.0.1:0"); err != nil {
+			f.Fatal(err)
+		}
+		f.Cleanup(func() { s.Close() })
+		out = append(out, &testServer{Server: s, db: db})
+	}
+	return out
+}
+
+// post sends body as JSON and returns status, content type and answer.
+func post(t testing.TB, url, token string, body []byte, header ...string) (int, string, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), b
+}
+
+// strictCredentials decodes body as the one JSON object a login takes,
+// with nothing after it; ok is false for anything else.
+func strictCredentials(body []byte) (login, password string, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var in struct {
+		Login    *string `json:"login"`
+		Password *string `json:"password"`
+	}
+	if err := dec.Decode(&in); err != nil || in.Login == nil || in.Password == nil {
+		return "", "", false
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		return "", "", false
+	}
+	return *in.Login, *in.Password, true
+}
+
+// FuzzLoginBody sends any body to the city API's login, on both backends:
+// never a 5xx, every refusal a problem document, and a token only for a
+// body that is exactly one JSON object with a demo account's login and
+// password — trailing data, a second object or an unknown field never log
+// anyone in.
+func FuzzLoginBody(f *testing.F) {
+	f.Add([]byte(`{"login":"citizen","password":"demo"}`))
+	f.Add([]byte(`{"login":"citizen","password":"demo"}}`))
+	f.Add([]byte(`{"login":"citizen","password":"demo"}{"login":"x"}`))
+	f.Add([]byte(`{"login":"citizen","password":"demo","role":"city_admin"}`))
+	f.Add([]byte(`{"login":"CITIZEN ","password":"demo"}`))
+	f.Add([]byte(`{"login":["citizen"],"password":"demo"}`))
+	f.Add([]byte(`{"login":"citizen","password":null}`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte(``))
+	servers := fuzzServers(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, s := range servers {
+			status, ctype, answer := post(t, s.URL()+"/t/kazan/api/v1/auth/token", "", body)
+			if status >= 500 {
+				t.Fatalf("%s: %d for %q: %s", s.db.Kind, status, body, answer)
+			}
+			if status != http.StatusCreated {
+				if ctype != "application/problem+json" {
+					t.Fatalf("%s: %d as %q for %q", s.db.Kind, status, ctype, body)
+				}
+				continue
+			}
+			login, password, ok := strictCredentials(body)
+			if !ok || password != "demo" || !strings.Contains(" admin dispatcher operator analyst citizen ", " "+strings.ToLower(strings.TrimSpace(login))+" ") {
+				t.Fatalf("%s: a token for %q", s.db.Kind, body)
+			}
+		}
+	})
+}
+
+// FuzzIntakeJSON sends any body to the intake as a dispatcher, on both
+// backends: never a 5xx, every refusal a problem document with a message,
+// and every request it accepts can be read back as JSON.
+func FuzzIntakeJSON(f *testing.F) {
+	f.Add([]byte(`{"category":"lift","building_id":1,"description":"Лифт не работает","applicant":{"name":"Иван","phone":"+7 917 123-45-67"}}`))
+	f.Add([]byte(`{"category":"lift","location":{"lat":55.79,"lon":49.12},"description":"x","applicant":{"phone":"+79171234567"}}`))
+	f.Add([]byte(`{"category":"lift","location":{"lat":1e400,"lon":49.12},"description":"x","applicant":{"phone":"+79171234567"}}`))
+	f.Add([]byte(`{"category":"lift","address":"ул. Баумана, 1","description":"x","priority":"emergency","channel":"external","applicant":{"email":"a@b.c"}}`))
+	f.Add([]byte(`{"category":"lift","building_id":-1,"description":"\u0000"}`))
+	f.Add([]byte(`{"category":"lift","building_id":9223372036854775807,"description":"x","applicant":{"phone":"1"}}`))
+	f.Add([]byte(`{"category":"lift","building_id":1,"description":"x"}}`))
+	f.Add([]byte(`{"category":{"code":"lift"}}`))
+	f.Add([]byte(`null`))
+	servers := fuzzServers(f)
+	tokens := make([]string, len(servers))
+	for i, s := range servers {
+		status, _, b := post(f, s.URL()+"/t/kazan/api/v1/auth/token", "", []byte(`{"login":"dispatcher","password":"demo"}`))
+		var tok struct {
+			Token string `json:"token"`
+		}
+		if status != http.StatusCreated || json.Unmarshal(b, &tok) != nil {
+			f.Fatalf("%s: dispatcher login: %d %s", s.db.Kind, status, b)
+		}
+		tokens[i] = tok.Token
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for i, s := range servers {
+			status, ctype, answer := post(t, s.URL()+"/t/kazan/api/v1/requests", tokens[i], body)
+			if status >= 500 {
+				t.Fatalf("%s: %d for %q: %s", s.db.Kind, status, body, answer)
+			}
+			if status != http.StatusCreated && status != http.StatusOK {
+				var p struct {
+					Detail string `json:"detail"`
+				}
+				if ctype != "application/problem+json" || json.Unmarshal(answer, &p) != nil || p.Detail == "" {
+					t.Fatalf("%s: %d as %q without a message for %q: %s", s.db.Kind, status, ctype, body, answer)
+				}
+				continue
+			}
+			var r struct {
+				Number string `json:"number"`
+			}
+			if err := json.Unmarshal(answer, &r); err != nil || r.Number == "" {
+				t.Fatalf("%s: accepted without a number: %s", s.db.Kind, answer)
+			}
+			req, _ := http.NewRequest(http.MethodGet, s.URL()+"/t/kazan/api/v1/requests/"+r.Number, nil)
+			req.Header.Set("Authorization", "Bearer "+tokens[i])
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !json.Valid(got) {
+				t.Fatalf("%s: request %s from %q reads back as %d: %s", s.db.Kind, r.Number, body, resp.StatusCode, got)
+			}
+		}
+	})
+}
