@@ -169,3 +169,36 @@ func FuzzIntakeJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestNotANumberCoordinates is the attacker who types NaN where a number
+// belongs — a point on the portal form, coordinates in a registry CSV —
+// which would be stored and then break every answer that shows it: both
+// are refused with a field message and nothing is stored.
+func TestNotANumberCoordinates(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := startServer(t, kind)
+			cit, admin := s.login("kazan", "citizen"), s.login("kazan", "admin")
+			before := s.call("GET", "/t/kazan/api/v1/requests?total=true", cit, nil).json(t)["total"]
+			r := s.page("POST", "/t/kazan/new", cit, map[string]string{"category": "lift", "location.lat": "NaN",
+				"location.lon": "nan", "description": "Лифт", "applicant.phone": "+79171234567"}, nil)
+			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "between -90 and 90") {
+				t.Errorf("portal with NaN coordinates: %d %.500s", r.Status, r.Body)
+			}
+			if after := s.call("GET", "/t/kazan/api/v1/requests?total=true", cit, nil).json(t)["total"]; after != before {
+				t.Errorf("a request was stored: %v → %v", before, after)
+			}
+			csv := "registry_id,address_ru,district,lat,lon\nNAN-1,ул. Баумана 1,vakhitovsky,NaN,49.1\n"
+			req, _ := http.NewRequest("POST", s.URL()+"/t/kazan/api/v1/buildings/import", strings.NewReader(csv))
+			req.Header.Set("Authorization", "Bearer "+admin)
+			req.Header.Set("Content-Type", "text/csv")
+			rep := s.do(req)
+			if rep.Status >= 300 || !strings.Contains(string(rep.Body), `"field":"lat"`) {
+				t.Errorf("CSV with a NaN latitude: %d %s", rep.Status, rep.Body)
+			}
+			if g := s.call("GET", "/t/kazan/api/v1/buildings?q=NAN-1", admin, nil); g.Status != http.StatusOK || strings.Contains(string(g.Body), "NAN-1") {
+				t.Errorf("the NaN building was stored: %d %s", g.Status, g.Body)
+			}
+		})
+	}
+}
