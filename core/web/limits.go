@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
@@ -125,6 +126,8 @@ func (l *BodyLimits) Handler(c *gin.Context) {
 // refuse answers 413 or 422 for an API path with a problem document and
 // for a page with the kit's page, in the visitor's language.
 func (l *BodyLimits) refuse(c *gin.Context, status int, limit int64) {
+	slog.WarnContext(c.Request.Context(), "request body refused", "status", status, "limit", limit,
+		"content_length", c.Request.ContentLength, "content_type", c.GetHeader("Content-Type"))
 	c.Header("Connection", "close")
 	if l.Kit == nil || isAPI(c.Request.URL.Path) {
 		e := &core.Error{Code: core.ETOOLARGE, Message: fmt.Sprintf("the request body is larger than %s", Size(limit)),
