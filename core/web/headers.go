@@ -10,10 +10,19 @@ import (
 
 // ContentSecurityPolicy is the policy of every answer: scripts, styles,
 // images and requests only from the site itself (images also as data:
-// URLs), no inline script or style, no plugins, no <base> elsewhere, never
-// inside a frame. Pages keep their code in asset files to stay within it.
-const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+// URLs), no inline script or style, no plugins, no <base> elsewhere, forms
+// sent only to the site, never inside a frame. Pages keep their code in
+// asset files to stay within it.
+var ContentSecurityPolicy = CSP()
+
+// CSP is the site's Content-Security-Policy with formTargets as further
+// origins its forms may be sent to (the signup's to Stripe's checkout,
+// "https://checkout.stripe.com"); browsers check redirects after a form
+// against them too.
+func CSP(formTargets ...string) string {
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+		"object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action " + strings.Join(append([]string{"'self'"}, formTargets...), " ")
+}
 
 // ReferrerPolicy sends the full address only to the site itself and
 // nothing to others, so tokens in links (invitations, tracking codes) never

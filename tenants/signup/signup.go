@@ -124,7 +124,7 @@ func render(c *gin.Context, status int, name string, data any) {
 		c.String(http.StatusInternalServerError, "internal error")
 		return
 	}
-	c.Header("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'self'; form-action 'self' https://checkout.stripe.com")
+	c.Header("Content-Security-Policy", web.CSP("https://checkout.stripe.com"))
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
