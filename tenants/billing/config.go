@@ -1,9 +1,10 @@
 // Package billing sells OpenCity to new cities: plans, self-signup with a
-// Stripe Checkout Session, provisioning once the signed webhook says the
-// city paid, billing state from Stripe's events (past due, suspended after a
-// grace period, resumed when paid) and usage reported as meter events.
-// Without a Stripe key billing is off and a signup gets an active trial city
-// at once.
+// Stripe Checkout Session and an e-mail confirming the administrator's
+// address, provisioning once the city is both confirmed and paid (the
+// signed webhook says so), billing state from Stripe's events (past due,
+// suspended after a grace period, resumed when paid) and usage reported as
+// meter events. Without a Stripe key billing is off and a signup gets an
+// active trial city as soon as it is confirmed.
 package billing
 
 import (
