@@ -247,3 +247,26 @@ func TestSlowClientsAreCut(t *testing.T) {
 		t.Errorf("200 KB of headers: %d, want 431", resp.StatusCode)
 	}
 }
+
+// TestLimitsFromEnv reads the timeouts and refuses a value that is not a
+// positive duration, naming the variable.
+func TestLimitsFromEnv(t *testing.T) {
+	env := map[string]string{"OPENCITY_READ_TIMEOUT": "45s", "OPENCITY_UPLOAD_TIMEOUT": "20m"}
+	l := limitsFromEnv(func(k string) string { return env[k] })
+	if l.Err != nil || l.Read != 45*time.Second || l.Upload != 20*time.Minute {
+		t.Fatalf("%+v", l)
+	}
+	if d := l.withDefaults(); d.Write != DefaultLimits.Write || d.Read != 45*time.Second || d.MaxHeaderBytes != 64<<10 {
+		t.Errorf("defaults: %+v", d)
+	}
+	for _, bad := range []string{"fast", "-1s", "0"} {
+		env = map[string]string{"OPENCITY_WRITE_TIMEOUT": bad}
+		l = limitsFromEnv(func(k string) string { return env[k] })
+		if l.Err == nil || !strings.Contains(l.Err.Error(), "OPENCITY_WRITE_TIMEOUT") {
+			t.Errorf("OPENCITY_WRITE_TIMEOUT=%s: %v", bad, l.Err)
+		}
+		if _, err := NewServer(context.Background(), Config{DataDir: t.TempDir(), Limits: l}); err == nil {
+			t.Errorf("a server starts with OPENCITY_WRITE_TIMEOUT=%s", bad)
+		}
+	}
+}

@@ -60,6 +60,10 @@ Environment:
   OPENCITY_METRICS_ADDR   serve /metrics on an address of its own (none of the two: not served)
   OPENCITY_METRICS_CITY_LIMIT  per-city metric labels up to this many cities (default 50)
   OPENCITY_LOG_FORMAT   json or text (default: text on a terminal, JSON otherwise)
+  OPENCITY_READ_TIMEOUT   reading a whole request, body included (default 30s)
+  OPENCITY_WRITE_TIMEOUT  writing an answer (default 2m)
+  OPENCITY_IDLE_TIMEOUT   closing an idle keep-alive connection (default 2m)
+  OPENCITY_UPLOAD_TIMEOUT reading and answering a photo or import upload (default 10m)
 
 Run "opencity COMMAND -h" for a command's flags.
 `
