@@ -6,6 +6,7 @@ import (
 
 	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/tenants/jobs"
+	"github.com/uptrace/bun"
 )
 
 // Backend does several jobs for the control plane; each is a small contract
@@ -59,6 +60,18 @@ type Migrations interface {
 	MigrateAll(ctx context.Context, opt MigrateOptions) ([]MigrationResult, error)
 }
 
+// ControlPlane is the control plane's database and durable job queue, for
+// packages that keep their own tables there (billing, access policies).
+type ControlPlane interface {
+	// DB is the control plane's handle (on PostgreSQL also the pool city
+	// scopes share); never use it for a city's tables.
+	DB() *bun.DB
+	// ControlTable names a control-plane table: schema-qualified on
+	// PostgreSQL, plain in SQLite's control.db.
+	ControlTable(name string) bun.Ident
+	Queue() *jobs.Queue
+}
+
 // Health is the control plane's state, for the vendor's health page.
 type Health interface {
 	// Ping reports whether the control database answers.
@@ -76,7 +89,14 @@ var (
 	_ Deadlines      = (*Backend)(nil)
 	_ Migrations     = (*Backend)(nil)
 	_ Health         = (*Backend)(nil)
+	_ ControlPlane   = (*Backend)(nil)
 )
+
+// DB implements ControlPlane.
+func (b *Backend) DB() *bun.DB { return b.Control }
+
+// Queue implements ControlPlane.
+func (b *Backend) Queue() *jobs.Queue { return b.Jobs }
 
 // Ping implements Health.
 func (b *Backend) Ping(ctx context.Context) error { return b.Control.PingContext(ctx) }

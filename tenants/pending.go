@@ -9,12 +9,7 @@ import (
 
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/store"
-	"github.com/uptrace/bun"
 )
-
-// Table names a control-plane table for packages that keep their own tables
-// there (billing): schema-qualified on PostgreSQL, plain on SQLite.
-func (b *Backend) Table(name string) bun.Ident { return b.table(name) }
 
 // CreatePending adds a signed-up city in status pending: its slug is taken,
 // but it has no storage and is not served until it is provisioned.

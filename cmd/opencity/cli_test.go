@@ -218,7 +218,7 @@ func TestMigrateAndServeAroundBrokenCities(t *testing.T) {
 
 			// A failure of a city not yet in service (its provisioning will
 			// finish it) is reported but does not fail the run.
-			if _, err := b.Control.NewRaw("UPDATE ? SET status = ? WHERE slug = 'beta'", b.Table("tenants"), tenants.StatusProvisioning).Exec(ctx); err != nil {
+			if _, err := b.Control.NewRaw("UPDATE ? SET status = ? WHERE slug = 'beta'", b.ControlTable("tenants"), tenants.StatusProvisioning).Exec(ctx); err != nil {
 				t.Fatal(err)
 			}
 			if out, err := cli("migrate"); err != nil || !regexpLine(out, "beta", "provisioning") || !strings.Contains(out, "1 failed") {

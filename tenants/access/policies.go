@@ -5,13 +5,22 @@ import (
 
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/tenants"
+	"github.com/uptrace/bun"
 )
+
+// Backend is what the authorizer needs from the control plane: the database
+// that keeps the policy tables, and a step in every city's provisioning.
+type Backend interface {
+	DB() *bun.DB
+	ControlTable(name string) bun.Ident
+	OnProvision(step func(ctx context.Context, slug string) error)
+}
 
 // ForBackend returns the authorizer over the backend's control plane; every
 // city the backend provisions from then on gets its default policies written
 // before it becomes active.
-func ForBackend(b *tenants.Backend) *Authorizer {
-	z := New(b.Control, b.ControlTable("casbin_rule"), b.ControlTable("casbin_versions"))
+func ForBackend(b Backend) *Authorizer {
+	z := New(b.DB(), b.ControlTable("casbin_rule"), b.ControlTable("casbin_versions"))
 	b.OnProvision(z.seed)
 	return z
 }

@@ -36,7 +36,7 @@ type signupRow struct {
 
 func (s *Service) signup(ctx context.Context, slug string) (*signupRow, error) {
 	row := new(signupRow)
-	err := s.b.Control.NewSelect().TableExpr("? AS s", s.table("signups")).Column("s.*").
+	err := s.b.DB().NewSelect().TableExpr("? AS s", s.table("signups")).Column("s.*").
 		Where("s.tenant_slug = ?", slug).Scan(ctx, row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%s: %w", slug, errNoSignup)
@@ -53,7 +53,7 @@ func (s *Service) runProvision(ctx context.Context, j *jobs.Job) error {
 	}
 	err := s.Provision(ctx, p.Slug)
 	if err != nil {
-		_, _ = s.b.Control.NewRaw("UPDATE ? SET error = ? WHERE tenant_slug = ?", s.table("signups"), err.Error(), p.Slug).Exec(ctx)
+		_, _ = s.b.DB().NewRaw("UPDATE ? SET error = ? WHERE tenant_slug = ?", s.table("signups"), err.Error(), p.Slug).Exec(ctx)
 	}
 	return err
 }
@@ -100,7 +100,7 @@ func (s *Service) Provision(ctx context.Context, slug string) error {
 		return fmt.Errorf("invite the admin of %s: %w", slug, err)
 	}
 	took := time.Since(start)
-	if _, err := s.b.Control.NewRaw("UPDATE ? SET provisioned_at = ?, provision_took_ms = ?, error = '' WHERE tenant_slug = ?",
+	if _, err := s.b.DB().NewRaw("UPDATE ? SET provisioned_at = ?, provision_took_ms = ?, error = '' WHERE tenant_slug = ?",
 		s.table("signups"), s.now(), took.Milliseconds(), slug).Exec(ctx); err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func (s *Service) Status(ctx context.Context, slug string) (*SignupStatus, error
 // again (a resumed provisioning) finds the invitation there already.
 func (s *Service) inviteAdmin(ctx context.Context, slug, login string) error {
 	var hash string
-	err := s.b.Control.NewRaw("SELECT hash FROM ? WHERE tenant_slug = ? AND used_at IS NULL",
+	err := s.b.DB().NewRaw("SELECT hash FROM ? WHERE tenant_slug = ? AND used_at IS NULL",
 		s.table("set_password_tokens"), slug).Scan(ctx, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
@@ -166,6 +166,6 @@ func (s *Service) inviteAdmin(ctx context.Context, slug, login string) error {
 	if err := st.CreateInvite(ctx, u.ID, hash, s.now()); err != nil && !store.IsUniqueViolation(err) {
 		return err
 	}
-	_, err = s.b.Control.NewRaw("UPDATE ? SET used_at = ? WHERE hash = ?", s.table("set_password_tokens"), s.now(), hash).Exec(ctx)
+	_, err = s.b.DB().NewRaw("UPDATE ? SET used_at = ? WHERE hash = ?", s.table("set_password_tokens"), s.now(), hash).Exec(ctx)
 	return err
 }

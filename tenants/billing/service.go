@@ -22,9 +22,20 @@ const (
 	JobExpire = "billing.expire"
 )
 
+// Backend is what billing needs from the control plane: its database and
+// job queue (billing keeps its own tables there), the registry,
+// provisioning, the cities' stores and the reserved names.
+type Backend interface {
+	tenants.ControlPlane
+	tenants.Registrar
+	tenants.Provisioner
+	tenants.CityStorage
+	SlugReserved(slug string) bool
+}
+
 // Service is the billing side of the control plane.
 type Service struct {
-	b      *tenants.Backend
+	b      Backend
 	cfg    Config
 	stripe *client.API // nil when billing is off
 	// Changed is called after a city's status changed (the resolver's cache
@@ -35,7 +46,7 @@ type Service struct {
 
 // New checks the configuration, registers the billing jobs on b's queue and
 // returns the service.
-func New(b *tenants.Backend, cfg Config) (*Service, error) {
+func New(b Backend, cfg Config) (*Service, error) {
 	if cfg.Err != nil {
 		return nil, cfg.Err
 	}
@@ -51,11 +62,11 @@ func New(b *tenants.Backend, cfg Config) (*Service, error) {
 			API: stripe.GetBackendWithConfig(stripe.APIBackend, bc), Connect: stripe.GetBackendWithConfig(stripe.ConnectBackend, bc),
 			Uploads: stripe.GetBackendWithConfig(stripe.UploadsBackend, bc)})
 	}
-	b.Jobs.Handle(JobProvision, s.runProvision)
-	b.Jobs.Handle(JobExpire, s.expire)
-	b.Jobs.Handle(JobGrace, func(ctx context.Context, _ *jobs.Job) error { return s.CheckGrace(ctx) })
-	b.Jobs.Handle(JobUsage, func(ctx context.Context, _ *jobs.Job) error { return s.ReportUsage(ctx) })
-	b.Jobs.Every(jobs.Periodic{Every: cfg.Every, Enqueue: func(ctx context.Context, q *jobs.Queue, slot time.Time) error {
+	b.Queue().Handle(JobProvision, s.runProvision)
+	b.Queue().Handle(JobExpire, s.expire)
+	b.Queue().Handle(JobGrace, func(ctx context.Context, _ *jobs.Job) error { return s.CheckGrace(ctx) })
+	b.Queue().Handle(JobUsage, func(ctx context.Context, _ *jobs.Job) error { return s.ReportUsage(ctx) })
+	b.Queue().Every(jobs.Periodic{Every: cfg.Every, Enqueue: func(ctx context.Context, q *jobs.Queue, slot time.Time) error {
 		key := slot.UTC().Format(time.RFC3339)
 		if _, _, err := q.Enqueue(ctx, nil, jobs.NewJob{Kind: JobGrace, UniqueKey: JobGrace + ":" + key}); err != nil {
 			return err
@@ -76,6 +87,6 @@ func (s *Service) Config() Config { return s.cfg }
 // Enabled reports whether billing is on.
 func (s *Service) Enabled() bool { return s.stripe != nil }
 
-func (s *Service) table(name string) bun.Ident { return s.b.Table(name) }
+func (s *Service) table(name string) bun.Ident { return s.b.ControlTable(name) }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }

@@ -150,12 +150,12 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, baseURL string) (*
 	hash := core.HashToken(confirm)
 	login := core.NormalizeLogin(in.AdminEmail)
 	now := s.now()
-	err = s.b.Control.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err = s.b.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewRaw("INSERT INTO ? (tenant_slug, admin_name, admin_email, plan, confirm_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
 			s.table("signups"), t.Slug, in.AdminName, login, in.Plan, hash, now).Exec(ctx); err != nil {
 			return err
 		}
-		_, _, err := s.b.Jobs.Enqueue(ctx, tx, jobs.NewJob{Kind: JobExpire, Tenant: t.Slug, RunAt: now.Add(s.cfg.ConfirmTTL),
+		_, _, err := s.b.Queue().Enqueue(ctx, tx, jobs.NewJob{Kind: JobExpire, Tenant: t.Slug, RunAt: now.Add(s.cfg.ConfirmTTL),
 			Payload: expirePayload{Slug: t.Slug, Hash: hash}})
 		return err
 	})
@@ -209,7 +209,7 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Signup, error) {
 		Paid  bool   `bun:"paid"`
 	}
 	provision := false
-	err := s.b.Control.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.b.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// One statement marks and reads the row: the webhook's payment
 		// (paid) takes the same row lock, so whichever comes second sees the
 		// other and starts provisioning.
@@ -226,7 +226,7 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Signup, error) {
 			return err
 		}
 		if provision = row.Paid || !s.Enabled(); provision {
-			_, _, err = s.b.Jobs.Enqueue(ctx, tx, provisionJob(row.Slug))
+			_, _, err = s.b.Queue().Enqueue(ctx, tx, provisionJob(row.Slug))
 		}
 		return err
 	})
@@ -235,7 +235,7 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Signup, error) {
 	}
 	slog.InfoContext(ctx, "signup confirmed", "city", row.Slug, "paid", row.Paid)
 	if provision {
-		s.b.Jobs.Notify()
+		s.b.Queue().Notify()
 		if !s.Enabled() {
 			// The job is the durable record; running the same idempotent
 			// work here makes the trial city active before the answer. If
@@ -325,7 +325,7 @@ func (s *Service) checkout(ctx context.Context, slug string, in SignupInput, bas
 	if err != nil {
 		return "", fmt.Errorf("checkout session: %w", err)
 	}
-	_, err = s.b.Control.NewRaw("UPDATE ? SET checkout_session_id = ?, checkout_url = ? WHERE tenant_slug = ?",
+	_, err = s.b.DB().NewRaw("UPDATE ? SET checkout_session_id = ?, checkout_url = ? WHERE tenant_slug = ?",
 		s.table("signups"), sess.ID, sess.URL, slug).Exec(ctx)
 	return sess.URL, err
 }
@@ -334,7 +334,7 @@ func (s *Service) checkout(ctx context.Context, slug string, in SignupInput, bas
 // its slug is free again. Nothing exists for it beyond control rows.
 func (s *Service) abandon(ctx context.Context, slug string) {
 	ctx = context.WithoutCancel(ctx)
-	err := s.b.Control.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.b.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		for _, tbl := range []string{"signups", "set_password_tokens"} {
 			if _, err := tx.NewRaw("DELETE FROM ? WHERE tenant_slug = ?", s.table(tbl), slug).Exec(ctx); err != nil {
 				return err

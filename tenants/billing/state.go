@@ -24,7 +24,7 @@ type State struct {
 // anything about it.
 func (s *Service) State(ctx context.Context, slug string) (*State, error) {
 	st := new(State)
-	err := s.b.Control.NewSelect().TableExpr("? AS b", s.table("tenant_billing")).Column("b.*").
+	err := s.b.DB().NewSelect().TableExpr("? AS b", s.table("tenant_billing")).Column("b.*").
 		Where("b.tenant_slug = ?", slug).Scan(ctx, st)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -77,7 +77,7 @@ func (s *Service) Reconcile(ctx context.Context, slug string) error {
 	if _, err := reg.SetStatus(ctx, "billing", slug, want); err != nil {
 		return err
 	}
-	_, err = s.b.Control.NewRaw("UPDATE ? SET billing_suspended = ?, updated_at = ? WHERE tenant_slug = ?",
+	_, err = s.b.DB().NewRaw("UPDATE ? SET billing_suspended = ?, updated_at = ? WHERE tenant_slug = ?",
 		s.table("tenant_billing"), want == tenants.StatusSuspended, s.now(), slug).Exec(ctx)
 	s.Changed()
 	return err
@@ -92,7 +92,7 @@ const PendingTTL = 48 * time.Hour
 // slugs of signups never paid for. It is the periodic billing.grace job.
 func (s *Service) CheckGrace(ctx context.Context) error {
 	var stale []string
-	err := s.b.Control.NewSelect().TableExpr("? AS su", s.table("signups")).Column("su.tenant_slug").
+	err := s.b.DB().NewSelect().TableExpr("? AS su", s.table("signups")).Column("su.tenant_slug").
 		Join("JOIN ? AS t ON t.slug = su.tenant_slug", s.table("tenants")).
 		Where("t.status = ? AND NOT su.paid AND su.created_at < ?", tenants.StatusPending, s.now().Add(-PendingTTL)).Scan(ctx, &stale)
 	if err != nil {
@@ -102,7 +102,7 @@ func (s *Service) CheckGrace(ctx context.Context) error {
 		s.abandon(ctx, slug)
 	}
 	var slugs []string
-	err = s.b.Control.NewSelect().TableExpr("? AS b", s.table("tenant_billing")).Column("b.tenant_slug").
+	err = s.b.DB().NewSelect().TableExpr("? AS b", s.table("tenant_billing")).Column("b.tenant_slug").
 		Order("b.tenant_slug").Scan(ctx, &slugs)
 	if err != nil {
 		return err

@@ -40,7 +40,7 @@ type UsageReport struct {
 // UsageLedger returns a city's reports of a period, oldest first.
 func (s *Service) UsageLedger(ctx context.Context, slug, period string) ([]UsageReport, error) {
 	var out []UsageReport
-	err := s.b.Control.NewSelect().TableExpr("? AS u", s.table("usage_reports")).Column("u.*").
+	err := s.b.DB().NewSelect().TableExpr("? AS u", s.table("usage_reports")).Column("u.*").
 		Where("u.tenant_slug = ? AND u.period = ?", slug, period).Order("u.seq").Scan(ctx, &out)
 	return out, err
 }
@@ -113,7 +113,7 @@ func (s *Service) ReportCityUsage(ctx context.Context, t *tenants.Tenant, p Peri
 	}
 	u := UsageReport{TenantSlug: t.Slug, Period: p.Key(), Seq: len(ledger) + 1, Quantity: total - reported, CreatedAt: s.now()}
 	u.Identifier = t.Slug + "-" + u.Period + "-" + strconv.Itoa(u.Seq)
-	if _, err := s.b.Control.NewRaw("INSERT INTO ? (tenant_slug, period, seq, quantity, identifier, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+	if _, err := s.b.DB().NewRaw("INSERT INTO ? (tenant_slug, period, seq, quantity, identifier, created_at) VALUES (?, ?, ?, ?, ?, ?)",
 		s.table("usage_reports"), u.TenantSlug, u.Period, u.Seq, u.Quantity, u.Identifier, u.CreatedAt).Exec(ctx); err != nil {
 		return 0, err // a concurrent run took this seq; the next run continues
 	}
@@ -135,7 +135,7 @@ func (s *Service) sendUsage(ctx context.Context, t *tenants.Tenant, p Period, u 
 	if _, err := s.stripe.BillingMeterEvents.New(params); err != nil {
 		return fmt.Errorf("meter event %s: %w", u.Identifier, err)
 	}
-	_, err := s.b.Control.NewRaw("UPDATE ? SET reported_at = ? WHERE identifier = ?", s.table("usage_reports"), s.now(), u.Identifier).Exec(ctx)
+	_, err := s.b.DB().NewRaw("UPDATE ? SET reported_at = ? WHERE identifier = ?", s.table("usage_reports"), s.now(), u.Identifier).Exec(ctx)
 	if err == nil {
 		slog.InfoContext(ctx, "usage reported", "city", t.Slug, "period", u.Period, "seq", u.Seq, "requests", u.Quantity)
 	}

@@ -55,7 +55,7 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature s
 		out.City = t.Slug
 	}
 	provision := false
-	err = s.b.Control.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err = s.b.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewRaw("INSERT INTO ? (id, type, created, tenant_slug, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
 			s.table("billing_events"), ev.ID, string(ev.Type), ev.Created, out.City, s.now()).Exec(ctx)
 		if err != nil {
@@ -76,7 +76,7 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature s
 	}
 	slog.InfoContext(ctx, "stripe event", "id", ev.ID, "type", ev.Type, "city", out.City, "duplicate", out.Duplicate)
 	if provision {
-		s.b.Jobs.Notify()
+		s.b.Queue().Notify()
 	}
 	// Also on a replay: if applying the status failed the first time (and
 	// Stripe retries because we answered 500), this is where it catches up.
@@ -150,7 +150,7 @@ func (s *Service) apply(ctx context.Context, tx bun.Tx, t *tenants.Tenant, ev st
 		if len(confirmed) == 0 || confirmed[0] == 0 {
 			return false, nil // the administrator has not confirmed the address yet
 		}
-		_, _, err := s.b.Jobs.Enqueue(ctx, tx, provisionJob(t.Slug))
+		_, _, err := s.b.Queue().Enqueue(ctx, tx, provisionJob(t.Slug))
 		return err == nil, err
 	}
 	switch ev.Type {
@@ -219,7 +219,7 @@ type Event struct {
 // first.
 func (s *Service) Events(ctx context.Context, slug string, limit int) ([]Event, error) {
 	var out []Event
-	err := s.b.Control.NewSelect().TableExpr("? AS e", s.table("billing_events")).Column("e.id", "e.type", "e.received_at").
+	err := s.b.DB().NewSelect().TableExpr("? AS e", s.table("billing_events")).Column("e.id", "e.type", "e.received_at").
 		Where("e.tenant_slug = ?", slug).Order("e.received_at DESC").Limit(limit).Scan(ctx, &out)
 	return out, err
 }
