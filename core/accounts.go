@@ -36,15 +36,16 @@ func NewToken() string {
 	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
-// CheckPassword returns a message when a new password is unacceptable.
-func CheckPassword(p string) string {
+// CheckPassword returns the message of an unacceptable new password, a
+// zero Msg when the password will do.
+func CheckPassword(p string) Msg {
 	switch n := utf8.RuneCountInString(p); {
 	case n < MinPassword:
-		return "must be at least 8 characters"
+		return M("error.min_len", "Count", MinPassword)
 	case n > MaxPassword:
-		return "must be at most 200 characters"
+		return M("error.max_len", "Count", MaxPassword)
 	}
-	return ""
+	return Msg{}
 }
 
 // Registration is a citizen's sign-up.
@@ -62,30 +63,30 @@ func (r Registration) User() (*User, error) {
 	email := strings.ToLower(strings.TrimSpace(r.Email))
 	phone, phoneOK := NormalizePhone(r.Phone)
 	if len(email) > MaxLogin {
-		f.Add("email", "must be at most 254 characters")
+		f.Add("email", "error.max_254")
 	}
 	if email != "" {
 		if a, err := mail.ParseAddress(email); err != nil || a.Address != email || !strings.Contains(email, ".") {
-			f.Add("email", "is not an e-mail address")
+			f.Add("email", "error.not_email")
 		}
 	}
 	if strings.TrimSpace(r.Phone) != "" && !phoneOK {
-		f.Add("phone", "must be a phone number of 10 to 15 digits")
+		f.Add("phone", "error.phone_digits")
 	}
 	if email == "" && strings.TrimSpace(r.Phone) == "" {
-		f.Add("email", "give an e-mail address or a phone number")
+		f.Add("email", "error.give_email_or_phone")
 	}
-	if msg := CheckPassword(r.Password); msg != "" {
-		f.Add("password", msg)
+	if msg := CheckPassword(r.Password); msg.Code != "" {
+		f.AddMsg("password", msg)
 	}
 	if utf8.RuneCountInString(r.Name) > 200 {
-		f.Add("name", "must be at most 200 characters")
+		f.Add("name", "error.max_200")
 	}
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
 	if strings.HasPrefix(email, "~") {
-		return nil, &Error{Code: EINVALID, Message: "the request has invalid fields", Fields: map[string]string{"email": "is not an e-mail address"}}
+		return nil, &Error{Code: EINVALID, Message: "error.invalid_fields", Fields: FieldErrors{"email": M("error.not_email")}}
 	}
 	login := email
 	if login == "" {

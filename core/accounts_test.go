@@ -39,7 +39,7 @@ func TestRegistration(t *testing.T) {
 			continue
 		}
 		for _, f := range tc.fields {
-			if e.Fields[f] == "" {
+			if e.Fields[f].Code == "" {
 				t.Errorf("%+v: no message for %s in %v", tc.in, f, e.Fields)
 			}
 		}

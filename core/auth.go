@@ -35,15 +35,15 @@ func HashToken(token string) string {
 func Login(ctx context.Context, st Store, login, password string, now time.Time) (token string, expires time.Time, err error) {
 	f := FieldErrors{}
 	if NormalizeLogin(login) == "" {
-		f.Add("login", "is required")
+		f.Add("login", "error.required")
 	}
 	if password == "" {
-		f.Add("password", "is required")
+		f.Add("password", "error.required")
 	}
 	if err := f.Err(); err != nil {
 		return "", time.Time{}, err
 	}
-	bad := Errorf(EUNAUTHORIZED, "wrong login or password")
+	bad := E(EUNAUTHORIZED, "error.wrong_login")
 	u, err := st.UserByLogin(ctx, NormalizeLogin(login))
 	if errors.Is(err, ErrNotFound) {
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))

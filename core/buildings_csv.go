@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -14,10 +14,20 @@ import (
 var BuildingColumns = []string{"registry_id", "address_ru", "address_en", "district", "management_company", "apartments", "lat", "lon"}
 
 // RowError is one problem of one CSV row; Row counts from 1 for the header.
+// Msg is the problem; Message is its text, filled in the reader's language
+// by the adapter that shows the report (RenderRowErrors).
 type RowError struct {
 	Row     int    `json:"row"`
 	Field   string `json:"field"`
+	Msg     Msg    `json:"-"`
 	Message string `json:"message"`
+}
+
+// RenderRowErrors fills the Message of each row error in lang.
+func RenderRowErrors(es []RowError, lang string) {
+	for i := range es {
+		es[i].Message = es[i].Msg.Text(lang)
+	}
 }
 
 // BuildingRow is a parsed CSV row with its line number.
@@ -47,19 +57,21 @@ func ParseBuildingsCSV(r io.Reader) ([]BuildingRow, []RowError, error) {
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err != nil {
-		return nil, nil, &Error{Code: EINVALID, Message: "the file is not a CSV with a header row", Fields: map[string]string{"file": "add a header row: " + strings.Join(BuildingColumns, ",")}}
+		return nil, nil, &Error{Code: EINVALID, Message: "error.csv_no_header", Fields: FieldErrors{"file": M("error.csv_add_header", "Columns", strings.Join(BuildingColumns, ","))}}
 	}
 	col := map[string]int{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(h))
 		if !oneOf(h, BuildingColumns) {
-			return nil, nil, &Error{Code: EINVALID, Message: "unknown column " + strconv.Quote(h), Fields: map[string]string{"file": "columns are " + strings.Join(BuildingColumns, ", ")}}
+			return nil, nil, &Error{Code: EINVALID, Message: "error.csv_unknown_column", Args: map[string]any{"Column": h},
+				Fields: FieldErrors{"file": M("error.csv_columns", "Columns", strings.Join(BuildingColumns, ", "))}}
 		}
 		col[h] = i
 	}
 	for _, need := range []string{"registry_id", "address_ru", "district"} {
 		if _, ok := col[need]; !ok {
-			return nil, nil, &Error{Code: EINVALID, Message: "missing column " + need, Fields: map[string]string{"file": "the header must name " + need}}
+			return nil, nil, &Error{Code: EINVALID, Message: "error.csv_missing_column", Args: map[string]any{"Column": need},
+				Fields: FieldErrors{"file": M("error.csv_header_must_name", "Column", need)}}
 		}
 	}
 	var rows []BuildingRow
@@ -73,13 +85,13 @@ func ParseBuildingsCSV(r io.Reader) ([]BuildingRow, []RowError, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				bad = append(bad, RowError{Row: line, Field: "row", Message: pe.Err.Error()})
+				bad = append(bad, RowError{Row: line, Field: "row", Msg: M("error.csv_row_unreadable", "Reason", pe.Err.Error())})
 				continue
 			}
 			return nil, nil, err
 		}
 		if len(rows)+len(bad) >= MaxImportRows {
-			return nil, nil, Errorf(EINVALID, "at most %d rows per import", MaxImportRows)
+			return nil, nil, E(EINVALID, "error.csv_max_rows", "Max", MaxImportRows)
 		}
 		get := func(name string) string {
 			if i, ok := col[name]; ok && i < len(rec) {
@@ -94,7 +106,7 @@ func ParseBuildingsCSV(r io.Reader) ([]BuildingRow, []RowError, error) {
 			if s := get(name); s != "" {
 				v, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", "."), 64)
 				if err != nil {
-					f.Add(name, fmt.Sprintf("%q is not a number", s))
+					f.Add(name, "error.value_not_number", "Value", s)
 				}
 				*dst = v
 			}
@@ -102,7 +114,7 @@ func ParseBuildingsCSV(r io.Reader) ([]BuildingRow, []RowError, error) {
 		var apts float64
 		num("apartments", &apts)
 		if apts != float64(int(apts)) {
-			f.Add("apartments", "must be a whole number")
+			f.Add("apartments", "error.not_integer")
 		}
 		b.Apartments = int(apts)
 		num("lat", &b.Lat)
@@ -111,16 +123,16 @@ func ParseBuildingsCSV(r io.Reader) ([]BuildingRow, []RowError, error) {
 			var e *Error
 			if errors.As(err, &e) {
 				for k, v := range e.Fields {
-					f.Add(k, v)
+					f.AddMsg(k, v)
 				}
 			}
 		}
 		if prev, dup := seen[b.RegistryID]; dup && b.RegistryID != "" {
-			f.Add("registry_id", fmt.Sprintf("repeats row %d", prev))
+			f.Add("registry_id", "error.repeats_row", "Row", prev)
 		}
 		if len(f) > 0 {
 			for _, k := range sortedKeys(f) {
-				bad = append(bad, RowError{Row: line, Field: k, Message: f[k]})
+				bad = append(bad, RowError{Row: line, Field: k, Msg: f[k]})
 			}
 			continue
 		}
@@ -128,6 +140,15 @@ func ParseBuildingsCSV(r io.Reader) ([]BuildingRow, []RowError, error) {
 		rows = append(rows, BuildingRow{Row: line, Building: b})
 	}
 	return rows, bad, nil
+}
+
+func sortedKeys(m FieldErrors) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // WriteBuildingsCSV writes buildings in the import format.

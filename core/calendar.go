@@ -29,13 +29,13 @@ func DefaultCalendar(loc *time.Location) *Calendar {
 func (c *Calendar) Validate() error {
 	f := FieldErrors{}
 	if c.WorkStart < 0 || c.WorkStart >= 24*60 {
-		f.Add("work_start", "must be a time of day")
+		f.Add("work_start", "error.time_of_day")
 	}
 	if c.WorkEnd <= c.WorkStart || c.WorkEnd > 24*60 {
-		f.Add("work_end", "must be after work_start, on the same day")
+		f.Add("work_end", "error.work_end")
 	}
 	if len(c.Weekend) >= 7 {
-		f.Add("weekend", "at least one day of the week must be a working day")
+		f.Add("weekend", "error.no_working_day")
 	}
 	return f.Err()
 }

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"fmt"
 	"strings"
 	"time"
 )
@@ -87,21 +86,21 @@ func (c *Category) Validate() error {
 		}
 	}
 	if !c.DefaultPriority.Valid() {
-		f.Add("default_priority", "must be one of "+strings.Join(Names(Priorities), ", "))
+		f.Add("default_priority", "error.one_of", "List", strings.Join(Names(Priorities), ", "))
 	}
 	if c.ReactionMinutes < 1 || c.ReactionMinutes > MaxDeadlineMinutes {
-		f.Add("reaction_minutes", "must be from 1 minute to 90 days")
+		f.Add("reaction_minutes", "error.minutes_range")
 	}
 	if c.ResolutionMinutes < 1 || c.ResolutionMinutes > MaxDeadlineMinutes {
-		f.Add("resolution_minutes", "must be from 1 minute to 90 days")
+		f.Add("resolution_minutes", "error.minutes_range")
 	} else if c.ResolutionMinutes < c.ReactionMinutes {
-		f.Add("resolution_minutes", "cannot be shorter than the reaction time")
+		f.Add("resolution_minutes", "error.resolution_short")
 	}
 	if c.Emergency && c.ReactionMinutes > int(EmergencyReaction/time.Minute) {
-		f.Add("reaction_minutes", "an emergency category is answered within 30 minutes")
+		f.Add("reaction_minutes", "error.emergency_30")
 	}
 	if c.Utility != "" && !oneOf(c.Utility, Utilities) {
-		f.Add("utility", "must be one of "+strings.Join(Utilities, ", "))
+		f.Add("utility", "error.one_of", "List", strings.Join(Utilities, ", "))
 	}
 	return f.Err()
 }
@@ -141,28 +140,28 @@ func (o *Organization) Validate() error {
 	validCode(f, o.Code)
 	names(f, o.NameRU, o.NameEN)
 	if !oneOf(o.Kind, OrgKinds) {
-		f.Add("kind", "must be one of "+strings.Join(OrgKinds, ", "))
+		f.Add("kind", "error.one_of", "List", strings.Join(OrgKinds, ", "))
 	}
 	if o.Kind == OrgResourceSupplier && !oneOf(o.Utility, Utilities) {
-		f.Add("utility", "a resource supplier supplies one of "+strings.Join(Utilities, ", "))
+		f.Add("utility", "error.supplier_utility", "List", strings.Join(Utilities, ", "))
 	}
 	if o.Kind != OrgResourceSupplier && o.Utility != "" {
-		f.Add("utility", "only resource suppliers have a utility")
+		f.Add("utility", "error.utility_only_supplier")
 	}
 	if o.Phone != "" && !phoneRE.MatchString(o.Phone) {
-		f.Add("phone", "is not a phone number")
+		f.Add("phone", "error.not_phone")
 	}
 	if o.Email != "" && !strings.Contains(o.Email, "@") {
-		f.Add("email", "is not an e-mail address")
+		f.Add("email", "error.not_email")
 	}
 	for _, d := range o.Districts {
 		if !ValidSlug(d) {
-			f.Add("districts", fmt.Sprintf("%q is not a district code", d))
+			f.Add("districts", "error.not_district_code", "Code", d)
 		}
 	}
 	for _, c := range o.Categories {
 		if !ValidSlug(c) {
-			f.Add("categories", fmt.Sprintf("%q is not a category code", c))
+			f.Add("categories", "error.not_category_code", "Code", c)
 		}
 	}
 	return f.Err()
@@ -219,25 +218,25 @@ func (b *Building) Validate() error {
 	b.RegistryID, b.AddressRU, b.AddressEN = strings.TrimSpace(b.RegistryID), strings.TrimSpace(b.AddressRU), strings.TrimSpace(b.AddressEN)
 	b.District, b.ManagementCompany = strings.TrimSpace(b.District), strings.TrimSpace(b.ManagementCompany)
 	if b.RegistryID == "" {
-		f.Add("registry_id", "is required")
+		f.Add("registry_id", "error.required")
 	}
 	checkLen(f, "registry_id", b.RegistryID, MaxShortText)
 	if b.AddressRU == "" {
-		f.Add("address_ru", "is required")
+		f.Add("address_ru", "error.required")
 	}
 	checkLen(f, "address_ru", b.AddressRU, MaxAddress)
 	checkLen(f, "address_en", b.AddressEN, MaxAddress)
 	if b.District == "" {
-		f.Add("district", "is required")
+		f.Add("district", "error.required")
 	}
 	if b.Apartments < 0 || b.Apartments > 5000 {
-		f.Add("apartments", "must be from 0 to 5000")
+		f.Add("apartments", "error.apartments_range")
 	}
 	if !(b.Lat >= -90 && b.Lat <= 90) { // written so that NaN is refused too
-		f.Add("lat", "must be between -90 and 90")
+		f.Add("lat", "error.lat_range")
 	}
 	if !(b.Lon >= -180 && b.Lon <= 180) {
-		f.Add("lon", "must be between -180 and 180")
+		f.Add("lon", "error.lon_range")
 	}
 	return f.Err()
 }
@@ -250,10 +249,10 @@ func validCode(f FieldErrors, code string) {
 
 func names(f FieldErrors, ru, en string) {
 	if ru == "" {
-		f.Add("name_ru", "is required")
+		f.Add("name_ru", "error.required")
 	}
 	if en == "" {
-		f.Add("name_en", "is required")
+		f.Add("name_en", "error.required")
 	}
 	checkLen(f, "name_ru", ru, 200)
 	checkLen(f, "name_en", en, 200)

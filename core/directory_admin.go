@@ -186,16 +186,16 @@ func (s *DirectoryAdmin) Buildings(ctx context.Context, actor Actor, q BuildingQ
 	f := FieldErrors{}
 	q.Text = strings.TrimSpace(q.Text)
 	if utf8.RuneCountInString(q.Text) > maxSearchText {
-		f.Add("q", "is too long")
+		f.Add("q", "error.too_long")
 	}
 	if q.Limit == 0 {
 		q.Limit = DefaultBuildingPage
 	}
 	if q.Limit < 1 || q.Limit > MaxBuildingPage {
-		f.Add("limit", "must be a number from 1 to 500")
+		f.Add("limit", "error.number_range", "Min", 1, "Max", MaxBuildingPage)
 	}
 	if q.AfterID < 0 {
-		f.Add("after", "must be a building id")
+		f.Add("after", "error.building_id")
 	}
 	if err := f.Err(); err != nil {
 		return nil, err

@@ -5,12 +5,13 @@ package core
 
 import (
 	"errors"
-	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/opencity/opencity/core/i18n"
 )
 
-// Error codes. Each maps to one HTTP status in the API layer.
+// Error kinds. Each maps to one HTTP status in the API layer.
 const (
 	EINVALID      = "invalid"      // the caller's input is wrong
 	ENOTFOUND     = "not_found"    // no such thing, or not visible to the caller
@@ -23,39 +24,70 @@ const (
 	ETOOLARGE     = "too_large"    // the request body is larger than its route takes
 )
 
-// Error is the one error type the domain returns to its callers. Message is
-// safe to show to a user; Fields holds per-field messages for invalid input.
+// Msg is a text for a person, kept as the code of a message in the
+// catalog (core/i18n, e.g. "error.required") and its named arguments, and
+// rendered in the reader's language only when shown.
+type Msg struct {
+	Code string         `json:"code"`
+	Args map[string]any `json:"args,omitempty"`
+}
+
+// M builds a Msg from a code and key/value pairs of arguments:
+// M("error.max_len", "Max", 200).
+func M(code string, kv ...any) Msg { return Msg{Code: code, Args: i18n.Args(kv...)} }
+
+// Text renders the message in lang.
+func (m Msg) Text(lang string) string { return i18n.Text(lang, m.Code, m.Args) }
+
+// Error is the one error type the domain returns to its callers. Code is
+// its kind (EINVALID …); Message is the code of a catalog message safe to
+// show to a user, with its Args; Fields holds per-field messages for
+// invalid input.
 type Error struct {
 	Code    string
 	Message string
-	Fields  map[string]string
+	Args    map[string]any
+	Fields  FieldErrors
 }
 
+// E returns an *Error of a kind with a catalog message and its arguments
+// as key/value pairs: E(ENOTFOUND, "error.not_found_what", "What", "building").
+func E(kind, code string, kv ...any) *Error {
+	return &Error{Code: kind, Message: code, Args: i18n.Args(kv...)}
+}
+
+// Msg is the error's message with its arguments.
+func (e *Error) Msg() Msg { return Msg{Code: e.Message, Args: e.Args} }
+
+// Text renders the error's message in lang.
+func (e *Error) Text(lang string) string { return i18n.Text(lang, e.Message, e.Args) }
+
+// Error renders the message and the field messages in English, for logs.
 func (e *Error) Error() string {
+	msg := e.Text("en")
 	if len(e.Fields) == 0 {
-		return e.Message
+		return msg
 	}
-	keys := sortedKeys(e.Fields)
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + ": " + e.Fields[k]
+		parts[i] = k + ": " + e.Fields[k].Text("en")
 	}
-	return e.Message + " (" + strings.Join(parts, "; ") + ")"
+	return msg + " (" + strings.Join(parts, "; ") + ")"
 }
 
 // Is makes errors.Is(err, ErrNotFound) and errors.Is(err, ErrConflict) true
-// for every error of that code, whatever its message.
+// for every error of that kind, whatever its message.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	return ok && (t == ErrNotFound || t == ErrConflict) && t.Code == e.Code
 }
 
-// Errorf returns an *Error with the given code and a formatted message.
-func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
-// ErrorCode returns the code of err, or EINTERNAL for errors that are not ours.
+// ErrorCode returns the kind of err, or EINTERNAL for errors that are not ours.
 func ErrorCode(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
@@ -64,19 +96,49 @@ func ErrorCode(err error) string {
 	return EINTERNAL
 }
 
+// NotFound is the ENOTFOUND error for a kind of thing; what names it as
+// the catalog's "thing.<what>" ("routing rule" → "thing.routing_rule").
+func NotFound(what string) *Error {
+	return &Error{Code: ENOTFOUND, Message: "error.what_not_found", Args: Thing(what)}
+}
+
+// Thing is the argument naming a kind of thing in a message ("What"),
+// rendered in the reader's language from the catalog's "thing.<what>".
+func Thing(what string) map[string]any {
+	return map[string]any{"What": i18n.Code("thing." + strings.ReplaceAll(what, " ", "_"))}
+}
+
+// MsgOf is the message of err: its own for an *Error, "internal error"
+// for any other.
+func MsgOf(err error) Msg {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Msg()
+	}
+	return Msg{Code: "error.internal"}
+}
+
 // Sentinels the stores wrap with %w so callers can test with errors.Is.
 var (
-	ErrNotFound = &Error{Code: ENOTFOUND, Message: "not found"}
-	ErrConflict = &Error{Code: ECONFLICT, Message: "conflict"}
+	ErrNotFound = &Error{Code: ENOTFOUND, Message: "error.not_found"}
+	ErrConflict = &Error{Code: ECONFLICT, Message: "error.conflict"}
 )
 
 // FieldErrors collects per-field validation messages.
-type FieldErrors map[string]string
+type FieldErrors map[string]Msg
 
-// Add records msg for field unless the field already has a message.
-func (f FieldErrors) Add(field, msg string) {
+// Add records the catalog message code (with key/value arguments) for
+// field unless the field already has a message.
+func (f FieldErrors) Add(field, code string, kv ...any) {
 	if _, ok := f[field]; !ok {
-		f[field] = msg
+		f[field] = M(code, kv...)
+	}
+}
+
+// AddMsg records m for field unless the field already has a message.
+func (f FieldErrors) AddMsg(field string, m Msg) {
+	if _, ok := f[field]; !ok {
+		f[field] = m
 	}
 }
 
@@ -85,14 +147,5 @@ func (f FieldErrors) Err() error {
 	if len(f) == 0 {
 		return nil
 	}
-	return &Error{Code: EINVALID, Message: "the request has invalid fields", Fields: f}
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return &Error{Code: EINVALID, Message: "error.invalid_fields", Fields: f}
 }

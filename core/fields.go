@@ -30,8 +30,8 @@ type IntakeField struct {
 
 // Field messages of IntakeFields.
 const (
-	MsgPriorityStaff  = "is decided by the city's dispatcher"
-	MsgChannelCitizen = "citizens submit through the portal or the app"
+	MsgPriorityStaff  = "error.priority_staff"
+	MsgChannelCitizen = "error.citizen_channel"
 )
 
 // IntakeFields decides, for each writable field of intake, which roles may
@@ -112,7 +112,7 @@ var ActionFields = map[string][]Action{
 
 // MsgNotForAction is the field message of an ActionInput field the action
 // does not take.
-const MsgNotForAction = "is not used by this action"
+const MsgNotForAction = "error.not_for_action"
 
 // check refuses the fields of in that action does not take.
 func (in ActionInput) check(action Action) error {

@@ -1,6 +1,10 @@
 package core
 
-import "context"
+import (
+	"context"
+
+	"github.com/opencity/opencity/core/i18n"
+)
 
 // Gate is the authorization of a city's services: the city's policies must
 // grant the actor's role the action on the object. Every service method
@@ -19,7 +23,7 @@ func (g Gate) Allow(ctx context.Context, actor Actor, obj, act string) error {
 		return err
 	}
 	if !ok {
-		return Errorf(EFORBIDDEN, "your role may not %s %s", act, obj)
+		return E(EFORBIDDEN, "error.role_may_not", "Act", i18n.Code("perm.act."+act), "Obj", i18n.Code("perm.obj."+obj))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"github.com/opencity/opencity/core/i18n"
 	"slices"
 	"strings"
 	"time"
@@ -132,19 +133,19 @@ const MaxComment = 4000
 func (r *Request) Apply(c Change) (*RequestEvent, error) {
 	rule, ok := Lifecycle[c.Action]
 	if !ok {
-		return nil, Errorf(ENOTFOUND, "no action %q", c.Action)
+		return nil, E(ENOTFOUND, "error.no_action", "Action", string(c.Action))
 	}
 	comment := strings.TrimSpace(c.Input.Comment)
 	f := FieldErrors{}
 	if rule.Comment && comment == "" {
-		f.Add("comment", "give a reason")
+		f.Add("comment", "error.give_reason")
 	}
 	checkLen(f, "comment", comment, MaxComment)
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
 	if !slices.Contains(rule.From, r.Status) {
-		return nil, Errorf(ECONFLICT, "cannot %s a request that is %s", c.Action, r.Status)
+		return nil, E(ECONFLICT, "error.transition", "Action", i18n.Code("act."+string(c.Action)), "Status", i18n.Code("status."+string(r.Status)))
 	}
 	if err := r.checkParty(rule.Party, c.Actor); err != nil {
 		return nil, err
@@ -183,8 +184,8 @@ func (r *Request) Apply(c Change) (*RequestEvent, error) {
 			return nil, err
 		}
 		if r.OrganizationID != nil && c.Organization.ID == *r.OrganizationID {
-			return nil, &Error{Code: EINVALID, Message: "the request has invalid fields",
-				Fields: map[string]string{"organization": "delegate to a contractor, not to your own organization"}}
+			return nil, &Error{Code: EINVALID, Message: "error.invalid_fields",
+				Fields: FieldErrors{"organization": M("error.delegate_self")}}
 		}
 		r.ExecutorID = &c.Organization.ID
 		ev.OrganizationID = &c.Organization.ID
@@ -192,18 +193,18 @@ func (r *Request) Apply(c Change) (*RequestEvent, error) {
 		r.ClosedAt = &c.Now
 	case ActionReopen:
 		if r.OrganizationID == nil {
-			return nil, Errorf(ECONFLICT, "the request has no organization to reopen it with")
+			return nil, E(ECONFLICT, "error.reopen_no_org")
 		}
 		r.ClosedAt, r.ResolvedAt, r.ResolutionSeconds, r.AcceptedAt, r.ReactionSeconds = nil, nil, nil, nil, nil
 		r.assign(*r.OrganizationID, c.Category, c.Calendar, c.Now)
 	case ActionDuplicate:
 		if c.Original == nil {
-			return nil, &Error{Code: EINVALID, Message: "the request has invalid fields",
-				Fields: map[string]string{"original": "give the number of the original request"}}
+			return nil, &Error{Code: EINVALID, Message: "error.invalid_fields",
+				Fields: FieldErrors{"original": M("error.give_original")}}
 		}
 		if c.Original.ID == r.ID {
-			return nil, &Error{Code: EINVALID, Message: "the request has invalid fields",
-				Fields: map[string]string{"original": "a request cannot duplicate itself"}}
+			return nil, &Error{Code: EINVALID, Message: "error.invalid_fields",
+				Fields: FieldErrors{"original": M("error.duplicate_self")}}
 		}
 		r.DuplicateOf = &c.Original.ID
 		ev.Comment = strings.TrimSpace(fmt.Sprintf("duplicate of %s. %s", c.Original.Number, comment))
@@ -217,17 +218,17 @@ func (r *Request) Apply(c Change) (*RequestEvent, error) {
 }
 
 func (c Change) needOrg(kind string) error {
-	msg := ""
+	var msg Msg
 	switch {
 	case c.Organization == nil:
-		msg = "give an organization of this city"
+		msg = M("error.give_organization")
 	case !c.Organization.Active:
-		msg = "this organization is not active"
+		msg = M("error.org_inactive")
 	case kind != "" && c.Organization.Kind != kind:
-		msg = "must be a " + strings.ReplaceAll(kind, "_", " ")
+		msg = M("error.org_kind", "Kind", i18n.Code("kind."+kind))
 	}
-	if msg != "" {
-		return &Error{Code: EINVALID, Message: "the request has invalid fields", Fields: map[string]string{"organization": msg}}
+	if msg.Code != "" {
+		return &Error{Code: EINVALID, Message: "error.invalid_fields", Fields: FieldErrors{"organization": msg}}
 	}
 	return nil
 }
@@ -271,7 +272,7 @@ func (r *Request) checkParty(p Party, a Actor) error {
 			(a.SeesAllRequests() && a.Role != RoleAnalyst)
 	}
 	if !ok {
-		return Errorf(EFORBIDDEN, "this request is not yours to act on")
+		return E(EFORBIDDEN, "error.not_yours")
 	}
 	return nil
 }

@@ -64,7 +64,7 @@ func (s *PublicIntake) Submit(ctx context.Context, in NewRequest) (*Request, str
 		return nil, "", err
 	}
 	if !on {
-		return nil, "", Errorf(EFORBIDDEN, "this city takes requests from registered citizens only: register or log in")
+		return nil, "", E(EFORBIDDEN, "error.registered_only")
 	}
 	actor, err := s.Store.AnonymousActor(ctx)
 	if err != nil {
@@ -91,11 +91,11 @@ func (s *PublicIntake) Track(ctx context.Context, code string) (*PublicRequest, 
 	}
 	code = strings.ToUpper(strings.NewReplacer("-", "", " ", "").Replace(code))
 	if len(code) != 16 {
-		return nil, Errorf(ENOTFOUND, "no request has this tracking code")
+		return nil, E(ENOTFOUND, "error.no_tracking")
 	}
 	p, err := s.Store.RequestByTrackingCode(ctx, code)
 	if ErrorCode(err) == ENOTFOUND {
-		err = Errorf(ENOTFOUND, "no request has this tracking code")
+		err = E(ENOTFOUND, "error.no_tracking")
 	}
 	return p, err
 }

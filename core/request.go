@@ -203,55 +203,55 @@ func (n *NewRequest) Normalize() {
 func (n *NewRequest) Validate() error {
 	f := FieldErrors{}
 	if n.Category == "" {
-		f.Add("category", "is required")
+		f.Add("category", "error.required")
 	}
 	if n.BuildingID == nil && n.Address == "" && n.Location == nil {
-		f.Add("address", "give a building, an address or a point on the map")
+		f.Add("address", "error.give_address")
 	}
 	if n.BuildingID != nil && *n.BuildingID <= 0 {
-		f.Add("building_id", "must be a positive id")
+		f.Add("building_id", "error.not_positive_id")
 	}
 	checkLen(f, "address", n.Address, MaxAddress)
 	checkLen(f, "apartment", n.Apartment, MaxShortText)
 	checkLen(f, "entrance", n.Entrance, MaxShortText)
 	if n.Location != nil {
 		if !(n.Location.Lat >= -90 && n.Location.Lat <= 90) { // NaN too, from a form
-			f.Add("location.lat", "must be between -90 and 90")
+			f.Add("location.lat", "error.lat_range")
 		}
 		if !(n.Location.Lon >= -180 && n.Location.Lon <= 180) {
-			f.Add("location.lon", "must be between -180 and 180")
+			f.Add("location.lon", "error.lon_range")
 		}
 	}
 	if n.Description == "" {
-		f.Add("description", "is required")
+		f.Add("description", "error.required")
 	}
 	checkLen(f, "description", n.Description, MaxDescription)
 	if n.Priority != "" && !n.Priority.Valid() {
-		f.Add("priority", "must be one of "+strings.Join(Names(Priorities), ", "))
+		f.Add("priority", "error.one_of", "List", strings.Join(Names(Priorities), ", "))
 	}
 	if n.Channel != "" && !n.Channel.Valid() {
-		f.Add("channel", "must be one of "+strings.Join(Names(Channels), ", "))
+		f.Add("channel", "error.one_of", "List", strings.Join(Names(Channels), ", "))
 	}
 	checkLen(f, "applicant.name", n.Applicant.Name, MaxShortText)
 	if n.Applicant.Phone != "" && !phoneRE.MatchString(n.Applicant.Phone) {
-		f.Add("applicant.phone", "is not a phone number")
+		f.Add("applicant.phone", "error.not_phone")
 	}
 	if n.Applicant.Email != "" {
 		if a, err := mail.ParseAddress(n.Applicant.Email); err != nil || a.Address != n.Applicant.Email {
-			f.Add("applicant.email", "is not an e-mail address")
+			f.Add("applicant.email", "error.not_email")
 		}
 	}
 	if n.Applicant.Phone == "" && n.Applicant.Email == "" {
-		f.Add("applicant.phone", "give a phone or an e-mail to reach the applicant")
+		f.Add("applicant.phone", "error.give_contact")
 	}
 	return f.Err()
 }
 
 func checkLen(f FieldErrors, field, s string, max int) {
 	if !utf8.ValidString(s) {
-		f.Add(field, "is not valid UTF-8 text")
+		f.Add(field, "error.not_utf8")
 	} else if utf8.RuneCountInString(s) > max {
-		f.Add(field, "is too long")
+		f.Add(field, "error.too_long")
 	}
 }
 

@@ -59,29 +59,30 @@ func (p Policy) Validate() error {
 	f := FieldErrors{}
 	switch {
 	case !RoleRE.MatchString(string(p.Role)):
-		f.Add("role", "must be 2-40 lowercase latin letters, digits and underscores, starting with a letter")
+		f.Add("role", "error.role_shape")
 	case p.Role == RoleVendorAdmin:
-		f.Add("role", "vendor rights cannot be granted by a city")
+		f.Add("role", "error.vendor_rights")
 	}
 	if !slices.Contains(CityObjects(), p.Obj) {
-		f.Add("obj", "must be one of the city's objects")
+		f.Add("obj", "error.policy_object")
 	}
 	if !slices.Contains(PolicyActions(), p.Act) {
-		f.Add("act", "must be one of "+strings.Join(PolicyActions(), ", "))
+		f.Add("act", "error.one_of", "List", strings.Join(PolicyActions(), ", "))
 	}
 	return f.Err()
 }
 
 // ValidUserRole checks a role given to a user account: any well-formed city
-// role, built-in or custom, but never the vendor's or the anonymous one.
+// role, built-in or custom, but never the vendor's or the anonymous one. It
+// returns the catalog code of the refusal, "" for a valid role.
 func ValidUserRole(r Role) string {
 	switch {
 	case !RoleRE.MatchString(string(r)):
-		return "must be 2-40 lowercase latin letters, digits and underscores, starting with a letter"
+		return "error.role_shape"
 	case r == RoleVendorAdmin:
-		return "vendor rights cannot be granted by a city"
+		return "error.vendor_rights"
 	case r == RoleAnonymous:
-		return "is reserved for callers without an account"
+		return "error.role_anonymous"
 	}
 	return ""
 }

@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -143,7 +142,7 @@ func (s *RoutingAdmin) MoveRule(ctx context.Context, actor Actor, id int64, dir 
 		}
 	}
 	if at < 0 {
-		return Errorf(ENOTFOUND, "routing rule not found")
+		return E(ENOTFOUND, "error.rule_not_found")
 	}
 	switch dir {
 	case MoveTop:
@@ -158,8 +157,8 @@ func (s *RoutingAdmin) MoveRule(ctx context.Context, actor Actor, id int64, dir 
 			ids[at+1], ids[at] = ids[at], ids[at+1]
 		}
 	default:
-		return &Error{Code: EINVALID, Message: "the request has invalid fields",
-			Fields: map[string]string{"dir": "must be top, up or down"}}
+		return &Error{Code: EINVALID, Message: "error.invalid_fields",
+			Fields: FieldErrors{"dir": M("error.move_dir")}}
 	}
 	_, err = s.ReorderRules(ctx, actor, ids)
 	return err
@@ -213,29 +212,29 @@ func (s *RoutingAdmin) ChooseRouter(ctx context.Context, actor Actor, in RouterC
 	switch in.Router {
 	case RouterRules:
 		if in.Plugin != "" {
-			f.Add("plugin", "leave empty when the router is rules")
+			f.Add("plugin", "error.plugin_with_rules")
 		}
 	case RouterPlugin:
 		switch {
 		case in.Plugin == "":
-			f.Add("plugin", "name a catalog plugin as name@version")
+			f.Add("plugin", "error.plugin_ref")
 		case s.Plugins == nil:
-			f.Add("plugin", "plugins are not available on this server")
+			f.Add("plugin", "error.plugins_off")
 		default:
 			if err := s.Plugins.CheckPlugin(ctx, in.Plugin); err != nil {
 				if ErrorCode(err) == EINTERNAL {
 					return RouterChoice{}, err
 				}
-				f.Add("plugin", err.Error())
+				f.AddMsg("plugin", MsgOf(err))
 			}
 		}
 	default:
-		f.Add("router", "must be rules or plugin")
+		f.Add("router", "error.router_kind")
 	}
 	if len(in.Config) > 0 && string(in.Config) != "null" {
 		var obj map[string]any
 		if json.Unmarshal(in.Config, &obj) != nil {
-			f.Add("config", "must be a JSON object")
+			f.Add("config", "error.json_object")
 		}
 	} else {
 		in.Config = json.RawMessage("{}")
@@ -289,17 +288,17 @@ func (s *RoutingAdmin) TestRoute(ctx context.Context, actor Actor, in RouteTest)
 		}
 	}
 	if cat == nil {
-		f.Add("category", "unknown category "+strconv.Quote(in.Category))
+		f.Add("category", "error.unknown_category", "Code", in.Category)
 	}
 	if in.Priority != "" && !in.Priority.Valid() {
-		f.Add("priority", "must be one of "+strings.Join(Names(Priorities), ", "))
+		f.Add("priority", "error.one_of", "List", strings.Join(Names(Priorities), ", "))
 	}
 	var b *Building
 	switch {
 	case in.BuildingID != nil:
 		b, err = s.Store.Building(ctx, *in.BuildingID)
 		if ErrorCode(err) == ENOTFOUND {
-			f.Add("building_id", "no such building in this city")
+			f.Add("building_id", "error.no_building")
 		} else if err != nil {
 			return nil, err
 		}
@@ -311,7 +310,7 @@ func (s *RoutingAdmin) TestRoute(ctx context.Context, actor Actor, in RouteTest)
 			return nil, err
 		}
 	default:
-		f.Add("building_id", "give building_id or address")
+		f.Add("building_id", "error.give_building_or_address")
 	}
 	if err := f.Err(); err != nil {
 		return nil, err

@@ -47,30 +47,30 @@ func (r *RoutingRule) Validate() error {
 	f := FieldErrors{}
 	r.Name = strings.TrimSpace(r.Name)
 	if r.Name == "" || len([]rune(r.Name)) > 200 {
-		f.Add("name", "is required, up to 200 characters")
+		f.Add("name", "error.required_200")
 	}
 	switch r.Target {
 	case TargetOrganization:
 		if r.OrganizationID == nil {
-			f.Add("organization_id", "is required when the target is an organization")
+			f.Add("organization_id", "error.org_required_for_target")
 		}
 	case TargetManagementCompany, TargetResourceSupplier, TargetTriage:
 		if r.OrganizationID != nil {
-			f.Add("organization_id", "is only used when the target is an organization")
+			f.Add("organization_id", "error.org_only_for_target")
 		}
 	default:
-		f.Add("target", "must be one of "+strings.Join(Targets, ", "))
+		f.Add("target", "error.one_of", "List", strings.Join(Targets, ", "))
 	}
 	if (r.TimeFrom == "") != (r.TimeTo == "") {
-		f.Add("time_to", "give both time_from and time_to, or neither")
+		f.Add("time_to", "error.time_pair")
 	}
 	for field, v := range map[string]string{"time_from": r.TimeFrom, "time_to": r.TimeTo} {
 		if v != "" && !ValidClock(v) {
-			f.Add(field, "must be a clock time HH:MM")
+			f.Add(field, "error.time_of_day")
 		}
 	}
 	if r.Priority != "" && !r.Priority.Valid() {
-		f.Add("priority", "must be empty or one of "+strings.Join(Names(Priorities), ", "))
+		f.Add("priority", "error.empty_or_one_of", "List", strings.Join(Names(Priorities), ", "))
 	}
 	return f.Err()
 }

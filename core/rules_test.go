@@ -119,7 +119,7 @@ func TestRoutingRuleValidate(t *testing.T) {
 	for _, c := range cases {
 		err := c.rule.Validate()
 		e, ok := err.(*core.Error)
-		if !ok || e.Code != core.EINVALID || e.Fields[c.field] == "" {
+		if !ok || e.Code != core.EINVALID || e.Fields[c.field].Code == "" {
 			t.Errorf("%+v: want a message for %s, got %v", c.rule, c.field, err)
 		}
 	}

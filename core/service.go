@@ -148,8 +148,8 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 	}
 	key = strings.TrimSpace(key)
 	if len(key) > MaxIdempotencyKey {
-		return nil, false, &Error{Code: EINVALID, Message: "the Idempotency-Key header is too long",
-			Fields: map[string]string{"Idempotency-Key": "at most 200 characters"}}
+		return nil, false, &Error{Code: EINVALID, Message: "error.idempotency_long",
+			Fields: FieldErrors{"Idempotency-Key": M("error.max_200")}}
 	}
 	fp := fingerprint(in)
 	if key != "" {
@@ -220,7 +220,7 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 
 func (s *Requests) replay(prev *Request, fp string) (*Request, bool, error) {
 	if prev.Fingerprint != fp {
-		return nil, false, Errorf(ECONFLICT, "this Idempotency-Key was already used for a different request")
+		return nil, false, E(ECONFLICT, "error.idempotency_reused")
 	}
 	return prev, false, nil
 }
@@ -304,7 +304,7 @@ func (s *Requests) route(ctx context.Context, r *Request, cat *Category, b *Buil
 // Act performs a lifecycle action on the request with the given number.
 func (s *Requests) Act(ctx context.Context, actor Actor, number string, action Action, in ActionInput) (*Request, error) {
 	if _, ok := Lifecycle[action]; !ok {
-		return nil, Errorf(ENOTFOUND, "no action %q", action)
+		return nil, E(ENOTFOUND, "error.no_action", "Action", string(action))
 	}
 	if err := s.Gate.Allow(ctx, actor, ObjRequests, string(action)); err != nil {
 		return nil, err
@@ -320,11 +320,11 @@ func (s *Requests) Act(ctx context.Context, actor Actor, number string, action A
 		var err error
 		if action == ActionAssign || action == ActionDelegate {
 			if in.Organization == "" {
-				return nil, &Error{Code: EINVALID, Message: "the request has invalid fields", Fields: map[string]string{"organization": "is required"}}
+				return nil, &Error{Code: EINVALID, Message: "error.invalid_fields", Fields: FieldErrors{"organization": M("error.required")}}
 			}
 			if c.Organization, err = l.OrganizationByCode(ctx, in.Organization); errors.Is(err, ErrNotFound) {
-				return nil, &Error{Code: EINVALID, Message: "the request has invalid fields",
-					Fields: map[string]string{"organization": fmt.Sprintf("no organization %q in this city", in.Organization)}}
+				return nil, &Error{Code: EINVALID, Message: "error.invalid_fields",
+					Fields: FieldErrors{"organization": M("error.no_organization_code", "Code", in.Organization)}}
 			} else if err != nil {
 				return nil, err
 			}
@@ -340,8 +340,8 @@ func (s *Requests) Act(ctx context.Context, actor Actor, number string, action A
 		if action == ActionDuplicate && in.Original != "" {
 			orig, err := l.RequestByNumber(ctx, in.Original)
 			if errors.Is(err, ErrNotFound) {
-				return nil, &Error{Code: EINVALID, Message: "the request has invalid fields",
-					Fields: map[string]string{"original": fmt.Sprintf("no request %q in this city", in.Original)}}
+				return nil, &Error{Code: EINVALID, Message: "error.invalid_fields",
+					Fields: FieldErrors{"original": M("error.no_request_number", "Number", in.Original)}}
 			} else if err != nil {
 				return nil, err
 			}
@@ -359,8 +359,8 @@ func (s *Requests) Act(ctx context.Context, actor Actor, number string, action A
 				return nil, err
 			}
 			if n == 0 && slices.Contains(Lifecycle[action].From, r.Status) {
-				return nil, &Error{Code: EINVALID, Message: "this category needs a photo of the work before it is resolved",
-					Fields: map[string]string{"photo": "attach a photo of the work first"}}
+				return nil, &Error{Code: EINVALID, Message: "error.photo_needed",
+					Fields: FieldErrors{"photo": M("error.attach_photo_first")}}
 			}
 		}
 		ev, err := r.Apply(c)
@@ -380,7 +380,7 @@ func (s *Requests) Comment(ctx context.Context, actor Actor, number, text string
 	text = strings.TrimSpace(text)
 	f := FieldErrors{}
 	if text == "" {
-		f.Add("comment", "is required")
+		f.Add("comment", "error.required")
 	}
 	checkLen(f, "comment", text, MaxComment)
 	if err := f.Err(); err != nil {
@@ -401,7 +401,7 @@ func (s *Requests) Rate(ctx context.Context, actor Actor, number string, stars i
 	comment = strings.TrimSpace(comment)
 	f := FieldErrors{}
 	if stars < 1 || stars > 5 {
-		f.Add("rating", "must be from 1 to 5")
+		f.Add("rating", "error.rating_range")
 	}
 	checkLen(f, "comment", comment, MaxComment)
 	if err := f.Err(); err != nil {
@@ -410,10 +410,10 @@ func (s *Requests) Rate(ctx context.Context, actor Actor, number string, stars i
 	now := s.Now().UTC()
 	return s.Store.UpdateRequest(ctx, actor, number, s.Location, func(ctx context.Context, r *Request, l Lookup) ([]*RequestEvent, error) {
 		if r.Status != StatusResolved && r.Status != StatusClosed {
-			return nil, Errorf(ECONFLICT, "only a resolved or closed request can be rated")
+			return nil, E(ECONFLICT, "error.rate_status")
 		}
 		if err := r.checkParty(PartyOwner, actor); err != nil || actor.Role != RoleCitizen {
-			return nil, Errorf(EFORBIDDEN, "only the citizen who filed the request rates it")
+			return nil, E(EFORBIDDEN, "error.rate_owner")
 		}
 		r.Rating, r.RatingComment, r.UpdatedAt = &stars, comment, now
 		return []*RequestEvent{{ActorID: actorID(actor), Kind: "rated", FromState: string(r.Status), ToState: string(r.Status),

@@ -138,7 +138,7 @@ func TestServicesCheckTheirGate(t *testing.T) {
 	for name, tc := range invalid {
 		err := tc.call()
 		var e *Error
-		if !errors.As(err, &e) || e.Code != EINVALID || e.Fields[tc.field] == "" {
+		if !errors.As(err, &e) || e.Code != EINVALID || e.Fields[tc.field].Code == "" {
 			t.Errorf("%s: %v, want a message for %s", name, err, tc.field)
 		}
 	}

@@ -83,16 +83,16 @@ func (s *Settings) Put(ctx context.Context, actor Actor, in CitySettings) (*City
 	cal := DefaultCalendar(s.Location)
 	var err error
 	if cal.WorkStart, err = ParseClock(in.WorkStart); err != nil {
-		f.Add("work_start", err.Error())
+		f.Add("work_start", "error.time_of_day")
 	}
 	if cal.WorkEnd, err = ParseClock(in.WorkEnd); err != nil {
-		f.Add("work_end", err.Error())
+		f.Add("work_end", "error.time_of_day")
 	}
 	cal.Weekend = map[time.Weekday]bool{}
 	weekend := ""
 	for i, d := range in.Weekend {
 		if d < 0 || d > 6 {
-			f.Add("weekend", "days are 0 (Sunday) to 6 (Saturday)")
+			f.Add("weekend", "error.weekday_range")
 			continue
 		}
 		cal.Weekend[time.Weekday(d)] = true
@@ -110,17 +110,17 @@ func (s *Settings) Put(ctx context.Context, actor Actor, in CitySettings) (*City
 	for i := range in.Days {
 		d := &in.Days[i]
 		if _, err := time.Parse(time.DateOnly, d.Day); err != nil {
-			f.Add("days", strconv.Quote(d.Day)+" is not a date YYYY-MM-DD")
+			f.Add("days", "error.not_date", "Value", d.Day)
 		} else if seen[d.Day] {
-			f.Add("days", d.Day+" is listed twice")
+			f.Add("days", "error.listed_twice", "Value", d.Day)
 		}
 		seen[d.Day] = true
 		if utf8.RuneCountInString(d.Name) > maxDayName {
-			f.Add("days", "names are at most 100 characters")
+			f.Add("days", "error.holiday_name_len")
 		}
 	}
 	if in.AutoCloseDays < 1 || in.AutoCloseDays > MaxAutoCloseDays {
-		f.Add("auto_close_days", "must be from 1 to 60")
+		f.Add("auto_close_days", "error.days_1_60")
 	}
 	if err := f.Err(); err != nil {
 		return nil, err

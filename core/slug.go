@@ -14,8 +14,9 @@ import (
 // flag, where a bare "-" in a class is an error) all read it alike.
 const SlugPattern = `[a-z][a-z0-9\-]{1,39}`
 
-// SlugRule says the slug rule in words, for field messages.
-const SlugRule = "use 2-40 lowercase latin letters, digits and hyphens, starting with a letter and ending with a letter or digit, without two hyphens in 3rd and 4th place"
+// SlugRule is the catalog code that says the slug rule in words, for field
+// messages.
+const SlugRule = "error.slug_shape"
 
 var slugRE = regexp.MustCompile(`^` + SlugPattern + `$`)
 

@@ -73,13 +73,13 @@ func (s *Users) Invite(ctx context.Context, actor Actor, in NewUser) (*Invitatio
 	f := FieldErrors{}
 	login := NormalizeLogin(in.Login)
 	if !staffLoginRE.MatchString(login) {
-		f.Add("login", "must be 2-100 lowercase latin letters, digits and . _ @ + -")
+		f.Add("login", "error.login_shape")
 	}
 	if msg := ValidUserRole(in.Role); msg != "" {
 		f.Add("role", msg)
 	}
 	if utf8.RuneCountInString(in.Name) > 200 {
-		f.Add("name", "must be at most 200 characters")
+		f.Add("name", "error.max_200")
 	}
 	if err := f.Err(); err != nil {
 		return nil, err
@@ -112,10 +112,10 @@ func (s *Users) Change(ctx context.Context, actor Actor, id int64, p UserPatch) 
 		}
 	}
 	if p.OrganizationID != nil && *p.OrganizationID < 0 {
-		f.Add("organization_id", "no such organization in this city")
+		f.Add("organization_id", "error.no_organization")
 	}
 	if id == actor.UserID && (p.Role != nil || (p.Active != nil && !*p.Active)) {
-		f.Add("role", "you cannot change your own role or deactivate yourself; ask another admin")
+		f.Add("role", "error.self_role")
 	}
 	if err := f.Err(); err != nil {
 		return nil, err
@@ -185,7 +185,7 @@ func (s *Users) Withdraw(ctx context.Context, actor Actor, p Policy) error {
 	}
 	removed, err := s.Access.RemoveCityPolicy(ctx, s.Gate.City, p)
 	if err == nil && !removed {
-		err = Errorf(ENOTFOUND, "the city has no such policy")
+		err = E(ENOTFOUND, "error.no_policy")
 	}
 	if err != nil {
 		return err

@@ -1,19 +1,13 @@
 package tenants
 
-// Banner is the billing notice a city's users see, "" when there is none.
-func Banner(status, locale string) string {
-	ru := locale != "en"
+// Banner is the catalog code of the billing notice a city's users see, ""
+// when there is none; pages and the API render it in the reader's language.
+func Banner(status string) string {
 	switch status {
 	case StatusPastDue:
-		if ru {
-			return "Оплата подписки не прошла. Обновите способ оплаты, иначе по истечении льготного периода город перейдёт в режим только для чтения."
-		}
-		return "The subscription payment failed. Update the payment method, or the city becomes read-only when the grace period ends."
+		return "banner.past_due"
 	case StatusSuspended:
-		if ru {
-			return "Город приостановлен: заявки можно читать, но не изменять. Обратитесь к администратору города или в поддержку."
-		}
-		return "The city is suspended: requests can be read but not changed. Contact the city administrator or support."
+		return "banner.suspended"
 	}
 	return ""
 }

@@ -79,7 +79,7 @@ func (c *Cities) snapshot(ctx context.Context) (map[string]*httpapi.City, map[st
 			loc = time.UTC
 		}
 		bySlug[t.Slug] = &httpapi.City{Slug: t.Slug, Name: t.Name, Locale: t.Locale, Location: loc,
-			Status: t.Status, ReadOnly: t.ReadOnly(), Banner: Banner(t.Status, t.Locale), Store: st}
+			Status: t.Status, ReadOnly: t.ReadOnly(), Banner: Banner(t.Status), Store: st}
 	}
 	c.bySlug, c.domains, c.loaded = bySlug, domains, time.Now()
 	return bySlug, domains, nil
@@ -89,7 +89,7 @@ func (c *Cities) snapshot(ctx context.Context) (map[string]*httpapi.City, map[st
 // lookup.
 func (c *Cities) BySlug(ctx context.Context, slug string) (*httpapi.City, error) {
 	if !ValidSlug(slug) {
-		return nil, &core.Error{Code: core.ENOTFOUND, Message: "no such city: " + ErrInvalidSlug.Error()}
+		return nil, core.E(core.ENOTFOUND, "error.invalid_slug")
 	}
 	m, _, err := c.snapshot(ctx)
 	if err != nil {
@@ -98,7 +98,7 @@ func (c *Cities) BySlug(ctx context.Context, slug string) (*httpapi.City, error)
 	if city, ok := m[slug]; ok {
 		return city, nil
 	}
-	return nil, core.Errorf(core.ENOTFOUND, "no such city: %s", slug)
+	return nil, core.E(core.ENOTFOUND, "error.no_city_slug", "Slug", slug)
 }
 
 // ByHost implements httpapi.Cities: custom domains first, then
@@ -118,5 +118,5 @@ func (c *Cities) ByHost(ctx context.Context, host string) (*httpapi.City, error)
 			return city, nil
 		}
 	}
-	return nil, core.Errorf(core.ENOTFOUND, "no city is served at this host name; use /t/{city}/ or the city's own host")
+	return nil, core.E(core.ENOTFOUND, "error.no_city_host")
 }

@@ -25,8 +25,8 @@ func (r *Registry) CreatePending(ctx context.Context, n NewTenant) (*Tenant, err
 		Timezone: n.Timezone, CreatedAt: now, UpdatedAt: now}
 	_, err := r.b.Control.NewInsert().Model(t).ModelTableExpr("?", r.b.table("tenants")).Returning("id").Exec(ctx)
 	if err != nil && store.IsUniqueViolation(err) {
-		return nil, &core.Error{Code: core.ECONFLICT, Message: "this slug is taken",
-			Fields: map[string]string{"slug": fmt.Sprintf("the address %q is taken", n.Slug)}}
+		return nil, &core.Error{Code: core.ECONFLICT, Message: "error.slug_taken",
+			Fields: core.FieldErrors{"slug": core.M("error.slug_taken_named", "Slug", n.Slug)}}
 	}
 	if err != nil {
 		return nil, err

@@ -39,7 +39,7 @@ var pluginVersionRE = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+-]{0,39}$`)
 func ParsePluginRef(ref string) (name, version string, err error) {
 	name, version, ok := strings.Cut(ref, "@")
 	if !ok || !core.ValidSlug(name) || !pluginVersionRE.MatchString(version) {
-		return "", "", core.Errorf(core.EINVALID, "a plugin is named name@version, e.g. kazan@1.0.0; got %q", ref)
+		return "", "", core.E(core.EINVALID, "error.plugin_ref_got", "Ref", ref)
 	}
 	return name, version, nil
 }
@@ -70,7 +70,7 @@ func (b *Backend) AddPlugin(ctx context.Context, actor, name, version, binary, d
 	}
 	st, err := os.Stat(abs)
 	if err != nil || !st.Mode().IsRegular() || st.Mode()&0o111 == 0 {
-		return nil, core.Errorf(core.EINVALID, "%s is not an executable file", binary)
+		return nil, core.E(core.EINVALID, "error.not_executable", "File", binary)
 	}
 	sum, err := FileSHA256(abs)
 	if err != nil {
@@ -96,7 +96,7 @@ func (b *Backend) Plugin(ctx context.Context, name, version string) (*PluginEntr
 	err := b.Control.NewSelect().Model(e).ModelTableExpr("? AS plugin_entry", b.table("plugin_catalog")).
 		Where("name = ? AND version = ?", name, version).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, core.Errorf(core.ENOTFOUND, "plugin %s@%s is not in the catalog", name, version)
+		return nil, core.E(core.ENOTFOUND, "error.plugin_not_in_catalog", "Name", name, "Version", version)
 	}
 	if err != nil {
 		return nil, err

@@ -18,10 +18,10 @@ func (r *Registry) SetProfile(ctx context.Context, actor, slug, name, locale, ti
 	if locale == "" || timezone == "" {
 		f := core.FieldErrors{}
 		if locale == "" {
-			f.Add("locale", "is required")
+			f.Add("locale", "error.required")
 		}
 		if timezone == "" {
-			f.Add("timezone", "is required")
+			f.Add("timezone", "error.required")
 		}
 		return nil, f.Err()
 	}

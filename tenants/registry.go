@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/i18n"
 	"github.com/opencity/opencity/core/store"
 	"github.com/uptrace/bun"
 )
@@ -68,25 +69,25 @@ type NewTenant struct {
 func (n *NewTenant) Validate() error {
 	f := core.FieldErrors{}
 	if !ValidSlug(n.Slug) {
-		f.Add("slug", ErrInvalidSlug.Error())
+		f.Add("slug", "error.code_shape")
 	}
 	n.Name = strings.TrimSpace(n.Name)
 	if n.Name == "" {
-		f.Add("name", "is required")
+		f.Add("name", "error.required")
 	} else if len([]rune(n.Name)) > 100 {
-		f.Add("name", "is too long")
+		f.Add("name", "error.too_long")
 	}
 	if n.Locale == "" {
 		n.Locale = "ru"
 	}
 	if n.Locale != "ru" && n.Locale != "en" {
-		f.Add("locale", "must be ru or en")
+		f.Add("locale", "error.locale")
 	}
 	if n.Timezone == "" {
 		n.Timezone = "Europe/Moscow"
 	}
 	if _, err := time.LoadLocation(n.Timezone); err != nil || n.Timezone == "Local" {
-		f.Add("timezone", "unknown time zone")
+		f.Add("timezone", "error.timezone")
 	}
 	if n.Plan == "" {
 		n.Plan = "trial"
@@ -107,7 +108,7 @@ func (r *Registry) tenants(db bun.IDB, dest any) *bun.SelectQuery {
 // Get returns the tenant with the slug, deleted ones included.
 func (r *Registry) Get(ctx context.Context, slug string) (*Tenant, error) {
 	if !ValidSlug(slug) {
-		return nil, &core.Error{Code: core.EINVALID, Message: ErrInvalidSlug.Error(), Fields: map[string]string{"slug": ErrInvalidSlug.Error()}}
+		return nil, &core.Error{Code: core.EINVALID, Message: "error.invalid_slug", Fields: core.FieldErrors{"slug": core.M("error.code_shape")}}
 	}
 	t := new(Tenant)
 	err := r.tenants(r.b.Control, t).Where("tenant.slug = ?", slug).Scan(ctx)
@@ -161,7 +162,7 @@ func (r *Registry) AddDomain(ctx context.Context, slug, domain string) error {
 	_, err = r.b.Control.NewRaw("INSERT INTO ? (domain, tenant_id) VALUES (?, ?)",
 		r.b.table("tenant_domains"), strings.ToLower(domain), t.ID).Exec(ctx)
 	if err != nil && store.IsUniqueViolation(err) {
-		return core.Errorf(core.ECONFLICT, "domain %s is already bound", domain)
+		return core.E(core.ECONFLICT, "error.domain_bound", "Domain", domain)
 	}
 	return err
 }
@@ -177,8 +178,8 @@ func (r *Registry) insert(ctx context.Context, n NewTenant) (*Tenant, error) {
 		Timezone: n.Timezone, Demo: n.Demo, CreatedAt: now, UpdatedAt: now}
 	_, err := r.b.Control.NewInsert().Model(t).ModelTableExpr("?", r.b.table("tenants")).Returning("id").Exec(ctx)
 	if err != nil && store.IsUniqueViolation(err) {
-		return nil, &core.Error{Code: core.ECONFLICT, Message: "this slug is taken",
-			Fields: map[string]string{"slug": fmt.Sprintf("the city %q exists already", n.Slug)}}
+		return nil, &core.Error{Code: core.ECONFLICT, Message: "error.slug_taken",
+			Fields: core.FieldErrors{"slug": core.M("error.city_exists", "Slug", n.Slug)}}
 	}
 	return t, err
 }
@@ -207,7 +208,7 @@ func (r *Registry) SetStatus(ctx context.Context, actor, slug, status string) (*
 		allowed = allowed || from == t.Status
 	}
 	if !allowed {
-		return nil, core.Errorf(core.ECONFLICT, "city %s is %s and cannot become %s", slug, t.Status, status)
+		return nil, core.E(core.ECONFLICT, "error.city_status_change", "Slug", slug, "From", i18n.Code("st_"+t.Status), "To", i18n.Code("st_"+status))
 	}
 	err = r.b.Control.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewRaw("UPDATE ? SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
@@ -216,7 +217,7 @@ func (r *Registry) SetStatus(ctx context.Context, actor, slug, status string) (*
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return core.Errorf(core.ECONFLICT, "city %s changed meanwhile; try again", slug)
+			return core.E(core.ECONFLICT, "error.city_changed", "Slug", slug)
 		}
 		return r.audit(ctx, tx, actor, "tenant."+status, slug, "from "+t.Status)
 	})

@@ -7,8 +7,9 @@ import (
 	"github.com/opencity/opencity/core"
 )
 
-// ErrReservedSlug is the field message of a slug the server uses for itself.
-const ErrReservedSlug = "this address is reserved"
+// ErrReservedSlug is the field message (a catalog code) of a slug the server
+// uses for itself.
+const ErrReservedSlug = "error.slug_reserved"
 
 // ReserveRoutes reserves, as city slugs, the first segment of every path the
 // server serves (e.g. "/healthz", "/signup/api" and "/t/:slug/…" reserve
@@ -54,7 +55,7 @@ func (b *Backend) ReservedSlugs() []string {
 // checkReserved refuses a new city whose slug is reserved.
 func (r *Registry) checkReserved(slug string) error {
 	if r.b.SlugReserved(slug) {
-		return &core.Error{Code: core.EINVALID, Message: "this address is reserved", Fields: map[string]string{"slug": ErrReservedSlug}}
+		return &core.Error{Code: core.EINVALID, Message: ErrReservedSlug, Fields: core.FieldErrors{"slug": core.M(ErrReservedSlug)}}
 	}
 	return nil
 }

@@ -65,7 +65,7 @@ func TestProvision(t *testing.T) {
 			// changes nothing.
 			_, err = b.Provision(ctx, tenants.NewTenant{Slug: "almetyevsk", Name: "Другой"}, tenants.Admin{})
 			var e *core.Error
-			if !errors.As(err, &e) || e.Code != core.ECONFLICT || e.Fields["slug"] == "" {
+			if !errors.As(err, &e) || e.Code != core.ECONFLICT || e.Fields["slug"].Code == "" {
 				t.Fatalf("second provision: %v, want a conflict on slug", err)
 			}
 			if got, _ := b.Registry().Get(ctx, "almetyevsk"); got.Name != "Альметьевск" {
@@ -74,7 +74,7 @@ func TestProvision(t *testing.T) {
 
 			// Invalid input is refused before anything is created.
 			_, err = b.Provision(ctx, tenants.NewTenant{Slug: `kazan"; drop schema x;--`, Name: "x", Timezone: "Mars/Olympus"}, tenants.Admin{})
-			if !errors.As(err, &e) || e.Fields["slug"] == "" || e.Fields["timezone"] == "" {
+			if !errors.As(err, &e) || e.Fields["slug"].Code == "" || e.Fields["timezone"].Code == "" {
 				t.Fatalf("bad tenant: %v, want field errors for slug and timezone", err)
 			}
 			ts, _ := b.Registry().List(ctx)

@@ -31,10 +31,10 @@ var vendorDummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), b
 func (b *Backend) VendorLogin(ctx context.Context, login, password string, now time.Time) (token string, expires time.Time, err error) {
 	f := core.FieldErrors{}
 	if core.NormalizeLogin(login) == "" {
-		f.Add("login", "is required")
+		f.Add("login", "error.required")
 	}
 	if password == "" {
-		f.Add("password", "is required")
+		f.Add("password", "error.required")
 	}
 	if err := f.Err(); err != nil {
 		return "", time.Time{}, err
@@ -45,7 +45,7 @@ func (b *Backend) VendorLogin(ctx context.Context, login, password string, now t
 		return "", time.Time{}, err
 	}
 	if !until.IsZero() {
-		return "", until, core.Errorf(core.ETOOMANY, "too many failed logins: this login is locked until %s", until.Format(time.RFC3339))
+		return "", until, core.E(core.ETOOMANY, "error.locked_until", "Until", until.Format(time.RFC3339))
 	}
 	token, expires, err = b.vendorLogin(ctx, login, password, now)
 	if core.ErrorCode(err) == core.EUNAUTHORIZED {
@@ -59,7 +59,7 @@ func (b *Backend) VendorLogin(ctx context.Context, login, password string, now t
 }
 
 func (b *Backend) vendorLogin(ctx context.Context, login, password string, now time.Time) (token string, expires time.Time, err error) {
-	bad := core.Errorf(core.EUNAUTHORIZED, "wrong login or password")
+	bad := core.E(core.EUNAUTHORIZED, "error.wrong_login")
 	var u VendorUser
 	err = b.Control.NewSelect().Model(&u).ModelTableExpr("? AS vendor_user", b.table("vendor_users")).
 		Where("vendor_user.login = ?", core.NormalizeLogin(login)).Scan(ctx)
@@ -89,7 +89,7 @@ func (b *Backend) VendorUserByToken(ctx context.Context, token string, now time.
 		Where("t.hash = ? AND t.revoked_at IS NULL AND t.expires_at > ? AND vendor_user.active", core.HashToken(token), now.UTC()).
 		Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, core.Errorf(core.ENOTFOUND, "token not found")
+		return nil, core.E(core.ENOTFOUND, "error.token_not_found")
 	}
 	return &u, err
 }

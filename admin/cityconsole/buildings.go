@@ -45,8 +45,8 @@ func (cs *Console) buildings(c *gin.Context) {
 	if after := c.Query("after"); after != "" {
 		n, err := strconv.ParseInt(after, 10, 64)
 		if err != nil || n < 0 {
-			cs.views.Fail(c, "buildings.html", p, &core.Error{Code: core.EINVALID, Message: "the request has invalid fields",
-				Fields: map[string]string{"after": "must be a building id"}})
+			cs.views.Fail(c, "buildings.html", p, &core.Error{Code: core.EINVALID, Message: "error.invalid_fields",
+				Fields: core.FieldErrors{"after": core.M("error.building_id")}})
 			return
 		}
 		q.AfterID = n
@@ -79,7 +79,7 @@ func (cs *Console) importBuildings(c *gin.Context) {
 		}
 	}
 	if err != nil || len(data) == 0 {
-		p.Errors = map[string]string{"file": "choose a CSV file of at most 32 MB"}
+		p.Errors = core.FieldErrors{"file": core.M("error.csv_choose")}
 		d, derr := cs.buildingsData(c, core.BuildingQuery{})
 		if derr != nil {
 			cs.views.Fail(c, "buildings.html", p, derr)

@@ -37,7 +37,7 @@ type Console struct {
 // New builds the console over the kit and the cities' services; profile
 // may be nil (the profile form is then hidden).
 func New(kit *web.Kit, svc httpapi.Services, profile Profile) *Console {
-	return &Console{kit: kit, views: kit.MustViews(templates, "templates", messages), svc: svc, profile: profile}
+	return &Console{kit: kit, views: kit.MustViews(templates, "templates", "console"), svc: svc, profile: profile}
 }
 
 // call is one page's request: its context, city and user.

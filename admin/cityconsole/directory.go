@@ -1,6 +1,7 @@
 package cityconsole
 
 import (
+	"github.com/opencity/opencity/core/i18n"
 	"net/http"
 	"net/url"
 	"strings"
@@ -49,7 +50,7 @@ func (cs *Console) categoryData(c *gin.Context) (*categoriesData, error) {
 		}
 	}
 	if len(loose) > 0 {
-		d.Tree = append(d.Tree, groupNode{Group: core.CategoryGroup{Code: "", NameRU: "Без группы", NameEN: "No group"}, Categories: loose})
+		d.Tree = append(d.Tree, groupNode{Group: core.CategoryGroup{Code: "", NameRU: i18n.Text("ru", "no_group", nil), NameEN: i18n.Text("en", "no_group", nil)}, Categories: loose})
 	}
 	return d, nil
 }

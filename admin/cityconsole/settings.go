@@ -1,6 +1,7 @@
 package cityconsole
 
 import (
+	"github.com/opencity/opencity/core/i18n"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -70,7 +71,7 @@ func (cs *Console) showSettings(c *gin.Context, p *web.Page, status int) {
 			p.Form.Add("weekend", strconv.Itoa(d))
 		}
 	}
-	d := settingsData{Weekdays: []int{1, 2, 3, 4, 5, 6, 0}, Weekend: map[int]bool{}, CanProfile: cs.profile != nil, Locales: web.Languages}
+	d := settingsData{Weekdays: []int{1, 2, 3, 4, 5, 6, 0}, Weekend: map[int]bool{}, CanProfile: cs.profile != nil, Locales: i18n.Languages}
 	for _, w := range p.Form["weekend"] {
 		if n, err := strconv.Atoi(w); err == nil {
 			d.Weekend[n] = true
@@ -95,7 +96,7 @@ func (cs *Console) saveSettings(c *gin.Context) {
 	for _, w := range f.Values["weekend"] {
 		n, err := strconv.Atoi(w)
 		if err != nil {
-			f.Errors.Add("weekend", "days are 0 (Sunday) to 6 (Saturday)")
+			f.Errors.Add("weekend", "error.weekday_range")
 			continue
 		}
 		in.Weekend = append(in.Weekend, n)
@@ -137,7 +138,7 @@ func (cs *Console) saveProfile(c *gin.Context) {
 
 // showSettingsWith shows the stored settings with the profile fields as
 // they were sent and their errors.
-func (cs *Console) showSettingsWith(c *gin.Context, p *web.Page, status int, f *web.Form, errs map[string]string) {
+func (cs *Console) showSettingsWith(c *gin.Context, p *web.Page, status int, f *web.Form, errs core.FieldErrors) {
 	k := callOf(c)
 	s, err := cs.svc.Settings(k.city).Get(k.ctx, k.actor)
 	if err != nil {

@@ -88,7 +88,7 @@ func (cs *Console) setStatus(c *gin.Context) {
 	target := map[string]string{"suspend": tenants.StatusSuspended, "resume": tenants.StatusActive}[action]
 	p := cs.page(c, "city_title", "cities")
 	if target == "" {
-		p.Errors = map[string]string{"form": "choose suspend or resume"}
+		p.Errors = core.FieldErrors{"form": core.M("error.suspend_or_resume")}
 		cs.showCity(c, p, http.StatusUnprocessableEntity)
 		return
 	}
@@ -124,7 +124,7 @@ func (cs *Console) setPlan(c *gin.Context) {
 		}
 	}
 	if !known {
-		p.Errors = map[string]string{"plan": "no such plan"}
+		p.Errors = core.FieldErrors{"plan": core.M("error.no_plan")}
 		cs.showCity(c, p, http.StatusUnprocessableEntity)
 		return
 	}
@@ -177,7 +177,7 @@ func (cs *Console) createCity(c *gin.Context) {
 	}
 	res, err := cs.b.Provision(c.Request.Context(), n, tenants.Admin{Login: login, Name: f.String("admin_name"), Email: f.String("admin_email")})
 	if core.ErrorCode(err) == core.ECONFLICT {
-		err = &core.Error{Code: core.ECONFLICT, Message: "the address is taken", Fields: map[string]string{"slug": "the address is taken"}}
+		err = &core.Error{Code: core.ECONFLICT, Message: "error.slug_taken", Fields: core.FieldErrors{"slug": core.M("error.slug_taken")}}
 	}
 	if err != nil {
 		cs.views.Fail(c, "newcity.html", p, err)

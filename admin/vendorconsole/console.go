@@ -71,7 +71,7 @@ func New(kit *web.Kit, b Backend, bs *billing.Service, procs Processes, now func
 	if changed == nil {
 		changed = func() {}
 	}
-	return &Console{kit: kit, views: kit.MustViews(templates, "templates", messages), b: b, billing: bs, procs: procs,
+	return &Console{kit: kit, views: kit.MustViews(templates, "templates", "vendor"), b: b, billing: bs, procs: procs,
 		now: now, changed: changed}
 }
 

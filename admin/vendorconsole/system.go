@@ -93,11 +93,11 @@ func (cs *Console) addPlugin(c *gin.Context) {
 	name, version, binary := f.String("name"), f.String("version"), f.String("binary")
 	fe := core.FieldErrors{}
 	if _, _, err := tenants.ParsePluginRef(name + "@" + version); err != nil {
-		fe.Add("name", "lowercase latin letters, digits and hyphens")
-		fe.Add("version", "like 1.0.0")
+		fe.Add("name", "error.plugin_name")
+		fe.Add("version", "error.plugin_version")
 	}
 	if binary == "" {
-		fe.Add("binary", "is required")
+		fe.Add("binary", "error.required")
 	}
 	want := strings.ToLower(f.String("sha256"))
 	if err := fe.Err(); err != nil {
@@ -107,19 +107,19 @@ func (cs *Console) addPlugin(c *gin.Context) {
 	if want != "" {
 		got, err := tenants.FileSHA256(binary)
 		if err != nil {
-			cs.showPlugins(c, p, p.SetError(c, &core.Error{Code: core.EINVALID, Message: "no such file",
-				Fields: map[string]string{"binary": "no such file on the server"}}))
+			cs.showPlugins(c, p, p.SetError(c, &core.Error{Code: core.EINVALID, Message: "error.no_file",
+				Fields: core.FieldErrors{"binary": core.M("error.no_file_server")}}))
 			return
 		}
 		if got != want {
-			cs.showPlugins(c, p, p.SetError(c, &core.Error{Code: core.EINVALID, Message: "checksum mismatch",
-				Fields: map[string]string{"sha256": "the file's SHA-256 is " + got}}))
+			cs.showPlugins(c, p, p.SetError(c, &core.Error{Code: core.EINVALID, Message: "error.checksum",
+				Fields: core.FieldErrors{"sha256": core.M("error.sha256_is", "Sum", got)}}))
 			return
 		}
 	}
 	if _, err := cs.b.AddPlugin(c.Request.Context(), actor(c), name, version, binary, f.String("description")); err != nil {
 		if ce, ok := err.(*core.Error); ok && len(ce.Fields) == 0 && ce.Code == core.EINVALID {
-			err = &core.Error{Code: ce.Code, Message: ce.Message, Fields: map[string]string{"binary": ce.Message}}
+			err = &core.Error{Code: ce.Code, Message: ce.Message, Args: ce.Args, Fields: core.FieldErrors{"binary": ce.Msg()}}
 		}
 		cs.showPlugins(c, p, p.SetError(c, err))
 		return
@@ -136,7 +136,7 @@ func (cs *Console) assignPlugin(c *gin.Context) {
 	slug, ref := f.String("city"), f.String("plugin")
 	ctx := c.Request.Context()
 	fail := func(field, msg string) {
-		cs.showPlugins(c, p, p.SetError(c, &core.Error{Code: core.EINVALID, Message: msg, Fields: map[string]string{field: msg}}))
+		cs.showPlugins(c, p, p.SetError(c, &core.Error{Code: core.EINVALID, Message: msg, Fields: core.FieldErrors{field: core.M(msg)}}))
 	}
 	if ref != "" {
 		name, version, err := tenants.ParsePluginRef(ref)
@@ -144,13 +144,13 @@ func (cs *Console) assignPlugin(c *gin.Context) {
 			_, err = cs.b.Plugin(ctx, name, version)
 		}
 		if err != nil {
-			fail("plugin", "no such plugin in the catalog")
+			fail("plugin", "error.no_plugin")
 			return
 		}
 	}
 	t, err := cs.b.Registry().Get(ctx, slug)
 	if err != nil || !t.Serving() {
-		fail("city", "no such city")
+		fail("city", "error.no_city")
 		return
 	}
 	st, err := cs.storeOf(slug)

@@ -206,7 +206,7 @@ func TestSuspendedCity(t *testing.T) {
 	}
 	s.Cities.Invalidate()
 	r := s.call("POST", "/t/kazan/api/v1/requests", tok, map[string]any{"category": "lift", "building_id": 1, "description": "after"})
-	if r.Status != http.StatusForbidden || !strings.Contains(string(r.Body), "suspended") {
+	if r.Status != http.StatusForbidden || !strings.Contains(string(r.Body), "город Казань приостановлен") {
 		t.Errorf("write to a suspended city: %d %s", r.Status, r.Body)
 	}
 	if r := s.call("GET", "/t/kazan/api/v1/requests/"+number, tok, nil); r.Status != 200 {

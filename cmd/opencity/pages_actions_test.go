@@ -38,11 +38,11 @@ func TestPagesLifecycleForms(t *testing.T) {
 				t.Errorf("the dispatcher is offered the organization's accept")
 			}
 			r = s.page("POST", page+"/reject", disp, map[string]string{"comment": " "}, nil)
-			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "give a reason") || statusOf() != "new" {
+			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "укажите причину") || statusOf() != "new" {
 				t.Errorf("reject without a reason: %d %s", r.Status, statusOf())
 			}
 			r = s.page("POST", page+"/assign", disp, map[string]string{"organization": "no-such-org"}, nil)
-			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "no organization") {
+			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "нет организации") {
 				t.Errorf("assign to an unknown organization: %d", r.Status)
 			}
 			if r := s.page("POST", page+"/assign", disp, map[string]string{"organization": opOrg}, nil); r.Status != http.StatusSeeOther ||
@@ -58,7 +58,7 @@ func TestPagesLifecycleForms(t *testing.T) {
 				}
 			}
 			r = s.page("POST", page+"/delegate", op, map[string]string{"organization": opOrg}, nil)
-			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "must be a contractor") {
+			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "нужна организация вида «подрядчик»") {
 				t.Errorf("delegate to a management company: %d", r.Status)
 			}
 			if r := s.page("POST", page+"/delegate", op, map[string]string{"organization": "zeleny-dvor"}, nil); r.Status != http.StatusSeeOther {

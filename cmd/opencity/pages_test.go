@@ -44,6 +44,7 @@ func (s *testServer) page(method, path, token string, form map[string]string, ph
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	// A browser asking for English: the pages still speak the city's language.
 	req.Header.Set("Accept-Language", "en")
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
@@ -142,15 +143,15 @@ func TestPagesQueuesAndRules(t *testing.T) {
 			}
 			big := append(pngBytes(t), make([]byte, 10<<20)...) // a PNG by its signature, over 10 MB
 			r = s.page("POST", "/t/kazan/requests/"+mine+"/resolve", op, map[string]string{"comment": "Готово"}, big)
-			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "is larger than 10 MB") {
+			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "больше 10 МБ") {
 				t.Errorf("resolve with an 11 MB photo: %d", r.Status)
 			}
 			r = s.page("POST", "/t/kazan/requests/"+mine+"/resolve", op, map[string]string{"comment": "Готово"}, make([]byte, 12<<20))
-			if r.Status != http.StatusRequestEntityTooLarge || !strings.Contains(string(r.Body), "at most 10 MB") {
+			if r.Status != http.StatusRequestEntityTooLarge || !strings.Contains(string(r.Body), "не больше 10 МБ") {
 				t.Errorf("resolve with a 12 MB body: %d", r.Status)
 			}
 			r = s.page("POST", "/t/kazan/requests/"+mine+"/resolve", op, map[string]string{"comment": "Готово"}, []byte("plain text, not an image"))
-			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "must be a JPEG, PNG or WebP image") {
+			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "нужно изображение JPEG, PNG или WebP") {
 				t.Errorf("resolve with a text photo: %d %s", r.Status, r.Body)
 			}
 			if st := s.call("GET", "/t/kazan/api/v1/requests/"+mine, op, nil).json(t)["status"]; st != "accepted" {
@@ -167,7 +168,7 @@ func TestPagesQueuesAndRules(t *testing.T) {
 
 			// The citizen disputes the fix: a comment is required, then it is reopened.
 			r = s.page("POST", "/t/kazan/requests/"+mine+"/reopen", cit, map[string]string{"comment": ""}, nil)
-			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "give a reason") {
+			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "укажите причину") {
 				t.Errorf("reopen without a comment: %d", r.Status)
 			}
 			if r := s.page("POST", "/t/kazan/requests/"+mine+"/reopen", cit, map[string]string{"comment": "Лифт опять стоит"}, nil); r.Status != http.StatusSeeOther {

@@ -201,9 +201,9 @@ func (s *Server) routes() http.Handler {
 	s.mountPages(r, api) // the page kit, consoles and working pages
 	// working pages: the desk, the office and the portal
 	s.mountWorkPages(r, api)
-	r.NoRoute(func(c *gin.Context) { httpapi.WriteProblem(c, core.Errorf(core.ENOTFOUND, "no such page")) })
+	r.NoRoute(func(c *gin.Context) { httpapi.WriteProblem(c, core.E(core.ENOTFOUND, "error.no_page")) })
 	r.NoMethod(func(c *gin.Context) {
-		httpapi.WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "method not allowed here: " + c.Request.Method})
+		httpapi.WriteProblem(c, core.E(core.EINVALID, "error.method_not_allowed", "Method", c.Request.Method))
 	})
 	return r
 }

@@ -46,7 +46,7 @@ func accounts(c *gin.Context) AccountStore { return CityFromContext(c.Request.Co
 // caller acts on their own account only: any role may, on itself.
 func (a *API) allowSelf(c *gin.Context) {
 	if ActorFromContext(c.Request.Context()).UserID == 0 {
-		WriteProblem(c, core.Errorf(core.EUNAUTHORIZED, "log in first"))
+		WriteProblem(c, core.E(core.EUNAUTHORIZED, "error.log_in_first"))
 		return
 	}
 	c.Next()
@@ -69,7 +69,7 @@ func (a *API) allowAnonymous(obj, act string) gin.HandlerFunc {
 func (a *API) throttleLogin(c *gin.Context) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBody))
 	if err != nil {
-		WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "the request body is invalid", Fields: map[string]string{"body": "is too large"}})
+		WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "error.body_invalid", Fields: core.FieldErrors{"body": core.M("error.too_large")}})
 		return
 	}
 	c.Request.Body = io.NopCloser(bytes.NewReader(body))
@@ -111,7 +111,7 @@ func (a *API) throttleLogin(c *gin.Context) {
 func tooMany(c *gin.Context, wait time.Duration) {
 	secs := int(wait.Seconds() + 0.999)
 	c.Header("Retry-After", strconv.Itoa(max(secs, 1)))
-	WriteProblem(c, core.Errorf(core.ETOOMANY, "too many failed logins: this login is locked, try again in %d minutes", max(secs/60, 1)))
+	WriteProblem(c, core.E(core.ETOOMANY, "error.locked_minutes", "Count", max(secs/60, 1)))
 }
 
 func bearer(c *gin.Context) string {
@@ -141,10 +141,10 @@ func (a *API) changePassword(c *gin.Context) {
 	ctx := c.Request.Context()
 	f := core.FieldErrors{}
 	if in.Current == "" {
-		f.Add("current", "is required")
+		f.Add("current", "error.required")
 	}
-	if msg := core.CheckPassword(in.New); msg != "" {
-		f.Add("new", msg)
+	if msg := core.CheckPassword(in.New); msg.Code != "" {
+		f.AddMsg("new", msg)
 	}
 	if err := f.Err(); err != nil {
 		WriteProblem(c, err)
@@ -157,8 +157,8 @@ func (a *API) changePassword(c *gin.Context) {
 		return
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(in.Current)) != nil {
-		WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "the request has invalid fields",
-			Fields: map[string]string{"current": "is not your current password"}})
+		WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "error.invalid_fields",
+			Fields: core.FieldErrors{"current": core.M("error.not_current_password")}})
 		return
 	}
 	hash, err := core.HashPassword(in.New)
@@ -187,7 +187,7 @@ func (a *API) register(c *gin.Context) {
 		err = accounts(c).CreateUser(c.Request.Context(), u)
 	}
 	if core.ErrorCode(err) == core.ECONFLICT {
-		err = core.Errorf(core.ECONFLICT, "an account with this e-mail or phone exists in this city; log in or reset the password")
+		err = core.E(core.ECONFLICT, "error.account_exists")
 	}
 	if err != nil {
 		WriteProblem(c, err)
@@ -209,10 +209,10 @@ func (a *API) redeemInvite(c *gin.Context) {
 	}
 	f := core.FieldErrors{}
 	if strings.TrimSpace(in.Token) == "" {
-		f.Add("token", "is required")
+		f.Add("token", "error.required")
 	}
-	if msg := core.CheckPassword(in.Password); msg != "" {
-		f.Add("password", msg)
+	if msg := core.CheckPassword(in.Password); msg.Code != "" {
+		f.AddMsg("password", msg)
 	}
 	if err := f.Err(); err != nil {
 		WriteProblem(c, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/i18n"
 )
 
 // CityStore is what the API needs from a city's storage.
@@ -37,7 +38,7 @@ type City struct {
 	ReadOnly bool
 	Store    CityStore
 
-	// Banner is a notice for the city's users (billing: past due,
+	// Banner is the catalog code of a notice for the city's users (billing: past due,
 	// suspended); "" for none.
 	Banner string
 }
@@ -176,7 +177,7 @@ func (a *API) resolveCity(byPath bool) gin.HandlerFunc {
 		}
 		if city.ReadOnly && c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead &&
 			!accountRoute(c.FullPath()) {
-			WriteProblem(c, core.Errorf(core.EREADONLY, "the city %s is suspended: requests can be read but not changed", city.Name))
+			WriteProblem(c, core.E(core.EREADONLY, "error.city_suspended", "City", city.Name))
 			return
 		}
 		c.Request = c.Request.WithContext(NewContextWithCity(c.Request.Context(), city))
@@ -199,14 +200,14 @@ func (a *API) authenticate(c *gin.Context) {
 	h := c.GetHeader("Authorization")
 	token, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || strings.TrimSpace(token) == "" {
-		WriteProblem(c, core.Errorf(core.EUNAUTHORIZED, "send a bearer token from POST auth/token in the Authorization header"))
+		WriteProblem(c, core.E(core.EUNAUTHORIZED, "error.need_token"))
 		return
 	}
 	city := CityFromContext(c.Request.Context())
 	actor, err := city.Store.ActorByToken(c.Request.Context(), core.HashToken(strings.TrimSpace(token)), a.Now())
 	if err != nil {
 		if core.ErrorCode(err) == core.ENOTFOUND {
-			err = core.Errorf(core.EUNAUTHORIZED, "the token is unknown, expired or revoked in this city")
+			err = core.E(core.EUNAUTHORIZED, "error.bad_token")
 		}
 		WriteProblem(c, err)
 		return
@@ -227,7 +228,7 @@ func (a *API) allow(obj, act string) gin.HandlerFunc {
 			return
 		}
 		if !ok {
-			WriteProblem(c, core.Errorf(core.EFORBIDDEN, "your role may not %s %s", act, obj))
+			WriteProblem(c, core.E(core.EFORBIDDEN, "error.role_may_not", "Act", i18n.Code("perm.act."+act), "Obj", i18n.Code("perm.obj."+obj)))
 			return
 		}
 		c.Next()
@@ -237,7 +238,7 @@ func (a *API) allow(obj, act string) gin.HandlerFunc {
 func (a *API) index(c *Call, _ none) (cityInfo, error) {
 	city := c.City
 	return cityInfo{City: cityJSON{Slug: city.Slug, Name: city.Name, Locale: city.Locale,
-		Timezone: city.Location.String(), Status: city.Status, ReadOnly: city.ReadOnly, Banner: city.Banner}}, nil
+		Timezone: city.Location.String(), Status: city.Status, ReadOnly: city.ReadOnly, Banner: i18n.Text(Lang(c.Context), city.Banner, nil)}}, nil
 }
 
 type cityJSON struct {

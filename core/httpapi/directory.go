@@ -125,7 +125,7 @@ func (a *API) importBuildings(c *gin.Context) {
 	case "multipart/form-data":
 		fh, err := c.FormFile("file")
 		if err != nil {
-			WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "no file", Fields: map[string]string{"file": "send the CSV in the field file (at most 32 MB)"}})
+			WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "error.no_file", Fields: core.FieldErrors{"file": core.M("error.csv_field")}})
 			return
 		}
 		f, err := fh.Open()
@@ -137,14 +137,14 @@ func (a *API) importBuildings(c *gin.Context) {
 		body = f
 	case "text/csv", "text/plain", "application/csv":
 	default:
-		WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "send a CSV file",
-			Fields: map[string]string{"Content-Type": "must be text/csv or multipart/form-data"}})
+		WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "error.send_csv",
+			Fields: core.FieldErrors{"Content-Type": core.M("error.csv_type")}})
 		return
 	}
 	rep, err := a.Services().Directory(CityFromContext(ctx)).ImportBuildings(ctx, ActorFromContext(ctx), body)
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
-		err = &core.Error{Code: core.EINVALID, Message: "the file is too large", Fields: map[string]string{"file": "at most 32 MB"}}
+		err = &core.Error{Code: core.EINVALID, Message: "error.file_too_large", Fields: core.FieldErrors{"file": core.M("error.max_32mb")}}
 	}
 	if err != nil {
 		WriteProblem(c, err)

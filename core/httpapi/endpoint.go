@@ -94,7 +94,7 @@ func itemsOf[T any](xs []T) listOf[T] {
 func pathID(c *Call, name, what string) (int64, error) {
 	id, err := parseID(c.Param(name))
 	if err != nil {
-		return 0, core.Errorf(core.ENOTFOUND, "%s not found", what)
+		return 0, core.NotFound(what)
 	}
 	return id, nil
 }

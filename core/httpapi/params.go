@@ -8,7 +8,6 @@ import (
 	"github.com/opencity/opencity/core"
 )
 
-func strconvQuote(s string) string { return strconv.Quote(s) }
 
 // parseID reads a positive decimal id.
 func parseID(s string) (int64, error) {
@@ -27,7 +26,7 @@ func intParam(c *gin.Context, f core.FieldErrors, name string, def, lo, hi int) 
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < lo || n > hi {
-		f.Add(name, "must be a number from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi))
+		f.Add(name, "error.number_range", "Min", lo, "Max", hi)
 		return def
 	}
 	return n
@@ -41,7 +40,7 @@ func boolParam(c *gin.Context, f core.FieldErrors, name string) bool {
 	case "true":
 		return true
 	}
-	f.Add(name, "must be true or false")
+	f.Add(name, "error.bool")
 	return false
 }
 
@@ -58,6 +57,6 @@ func timeParam(c *gin.Context, f core.FieldErrors, name string, loc *time.Locati
 	if t, err := time.ParseInLocation(time.DateOnly, s, loc); err == nil {
 		return &t
 	}
-	f.Add(name, "must be a date YYYY-MM-DD or an RFC 3339 time")
+	f.Add(name, "error.date")
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/disintegration/imaging"
+	"github.com/opencity/opencity/core"
 	_ "golang.org/x/image/webp" // WebP decoding for image.DecodeConfig and imaging.Decode
 )
 
@@ -30,25 +31,25 @@ const photoJPEGQuality = 90
 // MaxPhotoPixels.
 func CleanPhoto(data []byte) ([]byte, string, error) {
 	if len(data) == 0 {
-		return nil, "", invalidPhoto("is empty")
+		return nil, "", invalidPhoto(core.M("error.file_empty"))
 	}
 	if isHEIF(data) {
-		return nil, "", invalidPhoto("is a HEIC photo, which is not supported: send a JPEG (on an iPhone: Settings → Camera → Formats → Most Compatible)")
+		return nil, "", invalidPhoto(core.M("error.photo_heic"))
 	}
 	ctype := http.DetectContentType(data)
 	if _, ok := photoTypes[ctype]; !ok {
-		return nil, "", invalidPhoto("must be a JPEG, PNG or WebP image")
+		return nil, "", invalidPhoto(core.M("error.photo_format"))
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return nil, "", invalidPhoto("could not be read as an image")
+		return nil, "", invalidPhoto(core.M("error.photo_unreadable"))
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPhotoPixels {
-		return nil, "", invalidPhoto("is larger than 50 megapixels")
+		return nil, "", invalidPhoto(core.M("error.photo_megapixels"))
 	}
 	img, err := imaging.Decode(bytes.NewReader(data), imaging.AutoOrientation(true))
 	if err != nil {
-		return nil, "", invalidPhoto("could not be read as an image")
+		return nil, "", invalidPhoto(core.M("error.photo_unreadable"))
 	}
 	var buf bytes.Buffer
 	if ctype == "image/png" || (ctype == "image/webp" && !opaque(img)) {

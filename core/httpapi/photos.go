@@ -45,8 +45,8 @@ func attachmentView(a core.Attachment, number string) attachmentJSON {
 		URL: "requests/" + number + "/photos/" + strconv.FormatInt(a.ID, 10), Public: a.Public, CreatedAt: a.CreatedAt}
 }
 
-func invalidPhoto(msg string) error {
-	return &core.Error{Code: core.EINVALID, Message: "the photo was not accepted", Fields: map[string]string{"photo": msg}}
+func invalidPhoto(msg core.Msg) error {
+	return &core.Error{Code: core.EINVALID, Message: "error.photo_rejected", Fields: core.FieldErrors{"photo": msg}}
 }
 
 // uploadPhoto stores a photo under the city's upload folder, named by its
@@ -71,9 +71,9 @@ func (a *API) uploadPhoto(c *Call, _ none) (*attachmentJSON, error) {
 func PhotoFormError(err error) error {
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
-		return invalidPhoto("is larger than 10 MB")
+		return invalidPhoto(core.M("error.photo_too_large"))
 	}
-	return invalidPhoto("send the file as multipart/form-data in the field photo")
+	return invalidPhoto(core.M("error.photo_multipart"))
 }
 
 // ReadPhoto reads an uploaded photo and checks it: JPEG, PNG or WebP by
@@ -81,7 +81,7 @@ func PhotoFormError(err error) error {
 // CleanPhoto re-encodes it, and its content type.
 func ReadPhoto(fh *multipart.FileHeader) ([]byte, string, error) {
 	if fh.Size > MaxPhoto {
-		return nil, "", invalidPhoto("is larger than 10 MB")
+		return nil, "", invalidPhoto(core.M("error.photo_too_large"))
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -93,7 +93,7 @@ func ReadPhoto(fh *multipart.FileHeader) ([]byte, string, error) {
 		return nil, "", err
 	}
 	if len(data) > MaxPhoto {
-		return nil, "", invalidPhoto("is larger than 10 MB")
+		return nil, "", invalidPhoto(core.M("error.photo_too_large"))
 	}
 	return CleanPhoto(data)
 }
@@ -153,7 +153,7 @@ func (a *API) getPhoto(c *gin.Context) {
 	city := CityFromContext(ctx)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		WriteProblem(c, core.Errorf(core.ENOTFOUND, "photo not found"))
+		WriteProblem(c, core.E(core.ENOTFOUND, "error.photo_not_found"))
 		return
 	}
 	att, err := city.Store.Attachment(ctx, ActorFromContext(ctx), c.Param("number"), id)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/i18n"
 	"github.com/opencity/opencity/core/store"
 )
 
@@ -58,10 +59,23 @@ func ClientGone(c *gin.Context) bool {
 	return errors.Is(c.Request.Context().Err(), context.Canceled)
 }
 
-// WriteProblem answers with a problem document. Internal errors are logged
-// and shown to the user only as "internal error"; an unreachable database
-// (store.Unavailable) is 503 with Retry-After, logged as a warning; after
-// the client disconnected, it records StatusClientClosed and logs no error.
+// Lang is the language of the answers to a request: the city's locale,
+// else the Accept-Language header (i18n.Choose; the API keeps no
+// per-user choice).
+func Lang(c *gin.Context) string {
+	locale := ""
+	if city := CityFromContext(c.Request.Context()); city != nil {
+		locale = city.Locale
+	}
+	return i18n.Choose("", locale, c.GetHeader("Accept-Language"))
+}
+
+// WriteProblem answers with a problem document whose title, detail and
+// field messages are in the reader's language (Lang). Internal errors are
+// logged and shown to the user only as "internal error"; an unreachable
+// database (store.Unavailable) is 503 with Retry-After, logged as a
+// warning; after the client disconnected, it records StatusClientClosed
+// and logs no error.
 func WriteProblem(c *gin.Context, err error) {
 	var e *core.Error
 	switch {
@@ -72,19 +86,26 @@ func WriteProblem(c *gin.Context, err error) {
 		return
 	case store.Unavailable(err):
 		slog.WarnContext(c.Request.Context(), "database unreachable", "err", err, "path", c.Request.URL.Path)
-		e = &core.Error{Code: core.EUNAVAILABLE, Message: "the service is briefly unavailable; retry in a few seconds"}
+		e = &core.Error{Code: core.EUNAVAILABLE, Message: "error.unavailable"}
 	default:
 		slog.ErrorContext(c.Request.Context(), "internal error", "err", err, "path", c.Request.URL.Path)
-		e = &core.Error{Code: core.EINTERNAL, Message: "internal error"}
+		e = &core.Error{Code: core.EINTERNAL, Message: "error.internal"}
 	}
+	c.Set(problemKey, e)
+	lang := Lang(c)
 	status := statusOf[e.Code]
 	p := Problem{
 		Type:     "urn:opencity:problem:" + e.Code,
-		Title:    http.StatusText(status),
+		Title:    i18n.Text(lang, "problem."+e.Code, nil),
 		Status:   status,
-		Detail:   e.Message,
+		Detail:   e.Text(lang),
 		Instance: c.Request.URL.Path,
-		Errors:   e.Fields,
+	}
+	if len(e.Fields) > 0 {
+		p.Errors = make(map[string]string, len(e.Fields))
+		for f, m := range e.Fields {
+			p.Errors[f] = m.Text(lang)
+		}
 	}
 	if status == http.StatusServiceUnavailable {
 		c.Header("Retry-After", strconv.Itoa(RetryAfterUnavailable))
@@ -95,6 +116,17 @@ func WriteProblem(c *gin.Context, err error) {
 	b, _ := json.Marshal(p)
 	c.Data(status, ProblemJSON, b)
 	c.Abort()
+}
+
+const problemKey = "opencity.problem"
+
+// ProblemOf is the error a handler answered with through WriteProblem, nil
+// when it answered otherwise; in-process callers of a handler read it to
+// keep the message codes the document renders.
+func ProblemOf(c *gin.Context) *core.Error {
+	v, _ := c.Get(problemKey)
+	e, _ := v.(*core.Error)
+	return e
 }
 
 // MaxBody bounds JSON request bodies.
@@ -110,8 +142,8 @@ const MaxBody = 1 << 20
 func DecodeJSON(c *gin.Context, v any, limit int64) error {
 	ct := c.ContentType()
 	if ct != "" && ct != "application/json" {
-		return &core.Error{Code: core.EINVALID, Message: "send the body as application/json",
-			Fields: map[string]string{"Content-Type": "must be application/json"}}
+		return &core.Error{Code: core.EINVALID, Message: "error.send_json",
+			Fields: core.FieldErrors{"Content-Type": core.M("error.must_json")}}
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
 	dec.DisallowUnknownFields()
@@ -128,41 +160,40 @@ func DecodeJSON(c *gin.Context, v any, limit int64) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	var maxErr *http.MaxBytesError
-	field, msg := "body", "is not valid JSON: "+err.Error()
+	field, msg := "body", core.M("error.json_invalid_reason", "Reason", err.Error())
 	switch {
 	case errors.Is(err, errTrailing):
-		msg = "has data after the JSON value"
+		msg = core.M("error.json_trailing")
 	case errors.Is(err, io.EOF):
-		msg = "is empty; send a JSON object"
+		msg = core.M("error.json_empty")
 	case errors.As(err, &typeErr):
-		field, msg = typeErr.Field, "must be a "+jsonKind(typeErr.Type.Kind().String())
+		field, msg = typeErr.Field, core.M("error.json_type", "Kind", i18n.Code("json_kind."+jsonKind(typeErr.Type.Kind().String())))
 		if field == "" {
-			field, msg = "body", "must be a JSON object"
+			field, msg = "body", core.M("error.json_object")
 		}
 	case errors.As(err, &syntaxErr):
-		msg = "is not valid JSON"
+		msg = core.M("error.json_invalid")
 	case errors.As(err, &maxErr):
-		msg = "is too large"
+		msg = core.M("error.too_large")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field, msg = strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "is not a known field"
+		field, msg = strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), core.M("error.unknown_field")
 	}
-	return &core.Error{Code: core.EINVALID, Message: "the request body is invalid", Fields: map[string]string{field: msg}}
+	return &core.Error{Code: core.EINVALID, Message: "error.body_invalid", Fields: core.FieldErrors{field: msg}}
 }
 
 var errTrailing = errors.New("data after the JSON value")
 
+// jsonKind names the JSON kind of a Go kind, as the catalog's json_kind.*.
 func jsonKind(goKind string) string {
 	switch goKind {
-	case "string":
-		return "string"
-	case "bool":
-		return "boolean"
+	case "string", "bool":
+		return goKind
 	case "struct", "map":
-		return "JSON object"
+		return "object"
 	case "slice", "array":
-		return "JSON array"
+		return "array"
 	case "ptr":
-		return "value of the right type"
+		return "value"
 	}
 	return "number"
 }

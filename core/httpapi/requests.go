@@ -204,7 +204,7 @@ func (a *API) listRequests(c *Call, _ none) (*requestList, error) {
 	if s := c.Query("cursor"); s != "" {
 		id, ok := decodeCursor(s)
 		if !ok {
-			f.Add("cursor", "is not a cursor from a previous page")
+			f.Add("cursor", "error.cursor")
 		}
 		q.BeforeID = id
 	}
@@ -214,7 +214,7 @@ func (a *API) listRequests(c *Call, _ none) (*requestList, error) {
 		for _, st := range strings.Split(s, ",") {
 			status := core.Status(strings.TrimSpace(st))
 			if !status.Valid() {
-				f.Add("status", "unknown status "+strconvQuote(st))
+				f.Add("status", "error.unknown_status", "Status", st)
 			}
 			q.Statuses = append(q.Statuses, status)
 		}
@@ -222,7 +222,7 @@ func (a *API) listRequests(c *Call, _ none) (*requestList, error) {
 	for name, dst := range map[string]*string{"category": &q.Category, "organization": &q.Organization, "district": &q.District} {
 		if s := c.Query(name); s != "" {
 			if !core.ValidSlug(s) {
-				f.Add(name, "is not a code")
+				f.Add(name, "error.not_code")
 			}
 			*dst = s
 		}
@@ -231,7 +231,7 @@ func (a *API) listRequests(c *Call, _ none) (*requestList, error) {
 	q.CreatedTo = timeParam(c.Context, f, "created_to", city.Location)
 	q.Text = strings.TrimSpace(c.Query("q"))
 	if len([]rune(q.Text)) > 200 {
-		f.Add("q", "is too long")
+		f.Add("q", "error.too_long")
 	}
 	if err := f.Err(); err != nil {
 		return nil, err

@@ -115,7 +115,7 @@ func (a *API) createAPIToken(c *Call, in apiTokenInput) (*apiTokenJSON, error) {
 	f := core.FieldErrors{}
 	in.Name = strings.TrimSpace(in.Name)
 	if n := utf8.RuneCountInString(in.Name); n == 0 || n > 100 {
-		f.Add("name", "must be 1-100 characters")
+		f.Add("name", "error.len_1_100")
 	}
 	if msg := core.ValidUserRole(in.Role); msg != "" {
 		f.Add("role", msg)

@@ -3,11 +3,14 @@ package pages
 import (
 	"fmt"
 	"time"
+
+	"github.com/opencity/opencity/core/i18n"
 )
 
 // remaining says how long until due, or how long past it, in the page's
-// language: "2 h 05 min left", "overdue by 15 min". The desk's script keeps
-// the same words ticking in the browser.
+// language: "2 h 05 min left", "overdue by 15 min" (catalog codes
+// clock.*). The desk's script keeps the same words ticking in the browser,
+// reading them from the page (clockWords).
 func remaining(due, now time.Time, lang string) string {
 	d := due.Sub(now).Truncate(time.Minute)
 	late := d < 0
@@ -17,26 +20,15 @@ func remaining(due, now time.Time, lang string) string {
 	days, h, m := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
 	var span string
 	switch {
-	case lang == "ru" && days > 0:
-		span = fmt.Sprintf("%d д %d ч", days, h)
-	case lang == "ru" && h > 0:
-		span = fmt.Sprintf("%d ч %02d мин", h, m)
-	case lang == "ru":
-		span = fmt.Sprintf("%d мин", m)
 	case days > 0:
-		span = fmt.Sprintf("%d d %d h", days, h)
+		span = i18n.Text(lang, "clock.dh", i18n.Args("D", days, "H", h))
 	case h > 0:
-		span = fmt.Sprintf("%d h %02d min", h, m)
+		span = i18n.Text(lang, "clock.hm", i18n.Args("H", h, "M", fmt.Sprintf("%02d", m)))
 	default:
-		span = fmt.Sprintf("%d min", m)
+		span = i18n.Text(lang, "clock.m", i18n.Args("M", m))
 	}
-	switch {
-	case lang == "ru" && late:
-		return "просрочено на " + span
-	case lang == "ru":
-		return "осталось " + span
-	case late:
-		return "overdue by " + span
+	if late {
+		return i18n.Text(lang, "clock.overdue", i18n.Args("Span", span))
 	}
-	return span + " left"
+	return i18n.Text(lang, "clock.left", i18n.Args("Span", span))
 }

@@ -150,7 +150,7 @@ func (p *Pages) submitForm(c *gin.Context, tmpl, title string, channel core.Chan
 	if fh, err := c.FormFile(fPhoto); err == nil && fh.Filename != "" {
 		if photo, ctype, err = httpapi.ReadPhoto(fh); err != nil {
 			for k, v := range fieldErrors(err) {
-				ferrs.Add(k, v)
+				ferrs.AddMsg(k, v)
 			}
 		}
 		name = fh.Filename

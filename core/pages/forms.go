@@ -50,7 +50,7 @@ func newRequestForm(form url.Values) (core.NewRequest, core.FieldErrors) {
 	if v := strings.TrimSpace(form.Get(fBuilding)); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			f.Add(fBuilding, "must be a whole number")
+			f.Add(fBuilding, "error.not_integer")
 		} else {
 			in.BuildingID = &id
 		}
@@ -60,10 +60,10 @@ func newRequestForm(form url.Values) (core.NewRequest, core.FieldErrors) {
 		var loc core.Location
 		var err error
 		if loc.Lat, err = parseCoord(lat); err != nil {
-			f.Add(fLat, "must be a number")
+			f.Add(fLat, "error.not_number")
 		}
 		if loc.Lon, err = parseCoord(lon); err != nil {
-			f.Add(fLon, "must be a number")
+			f.Add(fLon, "error.not_number")
 		}
 		in.Location = &loc
 	}
@@ -80,7 +80,7 @@ func parseCoord(s string) (float64, error) {
 
 // fieldErrors returns the field messages of a domain error, nil for other
 // errors.
-func fieldErrors(err error) map[string]string {
+func fieldErrors(err error) core.FieldErrors {
 	var e *core.Error
 	if errors.As(err, &e) && len(e.Fields) > 0 {
 		return e.Fields

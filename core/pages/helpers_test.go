@@ -38,7 +38,7 @@ func TestNewRequestForm(t *testing.T) {
 		t.Errorf("parsed %+v %v", in, f)
 	}
 	_, f = newRequestForm(url.Values{"building_id": {"seven"}, "location.lat": {"north"}, "location.lon": {"1"}})
-	if f["building_id"] == "" || f["location.lat"] == "" || f["location.lon"] != "" {
+	if f["building_id"].Code == "" || f["location.lat"].Code == "" || f["location.lon"].Code != "" {
 		t.Errorf("errors %v", f)
 	}
 }

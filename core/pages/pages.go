@@ -41,7 +41,7 @@ func New(kit *web.Kit, api *httpapi.API) (*Pages, error) {
 	if err := kit.Assets.Add("pages", sub); err != nil {
 		return nil, err
 	}
-	views, err := kit.Views(templates, "templates", messages)
+	views, err := kit.Views(templates, "templates", "")
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func New(kit *web.Kit, api *httpapi.API) (*Pages, error) {
 // user: an operator never sees another organization's request.
 func (p *Pages) Register(r gin.IRouter) {
 	k := p.kit
-	g := r.Group("/t/:slug", p.limitBody, k.City)
+	g := r.Group("/t/:slug", k.City, p.limitBody)
 	req := func(act string) gin.HandlerFunc { return k.Require(core.ObjRequests, act) }
 
 	// The portal: public pages first.

@@ -172,7 +172,7 @@ func (p *Pages) savePhoto(c *gin.Context, public bool) error {
 		return httpapi.PhotoFormError(err)
 	}
 	if !p.allowed(c, core.ActAttach) {
-		return core.Errorf(core.EFORBIDDEN, "your role may not attach photos")
+		return core.E(core.EFORBIDDEN, "error.no_photo_right")
 	}
 	ct, actor := city(c)
 	_, err = httpapi.SavePhoto(c.Request.Context(), p.api.Uploads, ct, actor, c.Param("number"), fh, public, p.api.Now())
@@ -227,7 +227,7 @@ func (p *Pages) photo(c *gin.Context) {
 	ct, actor := city(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		p.fail(c, core.Errorf(core.ENOTFOUND, "photo not found"))
+		p.fail(c, core.E(core.ENOTFOUND, "error.photo_not_found"))
 		return
 	}
 	att, err := ct.Store.Attachment(ctx, actor, c.Param("number"), id)

@@ -141,7 +141,7 @@ func (s *Store) CreateUser(ctx context.Context, u *core.User) error {
 		return err
 	})
 	if IsUniqueViolation(err) {
-		return core.Errorf(core.ECONFLICT, "the login %s is taken in this city", u.Login)
+		return core.E(core.ECONFLICT, "error.login_taken", "Login", u.Login)
 	}
 	return err
 }
@@ -155,8 +155,8 @@ func checkOrganization(ctx context.Context, tx bun.Tx, id *int64) error {
 		return err
 	}
 	if n == 0 {
-		return &core.Error{Code: core.EINVALID, Message: "the request has invalid fields",
-			Fields: map[string]string{"organization_id": "no such organization in this city"}}
+		return &core.Error{Code: core.EINVALID, Message: "error.invalid_fields",
+			Fields: core.FieldErrors{"organization_id": core.M("error.no_organization")}}
 	}
 	return nil
 }
@@ -229,7 +229,7 @@ func (s *Store) RedeemInvite(ctx context.Context, hash, passwordHash string, now
 		err := tx.NewSelect().Model(&t).Where("hash = ? AND kind = ? AND revoked_at IS NULL AND expires_at > ?",
 			hash, core.TokenKindInvite, now.UTC()).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
-			return core.Errorf(core.ENOTFOUND, "the invitation is unknown, used or expired")
+			return core.E(core.ENOTFOUND, "error.invitation_invalid")
 		}
 		if err != nil {
 			return err
@@ -240,7 +240,7 @@ func (s *Store) RedeemInvite(ctx context.Context, hash, passwordHash string, now
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return core.Errorf(core.ENOTFOUND, "the invitation is unknown, used or expired")
+			return core.E(core.ENOTFOUND, "error.invitation_invalid")
 		}
 		if _, err := tx.NewUpdate().TableExpr("users").Set("password_hash = ?", passwordHash).Where("id = ?", t.UserID).Exec(ctx); err != nil {
 			return err

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -21,18 +20,21 @@ func IsForeignKeyViolation(err error) bool {
 }
 
 // writeErr translates constraint failures of directory writes into domain
-// errors that name the field.
+// errors that name the field; what names the kind of thing ("category":
+// the catalog's "thing.category").
 func writeErr(err error, field, what string) error {
 	switch {
 	case err == nil:
 		return nil
 	case IsUniqueViolation(err):
-		return &core.Error{Code: core.ECONFLICT, Message: what + " exists already", Fields: map[string]string{field: "is taken"}}
+		return &core.Error{Code: core.ECONFLICT, Message: "error.exists", Args: core.Thing(what),
+			Fields: core.FieldErrors{field: core.M("error.taken")}}
 	case IsForeignKeyViolation(err):
-		return core.Errorf(core.ECONFLICT, "%s is still referenced; deactivate it instead", what)
+		return &core.Error{Code: core.ECONFLICT, Message: "error.still_referenced", Args: core.Thing(what)}
 	}
 	return err
 }
+
 
 // list returns all rows of T ordered by order.
 func list[T any](ctx context.Context, s *Store, order string) ([]T, error) {
@@ -67,14 +69,14 @@ func save[T any](ctx context.Context, tx bun.Tx, v *T, code, newCode, what strin
 		return writeErr(err, "code", what)
 	}
 	if newCode != code {
-		return &core.Error{Code: core.EINVALID, Message: "codes cannot change", Fields: map[string]string{"code": "must stay " + code}}
+		return &core.Error{Code: core.EINVALID, Message: "error.code_fixed", Fields: core.FieldErrors{"code": core.M("error.must_stay", "Code", code)}}
 	}
 	res, err := tx.NewUpdate().Model(v).ExcludeColumn("id").Where("code = ?", code).Returning("id").Exec(ctx)
 	if err != nil {
 		return writeErr(err, "code", what)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return core.Errorf(core.ENOTFOUND, "%s not found", what)
+		return core.NotFound(what)
 	}
 	return nil
 }
@@ -87,7 +89,7 @@ func remove[T any](ctx context.Context, s *Store, code, what string) error {
 			return writeErr(err, "code", what)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return core.Errorf(core.ENOTFOUND, "%s not found", what)
+			return core.NotFound(what)
 		}
 		return nil
 	})
@@ -140,12 +142,12 @@ func (s *Store) DeleteCategoryGroup(ctx context.Context, code string) error {
 			return err
 		}
 		if n > 0 {
-			return core.Errorf(core.ECONFLICT, "the group still has %d categories", n)
+			return core.E(core.ECONFLICT, "error.group_not_empty", "Count", n)
 		}
 		res, err := tx.NewDelete().Model((*core.CategoryGroup)(nil)).Where("code = ?", code).Exec(ctx)
 		if err == nil {
 			if n, _ := res.RowsAffected(); n == 0 {
-				return core.Errorf(core.ENOTFOUND, "category group not found")
+				return core.E(core.ENOTFOUND, "error.group_not_found")
 			}
 		}
 		return err
@@ -162,8 +164,8 @@ func (s *Store) SaveCategory(ctx context.Context, code string, c *core.Category)
 	return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if c.GroupCode != "" {
 			if _, err := byCode[core.CategoryGroup](ctx, tx, c.GroupCode, "group"); errors.Is(err, core.ErrNotFound) {
-				return &core.Error{Code: core.EINVALID, Message: "the category has invalid fields",
-					Fields: map[string]string{"group": fmt.Sprintf("no category group %q", c.GroupCode)}}
+				return &core.Error{Code: core.EINVALID, Message: "error.category_invalid",
+					Fields: core.FieldErrors{"group": core.M("error.no_group", "Code", c.GroupCode)}}
 			} else if err != nil {
 				return err
 			}
@@ -249,12 +251,12 @@ func (s *Store) SaveOrganization(ctx context.Context, code string, o *core.Organ
 		f := core.FieldErrors{}
 		for _, d := range o.Districts {
 			if _, ok := districts[d]; !ok {
-				f.Add("districts", fmt.Sprintf("no district %q", d))
+				f.Add("districts", "error.no_district", "Code", d)
 			}
 		}
 		for _, c := range o.Categories {
 			if _, ok := cats[c]; !ok {
-				f.Add("categories", fmt.Sprintf("no category %q", c))
+				f.Add("categories", "error.no_category", "Code", c)
 			}
 		}
 		if err := f.Err(); err != nil {
@@ -331,14 +333,14 @@ func resolveBuilding(b *core.Building, districts, orgs map[string]int64) error {
 	if id, ok := districts[b.District]; ok {
 		b.DistrictID = id
 	} else {
-		f.Add("district", fmt.Sprintf("no district %q", b.District))
+		f.Add("district", "error.no_district", "Code", b.District)
 	}
 	b.ManagementCompanyID = nil
 	if b.ManagementCompany != "" {
 		if id, ok := orgs[b.ManagementCompany]; ok {
 			b.ManagementCompanyID = &id
 		} else {
-			f.Add("management_company", fmt.Sprintf("no management company %q", b.ManagementCompany))
+			f.Add("management_company", "error.no_management_company", "Code", b.ManagementCompany)
 		}
 	}
 	return f.Err()
@@ -375,14 +377,14 @@ func (s *Store) SaveBuilding(ctx context.Context, id int64, b *core.Building) er
 		if id == 0 {
 			b.CreatedAt = time.Now().UTC()
 			_, err = tx.NewInsert().Model(b).Returning("id").Exec(ctx)
-			return writeErr(err, "registry_id", "a building with this registry id")
+			return writeErr(err, "registry_id", "building_registry_id")
 		}
 		res, err := tx.NewUpdate().Model(b).ExcludeColumn("id", "created_at").Where("id = ?", id).Exec(ctx)
 		if err != nil {
-			return writeErr(err, "registry_id", "a building with this registry id")
+			return writeErr(err, "registry_id", "building_registry_id")
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return core.Errorf(core.ENOTFOUND, "building not found")
+			return core.E(core.ENOTFOUND, "error.building_not_found")
 		}
 		b.ID = id
 		return nil
@@ -397,7 +399,7 @@ func (s *Store) DeleteBuilding(ctx context.Context, id int64) error {
 			return writeErr(err, "id", "building")
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return core.Errorf(core.ENOTFOUND, "building not found")
+			return core.E(core.ENOTFOUND, "error.building_not_found")
 		}
 		return nil
 	})
@@ -433,7 +435,7 @@ func (s *Store) ImportBuildings(ctx context.Context, rows []core.BuildingRow) (*
 				var e *core.Error
 				errors.As(err, &e)
 				for field, msg := range e.Fields {
-					rep.Errors = append(rep.Errors, core.RowError{Row: row.Row, Field: field, Message: msg})
+					rep.Errors = append(rep.Errors, core.RowError{Row: row.Row, Field: field, Msg: msg})
 				}
 				continue
 			}

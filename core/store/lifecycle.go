@@ -324,7 +324,7 @@ func (s *Store) PublicTrail(ctx context.Context, id int64) (r *core.Request, evs
 			Where("e.request_id = ? AND e.public", id).Order("e.id").Scan(ctx)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
-		err = core.Errorf(core.ENOTFOUND, "request not found")
+		err = core.E(core.ENOTFOUND, "error.request_not_found")
 	}
 	if err != nil {
 		return nil, nil, err

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -61,7 +60,7 @@ func (s *Store) DeleteRoutingRule(ctx context.Context, id int64) error {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return core.Errorf(core.ENOTFOUND, "routing rule not found")
+			return core.E(core.ENOTFOUND, "error.rule_not_found")
 		}
 		return nil
 	})
@@ -82,14 +81,14 @@ func (s *Store) ReorderRoutingRules(ctx context.Context, ids []int64) error {
 		for _, id := range ids {
 			used, ok := seen[id]
 			if !ok || used {
-				return &core.Error{Code: core.EINVALID, Message: "the new order is not a permutation of the rules",
-					Fields: core.FieldErrors{"ids": fmt.Sprintf("rule %d is unknown or repeated", id)}}
+				return &core.Error{Code: core.EINVALID, Message: "error.rule_order",
+					Fields: core.FieldErrors{"ids": core.M("error.rule_unknown_or_repeated", "ID", id)}}
 			}
 			seen[id] = true
 		}
 		if len(ids) != len(have) {
-			return &core.Error{Code: core.EINVALID, Message: "the new order is not a permutation of the rules",
-				Fields: core.FieldErrors{"ids": fmt.Sprintf("name all %d rules", len(have))}}
+			return &core.Error{Code: core.EINVALID, Message: "error.rule_order",
+				Fields: core.FieldErrors{"ids": core.M("error.name_all_rules", "Count", len(have))}}
 		}
 		for i, id := range ids {
 			if _, err := tx.NewRaw("UPDATE routing_rules SET position = ? WHERE id = ?", i+1, id).Exec(ctx); err != nil {
@@ -103,13 +102,13 @@ func (s *Store) ReorderRoutingRules(ctx context.Context, ids []int64) error {
 // checkRuleRefs reports, per field, the codes and ids of r unknown in the city.
 func checkRuleRefs(ctx context.Context, tx bun.Tx, r *core.RoutingRule) error {
 	f := core.FieldErrors{}
-	exists := func(field, query string, arg any, msg string) error {
+	exists := func(field, query string, arg any, msg core.Msg) error {
 		var n int
 		if err := tx.NewRaw(query, arg).Scan(ctx, &n); err != nil {
 			return err
 		}
 		if n == 0 {
-			f.Add(field, msg)
+			f.AddMsg(field, msg)
 		}
 		return nil
 	}
@@ -117,13 +116,13 @@ func checkRuleRefs(ctx context.Context, tx bun.Tx, r *core.RoutingRule) error {
 		on           bool
 		field, query string
 		arg          any
-		msg          string
+		msg          core.Msg
 	}{
-		{r.Category != "", "category", "SELECT count(*) FROM categories WHERE code = ?", r.Category, fmt.Sprintf("unknown category %q", r.Category)},
-		{r.Group != "", "group", "SELECT count(*) FROM categories WHERE group_code = ?", r.Group, fmt.Sprintf("no category is in group %q", r.Group)},
-		{r.District != "", "district", "SELECT count(*) FROM districts WHERE code = ?", r.District, fmt.Sprintf("unknown district %q", r.District)},
-		{r.BuildingID != nil, "building_id", "SELECT count(*) FROM buildings WHERE id = ?", r.BuildingID, "no such building in this city"},
-		{r.OrganizationID != nil, "organization_id", "SELECT count(*) FROM organizations WHERE id = ? AND active", r.OrganizationID, "no such active organization in this city"},
+		{r.Category != "", "category", "SELECT count(*) FROM categories WHERE code = ?", r.Category, core.M("error.unknown_category", "Code", r.Category)},
+		{r.Group != "", "group", "SELECT count(*) FROM categories WHERE group_code = ?", r.Group, core.M("error.empty_group", "Code", r.Group)},
+		{r.District != "", "district", "SELECT count(*) FROM districts WHERE code = ?", r.District, core.M("error.no_district", "Code", r.District)},
+		{r.BuildingID != nil, "building_id", "SELECT count(*) FROM buildings WHERE id = ?", r.BuildingID, core.M("error.no_building")},
+		{r.OrganizationID != nil, "organization_id", "SELECT count(*) FROM organizations WHERE id = ? AND active", r.OrganizationID, core.M("error.no_active_organization")},
 	}
 	for _, c := range checks {
 		if !c.on {
@@ -207,7 +206,7 @@ func (s *Store) SetRoutingSettings(ctx context.Context, set core.RoutingSettings
 		set.Config = json.RawMessage("{}")
 	}
 	if !json.Valid(set.Config) {
-		return set, &core.Error{Code: core.EINVALID, Message: "the plugin config is not JSON", Fields: core.FieldErrors{"config": "must be a JSON value"}}
+		return set, &core.Error{Code: core.EINVALID, Message: "error.plugin_config_json", Fields: core.FieldErrors{"config": core.M("error.json_value")}}
 	}
 	row := routingSettingsRow{ID: 1, Plugin: set.Plugin, Config: string(set.Config), UpdatedAt: time.Now().UTC()}
 	err := s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {

@@ -76,7 +76,7 @@ func IsUniqueViolation(err error) bool {
 // notFound translates sql.ErrNoRows into the domain sentinel.
 func notFound(err error, what string) error {
 	if errors.Is(err, sql.ErrNoRows) {
-		return core.Errorf(core.ENOTFOUND, "%s not found", what)
+		return core.NotFound(what)
 	}
 	return err
 }
@@ -102,7 +102,7 @@ func (s *Store) IntakeLookup(ctx context.Context, categoryCode string, buildingI
 		}
 	}
 	if cat == nil {
-		f.Add("category", fmt.Sprintf("unknown category %q", categoryCode))
+		f.Add("category", "error.unknown_category", "Code", categoryCode)
 	}
 	var b *core.Building
 	if buildingID != nil {
@@ -112,7 +112,7 @@ func (s *Store) IntakeLookup(ctx context.Context, categoryCode string, buildingI
 		})
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			f.Add("building_id", "no such building in this city")
+			f.Add("building_id", "error.no_building")
 		case err != nil:
 			return nil, nil, err
 		}

@@ -53,7 +53,7 @@ func (k *Kit) loginSubmit(c *gin.Context) {
 			return
 		}
 		if !until.IsZero() {
-			p.Errors = map[string]string{"form": "too_many"}
+			p.Errors = core.FieldErrors{"form": core.M("too_many")}
 			k.views.Render(c, http.StatusTooManyRequests, "login.html", p)
 			return
 		}
@@ -62,8 +62,8 @@ func (k *Kit) loginSubmit(c *gin.Context) {
 	if err != nil {
 		if core.ErrorCode(err) == core.EUNAUTHORIZED && login != "" && len(login) <= core.MaxLogin {
 			_, _ = city.Store.RecordLoginFailure(ctx, login, now)
-			err = &core.Error{Code: core.EUNAUTHORIZED, Message: "wrong login or password",
-				Fields: map[string]string{"password": "wrong login or password"}}
+			err = &core.Error{Code: core.EUNAUTHORIZED, Message: "error.wrong_login",
+				Fields: core.FieldErrors{"password": core.M("error.wrong_login")}}
 		}
 		k.views.Fail(c, "login.html", p, err)
 		return
@@ -122,8 +122,8 @@ func (k *Kit) vendorLoginSubmit(c *gin.Context) {
 	if err != nil {
 		switch core.ErrorCode(err) {
 		case core.EUNAUTHORIZED:
-			err = &core.Error{Code: core.EUNAUTHORIZED, Message: "wrong login or password",
-				Fields: map[string]string{"password": "wrong login or password"}}
+			err = &core.Error{Code: core.EUNAUTHORIZED, Message: "error.wrong_login",
+				Fields: core.FieldErrors{"password": core.M("error.wrong_login")}}
 		case core.ETOOMANY:
 			err = &core.Error{Code: core.ETOOMANY, Message: "too_many"}
 		}
@@ -164,10 +164,10 @@ func (k *Kit) inviteSubmit(c *gin.Context) {
 	password := f.Values.Get("password")
 	fe := core.FieldErrors{}
 	if f.String("token") == "" {
-		fe.Add("password", "the invitation link is incomplete: open it from the message again")
+		fe.Add("password", "error.invitation_link")
 	}
-	if msg := core.CheckPassword(password); msg != "" {
-		fe.Add("password", msg)
+	if msg := core.CheckPassword(password); msg.Code != "" {
+		fe.AddMsg("password", msg)
 	}
 	if err := fe.Err(); err != nil {
 		k.views.Fail(c, "invite.html", p, err)

@@ -76,7 +76,7 @@ func (f *Form) OptInt64(name string) *int64 {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		f.Errors.Add(name, "must be a whole number")
+		f.Errors.Add(name, "error.not_integer")
 		return nil
 	}
 	return &n
@@ -94,7 +94,7 @@ func (f *Form) Duration(name string) time.Duration {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		f.Errors.Add(name, "must be a duration like 2h or 30m")
+		f.Errors.Add(name, "error.duration")
 		return 0
 	}
 	return d
@@ -123,7 +123,7 @@ type Confirmation struct {
 // ticking the box, the box carries its message.
 func (k *Kit) Confirm(c *gin.Context, p *Page, cf Confirmation) {
 	if p.Errors == nil {
-		p.Errors = map[string]string{}
+		p.Errors = core.FieldErrors{}
 	}
 	if cf.Hidden != nil {
 		h := url.Values{}
@@ -134,7 +134,7 @@ func (k *Kit) Confirm(c *gin.Context, p *Page, cf Confirmation) {
 		}
 		cf.Hidden = h
 		if _, sent := cf.Hidden["confirm_step"]; sent {
-			p.Errors["confirm"] = "confirm_required"
+			p.Errors["confirm"] = core.M("confirm_required")
 		}
 		cf.Hidden.Set("confirm_step", "1")
 	} else {

@@ -1,6 +1,6 @@
 // Package web is the page kit shared by every server-rendered page of
 // OpenCity: a base layout (city, language switch, user, logout, banner,
-// nav), ru/en message catalogs each package extends, checksummed static
+// nav), texts from the one message catalog (core/i18n), checksummed static
 // assets, page sessions with CSRF (core/web/session), the city and vendor
 // login pages, authorization of pages through core.Authorizer, form
 // helpers with per-field messages and a confirmation step for destructive
@@ -9,7 +9,7 @@
 //
 // A package mounts its pages like this:
 //
-//	v := kit.MustViews(templatesFS, "templates", messages)
+//	v := kit.MustViews(templatesFS, "templates", "console")
 //	g := r.Group("/t/:slug/desk", kit.City)
 //	g.GET("/", kit.Require(core.ObjRequests, core.ActRead), h.queue)
 //
@@ -80,10 +80,9 @@ type Kit struct {
 	Now            func() time.Time
 	Assets         *Assets
 
-	layout   *template.Template
-	messages Messages
-	views    *Views // the kit's own pages: login, errors, confirm
-	landing  map[core.Role]string
+	layout  *template.Template
+	views   *Views // the kit's own pages: login, errors, confirm
+	landing map[core.Role]string
 }
 
 // New builds the kit: parses the layout and registers the base CSS.
@@ -98,7 +97,7 @@ func New(o Options) (*Kit, error) {
 		o.Now = time.Now
 	}
 	k := &Kit{Cities: o.Cities, Authz: o.Authz, Sessions: cities, VendorSessions: vendor, Vendor: o.Vendor,
-		Now: o.Now, Assets: &Assets{}, messages: baseMessages, landing: map[core.Role]string{}}
+		Now: o.Now, Assets: &Assets{}, landing: map[core.Role]string{}}
 	cities.Now, vendor.Now = k.Now, k.Now
 	sub, _ := fs.Sub(kitAssets, "assets")
 	if err := k.Assets.Add("web", sub); err != nil {
@@ -107,7 +106,7 @@ func New(o Options) (*Kit, error) {
 	if k.layout, err = template.New("layout").Funcs(funcs).ParseFS(kitTemplates, "templates/_layout.html", "templates/_fields.html"); err != nil {
 		return nil, err
 	}
-	if k.views, err = k.Views(kitTemplates, "templates", nil); err != nil {
+	if k.views, err = k.Views(kitTemplates, "templates", ""); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -311,19 +310,23 @@ func (k *Kit) checkCSRF(c *gin.Context) {
 	c.Next()
 }
 
-// Error renders the kit's error page with a title and text key.
+// Error renders the kit's error page with a title and text code.
 //
 // An internal error after the client disconnected only records
 // httpapi.StatusClientClosed. One whose cause, recorded with c.Error, is an unreachable
 // database (store.Unavailable) becomes 503 with Retry-After and a page that
 // says to try again shortly.
 func (k *Kit) Error(c *gin.Context, status int, title, text string) {
+	k.errorPage(c, status, title, core.M(text))
+}
+
+func (k *Kit) errorPage(c *gin.Context, status int, title string, text core.Msg) {
 	if status == http.StatusInternalServerError && httpapi.ClientGone(c) {
 		c.AbortWithStatus(httpapi.StatusClientClosed) // nobody reads the page
 		return
 	}
 	if status == http.StatusInternalServerError && len(c.Errors) > 0 && store.Unavailable(c.Errors.Last().Err) {
-		status, title, text = http.StatusServiceUnavailable, "unavailable_title", "unavailable_text"
+		status, title, text = http.StatusServiceUnavailable, "unavailable_title", core.M("unavailable_text")
 		c.Header("Retry-After", strconv.Itoa(httpapi.RetryAfterUnavailable))
 	}
 	p := k.views.Page(c, title)

@@ -130,11 +130,11 @@ func (l *BodyLimits) refuse(c *gin.Context, status int, limit int64) {
 		"content_length", c.Request.ContentLength, "content_type", c.GetHeader("Content-Type"))
 	c.Header("Connection", "close")
 	if l.Kit == nil || isAPI(c.Request.URL.Path) {
-		e := &core.Error{Code: core.ETOOLARGE, Message: fmt.Sprintf("the request body is larger than %s", Size(limit)),
-			Fields: map[string]string{"body": "is larger than " + Size(limit)}}
+		e := &core.Error{Code: core.ETOOLARGE, Message: "error.body_larger", Args: map[string]any{"Size": sizeMsg(limit)},
+			Fields: core.FieldErrors{"body": core.M("error.larger_than", "Size", sizeMsg(limit))}}
 		if status != http.StatusRequestEntityTooLarge {
-			e = &core.Error{Code: core.EINVALID, Message: "the request body could not be read",
-				Fields: map[string]string{"body": "is not valid multipart/form-data, or was cut off"}}
+			e = &core.Error{Code: core.EINVALID, Message: "error.body_unreadable_form",
+				Fields: core.FieldErrors{"body": core.M("error.multipart_cut")}}
 		}
 		httpapi.WriteProblem(c, e)
 		return
@@ -151,15 +151,16 @@ func isAPI(path string) bool {
 		strings.HasPrefix(path, "/billing/") || strings.HasPrefix(path, "/signup/api")
 }
 
-// Size writes a byte count the way limits are stated: "10 MB", "512 KB".
-func Size(n int64) string {
+// sizeMsg writes a byte count the way limits are stated ("10 MB",
+// "512 KB"), as a catalog message in the reader's language.
+func sizeMsg(n int64) core.Msg {
 	switch {
 	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MB", n>>20)
+		return core.M("size.mb", "N", n>>20)
 	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+		return core.M("size.mb", "N", fmt.Sprintf("%.1f", float64(n)/(1<<20)))
 	case n >= 1<<10:
-		return fmt.Sprintf("%d KB", n>>10)
+		return core.M("size.kb", "N", n>>10)
 	}
-	return fmt.Sprintf("%d bytes", n)
+	return core.M("size.bytes", "Count", n)
 }

@@ -15,13 +15,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/i18n"
 	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/core/web/session"
 )
 
 // Page is what every template gets as its dot: the layout's facts (city,
 // user, language, banner) and the package's Data. The template helpers are
-// its methods: {{$.T "key"}}, {{$.Asset "admin/console.css"}},
+// its methods: {{$.T "code"}}, {{$.T "count_users" "Count" 3}}, {{$.M .Msg}}, {{$.Asset "admin/console.css"}},
 // {{$.CSRFField}}, {{$.FieldError "name"}}, {{$.HasError "name"}},
 // {{$.Value "name"}}, {{$.Time .CreatedAt}}.
 type Page struct {
@@ -33,13 +34,13 @@ type Page struct {
 	Actor core.Actor
 	// Vendor is the logged-in vendor user on /admin/ pages.
 	Vendor *VendorUser
-	// Banner is a notice above the page: billing, suspension.
+	// Banner is a notice above the page (a message code): billing, suspension.
 	Banner string
-	// Flash is a one-line success notice (a message key).
+	// Flash is a one-line success notice (a message code).
 	Flash string
-	// Errors are field messages (English core messages or keys), shown
-	// translated next to their fields; "form" is the form-wide one.
-	Errors map[string]string
+	// Errors are field messages, shown in the page's language next to
+	// their fields; "form" is the form-wide one.
+	Errors core.FieldErrors
 	// Form holds the submitted values, so a refused form keeps its input.
 	Form url.Values
 	// Nav is the name of the package's navigation template ("" for none).
@@ -50,27 +51,32 @@ type Page struct {
 	Path  string
 	Query url.Values
 
-	kit      *Kit
-	messages Messages
-	csrf     string
-	loc      *time.Location
+	kit  *Kit
+	ns   string // the package's section of the catalog ("console")
+	csrf string
+	loc  *time.Location
 }
 
-// T translates a message key; with args the text is a fmt format.
-func (p *Page) T(key string, args ...any) string {
-	s := p.messages.text(p.Lang, key)
-	if len(args) > 0 {
-		return fmt.Sprintf(s, args...)
-	}
-	return s
+// T renders a message of the catalog in the page's language, with
+// arguments as key/value pairs ("Count", 3). A package's own section is
+// looked up first: on the city console, "created" is "console.created"
+// when the catalog has it.
+func (p *Page) T(code string, kv ...any) string {
+	return i18n.Text(p.Lang, p.code(code), i18n.Args(kv...))
 }
 
-// Msg translates an English core message (field errors, problems).
-func (p *Page) Msg(msg string) string {
-	if s, ok := p.messages[p.Lang][msg]; ok { // a key given as the message
-		return s
+// M renders a message with its arguments (field errors, history events).
+func (p *Page) M(m core.Msg) string {
+	return i18n.Text(p.Lang, p.code(m.Code), m.Args)
+}
+
+func (p *Page) code(code string) string {
+	if p.ns != "" {
+		if nc := p.ns + "." + code; i18n.Embedded().Has(i18n.Default, nc) {
+			return nc
+		}
 	}
-	return p.messages.message(p.Lang, msg)
+	return code
 }
 
 // Asset is the checksummed URL of a registered static file.
@@ -86,10 +92,11 @@ func (p *Page) CSRFField() template.HTML {
 func (p *Page) CSRFToken() string { return p.csrf }
 
 // HasError reports whether a field has a message.
-func (p *Page) HasError(field string) bool { return p.Errors[field] != "" }
+func (p *Page) HasError(field string) bool { return p.Errors[field].Code != "" }
 
-// FieldError is the translated message of a field, "" when it is fine.
-func (p *Page) FieldError(field string) string { return p.Msg(p.Errors[field]) }
+// FieldError is the message of a field in the page's language, "" when
+// it is fine.
+func (p *Page) FieldError(field string) string { return p.M(p.Errors[field]) }
 
 // Value is the submitted value of a field ("" when none was sent).
 func (p *Page) Value(field string) string { return p.Form.Get(field) }
@@ -135,7 +142,7 @@ func (p *Page) LangURL(lang string) string {
 }
 
 // Languages lists the languages the switch offers.
-func (p *Page) Languages() []string { return Languages }
+func (p *Page) Languages() []string { return i18n.Languages }
 
 // Role is the translated name of a role.
 func (p *Page) Role(r any) string { return p.T("role." + fmt.Sprint(r)) }
@@ -167,16 +174,18 @@ func (p *Page) LogoutURL() string {
 // Views is one package's set of page templates, each parsed together with
 // the kit's layout and the package's partials.
 type Views struct {
-	kit      *Kit
-	pages    map[string]*template.Template
-	messages Messages
+	kit   *Kit
+	pages map[string]*template.Template
+	ns    string
 }
 
 // Views parses the templates of a package: every dir/*.html is a page,
 // except files starting with "_", which are partials (nav, shared
 // fragments) parsed into every page. A page defines "content"; it may
-// define "head" and "scripts". msgs extend the kit's texts.
-func (k *Kit) Views(fsys fs.FS, dir string, msgs Messages) (*Views, error) {
+// define "head" and "scripts". Texts come from the catalog (core/i18n);
+// ns names the package's own section of it ("console" looks up
+// "console.<code>" before "<code>"), "" for none.
+func (k *Kit) Views(fsys fs.FS, dir, ns string) (*Views, error) {
 	names, err := fs.Glob(fsys, path.Join(dir, "*.html"))
 	if err != nil {
 		return nil, err
@@ -189,7 +198,7 @@ func (k *Kit) Views(fsys fs.FS, dir string, msgs Messages) (*Views, error) {
 			pages = append(pages, n)
 		}
 	}
-	v := &Views{kit: k, pages: map[string]*template.Template{}, messages: k.messages.merge(msgs)}
+	v := &Views{kit: k, pages: map[string]*template.Template{}, ns: ns}
 	for _, n := range pages {
 		t, err := k.layout.Clone()
 		if err != nil {
@@ -210,8 +219,8 @@ func (k *Kit) Views(fsys fs.FS, dir string, msgs Messages) (*Views, error) {
 
 // MustViews is Views for package initialization, where a template error is
 // a programming error.
-func (k *Kit) MustViews(fsys fs.FS, dir string, msgs Messages) *Views {
-	v, err := k.Views(fsys, dir, msgs)
+func (k *Kit) MustViews(fsys fs.FS, dir, ns string) *Views {
+	v, err := k.Views(fsys, dir, ns)
 	if err != nil {
 		panic(err)
 	}
@@ -222,7 +231,7 @@ func (k *Kit) MustViews(fsys fs.FS, dir string, msgs Messages) *Views {
 // CSRF token come from the request's context.
 func (v *Views) Page(c *gin.Context, title string) *Page {
 	ctx := c.Request.Context()
-	p := &Page{Title: title, kit: v.kit, messages: v.messages, csrf: session.Token(ctx), loc: time.UTC,
+	p := &Page{Title: title, kit: v.kit, ns: v.ns, csrf: session.Token(ctx), loc: time.UTC,
 		Path: c.Request.URL.Path, Query: c.Request.URL.Query()}
 	p.Query.Del("lang")
 	fallback := ""
@@ -236,7 +245,7 @@ func (v *Views) Page(c *gin.Context, title string) *Page {
 	p.Vendor = VendorFromContext(ctx)
 	p.Lang = Language(c, fallback)
 	if f := c.Query("ok"); f != "" {
-		if _, known := v.messages[p.Lang][f]; known { // only the site's own notices, never text from a link
+		if i18n.Embedded().Has(p.Lang, p.code(f)) { // only the site's own notices, never text from a link
 			p.Flash = f
 		}
 	}
@@ -251,8 +260,8 @@ func (v *Views) Render(c *gin.Context, status int, name string, p *Page) {
 		c.String(http.StatusInternalServerError, "internal error")
 		return
 	}
-	if p.messages == nil {
-		p.messages = v.messages
+	if p.kit == nil {
+		p.kit, p.ns = v.kit, v.ns
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
@@ -281,7 +290,7 @@ func (v *Views) Fail(c *gin.Context, name string, p *Page, err error) {
 			v.kit.Error(c, status, "notfound_title", "notfound_text")
 			return
 		case http.StatusForbidden:
-			v.kit.Error(c, status, "forbidden_title", p.Errors["form"])
+			v.kit.errorPage(c, status, "forbidden_title", p.Errors["form"])
 			return
 		case http.StatusInternalServerError:
 			v.kit.Error(c, status, "error_title", "error_text")
@@ -294,7 +303,7 @@ func (v *Views) Fail(c *gin.Context, name string, p *Page, err error) {
 // SetError puts err into p.Errors and returns the HTTP status for it.
 func (p *Page) SetError(c *gin.Context, err error) int {
 	if p.Errors == nil {
-		p.Errors = map[string]string{}
+		p.Errors = core.FieldErrors{}
 	}
 	var ce *core.Error
 	if !errors.As(err, &ce) && httpapi.ClientGone(c) {
@@ -304,16 +313,16 @@ func (p *Page) SetError(c *gin.Context, err error) int {
 	if !errors.As(err, &ce) || ce.Code == core.EINTERNAL {
 		slog.ErrorContext(c.Request.Context(), "web: internal error", "path", c.Request.URL.Path, "err", err)
 		_ = c.Error(err)
-		p.Errors["form"] = "error_text"
+		p.Errors["form"] = core.M("error_text")
 		return http.StatusInternalServerError
 	}
 	for f, m := range ce.Fields {
 		p.Errors[f] = m
 	}
 	if len(ce.Fields) == 0 {
-		p.Errors["form"] = ce.Message
-	} else if p.Errors["form"] == "" {
-		p.Errors["form"] = "fix_fields"
+		p.Errors["form"] = ce.Msg()
+	} else if p.Errors["form"].Code == "" {
+		p.Errors["form"] = core.M("fix_fields")
 	}
 	return statusOf(ce.Code)
 }

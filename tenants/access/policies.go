@@ -74,7 +74,7 @@ func (z *Authorizer) RemoveCityPolicy(ctx context.Context, city string, p core.P
 		return false, err
 	}
 	if p.Role == core.RoleCityAdmin && p.Obj == core.ObjPolicies {
-		return false, core.Errorf(core.ECONFLICT, "city admins keep the right to manage policies")
+		return false, core.E(core.ECONFLICT, "error.keep_policy_right")
 	}
 	if _, err := z.enforcer(ctx, city); err != nil {
 		return false, err

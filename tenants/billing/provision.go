@@ -132,7 +132,7 @@ func (s *Service) Status(ctx context.Context, slug string) (*SignupStatus, error
 	}
 	su, err := s.signup(ctx, slug)
 	if errors.Is(err, errNoSignup) || t.Status == tenants.StatusDeleted {
-		return nil, core.Errorf(core.ENOTFOUND, "no signup for %s", slug)
+		return nil, core.E(core.ENOTFOUND, "error.no_signup", "Slug", slug)
 	}
 	if err != nil {
 		return nil, err

@@ -19,19 +19,19 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Field messages of signups; the pages translate them.
+// Field messages of signups: codes of the catalog (core/i18n).
 const (
-	MsgRequired     = "is required"
-	MsgTooLong      = "is too long"
+	MsgRequired     = "error.required"
+	MsgTooLong      = "error.too_long"
 	MsgSlugShape    = core.SlugRule
-	MsgSlugTaken    = "this address is taken"
+	MsgSlugTaken    = "error.slug_taken"
 	MsgSlugReserved = tenants.ErrReservedSlug
-	MsgEmail        = "is not an e-mail address"
-	MsgPlan         = "choose one of the plans"
+	MsgEmail        = "error.not_email"
+	MsgPlan         = "error.choose_plan"
 	// MsgNoMail refuses signups on a server that cannot send e-mail;
 	// MsgMailFailed is a failed sending.
-	MsgNoMail     = "signups are closed on this server: it cannot send the confirmation e-mail"
-	MsgMailFailed = "the confirmation e-mail could not be sent; please try again in a minute"
+	MsgNoMail     = "error.no_mail"
+	MsgMailFailed = "error.mail_failed"
 )
 
 // SetPasswordTTL is how long the one-time set-password link of a new city's
@@ -136,13 +136,13 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, baseURL string) (*
 	}
 	if s.cfg.Mail == nil {
 		slog.ErrorContext(ctx, "signup refused: no mail server to confirm the administrator's address (set OPENCITY_SMTP_URL)")
-		return nil, core.Errorf(core.EUNAVAILABLE, MsgNoMail)
+		return nil, core.E(core.EUNAVAILABLE, MsgNoMail)
 	}
 	reg := s.b.Registry()
 	t, err := reg.CreatePending(ctx, tenants.NewTenant{Slug: in.Slug, Name: in.CityName, Locale: in.Locale, Plan: in.Plan})
 	if err != nil {
 		if core.ErrorCode(err) == core.ECONFLICT {
-			return nil, &core.Error{Code: core.ECONFLICT, Message: "this address is taken", Fields: map[string]string{"slug": MsgSlugTaken}}
+			return nil, &core.Error{Code: core.ECONFLICT, Message: "error.slug_taken", Fields: core.FieldErrors{"slug": core.M(MsgSlugTaken)}}
 		}
 		return nil, err
 	}
@@ -169,7 +169,7 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, baseURL string) (*
 	if err := s.cfg.Mail.Send(ctx, confirmMail(in, login, ConfirmURL(baseURL, confirm), s.cfg.ConfirmTTL)); err != nil {
 		s.abandon(ctx, t.Slug)
 		slog.ErrorContext(ctx, "confirmation e-mail not sent", "city", t.Slug, "err", err)
-		return nil, core.Errorf(core.EUNAVAILABLE, MsgMailFailed)
+		return nil, core.E(core.EUNAVAILABLE, MsgMailFailed)
 	}
 	slog.InfoContext(ctx, "signup: confirmation e-mail sent", "city", t.Slug)
 	out := &Signup{Slug: t.Slug, Status: t.Status}
@@ -180,7 +180,7 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, baseURL string) (*
 	if err != nil {
 		s.abandon(ctx, t.Slug)
 		slog.ErrorContext(ctx, "stripe checkout failed", "city", t.Slug, "err", err)
-		return nil, core.Errorf(core.EINTERNAL, "the payment provider is not reachable; please try again in a minute")
+		return nil, core.E(core.EINTERNAL, "error.payments_down")
 	}
 	out.CheckoutURL = url
 	return out, nil
@@ -199,7 +199,7 @@ func ConfirmURL(baseURL, token string) string {
 // once the city is also paid for (or billing is off), provisions it.
 func (s *Service) Confirm(ctx context.Context, token string) (*Signup, error) {
 	if token == "" {
-		return nil, core.Errorf(core.ENOTFOUND, "this confirmation link is unknown, used or expired")
+		return nil, core.E(core.ENOTFOUND, "error.confirm_link")
 	}
 	invite := randomToken()
 	now := s.now()
@@ -216,7 +216,7 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Signup, error) {
 		err := tx.NewRaw("UPDATE ? SET confirmed_at = ? WHERE confirm_hash = ? AND confirmed_at IS NULL RETURNING tenant_slug, admin_email, paid",
 			s.table("signups"), now, core.HashToken(token)).Scan(ctx, &row)
 		if errors.Is(err, sql.ErrNoRows) {
-			return core.Errorf(core.ENOTFOUND, "this confirmation link is unknown, used or expired")
+			return core.E(core.ENOTFOUND, "error.confirm_link")
 		}
 		if err != nil {
 			return err

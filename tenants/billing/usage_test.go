@@ -140,8 +140,8 @@ func TestBillingOffGivesAnActiveTrialCity(t *testing.T) {
 			// Bad input: every wrong field is named.
 			_, err = svc.Signup(ctx, billing.SignupInput{Slug: "yelabuga", AdminEmail: "not an address"}, "http://x")
 			var ce *core.Error
-			if !asCoreError(err, &ce) || ce.Fields["slug"] != billing.MsgSlugTaken || ce.Fields["admin_email"] != billing.MsgEmail ||
-				ce.Fields["city_name"] != billing.MsgRequired || ce.Fields["admin_name"] != billing.MsgRequired {
+			if !asCoreError(err, &ce) || ce.Fields["slug"].Code != billing.MsgSlugTaken || ce.Fields["admin_email"].Code != billing.MsgEmail ||
+				ce.Fields["city_name"].Code != billing.MsgRequired || ce.Fields["admin_name"].Code != billing.MsgRequired {
 				t.Fatalf("bad signup: %#v", err)
 			}
 			if ok, why, _ := svc.SlugAvailable(ctx, "Bad Slug"); ok || why != billing.MsgSlugShape {
@@ -257,7 +257,7 @@ func TestConcurrentSignupsOfOneSlug(t *testing.T) {
 		lost = e2
 	}
 	var ce *core.Error
-	if !errors.As(lost, &ce) || ce.Fields["slug"] != billing.MsgSlugTaken {
+	if !errors.As(lost, &ce) || ce.Fields["slug"].Code != billing.MsgSlugTaken {
 		t.Fatalf("the loser's error: %#v", lost)
 	}
 }

@@ -34,7 +34,7 @@ const maxEventCreated = 253402300799
 // newer than, so the order of delivery does not matter.
 func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature string) (*WebhookOutcome, error) {
 	if s.cfg.WebhookSecret == "" {
-		return nil, core.Errorf(core.ENOTFOUND, "billing webhooks are off on this server")
+		return nil, core.E(core.ENOTFOUND, "error.webhooks_off")
 	}
 	ev, err := webhook.ConstructEventWithOptions(payload, signature, s.cfg.WebhookSecret,
 		webhook.ConstructEventOptions{IgnoreAPIVersionMismatch: true})
@@ -43,7 +43,7 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature s
 		return nil, ErrBadSignature
 	}
 	if ev.Created < 0 || ev.Created > maxEventCreated {
-		return nil, core.Errorf(core.EINVALID, "the event's created time %d is out of range", ev.Created)
+		return nil, core.E(core.EINVALID, "error.event_created_range", "Created", ev.Created)
 	}
 	obj := ev.Data.Object
 	out := &WebhookOutcome{EventID: ev.ID, Type: string(ev.Type)}

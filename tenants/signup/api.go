@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/i18n"
 	"github.com/opencity/opencity/tenants/billing"
 )
 
@@ -20,8 +21,8 @@ func problem(c *gin.Context, err error) { httpapi.WriteProblem(c, err) }
 // a form on another site nor a script's simple request can send.
 func decodeJSON(c *gin.Context, v any) error {
 	if c.ContentType() != "application/json" {
-		return &core.Error{Code: core.EINVALID, Message: "send the body as application/json",
-			Fields: map[string]string{"Content-Type": "must be application/json"}}
+		return &core.Error{Code: core.EINVALID, Message: "error.send_json",
+			Fields: core.FieldErrors{"Content-Type": core.M("error.must_json")}}
 	}
 	return httpapi.DecodeJSON(c, v, 64<<10)
 }
@@ -36,7 +37,7 @@ func (h *Handler) apiSlug(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, gin.H{"slug": slug, "available": ok, "reason": slugReason[why], "message": message(lang(c.Request), why)})
+	c.JSON(http.StatusOK, gin.H{"slug": slug, "available": ok, "reason": slugReason[why], "message": i18n.Text(lang(c.Request), why, nil)})
 }
 
 func (h *Handler) apiPlans(c *gin.Context) {
@@ -96,7 +97,7 @@ func (h *Handler) apiStatus(c *gin.Context) {
 func (h *Handler) webhook(c *gin.Context) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
 	if err != nil {
-		problem(c, &core.Error{Code: core.EINVALID, Message: "the body is unreadable or too large"})
+		problem(c, &core.Error{Code: core.EINVALID, Message: "error.body_unreadable"})
 		return
 	}
 	out, err := h.Billing.HandleWebhook(c.Request.Context(), body, c.GetHeader("Stripe-Signature"))
@@ -104,7 +105,7 @@ func (h *Handler) webhook(c *gin.Context) {
 		// 400, as Stripe's documentation asks for an unverifiable event.
 		b, _ := json.Marshal(httpapi.Problem{Type: "urn:opencity:problem:" + core.EINVALID,
 			Title: http.StatusText(http.StatusBadRequest), Status: http.StatusBadRequest, Detail: err.Error(),
-			Instance: c.Request.URL.Path, Errors: map[string]string{"Stripe-Signature": "does not verify"}})
+			Instance: c.Request.URL.Path, Errors: map[string]string{"Stripe-Signature": i18n.Text(httpapi.Lang(c), "error.checksum", nil)}})
 		c.Data(http.StatusBadRequest, httpapi.ProblemJSON, b)
 		c.Abort()
 		return
@@ -114,4 +115,9 @@ func (h *Handler) webhook(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"received": true, "id": out.EventID, "duplicate": out.Duplicate})
+}
+
+// slugReason is the machine-readable reason of an unavailable slug.
+var slugReason = map[string]string{
+	billing.MsgSlugShape: "invalid", billing.MsgSlugTaken: "taken", billing.MsgSlugReserved: "reserved",
 }

@@ -52,15 +52,15 @@ func (h *Handler) signupSubmit(c *gin.Context) {
 	if err != nil {
 		var ce *core.Error
 		if !errors.As(err, &ce) {
-			ce = &core.Error{Code: core.EINTERNAL, Message: "internal error"}
+			ce = &core.Error{Code: core.EINTERNAL, Message: "error.internal"}
 			_ = c.Error(err)
 		}
 		d.Errors = map[string]string{}
 		for f, m := range ce.Fields {
-			d.Errors[f] = message(d.Lang, m)
+			d.Errors[f] = d.M(m)
 		}
 		if len(d.Errors) == 0 {
-			d.Errors["form"] = message(d.Lang, ce.Message)
+			d.Errors["form"] = d.M(ce.Msg())
 		}
 		status := http.StatusUnprocessableEntity
 		if ce.Code == core.EINTERNAL || ce.Code == core.EUNAVAILABLE {
@@ -96,10 +96,10 @@ func (h *Handler) confirmSubmit(c *gin.Context) {
 	s, err := h.Billing.Confirm(r.Context(), d.Token)
 	if err != nil {
 		status := http.StatusNotFound
-		d.Errors = map[string]string{"form": d.T["confirm_unknown"]}
+		d.Errors = map[string]string{"form": d.T("confirm_unknown")}
 		if code := core.ErrorCode(err); code != core.ENOTFOUND {
 			_ = c.Error(err)
-			status, d.Errors["form"] = http.StatusServiceUnavailable, d.T["confirm_failed"]
+			status, d.Errors["form"] = http.StatusServiceUnavailable, d.T("confirm_failed")
 		}
 		render(c, status, "confirm.html", d)
 		return

@@ -10,6 +10,8 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/i18n"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -102,19 +104,49 @@ func (h *Handler) asset(c *gin.Context) {
 type page struct {
 	Lang, Title    string
 	CSRF           string // the token every form sends back
-	T              map[string]string
 	Assets         assetSet
 	OtherLangQuery string
 	Refresh        bool
-	Errors         map[string]string
+	// Errors are the field messages in the page's language, "form" the
+	// form-wide one.
+	Errors map[string]string
+}
+
+// T renders a catalog message in the page's language; the signup's own
+// section ("signup.<code>") first. Arguments are key/value pairs.
+func (p page) T(code string, kv ...any) string {
+	return i18n.Text(p.Lang, section(code), i18n.Args(kv...))
+}
+
+// M renders a message with its arguments.
+func (p page) M(m core.Msg) string { return i18n.Text(p.Lang, section(m.Code), m.Args) }
+
+func section(code string) string {
+	if sc := "signup." + code; i18n.Embedded().Has(i18n.Default, sc) {
+		return sc
+	}
+	return code
+}
+
+// lang picks the page language with i18n.Choose: the reader's choice
+// (?lang= or the form's lang field), else Accept-Language; signups belong
+// to no city yet.
+func lang(r *http.Request) string {
+	choice := r.URL.Query().Get("lang")
+	if !i18n.Supported(choice) {
+		choice = r.PostFormValue("lang")
+	}
+	return i18n.Choose(choice, "", r.Header.Get("Accept-Language"))
 }
 
 func (h *Handler) page(c *gin.Context, titleKey string) page {
-	l := lang(c.Request)
+	p := page{Lang: lang(c.Request), Assets: h.assets}
+	p.Title = p.T(titleKey)
 	q := c.Request.URL.Query()
-	q.Set("lang", texts[l]["other_lang_code"])
-	return page{Lang: l, T: texts[l], Title: texts[l][titleKey], Assets: h.assets, OtherLangQuery: q.Encode(),
-		CSRF: web.CSRFToken(c.Request.Context())}
+	q.Set("lang", p.T("other_lang_code"))
+	p.OtherLangQuery = q.Encode()
+	p.CSRF = web.CSRFToken(c.Request.Context())
+	return p
 }
 
 func render(c *gin.Context, status int, name string, data any) {

@@ -72,12 +72,12 @@ func (a *API) createToken(c *gin.Context) {
 func (a *API) authenticate(c *gin.Context) {
 	token, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
 	if !ok || strings.TrimSpace(token) == "" {
-		httpapi.WriteProblem(c, core.Errorf(core.EUNAUTHORIZED, "send a bearer token from POST /api/v1/vendor/auth/token"))
+		httpapi.WriteProblem(c, core.E(core.EUNAUTHORIZED, "error.need_vendor_token"))
 		return
 	}
 	u, err := a.Backend.VendorUserByToken(c.Request.Context(), strings.TrimSpace(token), a.Now())
 	if core.ErrorCode(err) == core.ENOTFOUND {
-		err = core.Errorf(core.EUNAUTHORIZED, "the vendor token is unknown, expired or revoked")
+		err = core.E(core.EUNAUTHORIZED, "error.bad_vendor_token")
 	}
 	if err != nil {
 		httpapi.WriteProblem(c, err)
@@ -101,7 +101,7 @@ func (a *API) allow(obj, act string) gin.HandlerFunc {
 			return
 		}
 		if !ok {
-			httpapi.WriteProblem(c, core.Errorf(core.EFORBIDDEN, "your vendor role may not %s %s", act, obj))
+			httpapi.WriteProblem(c, core.E(core.EFORBIDDEN, "error.vendor_role_may_not", "Act", act, "Obj", obj))
 			return
 		}
 		c.Next()

@@ -2,15 +2,20 @@
 // adds the address typeahead, ticking deadlines and Ctrl+Enter to submit.
 (function () {
   "use strict";
-  var ru = document.documentElement.lang === "ru";
-
-  // Deadlines: the server wrote the remaining time; keep it ticking.
+  // Deadlines: the server wrote the remaining time; keep it ticking, in
+  // the words of the page's language (#clock-words, from the catalog).
+  var words = document.getElementById("clock-words");
+  function word(name, vars) {
+    var s = words ? words.getAttribute("data-" + name) : "";
+    Object.keys(vars).forEach(function (k) { s = s.split("{" + k + "}").join(vars[k]); });
+    return s;
+  }
   function span(ms) {
     var m = Math.floor(ms / 60000), d = Math.floor(m / 1440), h = Math.floor((m % 1440) / 60), mm = m % 60;
     var pad = (mm < 10 ? "0" : "") + mm;
-    if (d > 0) return ru ? d + " д " + h + " ч" : d + " d " + h + " h";
-    if (h > 0) return ru ? h + " ч " + pad + " мин" : h + " h " + pad + " min";
-    return ru ? mm + " мин" : mm + " min";
+    if (d > 0) return word("dh", { d: d, h: h });
+    if (h > 0) return word("hm", { h: h, m: pad });
+    return word("m", { m: mm });
   }
   function tick() {
     var now = Date.now();
@@ -18,7 +23,8 @@
       var left = Date.parse(el.getAttribute("data-due")) - now;
       var late = left < 0;
       var s = span(Math.abs(left));
-      el.textContent = late ? (ru ? "просрочено на " + s : "overdue by " + s) : (ru ? "осталось " + s : s + " left");
+      if (!words) return;
+      el.textContent = word(late ? "overdue" : "left", { s: s });
       var row = el.closest("tr");
       if (late && row) row.classList.add("overdue");
     });
