@@ -15,8 +15,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
-	"github.com/opencity/opencity/core/i18n"
 	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/i18n"
 	"github.com/opencity/opencity/core/web/session"
 )
 
