@@ -8,7 +8,6 @@ import (
 	"github.com/opencity/opencity/core"
 )
 
-
 // parseID reads a positive decimal id.
 func parseID(s string) (int64, error) {
 	id, err := strconv.ParseInt(s, 10, 64)

@@ -35,7 +35,6 @@ func writeErr(err error, field, what string) error {
 	return err
 }
 
-
 // list returns all rows of T ordered by order.
 func list[T any](ctx context.Context, s *Store, order string) ([]T, error) {
 	var out []T
