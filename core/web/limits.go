@@ -129,6 +129,7 @@ func (l *BodyLimits) refuse(c *gin.Context, status int, limit int64) {
 	slog.WarnContext(c.Request.Context(), "request body refused", "status", status, "limit", limit,
 		"content_length", c.Request.ContentLength, "content_type", c.GetHeader("Content-Type"))
 	c.Header("Connection", "close")
+	l.knowCity(c)
 	if l.Kit == nil || isAPI(c.Request.URL.Path) {
 		e := &core.Error{Code: core.ETOOLARGE, Message: "error.body_larger", Args: map[string]any{"Size": sizeMsg(limit)},
 			Fields: core.FieldErrors{"body": core.M("error.larger_than", "Size", sizeMsg(limit))}}
@@ -144,6 +145,20 @@ func (l *BodyLimits) refuse(c *gin.Context, status int, limit int64) {
 		return
 	}
 	l.Kit.Error(c, status, "body_too_large_title", "body_too_large_text")
+}
+
+// knowCity puts the city of a /t/{slug}/ path into the request's context,
+// so the refusal speaks the city's language; the refusal comes before the
+// routes that would resolve it.
+func (l *BodyLimits) knowCity(c *gin.Context) {
+	rest, ok := strings.CutPrefix(c.Request.URL.Path, "/t/")
+	if !ok || l.Kit == nil || l.Kit.Cities == nil {
+		return
+	}
+	slug, _, _ := strings.Cut(rest, "/")
+	if city, err := l.Kit.Cities.BySlug(c.Request.Context(), slug); err == nil {
+		c.Request = c.Request.WithContext(httpapi.NewContextWithCity(c.Request.Context(), city))
+	}
 }
 
 func isAPI(path string) bool {
