@@ -29,7 +29,7 @@ func FuzzParseBuildingsCSV(f *testing.F) {
 			return
 		}
 		for _, e := range bad {
-			if e.Row < 2 || e.Field == "" || e.Message == "" {
+			if e.Row < 2 || e.Field == "" || e.Msg.Code == "" {
 				t.Fatalf("a refused row without its place or reason: %+v", e)
 			}
 		}
