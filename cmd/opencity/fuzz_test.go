@@ -182,7 +182,7 @@ func TestNotANumberCoordinates(t *testing.T) {
 			before := s.call("GET", "/t/kazan/api/v1/requests?total=true", cit, nil).json(t)["total"]
 			r := s.page("POST", "/t/kazan/new", cit, map[string]string{"category": "lift", "location.lat": "NaN",
 				"location.lon": "nan", "description": "Лифт", "applicant.phone": "+79171234567"}, nil)
-			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "between -90 and 90") {
+			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "от −90 до 90") {
 				t.Errorf("portal with NaN coordinates: %d %.500s", r.Status, r.Body)
 			}
 			if after := s.call("GET", "/t/kazan/api/v1/requests?total=true", cit, nil).json(t)["total"]; after != before {
