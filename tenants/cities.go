@@ -12,9 +12,9 @@ import (
 )
 
 // Cities resolves requests to cities from a cached copy of the registry. The
-// cache is reloaded at most once per TTL, so a status change made by another
-// process is seen within that time, and a burst of unknown slugs costs at most
-// one registry read per TTL.
+// cache is reloaded at most once per TTL of the backend's clock (Backend.Now),
+// so a status change made by another process is seen within that time, and a
+// burst of unknown slugs costs at most one registry read per TTL.
 type Cities struct {
 	b *Backend
 	// BaseDomain makes <slug>.<BaseDomain> resolve to the city; empty turns
@@ -48,9 +48,15 @@ func (c *Cities) Invalidate() {
 func (c *Cities) snapshot(ctx context.Context) (map[string]*httpapi.City, map[string]string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.bySlug != nil && time.Since(c.loaded) < c.TTL {
+	now := time.Now
+	if c.b.Now != nil {
+		now = c.b.Now
+	}
+	// By the backend's clock; a clock that went back counts as stale.
+	if age := now().Sub(c.loaded); c.bySlug != nil && age >= 0 && age < c.TTL {
 		return c.bySlug, c.domains, nil
 	}
+	loadedAt := now()
 	reg := c.b.Registry()
 	ts, err := reg.List(ctx)
 	if err != nil {
@@ -81,7 +87,7 @@ func (c *Cities) snapshot(ctx context.Context) (map[string]*httpapi.City, map[st
 		bySlug[t.Slug] = &httpapi.City{Slug: t.Slug, Name: t.Name, Locale: t.Locale, Location: loc,
 			Status: t.Status, ReadOnly: t.ReadOnly(), Banner: Banner(t.Status), Store: st}
 	}
-	c.bySlug, c.domains, c.loaded = bySlug, domains, time.Now()
+	c.bySlug, c.domains, c.loaded = bySlug, domains, loadedAt
 	return bySlug, domains, nil
 }
 

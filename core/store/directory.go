@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/opencity/opencity/core"
 	"github.com/uptrace/bun"
@@ -374,7 +373,7 @@ func (s *Store) SaveBuilding(ctx context.Context, id int64, b *core.Building) er
 		}
 		b.Index()
 		if id == 0 {
-			b.CreatedAt = time.Now().UTC()
+			b.CreatedAt = s.now().UTC()
 			_, err = tx.NewInsert().Model(b).Returning("id").Exec(ctx)
 			return writeErr(err, "registry_id", "building_registry_id")
 		}
@@ -426,7 +425,7 @@ func (s *Store) ImportBuildings(ctx context.Context, rows []core.BuildingRow) (*
 		for i := range existing {
 			byRegistry[existing[i].RegistryID] = &existing[i]
 		}
-		now := time.Now().UTC()
+		now := s.now().UTC()
 		var fresh []core.Building
 		for _, row := range rows {
 			b := row.Building

@@ -208,7 +208,7 @@ func (s *Store) SetRoutingSettings(ctx context.Context, set core.RoutingSettings
 	if !json.Valid(set.Config) {
 		return set, &core.Error{Code: core.EINVALID, Message: "error.plugin_config_json", Fields: core.FieldErrors{"config": core.M("error.json_value")}}
 	}
-	row := routingSettingsRow{ID: 1, Plugin: set.Plugin, Config: string(set.Config), UpdatedAt: time.Now().UTC()}
+	row := routingSettingsRow{ID: 1, Plugin: set.Plugin, Config: string(set.Config), UpdatedAt: s.now().UTC()}
 	err := s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewInsert().Model(&row).On("CONFLICT (id) DO UPDATE").
 			Set("plugin = EXCLUDED.plugin, config = EXCLUDED.config, updated_at = EXCLUDED.updated_at").Exec(ctx)

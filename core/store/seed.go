@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/opencity/opencity/core"
 	"github.com/uptrace/bun"
@@ -99,7 +98,7 @@ func (s *Store) Seed(ctx context.Context, d SeedData) error {
 				}
 			}
 		}
-		now := time.Now().UTC()
+		now := s.now().UTC()
 		for _, sb := range d.Buildings {
 			b := sb.Building
 			var ok bool
