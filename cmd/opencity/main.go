@@ -37,6 +37,7 @@ Usage:
   opencity tenant resume S    make a suspended city S active again
   opencity seed --demo        add the demo cities and accounts (password "demo")
   opencity plugin add|list|assign   the routing plugin catalog and a city's router
+  opencity photos clean [--city S]  re-encode stored photos that still carry metadata (EXIF, GPS)
   opencity bench generate|load|run|report   history generator, load driver, performance budget
 
 Environment:
@@ -148,6 +149,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return seed(ctx, cfg, args[1:], out)
 	case "plugin":
 		return pluginCmd(ctx, cfg, args[1:], out)
+	case "photos":
+		return photosCmd(ctx, cfg, args[1:], out)
 	case "bench":
 		return benchCmd(ctx, cfg, args[1:], out) // load and benchmarks
 	}

@@ -82,3 +82,65 @@ func isHEIF(b []byte) bool {
 	}
 	return false
 }
+
+// PhotoHasMetadata reports whether stored photo bytes carry more than the
+// pixels CleanPhoto writes: a JPEG with an APPn or COM segment (EXIF, XMP,
+// ICC, comments), a PNG with a chunk beyond IHDR, PLTE, tRNS, IDAT and
+// IEND (eXIf, text, time, ICC), or any other type (CleanPhoto writes only
+// JPEG and PNG). Bytes it cannot walk count as carrying metadata.
+func PhotoHasMetadata(data []byte, ctype string) bool {
+	switch ctype {
+	case "image/jpeg":
+		return jpegHasMetadata(data)
+	case "image/png":
+		return pngHasMetadata(data)
+	}
+	return true
+}
+
+func jpegHasMetadata(b []byte) bool {
+	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
+		return true
+	}
+	for i := 2; i+4 <= len(b); {
+		if b[i] != 0xFF {
+			return true
+		}
+		m := b[i+1]
+		switch {
+		case m == 0xFF: // fill byte
+			i++
+			continue
+		case m == 0xDA: // start of scan: no metadata segment comes before the image data ends here
+			return false
+		case m >= 0xD0 && m <= 0xD9 || m == 0x01: // markers without a length
+			i += 2
+			continue
+		case m >= 0xE0 && m <= 0xEF || m == 0xFE:
+			return true
+		}
+		i += 2 + (int(b[i+2])<<8 | int(b[i+3]))
+	}
+	return true
+}
+
+func pngHasMetadata(b []byte) bool {
+	if len(b) < 8 || string(b[:8]) != "\x89PNG\r\n\x1a\n" {
+		return true
+	}
+	for i := 8; i+8 <= len(b); {
+		n := int(b[i])<<24 | int(b[i+1])<<16 | int(b[i+2])<<8 | int(b[i+3])
+		switch string(b[i+4 : i+8]) {
+		case "IEND":
+			return false
+		case "IHDR", "PLTE", "tRNS", "IDAT":
+		default:
+			return true
+		}
+		if n < 0 || n > len(b) {
+			return true
+		}
+		i += 12 + n
+	}
+	return true
+}

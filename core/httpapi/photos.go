@@ -115,23 +115,11 @@ func SavePhoto(ctx context.Context, uploads string, city *City, actor core.Actor
 // metadata behind.
 func StorePhoto(ctx context.Context, uploads string, city *City, actor core.Actor, number, fileName string,
 	data []byte, ctype string, public bool, now time.Time) (*core.Attachment, error) {
-	ext := photoTypes[ctype]
-	sum := sha256.Sum256(data)
-	hash := hex.EncodeToString(sum[:])
-	dir := filepath.Join(uploads, city.Slug)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	hash, err := WritePhotoFile(uploads, city.Slug, data, ctype)
+	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, hash+ext)
-	if _, err := os.Stat(path); err != nil {
-		tmp := path + ".tmp" + strconv.FormatInt(time.Now().UnixNano(), 36)
-		if err := os.WriteFile(tmp, data, 0o640); err != nil {
-			return nil, err
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			return nil, err
-		}
-	}
+	ext := photoTypes[ctype]
 	name := filepath.Base(strings.ReplaceAll(fileName, "\\", "/"))
 	if len([]rune(name)) > 200 || name == "." || name == "/" {
 		name = hash[:12] + ext
@@ -141,6 +129,27 @@ func StorePhoto(ctx context.Context, uploads string, city *City, actor core.Acto
 		return nil, err
 	}
 	return att, nil
+}
+
+// WritePhotoFile keeps photo bytes of type ctype in the city's upload
+// folder, named by their SHA-256 (written once: a file of that name is
+// the same content), and returns the hex SHA-256.
+func WritePhotoFile(uploads, city string, data []byte, ctype string) (string, error) {
+	sum := sha256.Sum256(data)
+	hash := hex.EncodeToString(sum[:])
+	dir := filepath.Join(uploads, city)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, hash+photoTypes[ctype])
+	if _, err := os.Stat(path); err == nil {
+		return hash, nil
+	}
+	tmp := path + ".tmp" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if err := os.WriteFile(tmp, data, 0o640); err != nil {
+		return "", err
+	}
+	return hash, os.Rename(tmp, path)
 }
 
 // PhotoPath is where a stored photo of the city lies on disk.

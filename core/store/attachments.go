@@ -55,3 +55,30 @@ func (s *Store) Attachment(ctx context.Context, a core.Actor, number string, id 
 	})
 	return att, notFound(err, "photo")
 }
+
+// AllAttachments lists every photo of the city, by id, for maintenance
+// (re-encoding photos stored before uploads were cleaned); it is not
+// scoped to an actor and serves no request.
+func (s *Store) AllAttachments(ctx context.Context) (out []core.Attachment, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewSelect().Model(&out).Order("id").Scan(ctx)
+	})
+	return out, err
+}
+
+// ReplaceAttachmentFile points photo id at new content: its SHA-256, type
+// and size in bytes. A missing photo is core.ErrNotFound.
+func (s *Store) ReplaceAttachmentFile(ctx context.Context, id int64, sha256, contentType string, size int64) error {
+	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewUpdate().Model((*core.Attachment)(nil)).
+			Set("sha256 = ?", sha256).Set("content_type = ?", contentType).Set("size = ?", size).
+			Where("id = ?", id).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return core.ErrNotFound
+		}
+		return nil
+	})
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/store"
+)
+
+// photosCmd runs `opencity photos clean [--city SLUG]`: photos stored
+// before uploads were re-encoded still carry their EXIF (GPS position,
+// device) and XMP; this re-encodes them as new uploads are.
+func photosCmd(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] != "clean" {
+		return errors.New("usage: opencity photos clean [--city SLUG]")
+	}
+	fs := newFlags("photos clean [--city SLUG]", "Re-encodes the stored photos that still carry metadata (EXIF, GPS, XMP, comments),\n"+
+		"applying their orientation, as uploads are today. Safe to run again: clean photos are left alone.", out)
+	only := fs.String("city", "", "only this city")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	b, err := openBackend(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	ts, err := b.Registry().List(ctx)
+	if err != nil {
+		return err
+	}
+	uploads := filepath.Join(cfg.DataDir, "uploads")
+	found := false
+	for _, t := range ts {
+		if *only != "" && t.Slug != *only {
+			continue
+		}
+		found = true
+		st, err := b.Store(t.Slug)
+		if err != nil {
+			fmt.Fprintf(out, "%-18s skipped: %v\n", t.Slug, err)
+			continue
+		}
+		r, err := cleanCityPhotos(ctx, uploads, t.Slug, st)
+		if err != nil {
+			fmt.Fprintf(out, "%-18s skipped: %v\n", t.Slug, err)
+			continue
+		}
+		fmt.Fprintf(out, "%-18s %d photos, %d re-encoded, %d missing on disk, %d unreadable (left as they are)\n",
+			t.Slug, r.total, r.cleaned, r.missing, r.unreadable)
+	}
+	if *only != "" && !found {
+		return fmt.Errorf("no city %q", *only)
+	}
+	return nil
+}
+
+type cleanReport struct{ total, cleaned, missing, unreadable int }
+
+// cleanCityPhotos re-encodes one city's photos that carry metadata, points
+// their records at the new files and removes the old files no record uses.
+func cleanCityPhotos(ctx context.Context, uploads, slug string, st *store.Store) (cleanReport, error) {
+	var r cleanReport
+	atts, err := st.AllAttachments(ctx)
+	if err != nil {
+		return r, err
+	}
+	r.total = len(atts)
+	replaced := map[string]bool{}
+	for i := range atts {
+		a := &atts[i]
+		path := httpapi.PhotoPath(uploads, slug, a)
+		data, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			r.missing++
+			continue
+		}
+		if err != nil {
+			return r, err
+		}
+		if !httpapi.PhotoHasMetadata(data, a.ContentType) {
+			continue
+		}
+		clean, ctype, err := httpapi.CleanPhoto(data)
+		if err != nil {
+			if core.ErrorCode(err) != core.EINVALID {
+				return r, err
+			}
+			r.unreadable++
+			continue
+		}
+		hash, err := httpapi.WritePhotoFile(uploads, slug, clean, ctype)
+		if err != nil {
+			return r, err
+		}
+		if err := st.ReplaceAttachmentFile(ctx, a.ID, hash, ctype, int64(len(clean))); err != nil {
+			return r, err
+		}
+		replaced[path] = true
+		r.cleaned++
+	}
+	if len(replaced) == 0 {
+		return r, nil
+	}
+	atts, err = st.AllAttachments(ctx)
+	if err != nil {
+		return r, err
+	}
+	for i := range atts {
+		delete(replaced, httpapi.PhotoPath(uploads, slug, &atts[i]))
+	}
+	for path := range replaced {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return r, err
+		}
+	}
+	return r, nil
+}
