@@ -38,7 +38,7 @@ func CleanPhoto(data []byte) ([]byte, string, error) {
 	}
 	ctype := http.DetectContentType(data)
 	if _, ok := photoTypes[ctype]; !ok {
-		return nil, "", invalidPhoto(core.M("error.photo_format"))
+		return nil, "", invalidPhoto(core.M("error.photo_type", "Type", ctype))
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
