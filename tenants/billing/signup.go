@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/tenants"
@@ -226,7 +227,13 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Signup, error) {
 			return err
 		}
 		if provision = row.Paid || !s.Enabled(); provision {
-			_, _, err = s.b.Queue().Enqueue(ctx, tx, provisionJob(row.Slug))
+			job := provisionJob(row.Slug)
+			if !s.Enabled() {
+				// Provisioned below, before the answer; the job, due a
+				// minute from now, is the durable record that resumes it.
+				job.RunAt = now.Add(time.Minute)
+			}
+			_, _, err = s.b.Queue().Enqueue(ctx, tx, job)
 		}
 		return err
 	})
@@ -237,9 +244,9 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Signup, error) {
 	if provision {
 		s.b.Queue().Notify()
 		if !s.Enabled() {
-			// The job is the durable record; running the same idempotent
-			// work here makes the trial city active before the answer. If
-			// it fails or the process dies, the job resumes it.
+			// Running the job's idempotent work here makes the trial city
+			// active before the answer. If it fails or the process dies,
+			// the job resumes it.
 			if err := s.Provision(ctx, row.Slug); err != nil {
 				slog.ErrorContext(ctx, "trial provisioning failed; the job queue will retry", "city", row.Slug, "err", err)
 			}
