@@ -146,7 +146,7 @@ func TestSignupCannotBeAbused(t *testing.T) {
 			// A server that cannot send e-mail takes no signups at all (and
 			// says so); nothing is left behind.
 			closed := startBilling(t, kind, nil, nil)
-			if r := closed.call("POST", "/signup/api", "", jsonFields(fields("no-mail-city"))); r.Status != http.StatusServiceUnavailable ||
+			if r := closed.call("POST", "/signup/api", "", jsonFields(fields("no-mail-city")), "Accept-Language", "en"); r.Status != http.StatusServiceUnavailable ||
 				!strings.Contains(string(r.Body), "confirmation e-mail") {
 				t.Errorf("signup without SMTP: %d %s", r.Status, r.Body)
 			}
