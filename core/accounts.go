@@ -15,9 +15,6 @@ const (
 	MaxLogin        = 254 // the longest e-mail address; no login is longer
 	MinPassword     = 8
 	MaxPassword     = 200
-	LoginFailures   = 5                      // failed logins in a row before a lock
-	LoginLock       = 15 * time.Minute       // how long a login stays locked
-	LoginSlowdown   = 250 * time.Millisecond // added to the answer per failure in a row
 	InviteTTL       = 7 * 24 * time.Hour
 	APITokenTTL     = 10 * 365 * 24 * time.Hour
 	TokenKindLogin  = "session"

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/opencity/opencity/core/i18n"
 )
@@ -48,6 +49,8 @@ type Error struct {
 	Message string
 	Args    map[string]any
 	Fields  FieldErrors
+	// RetryAfter says, for ETOOMANY, how long the caller should wait.
+	RetryAfter time.Duration
 }
 
 // E returns an *Error of a kind with a catalog message and its arguments

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/tenants/jobs"
 	"github.com/uptrace/bun"
@@ -45,7 +46,8 @@ type PluginCatalog interface {
 type VendorAccounts interface {
 	EnsureVendorUser(ctx context.Context, login, name, passwordHash string) error
 	VendorUsers(ctx context.Context) ([]VendorUser, error)
-	VendorLogin(ctx context.Context, login, password string, now time.Time) (token string, expires time.Time, err error)
+	// VendorLogin checks a password under core.CheckLogin's lockout.
+	VendorLogin(ctx context.Context, c core.Credentials, now time.Time) (token string, expires time.Time, err error)
 	VendorUserByToken(ctx context.Context, token string, now time.Time) (*VendorUser, error)
 }
 

@@ -57,7 +57,7 @@ func TestProvision(t *testing.T) {
 			if counts["categories"] != len(core.StarterCategories) || counts["users"] != 1 || counts["requests"] != 0 {
 				t.Errorf("new city holds %v", counts)
 			}
-			if _, _, err := core.Login(ctx, st, "admin", p.AdminPassword, p.Tenant.CreatedAt); err != nil {
+			if _, err := (&core.Accounts{Store: st, Now: func() time.Time { return p.Tenant.CreatedAt }}).Login(ctx, core.Credentials{Login: "admin", Password: p.AdminPassword}); err != nil {
 				t.Errorf("first admin cannot log in with the generated password: %v", err)
 			}
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/store"
-	"golang.org/x/crypto/bcrypt"
+	"github.com/uptrace/bun"
 )
 
 // vendorToken is a bearer credential of a vendor user; only its hash is kept.
@@ -21,63 +21,43 @@ type vendorToken struct {
 	RevokedAt    *time.Time `bun:"revoked_at"`
 }
 
-// vendorDummyHash keeps a login for an unknown vendor user as slow as a
-// wrong password.
-var vendorDummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
-
-// VendorLogin checks a vendor user's password and issues a bearer token.
-// After core.LoginFailures failures in a row the login is locked for
-// core.LoginLock: the error is ETOOMANY and expires says until when.
-func (b *Backend) VendorLogin(ctx context.Context, login, password string, now time.Time) (token string, expires time.Time, err error) {
-	f := core.FieldErrors{}
-	if core.NormalizeLogin(login) == "" {
-		f.Add("login", "error.required")
-	}
-	if password == "" {
-		f.Add("password", "error.required")
-	}
-	if err := f.Err(); err != nil {
-		return "", time.Time{}, err
-	}
-	failures := b.table("vendor_login_failures")
-	until, err := store.LockedUntil(ctx, b.Control, failures, core.NormalizeLogin(login), now)
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	if !until.IsZero() {
-		return "", until, core.E(core.ETOOMANY, "error.locked_until", "Until", until.Format(time.RFC3339))
-	}
-	token, expires, err = b.vendorLogin(ctx, login, password, now)
-	if core.ErrorCode(err) == core.EUNAUTHORIZED {
-		if _, cerr := store.CountLoginFailure(ctx, b.Control, failures, core.NormalizeLogin(login), now); cerr != nil {
-			return "", time.Time{}, cerr
-		}
-	} else if err == nil {
-		err = store.ClearLoginFailures(ctx, b.Control, failures, core.NormalizeLogin(login))
-	}
-	return token, expires, err
-}
-
-func (b *Backend) vendorLogin(ctx context.Context, login, password string, now time.Time) (token string, expires time.Time, err error) {
-	bad := core.E(core.EUNAUTHORIZED, "error.wrong_login")
+// VendorLogin checks a vendor user's password under the lockout policy of
+// core.CheckLogin, counted in the control plane, and issues a bearer token
+// of core.TokenTTL. Errors are those of core.CheckLogin.
+func (b *Backend) VendorLogin(ctx context.Context, c core.Credentials, now time.Time) (token string, expires time.Time, err error) {
 	var u VendorUser
-	err = b.Control.NewSelect().Model(&u).ModelTableExpr("? AS vendor_user", b.table("vendor_users")).
-		Where("vendor_user.login = ?", core.NormalizeLogin(login)).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		_ = bcrypt.CompareHashAndPassword(vendorDummyHash, []byte(password))
-		return "", time.Time{}, bad
-	}
+	err = core.CheckLogin(ctx, vendorAttempts{b}, c, now, func(ctx context.Context, login string) (core.PasswordAccount, error) {
+		err := b.Control.NewSelect().Model(&u).ModelTableExpr("? AS vendor_user", b.table("vendor_users")).
+			Where("vendor_user.login = ?", login).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return core.PasswordAccount{}, core.ErrNotFound
+		}
+		return core.PasswordAccount{PasswordHash: u.PasswordHash, Active: u.Active}, err
+	})
 	if err != nil {
 		return "", time.Time{}, err
-	}
-	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil || !u.Active {
-		return "", time.Time{}, bad
 	}
 	token = core.NewToken()
 	expires = now.Add(core.TokenTTL).UTC()
 	t := &vendorToken{Hash: core.HashToken(token), VendorUserID: u.ID, ExpiresAt: expires, CreatedAt: now.UTC()}
 	_, err = b.Control.NewInsert().Model(t).ModelTableExpr("?", b.table("vendor_tokens")).Exec(ctx)
 	return token, expires, err
+}
+
+// vendorAttempts counts the vendor users' login failures in the control
+// plane's vendor_login_attempts.
+type vendorAttempts struct{ b *Backend }
+
+func (v vendorAttempts) ReserveLoginAttempt(ctx context.Context, login, client string, now time.Time) (a core.LoginAttempt, err error) {
+	err = v.b.Control.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		a, err = store.ReserveLoginAttempt(ctx, tx, v.b.table("vendor_login_attempts"), login, client, now)
+		return err
+	})
+	return a, err
+}
+
+func (v vendorAttempts) ForgetLoginFailures(ctx context.Context, login, client string) error {
+	return store.ForgetLoginFailures(ctx, v.b.Control, v.b.table("vendor_login_attempts"), login, client)
 }
 
 // VendorUserByToken returns the active vendor user holding a valid token;

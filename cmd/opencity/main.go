@@ -47,6 +47,8 @@ Environment:
   OPENCITY_DEMO         serve's demo mode when --demo is not given: true or false (default: true without DATABASE_URL)
   OPENCITY_BASE_DOMAIN  serve <slug>.<domain> as that city (e.g. opencity.example.org)
   OPENCITY_KAZAN_PLUGIN demo mode: Kazan's plugin binary (default: opencity-kazan next to the executable)
+  OPENCITY_TRUSTED_PROXIES  reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For
+                        and X-Real-IP name the client; unset: the connection's address is the client
   STRIPE_SECRET_KEY     turns billing on (self-signup pays through Stripe Checkout); unset: trial cities once confirmed
   STRIPE_WEBHOOK_SECRET verifies POST /billing/webhook (whsec_…)
   STRIPE_API_URL        another Stripe API address (stripe-mock); STRIPE_METER_EVENT meter event name
@@ -96,6 +98,11 @@ func configFromEnv(getenv func(string) string) Config {
 		Metrics:     metricsConfigFromEnv(getenv),
 		SMTPURL:     getenv("OPENCITY_SMTP_URL"),
 		MailFrom:    getenv("OPENCITY_MAIL_FROM"),
+	}
+	for _, p := range strings.Split(getenv("OPENCITY_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			cfg.TrustedProxies = append(cfg.TrustedProxies, p)
+		}
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = "data"

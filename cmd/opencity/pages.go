@@ -25,7 +25,7 @@ func (s *Server) newKit(key []byte, authz *access.Authorizer) (*web.Kit, error) 
 		slog.Warn("OPENCITY_SESSION_KEY is not set: page sessions end when the server restarts")
 	}
 	kit, err := web.New(web.Options{Cities: s.Cities, Authz: authz, SessionKey: key, Now: s.now,
-		Vendor: vendorapi.PageAuth{Backend: s.Backend, Authz: authz}})
+		Vendor: vendorapi.PageAuth{Backend: s.Backend, Authz: authz}, Limits: s.rateLimits})
 	if err != nil {
 		return nil, fmt.Errorf("pages: %w", err)
 	}

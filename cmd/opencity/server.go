@@ -17,6 +17,7 @@ import (
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/core/mail"
+	"github.com/opencity/opencity/core/ratelimit"
 	"github.com/opencity/opencity/core/web"
 	"github.com/opencity/opencity/plugins/host"
 	"github.com/opencity/opencity/tenants"
@@ -45,6 +46,14 @@ type Config struct {
 	SessionKey []byte
 	// Limits bound time and sizes per request; zero fields take DefaultLimits.
 	Limits Limits
+	// TrustedProxies are the addresses and CIDR ranges of the reverse
+	// proxies whose X-Forwarded-For and X-Real-IP headers name the client
+	// (OPENCITY_TRUSTED_PROXIES, comma-separated). Empty: no proxy is
+	// trusted and the client is the connection's peer address.
+	TrustedProxies []string
+	// RateLimits are the per-address rate limits; zero rules take
+	// ratelimit.Defaults.
+	RateLimits ratelimit.Rules
 	// Metrics says where /metrics is served (never publicly).
 	Metrics MetricsConfig
 	// SMTPURL is the mail server (OPENCITY_SMTP_URL, smtp://[user:pw@]host:port
@@ -82,13 +91,15 @@ func mailer(cfg Config) (mail.Sender, error) {
 // Server is a running OpenCity: backend, resolver and HTTP server. Tests
 // start it on 127.0.0.1:0.
 type Server struct {
-	Backend *tenants.Backend
-	Cities  *tenants.Cities
-	Plugins *host.Host // routing plugin processes; stopped by Close
-	Handler http.Handler
-	Billing *billing.Service
-	Kit     *web.Kit // the shared page kit
-	authz   *access.Authorizer
+	Backend    *tenants.Backend
+	Cities     *tenants.Cities
+	Plugins    *host.Host // routing plugin processes; stopped by Close
+	Handler    http.Handler
+	Billing    *billing.Service
+	Kit        *web.Kit // the shared page kit
+	authz      *access.Authorizer
+	rateLimits *ratelimit.Limiters
+	proxies    []string
 
 	http     *http.Server
 	ln       net.Listener
@@ -138,9 +149,14 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 			slog.Info("city not migrated", "city", r.Slug, "reason", r.Skipped)
 		}
 	}
+	if err := gin.New().SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("OPENCITY_TRUSTED_PROXIES: %w", err)
+	}
 	m := newMetrics(cfg.Metrics)
 	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain), Plugins: newPluginHost(b, m),
-		uploads: filepath.Join(cfg.DataDir, "uploads"), now: cfg.Now, limits: cfg.Limits.withDefaults(), metrics: m}
+		uploads: filepath.Join(cfg.DataDir, "uploads"), now: cfg.Now, limits: cfg.Limits.withDefaults(), metrics: m,
+		proxies: cfg.TrustedProxies, rateLimits: ratelimit.NewLimiters(cfg.RateLimits.OrDefaults())}
 	m.watch(ctx, s)
 	b.RegisterSweep(b.Jobs, cfg.Now)
 	if bin := demoKazanPlugin(cfg.KazanPlugin); cfg.Demo && bin != "" {
@@ -185,6 +201,7 @@ func (s *Server) engine() *gin.Engine { return s.Handler.(*gin.Engine) }
 func (s *Server) routes() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	_ = r.SetTrustedProxies(s.proxies) // checked by NewServer; nil trusts no proxy
 	r.Use(s.metrics.observeHTTP, requestLog, recoverProblem, s.limits.bodyLimits(s.Kit).Handler, web.SecurityHeaders,
 		web.CompressAssets(web.AssetPrefix, "/signup/assets/"))
 	s.metrics.mount(r)
@@ -193,11 +210,11 @@ func (s *Server) routes() http.Handler {
 	r.GET("/readyz", s.ready)
 	authz := s.authz
 	api := &httpapi.API{Cities: s.Cities, Authz: authz, Policies: authz, Now: s.now, Uploads: s.uploads,
-		Routing: routing{host: s.Plugins, backend: s.Backend}, Intake: s.metrics}
+		Routing: routing{host: s.Plugins, backend: s.Backend}, Intake: s.metrics, Limits: s.rateLimits}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
-	signup.Register(r, s.Billing, s.Kit.Forms) // /signup… and /billing/webhook
-	(&vendorapi.API{Backend: s.Backend, Authz: authz, Now: s.now}).Register(r)
+	signup.Register(r, s.Billing, s.Kit.Forms, s.rateLimits.Signup) // /signup… and /billing/webhook
+	(&vendorapi.API{Backend: s.Backend, Authz: authz, Now: s.now, Login: s.rateLimits.Login}).Register(r)
 	s.mountPages(r, api) // the page kit, consoles and working pages
 	// working pages: the desk, the office and the portal
 	s.mountWorkPages(r, api)

@@ -23,18 +23,11 @@ const (
 // accessRoutes are the routes of accounts, users, API tokens, policies and
 // anonymous requests.
 func (a *API) accessRoutes() []Route {
-	rs := append(a.userRoutes(), a.tokenRoutes()...)
+	rs := append(a.accountRoutes(), a.userRoutes()...)
+	rs = append(rs, a.tokenRoutes()...)
 	return append(rs, []Route{
-		{Method: "POST", Path: "/auth/register", Obj: "", Act: "", Summary: "A citizen's account, by e-mail or phone",
-			In: core.Registration{}, Out: userJSON{}, Status: http.StatusCreated, Handler: a.register},
-		{Method: "POST", Path: "/auth/invite", Obj: "", Act: "", Summary: "Set the password of an invited user with the one-time token",
-			In: inviteInput{}, Out: userJSON{}, Status: http.StatusOK, Handler: a.redeemInvite},
-		{Method: "POST", Path: "/auth/logout", Obj: "", Act: "", Guard: guardSelf, Summary: "Revoke the caller's token",
-			In: nil, Out: nil, Status: http.StatusNoContent, Handler: a.logout},
-		{Method: "POST", Path: "/auth/password", Obj: "", Act: "", Guard: guardSelf, Summary: "Change the caller's password; other sessions end",
-			In: passwordInput{}, Out: nil, Status: http.StatusNoContent, Handler: a.changePassword},
 		endpoint(Route{Method: "POST", Path: "/public/requests", Obj: core.ObjPublicRequests, Act: core.ActCreate, Guard: guardAnonymous, Summary: "Submit without an account, where the city allows it",
-			Status: http.StatusCreated}, a.submitPublic),
+			Status: http.StatusCreated, Before: a.limit(a.limits().Anonymous)}, a.submitPublic),
 		endpoint(Route{Method: "GET", Path: "/public/requests/:code", Obj: core.ObjPublicRequests, Act: core.ActRead, Guard: guardAnonymous, Summary: "Follow a request by its tracking code",
 			Status: http.StatusOK}, a.getPublic),
 	}...)

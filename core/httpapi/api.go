@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/i18n"
+	"github.com/opencity/opencity/core/ratelimit"
 )
 
 // CityStore is what the API needs from a city's storage.
@@ -65,6 +66,9 @@ type API struct {
 	// Intake is told of every new request, from the API and the pages
 	// (metrics); nil for nobody.
 	Intake core.IntakeObserver
+	// Limits bound the routes open to strangers per client address; nil
+	// leaves them unbounded.
+	Limits *ratelimit.Limiters
 }
 
 // Route is one operation of the API: what the router mounts, what the
@@ -83,7 +87,7 @@ type Route struct {
 	OptionalBody bool
 	Query        []Param
 	Guard        guard           // how the route is checked; the default derives it from Obj
-	Before       gin.HandlerFunc // runs before the handler, e.g. login throttling
+	Before       gin.HandlerFunc // runs before the handler, e.g. a rate limit
 	Handler      gin.HandlerFunc
 }
 
@@ -96,8 +100,6 @@ type Param struct {
 func (a *API) Routes() []Route {
 	rs := []Route{
 		endpoint(Route{Method: "GET", Path: "", Summary: "The city: name, locale, time zone, status", Status: 200}, a.index),
-		{Method: "POST", Path: "/auth/token", Summary: "Log in: a bearer token for 24 hours; repeated failures slow down and lock the login",
-			In: tokenInput{}, Out: tokenOutput{}, Status: 201, Before: a.throttleLogin, Handler: a.createToken},
 	}
 	rs = append(rs, a.requestRoutes()...)
 	rs = append(rs, a.directoryRoutes()...)
@@ -260,26 +262,6 @@ type tokenOutput struct {
 	Token     string    `json:"token"`
 	TokenType string    `json:"token_type"`
 	ExpiresAt time.Time `json:"expires_at"`
-}
-
-type tokenInput struct {
-	Login    string `json:"login"`
-	Password string `json:"password"`
-}
-
-func (a *API) createToken(c *gin.Context) {
-	var in tokenInput
-	if err := DecodeJSON(c, &in, MaxBody); err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	city := CityFromContext(c.Request.Context())
-	token, exp, err := core.Login(c.Request.Context(), city.Store, in.Login, in.Password, a.Now())
-	if err != nil {
-		WriteProblem(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, tokenOutput{Token: token, TokenType: "Bearer", ExpiresAt: exp})
 }
 
 // language picks ru or en: the Accept-Language header first, then the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -109,6 +110,9 @@ func WriteProblem(c *gin.Context, err error) {
 	}
 	if status == http.StatusServiceUnavailable {
 		c.Header("Retry-After", strconv.Itoa(RetryAfterUnavailable))
+	}
+	if e.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
 	}
 	if status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Bearer realm="opencity"`)

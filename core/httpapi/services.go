@@ -75,3 +75,9 @@ func (s Services) Requests(city *City) *core.Requests {
 func (s Services) PublicIntake(city *City) *core.PublicIntake {
 	return &core.PublicIntake{Store: city.Store, Requests: s.Requests(city), Gate: s.gate(city)}
 }
+
+// Accounts is the city's logins, registrations, invitations, passwords and
+// API tokens.
+func (s Services) Accounts(city *City) *core.Accounts {
+	return &core.Accounts{Store: city.Store, Gate: s.gate(city), Now: s.Now}
+}

@@ -2,9 +2,7 @@ package httpapi
 
 import (
 	"net/http"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/opencity/opencity/core"
 )
@@ -85,51 +83,33 @@ func (a *API) userRoutes() []Route {
 	}
 }
 
-type apiTokenInput struct {
-	Name string    `json:"name"`
-	Role core.Role `json:"role"`
-}
-
 // tokenRoutes are the routes of the city's API tokens.
 func (a *API) tokenRoutes() []Route {
+	s := func(c *Call) *core.Accounts { return a.Services().Accounts(c.City) }
 	return []Route{
 		endpoint(Route{Method: "GET", Path: "/tokens", Obj: core.ObjTokens, Act: core.ActRead, Summary: "The city's API tokens, without the tokens themselves", Status: http.StatusOK},
 			func(c *Call, _ none) (listOf[core.APIToken], error) {
-				ts, err := c.City.Store.ListAPITokens(c.Ctx)
+				ts, err := s(c).APITokens(c.Ctx, c.Actor)
 				return itemsOf(ts), err
 			}),
 		endpoint(Route{Method: "POST", Path: "/tokens", Obj: core.ObjTokens, Act: core.ActCreate, Summary: "An API token bound to a role, shown once", Status: http.StatusCreated},
-			a.createAPIToken),
+			func(c *Call, in core.NewAPIToken) (*apiTokenJSON, error) {
+				raw, t, err := s(c).CreateAPIToken(c.Ctx, c.Actor, in)
+				if err != nil {
+					return nil, err
+				}
+				return &apiTokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Token: raw, TokenType: "Bearer",
+					CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}, nil
+			}),
 		endpoint(Route{Method: "DELETE", Path: "/tokens/:id", Obj: core.ObjTokens, Act: core.ActDelete, Summary: "Revoke an API token", Status: http.StatusNoContent},
 			func(c *Call, _ none) (none, error) {
 				id, err := pathID(c, "id", "API token")
 				if err == nil {
-					err = c.City.Store.RevokeAPIToken(c.Ctx, id, a.Now())
+					err = s(c).RevokeAPIToken(c.Ctx, c.Actor, id)
 				}
 				return none{}, err
 			}),
 	}
-}
-
-func (a *API) createAPIToken(c *Call, in apiTokenInput) (*apiTokenJSON, error) {
-	f := core.FieldErrors{}
-	in.Name = strings.TrimSpace(in.Name)
-	if n := utf8.RuneCountInString(in.Name); n == 0 || n > 100 {
-		f.Add("name", "error.len_1_100")
-	}
-	if msg := core.ValidUserRole(in.Role); msg != "" {
-		f.Add("role", msg)
-	}
-	if err := f.Err(); err != nil {
-		return nil, err
-	}
-	raw := core.NewToken()
-	t, err := c.City.Store.CreateAPIToken(c.Ctx, in.Name, in.Role, core.HashToken(raw), a.Now())
-	if err != nil {
-		return nil, err
-	}
-	return &apiTokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Token: raw, TokenType: "Bearer",
-		CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}, nil
 }
 
 // apiTokenJSON is a new API token; the token itself is shown only here.

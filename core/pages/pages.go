@@ -66,7 +66,7 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.POST("/new", req(core.ActCreate), p.newSubmit)
 	g.GET("/my/", req(core.ActRate), p.mine)
 	g.GET("/report", p.anonymous(core.ActCreate), p.reportForm)
-	g.POST("/report", p.anonymous(core.ActCreate), p.reportSubmit)
+	g.POST("/report", p.anonymous(core.ActCreate), k.RateLimit(k.Limits.Anonymous), p.reportSubmit)
 	g.GET("/track/:code", p.anonymous(core.ActRead), p.track)
 	g.GET("/addresses", k.Require(core.ObjBuildings, core.ActRead), p.addresses)
 

@@ -19,82 +19,66 @@ type token struct {
 	Role core.Role `bun:"role,notnull"`
 }
 
-// loginFailure counts the failed logins of one login name.
-type loginFailure struct {
-	Login       string     `bun:"login,pk"`
-	Failures    int        `bun:"failures,notnull"`
-	LockedUntil *time.Time `bun:"locked_until"`
-	UpdatedAt   time.Time  `bun:"updated_at,notnull"`
-}
-
-// LoginLockedUntil returns when the lock on a login ends; zero when the
-// login is not locked at now.
-func (s *Store) LoginLockedUntil(ctx context.Context, login string, now time.Time) (until time.Time, err error) {
+// ReserveLoginAttempt implements core.LoginAttempts on the city's
+// login_attempts.
+func (s *Store) ReserveLoginAttempt(ctx context.Context, login, client string, now time.Time) (a core.LoginAttempt, err error) {
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		until, err = LockedUntil(ctx, tx, bun.Ident("login_failures"), login, now)
+		a, err = ReserveLoginAttempt(ctx, tx, bun.Ident("login_attempts"), login, client, now)
 		return err
 	})
-	return until, err
+	return a, err
 }
 
-// RecordLoginFailure counts a failed login; see CountLoginFailure.
-func (s *Store) RecordLoginFailure(ctx context.Context, login string, now time.Time) (n int, err error) {
-	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		n, err = CountLoginFailure(ctx, tx, bun.Ident("login_failures"), login, now)
-		return err
-	})
-	return n, err
-}
-
-// ClearLoginFailures forgets the failures of a login after a success.
-func (s *Store) ClearLoginFailures(ctx context.Context, login string) error {
+// ForgetLoginFailures implements core.LoginAttempts.
+func (s *Store) ForgetLoginFailures(ctx context.Context, login, client string) error {
 	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		return ClearLoginFailures(ctx, tx, bun.Ident("login_failures"), login)
+		return ForgetLoginFailures(ctx, tx, bun.Ident("login_attempts"), login, client)
 	})
 }
 
-// LockedUntil reads a login's lock from a failures table (the city's, or
-// the control plane's for vendor users); zero when not locked at now.
-func LockedUntil(ctx context.Context, db bun.IDB, table bun.Ident, login string, now time.Time) (time.Time, error) {
-	var f loginFailure
-	err := db.NewSelect().Model(&f).ModelTableExpr("? AS login_failure", table).Where("login_failure.login = ?", login).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, nil
-	}
-	if err != nil || f.LockedUntil == nil || !f.LockedUntil.After(now) {
-		return time.Time{}, err
-	}
-	return f.LockedUntil.UTC(), nil
-}
-
-// CountLoginFailure counts a failed login in a failures table and returns
-// the failures in a row. A count older than core.LoginLock starts anew; the
-// failure that reaches core.LoginFailures locks the login for core.LoginLock.
-func CountLoginFailure(ctx context.Context, db bun.IDB, table bun.Ident, login string, now time.Time) (int, error) {
+// ReserveLoginAttempt counts an attempt of client on login in an attempts
+// table (the city's, or the control plane's for vendor users), with the
+// (login, client, failures, updated_at) columns of migration 0048. The
+// count and the check are one upsert, atomic on PostgreSQL (the conflicting
+// row is locked and its condition re-read) and on SQLite (one writer): of
+// any number of concurrent attempts at most core.LoginFailures are allowed
+// in core.LoginLock. See core.LoginAttempts.
+func ReserveLoginAttempt(ctx context.Context, db bun.IDB, table bun.Ident, login, client string, now time.Time) (core.LoginAttempt, error) {
 	now = now.UTC()
-	var n int
-	err := db.NewRaw(`INSERT INTO ? AS f (login, failures, updated_at) VALUES (?, 1, ?)
-		ON CONFLICT (login) DO UPDATE SET updated_at = EXCLUDED.updated_at,
+	window := now.Add(-core.LoginLock)
+	var a core.LoginAttempt
+	err := db.NewRaw(`INSERT INTO ? AS f (login, client, failures, updated_at) VALUES (?, ?, 1, ?)
+		ON CONFLICT (login, client) DO UPDATE SET updated_at = EXCLUDED.updated_at,
 			failures = CASE WHEN f.updated_at < ? THEN 1 ELSE f.failures + 1 END
-		RETURNING failures`, table, login, now, now.Add(-core.LoginLock)).Scan(ctx, &n)
-	if err != nil {
-		return 0, err
+		WHERE f.failures < ? OR f.updated_at < ?
+		RETURNING failures`, table, login, client, now, window, core.LoginFailures, window).Scan(ctx, &a.Failures)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		var last time.Time
+		if err := db.NewRaw("SELECT updated_at FROM ? WHERE login = ? AND client = ?", table, login, client).Scan(ctx, &last); err != nil {
+			return a, err
+		}
+		a.RetryAfter = max(last.Add(core.LoginLock).Sub(now), time.Second)
+		return a, nil
+	case err != nil:
+		return a, err
 	}
-	if n >= core.LoginFailures {
-		_, err = db.NewRaw("UPDATE ? SET failures = 0, locked_until = ? WHERE login = ?", table, now.Add(core.LoginLock), login).Exec(ctx)
-	}
-	if err == nil && n == 1 {
+	a.Allowed = true
+	if a.Failures == 1 {
 		// A new count is the moment to forget counts nobody continued, so
-		// guessed logins do not pile up.
-		_, err = db.NewRaw("DELETE FROM ? WHERE updated_at < ? AND (locked_until IS NULL OR locked_until < ?)",
-			table, now.Add(-24*time.Hour), now).Exec(ctx)
+		// guessed logins and addresses do not pile up.
+		if _, err := db.NewRaw("DELETE FROM ? WHERE updated_at < ?", table, now.Add(-24*time.Hour)).Exec(ctx); err != nil {
+			return a, err
+		}
 	}
-	return n, err
+	err = db.NewRaw("SELECT COALESCE(SUM(failures), 0) FROM ? WHERE login = ? AND updated_at >= ?", table, login, window).
+		Scan(ctx, &a.AccountFailures)
+	return a, err
 }
 
-// ClearLoginFailures forgets the failures of a login.
-func ClearLoginFailures(ctx context.Context, db bun.IDB, table bun.Ident, login string) error {
-	_, err := db.NewDelete().TableExpr("?", table).Where("login = ?", login).Exec(ctx)
+// ForgetLoginFailures forgets the failures of client on login.
+func ForgetLoginFailures(ctx context.Context, db bun.IDB, table bun.Ident, login, client string) error {
+	_, err := db.NewDelete().TableExpr("?", table).Where("login = ? AND client = ?", login, client).Exec(ctx)
 	return err
 }
 

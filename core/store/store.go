@@ -372,8 +372,10 @@ func (s *Store) CreateToken(ctx context.Context, t *core.Token) error {
 	})
 }
 
-// ActorByToken implements core.Store. A token checked in the last
-// TokenCacheTTL is answered from memory, never past its own expiry.
+// ActorByToken implements core.Store. Only login sessions and API tokens
+// authenticate: an invitation (or any other kind of token) is not found.
+// A token checked in the last TokenCacheTTL is answered from memory, never
+// past its own expiry.
 func (s *Store) ActorByToken(ctx context.Context, hash string, now time.Time) (core.Actor, error) {
 	cache := s.tokens()
 	if a, ok := cache.get(hash, now); ok {
@@ -387,7 +389,8 @@ func (s *Store) ActorByToken(ctx context.Context, hash string, now time.Time) (c
 		return tx.NewSelect().Model(&row.User).ModelTableExpr("users AS u").ColumnExpr("u.*").
 			ColumnExpr("t.expires_at AS token_expires_at").
 			Join("JOIN tokens AS t ON t.user_id = u.id").
-			Where("t.hash = ? AND t.revoked_at IS NULL AND t.expires_at > ? AND u.active", hash, now.UTC()).
+			Where("t.hash = ? AND t.kind IN (?, ?) AND t.revoked_at IS NULL AND t.expires_at > ? AND u.active",
+				hash, core.TokenKindLogin, core.TokenKindAPI, now.UTC()).
 			Scan(ctx, &row)
 	})
 	if err != nil {

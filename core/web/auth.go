@@ -1,7 +1,10 @@
 package web
 
 import (
+	"errors"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -32,9 +35,8 @@ func (k *Kit) loginPage(c *gin.Context) {
 	k.views.Render(c, http.StatusOK, "login.html", p)
 }
 
-// loginSubmit logs in through core.Login with the city's store, counting
-// failures like the API does (a locked login waits), and keeps the token
-// in the page session.
+// loginSubmit logs in through the city's account service, under the same
+// lockout as the API, and keeps the token in the page session.
 func (k *Kit) loginSubmit(c *gin.Context) {
 	ctx := c.Request.Context()
 	city := httpapi.CityFromContext(ctx)
@@ -44,35 +46,14 @@ func (k *Kit) loginSubmit(c *gin.Context) {
 	p.Form.Del("password")
 	d := loginData{Action: "/t/" + city.Slug + "/login", Next: safeNext(f.String("next"), "/t/"+city.Slug+"/")}
 	p.Data = d
-	login := core.NormalizeLogin(f.String("login"))
-	now := k.Now()
-	if login != "" && len(login) <= core.MaxLogin {
-		until, err := city.Store.LoginLockedUntil(ctx, login, now)
-		if err != nil {
-			k.views.Fail(c, "login.html", p, err)
-			return
-		}
-		if !until.IsZero() {
-			p.Errors = core.FieldErrors{"form": core.M("too_many")}
-			k.views.Render(c, http.StatusTooManyRequests, "login.html", p)
-			return
-		}
-	}
-	token, _, err := core.Login(ctx, city.Store, f.String("login"), f.Values.Get("password"), now)
+	accounts := core.Accounts{Store: city.Store, Now: k.Now}
+	s, err := accounts.Login(ctx, core.Credentials{Login: f.String("login"), Password: f.Values.Get("password"), Client: c.ClientIP()})
 	if err != nil {
-		if core.ErrorCode(err) == core.EUNAUTHORIZED && login != "" && len(login) <= core.MaxLogin {
-			_, _ = city.Store.RecordLoginFailure(ctx, login, now)
-			err = &core.Error{Code: core.EUNAUTHORIZED, Message: "error.wrong_login",
-				Fields: core.FieldErrors{"password": core.M("error.wrong_login")}}
-		}
-		k.views.Fail(c, "login.html", p, err)
+		k.loginFailed(c, p, err)
 		return
 	}
-	if login != "" {
-		_ = city.Store.ClearLoginFailures(ctx, login)
-	}
-	k.Sessions.Save(c, &session.Session{Token: token, City: city.Slug})
-	actor, err := city.Store.ActorByToken(c.Request.Context(), core.HashToken(token), now)
+	k.Sessions.Save(c, &session.Session{Token: s.Token, City: city.Slug})
+	actor, err := city.Store.ActorByToken(c.Request.Context(), core.HashToken(s.Token), k.Now())
 	if err != nil {
 		k.views.Fail(c, "login.html", p, err)
 		return
@@ -88,6 +69,24 @@ func (k *Kit) loginSubmit(c *gin.Context) {
 	c.Request = c.Request.WithContext(httpapi.NewContextWithActor(c.Request.Context(), actor))
 	p = k.views.Page(c, "logged_in")
 	k.views.Render(c, http.StatusOK, "loggedin.html", p)
+}
+
+// loginFailed renders the login form again with the reason of a refused
+// login: the password field for a wrong password, the form's message with
+// Retry-After when the address must wait.
+func (k *Kit) loginFailed(c *gin.Context, p *Page, err error) {
+	var ce *core.Error
+	if errors.As(err, &ce) {
+		switch ce.Code {
+		case core.EUNAUTHORIZED:
+			err = &core.Error{Code: core.EUNAUTHORIZED, Message: "error.wrong_login",
+				Fields: core.FieldErrors{"password": core.M("error.wrong_login")}}
+		case core.ETOOMANY:
+			c.Header("Retry-After", strconv.Itoa(max(int(math.Ceil(ce.RetryAfter.Seconds())), 1)))
+			err = &core.Error{Code: core.ETOOMANY, Message: "too_many"}
+		}
+	}
+	k.views.Fail(c, "login.html", p, err)
 }
 
 // logout revokes the session's token and forgets it.
@@ -109,8 +108,8 @@ func (k *Kit) vendorLoginPage(c *gin.Context) {
 	k.views.Render(c, http.StatusOK, "login.html", p)
 }
 
-// vendorLoginSubmit checks the password with the control plane (which
-// counts and locks failures itself) and keeps the vendor token.
+// vendorLoginSubmit checks the password with the control plane, under the
+// same lockout as every login, and keeps the vendor token.
 func (k *Kit) vendorLoginSubmit(c *gin.Context) {
 	f := ReadForm(c)
 	p := k.views.Page(c, "vendor_login_title")
@@ -118,16 +117,10 @@ func (k *Kit) vendorLoginSubmit(c *gin.Context) {
 	p.Form.Del("password")
 	d := loginData{Action: "/admin/login", Next: safeNext(f.String("next"), "/admin/"), Vendor: true}
 	p.Data = d
-	token, _, err := k.Vendor.VendorLogin(c.Request.Context(), f.String("login"), f.Values.Get("password"), k.Now())
+	token, _, err := k.Vendor.VendorLogin(c.Request.Context(),
+		core.Credentials{Login: f.String("login"), Password: f.Values.Get("password"), Client: c.ClientIP()}, k.Now())
 	if err != nil {
-		switch core.ErrorCode(err) {
-		case core.EUNAUTHORIZED:
-			err = &core.Error{Code: core.EUNAUTHORIZED, Message: "error.wrong_login",
-				Fields: core.FieldErrors{"password": core.M("error.wrong_login")}}
-		case core.ETOOMANY:
-			err = &core.Error{Code: core.ETOOMANY, Message: "too_many"}
-		}
-		k.views.Fail(c, "login.html", p, err)
+		k.loginFailed(c, p, err)
 		return
 	}
 	k.VendorSessions.Save(c, &session.Session{Token: token})
@@ -161,24 +154,13 @@ func (k *Kit) inviteSubmit(c *gin.Context) {
 	p := k.views.Page(c, "invite_title")
 	p.Form = map[string][]string{"token": {f.String("token")}}
 	c.Header("Referrer-Policy", "no-referrer")
-	password := f.Values.Get("password")
-	fe := core.FieldErrors{}
 	if f.String("token") == "" {
-		fe.Add("password", "error.invitation_link")
-	}
-	if msg := core.CheckPassword(password); msg.Code != "" {
-		fe.AddMsg("password", msg)
-	}
-	if err := fe.Err(); err != nil {
-		k.views.Fail(c, "invite.html", p, err)
+		k.views.Fail(c, "invite.html", p, &core.Error{Code: core.EINVALID, Message: "error.invalid_fields",
+			Fields: core.FieldErrors{"password": core.M("error.invitation_link")}})
 		return
 	}
-	hash, err := core.HashPassword(password)
-	if err != nil {
-		k.views.Fail(c, "invite.html", p, err)
-		return
-	}
-	u, err := city.Store.RedeemInvite(ctx, core.HashToken(f.String("token")), hash, k.Now())
+	accounts := core.Accounts{Store: city.Store, Now: k.Now}
+	u, err := accounts.RedeemInvite(ctx, core.InviteRedemption{Token: f.String("token"), Password: f.Values.Get("password")})
 	if err != nil {
 		k.views.Fail(c, "invite.html", p, err)
 		return

@@ -31,6 +31,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/ratelimit"
 	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/core/web/session"
 )
@@ -52,7 +53,7 @@ type VendorUser struct {
 // VendorAuth checks vendor passwords, tokens and global policies; the
 // control plane implements it (admin/vendor adapts tenants.Backend).
 type VendorAuth interface {
-	VendorLogin(ctx context.Context, login, password string, now time.Time) (token string, expires time.Time, err error)
+	VendorLogin(ctx context.Context, c core.Credentials, now time.Time) (token string, expires time.Time, err error)
 	VendorSessionUser(ctx context.Context, token string, now time.Time) (*VendorUser, error)
 	AllowedGlobal(ctx context.Context, role, obj, act string) (bool, error)
 }
@@ -67,6 +68,9 @@ type Options struct {
 	Secure bool
 	// Vendor enables the /admin/ login; nil leaves it out.
 	Vendor VendorAuth
+	// Limits bound the logins, invitations and anonymous reports per
+	// client address; nil leaves them unbounded.
+	Limits *ratelimit.Limiters
 	Now    func() time.Time
 }
 
@@ -77,6 +81,7 @@ type Kit struct {
 	Sessions       *session.Manager // city pages: cookie opencity_session
 	VendorSessions *session.Manager // /admin/: cookie opencity_vendor
 	Vendor         VendorAuth
+	Limits         *ratelimit.Limiters // never nil; its nil limiters let everything pass
 	Now            func() time.Time
 	Assets         *Assets
 
@@ -96,8 +101,11 @@ func New(o Options) (*Kit, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Limits == nil {
+		o.Limits = &ratelimit.Limiters{}
+	}
 	k := &Kit{Cities: o.Cities, Authz: o.Authz, Sessions: cities, VendorSessions: vendor, Vendor: o.Vendor,
-		Now: o.Now, Assets: &Assets{}, landing: map[core.Role]string{}}
+		Limits: o.Limits, Now: o.Now, Assets: &Assets{}, landing: map[core.Role]string{}}
 	cities.Now, vendor.Now = k.Now, k.Now
 	sub, _ := fs.Sub(kitAssets, "assets")
 	if err := k.Assets.Add("web", sub); err != nil {
@@ -124,14 +132,14 @@ func (k *Kit) Mount(r gin.IRouter) {
 	r.GET("/favicon.ico", k.favicon)
 	city := r.Group("/t/:slug", k.City)
 	city.GET("/login", k.loginPage)
-	city.POST("/login", k.checkCSRF, k.loginSubmit)
+	city.POST("/login", k.checkCSRF, k.RateLimit(k.Limits.Login), k.loginSubmit)
 	city.POST("/logout", k.checkCSRF, k.logout)
 	city.GET("/invite", k.invitePage)
-	city.POST("/invite", k.checkCSRF, k.inviteSubmit)
+	city.POST("/invite", k.checkCSRF, k.RateLimit(k.Limits.Invite), k.inviteSubmit)
 	if k.Vendor != nil {
 		v := r.Group("/admin", k.VendorPages)
 		v.GET("/login", k.vendorLoginPage)
-		v.POST("/login", k.checkCSRF, k.vendorLoginSubmit)
+		v.POST("/login", k.checkCSRF, k.RateLimit(k.Limits.Login), k.vendorLoginSubmit)
 		v.POST("/logout", k.checkCSRF, k.vendorLogout)
 	}
 }
@@ -308,6 +316,14 @@ func (k *Kit) checkCSRF(c *gin.Context) {
 		return
 	}
 	c.Next()
+}
+
+// RateLimit bounds a page route per client address with l: over the limit
+// it answers 429, Retry-After and an error page in the reader's language.
+func (k *Kit) RateLimit(l *ratelimit.Limiter) gin.HandlerFunc {
+	return l.Middleware(func(c *gin.Context, _ time.Duration) {
+		k.Error(c, http.StatusTooManyRequests, "rate_title", "rate_text")
+	})
 }
 
 // Error renders the kit's error page with a title and text code.

@@ -213,7 +213,7 @@ func TestSignupCheckoutAndLifecycle(t *testing.T) {
 				t.Fatalf("second use of the link: %v", err)
 			}
 			scope, _ := f.b.Scope("tver")
-			if _, _, err := core.Login(ctx, store.New(scope), "anna@tver.example.org", "correct horse", time.Now()); err != nil {
+			if _, err := (&core.Accounts{Store: store.New(scope)}).Login(ctx, core.Credentials{Login: "anna@tver.example.org", Password: "correct horse"}); err != nil {
 				t.Fatalf("admin login: %v", err)
 			}
 
@@ -317,7 +317,7 @@ func TestProvisioningResumes(t *testing.T) {
 				t.Fatalf("starter categories: %d %v", len(cats), err)
 			}
 			// The admin cannot log in before the link is used.
-			if _, _, err := core.Login(ctx, st, "anna@pskov.example.org", unusable, time.Now()); core.ErrorCode(err) != core.EUNAUTHORIZED {
+			if _, err := (&core.Accounts{Store: st}).Login(ctx, core.Credentials{Login: "anna@pskov.example.org", Password: unusable}); core.ErrorCode(err) != core.EUNAUTHORIZED {
 				t.Fatalf("login without a password: %v", err)
 			}
 		})

@@ -3,7 +3,6 @@ package demo_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/store"
@@ -34,7 +33,7 @@ func TestSeed(t *testing.T) {
 			t.Errorf("%s: %v", slug, n)
 		}
 		for _, login := range []string{"admin", "dispatcher", "operator", "analyst", "citizen"} {
-			if _, _, err := core.Login(ctx, st, login, demo.Password, time.Now()); err != nil {
+			if _, err := (&core.Accounts{Store: st}).Login(ctx, core.Credentials{Login: login, Password: demo.Password}); err != nil {
 				t.Errorf("%s@%s cannot log in: %v", login, slug, err)
 			}
 		}

@@ -16,8 +16,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/ratelimit"
 	"github.com/opencity/opencity/core/web"
 	"github.com/opencity/opencity/tenants/billing"
 )
@@ -47,22 +50,31 @@ type assetSet struct {
 // the page kit's session and CSRF guard (core/web's Kit.Forms): every page
 // with a form runs behind it, so a form posted from another site is
 // refused. The new admin chooses a password on the city's invitation page
-// (core/web).
-func Register(r gin.IRouter, svc *billing.Service, forms gin.HandlerFunc) *Handler {
+// (core/web). limit bounds the signups per client address, page and API
+// together; nil leaves them unbounded.
+func Register(r gin.IRouter, svc *billing.Service, forms gin.HandlerFunc, limit *ratelimit.Limiter) *Handler {
 	h := &Handler{Billing: svc, assets: loadAssets()}
 	r.GET("/signup", forms, h.signupPage)
-	r.POST("/signup", forms, h.signupSubmit)
+	r.POST("/signup", forms, limit.Middleware(h.tooMany), h.signupSubmit)
 	r.GET("/signup/confirm", forms, h.confirmPage)
 	r.POST("/signup/confirm", forms, h.confirmSubmit)
 	r.GET("/signup/done", h.donePage)
 	r.GET("/signup/assets/:file", h.asset)
 	r.GET("/signup/api/slug", h.apiSlug)
 	r.GET("/signup/api/plans", h.apiPlans)
-	r.POST("/signup/api", h.apiSignup)
+	r.POST("/signup/api", limit.Middleware(httpapi.TooManyRequests), h.apiSignup)
 	r.POST("/signup/api/confirm", h.apiConfirm)
 	r.GET("/signup/api/status/:slug", h.apiStatus)
 	r.POST("/billing/webhook", h.webhook)
 	return h
+}
+
+// tooMany answers a signup over the limit with the form and a message in
+// the page's language.
+func (h *Handler) tooMany(c *gin.Context, _ time.Duration) {
+	d := h.signupData(c)
+	d.Errors = map[string]string{"form": d.T("too_many_signups")}
+	render(c, http.StatusTooManyRequests, "signup.html", d)
 }
 
 func loadAssets() assetSet {

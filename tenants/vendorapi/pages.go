@@ -19,8 +19,8 @@ type PageAuth struct {
 var _ web.VendorAuth = PageAuth{}
 
 // VendorLogin checks a vendor password and returns a vendor token.
-func (p PageAuth) VendorLogin(ctx context.Context, login, password string, now time.Time) (string, time.Time, error) {
-	return p.Backend.VendorLogin(ctx, login, password, now)
+func (p PageAuth) VendorLogin(ctx context.Context, c core.Credentials, now time.Time) (string, time.Time, error) {
+	return p.Backend.VendorLogin(ctx, c, now)
 }
 
 // VendorSessionUser is the vendor user of a token; unknown tokens are

@@ -6,13 +6,13 @@ package vendorapi
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/ratelimit"
 	"github.com/opencity/opencity/tenants"
 )
 
@@ -33,6 +33,8 @@ type API struct {
 	Backend Backend
 	Authz   Authorizer
 	Now     func() time.Time
+	// Login bounds the logins per client address; nil leaves them unbounded.
+	Login *ratelimit.Limiter
 }
 
 // Objects of the global domain.
@@ -43,25 +45,19 @@ type vendorKey struct{}
 // Register mounts the vendor API on r.
 func (a *API) Register(r gin.IRouter) {
 	g := r.Group("/api/v1/vendor")
-	g.POST("/auth/token", a.createToken)
+	g.POST("/auth/token", a.Login.Middleware(httpapi.TooManyRequests), a.createToken)
 	auth := g.Group("", a.authenticate)
 	auth.GET("/tenants", a.allow(ObjTenants, core.ActRead), a.listTenants)
 }
 
 func (a *API) createToken(c *gin.Context) {
-	var in struct {
-		Login    string `json:"login"`
-		Password string `json:"password"`
-	}
+	var in core.Credentials
 	if err := httpapi.DecodeJSON(c, &in, httpapi.MaxBody); err != nil {
 		httpapi.WriteProblem(c, err)
 		return
 	}
-	now := a.Now()
-	token, exp, err := a.Backend.VendorLogin(c.Request.Context(), in.Login, in.Password, now)
-	if core.ErrorCode(err) == core.ETOOMANY {
-		c.Header("Retry-After", strconv.Itoa(max(int(exp.Sub(now).Seconds()), 1)))
-	}
+	in.Client = c.ClientIP()
+	token, exp, err := a.Backend.VendorLogin(c.Request.Context(), in, a.Now())
 	if err != nil {
 		httpapi.WriteProblem(c, err)
 		return
