@@ -188,9 +188,9 @@ func TestSignupThroughStripe(t *testing.T) {
 				if ms == 0 {
 					t.Fatalf("%s: the signup status never reported how long provisioning took", slug)
 				}
-				if ms >= 1000 {
-					t.Errorf("provisioning %s took %v ms; it must take well under a second", slug, ms)
-				}
+				// Speed is measured by `opencity bench run` (provisioning one
+				// city, beside its baseline), not asserted here: the figure
+				// is only logged.
 				took = append(took, ms)
 			}
 			slices.Sort(took)
