@@ -27,7 +27,7 @@ func (a *API) accessRoutes() []Route {
 	rs = append(rs, a.tokenRoutes()...)
 	return append(rs, []Route{
 		endpoint(Route{Method: "POST", Path: "/public/requests", Obj: core.ObjPublicRequests, Act: core.ActCreate, Guard: guardAnonymous, Summary: "Submit without an account, where the city allows it",
-			Status: http.StatusCreated, Before: a.limit(a.limits().Anonymous)}, a.submitPublic),
+			Status: http.StatusCreated, Throttled: true, Before: a.limit(a.limits().Anonymous)}, a.submitPublic),
 		endpoint(Route{Method: "GET", Path: "/public/requests/:code", Obj: core.ObjPublicRequests, Act: core.ActRead, Guard: guardAnonymous, Summary: "Follow a request by its tracking code",
 			Status: http.StatusOK}, a.getPublic),
 	}...)

@@ -54,7 +54,7 @@ func (a *API) accountRoutes() []Route {
 	lim := a.limits()
 	return []Route{
 		endpoint(Route{Method: "POST", Path: "/auth/token", Summary: "Log in: a bearer token for 24 hours; failures are slowed and limited per account and client address",
-			Status: http.StatusCreated, Before: a.limit(lim.Login)},
+			Status: http.StatusCreated, Throttled: true, Before: a.limit(lim.Login)},
 			func(c *Call, in core.Credentials) (*tokenOutput, error) {
 				in.Client = c.ClientIP()
 				ses, err := s(c).Login(c.Ctx, in)
@@ -64,7 +64,7 @@ func (a *API) accountRoutes() []Route {
 				return &tokenOutput{Token: ses.Token, TokenType: "Bearer", ExpiresAt: ses.ExpiresAt}, nil
 			}),
 		endpoint(Route{Method: "POST", Path: "/auth/register", Summary: "A citizen's account, by e-mail or phone",
-			Status: http.StatusCreated, Before: a.limit(lim.Register)},
+			Status: http.StatusCreated, Throttled: true, Before: a.limit(lim.Register)},
 			func(c *Call, in core.Registration) (*userJSON, error) {
 				u, err := s(c).Register(c.Ctx, in)
 				if err != nil {
@@ -74,7 +74,7 @@ func (a *API) accountRoutes() []Route {
 				return &v, nil
 			}),
 		endpoint(Route{Method: "POST", Path: "/auth/invite", Summary: "Set the password of an invited user with the one-time token",
-			Status: http.StatusOK, Before: a.limit(lim.Invite)},
+			Status: http.StatusOK, Throttled: true, Before: a.limit(lim.Invite)},
 			func(c *Call, in core.InviteRedemption) (*userJSON, error) {
 				u, err := s(c).RedeemInvite(c.Ctx, in)
 				if err != nil {

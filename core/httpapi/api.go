@@ -89,11 +89,33 @@ type Route struct {
 	Guard        guard           // how the route is checked; the default derives it from Obj
 	Before       gin.HandlerFunc // runs before the handler, e.g. a rate limit
 	Handler      gin.HandlerFunc
+
+	// Headers documents request headers the route reads, e.g. Idempotency-Key.
+	Headers []Param
+	// Upload describes a body that is not JSON (a file); nil for none.
+	Upload *Upload
+	// Produces lists the media types of an answer that is not JSON (a CSV
+	// file, a photo); its body is described as bytes.
+	Produces []string
+	// Throttled routes are rate limited: they may answer 429 with
+	// Retry-After (described whether or not a limiter is configured).
+	Throttled bool
 }
 
-// Param documents a query parameter.
+// Param documents a query parameter or a header: its name, its JSON
+// schema type ("string", "integer", "boolean") and what it means.
 type Param struct {
 	Name, Type, Doc string
+}
+
+// Upload describes a body that carries a file: a multipart/form-data form
+// whose field File holds the file next to the text fields Fields, and, when
+// Raw is set, the same file sent as the whole body with one of Raw's media
+// types.
+type Upload struct {
+	File   string
+	Fields []Param
+	Raw    []string
 }
 
 // Routes is the whole city API.
@@ -106,7 +128,7 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.settingsRoutes()...)
 	rs = append(rs, a.routingRoutes()...)
 	rs = append(rs, a.accessRoutes()...)
-	rs = append(rs, Route{Method: "GET", Path: "/openapi.json", Summary: "This description", Status: 200, Handler: a.openapi()})
+	rs = append(rs, Route{Method: "GET", Path: "/openapi.json", Summary: "This description", Out: map[string]any{}, Status: 200, Handler: a.openapi()})
 	return rs
 }
 

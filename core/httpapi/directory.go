@@ -80,9 +80,10 @@ func (a *API) buildingRoutes(s func(*City) *core.DirectoryAdmin) []Route {
 			func(c *Call, in core.Building) (*core.Building, error) {
 				return s(c.City).SaveBuilding(c.Ctx, c.Actor, 0, &in)
 			}),
-		{Method: "GET", Path: "/buildings/export", Obj: o, Act: core.ActRead, Summary: "The registry as CSV", Status: 200, Handler: a.exportBuildings},
+		{Method: "GET", Path: "/buildings/export", Obj: o, Act: core.ActRead, Summary: "The registry as CSV", Status: 200, Produces: []string{"text/csv"}, Handler: a.exportBuildings},
 		{Method: "POST", Path: "/buildings/import", Obj: o, Act: core.ActImport,
 			Summary: "Import a CSV (text/csv body or multipart field file): new buildings added, changed ones updated by registry id, bad rows reported",
+			Upload:  &Upload{File: "file", Raw: []string{"text/csv", "text/plain", "application/csv"}},
 			Out:     core.ImportReport{}, Status: 200, Handler: a.importBuildings},
 		endpoint(Route{Method: "GET", Path: "/buildings/:id", Obj: o, Act: core.ActRead, Summary: "One building", Status: 200},
 			func(c *Call, _ none) (*core.Building, error) {

@@ -63,7 +63,9 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	if t.Kind() == reflect.Pointer {
 		s := g.schema(t.Elem())
 		if _, isRef := s["$ref"]; isRef {
-			return map[string]any{"allOf": []any{s}, "nullable": true}
+			// OpenAPI 3.0 ignores nullable without a type; every component
+			// is an object.
+			return map[string]any{"type": "object", "allOf": []any{s}, "nullable": true}
 		}
 		s["nullable"] = true
 		return s
@@ -158,12 +160,24 @@ var ginParam = regexp.MustCompile(`:([a-z_]+)`)
 // OpenAPIPath turns a gin path into an OpenAPI one.
 func OpenAPIPath(p string) string { return ginParam.ReplaceAllString(p, "{$1}") }
 
-// OpenAPI builds the description of the city API.
+// OpenAPI builds the description of the city API (OpenAPI 3.0.3). Every
+// operation answers its success status, a problem document for a client
+// error (4XX) and 503 with Retry-After (seconds) while the city's database
+// is unreachable; operations open without a token say so with an empty
+// security list.
 func (a *API) OpenAPI() map[string]any {
 	g := &schemaGen{components: map[string]any{}}
 	g.components["Problem"] = g.object(reflect.TypeOf(Problem{}))
-	problem := map[string]any{"description": "a problem", "content": map[string]any{
-		ProblemJSON: map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
+	problemBody := map[string]any{ProblemJSON: map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}
+	retryAfter := map[string]any{"Retry-After": map[string]any{"$ref": "#/components/headers/RetryAfter"}}
+	responses := map[string]any{
+		"Problem": map[string]any{"description": "a problem: what is wrong, with a message per field for invalid input", "content": problemBody},
+		"Unavailable": map[string]any{"description": "the city's database is unreachable for now; retry after Retry-After seconds",
+			"headers": retryAfter, "content": problemBody},
+		"TooManyRequests": map[string]any{"description": "too many attempts; retry after Retry-After seconds",
+			"headers": retryAfter, "content": problemBody},
+	}
+	ref := func(name string) map[string]any { return map[string]any{"$ref": "#/components/responses/" + name} }
 	paths := map[string]any{}
 	for _, rt := range a.Routes() {
 		path := OpenAPIPath(rt.Path)
@@ -178,6 +192,9 @@ func (a *API) OpenAPI() map[string]any {
 		for _, q := range rt.Query {
 			params = append(params, map[string]any{"name": q.Name, "in": "query", "description": q.Doc, "schema": map[string]any{"type": q.Type}})
 		}
+		for _, h := range rt.Headers {
+			params = append(params, map[string]any{"name": h.Name, "in": "header", "description": h.Doc, "schema": map[string]any{"type": h.Type}})
+		}
 		if len(params) > 0 {
 			op["parameters"] = params
 		}
@@ -186,11 +203,24 @@ func (a *API) OpenAPI() map[string]any {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 				"application/json": map[string]any{"schema": in.schema(reflect.TypeOf(rt.In))}}}
 		}
+		if u := rt.Upload; u != nil {
+			op["requestBody"] = map[string]any{"required": true, "content": uploadContent(u)}
+		}
 		ok := map[string]any{"description": http.StatusText(rt.Status)}
 		if rt.Out != nil {
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.Out))}}
 		}
-		responses := map[string]any{strconv.Itoa(rt.Status): ok, "default": problem}
+		if len(rt.Produces) > 0 {
+			content := map[string]any{}
+			for _, mt := range rt.Produces {
+				content[mt] = map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}
+			}
+			ok["content"] = content
+		}
+		resp := map[string]any{strconv.Itoa(rt.Status): ok, "4XX": ref("Problem"), "503": ref("Unavailable"), "default": ref("Problem")}
+		if rt.Throttled {
+			resp["429"] = ref("TooManyRequests")
+		}
 		if rt.Also != 0 {
 			also := map[string]any{"description": http.StatusText(rt.Also)}
 			for k, v := range ok {
@@ -198,11 +228,14 @@ func (a *API) OpenAPI() map[string]any {
 					also[k] = v
 				}
 			}
-			responses[strconv.Itoa(rt.Also)] = also
+			resp[strconv.Itoa(rt.Also)] = also
 		}
-		op["responses"] = responses
-		if (rt.Obj != "" && rt.Guard != guardAnonymous) || rt.Guard == guardSelf {
+		op["responses"] = resp
+		switch {
+		case (rt.Obj != "" && rt.Guard != guardAnonymous) || rt.Guard == guardSelf:
 			op["security"] = []any{map[string]any{"bearer": []any{}}}
+		default:
+			op["security"] = []any{} // open to anyone, no token
 		}
 		if rt.Obj != "" {
 			op["x-access"] = rt.Obj + ":" + rt.Act
@@ -217,12 +250,31 @@ func (a *API) OpenAPI() map[string]any {
 	return map[string]any{
 		"openapi": "3.0.3",
 		"info": map[string]any{"title": "OpenCity city API", "version": "1",
-			"description": "One city's API: requests, their lifecycle and the city directory. Errors are application/problem+json."},
+			"description": "One city's API: requests, their lifecycle and the city directory. Errors are application/problem+json.",
+			"license":     map[string]any{"name": "Proprietary: provided to cities under their OpenCity agreement"}},
 		"servers": []any{map[string]any{"url": "/t/{slug}/api/v1", "variables": map[string]any{"slug": map[string]any{"default": "kazan"}}}},
 		"paths":   paths,
-		"components": map[string]any{"schemas": g.components,
+		"components": map[string]any{"schemas": g.components, "responses": responses,
+			"headers": map[string]any{"RetryAfter": map[string]any{
+				"description": "seconds to wait before trying again (RFC 9110, section 10.2.3)",
+				"schema":      map[string]any{"type": "integer", "minimum": 1}}},
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}}},
 	}
+}
+
+// uploadContent is the request body of a route that takes a file: a
+// multipart form, and the raw file where the route accepts it.
+func uploadContent(u *Upload) map[string]any {
+	props := map[string]any{u.File: map[string]any{"type": "string", "format": "binary"}}
+	for _, f := range u.Fields {
+		props[f.Name] = map[string]any{"type": f.Type, "description": f.Doc}
+	}
+	content := map[string]any{"multipart/form-data": map[string]any{"schema": map[string]any{
+		"type": "object", "properties": props, "required": []any{u.File}}}}
+	for _, mt := range u.Raw {
+		content[mt] = map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}
+	}
+	return content
 }
 
 func operationID(rt Route) string {

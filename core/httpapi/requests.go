@@ -26,7 +26,8 @@ func (a *API) requestRoutes() []Route {
 	}
 	rs := []Route{
 		endpoint(Route{Method: "POST", Path: "/requests", Obj: core.ObjRequests, Act: core.ActCreate, Summary: "Submit a request; Idempotency-Key makes retries safe",
-			Status: 201, Also: 200}, a.createRequest),
+			Status: 201, Also: 200, Headers: []Param{{"Idempotency-Key", "string",
+				"any text up to " + strconv.Itoa(core.MaxIdempotencyKey) + " bytes chosen by the client; a retry with the same key answers 200 with the request made first instead of creating another"}}}, a.createRequest),
 		endpoint(Route{Method: "GET", Path: "/requests", Obj: core.ObjRequests, Act: core.ActRead, Summary: "A queue of requests, newest first, with filters and keyset pages",
 			Status: 200, Query: filters}, a.listRequests),
 		endpoint(Route{Method: "GET", Path: "/requests/:number", Obj: core.ObjRequests, Act: core.ActRead, Summary: "One request with its history",
@@ -36,9 +37,10 @@ func (a *API) requestRoutes() []Route {
 		endpoint(Route{Method: "POST", Path: "/requests/:number/rating", Obj: core.ObjRequests, Act: core.ActRate, Summary: "The citizen rates a resolved request",
 			Status: 200}, a.rate),
 		endpoint(Route{Method: "POST", Path: "/requests/:number/photos", Obj: core.ObjRequests, Act: core.ActAttach, Summary: "Attach a photo (multipart field photo; JPEG, PNG or WebP up to 10 MB)",
-			Status: 201}, a.uploadPhoto),
+			Status: 201, Upload: &Upload{File: "photo", Fields: []Param{{"public", "boolean",
+				"false keeps the photo internal (staff only); a citizen's photos are always public; default true"}}}}, a.uploadPhoto),
 		{Method: "GET", Path: "/requests/:number/photos/:id", Obj: core.ObjRequests, Act: core.ActRead, Summary: "A photo of a request",
-			Status: 200, Handler: a.getPhoto},
+			Status: 200, Produces: []string{"image/jpeg", "image/png"}, Handler: a.getPhoto},
 	}
 	for _, act := range core.Actions {
 		rs = append(rs, endpoint(Route{Method: "POST", Path: "/requests/:number/" + string(act), Obj: core.ObjRequests, Act: string(act),
