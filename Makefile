@@ -5,9 +5,10 @@ run:
 	go run ./cmd/opencity serve
 
 # The whole test suite: installs or starts what it needs (PostgreSQL,
-# PgBouncer, stripe-mock, mailpit, Chromium, gcc, systemd-analyze), then
-# gofmt, vet, the tests under the race detector and the deployment files'
-# tests (deploy/test). See .ci/test.
+# PgBouncer, stripe-mock, mailpit, Chromium, gcc, systemd-analyze, the
+# Redocly CLI), then gofmt, vet, the tests under the race detector, the
+# generated API client's test (cmd/opencity/clienttest) and the deployment
+# files' tests (deploy/test). See .ci/test.
 test:
 	bash .ci/test
 
