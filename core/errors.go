@@ -28,17 +28,11 @@ const (
 // Msg is a text for a person, kept as the code of a message in the
 // catalog (core/i18n, e.g. "error.required") and its named arguments, and
 // rendered in the reader's language only when shown.
-type Msg struct {
-	Code string         `json:"code"`
-	Args map[string]any `json:"args,omitempty"`
-}
+type Msg = i18n.Msg
 
 // M builds a Msg from a code and key/value pairs of arguments:
-// M("error.max_len", "Max", 200).
-func M(code string, kv ...any) Msg { return Msg{Code: code, Args: i18n.Args(kv...)} }
-
-// Text renders the message in lang.
-func (m Msg) Text(lang string) string { return i18n.Text(lang, m.Code, m.Args) }
+// M("error.max_len", "Count", 200).
+func M(code string, kv ...any) Msg { return i18n.M(code, kv...) }
 
 // Error is the one error type the domain returns to its callers. Code is
 // its kind (EINVALID …); Message is the code of a catalog message safe to

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"fmt"
 	"github.com/opencity/opencity/core/i18n"
 	"slices"
 	"strings"
@@ -207,7 +206,7 @@ func (r *Request) Apply(c Change) (*RequestEvent, error) {
 				Fields: FieldErrors{"original": M("error.duplicate_self")}}
 		}
 		r.DuplicateOf = &c.Original.ID
-		ev.Comment = strings.TrimSpace(fmt.Sprintf("duplicate of %s. %s", c.Original.Number, comment))
+		ev.Note = M("event.duplicate_of", "Number", c.Original.Number)
 	}
 	if rule.To != "" {
 		r.Status = rule.To

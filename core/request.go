@@ -141,8 +141,12 @@ type RequestEvent struct {
 	OrganizationID *int64    `bun:"organization_id"`
 	FromState      string    `bun:"from_status,notnull"`
 	ToState        string    `bun:"to_status,notnull"`
-	Comment        string    `bun:"comment,notnull"`
-	Public         bool      `bun:"public,notnull"`
+	// Note is what the system says about the event (routing decision,
+	// escalation, duplicate, rating), rendered in the reader's language;
+	// Comment is what a person wrote.
+	Note    Msg    `bun:"note,notnull"`
+	Comment string `bun:"comment,notnull"`
+	Public  bool   `bun:"public,notnull"`
 	CreatedAt      time.Time `bun:"created_at,notnull"`
 
 	// AuthorRole is the role of the event's author, joined where the

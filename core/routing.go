@@ -15,12 +15,13 @@ type RouteInput struct {
 }
 
 // Decision is a router's answer: an organization, or the dispatcher's triage
-// queue, with the reason shown in the request's history.
+// queue, with the reason shown in the request's history (a catalog message,
+// "route.*", rendered in the reader's language).
 type Decision struct {
 	OrganizationID int64    // 0 with Triage
 	Priority       Priority // "" keeps the request's priority
 	Triage         bool
-	Reason         string
+	Reason         Msg
 	Source         string // which router decided: "rules", "plugin:kazan@1.0.0", "fallback"…
 }
 

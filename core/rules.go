@@ -3,7 +3,7 @@ package core
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"github.com/opencity/opencity/core/i18n"
 	"strings"
 	"time"
 )
@@ -184,27 +184,27 @@ func ApplyRules(rules []RoutingRule, dir *Directory, in RouteInput) Decision {
 		districtCode = d.Code
 	}
 	emergency := in.Category.Emergency || (in.Request != nil && in.Request.Priority == PriorityEmergency)
-	var skipped []string
+	var skipped []Msg
 	for _, r := range rules {
 		if !r.Active || !r.matches(in, districtCode, emergency) {
 			continue
 		}
-		label := fmt.Sprintf("rule %d «%s»", r.Position, r.Name)
 		if r.Target == TargetTriage {
-			return Decision{Triage: true, Priority: r.Priority, Reason: label + ": to the dispatcher's triage queue", Source: "rules"}
+			return Decision{Triage: true, Priority: r.Priority, Source: "rules",
+				Reason: M("route.rule_triage", "Rule", r.Position, "Name", r.Name)}
 		}
 		org, why, miss := r.resolve(dir, in, district)
 		if org == nil {
-			skipped = append(skipped, label+" skipped: "+miss)
+			skipped = append(skipped, M("route.skipped", "Rule", r.Position, "Name", r.Name, "Miss", miss))
 			continue
 		}
-		return Decision{OrganizationID: org.ID, Priority: r.Priority, Reason: label + ": " + why + " " + org.Code, Source: "rules"}
+		return Decision{OrganizationID: org.ID, Priority: r.Priority, Source: "rules",
+			Reason: M("route.rule_org", "Rule", r.Position, "Name", r.Name, "Why", why, "Org", org.Code)}
 	}
-	reason := "no routing rule placed the request: to the dispatcher's triage queue"
 	if len(skipped) > 0 {
-		reason += " (" + strings.Join(skipped, "; ") + ")"
+		return Decision{Triage: true, Reason: M("route.no_rule_skipped", "Skipped", skipped), Source: "rules"}
 	}
-	return Decision{Triage: true, Reason: reason, Source: "rules"}
+	return Decision{Triage: true, Reason: M("route.no_rule"), Source: "rules"}
 }
 
 func (r *RoutingRule) matches(in RouteInput, district string, emergency bool) bool {
@@ -220,32 +220,33 @@ func (r *RoutingRule) matches(in RouteInput, district string, emergency bool) bo
 	return true
 }
 
-// resolve finds the rule's organization, or says why it could not.
-func (r *RoutingRule) resolve(dir *Directory, in RouteInput, district int64) (org *Organization, why, miss string) {
+// resolve finds the rule's organization and says why it is the one, or
+// says why it could not (catalog messages route.why.*, route.miss.*).
+func (r *RoutingRule) resolve(dir *Directory, in RouteInput, district int64) (org *Organization, why, miss Msg) {
 	switch r.Target {
 	case TargetOrganization:
 		if o := dir.Organization(*r.OrganizationID); o != nil && o.Active {
-			return o, "fixed organization", ""
+			return o, M("route.why.fixed"), Msg{}
 		}
-		return nil, "", "its organization is inactive or gone"
+		return nil, Msg{}, M("route.miss.org_gone")
 	case TargetManagementCompany:
 		if in.Building == nil || in.Building.ManagementCompanyID == nil {
-			return nil, "", "the request has no registry building with a management company"
+			return nil, Msg{}, M("route.miss.no_management_company")
 		}
 		if o := dir.Organization(*in.Building.ManagementCompanyID); o != nil && o.Active {
-			return o, "the building's management company", ""
+			return o, M("route.why.management_company"), Msg{}
 		}
-		return nil, "", "the building's management company is inactive"
+		return nil, Msg{}, M("route.miss.management_company_inactive")
 	case TargetResourceSupplier:
 		if in.Category.Utility == "" {
-			return nil, "", "category " + in.Category.Code + " has no utility"
+			return nil, Msg{}, M("route.miss.no_utility", "Category", in.Category.Code)
 		}
 		if o := dir.ResourceSupplier(in.Category.Utility, district); o != nil {
-			return o, "the resource supplier of " + in.Category.Utility, ""
+			return o, M("route.why.supplier", "Utility", i18n.Code("utility."+in.Category.Utility)), Msg{}
 		}
-		return nil, "", "no active supplier of " + in.Category.Utility
+		return nil, Msg{}, M("route.miss.no_supplier", "Utility", i18n.Code("utility."+in.Category.Utility))
 	}
-	return nil, "", "unknown target " + r.Target
+	return nil, Msg{}, M("route.miss.unknown_target", "Target", r.Target)
 }
 
 // ValidClock reports whether s is a clock time "HH:MM" (see ParseClock).

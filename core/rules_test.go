@@ -73,7 +73,7 @@ func TestApplyRules(t *testing.T) {
 	for _, c := range cases {
 		in := core.RouteInput{City: "x", Category: c.cat, Building: c.b, At: c.at, Request: &core.Request{Priority: core.PriorityNormal}}
 		d := core.ApplyRules(rules, cityDirectory(), in)
-		if d.Source != "rules" || !strings.Contains(d.Reason, c.reason) {
+		if d.Source != "rules" || !strings.Contains(d.Reason.Text("en"), c.reason) {
 			t.Errorf("%s: source %q reason %q, want %q", c.name, d.Source, d.Reason, c.reason)
 		}
 		if c.org == 0 {

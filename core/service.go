@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"github.com/opencity/opencity/core/i18n"
 	"log/slog"
 	"slices"
 	"strings"
@@ -232,17 +232,17 @@ func (s *Requests) replay(prev *Request, fp string) (*Request, bool, error) {
 // the decision.
 func (s *Requests) route(ctx context.Context, r *Request, cat *Category, b *Building, now time.Time) (*RequestEvent, string, error) {
 	ev := &RequestEvent{Kind: "routed", FromState: string(StatusNew), ToState: string(StatusNew), Public: false, CreatedAt: now}
-	d := Decision{Triage: true, Reason: "no routing configured: the dispatcher decides", Source: "none"}
+	d := Decision{Triage: true, Reason: M("route.none"), Source: "none"}
 	if s.Router != nil {
 		var err error
 		d, err = s.Router.Route(ctx, RouteInput{City: s.City, Request: r, Category: *cat, Building: b, At: now.In(s.Location)})
 		if err != nil {
 			slog.WarnContext(ctx, "routing failed", "city", s.City, "err", err)
-			d = Decision{Triage: true, Reason: "routing failed: " + err.Error(), Source: "fallback"}
+			d = Decision{Triage: true, Reason: M("route.failed", "Error", err.Error()), Source: "fallback"}
 		}
 	}
+	from := r.Priority
 	if d.Priority.Valid() && d.Priority != r.Priority {
-		ev.Comment = fmt.Sprintf("priority %s → %s. ", r.Priority, d.Priority)
 		r.Priority = d.Priority
 	}
 	var org *Organization
@@ -280,13 +280,14 @@ func (s *Requests) route(ctx context.Context, r *Request, cat *Category, b *Buil
 			return nil, "", err
 		}
 		if org == nil || !org.Active {
-			d = Decision{Triage: true, Reason: fmt.Sprintf("the router chose organization %d, which is not an active organization of the city", d.OrganizationID), Source: d.Source}
+			d = Decision{Triage: true, Reason: M("route.inactive_org", "ID", d.OrganizationID), Source: d.Source}
 			org = nil
 		}
 	}
-	ev.Comment += d.Reason
-	if d.Source != "" {
-		ev.Comment += " [" + d.Source + "]"
+	ev.Note = M("event.route", "Reason", d.Reason, "Source", d.Source)
+	if r.Priority != from {
+		ev.Note = M("event.route_priority", "Reason", d.Reason, "Source", d.Source,
+			"From", i18n.Code("priority."+string(from)), "To", i18n.Code("priority."+string(r.Priority)))
 	}
 	if org == nil {
 		ev.Kind = "triage"
@@ -417,7 +418,7 @@ func (s *Requests) Rate(ctx context.Context, actor Actor, number string, stars i
 		}
 		r.Rating, r.RatingComment, r.UpdatedAt = &stars, comment, now
 		return []*RequestEvent{{ActorID: actorID(actor), Kind: "rated", FromState: string(r.Status), ToState: string(r.Status),
-			Comment: fmt.Sprintf("%d/5 %s", stars, comment), Public: true, CreatedAt: now}}, nil
+			Note: M("event.rated", "Stars", stars), Comment: comment, Public: true, CreatedAt: now}}, nil
 	})
 }
 

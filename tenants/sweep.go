@@ -32,7 +32,7 @@ func (b *Backend) Sweep(ctx context.Context, slug string, now time.Time) (escala
 	}
 	days := core.AutoCloseDays(settings)
 	closed, err = st.AutoClose(ctx, now.Add(-time.Duration(days)*24*time.Hour), now,
-		fmt.Sprintf("closed automatically: no confirmation within %d days", days))
+		core.M("event.auto_closed", "Count", days))
 	return escalated, closed, err
 }
 

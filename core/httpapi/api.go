@@ -286,15 +286,3 @@ type tokenOutput struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// language picks ru or en: the Accept-Language header first, then the
-// city's locale.
-func language(c *gin.Context, city *City) string {
-	al := strings.ToLower(c.GetHeader("Accept-Language"))
-	switch {
-	case strings.HasPrefix(al, "en"):
-		return "en"
-	case strings.HasPrefix(al, "ru"):
-		return "ru"
-	}
-	return city.Locale
-}

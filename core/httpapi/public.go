@@ -42,6 +42,7 @@ type publicEventJSON struct {
 	Kind      string    `json:"kind"`
 	From      string    `json:"from,omitempty"`
 	To        string    `json:"to,omitempty"`
+	Note      string    `json:"note,omitempty"` // the system's words, in the reader's language
 	Comment   string    `json:"comment,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
@@ -53,8 +54,9 @@ func (a *API) getPublic(c *Call, _ none) (*publicRequestJSON, error) {
 	}
 	r := p.Request
 	hist := make([]publicEventJSON, 0, len(p.History))
+	lang := Lang(c.Context)
 	for _, e := range p.History {
-		hist = append(hist, publicEventJSON{e.Kind, e.FromState, e.ToState, e.Comment, e.CreatedAt})
+		hist = append(hist, publicEventJSON{e.Kind, e.FromState, e.ToState, e.Note.Text(lang), e.Comment, e.CreatedAt})
 	}
 	return &publicRequestJSON{Number: r.Number, Status: r.Status, Category: r.CategoryCode,
 		Address: r.Address, Description: r.Description, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, History: hist}, nil

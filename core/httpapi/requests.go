@@ -63,13 +63,17 @@ var actionSummary = map[core.Action]string{
 }
 
 type eventJSON struct {
-	Kind         string    `json:"kind"`
-	From         string    `json:"from,omitempty"`
-	To           string    `json:"to,omitempty"`
-	Organization *int64    `json:"organization_id,omitempty"`
-	Comment      string    `json:"comment,omitempty"`
-	Public       bool      `json:"public"`
-	CreatedAt    time.Time `json:"created_at"`
+	Kind         string `json:"kind"`
+	From         string `json:"from,omitempty"`
+	To           string `json:"to,omitempty"`
+	Organization *int64 `json:"organization_id,omitempty"`
+	// Note is what the system says about the event (a routing decision,
+	// an escalation), in the reader's language; Comment is what a person
+	// wrote.
+	Note      string    `json:"note,omitempty"`
+	Comment   string    `json:"comment,omitempty"`
+	Public    bool      `json:"public"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 type originalJSON struct {
@@ -137,11 +141,11 @@ func requestView(r *core.Request, a core.Actor, now time.Time) requestJSON {
 	return v
 }
 
-func eventsView(evs []core.RequestEvent) []eventJSON {
+func eventsView(evs []core.RequestEvent, lang string) []eventJSON {
 	out := make([]eventJSON, 0, len(evs))
 	for _, e := range evs {
 		out = append(out, eventJSON{Kind: e.Kind, From: e.FromState, To: e.ToState, Organization: e.OrganizationID,
-			Comment: e.Comment, Public: e.Public, CreatedAt: e.CreatedAt})
+			Note: e.Note.Text(lang), Comment: e.Comment, Public: e.Public, CreatedAt: e.CreatedAt})
 	}
 	return out
 }
@@ -179,7 +183,7 @@ func (a *API) getRequest(c *Call, _ none) (*requestJSON, error) {
 		return nil, err
 	}
 	v := requestView(r, actor, a.Now())
-	v.History = eventsView(evs)
+	v.History = eventsView(evs, Lang(c.Context))
 	for _, p := range photos {
 		v.Photos = append(v.Photos, attachmentView(p, r.Number))
 	}
@@ -190,7 +194,7 @@ func (a *API) getRequest(c *Call, _ none) (*requestJSON, error) {
 		if err != nil {
 			return nil, err
 		}
-		v.Original = &originalJSON{Number: orig.Number, Status: orig.Status, History: eventsView(oevs)}
+		v.Original = &originalJSON{Number: orig.Number, Status: orig.Status, History: eventsView(oevs, Lang(c.Context))}
 	}
 	return &v, nil
 }
@@ -278,7 +282,7 @@ func (a *API) comment(c *Call, in commentInput) (*eventJSON, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &eventsView([]core.RequestEvent{*ev})[0], nil
+	return &eventsView([]core.RequestEvent{*ev}, Lang(c.Context))[0], nil
 }
 
 type ratingInput struct {

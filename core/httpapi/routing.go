@@ -83,13 +83,13 @@ func (a *API) routingRoutes() []Route {
 				if err != nil {
 					return nil, err
 				}
-				out := &routeTestOutput{Triage: t.Decision.Triage, Reason: t.Decision.Reason, Source: t.Decision.Source, Priority: t.Priority}
+				out := &routeTestOutput{Triage: t.Decision.Triage, Reason: t.Decision.Reason.Text(Lang(c.Context)), Source: t.Decision.Source, Priority: t.Priority}
 				if t.Building != nil {
 					out.BuildingID = &t.Building.ID
 				}
 				if o := t.Organization; o != nil {
 					name := o.NameRU
-					if language(c.Context, c.City) == "en" {
+					if Lang(c.Context) == "en" {
 						name = o.NameEN
 					}
 					out.Organization = &orgJSON{ID: o.ID, Code: o.Code, Kind: o.Kind, Name: name}

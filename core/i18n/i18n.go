@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -113,6 +114,9 @@ func (c *Catalog) Text(lang, code string, args map[string]any) string {
 	args = c.resolve(lang, args)
 	cfg := &goi18n.LocalizeConfig{MessageID: code, TemplateData: args}
 	if n, ok := args[CountArg]; ok {
+		if f, isFloat := n.(float64); isFloat { // a count read back from JSON
+			n = strconv.FormatFloat(f, 'f', -1, 64)
+		}
 		cfg.PluralCount = n
 	}
 	s, err := l.Localize(cfg)
@@ -126,18 +130,44 @@ func (c *Catalog) Text(lang, code string, args map[string]any) string {
 // the same language: E(ECONFLICT, "error.transition", "Status", i18n.Code("status.new")).
 type Code string
 
-// resolve renders the Code arguments of args in lang.
+// MarshalJSON keeps a Code a message when stored: {"code": "status.new"}.
+func (c Code) MarshalJSON() ([]byte, error) { return json.Marshal(Msg{Code: string(c)}) }
+
+// resolve renders the arguments of args that are messages themselves (a
+// Code, a Msg, a list of Msgs) in lang.
 func (c *Catalog) resolve(lang string, args map[string]any) map[string]any {
 	var out map[string]any
+	set := func(k string, s string) {
+		if out == nil {
+			out = make(map[string]any, len(args))
+			for k2, v2 := range args {
+				out[k2] = v2
+			}
+		}
+		out[k] = s
+	}
 	for k, v := range args {
-		if code, ok := v.(Code); ok {
-			if out == nil {
-				out = make(map[string]any, len(args))
-				for k2, v2 := range args {
-					out[k2] = v2
+		switch x := v.(type) {
+		case Code:
+			set(k, c.Text(lang, string(x), nil))
+		case []Msg:
+			parts := make([]string, len(x))
+			for i, m := range x {
+				parts[i] = c.Text(lang, m.Code, m.Args)
+			}
+			set(k, strings.Join(parts, "; "))
+		case []any:
+			parts := make([]string, 0, len(x))
+			for _, e := range x {
+				if m, ok := asMsg(e); ok {
+					parts = append(parts, c.Text(lang, m.Code, m.Args))
 				}
 			}
-			out[k] = c.Text(lang, string(code), nil)
+			set(k, strings.Join(parts, "; "))
+		default:
+			if m, ok := asMsg(v); ok {
+				set(k, c.Text(lang, m.Code, m.Args))
+			}
 		}
 	}
 	if out == nil {

@@ -110,3 +110,33 @@ func TestChoose(t *testing.T) {
 		}
 	}
 }
+
+// A message stored as JSON and read back renders the same, nested
+// messages and plural counts included.
+func TestMsgRoundTrip(t *testing.T) {
+	m := M("event.route", "Reason", M("route.no_rule_skipped", "Skipped", []Msg{
+		M("route.skipped", "Rule", 2, "Name", "Лифты", "Miss", M("route.miss.no_supplier", "Utility", Code("utility.water")))}),
+		"Source", "rules")
+	v, err := m.Value()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Msg
+	if err := back.Scan(v); err != nil {
+		t.Fatal(err)
+	}
+	want := "ни одно правило не подошло: на разбор диспетчеру (правило 2 «Лифты» пропущено: нет действующего поставщика ресурса «вода») [rules]"
+	if got := m.Text("ru"); got != want {
+		t.Errorf("rendered %q, want %q", got, want)
+	}
+	if got := back.Text("ru"); got != want {
+		t.Errorf("read back %q, want %q", got, want)
+	}
+	if got := M("event.auto_closed", "Count", 21).Text("ru"); got != "закрыто автоматически: нет подтверждения в течение 21 дня" {
+		t.Errorf("plural: %q", got)
+	}
+	var none Msg
+	if err := none.Scan(""); err != nil || !none.IsZero() {
+		t.Errorf("empty note: %v %v", none, err)
+	}
+}

@@ -240,8 +240,8 @@ func (s *Store) Escalate(ctx context.Context, now time.Time) (n int, err error) 
 	now = now.UTC()
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		for _, kind := range []struct{ due, done, flag, msg string }{
-			{"reaction_due_at", "accepted_at", "reaction_escalated_at", "reaction time exceeded: not accepted in time"},
-			{"resolution_due_at", "resolved_at", "resolution_escalated_at", "resolution time exceeded: not resolved in time"},
+			{"reaction_due_at", "accepted_at", "reaction_escalated_at", "event.reaction_late"},
+			{"resolution_due_at", "resolved_at", "resolution_escalated_at", "event.resolution_late"},
 		} {
 			var late []core.Request
 			err := tx.NewSelect().Model(&late).Column("id", "status").
@@ -255,7 +255,7 @@ func (s *Store) Escalate(ctx context.Context, now time.Time) (n int, err error) 
 					return err
 				}
 				ev := &core.RequestEvent{RequestID: r.ID, Kind: "escalated", FromState: string(r.Status), ToState: string(r.Status),
-					Comment: kind.msg, Public: false, CreatedAt: now}
+					Note: core.M(kind.msg), Public: false, CreatedAt: now}
 				if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
 					return err
 				}
@@ -268,8 +268,8 @@ func (s *Store) Escalate(ctx context.Context, now time.Time) (n int, err error) 
 }
 
 // AutoClose closes requests resolved before the cut-off that the citizen
-// neither confirmed nor disputed.
-func (s *Store) AutoClose(ctx context.Context, before, now time.Time, comment string) (n int, err error) {
+// neither confirmed nor disputed; note says why in each closing event.
+func (s *Store) AutoClose(ctx context.Context, before, now time.Time, note core.Msg) (n int, err error) {
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var ids []int64
 		err := tx.NewSelect().TableExpr("requests").Column("id").
@@ -284,7 +284,7 @@ func (s *Store) AutoClose(ctx context.Context, before, now time.Time, comment st
 				return err
 			}
 			ev := &core.RequestEvent{RequestID: id, Kind: string(core.ActionClose), FromState: string(core.StatusResolved),
-				ToState: string(core.StatusClosed), Comment: comment, Public: true, CreatedAt: now.UTC()}
+				ToState: string(core.StatusClosed), Note: note, Public: true, CreatedAt: now.UTC()}
 			if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
 				return err
 			}

@@ -44,7 +44,7 @@ func TestKazanPluginRoutesThroughARealProcess(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", c.name, err)
 				}
-				if d.Source != "plugin:"+kazanRef || d.Reason == "" {
+				if d.Source != "plugin:"+kazanRef || d.Reason.IsZero() {
 					t.Errorf("%s: decided by %q (%s), want the plugin with a reason", c.name, d.Source, d.Reason)
 				}
 				if c.org == "" {
@@ -99,7 +99,7 @@ func TestTamperedBinaryIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Source != host.SourceFallbackRules || !strings.Contains(d.Reason, "checksum") || d.OrganizationID != f.org(t, "uk-aviastroitel") {
+	if d.Source != host.SourceFallbackRules || !strings.Contains(d.Reason.Text("en"), "checksum") || d.OrganizationID != f.org(t, "uk-aviastroitel") {
 		t.Errorf("fallback decision: %+v", d)
 	}
 }
@@ -125,7 +125,7 @@ func TestHangingPluginHitsItsDeadline(t *testing.T) {
 	if took > 4*time.Second {
 		t.Errorf("a hung plugin held the request for %s", took)
 	}
-	if d.Source != host.SourceFallbackRules || !strings.Contains(d.Reason, "DeadlineExceeded") || d.OrganizationID != f.org(t, "uk-aviastroitel") {
+	if d.Source != host.SourceFallbackRules || !strings.Contains(d.Reason.Text("en"), "DeadlineExceeded") || d.OrganizationID != f.org(t, "uk-aviastroitel") {
 		t.Errorf("decision: %+v", d)
 	}
 	// The hung process is killed and a new one takes its place.
@@ -166,7 +166,7 @@ func TestKilledPluginLosesNoRequest(t *testing.T) {
 				d, err := r.Route(context.Background(), in)
 				mu.Lock()
 				if err != nil || d.Triage || d.OrganizationID != want {
-					lost = append(lost, d.Source+": "+d.Reason)
+					lost = append(lost, d.Source+": "+d.Reason.Text("en"))
 				}
 				sources[d.Source]++
 				mu.Unlock()

@@ -45,29 +45,29 @@ const (
 )
 
 func (r *cityRouter) Route(ctx context.Context, in core.RouteInput) (core.Decision, error) {
-	var pluginNote string
+	var pluginNote core.Msg
 	set, err := r.st.RoutingSettings(ctx)
 	if err != nil {
-		pluginNote = "routing settings unreadable (" + err.Error() + ")"
+		pluginNote = core.M("route.settings_unreadable", "Error", err.Error())
 	} else if set.Plugin != "" {
 		d, err := r.viaPlugin(ctx, set, in)
 		if err == nil {
 			return d, nil
 		}
 		slog.WarnContext(ctx, "plugin routing failed; falling back to the built-in rules", "city", r.slug, "plugin", set.Plugin, "err", err)
-		pluginNote = fmt.Sprintf("plugin %s failed (%s)", set.Plugin, err)
+		pluginNote = core.M("route.plugin_failed", "Plugin", set.Plugin, "Error", err.Error())
 	}
 	d, err := core.RulesRouter{Store: r.st}.Route(ctx, in)
 	if err != nil {
-		reason := "the built-in rules failed (" + err.Error() + "): to the dispatcher's triage queue"
-		if pluginNote != "" {
-			reason = pluginNote + "; " + reason
+		reason := core.M("route.rules_failed", "Error", err.Error())
+		if !pluginNote.IsZero() {
+			reason = core.M("route.after", "First", pluginNote, "Then", reason)
 		}
 		return core.Decision{Triage: true, Reason: reason, Source: SourceTriage}, nil
 	}
-	if pluginNote != "" {
+	if !pluginNote.IsZero() {
 		d.Source = SourceFallbackRules
-		d.Reason = pluginNote + "; built-in " + d.Reason
+		d.Reason = core.M("route.after_builtin", "First", pluginNote, "Then", d.Reason)
 	}
 	return d, nil
 }
@@ -95,13 +95,13 @@ func (r *cityRouter) viaPlugin(ctx context.Context, set core.RoutingSettings, in
 	if err != nil {
 		return core.Decision{}, err
 	}
-	d := core.Decision{Triage: resp.GetTriage(), Priority: core.Priority(resp.GetPriority()), Reason: resp.GetReason(),
+	d := core.Decision{Triage: resp.GetTriage(), Priority: core.Priority(resp.GetPriority()), Reason: core.M("route.plugin", "Plugin", set.Plugin, "Text", resp.GetReason()),
 		Source: "plugin:" + set.Plugin}
 	if d.Priority != "" && !d.Priority.Valid() {
 		return core.Decision{}, fmt.Errorf("answered an unknown priority %q", d.Priority)
 	}
-	if d.Reason == "" {
-		d.Reason = "decided by plugin " + set.Plugin
+	if resp.GetReason() == "" {
+		d.Reason = core.M("route.plugin_decided", "Plugin", set.Plugin)
 	}
 	if d.Triage {
 		return d, nil

@@ -104,7 +104,8 @@ func encodeEvent(b *bytes.Buffer, e *core.RequestEvent) {
 	c.str(e.Kind)
 	c.sep()
 	c.intp(e.OrganizationID)
-	for _, s := range []string{e.FromState, e.ToState, e.Comment} {
+	note, _ := e.Note.Value()
+	for _, s := range []string{e.FromState, e.ToState, note.(string), e.Comment} {
 		c.sep()
 		c.str(s)
 	}

@@ -215,7 +215,7 @@ const (
 		"description, applicant_name, applicant_phone, citizen_id, created_by, organization_id, duplicate_of, " +
 		"reaction_due_at, resolution_due_at, assigned_at, accepted_at, resolved_at, closed_at, reaction_seconds, " +
 		"resolution_seconds, rating, search_text, created_at, updated_at"
-	eventColumns = "request_id, actor_id, kind, organization_id, from_status, to_status, comment, public, created_at"
+	eventColumns = "request_id, actor_id, kind, organization_id, from_status, to_status, note, comment, public, created_at"
 )
 
 func (w *pgWriter) write(ctx context.Context, rows []generated) (err error) {

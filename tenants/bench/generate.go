@@ -137,11 +137,13 @@ func (c *city) lifecycle(rng *rand.Rand, r core.Request, cat core.Category, b co
 			FromState: string(from), ToState: string(to), Comment: comment, Public: public, CreatedAt: at})
 		r.UpdatedAt = at
 	}
+	note := func(m core.Msg) { g.Events[len(g.Events)-1].Note = m } // of the last event
 	ev("created", t, &creator, "", core.StatusNew, nil, "", true)
 	done := func() generated { g.R = r; return g }
 	dispatcher := c.dispatcher[rng.IntN(len(c.dispatcher))]
 	if status == core.StatusRejected || status == core.StatusDuplicate {
-		ev("triage", t, nil, core.StatusNew, core.StatusNew, nil, "the dispatcher decides [bench]", false)
+		ev("triage", t, nil, core.StatusNew, core.StatusNew, nil, "", false)
+		note(core.M("event.route", "Reason", core.M("route.none"), "Source", "bench"))
 		at := t.Add(time.Duration(5+rng.IntN(120)) * time.Minute)
 		if at.After(now) {
 			return done()
@@ -158,7 +160,8 @@ func (c *city) lifecycle(rng *rand.Rand, r core.Request, cat core.Category, b co
 	d := core.ApplyRules(c.rules, c.dir, core.RouteInput{Request: &r, Category: cat, Building: &b, At: t})
 	org := d.OrganizationID
 	if d.Triage || org == 0 {
-		ev("triage", t, nil, core.StatusNew, core.StatusNew, nil, d.Reason+" [rules]", false)
+		ev("triage", t, nil, core.StatusNew, core.StatusNew, nil, "", false)
+		note(core.M("event.route", "Reason", d.Reason, "Source", "rules"))
 		if status == core.StatusNew {
 			return done()
 		}
@@ -172,7 +175,8 @@ func (c *city) lifecycle(rng *rand.Rand, r core.Request, cat core.Category, b co
 		if status == core.StatusNew {
 			status = core.StatusAssigned // the rules placed it at once
 		}
-		ev(string(core.ActionAssign), t, nil, core.StatusNew, core.StatusAssigned, &org, d.Reason+" [rules]", false)
+		ev(string(core.ActionAssign), t, nil, core.StatusNew, core.StatusAssigned, &org, "", false)
+		note(core.M("event.route", "Reason", d.Reason, "Source", "rules"))
 	}
 	r.Status, r.OrganizationID = core.StatusAssigned, &org
 	assigned := t
