@@ -138,16 +138,16 @@ type RequestEvent struct {
 	ActorID   *int64 `bun:"actor_id"`
 	Kind      string `bun:"kind,notnull"`
 	// OrganizationID names the organization an assignment or delegation went to.
-	OrganizationID *int64    `bun:"organization_id"`
-	FromState      string    `bun:"from_status,notnull"`
-	ToState        string    `bun:"to_status,notnull"`
+	OrganizationID *int64 `bun:"organization_id"`
+	FromState      string `bun:"from_status,notnull"`
+	ToState        string `bun:"to_status,notnull"`
 	// Note is what the system says about the event (routing decision,
 	// escalation, duplicate, rating), rendered in the reader's language;
 	// Comment is what a person wrote.
-	Note    Msg    `bun:"note,notnull"`
-	Comment string `bun:"comment,notnull"`
-	Public  bool   `bun:"public,notnull"`
-	CreatedAt      time.Time `bun:"created_at,notnull"`
+	Note      Msg       `bun:"note,notnull"`
+	Comment   string    `bun:"comment,notnull"`
+	Public    bool      `bun:"public,notnull"`
+	CreatedAt time.Time `bun:"created_at,notnull"`
 
 	// AuthorRole is the role of the event's author, joined where the
 	// audience matters (OutsiderHistory); empty for the system's events.

@@ -285,4 +285,3 @@ type tokenOutput struct {
 	TokenType string    `json:"token_type"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
-
