@@ -2,6 +2,7 @@ package cityconsole
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -122,10 +123,19 @@ func (cs *Console) patchUser(c *gin.Context) {
 }
 
 type rolesData struct {
-	Policies map[core.Role][]core.Policy
-	Roles    []core.Role
-	Objects  []string
-	Actions  []string
+	// Matrix is each role's grants, one row per object with its actions,
+	// objects and actions in the order of the city's lists.
+	Matrix  map[core.Role][]objectGrants
+	Roles   []core.Role
+	Objects []string
+	Actions []string
+}
+
+// objectGrants is one row of a role's matrix: an object and the policies
+// granting actions on it.
+type objectGrants struct {
+	Obj      string
+	Policies []core.Policy
 }
 
 func (cs *Console) showRoles(c *gin.Context, p *web.Page, status int) {
@@ -139,12 +149,24 @@ func (cs *Console) showRoles(c *gin.Context, p *web.Page, status int) {
 		cs.views.Fail(c, "roles.html", p, err)
 		return
 	}
-	d := &rolesData{Policies: map[core.Role][]core.Policy{}, Roles: roles, Objects: core.CityObjects(), Actions: core.PolicyActions()}
-	for _, x := range ps {
-		d.Policies[x.Role] = append(d.Policies[x.Role], x)
+	d := &rolesData{Matrix: map[core.Role][]objectGrants{}, Roles: roles, Objects: core.CityObjects(), Actions: core.PolicyActions()}
+	rank := func(list []string, s string) int {
+		if i := slices.Index(list, s); i >= 0 {
+			return i
+		}
+		return len(list)
 	}
-	for _, list := range d.Policies {
-		sort.Slice(list, func(i, j int) bool { return list[i].Obj+list[i].Act < list[j].Obj+list[j].Act })
+	sort.SliceStable(ps, func(i, j int) bool {
+		oi, oj := rank(d.Objects, ps[i].Obj), rank(d.Objects, ps[j].Obj)
+		return oi < oj || oi == oj && rank(d.Actions, ps[i].Act) < rank(d.Actions, ps[j].Act)
+	})
+	for _, x := range ps {
+		rows := d.Matrix[x.Role]
+		if n := len(rows); n == 0 || rows[n-1].Obj != x.Obj {
+			rows = append(rows, objectGrants{Obj: x.Obj})
+		}
+		rows[len(rows)-1].Policies = append(rows[len(rows)-1].Policies, x)
+		d.Matrix[x.Role] = rows
 	}
 	p.Data = d
 	cs.views.Render(c, status, "roles.html", p)

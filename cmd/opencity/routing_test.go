@@ -111,7 +111,7 @@ func TestRoutingRulesAPI(t *testing.T) {
 				t.Errorf("power by address: %v", got)
 			}
 			got = s.tryRoute("kazan", admin, map[string]any{"category": "yard-improvement", "building_id": 1})
-			if got["triage"] != true || !strings.Contains(got["reason"].(string), "triage") {
+			if got["triage"] != true || !strings.Contains(got["reason"].(string), "на разбор диспетчеру") {
 				t.Errorf("yard without a rule: %v", got)
 			}
 

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/opencity/opencity/core/web/webtest"
+	"github.com/opencity/opencity/tenants/tenanttest"
+)
+
+// latinWord is a run of Latin-script letters with what may join them in a
+// code, a login, an address or a URL.
+var latinWord = regexp.MustCompile(`[A-Za-z][A-Za-z0-9._@:/+-]*`)
+
+// allowedLatin are the words a Russian page may show in Latin script:
+// names (of the product, of formats, of services) and the technical terms
+// a Russian reader sees in Latin too. Codes, logins, e-mails and URLs
+// come from the city's own data (latinOfCity).
+var allowedLatin = map[string]bool{
+	"OpenCity": true, "English": true, "CSV": true, "API": true, "JSON": true, "JPEG": true, "PNG": true,
+	"WebP": true, "HEIC": true, "SHA-256": true, "Stripe": true, "Ctrl": true, "Enter": true, "ID": true,
+	"UTC": true, "Europe/Moscow": true, "name@version": true, "2h": true, "30m": true, "h": false,
+}
+
+// latinOfCity lists what a city's pages show in Latin script because it
+// is data: the codes of its directory, its users' logins, its slug.
+func latinOfCity(t *testing.T, s *testServer, city, admin string) map[string]bool {
+	t.Helper()
+	ok := map[string]bool{city: true}
+	for _, path := range []string{"/categories", "/category-groups", "/districts", "/organizations", "/users"} {
+		r := s.call("GET", "/t/"+city+"/api/v1"+path, admin, nil)
+		var list struct {
+			Items []map[string]any `json:"items"`
+		}
+		if err := json.Unmarshal(r.Body, &list); err != nil {
+			t.Fatalf("%s: %d %s", path, r.Status, r.Body)
+		}
+		for _, it := range list.Items {
+			for _, k := range []string{"code", "login", "email", "group", "utility", "kind", "role"} {
+				if v, _ := it[k].(string); v != "" {
+					ok[v] = true
+				}
+			}
+		}
+	}
+	return ok
+}
+
+// foreignWords returns the Latin-script words of text that neither list
+// allows; an e-mail address, a URL, a number like 2026-000123 and a
+// request's tracking path pass.
+func foreignWords(text string, allowed ...map[string]bool) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, w := range latinWord.FindAllString(text, -1) {
+		w = strings.TrimRight(w, ".:,/-")
+		ok := strings.Contains(w, "@") || strings.Contains(w, "://") || strings.HasPrefix(w, "/t/")
+		for _, a := range allowed {
+			ok = ok || a[w] || a[strings.ToLower(w)]
+		}
+		if !ok && !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Every page of the main flows, read by people of every role of a Russian
+// city whose browser asks for English, is Russian: no Latin-script word
+// outside the names, formats and the city's own codes and logins. The
+// portal, login, the citizen's pages, the dispatcher's desk and call form,
+// the organization's office, a request page, every city console page, the
+// vendor console (in Russian by its switch) and the signup.
+func TestRussianPagesHaveNoLatin(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := startServer(t, kind)
+			admin := s.login("kazan", "admin")
+			city := latinOfCity(t, s, "kazan", admin)
+			number := s.submit("kazan", s.login("kazan", "citizen"), "Лифт застрял между этажами")
+			b := webtest.Start(t)
+			base := s.URL() + "/t/kazan"
+			check := func(name string) {
+				t.Helper()
+				b.Screenshot("ru-" + name)
+				if bad := foreignWords(b.Text("body"), allowedLatin, city); len(bad) > 0 {
+					t.Errorf("%s (%s) shows Latin-script words: %v", name, b.Location(), bad)
+				}
+			}
+			visit := func(name, path string) {
+				t.Helper()
+				b.Navigate(path)
+				check(name)
+			}
+			visit("portal", base+"/")
+			visit("login", base+"/login")
+			b.Submit(`main form button[type=submit]`, "login", "admin", "password", "wrong")
+			check("login-refused")
+
+			for _, who := range []struct {
+				login string
+				pages []string
+			}{
+				{"citizen", []string{"/", "/new", "/my/", "/requests/" + number}},
+				{"dispatcher", []string{"/desk/", "/desk/call", "/requests/" + number}},
+				{"operator", []string{"/office/"}},
+				{"admin", []string{"/admin/", "/admin/categories", "/admin/categories/lift", "/admin/organizations",
+					"/admin/organizations/uk-aviastroitel", "/admin/districts", "/admin/buildings", "/admin/routing",
+					"/admin/users", "/admin/roles", "/admin/settings", "/requests/" + number}},
+			} {
+				browserLogin(b, base, who.login)
+				for _, p := range who.pages {
+					visit(who.login+strings.ReplaceAll(p, "/", "_"), base+p)
+				}
+				// A form refused with field messages.
+				switch who.login {
+				case "citizen":
+					b.Navigate(base + "/new")
+					b.Submit(`#send`, "description", "")
+					check("citizen-new-refused")
+				case "dispatcher":
+					b.Navigate(base + "/requests/" + number)
+					b.Submit(`#f-reject button[type=submit]`, "comment", " ")
+					check("dispatcher-reject-refused")
+				}
+				browserLogout(b)
+			}
+
+			// The vendor console, switched to Russian.
+			b.Navigate(s.URL() + "/admin/login?lang=ru")
+			check("vendor-login")
+			b.Submit("button.primary", "login", "vendor", "password", "demo")
+			for _, p := range []string{"/admin/", "/admin/cities/kazan", "/admin/cities/new", "/admin/plugins", "/admin/health",
+				"/admin/audit", "/admin/vendor-users"} {
+				visit("vendor"+strings.ReplaceAll(p, "/", "_"), s.URL()+p)
+			}
+
+			// The signup, switched to Russian (it belongs to no city yet).
+			visit("signup", s.URL()+"/signup?lang=ru")
+		})
+	}
+}
