@@ -2,7 +2,10 @@ package core
 
 import (
 	"context"
+	"strings"
 	"time"
+
+	"github.com/opencity/opencity/core/i18n"
 )
 
 // RouteInput is what a router sees of a new request.
@@ -23,6 +26,17 @@ type Decision struct {
 	Triage         bool
 	Reason         Msg
 	Source         string // which router decided: "rules", "plugin:kazan@1.0.0", "fallback"…
+}
+
+// SourceArg is a decision's source as a message argument: the catalog's
+// words for the built-in sources ("rules" → route.source.rules), a
+// plugin's reference ("plugin:kazan@1.0.0") as it is.
+func SourceArg(source string) any {
+	switch source {
+	case "none", "fallback", "rules", "fallback:rules", "fallback:triage", "bench":
+		return i18n.Code("route.source." + strings.ReplaceAll(source, ":", "_"))
+	}
+	return source
 }
 
 // Router decides where a new request goes.

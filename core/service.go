@@ -284,9 +284,9 @@ func (s *Requests) route(ctx context.Context, r *Request, cat *Category, b *Buil
 			org = nil
 		}
 	}
-	ev.Note = M("event.route", "Reason", d.Reason, "Source", d.Source)
+	ev.Note = M("event.route", "Reason", d.Reason, "Source", SourceArg(d.Source))
 	if r.Priority != from {
-		ev.Note = M("event.route_priority", "Reason", d.Reason, "Source", d.Source,
+		ev.Note = M("event.route_priority", "Reason", d.Reason, "Source", SourceArg(d.Source),
 			"From", i18n.Code("priority."+string(from)), "To", i18n.Code("priority."+string(r.Priority)))
 	}
 	if org == nil {

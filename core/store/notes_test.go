@@ -55,8 +55,8 @@ func TestEventNotesMigration(t *testing.T) {
 				{"rated", "4/5 Быстро починили", "event.rated", "4 из 5", "Быстро починили"},
 				{"duplicate", "duplicate of 2026-000123. Та же поломка", "event.duplicate_of", "дубликат обращения 2026-000123", "Та же поломка"},
 				{"close", "closed automatically: no confirmation within 3 days", "event.auto_closed", "закрыто автоматически: нет подтверждения в течение 3 дней", ""},
-				{"triage", "no routing configured: the dispatcher decides [none]", "event.route", "маршрутизация не настроена: решает диспетчер [none]", ""},
-				{"triage", `routing failed: plugin "x" said "no" [fallback]`, "event.route", `маршрутизация не удалась: plugin "x" said "no" [fallback]`, ""},
+				{"triage", "no routing configured: the dispatcher decides [none]", "event.route", "маршрутизация не настроена: решает диспетчер [без маршрутизации]", ""},
+				{"triage", `routing failed: plugin "x" said "no" [fallback]`, "event.route", `маршрутизация не удалась: plugin "x" said "no" [запасной путь]`, ""},
 				{"assign", "rule 2 «Лифты»: fixed organization lift-service [rules]", "event.text", "rule 2 «Лифты»: fixed organization lift-service [rules]", ""},
 				{"comment", "Жилец просит позвонить", "", "", "Жилец просит позвонить"},
 			}

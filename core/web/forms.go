@@ -82,10 +82,12 @@ func (f *Form) OptInt64(name string) *int64 {
 	return &n
 }
 
-// Duration is a field like "2h", "30m" or "1h30m"; a bare number is hours.
+// Duration is a field like "2h", "30m", "1h30m" or "2ч 30мин"; a bare
+// number is hours.
 // Empty is 0.
 func (f *Form) Duration(name string) time.Duration {
 	s := strings.ReplaceAll(f.String(name), " ", "")
+	s = russianUnits.Replace(strings.ToLower(s))
 	if s == "" {
 		return 0
 	}
@@ -99,6 +101,9 @@ func (f *Form) Duration(name string) time.Duration {
 	}
 	return d
 }
+
+// russianUnits lets a duration be written as on a Russian page: "2ч30мин".
+var russianUnits = strings.NewReplacer("мин", "m", "м", "m", "ч", "h")
 
 // Err is the conversion errors as an EINVALID *core.Error, nil when none.
 func (f *Form) Err() error { return f.Errors.Err() }

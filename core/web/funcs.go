@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"slices"
+	"time"
 
 	"github.com/opencity/opencity/core"
 )
@@ -37,6 +38,8 @@ var funcs = template.FuncMap{
 		return fmt.Sprint(v)
 	},
 	"add": func(a, b int) int { return a + b },
+	// ms is a duration in milliseconds.
+	"ms": func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) },
 	// list makes a list of strings in a template.
 	"list": func(s ...string) []string { return s },
 	// minutes writes a duration in minutes as 30m, 2h or 2h30m.

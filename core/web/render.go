@@ -128,6 +128,18 @@ func (p *Page) Time(t any) string {
 	return tt.In(p.loc).Format("02.01.2006 15:04")
 }
 
+// Minutes writes a duration given in minutes in the page's language:
+// "30 мин", "2 ч", "2 ч 30 мин" (catalog codes clock.*).
+func (p *Page) Minutes(m int) string {
+	switch {
+	case m%60 == 0:
+		return p.T("clock.h", "H", m/60)
+	case m > 60:
+		return p.T("clock.hm", "H", m/60, "M", m%60)
+	}
+	return p.T("clock.m", "M", m)
+}
+
 // Location is the time zone pages show times in.
 func (p *Page) Location() *time.Location { return p.loc }
 

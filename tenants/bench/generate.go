@@ -143,7 +143,7 @@ func (c *city) lifecycle(rng *rand.Rand, r core.Request, cat core.Category, b co
 	dispatcher := c.dispatcher[rng.IntN(len(c.dispatcher))]
 	if status == core.StatusRejected || status == core.StatusDuplicate {
 		ev("triage", t, nil, core.StatusNew, core.StatusNew, nil, "", false)
-		note(core.M("event.route", "Reason", core.M("route.none"), "Source", "bench"))
+		note(core.M("event.route", "Reason", core.M("route.none"), "Source", core.SourceArg("bench")))
 		at := t.Add(time.Duration(5+rng.IntN(120)) * time.Minute)
 		if at.After(now) {
 			return done()
@@ -161,7 +161,7 @@ func (c *city) lifecycle(rng *rand.Rand, r core.Request, cat core.Category, b co
 	org := d.OrganizationID
 	if d.Triage || org == 0 {
 		ev("triage", t, nil, core.StatusNew, core.StatusNew, nil, "", false)
-		note(core.M("event.route", "Reason", d.Reason, "Source", "rules"))
+		note(core.M("event.route", "Reason", d.Reason, "Source", core.SourceArg("rules")))
 		if status == core.StatusNew {
 			return done()
 		}
@@ -176,7 +176,7 @@ func (c *city) lifecycle(rng *rand.Rand, r core.Request, cat core.Category, b co
 			status = core.StatusAssigned // the rules placed it at once
 		}
 		ev(string(core.ActionAssign), t, nil, core.StatusNew, core.StatusAssigned, &org, "", false)
-		note(core.M("event.route", "Reason", d.Reason, "Source", "rules"))
+		note(core.M("event.route", "Reason", d.Reason, "Source", core.SourceArg("rules")))
 	}
 	r.Status, r.OrganizationID = core.StatusAssigned, &org
 	assigned := t

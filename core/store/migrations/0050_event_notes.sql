@@ -21,13 +21,13 @@ UPDATE request_events SET note = '{"code":"event.duplicate_of","args":{"Number":
 UPDATE request_events SET note = '{"code":"event.auto_closed","args":{"Count":' || substr(comment, 46, length(comment) - 50) || '}}', comment = ''
 	WHERE kind = 'close' AND actor_id IS NULL AND comment LIKE 'closed automatically: no confirmation within % days';
 
-UPDATE request_events SET note = '{"code":"event.route","args":{"Reason":{"code":"route.none"},"Source":"none"}}', comment = ''
+UPDATE request_events SET note = '{"code":"event.route","args":{"Reason":{"code":"route.none"},"Source":{"code":"route.source.none"}}}', comment = ''
 	WHERE actor_id IS NULL AND comment = 'no routing configured: the dispatcher decides [none]';
 
-UPDATE request_events SET note = '{"code":"event.route","args":{"Reason":{"code":"route.no_rule"},"Source":"rules"}}', comment = ''
+UPDATE request_events SET note = '{"code":"event.route","args":{"Reason":{"code":"route.no_rule"},"Source":{"code":"route.source.rules"}}}', comment = ''
 	WHERE actor_id IS NULL AND comment = 'no routing rule placed the request: to the dispatcher''s triage queue [rules]';
 
-UPDATE request_events SET note = CAST('{"code":"event.route","args":{"Source":"fallback","Reason":{"code":"route.failed","args":{"Error":' AS TEXT)
+UPDATE request_events SET note = CAST('{"code":"event.route","args":{"Source":{"code":"route.source.fallback"},"Reason":{"code":"route.failed","args":{"Error":' AS TEXT)
 		|| {{JSONQ}}(substr(comment, 17, length(comment) - 27)) || '}}}}', comment = ''
 	WHERE actor_id IS NULL AND comment LIKE 'routing failed: % [fallback]';
 
