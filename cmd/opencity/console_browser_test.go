@@ -146,7 +146,7 @@ func TestCityConsoleBrowser(t *testing.T) {
 			}
 			b.Screenshot("city-category-errors")
 			b.Submit("#add-category-submit", "code", "entrance-bulb", "resolution_minutes", "2h")
-			if got := b.Text("#cat-entrance-bulb .deadline"); got != "2h" {
+			if got := b.Text("#cat-entrance-bulb .deadline"); got != "2 h" { // the English page (?lang=en) writes durations in its words
 				t.Fatalf("the new category's deadline: %q", got)
 			}
 			b.Screenshot("city-categories")
