@@ -43,6 +43,8 @@ Usage:
 Environment:
   DATABASE_URL          postgres://… to use PostgreSQL (a schema per city); unset: SQLite under OPENCITY_DATA
   OPENCITY_DATA         data folder for SQLite and uploads (default ./data)
+  OPENCITY_S3_ENDPOINT  keep photos in an S3-compatible bucket at host[:port] instead of OPENCITY_DATA/uploads;
+                        with OPENCITY_S3_BUCKET, _ACCESS_KEY, _SECRET_KEY, _REGION, _USE_SSL (default true)
   OPENCITY_ADDR         listen address of serve (default :8080)
   OPENCITY_DEMO         serve's demo mode when --demo is not given: true or false (default: true without DATABASE_URL)
   OPENCITY_BASE_DOMAIN  serve <slug>.<domain> as that city (e.g. opencity.example.org)
@@ -98,6 +100,7 @@ func configFromEnv(getenv func(string) string) Config {
 		Metrics:     metricsConfigFromEnv(getenv),
 		SMTPURL:     getenv("OPENCITY_SMTP_URL"),
 		MailFrom:    getenv("OPENCITY_MAIL_FROM"),
+		Photos:      photoStorageFromEnv(getenv),
 	}
 	for _, p := range strings.Split(getenv("OPENCITY_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -217,15 +218,15 @@ func TestPhotosCleanCommand(t *testing.T) {
 				t.Fatal(err)
 			}
 			staff := core.Actor{Role: core.RoleDispatcher}
-			old, err := httpapi.StorePhoto(ctx, s.uploads, city, staff, number, "old.jpg", phoneJPEG(t), "image/jpeg", true, time.Now())
+			old, err := httpapi.StorePhoto(ctx, s.photos, city, staff, number, "old.jpg", phoneJPEG(t), "image/jpeg", true, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
-			plain, err := httpapi.StorePhoto(ctx, s.uploads, city, staff, number, "plain.png", pngBytes(t), "image/png", true, time.Now())
+			plain, err := httpapi.StorePhoto(ctx, s.photos, city, staff, number, "plain.png", pngBytes(t), "image/png", true, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
-			oldPath := httpapi.PhotoPath(s.uploads, "kazan", old)
+			oldPath := filepath.Join(s.db.DataDir, "uploads", "kazan", httpapi.PhotoKey(old))
 			var out bytes.Buffer
 			if err := run(ctx, []string{"photos", "clean"}, env(s.db), &out); err != nil {
 				t.Fatalf("photos clean: %v\n%s", err, out.String())
@@ -236,7 +237,7 @@ func TestPhotosCleanCommand(t *testing.T) {
 			if _, err := os.Stat(oldPath); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("the old file with the GPS position is still on disk: %v", err)
 			}
-			if _, err := os.Stat(httpapi.PhotoPath(s.uploads, "kazan", plain)); err != nil {
+			if _, err := os.Stat(filepath.Join(s.db.DataDir, "uploads", "kazan", httpapi.PhotoKey(plain))); err != nil {
 				t.Errorf("the clean PNG was touched: %v", err)
 			}
 			got := s.photoBytes(t, cit, "requests/"+number+"/photos/"+itoa(old.ID))

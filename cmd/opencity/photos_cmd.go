@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
@@ -27,6 +24,10 @@ func photosCmd(ctx context.Context, cfg Config, args []string, out io.Writer) er
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	photos, err := openPhotos(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	b, err := openBackend(ctx, cfg)
 	if err != nil {
 		return err
@@ -36,7 +37,6 @@ func photosCmd(ctx context.Context, cfg Config, args []string, out io.Writer) er
 	if err != nil {
 		return err
 	}
-	uploads := filepath.Join(cfg.DataDir, "uploads")
 	found := false
 	for _, t := range ts {
 		if *only != "" && t.Slug != *only {
@@ -48,12 +48,12 @@ func photosCmd(ctx context.Context, cfg Config, args []string, out io.Writer) er
 			fmt.Fprintf(out, "%-18s skipped: %v\n", t.Slug, err)
 			continue
 		}
-		r, err := cleanCityPhotos(ctx, uploads, t.Slug, st)
+		r, err := cleanCityPhotos(ctx, photos, t.Slug, st)
 		if err != nil {
 			fmt.Fprintf(out, "%-18s skipped: %v\n", t.Slug, err)
 			continue
 		}
-		fmt.Fprintf(out, "%-18s %d photos, %d re-encoded, %d missing on disk, %d unreadable (left as they are)\n",
+		fmt.Fprintf(out, "%-18s %d photos, %d re-encoded, %d missing in storage, %d unreadable (left as they are)\n",
 			t.Slug, r.total, r.cleaned, r.missing, r.unreadable)
 	}
 	if *only != "" && !found {
@@ -66,7 +66,7 @@ type cleanReport struct{ total, cleaned, missing, unreadable int }
 
 // cleanCityPhotos re-encodes one city's photos that carry metadata, points
 // their records at the new files and removes the old files no record uses.
-func cleanCityPhotos(ctx context.Context, uploads, slug string, st *store.Store) (cleanReport, error) {
+func cleanCityPhotos(ctx context.Context, photos core.Blobs, slug string, st *store.Store) (cleanReport, error) {
 	var r cleanReport
 	atts, err := st.AllAttachments(ctx)
 	if err != nil {
@@ -76,9 +76,9 @@ func cleanCityPhotos(ctx context.Context, uploads, slug string, st *store.Store)
 	replaced := map[string]bool{}
 	for i := range atts {
 		a := &atts[i]
-		path := httpapi.PhotoPath(uploads, slug, a)
-		data, err := os.ReadFile(path)
-		if errors.Is(err, fs.ErrNotExist) {
+		key := httpapi.PhotoKey(a)
+		data, err := readBlob(ctx, photos, slug, key)
+		if errors.Is(err, core.ErrNotFound) {
 			r.missing++
 			continue
 		}
@@ -96,14 +96,14 @@ func cleanCityPhotos(ctx context.Context, uploads, slug string, st *store.Store)
 			r.unreadable++
 			continue
 		}
-		hash, err := httpapi.WritePhotoFile(uploads, slug, clean, ctype)
+		hash, err := httpapi.WritePhotoFile(ctx, photos, slug, clean, ctype)
 		if err != nil {
 			return r, err
 		}
 		if err := st.ReplaceAttachmentFile(ctx, a.ID, hash, ctype, int64(len(clean))); err != nil {
 			return r, err
 		}
-		replaced[path] = true
+		replaced[key] = true
 		r.cleaned++
 	}
 	if len(replaced) == 0 {
@@ -114,12 +114,22 @@ func cleanCityPhotos(ctx context.Context, uploads, slug string, st *store.Store)
 		return r, err
 	}
 	for i := range atts {
-		delete(replaced, httpapi.PhotoPath(uploads, slug, &atts[i]))
+		delete(replaced, httpapi.PhotoKey(&atts[i]))
 	}
-	for path := range replaced {
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	for key := range replaced {
+		if err := photos.Delete(ctx, slug, key); err != nil {
 			return r, err
 		}
 	}
 	return r, nil
+}
+
+// readBlob reads a whole stored file; a missing one is core.ErrNotFound.
+func readBlob(ctx context.Context, photos core.Blobs, city, key string) ([]byte, error) {
+	f, err := photos.Open(ctx, city, key)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -32,7 +31,7 @@ import (
 // Config is everything the server reads from its environment.
 type Config struct {
 	DatabaseURL string // PostgreSQL when set, embedded SQLite otherwise
-	DataDir     string // SQLite files (and later uploads) live here
+	DataDir     string // SQLite files (and local uploads) live here
 	Addr        string
 	BaseDomain  string // <slug>.<BaseDomain> resolves to a city
 	Demo        bool   // seed the demo cities and accounts at start
@@ -61,6 +60,9 @@ type Config struct {
 	// server, demo mode writes e-mails to the log and other modes refuse
 	// signups, which need the administrator's confirmation.
 	SMTPURL, MailFrom string
+	// Photos: the folder DataDir/uploads, or an S3-compatible bucket that
+	// every replica sees.
+	Photos PhotoStorage
 }
 
 // DefaultMailFrom is the sender of e-mails unless OPENCITY_MAIL_FROM says.
@@ -104,7 +106,7 @@ type Server struct {
 	http     *http.Server
 	ln       net.Listener
 	done     chan error
-	uploads  string
+	photos   core.Blobs
 	limits   Limits
 	now      func() time.Time
 	metrics  *metrics
@@ -117,6 +119,10 @@ type Server struct {
 func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Limits.Err != nil {
 		return nil, cfg.Limits.Err
+	}
+	photos, err := openPhotos(ctx, cfg)
+	if err != nil {
+		return nil, err
 	}
 	b, err := tenants.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
@@ -155,7 +161,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	m := newMetrics(cfg.Metrics)
 	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain), Plugins: newPluginHost(b, m),
-		uploads: filepath.Join(cfg.DataDir, "uploads"), now: cfg.Now, limits: cfg.Limits.withDefaults(), metrics: m,
+		photos: photos, now: cfg.Now, limits: cfg.Limits.withDefaults(), metrics: m,
 		proxies: cfg.TrustedProxies, rateLimits: ratelimit.NewLimiters(cfg.RateLimits.OrDefaults())}
 	m.watch(ctx, s)
 	b.RegisterSweep(b.Jobs, cfg.Now)
@@ -209,7 +215,7 @@ func (s *Server) routes() http.Handler {
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "alive"}) })
 	r.GET("/readyz", s.ready)
 	authz := s.authz
-	api := &httpapi.API{Cities: s.Cities, Authz: authz, Policies: authz, Now: s.now, Uploads: s.uploads,
+	api := &httpapi.API{Cities: s.Cities, Authz: authz, Policies: authz, Now: s.now, Photos: s.photos,
 		Routing: routing{host: s.Plugins, backend: s.Backend}, Intake: s.metrics, Limits: s.rateLimits}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)

@@ -56,8 +56,8 @@ type API struct {
 	Cities Cities
 	Authz  core.Authorizer
 	Now    func() time.Time
-	// Uploads is the folder where photos are kept, one subfolder per city.
-	Uploads string
+	// Photos keeps the photos, per city (a local folder or a bucket).
+	Photos core.Blobs
 	// Routing gives each city's effective router; nil means built-in rules
 	// only, and no plugin may be selected.
 	Routing Routing

@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -49,8 +48,8 @@ func invalidPhoto(msg core.Msg) error {
 	return &core.Error{Code: core.EINVALID, Message: "error.photo_rejected", Fields: core.FieldErrors{"photo": msg}}
 }
 
-// uploadPhoto stores a photo under the city's upload folder, named by its
-// SHA-256, and records it on the request.
+// uploadPhoto stores a photo in the city's storage under its SHA-256 and
+// records it on the request.
 func (a *API) uploadPhoto(c *Call, _ none) (*attachmentJSON, error) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxPhoto+1<<16)
 	fh, err := c.FormFile("photo")
@@ -58,7 +57,7 @@ func (a *API) uploadPhoto(c *Call, _ none) (*attachmentJSON, error) {
 		return nil, PhotoFormError(err)
 	}
 	public := c.PostForm("public") != "false" || c.Actor.Role == core.RoleCitizen
-	att, err := SavePhoto(c.Ctx, a.Uploads, c.City, c.Actor, c.Param("number"), fh, public, a.Now())
+	att, err := SavePhoto(c.Ctx, a.Photos, c.City, c.Actor, c.Param("number"), fh, public, a.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -100,22 +99,22 @@ func ReadPhoto(fh *multipart.FileHeader) ([]byte, string, error) {
 
 // SavePhoto checks an uploaded photo with ReadPhoto and stores it with
 // StorePhoto. The API and the pages both use it.
-func SavePhoto(ctx context.Context, uploads string, city *City, actor core.Actor, number string,
+func SavePhoto(ctx context.Context, photos core.Blobs, city *City, actor core.Actor, number string,
 	fh *multipart.FileHeader, public bool, now time.Time) (*core.Attachment, error) {
 	data, ctype, err := ReadPhoto(fh)
 	if err != nil {
 		return nil, err
 	}
-	return StorePhoto(ctx, uploads, city, actor, number, fh.Filename, data, ctype, public, now)
+	return StorePhoto(ctx, photos, city, actor, number, fh.Filename, data, ctype, public, now)
 }
 
-// StorePhoto keeps a checked photo in the city's upload folder under its
+// StorePhoto keeps a checked photo in the city's storage under its
 // SHA-256 and records it on the request the actor can see. data and ctype
 // must come from ReadPhoto or CleanPhoto, which leave the uploader's
 // metadata behind.
-func StorePhoto(ctx context.Context, uploads string, city *City, actor core.Actor, number, fileName string,
+func StorePhoto(ctx context.Context, photos core.Blobs, city *City, actor core.Actor, number, fileName string,
 	data []byte, ctype string, public bool, now time.Time) (*core.Attachment, error) {
-	hash, err := WritePhotoFile(uploads, city.Slug, data, ctype)
+	hash, err := WritePhotoFile(ctx, photos, city.Slug, data, ctype)
 	if err != nil {
 		return nil, err
 	}
@@ -131,30 +130,38 @@ func StorePhoto(ctx context.Context, uploads string, city *City, actor core.Acto
 	return att, nil
 }
 
-// WritePhotoFile keeps photo bytes of type ctype in the city's upload
-// folder, named by their SHA-256 (written once: a file of that name is
-// the same content), and returns the hex SHA-256.
-func WritePhotoFile(uploads, city string, data []byte, ctype string) (string, error) {
+// WritePhotoFile keeps photo bytes of type ctype in the city's storage
+// under PhotoKey (written once: a key names one content) and returns the
+// hex SHA-256.
+func WritePhotoFile(ctx context.Context, photos core.Blobs, city string, data []byte, ctype string) (string, error) {
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])
-	dir := filepath.Join(uploads, city)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, hash+photoTypes[ctype])
-	if _, err := os.Stat(path); err == nil {
-		return hash, nil
-	}
-	tmp := path + ".tmp" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	if err := os.WriteFile(tmp, data, 0o640); err != nil {
-		return "", err
-	}
-	return hash, os.Rename(tmp, path)
+	return hash, photos.Put(ctx, city, hash+photoTypes[ctype], data, ctype)
 }
 
-// PhotoPath is where a stored photo of the city lies on disk.
-func PhotoPath(uploads, city string, att *core.Attachment) string {
-	return filepath.Join(uploads, city, att.SHA256+photoTypes[att.ContentType])
+// PhotoKey is the key of a stored photo in its city's storage: its
+// SHA-256 and the extension of its type.
+func PhotoKey(att *core.Attachment) string {
+	return att.SHA256 + photoTypes[att.ContentType]
+}
+
+// ServePhoto answers with a stored photo of the city, ranges and
+// conditional requests included. A photo whose file is gone is
+// core.ErrNotFound; nothing is written then.
+func ServePhoto(c *gin.Context, photos core.Blobs, city string, att *core.Attachment) error {
+	f, err := photos.Open(c.Request.Context(), city, PhotoKey(att))
+	if err != nil {
+		if errors.Is(err, core.ErrNotFound) {
+			return core.E(core.ENOTFOUND, "error.photo_not_found")
+		}
+		return err
+	}
+	defer f.Close()
+	c.Header("Cache-Control", "private, max-age=86400")
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Header("Content-Type", att.ContentType)
+	http.ServeContent(c.Writer, c.Request, PhotoKey(att), att.CreatedAt, f)
+	return nil
 }
 
 func (a *API) getPhoto(c *gin.Context) {
@@ -170,7 +177,7 @@ func (a *API) getPhoto(c *gin.Context) {
 		WriteProblem(c, err)
 		return
 	}
-	c.Header("Cache-Control", "private, max-age=86400")
-	c.Header("X-Content-Type-Options", "nosniff")
-	c.File(PhotoPath(a.Uploads, city.Slug, att))
+	if err := ServePhoto(c, a.Photos, city.Slug, att); err != nil {
+		WriteProblem(c, err)
+	}
 }

@@ -170,7 +170,7 @@ func (p *Pages) submitForm(c *gin.Context, tmpl, title string, channel core.Chan
 		return
 	}
 	if photo != nil {
-		if _, err := httpapi.StorePhoto(ctx, p.api.Uploads, ct, actor, r.Number, name, photo, ctype, true, p.api.Now()); err != nil {
+		if _, err := httpapi.StorePhoto(ctx, p.api.Photos, ct, actor, r.Number, name, photo, ctype, true, p.api.Now()); err != nil {
 			_ = c.Error(err)
 			back(c, requestPath(ct, r.Number), "submitted_no_photo")
 			return

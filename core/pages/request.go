@@ -175,7 +175,7 @@ func (p *Pages) savePhoto(c *gin.Context, public bool) error {
 		return core.E(core.EFORBIDDEN, "error.no_photo_right")
 	}
 	ct, actor := city(c)
-	_, err = httpapi.SavePhoto(c.Request.Context(), p.api.Uploads, ct, actor, c.Param("number"), fh, public, p.api.Now())
+	_, err = httpapi.SavePhoto(c.Request.Context(), p.api.Photos, ct, actor, c.Param("number"), fh, public, p.api.Now())
 	return err
 }
 
@@ -235,7 +235,7 @@ func (p *Pages) photo(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
-	c.Header("Cache-Control", "private, max-age=86400")
-	c.Header("X-Content-Type-Options", "nosniff")
-	c.File(httpapi.PhotoPath(p.api.Uploads, ct.Slug, att))
+	if err := httpapi.ServePhoto(c, p.api.Photos, ct.Slug, att); err != nil {
+		p.fail(c, err)
+	}
 }
