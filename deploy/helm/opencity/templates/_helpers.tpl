@@ -17,10 +17,20 @@ app.kubernetes.io/component: server
 {{- end -}}
 {{- end }}
 
-{{/* The settings of every container: plain values, then the session key. */}}
+{{/* The settings of every container: plain values, the photo bucket, then the session key. */}}
 {{- define "opencity.env" -}}
 - name: OPENCITY_DATA
   value: /data
+{{- with .Values.s3 }}{{ if .endpoint }}
+- name: OPENCITY_S3_ENDPOINT
+  value: {{ .endpoint | quote }}
+- name: OPENCITY_S3_BUCKET
+  value: {{ .bucket | required "s3.bucket is required with s3.endpoint" | quote }}
+- name: OPENCITY_S3_REGION
+  value: {{ .region | quote }}
+- name: OPENCITY_S3_USE_SSL
+  value: {{ .useSSL | quote }}
+{{- end }}{{ end }}
 {{- range $k, $v := .Values.env }}
 - name: {{ $k }}
   value: {{ $v | quote }}
@@ -54,7 +64,7 @@ capabilities: {drop: [ALL]}
 {{- end }}
 
 {{- define "opencity.checks" -}}
-{{- if and (gt (int .Values.replicas) 1) (ne .Values.uploads.accessMode "ReadWriteMany") }}
-{{- fail "replicas > 1 needs uploads every pod can reach: set uploads.accessMode=ReadWriteMany (with a storage class that offers it)" }}
+{{- if and (gt (int .Values.replicas) 1) (ne .Values.uploads.accessMode "ReadWriteMany") (not .Values.s3.endpoint) }}
+{{- fail "replicas > 1 needs photos every pod can reach: set s3.endpoint (an S3-compatible bucket), or uploads.accessMode=ReadWriteMany (with a storage class that offers it)" }}
 {{- end }}
 {{- end }}
