@@ -224,7 +224,7 @@ func (s *Server) routes() http.Handler {
 	s.mountPages(r, api) // the page kit, consoles and working pages
 	// working pages: the desk, the office and the portal
 	s.mountWorkPages(r, api)
-	r.NoRoute(func(c *gin.Context) { httpapi.WriteProblem(c, core.E(core.ENOTFOUND, "error.no_page")) })
+	r.NoRoute(s.Kit.NotFound)
 	r.NoMethod(func(c *gin.Context) {
 		httpapi.WriteProblem(c, core.E(core.EINVALID, "error.method_not_allowed", "Method", c.Request.Method))
 	})

@@ -151,14 +151,34 @@ func (l *BodyLimits) refuse(c *gin.Context, status int, limit int64) {
 // so the refusal speaks the city's language; the refusal comes before the
 // routes that would resolve it.
 func (l *BodyLimits) knowCity(c *gin.Context) {
+	if l.Kit != nil {
+		l.Kit.pathCity(c)
+	}
+}
+
+// pathCity puts the city of a /t/{slug}/ path into the request's context
+// for answers given before (or instead of) the city's own routes.
+func (k *Kit) pathCity(c *gin.Context) {
 	rest, ok := strings.CutPrefix(c.Request.URL.Path, "/t/")
-	if !ok || l.Kit == nil || l.Kit.Cities == nil {
+	if !ok || k.Cities == nil {
 		return
 	}
 	slug, _, _ := strings.Cut(rest, "/")
-	if city, err := l.Kit.Cities.BySlug(c.Request.Context(), slug); err == nil {
+	if city, err := k.Cities.BySlug(c.Request.Context(), slug); err == nil {
 		c.Request = c.Request.WithContext(httpapi.NewContextWithCity(c.Request.Context(), city))
 	}
+}
+
+// NotFound answers an address no route serves: a browser asking for a
+// page gets the kit's 404 page in the city's (or its own) language, every
+// other client a problem document.
+func (k *Kit) NotFound(c *gin.Context) {
+	if isAPI(c.Request.URL.Path) || !strings.Contains(c.GetHeader("Accept"), "text/html") {
+		httpapi.WriteProblem(c, core.E(core.ENOTFOUND, "error.no_page"))
+		return
+	}
+	k.pathCity(c)
+	k.Error(c, http.StatusNotFound, "notfound_title", "notfound_text")
 }
 
 func isAPI(path string) bool {
