@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"syscall"
+	"time"
 )
 
 // connAlive reports whether an idle connection is still open: a
@@ -23,6 +24,10 @@ func connAlive(c net.Conn) bool {
 	if err != nil {
 		return false
 	}
+	// A deadline left by the last statement (its context's) may have passed;
+	// it would fail the check below, not the connection. The driver sets a
+	// new one before every read.
+	_ = c.SetReadDeadline(time.Time{})
 	alive := true
 	var buf [1]byte
 	err = raw.Read(func(fd uintptr) bool {
