@@ -33,9 +33,11 @@ func startBilling(t *testing.T, kind string, mock *stripemock.Mock, mp *mailtest
 		bc.SecretKey, bc.WebhookSecret, bc.APIURL, bc.HTTPClient = "sk_test_e2e", webhookSecret, mock.URL, mock.Client
 	}
 	cfg := Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Billing: bc,
-		// These tests sign up more cities from one address than a person
-		// may; the per-address limit has its own test.
-		RateLimits: ratelimit.Rules{Signup: ratelimit.Rule{Requests: 1000, Window: time.Minute}}}
+		// These tests sign up more cities, and redeem more of their
+		// admins' invitations, from one address than a person may; the
+		// per-address limits have their own tests.
+		RateLimits: ratelimit.Rules{Signup: ratelimit.Rule{Requests: 1000, Window: time.Minute},
+			Invite: ratelimit.Rule{Requests: 1000, Window: time.Minute}}}
 	if mp != nil {
 		cfg.SMTPURL = mp.URL()
 	}
