@@ -2,11 +2,9 @@ package pages
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
-	"github.com/opencity/opencity/core/web/session"
 )
 
 // anonymous is the one authorization check of the portal's pages for people
@@ -39,15 +37,7 @@ func (p *Pages) anonymous(act string) gin.HandlerFunc {
 			p.kit.Error(c, http.StatusForbidden, "readonly_title", "readonly_text")
 			return
 		}
-		sent := c.GetHeader(session.Header)
-		if sent == "" {
-			sent = c.PostForm(session.FormField)
-		}
-		if !strings.HasPrefix(c.GetHeader("Authorization"), "Bearer ") && !session.Valid(ctx, sent) {
-			p.kit.Error(c, http.StatusForbidden, "csrf_title", "csrf_text")
-			return
-		}
-		c.Next()
+		p.kit.CheckCSRF(c)
 	}
 }
 

@@ -1,7 +1,7 @@
 // Package session keeps page sessions in signed cookies and protects every
-// form with a CSRF token. Pages mount Manager.Load on
-// their routes and Manager.CSRF on every group that takes forms; templates
-// put Token(ctx) into a hidden "csrf_token" field.
+// form with a CSRF token: pages load the session with Manager.Load (or
+// Begin), templates put Token(ctx) into a hidden "csrf_token" field, and
+// Check tells whether an unsafe request sent it back.
 package session
 
 import (
@@ -139,26 +139,16 @@ func (m *Manager) Clear(c *gin.Context) {
 	http.SetCookie(c.Writer, m.cookie(c.Request, "", -1))
 }
 
-// CSRF refuses every unsafe request (POST, PUT, PATCH, DELETE) whose form
-// field or header does not carry the session's CSRF token. It must run
-// after Load.
-func (m *Manager) CSRF(c *gin.Context) {
-	switch c.Request.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions:
-		c.Next()
-		return
-	}
-	s := FromContext(c.Request.Context())
+// Check reports whether a request carries the CSRF token of its session
+// (loaded by Load or Begin) in the X-CSRF-Token header or the csrf_token
+// form field. It is the one CSRF check of the pages; core/web's kit runs
+// it on every unsafe request.
+func Check(c *gin.Context) bool {
 	sent := c.GetHeader(Header)
 	if sent == "" {
 		sent = c.PostForm(FormField)
 	}
-	if s == nil || s.CSRF == "" || sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(s.CSRF)) != 1 {
-		c.AbortWithStatusJSON(http.StatusForbidden, gin.H{"title": "Forbidden",
-			"detail": "the form is outdated or was not sent from this site: reload the page and try again"})
-		return
-	}
-	c.Next()
+	return Valid(c.Request.Context(), sent)
 }
 
 func (m *Manager) cookie(r *http.Request, value string, maxAge int) *http.Cookie {
