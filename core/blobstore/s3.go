@@ -51,7 +51,14 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 		return nil, fmt.Errorf("S3 storage at %s, bucket %q: %w", cfg.Endpoint, cfg.Bucket, err)
 	}
 	if !ok {
-		if err := c.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region}); err != nil {
+		err := c.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region})
+		if err != nil {
+			// Another replica starting at the same moment may have made it.
+			if again, _ := c.BucketExists(ctx, cfg.Bucket); again {
+				err = nil
+			}
+		}
+		if err != nil {
 			return nil, fmt.Errorf("S3 storage at %s: bucket %q is missing and could not be created: %w", cfg.Endpoint, cfg.Bucket, err)
 		}
 	}
