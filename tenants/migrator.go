@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/store"
 	"github.com/uptrace/bun"
 )
@@ -40,6 +42,10 @@ func (r MigrationResult) Serving() bool {
 type MigrateOptions struct {
 	Parallel int                   // cities migrated at once; 4 when 0
 	Progress func(MigrationResult) // called once per city as it finishes, serially
+	// Cities, when not empty, limits the run to these slugs, so an upgrade
+	// rolls out city by city; a slug that is no city (or a deleted one) is
+	// an EINVALID error and nothing is migrated.
+	Cities []string
 }
 
 // MigrationFailures is the error of a run in which some cities failed; the
@@ -74,6 +80,9 @@ func (f MigrationFailures) Unwrap() []error {
 func (b *Backend) MigrateAll(ctx context.Context, opt MigrateOptions) ([]MigrationResult, error) {
 	ts, err := b.Registry().List(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if ts, err = onlyCities(ts, opt.Cities); err != nil {
 		return nil, err
 	}
 	hasStorage, err := b.storageCheck(ctx)
@@ -127,6 +136,33 @@ func (b *Backend) MigrateAll(ctx context.Context, opt MigrateOptions) ([]Migrati
 		return results, failed
 	}
 	return results, nil
+}
+
+// onlyCities keeps the cities named in slugs (all when slugs is empty).
+func onlyCities(ts []Tenant, slugs []string) ([]Tenant, error) {
+	if len(slugs) == 0 {
+		return ts, nil
+	}
+	want := map[string]bool{}
+	for _, s := range slugs {
+		want[s] = true
+	}
+	var kept []Tenant
+	for _, t := range ts {
+		if want[t.Slug] {
+			kept = append(kept, t)
+			delete(want, t.Slug)
+		}
+	}
+	if len(want) > 0 {
+		unknown := make([]string, 0, len(want))
+		for s := range want {
+			unknown = append(unknown, s)
+		}
+		sort.Strings(unknown)
+		return nil, core.E(core.EINVALID, "error.no_such_cities", "Cities", strings.Join(unknown, ", "))
+	}
+	return kept, nil
 }
 
 // storageCheck reads once which cities have storage: the city_ schemas on

@@ -1,6 +1,7 @@
 package cityconsole
 
 import (
+	"context"
 	"github.com/opencity/opencity/core/i18n"
 	"net/http"
 	"net/url"
@@ -18,6 +19,8 @@ type settingsData struct {
 	Weekend    map[int]bool
 	CanProfile bool
 	Locales    []string
+	// SchemaVersion is the city's latest applied migration.
+	SchemaVersion int
 }
 
 // formatDays writes holidays and working days one a line:
@@ -72,6 +75,17 @@ func (cs *Console) showSettings(c *gin.Context, p *web.Page, status int) {
 		}
 	}
 	d := settingsData{Weekdays: []int{1, 2, 3, 4, 5, 6, 0}, Weekend: map[int]bool{}, CanProfile: cs.profile != nil, Locales: i18n.Languages}
+	k := callOf(c)
+	if sv, ok := k.city.Store.(interface {
+		SchemaVersion(context.Context) (int, error)
+	}); ok {
+		v, err := sv.SchemaVersion(k.ctx)
+		if err != nil {
+			cs.views.Fail(c, "settings.html", p, err)
+			return
+		}
+		d.SchemaVersion = v
+	}
 	for _, w := range p.Form["weekend"] {
 		if n, err := strconv.Atoi(w); err == nil {
 			d.Weekend[n] = true

@@ -2,6 +2,7 @@
 // cities with their status, plan, billing state and activity; a city's page
 // (suspend and resume, plan, provisioning log, usage, billing); creating a
 // city by hand; the plugin catalog with its processes; system health; the
+// fleet of dedicated installations with their heartbeats and alerts; the
 // vendor's audit log and vendor users. Pages are guarded by the vendor's
 // global policies through the page kit.
 package vendorconsole
@@ -51,6 +52,7 @@ type Backend interface {
 	tenants.PluginCatalog
 	VendorUsers(ctx context.Context) ([]tenants.VendorUser, error)
 	tenants.Health
+	Fleet
 }
 
 // Console serves /admin/.
@@ -64,6 +66,10 @@ type Console struct {
 	// changed is called after a city's status or profile changed, so the
 	// resolver sees it at once.
 	changed func()
+	fleet   Fleet
+	// FleetSilence is how long an installation may stay without a
+	// heartbeat before it is flagged silent; DefaultFleetSilence in New.
+	FleetSilence time.Duration
 }
 
 // New builds the console; procs may be nil (no plugin host), changed may be nil.
@@ -72,7 +78,7 @@ func New(kit *web.Kit, b Backend, bs *billing.Service, procs Processes, now func
 		changed = func() {}
 	}
 	return &Console{kit: kit, views: kit.MustViews(templates, "templates", "vendor"), b: b, billing: bs, procs: procs,
-		now: now, changed: changed}
+		now: now, changed: changed, fleet: b, FleetSilence: DefaultFleetSilence}
 }
 
 // Register mounts the console's pages.
@@ -91,6 +97,9 @@ func (cs *Console) Register(r gin.IRouter) {
 	g.GET("/health", need(ObjSystem, core.ActRead), cs.health)
 	g.GET("/audit", need(ObjAudit, core.ActRead), cs.audit)
 	g.GET("/vendor-users", need(ObjVendorUsers, core.ActRead), cs.vendorUsers)
+	g.GET("/fleet", need(ObjFleet, core.ActRead), cs.fleetPage)
+	g.POST("/fleet", need(ObjFleet, core.ActCreate), cs.registerInstallation)
+	g.POST("/fleet/:id/revoke", need(ObjFleet, core.ActUpdate), cs.revokeInstallation)
 }
 
 func (cs *Console) page(c *gin.Context, title, nav string) *web.Page {

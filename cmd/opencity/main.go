@@ -30,6 +30,7 @@ const usage = `opencity — citizens' requests about housing and communal servic
 Usage:
   opencity serve [--demo]     run the server (embedded SQLite with demo cities unless DATABASE_URL or OPENCITY_DEMO=false)
   opencity migrate            bring every city's schema to the latest version
+                              [--cities a,b] only these cities (an upgrade rolled out city by city)
   opencity tenant create      provision a city: --slug, --name, [--locale ru|en] [--timezone]
                               [--admin-login] [--admin-email] [--admin-password]
   opencity tenant list        list cities with status, plan and schema version
@@ -62,6 +63,10 @@ Environment:
   OPENCITY_MAIL_FROM    sender of e-mails (default OpenCity <noreply@opencity.localhost>)
   OPENCITY_SIGNUP_CONFIRM_TTL  an unconfirmed signup is removed after this long (default 48h)
   OPENCITY_METRICS_TOKEN  serve /metrics on the main address to "Authorization: Bearer <token>"
+  OPENCITY_FLEET_URL      a dedicated installation: the vendor's server, to send heartbeats to
+  OPENCITY_FLEET_TOKEN    the installation's heartbeat token from the vendor's fleet page
+  OPENCITY_FLEET_EVERY    time between heartbeats (default 5m)
+  OPENCITY_FLEET_SILENCE  the vendor's server: an installation without a heartbeat this long is silent (default 15m)
   OPENCITY_METRICS_ADDR   serve /metrics on an address of its own (none of the two: not served)
   OPENCITY_METRICS_CITY_LIMIT  per-city metric labels up to this many cities (default 50)
   OPENCITY_LOG_FORMAT   json or text (default: text on a terminal, JSON otherwise)
@@ -101,6 +106,7 @@ func configFromEnv(getenv func(string) string) Config {
 		SMTPURL:     getenv("OPENCITY_SMTP_URL"),
 		MailFrom:    getenv("OPENCITY_MAIL_FROM"),
 		Photos:      photoStorageFromEnv(getenv),
+		Fleet:       fleetConfigFromEnv(getenv),
 	}
 	for _, p := range strings.Split(getenv("OPENCITY_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -232,8 +238,9 @@ func openBackend(ctx context.Context, cfg Config) (*tenants.Backend, error) {
 }
 
 func migrate(ctx context.Context, cfg Config, args []string, out io.Writer) error {
-	fs := newFlags("migrate [--parallel 4]", "Migrates every city; each city has its own ledger, so a failed run resumes where it stopped.", out)
+	fs := newFlags("migrate [--parallel 4] [--cities a,b]", "Migrates every city (or those named); each city has its own ledger, so a failed run resumes where it stopped.", out)
 	parallel := fs.Int("parallel", 4, "cities migrated at once")
+	only := fs.String("cities", "", "comma-separated slugs: migrate only these cities (an upgrade rolled out city by city)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -245,13 +252,23 @@ func migrate(ctx context.Context, cfg Config, args []string, out io.Writer) erro
 		return err
 	}
 	defer b.Close()
+	var cities []string
+	for _, c := range strings.Split(*only, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			cities = append(cities, c)
+		}
+	}
 	ts, err := b.Registry().List(ctx)
 	if err != nil {
 		return err
 	}
-	p := newProgress(out, len(ts))
+	total := len(ts)
+	if len(cities) > 0 {
+		total = len(cities)
+	}
+	p := newProgress(out, total)
 	start := time.Now()
-	results, err := b.MigrateAll(ctx, tenants.MigrateOptions{Parallel: *parallel, Progress: p.step})
+	results, err := b.MigrateAll(ctx, tenants.MigrateOptions{Parallel: *parallel, Progress: p.step, Cities: cities})
 	p.finish()
 	var failures tenants.MigrationFailures
 	if err != nil && !errors.As(err, &failures) {

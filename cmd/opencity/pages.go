@@ -35,8 +35,12 @@ func (s *Server) newKit(key []byte, authz *access.Authorizer) (*web.Kit, error) 
 // mountPages mounts the kit's routes and every page package on r.
 func (s *Server) mountPages(r *gin.Engine, api *httpapi.API) {
 	s.Kit.Mount(r)
-	cityconsole.New(s.Kit, api.Services(), cityProfile{s}).Register(r)                                // city admin console
-	vendorconsole.New(s.Kit, s.Backend, s.Billing, s.Plugins, s.now, s.Cities.Invalidate).Register(r) // super-admin console
+	cityconsole.New(s.Kit, api.Services(), cityProfile{s}).Register(r)                          // city admin console
+	vc := vendorconsole.New(s.Kit, s.Backend, s.Billing, s.Plugins, s.now, s.Cities.Invalidate) // super-admin console
+	if s.fleet.Silence > 0 {
+		vc.FleetSilence = s.fleet.Silence
+	}
+	vc.Register(r)
 }
 
 // cityProfile lets the city console change the city's registry entry and

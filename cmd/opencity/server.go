@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -63,6 +64,9 @@ type Config struct {
 	// Photos: the folder DataDir/uploads, or an S3-compatible bucket that
 	// every replica sees.
 	Photos PhotoStorage
+	// Fleet: a dedicated installation's heartbeat to the vendor, and the
+	// vendor's silence limit for its installations.
+	Fleet FleetConfig
 }
 
 // DefaultMailFrom is the sender of e-mails unless OPENCITY_MAIL_FROM says.
@@ -112,6 +116,9 @@ type Server struct {
 	metrics  *metrics
 	stopJobs context.CancelFunc
 	jobsDone chan struct{}
+	fleet    FleetConfig
+	requests atomic.Int64 // requests processed since the start, for the heartbeat
+	beatDone chan struct{}
 }
 
 // NewServer opens the backend, migrates every city, seeds demo data in demo
@@ -119,6 +126,9 @@ type Server struct {
 func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Limits.Err != nil {
 		return nil, cfg.Limits.Err
+	}
+	if cfg.Fleet.Err != nil {
+		return nil, cfg.Fleet.Err
 	}
 	photos, err := openPhotos(ctx, cfg)
 	if err != nil {
@@ -161,7 +171,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	m := newMetrics(cfg.Metrics)
 	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain), Plugins: newPluginHost(b, m),
-		photos: photos, now: cfg.Now, limits: cfg.Limits.withDefaults(), metrics: m,
+		photos: photos, now: cfg.Now, limits: cfg.Limits.withDefaults(), metrics: m, fleet: cfg.Fleet,
 		proxies: cfg.TrustedProxies, rateLimits: ratelimit.NewLimiters(cfg.RateLimits.OrDefaults())}
 	m.watch(ctx, s)
 	b.RegisterSweep(b.Jobs, cfg.Now)
@@ -208,7 +218,7 @@ func (s *Server) routes() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	_ = r.SetTrustedProxies(s.proxies) // checked by NewServer; nil trusts no proxy
-	r.Use(s.metrics.observeHTTP, requestLog, recoverProblem, s.limits.bodyLimits(s.Kit).Handler, web.SecurityHeaders,
+	r.Use(s.metrics.observeHTTP, s.countRequests, requestLog, recoverProblem, s.limits.bodyLimits(s.Kit).Handler, web.SecurityHeaders,
 		web.CompressAssets(web.AssetPrefix, "/signup/assets/"))
 	s.metrics.mount(r)
 	r.HandleMethodNotAllowed = true
@@ -262,6 +272,13 @@ func (s *Server) Start(addr string) error {
 		defer close(s.jobsDone)
 		s.Backend.Jobs.Run(ctx)
 	}()
+	if s.fleet.URL != "" {
+		s.beatDone = make(chan struct{})
+		go func() {
+			defer close(s.beatDone)
+			s.heartbeats(ctx)
+		}()
+	}
 	return nil
 }
 
@@ -280,6 +297,9 @@ func (s *Server) Close() error {
 		}
 		s.stopJobs()
 		<-s.jobsDone
+		if s.beatDone != nil {
+			<-s.beatDone
+		}
 	}
 	err = errors.Join(err, s.metrics.close(), s.Plugins.Close())
 	return errors.Join(err, s.Backend.Close())

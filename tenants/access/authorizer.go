@@ -56,6 +56,9 @@ var VendorPolicies = []core.Policy{
 	{Role: core.RoleVendorAdmin, Obj: "system", Act: core.ActRead},
 	{Role: core.RoleVendorAdmin, Obj: "audit", Act: core.ActRead},
 	{Role: core.RoleVendorAdmin, Obj: "vendor_users", Act: core.ActRead},
+	{Role: core.RoleVendorAdmin, Obj: "fleet", Act: core.ActRead},
+	{Role: core.RoleVendorAdmin, Obj: "fleet", Act: core.ActCreate},
+	{Role: core.RoleVendorAdmin, Obj: "fleet", Act: core.ActUpdate},
 }
 
 // Authorizer implements core.Authorizer with one casbin enforcer per domain.

@@ -26,6 +26,7 @@ type Authorizer interface {
 type Backend interface {
 	tenants.VendorAccounts
 	tenants.Registrar
+	RecordHeartbeat(ctx context.Context, token string, hb tenants.Heartbeat, now time.Time) (*tenants.Installation, error)
 }
 
 // API serves /api/v1/vendor.
@@ -46,6 +47,9 @@ type vendorKey struct{}
 func (a *API) Register(r gin.IRouter) {
 	g := r.Group("/api/v1/vendor")
 	g.POST("/auth/token", a.Login.Middleware(httpapi.TooManyRequests), a.createToken)
+	// A dedicated installation's heartbeat takes its own token, which
+	// authenticates nothing else; a vendor user's token is unknown here.
+	g.POST("/fleet/heartbeat", a.heartbeat)
 	auth := g.Group("", a.authenticate)
 	auth.GET("/tenants", a.allow(ObjTenants, core.ActRead), a.listTenants)
 }
@@ -127,4 +131,30 @@ func (a *API) listTenants(c *gin.Context) {
 		out[i] = tenantJSON{t.Slug, t.Name, t.Status, t.Plan, t.Locale, t.Timezone, t.Demo, t.SchemaVersion, t.CreatedAt}
 	}
 	c.JSON(http.StatusOK, gin.H{"items": out})
+}
+
+// heartbeat records a dedicated installation's report (tenants.Heartbeat as
+// JSON) sent with "Authorization: Bearer <heartbeat token>": 204, or 401
+// with nothing stored for a missing, unknown or revoked token.
+func (a *API) heartbeat(c *gin.Context) {
+	token, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if !ok || strings.TrimSpace(token) == "" {
+		httpapi.WriteProblem(c, core.E(core.EUNAUTHORIZED, "error.bad_heartbeat_token"))
+		return
+	}
+	var hb tenants.Heartbeat
+	if err := httpapi.DecodeJSON(c, &hb, httpapi.MaxBody); err != nil {
+		// An empty report stores nothing: 401 for a bad token, else the
+		// decoding error.
+		if _, aerr := a.Backend.RecordHeartbeat(c.Request.Context(), strings.TrimSpace(token), tenants.Heartbeat{}, a.Now()); core.ErrorCode(aerr) == core.EUNAUTHORIZED {
+			err = aerr
+		}
+		httpapi.WriteProblem(c, err)
+		return
+	}
+	if _, err := a.Backend.RecordHeartbeat(c.Request.Context(), strings.TrimSpace(token), hb, a.Now()); err != nil {
+		httpapi.WriteProblem(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
 }
