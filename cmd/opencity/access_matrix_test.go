@@ -28,6 +28,10 @@ const (
 	// form is a public page form: anyone may post it with the session's
 	// CSRF token or a bearer token; without either it is refused (403).
 	form = "form"
+	// installation is a dedicated installation's heartbeat: only its own
+	// heartbeat token is accepted, so every principal of the matrix is
+	// unknown there (401).
+	installation = "installation"
 )
 
 var (
@@ -44,33 +48,34 @@ var (
 // and path without the /t/:slug prefix. A route without an entry fails
 // TestAccessMatrix: whoever adds a route says here who may use it.
 var routeAccess = map[string][]string{
-	"GET /healthz":                      {public},
-	"GET /readyz":                       {public},
-	"GET /api/v1":                       {public},
-	"POST /api/v1/auth/token":           {public},
-	"POST /api/v1/auth/register":        {public},
-	"POST /api/v1/auth/invite":          {public},
-	"POST /api/v1/public/requests":      {public},
-	"GET /api/v1/public/requests/:code": {public},
-	"POST /api/v1/auth/logout":          {self},
-	"POST /api/v1/auth/password":        {self},
-	"GET /api/v1/categories":            append(slices.Clone(everyone), "inspector"),
-	"POST /api/v1/requests":             {"admin", "dispatcher", "citizen", "api_dispatcher"},
-	"GET /api/v1/requests":              everyone,
-	"GET /api/v1/requests/:number":      everyone,
-	"GET /api/v1/settings/access":       adminOnly,
-	"PUT /api/v1/settings/access":       adminOnly,
-	"GET /api/v1/users":                 adminOnly,
-	"POST /api/v1/users":                adminOnly,
-	"PATCH /api/v1/users/:id":           adminOnly,
-	"GET /api/v1/tokens":                adminOnly,
-	"POST /api/v1/tokens":               adminOnly,
-	"DELETE /api/v1/tokens/:id":         adminOnly,
-	"GET /api/v1/policies":              adminOnly,
-	"POST /api/v1/policies":             adminOnly,
-	"DELETE /api/v1/policies":           adminOnly,
-	"POST /api/v1/vendor/auth/token":    {public},
-	"GET /api/v1/vendor/tenants":        {vendor},
+	"GET /healthz":                        {public},
+	"GET /readyz":                         {public},
+	"GET /api/v1":                         {public},
+	"POST /api/v1/auth/token":             {public},
+	"POST /api/v1/auth/register":          {public},
+	"POST /api/v1/auth/invite":            {public},
+	"POST /api/v1/public/requests":        {public},
+	"GET /api/v1/public/requests/:code":   {public},
+	"POST /api/v1/auth/logout":            {self},
+	"POST /api/v1/auth/password":          {self},
+	"GET /api/v1/categories":              append(slices.Clone(everyone), "inspector"),
+	"POST /api/v1/requests":               {"admin", "dispatcher", "citizen", "api_dispatcher"},
+	"GET /api/v1/requests":                everyone,
+	"GET /api/v1/requests/:number":        everyone,
+	"GET /api/v1/settings/access":         adminOnly,
+	"PUT /api/v1/settings/access":         adminOnly,
+	"GET /api/v1/users":                   adminOnly,
+	"POST /api/v1/users":                  adminOnly,
+	"PATCH /api/v1/users/:id":             adminOnly,
+	"GET /api/v1/tokens":                  adminOnly,
+	"POST /api/v1/tokens":                 adminOnly,
+	"DELETE /api/v1/tokens/:id":           adminOnly,
+	"GET /api/v1/policies":                adminOnly,
+	"POST /api/v1/policies":               adminOnly,
+	"DELETE /api/v1/policies":             adminOnly,
+	"POST /api/v1/vendor/auth/token":      {public},
+	"GET /api/v1/vendor/tenants":          {vendor},
+	"POST /api/v1/vendor/fleet/heartbeat": {installation},
 
 	// The lifecycle.
 	"POST /api/v1/requests/:number/assign":    dispatchers,
@@ -210,6 +215,9 @@ var routeAccess = map[string][]string{
 	"GET /admin/health":               {vendor},
 	"GET /admin/audit":                {vendor},
 	"GET /admin/vendor-users":         {vendor},
+	"GET /admin/fleet":                {vendor},
+	"POST /admin/fleet":               {vendor},
+	"POST /admin/fleet/:id/revoke":    {vendor},
 	// The working pages: the portal, a request's page and its forms,
 	// the dispatcher's desk, the organization's office.
 	"GET /":                            {public},
@@ -337,6 +345,10 @@ func expectStatus(t *testing.T, label string, want []string, who string, r respo
 	unauthorized := r.Status == http.StatusUnauthorized || toLogin
 	denied := unauthorized || r.Status == http.StatusForbidden
 	switch {
+	case slices.Contains(want, installation):
+		if r.Status != http.StatusUnauthorized {
+			t.Errorf("%s: only a heartbeat token is accepted here (401): %d %s", label, r.Status, r.Body)
+		}
 	case slices.Contains(want, form):
 		if (who == "anonymous") != (r.Status == http.StatusForbidden) {
 			t.Errorf("%s: a form is refused exactly without a CSRF or bearer token: %d %s", label, r.Status, r.Body)
