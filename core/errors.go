@@ -14,15 +14,16 @@ import (
 
 // Error kinds. Each maps to one HTTP status in the API layer.
 const (
-	EINVALID      = "invalid"      // the caller's input is wrong
-	ENOTFOUND     = "not_found"    // no such thing, or not visible to the caller
-	ECONFLICT     = "conflict"     // the thing exists or changed under the caller
-	EUNAUTHORIZED = "unauthorized" // no or bad credentials
-	EFORBIDDEN    = "forbidden"    // authenticated but not allowed
-	EREADONLY     = "read_only"    // the city is suspended: reads only
-	EINTERNAL     = "internal"     // our failure; details stay in the log
-	EUNAVAILABLE  = "unavailable"  // the database is unreachable for now: retry later
-	ETOOLARGE     = "too_large"    // the request body is larger than its route takes
+	EINVALID      = "invalid"            // the caller's input is wrong
+	ENOTFOUND     = "not_found"          // no such thing, or not visible to the caller
+	ECONFLICT     = "conflict"           // the thing exists or changed under the caller
+	EUNAUTHORIZED = "unauthorized"       // no or bad credentials
+	EFORBIDDEN    = "forbidden"          // authenticated but not allowed
+	EREADONLY     = "read_only"          // the city is suspended: reads only
+	EINTERNAL     = "internal"           // our failure; details stay in the log
+	EUNAVAILABLE  = "unavailable"        // the database is unreachable for now: retry later
+	ETOOLARGE     = "too_large"          // the request body is larger than its route takes
+	EMETHOD       = "method_not_allowed" // the route exists, not for this HTTP method
 )
 
 // Msg is a text for a person, kept as the code of a message in the

@@ -124,6 +124,7 @@ type Server struct {
 // NewServer opens the backend, migrates every city, seeds demo data in demo
 // mode and builds the HTTP handler.
 func NewServer(ctx context.Context, cfg Config) (*Server, error) {
+	gin.SetMode(gin.ReleaseMode) // before the first engine, so gin prints no debug banner
 	if cfg.Limits.Err != nil {
 		return nil, cfg.Limits.Err
 	}
@@ -236,7 +237,7 @@ func (s *Server) routes() http.Handler {
 	s.mountWorkPages(r, api)
 	r.NoRoute(s.Kit.NotFound)
 	r.NoMethod(func(c *gin.Context) {
-		httpapi.WriteProblem(c, core.E(core.EINVALID, "error.method_not_allowed", "Method", c.Request.Method))
+		httpapi.WriteProblem(c, core.E(core.EMETHOD, "error.method_not_allowed", "Method", c.Request.Method))
 	})
 	return r
 }
@@ -283,7 +284,17 @@ func (s *Server) Start(addr string) error {
 }
 
 // URL is the base URL of a started server.
-func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+func (s *Server) URL() string {
+	addr := s.ln.Addr().String()
+	// A server listening on every address (":8080") is reached by a
+	// person at localhost, not at "[::]".
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			addr = net.JoinHostPort("localhost", port)
+		}
+	}
+	return "http://" + addr
+}
 
 // Close stops serving, waits for requests in flight and closes the database.
 func (s *Server) Close() error {

@@ -39,6 +39,7 @@ var statusOf = map[string]int{
 	core.ETOOMANY:      http.StatusTooManyRequests,
 	core.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	core.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	core.EMETHOD:       http.StatusMethodNotAllowed,
 }
 
 // RetryAfterUnavailable is the Retry-After, in seconds, of answers given
