@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+
+	"github.com/opencity/opencity/core/testproc"
 )
 
 // PostgresBin is where the tests find PostgreSQL 15's server programs
@@ -32,7 +34,7 @@ func StartCluster(tb testing.TB) *Cluster {
 	findBinary(tb, install, filepath.Join(PostgresBin, "pg_ctl"))
 	cred := serviceUser(tb)
 	dir := serviceDir(tb, cred, "opencity-cluster-")
-	c := &Cluster{Port: freePort(tb), tb: tb, data: filepath.Join(dir, "data"), cred: cred}
+	c := &Cluster{Port: testproc.FreePort(tb), tb: tb, data: filepath.Join(dir, "data"), cred: cred}
 	cmd := command(cred, initdb, "-D", c.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("initdb: %v\n%s", err, out)

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/opencity/opencity/core/testproc"
 )
 
 // PgBouncer is a PgBouncer in transaction pooling mode that a test started
@@ -31,7 +33,7 @@ func StartPgBouncer(tb testing.TB, host string, port int) *PgBouncer {
 	tb.Helper()
 	bin := findBinary(tb, "apt-get install -y pgbouncer", "pgbouncer", "/usr/sbin/pgbouncer")
 	cred := serviceUser(tb)
-	p := &PgBouncer{Port: freePort(tb), tb: tb, bin: bin, cred: cred, dir: serviceDir(tb, cred, "opencity-pgbouncer-")}
+	p := &PgBouncer{Port: testproc.FreePort(tb), tb: tb, bin: bin, cred: cred, dir: serviceDir(tb, cred, "opencity-pgbouncer-")}
 	writeOwned(tb, cred, filepath.Join(p.dir, "users.txt"), `"postgres" ""`+"\n")
 	writeOwned(tb, cred, filepath.Join(p.dir, "pgbouncer.ini"), fmt.Sprintf(`[databases]
 * = host=%s port=%d

@@ -93,17 +93,6 @@ func findBinary(tb testing.TB, install string, candidates ...string) string {
 	return ""
 }
 
-// freePort returns a TCP port on 127.0.0.1 that nothing listens on now.
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // waitListening waits until something accepts connections on port.
 func waitListening(port int, within time.Duration) error {
 	deadline := time.Now().Add(within)

@@ -3,18 +3,15 @@
 package s3test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/opencity/opencity/core/blobstore"
+	"github.com/opencity/opencity/core/testproc"
 )
 
 // Version is the SeaweedFS module version the tests run.
@@ -41,16 +38,12 @@ const (
 // it.
 func Start(tb testing.TB, bucket string) blobstore.S3Config {
 	tb.Helper()
-	bin, err := exec.LookPath("weed")
+	bin, err := testproc.Find("weed")
 	if err != nil {
-		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
-		bin = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "weed")
-		if _, err := os.Stat(bin); err != nil {
-			tb.Fatalf("SeaweedFS (weed, an S3-compatible server) is needed by the shared photo storage tests; install:\n%s", Install)
-		}
+		tb.Fatalf("SeaweedFS (weed, an S3-compatible server) is needed by the shared photo storage tests; install:\n%s", Install)
 	}
 	dir := tb.TempDir()
-	p := func() string { return freePort(tb) }
+	p := func() string { return fmt.Sprint(testproc.FreePort(tb)) }
 	s3Port := p()
 	cmd := exec.Command(bin, "server", "-dir="+dir, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
 		"-master.port="+p(), "-master.port.grpc="+p(), "-master.telemetry=false", "-master.volumeSizeLimitMB=32",
@@ -58,37 +51,14 @@ func Start(tb testing.TB, bucket string) blobstore.S3Config {
 		"-filer", "-filer.port="+p(), "-filer.port.grpc="+p(),
 		"-s3", "-s3.port="+s3Port, "-s3.port.grpc="+p(), "-s3.port.iceberg=0", "-s3.port.lance=0")
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+AccessKey, "AWS_SECRET_ACCESS_KEY="+SecretKey)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start weed: %v", err)
-	}
-	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
+	logs := testproc.Start(tb, cmd)
 	cfg := blobstore.S3Config{Endpoint: "127.0.0.1:" + s3Port, Bucket: bucket,
 		AccessKey: AccessKey, SecretKey: SecretKey, Region: "us-east-1"}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	testproc.WaitReady(tb, "SeaweedFS", 60*time.Second, 200*time.Millisecond, logs, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
 		_, err := blobstore.NewS3(ctx, cfg)
-		cancel()
-		if err == nil {
-			return cfg
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("SeaweedFS did not start: %v\n%s", err, logs.String())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-func freePort(tb testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+		return err
+	})
+	return cfg
 }

@@ -3,12 +3,10 @@
 package mailtest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/opencity/opencity/core/mail"
+	"github.com/opencity/opencity/core/testproc"
 )
 
 // Install is how to get the mailpit binary the tests need.
@@ -31,51 +30,28 @@ type Mailpit struct {
 // fails the test with the command that installs it.
 func Start(tb testing.TB) *Mailpit {
 	tb.Helper()
-	bin, err := exec.LookPath("mailpit")
+	bin, err := testproc.Find("mailpit")
 	if err != nil {
-		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
-		bin = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "mailpit")
-		if _, err := os.Stat(bin); err != nil {
-			tb.Fatalf("mailpit (a test SMTP server) is needed by the signup tests; install: %s", Install)
-		}
+		tb.Fatalf("mailpit (a test SMTP server) is needed by the signup tests; install: %s", Install)
 	}
-	smtpPort, httpPort := freePort(tb), freePort(tb)
+	smtpPort, httpPort := fmt.Sprint(testproc.FreePort(tb)), fmt.Sprint(testproc.FreePort(tb))
 	cmd := exec.Command(bin, "--smtp", "127.0.0.1:"+smtpPort, "--listen", "127.0.0.1:"+httpPort,
 		"--database", filepath.Join(tb.TempDir(), "mailpit.db"), "--disable-version-check", "--quiet")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start mailpit: %v", err)
-	}
-	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
+	logs := testproc.Start(tb, cmd)
 	m := &Mailpit{SMTP: "127.0.0.1:" + smtpPort, API: "http://127.0.0.1:" + httpPort}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testproc.WaitReady(tb, "mailpit", 20*time.Second, 50*time.Millisecond, logs, func() error {
 		resp, err := http.Get(m.API + "/api/v1/messages")
-		if err == nil {
-			resp.Body.Close()
-			if c, err := net.DialTimeout("tcp", m.SMTP, time.Second); err == nil {
-				c.Close()
-				return m
-			}
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("mailpit did not start: %s", logs.String())
+		resp.Body.Close()
+		c, err := net.DialTimeout("tcp", m.SMTP, time.Second)
+		if err != nil {
+			return err
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func freePort(tb testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+		return c.Close()
+	})
+	return m
 }
 
 // Sender sends to this mailpit as the server would (plain SMTP, no auth).

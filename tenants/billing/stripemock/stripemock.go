@@ -10,14 +10,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/core/testproc"
 	"github.com/stripe/stripe-go/v76/webhook"
 )
 
@@ -43,48 +41,23 @@ type Call struct {
 // fails the test with the command that installs it.
 func Start(tb testing.TB) *Mock {
 	tb.Helper()
-	bin, err := exec.LookPath("stripe-mock")
+	bin, err := testproc.Find("stripe-mock")
 	if err != nil {
-		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
-		bin = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "stripe-mock")
-		if _, err := os.Stat(bin); err != nil {
-			tb.Fatalf("stripe-mock is needed by the billing tests; install: %s", Install)
-		}
+		tb.Fatalf("stripe-mock is needed by the billing tests; install: %s", Install)
 	}
-	httpPort, httpsPort := freePort(tb), freePort(tb)
+	httpPort, httpsPort := fmt.Sprint(testproc.FreePort(tb)), fmt.Sprint(testproc.FreePort(tb))
 	cmd := exec.Command(bin, "-http-port", httpPort, "-https-port", httpsPort)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start stripe-mock: %v", err)
-	}
-	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
+	logs := testproc.Start(tb, cmd)
 	m := &Mock{URL: "http://127.0.0.1:" + httpPort}
 	m.Client = &http.Client{Timeout: 20 * time.Second, Transport: recorder{m}}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testproc.WaitReady(tb, "stripe-mock", 20*time.Second, 50*time.Millisecond, logs, func() error {
 		c, err := net.DialTimeout("tcp", "127.0.0.1:"+httpPort, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return m
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("stripe-mock did not start: %s", logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func freePort(tb testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+		return c.Close()
+	})
+	return m
 }
 
 // Calls returns the requests to a path, oldest first.
