@@ -42,40 +42,94 @@ func (c *Calendar) Validate() error {
 
 // Working reports whether the calendar day of t (in the city) is a working day.
 func (c *Calendar) Working(t time.Time) bool {
-	t = t.In(c.Location)
-	if w, ok := c.Days[t.Format(time.DateOnly)]; ok {
+	return c.workingOn(civilDay(t.In(c.Location)))
+}
+
+// workingOn reports whether the civil day (a midnight in UTC standing for
+// the city's calendar date) is a working day.
+func (c *Calendar) workingOn(day time.Time) bool {
+	if w, ok := c.Days[day.Format(time.DateOnly)]; ok {
 		return w
 	}
-	return !c.Weekend[t.Weekday()]
+	return !c.Weekend[day.Weekday()]
+}
+
+// civilDay returns the calendar date of t in t's own location as a
+// midnight in UTC. Days are counted on these dates, never on local
+// midnights, which some days do not have.
+func civilDay(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 // dayAt returns the instant of minute m on the calendar day of t.
 func (c *Calendar) dayAt(t time.Time, m int) time.Time {
-	t = t.In(c.Location)
-	return time.Date(t.Year(), t.Month(), t.Day(), m/60, m%60, 0, 0, c.Location)
+	return c.wallClock(civilDay(t.In(c.Location)).Add(time.Duration(m) * time.Minute))
+}
+
+// wallClock returns the earliest instant at which the city's clocks show
+// the wall time w (a civil time written in UTC), or, when the clocks skip
+// it (the hour lost when daylight saving time starts, at midnight in zones
+// such as America/Santiago or Asia/Beirut), the instant they jump over it.
+// It is monotone in w: a later wall time never gives an earlier instant.
+func (c *Calendar) wallClock(w time.Time) time.Time {
+	guess := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, c.Location)
+	start, end := guess.ZoneBounds()
+	probes := []time.Time{guess}
+	if !start.IsZero() {
+		probes = append(probes, start.Add(-time.Second))
+	}
+	if !end.IsZero() {
+		probes = append(probes, end)
+	}
+	var best time.Time
+	for _, p := range probes {
+		_, off := p.Zone()
+		at := w.Add(-time.Duration(off) * time.Second)
+		if wall(at.In(c.Location)).Equal(w) && (best.IsZero() || at.Before(best)) {
+			best = at
+		}
+	}
+	switch {
+	case !best.IsZero():
+		return best.In(c.Location)
+	case wall(guess).Before(w) && !end.IsZero(): // the guess lies before the jump
+		return end.In(c.Location)
+	case !start.IsZero(): // the guess lies after the jump
+		return start.In(c.Location)
+	}
+	return guess
+}
+
+// wall returns the wall-clock reading of t as the same civil time in UTC.
+func wall(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
 }
 
 // AddWorking returns the instant that lies d of working time after from.
 // Time outside working hours, on weekends and on holidays does not count.
+// Days are walked as calendar dates, so a day whose midnight the clocks
+// skip (daylight saving time starting at 00:00) is still one day; a
+// working day is the real time between its opening and closing instants.
 func (c *Calendar) AddWorking(from time.Time, d time.Duration) time.Time {
 	t := from.In(c.Location)
+	day := civilDay(t)
 	for i := 0; i < 3660; i++ { // at most ten years of days; a calendar always has working days
-		if c.Working(t) {
-			start, end := c.dayAt(t, c.WorkStart), c.dayAt(t, c.WorkEnd)
+		if c.workingOn(day) {
+			start := c.wallClock(day.Add(time.Duration(c.WorkStart) * time.Minute))
+			end := c.wallClock(day.Add(time.Duration(c.WorkEnd) * time.Minute))
 			if t.Before(start) {
 				t = start
 			}
 			if t.Before(end) {
 				if left := end.Sub(t); d <= left {
 					return t.Add(d)
-				} else {
-					d -= left
 				}
+				d -= end.Sub(t)
+				t = end
 			}
 		}
-		// Next calendar day at midnight, safe across DST changes.
-		y, m, day := t.Date()
-		t = time.Date(y, m, day+1, 0, 0, 0, 0, c.Location)
+		day = day.AddDate(0, 0, 1)
 	}
 	return t
 }

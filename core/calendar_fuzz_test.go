@@ -7,17 +7,18 @@ import (
 )
 
 // fuzzZones are the time zones the calendar is tried in: the cities' own,
-// one with daylight saving time and one whose offset is not whole hours.
-var fuzzZones = []string{"Europe/Moscow", "Europe/Berlin", "Asia/Kolkata", "UTC"}
+// one with daylight saving time, one whose offset is not whole hours, and
+// two whose clocks skip midnight when daylight saving time starts.
+var fuzzZones = []string{"Europe/Moscow", "Europe/Berlin", "Asia/Kolkata", "UTC", "America/Santiago", "Asia/Beirut"}
 
 // workingBetween is an independent count of the working time between a
 // and b: the overlap of [a, b] with each working day's hours.
 func workingBetween(c *Calendar, a, b time.Time) time.Duration {
 	var sum time.Duration
-	day := c.dayAt(a, 0)
-	for !day.After(b) {
-		if c.Working(day) {
-			start, end := c.dayAt(day, c.WorkStart), c.dayAt(day, c.WorkEnd)
+	for day := civilDay(a.In(c.Location)); !c.wallClock(day).After(b); day = day.AddDate(0, 0, 1) {
+		if c.workingOn(day) {
+			start := c.wallClock(day.Add(time.Duration(c.WorkStart) * time.Minute))
+			end := c.wallClock(day.Add(time.Duration(c.WorkEnd) * time.Minute))
 			if start.Before(a) {
 				start = a
 			}
@@ -28,8 +29,6 @@ func workingBetween(c *Calendar, a, b time.Time) time.Duration {
 				sum += end.Sub(start)
 			}
 		}
-		y, m, d := day.Date()
-		day = time.Date(y, m, d+1, 0, 0, 0, 0, c.Location)
 	}
 	return sum
 }
