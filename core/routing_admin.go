@@ -96,7 +96,28 @@ func (s *RoutingAdmin) ChangeRule(ctx context.Context, actor Actor, id int64, in
 		return nil, err
 	}
 	r := in.rule(id)
+	old, err := s.rule(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if old.Keeps(in.Name) { // a starter rule keeps its name in every language
+		r.Name, r.NameCode = old.Name, old.NameCode
+	}
 	return r, s.Store.UpdateRoutingRule(ctx, r)
+}
+
+// rule finds the rule id in the table (ENOTFOUND when there is none).
+func (s *RoutingAdmin) rule(ctx context.Context, id int64) (*RoutingRule, error) {
+	rules, err := s.Store.RoutingRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range rules {
+		if rules[i].ID == id {
+			return &rules[i], nil
+		}
+	}
+	return nil, NotFound("routing rule")
 }
 
 // DeleteRule removes the rule id.

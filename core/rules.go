@@ -26,6 +26,10 @@ type RoutingRule struct {
 	ID       int64  `bun:"id,pk,autoincrement" json:"id"`
 	Position int    `bun:"position,notnull" json:"position"`
 	Name     string `bun:"name,notnull" json:"name"`
+	// NameCode is the catalog message that names a starter rule in the
+	// reader's language ("rule.starter.management_company"); "" for a rule
+	// the admin named, whose Name is shown as written.
+	NameCode string `bun:"name_code,notnull" json:"name_code,omitempty"`
 	Active   bool   `bun:"active,notnull" json:"active"`
 	// Match.
 	Category   string `bun:"category_code,notnull" json:"category"`
@@ -88,6 +92,7 @@ type RoutingSettings struct {
 // Directory is a snapshot of a city's directory, as routers see it.
 type Directory struct {
 	Categories    []Category
+	Groups        []CategoryGroup
 	Districts     []District
 	Organizations []Organization
 	// OrgDistricts lists the district ids each organization serves.
@@ -191,20 +196,48 @@ func ApplyRules(rules []RoutingRule, dir *Directory, in RouteInput) Decision {
 		}
 		if r.Target == TargetTriage {
 			return Decision{Triage: true, Priority: r.Priority, Source: "rules",
-				Reason: M("route.rule_triage", "Rule", r.Position, "Name", r.Name)}
+				Reason: M("route.rule_triage", "Rule", r.Position, "Name", r.Label())}
 		}
 		org, why, miss := r.resolve(dir, in, district)
 		if org == nil {
-			skipped = append(skipped, M("route.skipped", "Rule", r.Position, "Name", r.Name, "Miss", miss))
+			skipped = append(skipped, M("route.skipped", "Rule", r.Position, "Name", r.Label(), "Miss", miss))
 			continue
 		}
 		return Decision{OrganizationID: org.ID, Priority: r.Priority, Source: "rules",
-			Reason: M("route.rule_org", "Rule", r.Position, "Name", r.Name, "Why", why, "Org", org.Code)}
+			Reason: M("route.rule_org", "Rule", r.Position, "Name", r.Label(), "Why", why, "Org", org.Code)}
 	}
 	if len(skipped) > 0 {
 		return Decision{Triage: true, Reason: M("route.no_rule_skipped", "Skipped", skipped), Source: "rules"}
 	}
 	return Decision{Triage: true, Reason: M("route.no_rule"), Source: "rules"}
+}
+
+// Label is the rule's name as a message argument: its catalog message
+// (NameCode), rendered in the reader's language, or the admin's words.
+func (r *RoutingRule) Label() any {
+	if r.NameCode != "" {
+		return i18n.Code(r.NameCode)
+	}
+	return r.Name
+}
+
+// Keeps reports whether name, as an admin sent it back with a change of
+// the rule, leaves a starter rule's catalog name in place: the stored name
+// or the rule's name in any language the catalog speaks.
+func (r *RoutingRule) Keeps(name string) bool {
+	name = strings.TrimSpace(name)
+	switch {
+	case r.NameCode == "" || name == "":
+		return false
+	case name == r.Name:
+		return true
+	}
+	for _, l := range i18n.Languages {
+		if name == i18n.Text(l, r.NameCode, nil) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *RoutingRule) matches(in RouteInput, district string, emergency bool) bool {

@@ -20,14 +20,12 @@ type routingData struct {
 	Targets       []string
 	Result        *core.RouteTrial
 	Edit          *core.RoutingRule
-	OrgNames      map[string]string
 }
 
 func (cs *Console) routingData(c *gin.Context) (*routingData, error) {
 	k := callOf(c)
 	ra, dir := cs.routingAdmin(k), cs.directory(k)
-	d := &routingData{Targets: []string{core.TargetOrganization, core.TargetManagementCompany, core.TargetResourceSupplier, core.TargetTriage},
-		OrgNames: map[string]string{}}
+	d := &routingData{Targets: []string{core.TargetOrganization, core.TargetManagementCompany, core.TargetResourceSupplier, core.TargetTriage}}
 	var err error
 	if d.Rules, err = ra.Rules(k.ctx, k.actor); err != nil {
 		return nil, err
@@ -46,9 +44,6 @@ func (cs *Console) routingData(c *gin.Context) (*routingData, error) {
 	}
 	if d.Organizations, err = dir.Organizations().List(k.ctx, k.actor, false); optional(err) != nil {
 		return nil, err
-	}
-	for _, o := range d.Organizations {
-		d.OrgNames[strconv.FormatInt(o.ID, 10)] = o.Code
 	}
 	return d, nil
 }
@@ -153,7 +148,11 @@ func (cs *Console) editRule(c *gin.Context) {
 			continue
 		}
 		d.Edit = &r
-		p.Form = url.Values{"name": {r.Name}, "category": {r.Category}, "group": {r.Group}, "district": {r.District},
+		name := r.Name
+		if r.NameCode != "" {
+			name = p.T(r.NameCode)
+		}
+		p.Form = url.Values{"name": {name}, "category": {r.Category}, "group": {r.Group}, "district": {r.District},
 			"time_from": {r.TimeFrom}, "time_to": {r.TimeTo}, "target": {r.Target}, "priority": {string(r.Priority)}}
 		if r.Active {
 			p.Form.Set("active", "on")

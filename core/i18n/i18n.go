@@ -101,6 +101,16 @@ func (c *Catalog) Codes(lang string) []string {
 // Count chooses the plural form. A code the catalog does not know is
 // returned as it is (the completeness test keeps that from happening).
 func (c *Catalog) Text(lang, code string, args map[string]any) string {
+	return c.TextNamed(lang, code, args, nil)
+}
+
+// Namer renders a plain argument value as a name in the reader's language
+// (a directory code as the entry's name); ok is false to keep the value.
+type Namer func(arg, value string) (name string, ok bool)
+
+// TextNamed is Text with the string arguments, in this message and in the
+// messages among its arguments, passed through names (nil for none).
+func (c *Catalog) TextNamed(lang, code string, args map[string]any, names Namer) string {
 	if code == "" {
 		return ""
 	}
@@ -111,7 +121,7 @@ func (c *Catalog) Text(lang, code string, args map[string]any) string {
 	if !c.codes[Default][code] && !c.codes[lang][code] {
 		return code
 	}
-	args = c.resolve(lang, args)
+	args = c.resolve(lang, args, names)
 	cfg := &goi18n.LocalizeConfig{MessageID: code, TemplateData: args}
 	if n, ok := args[CountArg]; ok {
 		if f, isFloat := n.(float64); isFloat { // a count read back from JSON
@@ -135,7 +145,7 @@ func (c Code) MarshalJSON() ([]byte, error) { return json.Marshal(Msg{Code: stri
 
 // resolve renders the arguments of args that are messages themselves (a
 // Code, a Msg, a list of Msgs) in lang.
-func (c *Catalog) resolve(lang string, args map[string]any) map[string]any {
+func (c *Catalog) resolve(lang string, args map[string]any, names Namer) map[string]any {
 	var out map[string]any
 	set := func(k string, s string) {
 		if out == nil {
@@ -150,23 +160,29 @@ func (c *Catalog) resolve(lang string, args map[string]any) map[string]any {
 		switch x := v.(type) {
 		case Code:
 			set(k, c.Text(lang, string(x), nil))
+		case string:
+			if names != nil {
+				if n, ok := names(k, x); ok {
+					set(k, n)
+				}
+			}
 		case []Msg:
 			parts := make([]string, len(x))
 			for i, m := range x {
-				parts[i] = c.Text(lang, m.Code, m.Args)
+				parts[i] = c.TextNamed(lang, m.Code, m.Args, names)
 			}
 			set(k, strings.Join(parts, "; "))
 		case []any:
 			parts := make([]string, 0, len(x))
 			for _, e := range x {
 				if m, ok := asMsg(e); ok {
-					parts = append(parts, c.Text(lang, m.Code, m.Args))
+					parts = append(parts, c.TextNamed(lang, m.Code, m.Args, names))
 				}
 			}
 			set(k, strings.Join(parts, "; "))
 		default:
 			if m, ok := asMsg(v); ok {
-				set(k, c.Text(lang, m.Code, m.Args))
+				set(k, c.TextNamed(lang, m.Code, m.Args, names))
 			}
 		}
 	}

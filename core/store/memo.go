@@ -121,6 +121,6 @@ func (s *Store) Directory(ctx context.Context, withBuildings bool) (*core.Direct
 	if err != nil {
 		return nil, err
 	}
-	return &core.Directory{Categories: slices.Clone(m.dir.Categories), Districts: slices.Clone(m.dir.Districts),
+	return &core.Directory{Categories: slices.Clone(m.dir.Categories), Groups: slices.Clone(m.dir.Groups), Districts: slices.Clone(m.dir.Districts),
 		Organizations: slices.Clone(m.dir.Organizations), OrgDistricts: m.dir.OrgDistricts}, nil
 }

@@ -142,6 +142,9 @@ func directory(ctx context.Context, tx bun.Tx, withBuildings bool) (*core.Direct
 		if err := tx.NewSelect().Model(&d.Categories).Order("id").Scan(ctx); err != nil {
 			return err
 		}
+		if err := tx.NewSelect().Model(&d.Groups).Order("position", "id").Scan(ctx); err != nil {
+			return err
+		}
 		if err := tx.NewSelect().Model(&d.Districts).Order("id").Scan(ctx); err != nil {
 			return err
 		}

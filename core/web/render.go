@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -51,10 +52,13 @@ type Page struct {
 	Path  string
 	Query url.Values
 
-	kit  *Kit
-	ns   string // the package's section of the catalog ("console")
-	csrf string
-	loc  *time.Location
+	kit    *Kit
+	ns     string // the package's section of the catalog ("console")
+	csrf   string
+	loc    *time.Location
+	ctx    context.Context // the request's, for the directory's names
+	dir    *core.Directory // the city's directory, read on first use
+	dirErr error
 }
 
 // T renders a message of the catalog in the page's language, with
@@ -65,10 +69,93 @@ func (p *Page) T(code string, kv ...any) string {
 	return i18n.Text(p.Lang, p.code(code), i18n.Args(kv...))
 }
 
-// M renders a message with its arguments (field errors, history events).
+// M renders a message with its arguments (field errors, history events,
+// routing reasons); arguments that carry a directory code (core.RefArgs)
+// show the entry's name in the page's language.
 func (p *Page) M(m core.Msg) string {
-	return i18n.Text(p.Lang, p.code(m.Code), m.Args)
+	var names i18n.Namer
+	if d := p.directory(); d != nil {
+		names = d.Namer(p.Lang)
+	}
+	return i18n.Embedded().TextNamed(p.Lang, p.code(m.Code), m.Args, names)
 }
+
+// directory is the city's directory for names, nil outside a city or when
+// it cannot be read (codes are shown then, and the error is logged once).
+func (p *Page) directory() *core.Directory {
+	if p.dir != nil || p.dirErr != nil || p.City == nil || p.City.Store == nil || p.ctx == nil {
+		return p.dir
+	}
+	p.dir, p.dirErr = p.City.Store.Directory(p.ctx, false)
+	if p.dirErr != nil {
+		slog.ErrorContext(p.ctx, "web: directory for names", "err", p.dirErr)
+	}
+	return p.dir
+}
+
+// name is the name of a directory entry in the page's language, its code
+// when the directory does not know it (a deleted entry).
+func (p *Page) name(kind, code string) string {
+	if n, ok := p.directory().Name(kind, code, p.Lang); ok {
+		return n
+	}
+	return code
+}
+
+// Org is an organization's name, by its code, in the page's language.
+func (p *Page) Org(code string) string { return p.name(core.RefOrganization, code) }
+
+// Category is a category's name, by its code, in the page's language.
+func (p *Page) Category(code string) string { return p.name(core.RefCategory, code) }
+
+// Group is a category group's name, by its code, in the page's language.
+func (p *Page) Group(code string) string { return p.name(core.RefGroup, code) }
+
+// District is a district's name, by its code, in the page's language.
+func (p *Page) District(code string) string { return p.name(core.RefDistrict, code) }
+
+// OrgByID is an organization's name, by its id (an int64 or *int64), in
+// the page's language; "" for none.
+func (p *Page) OrgByID(id any) string {
+	var n int64
+	switch v := id.(type) {
+	case int64:
+		n = v
+	case *int64:
+		if v != nil {
+			n = *v
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	if d := p.directory(); d != nil {
+		if o := d.Organization(n); o != nil {
+			return core.LocalName(o.NameRU, o.NameEN, p.Lang)
+		}
+	}
+	return fmt.Sprintf("#%d", n)
+}
+
+// RouteSource is which router decided (core.Decision.Source) in the page's
+// language; a plugin's reference is shown as it is.
+func (p *Page) RouteSource(source string) string {
+	if c, ok := core.SourceArg(source).(i18n.Code); ok {
+		return p.T(string(c))
+	}
+	return source
+}
+
+// Utility is the name of a utility (core.Utilities) in the page's language.
+func (p *Page) Utility(u string) string {
+	if u == "" {
+		return ""
+	}
+	return p.T("utility." + u)
+}
+
+// Name is an entry's name in the page's language from its two names.
+func (p *Page) Name(ru, en string) string { return core.LocalName(ru, en, p.Lang) }
 
 func (p *Page) code(code string) string {
 	if p.ns != "" {
@@ -243,7 +330,7 @@ func (k *Kit) MustViews(fsys fs.FS, dir, ns string) *Views {
 // CSRF token come from the request's context.
 func (v *Views) Page(c *gin.Context, title string) *Page {
 	ctx := c.Request.Context()
-	p := &Page{Title: title, kit: v.kit, ns: v.ns, csrf: session.Token(ctx), loc: time.UTC,
+	p := &Page{Title: title, kit: v.kit, ns: v.ns, csrf: session.Token(ctx), loc: time.UTC, ctx: ctx,
 		Path: c.Request.URL.Path, Query: c.Request.URL.Query()}
 	p.Query.Del("lang")
 	fallback := ""
