@@ -75,6 +75,10 @@ var OpenStatuses = []Status{StatusAssigned, StatusAccepted, StatusInProgress, St
 // dispatcher: routing could not place it, or an organization returned it.
 var TriageStatuses = []Status{StatusNew, StatusReturned}
 
+// UnfinishedStatuses are the statuses in which a request still waits for
+// someone, the dispatcher or an organization: HQ counts them as open.
+var UnfinishedStatuses = append(slices.Clone(TriageStatuses), OpenStatuses...)
+
 // Open reports whether a request in status s still awaits work (one of
 // OpenStatuses).
 func (s Status) Open() bool { return slices.Contains(OpenStatuses, s) }
@@ -176,6 +180,7 @@ func (r *Request) Apply(c Change) (*RequestEvent, error) {
 			r.ResolutionSeconds = &s
 		}
 	case ActionReturn:
+		r.Returns++
 		r.OrganizationID, r.ExecutorID = nil, nil
 		r.ReactionDueAt, r.ResolutionDueAt = nil, nil
 	case ActionDelegate:
@@ -194,6 +199,7 @@ func (r *Request) Apply(c Change) (*RequestEvent, error) {
 		if r.OrganizationID == nil {
 			return nil, E(ECONFLICT, "error.reopen_no_org")
 		}
+		r.Reopens++
 		r.ClosedAt, r.ResolvedAt, r.ResolutionSeconds, r.AcceptedAt, r.ReactionSeconds = nil, nil, nil, nil, nil
 		r.assign(*r.OrganizationID, c.Category, c.Calendar, c.Now)
 	case ActionDuplicate:

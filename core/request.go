@@ -119,6 +119,13 @@ type Request struct {
 	ResolutionEscalatedAt *time.Time `bun:"resolution_escalated_at"`
 	Rating                *int       `bun:"rating"`
 	RatingComment         string     `bun:"rating_comment,notnull"`
+	// Reopens counts the citizen's reopenings, Returns the organizations'
+	// "not ours" returns; HQ's figures count requests with at least one.
+	Reopens int `bun:"reopens,notnull"`
+	Returns int `bun:"returns,notnull"`
+	// CreatedDay is the date of intake in the city's time zone
+	// (YYYY-MM-DD): the day HQ's figures count the request on.
+	CreatedDay string `bun:"created_day,notnull"`
 	// SearchText is the lower-cased number, address and description, for
 	// text search that folds Cyrillic on SQLite too.
 	SearchText string    `bun:"search_text,notnull"`

@@ -120,6 +120,26 @@ func (d *Directory) Organization(id int64) *Organization {
 	return nil
 }
 
+// DistrictByCode returns the district with code, nil when unknown.
+func (d *Directory) DistrictByCode(code string) *District {
+	for i := range d.Districts {
+		if d.Districts[i].Code == code {
+			return &d.Districts[i]
+		}
+	}
+	return nil
+}
+
+// OrganizationByCode returns the organization with code, nil when unknown.
+func (d *Directory) OrganizationByCode(code string) *Organization {
+	for i := range d.Organizations {
+		if d.Organizations[i].Code == code {
+			return &d.Organizations[i]
+		}
+	}
+	return nil
+}
+
 // Serves reports whether organization org serves district.
 func (d *Directory) Serves(org, district int64) bool {
 	for _, x := range d.OrgDistricts[org] {

@@ -178,6 +178,7 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 		BuildingID: in.BuildingID, Address: in.Address, Apartment: in.Apartment, Entrance: in.Entrance,
 		Description: in.Description, ApplicantName: in.Applicant.Name, ApplicantPhone: in.Applicant.Phone,
 		ApplicantEmail: in.Applicant.Email, CreatedBy: actor.UserID, Fingerprint: fp, CreatedAt: now, UpdatedAt: now,
+		CreatedDay: now.In(s.Location).Format(time.DateOnly),
 	}
 	if r.Priority == "" {
 		r.Priority = cat.DefaultPriority

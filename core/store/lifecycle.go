@@ -121,7 +121,11 @@ func (s *Store) UpdateRequest(ctx context.Context, a core.Actor, number string, 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.NewUpdate().Model(r).WherePK().Exec(ctx); err != nil {
+		err = rewriteRequests(ctx, tx, []int64{r.ID}, func() error {
+			_, err := tx.NewUpdate().Model(r).WherePK().Exec(ctx)
+			return err
+		})
+		if err != nil {
 			return err
 		}
 		for _, ev := range evs {
@@ -277,12 +281,15 @@ func (s *Store) AutoClose(ctx context.Context, before, now time.Time, note core.
 		if err != nil {
 			return err
 		}
+		err = rewriteRequests(ctx, tx, ids, func() error {
+			_, err := tx.NewRaw("UPDATE requests SET status = ?, closed_at = ?, updated_at = ? WHERE id IN (?)",
+				core.StatusClosed, now.UTC(), now.UTC(), bun.In(orNone(ids))).Exec(ctx)
+			return err
+		})
+		if err != nil {
+			return err
+		}
 		for _, id := range ids {
-			_, err := tx.NewRaw("UPDATE requests SET status = ?, closed_at = ?, updated_at = ? WHERE id = ?",
-				core.StatusClosed, now.UTC(), now.UTC(), id).Exec(ctx)
-			if err != nil {
-				return err
-			}
 			ev := &core.RequestEvent{RequestID: id, Kind: string(core.ActionClose), FromState: string(core.StatusResolved),
 				ToState: string(core.StatusClosed), Note: note, Public: true, CreatedAt: now.UTC()}
 			if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {

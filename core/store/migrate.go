@@ -66,6 +66,9 @@ func Render(sql string, postgres bool) string {
 		"{{TS}}", "TIMESTAMP",
 		"{{JSON}}", "TEXT",
 		"{{JSONQ}}", "json_quote", // a text as a JSON string literal
+		// The UTC date of a row's created_at, YYYY-MM-DD (bun writes
+		// SQLite times as text starting with the date).
+		"{{CREATED_DAY}}", "substr(created_at, 1, 10)",
 	)
 	if postgres {
 		r = strings.NewReplacer(
@@ -73,6 +76,7 @@ func Render(sql string, postgres bool) string {
 			"{{TS}}", "TIMESTAMPTZ",
 			"{{JSON}}", "JSONB",
 			"{{JSONQ}}", "to_jsonb",
+			"{{CREATED_DAY}}", "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
 		)
 	}
 	return r.Replace(sql)

@@ -152,6 +152,9 @@ func (s *Store) CreateRequest(ctx context.Context, r *core.Request, events []*co
 		// which serializes a city's intake: so it is taken last, after the
 		// request and its events are written under a provisional number.
 		r.Number = provisionalNumber()
+		if r.CreatedDay == "" {
+			r.CreatedDay = r.CreatedAt.UTC().Format(time.DateOnly)
+		}
 		if _, err := tx.NewInsert().Model(r).Returning("id").Exec(ctx); err != nil {
 			if r.IdempotencyKey != nil && IsUniqueViolation(err) {
 				return errIdempotentRace
@@ -171,6 +174,9 @@ func (s *Store) CreateRequest(ctx context.Context, r *core.Request, events []*co
 			return err
 		}
 		r.Number = number
+		if err := tallyRequests(ctx, tx, []int64{r.ID}, 1); err != nil {
+			return fmt.Errorf("rollups: %w", err)
+		}
 		copied := *r
 		out, created = &copied, true
 		return nil

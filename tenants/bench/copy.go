@@ -91,6 +91,8 @@ func encodeRequest(b *bytes.Buffer, r *core.Request) {
 	c.time(r.CreatedAt)
 	c.sep()
 	c.time(r.UpdatedAt)
+	c.sep()
+	c.str(r.CreatedDay)
 	b.WriteByte('\n')
 }
 

@@ -158,6 +158,10 @@ func Fill(ctx context.Context, b *tenants.Backend, slug string, h History, progr
 	if err := w.finish(ctx); err != nil {
 		return stats, err
 	}
+	// The rows went in without the lifecycle: HQ's rollups are counted once.
+	if err := st.RebuildDays(ctx); err != nil {
+		return stats, fmt.Errorf("rollups: %w", err)
+	}
 	stats.Took = time.Since(start)
 	return stats, nil
 }
@@ -214,7 +218,7 @@ const (
 	requestColumns = "id, number, channel, status, priority, category_id, building_id, district_id, address, apartment, " +
 		"description, applicant_name, applicant_phone, citizen_id, created_by, organization_id, duplicate_of, " +
 		"reaction_due_at, resolution_due_at, assigned_at, accepted_at, resolved_at, closed_at, reaction_seconds, " +
-		"resolution_seconds, rating, search_text, created_at, updated_at"
+		"resolution_seconds, rating, search_text, created_at, updated_at, created_day"
 	eventColumns = "request_id, actor_id, kind, organization_id, from_status, to_status, note, comment, public, created_at"
 )
 

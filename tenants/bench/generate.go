@@ -95,7 +95,7 @@ func (c *city) generateDay(h History, p dayPlan, now time.Time) []generated {
 			BuildingID: &b.ID, DistrictID: &b.DistrictID, Address: b.AddressRU,
 			Apartment:   fmt.Sprint(1 + rng.IntN(max(1, b.Apartments))),
 			Description: descriptions[cat.Code][rng.IntN(len(descriptions[cat.Code]))],
-			CreatedAt:   created, UpdatedAt: created,
+			CreatedAt:   created, UpdatedAt: created, CreatedDay: p.Day.Format(time.DateOnly),
 		}
 		if r.Channel == core.ChannelPortal || r.Channel == core.ChannelMobile {
 			citizen := c.citizens[rng.IntN(len(c.citizens))]

@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"math"
+	"strings"
+
+	"github.com/opencity/opencity/core"
+	"github.com/uptrace/bun"
+)
+
+var _ core.AnalyticsStore = (*Store)(nil)
+
+// daysWhere narrows a query over request_days (alias d) or requests (alias
+// r, whose day column is created_day) to q.
+func daysWhere(sel *bun.SelectQuery, alias string, q core.DaysQuery) *bun.SelectQuery {
+	col := func(c string) bun.Ident {
+		if alias == "r" && c == "day" {
+			c = "created_day"
+		}
+		return bun.Ident(alias + "." + c)
+	}
+	sel = sel.Where("? >= ? AND ? <= ?", col("day"), q.From, col("day"), q.To)
+	if q.DistrictID != 0 {
+		sel = sel.Where("? = ?", col("district_id"), q.DistrictID)
+	}
+	for _, id := range q.OrganizationIDs {
+		sel = sel.Where("(? = ? OR ? = ?)", col("organization_id"), id, col("executor_id"), id)
+	}
+	if q.CategoryIDs != nil {
+		sel = sel.Where("? IN (?)", col("category_id"), bun.In(orNone(q.CategoryIDs)))
+	}
+	if q.Channel != "" {
+		sel = sel.Where("? = ?", col("channel"), q.Channel)
+	}
+	switch {
+	case q.BuildingID > 0:
+		sel = sel.Where("? = ?", col("building_id"), q.BuildingID)
+	case q.BuildingID < 0 && alias == "r":
+		sel = sel.Where("r.building_id IS NULL")
+	case q.BuildingID < 0:
+		sel = sel.Where("d.building_id = 0")
+	}
+	return sel
+}
+
+// groupKey is the column q groups by, "0" for none.
+func groupKey(by core.Grouping, alias string) string {
+	switch by {
+	case core.ByOrganization, core.ByExecutor, core.ByDistrict, core.ByBuilding:
+		return "coalesce(" + alias + "." + string(by) + "_id, 0)"
+	}
+	return "0"
+}
+
+// DayCounts implements core.AnalyticsStore from the daily rollups.
+func (s *Store) DayCounts(ctx context.Context, q core.DaysQuery) (rows []core.GroupCounts, err error) {
+	sums := make([]string, 0, len(dayColumns)-7)
+	for _, c := range dayColumns[7:] {
+		sums = append(sums, "coalesce(sum(d."+c+"), 0) AS "+c)
+	}
+	key := groupKey(q.By, "d")
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		sel := tx.NewSelect().TableExpr("request_days AS d").ColumnExpr(key + " AS k").ColumnExpr(strings.Join(sums, ", "))
+		sel = daysWhere(sel, "d", q)
+		if q.By == core.ByExecutor {
+			sel = sel.Where("d.executor_id <> 0")
+		}
+		if key != "0" {
+			sel = sel.GroupExpr(key)
+		}
+		return sel.Scan(ctx, &rows)
+	})
+	return rows, err
+}
+
+// OverdueCounts implements core.AnalyticsStore from the open requests.
+func (s *Store) OverdueCounts(ctx context.Context, q core.DaysQuery) (map[int64]int64, error) {
+	var rows []struct {
+		K int64 `bun:"k"`
+		N int64 `bun:"n"`
+	}
+	key := groupKey(q.By, "r")
+	now := q.Now.UTC()
+	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		sel := tx.NewSelect().TableExpr("requests AS r").ColumnExpr(key+" AS k").ColumnExpr("count(*) AS n").
+			Where(overdueExpr, bun.In(core.OpenStatuses), now, now)
+		sel = daysWhere(sel, "r", q)
+		if q.By == core.ByExecutor {
+			sel = sel.Where("r.executor_id IS NOT NULL")
+		}
+		if key != "0" {
+			sel = sel.GroupExpr(key)
+		}
+		return sel.Scan(ctx, &rows)
+	})
+	out := make(map[int64]int64, len(rows))
+	for _, r := range rows {
+		out[r.K] += r.N
+	}
+	return out, err
+}
+
+// Percentiles implements core.AnalyticsStore: the nearest-rank percentile
+// p of n values is the value at rank ⌈p·n⌉ in ascending order.
+func (s *Store) Percentiles(ctx context.Context, q core.DaysQuery, resolution bool, ps []float64) ([]*int64, error) {
+	col := "r.reaction_seconds"
+	if resolution {
+		col = "r.resolution_seconds"
+	}
+	out := make([]*int64, len(ps))
+	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		base := func() *bun.SelectQuery {
+			return daysWhere(tx.NewSelect().TableExpr("requests AS r").Where(col+" IS NOT NULL"), "r", q)
+		}
+		n, err := base().Count(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+		for i, p := range ps {
+			rank := max(1, int(math.Ceil(p*float64(n)-1e-9)))
+			var v int64
+			if err := base().ColumnExpr(col).OrderExpr(col).Limit(1).Offset(rank-1).Scan(ctx, &v); err != nil {
+				return err
+			}
+			out[i] = &v
+		}
+		return nil
+	})
+	return out, err
+}
+
+// HousingStock implements core.AnalyticsStore.
+func (s *Store) HousingStock(ctx context.Context) (rows []core.HousingStock, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewSelect().TableExpr("buildings AS b").
+			ColumnExpr("b.district_id, coalesce(b.management_company_id, 0) AS management_company_id, sum(b.apartments) AS apartments").
+			GroupExpr("b.district_id, coalesce(b.management_company_id, 0)").Scan(ctx, &rows)
+	})
+	return rows, err
+}
+
+// BuildingsByID implements core.AnalyticsStore.
+func (s *Store) BuildingsByID(ctx context.Context, ids []int64) (bs []core.Building, err error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewSelect().Model(&bs).Where("id IN (?)", bun.In(ids)).Scan(ctx)
+	})
+	return bs, err
+}
+
+// HQRequests implements core.AnalyticsStore.
+func (s *Store) HQRequests(ctx context.Context, q core.DaysQuery, limit int) (rs []core.Request, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		sel := daysWhere(selectRequests(tx, &rs), "r", q)
+		return sel.OrderExpr("r.created_at DESC, r.id DESC").Limit(limit).Scan(ctx)
+	})
+	return rs, err
+}

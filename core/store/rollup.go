@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/opencity/opencity/core"
+	"github.com/uptrace/bun"
+)
+
+// HQ's figures are kept incrementally in the daily rollups, table
+// request_days: one row per day of intake (the request's created_day) and
+// per category, channel, district, building, responsible organization and
+// executor, holding the counts of core.DayCounts. Every write of a request
+// goes through rewriteRequests, which takes the requests' rows out of the
+// rollups before the write and puts them back after it, in the same
+// transaction; so the rollups always equal a recount from the requests
+// (RecountDays), whatever the lifecycle did.
+
+// dayKey is the rollup key of a request row; dayKeyAs names its columns
+// as request_days does.
+const (
+	dayKey = `created_day, category_id, channel, coalesce(district_id, 0), coalesce(building_id, 0),
+	coalesce(organization_id, 0), coalesce(executor_id, 0)`
+	dayKeyAs = `created_day AS day, category_id, channel, coalesce(district_id, 0) AS district_id,
+	coalesce(building_id, 0) AS building_id, coalesce(organization_id, 0) AS organization_id,
+	coalesce(executor_id, 0) AS executor_id`
+)
+
+// dayColumns are the columns of request_days, key first.
+var dayColumns = []string{"day", "category_id", "channel", "district_id", "building_id", "organization_id", "executor_id",
+	"received", "open", "reaction_done", "reaction_on_time", "resolution_done", "resolution_on_time",
+	"reopened", "returned", "rated", "rating_sum"}
+
+// dayCounts are the counts of a group of request rows, in dayColumns'
+// order after the key. "Open" is core.UnfinishedStatuses; a deadline is
+// met when the request was accepted (resolved) at or before its due time.
+func dayCounts(sign int) string {
+	when := func(cond string) string { return fmt.Sprintf("%d * sum(CASE WHEN %s THEN 1 ELSE 0 END)", sign, cond) }
+	as := func(exprs ...string) string {
+		for i := range exprs {
+			exprs[i] += " AS " + dayColumns[7+i]
+		}
+		return strings.Join(exprs, ", ")
+	}
+	open := make([]string, len(core.UnfinishedStatuses))
+	for i, s := range core.UnfinishedStatuses {
+		open[i] = "'" + string(s) + "'" // constants of core, never input
+	}
+	return as(
+		fmt.Sprintf("%d * count(*)", sign),
+		when("status IN ("+strings.Join(open, ", ")+")"),
+		when("accepted_at IS NOT NULL AND reaction_due_at IS NOT NULL"),
+		when("accepted_at IS NOT NULL AND reaction_due_at IS NOT NULL AND accepted_at <= reaction_due_at"),
+		when("resolved_at IS NOT NULL AND resolution_due_at IS NOT NULL"),
+		when("resolved_at IS NOT NULL AND resolution_due_at IS NOT NULL AND resolved_at <= resolution_due_at"),
+		when("reopens > 0"),
+		when("returns > 0"),
+		when("rating IS NOT NULL"),
+		fmt.Sprintf("%d * coalesce(sum(rating), 0)", sign),
+	)
+}
+
+// tallyRequests adds (sign 1) or takes away (sign -1) the rows of the given
+// requests, as they are stored now, to the rollups.
+func tallyRequests(ctx context.Context, tx bun.IDB, ids []int64, sign int) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	sets := make([]string, 0, len(dayColumns)-7)
+	for _, c := range dayColumns[7:] {
+		sets = append(sets, fmt.Sprintf("%s = request_days.%s + excluded.%s", c, c, c))
+	}
+	q := "INSERT INTO request_days (" + strings.Join(dayColumns, ", ") + ") SELECT " + dayKey + ", " + dayCounts(sign) +
+		" FROM requests WHERE id IN (?) GROUP BY " + dayKey +
+		" ON CONFLICT (" + strings.Join(dayColumns[:7], ", ") + ") DO UPDATE SET " + strings.Join(sets, ", ")
+	_, err := tx.NewRaw(q, bun.In(ids)).Exec(ctx)
+	return err
+}
+
+// rewriteRequests runs write, which changes the given requests, between
+// taking their rows out of the rollups and putting them back: the one
+// place every write of existing requests keeps HQ's figures with.
+func rewriteRequests(ctx context.Context, tx bun.IDB, ids []int64, write func() error) error {
+	if err := tallyRequests(ctx, tx, ids, -1); err != nil {
+		return fmt.Errorf("rollups: %w", err)
+	}
+	if err := write(); err != nil {
+		return err
+	}
+	if err := tallyRequests(ctx, tx, ids, 1); err != nil {
+		return fmt.Errorf("rollups: %w", err)
+	}
+	_, err := tx.NewRaw("DELETE FROM request_days WHERE received = 0").Exec(ctx)
+	return err
+}
+
+// DayRow is one row of the daily rollups.
+type DayRow struct {
+	Day            string `bun:"day"`
+	CategoryID     int64  `bun:"category_id"`
+	Channel        string `bun:"channel"`
+	DistrictID     int64  `bun:"district_id"`
+	BuildingID     int64  `bun:"building_id"`
+	OrganizationID int64  `bun:"organization_id"`
+	ExecutorID     int64  `bun:"executor_id"`
+	core.DayCounts
+}
+
+// Days returns the daily rollups as kept, in key order.
+func (s *Store) Days(ctx context.Context) (rows []DayRow, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewRaw("SELECT "+strings.Join(dayColumns, ", ")+" FROM request_days ORDER BY "+
+			strings.Join(dayColumns[:7], ", ")).Scan(ctx, &rows)
+	})
+	return rows, err
+}
+
+// RecountDays counts the daily rollups afresh from the requests, in key
+// order: what Days must equal.
+func (s *Store) RecountDays(ctx context.Context) (rows []DayRow, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewRaw(recountDays+" ORDER BY 1, 2, 3, 4, 5, 6, 7").Scan(ctx, &rows)
+	})
+	return rows, err
+}
+
+var recountDays = "SELECT " + dayKeyAs + ", " + dayCounts(1) + " FROM requests GROUP BY " + dayKey
+
+// RebuildDays replaces the daily rollups with a recount, for requests
+// written without the lifecycle (a bulk load).
+func (s *Store) RebuildDays(ctx context.Context) error {
+	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewRaw("DELETE FROM request_days").Exec(ctx); err != nil {
+			return err
+		}
+		_, err := tx.NewRaw("INSERT INTO request_days (" + strings.Join(dayColumns, ", ") + ") " + recountDays).Exec(ctx)
+		return err
+	})
+}

@@ -1,0 +1,140 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/tenants/tenanttest"
+)
+
+// The daily rollups kept by intake and every transition equal a recount
+// from the requests after a random mix of intakes, lifecycle actions,
+// ratings, escalations and automatic closing, on both backends; and a
+// rebuild gives the same rows.
+func TestRollupsEqualRecount(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			c := openHQCity(t, kind, "recount")
+			seed := uint64(time.Now().UnixNano())
+			t.Logf("seed %d", seed)
+			rng := rand.New(rand.NewPCG(seed, 7))
+			orgs := []string{"mc-a", "mc-b", "ctr", "sup-heat"}
+			operator := map[string]string{"mc-a": "op-mc-a", "mc-b": "op-mc-b", "ctr": "op-ctr", "sup-heat": "op-sup-heat"}
+			buildings := []string{"b1", "b2", "b3", ""}
+			categories := []string{"roof-leak", "hot-water", "lift", "wishes"}
+			start := time.Date(2026, 10, 1, 0, 0, 0, 0, c.loc)
+			var numbers []string
+			applied, done := 0, map[core.Action]int{}
+			for i := 0; i < 60; i++ {
+				who := "hq-citizen"
+				if rng.IntN(2) == 0 {
+					who = "hq-dispatcher"
+				}
+				created := start.Add(time.Duration(rng.IntN(40*24*60)) * time.Minute)
+				r := c.file(t, created, who, buildings[rng.IntN(len(buildings))], categories[rng.IntN(len(categories))])
+				numbers = append(numbers, r.Number)
+				at := created
+				for j := rng.IntN(10); j > 0; j-- {
+					at = at.Add(time.Duration(1+rng.IntN(36*60)) * time.Minute)
+					c.clock = at
+					cur, err := c.st.RequestByNumber(ctx, core.Actor{UserID: c.people["hq-dispatcher"].UserID, Role: core.RoleDispatcher}, r.Number)
+					if err != nil {
+						t.Fatal(err)
+					}
+					// Mostly an action the status allows, now and then one it refuses.
+					var legal []core.Action
+					for _, a := range core.Actions {
+						if slices.Contains(core.Lifecycle[a].From, cur.Status) || rng.IntN(10) == 0 {
+							legal = append(legal, a)
+						}
+					}
+					if len(legal) == 0 {
+						continue
+					}
+					action := legal[rng.IntN(len(legal))]
+					actor := c.people["hq-dispatcher"]
+					switch core.Lifecycle[action].Party {
+					case core.PartyOrg, core.PartyResponsible:
+						if cur.Organization == "" {
+							continue
+						}
+						org := cur.Organization
+						if cur.Executor != "" && rng.IntN(2) == 0 && action != core.ActionReturn && action != core.ActionDelegate {
+							org = cur.Executor
+						}
+						actor = c.people[operator[org]]
+					case core.PartyOwner:
+						if rng.IntN(2) == 0 {
+							actor = c.people["hq-citizen"]
+						}
+					}
+					in := core.ActionInput{Comment: "причина"}
+					switch action {
+					case core.ActionAssign:
+						in.Organization = orgs[rng.IntN(len(orgs))]
+					case core.ActionDelegate:
+						in.Organization = "ctr"
+					}
+					if action == core.ActionDuplicate && len(numbers) > 1 {
+						in.Original = numbers[rng.IntN(len(numbers)-1)]
+					}
+					if _, err := c.reqs.Act(ctx, actor, r.Number, action, in); err == nil {
+						applied++
+						done[action]++
+					}
+					if rng.IntN(4) == 0 {
+						if _, err := c.reqs.Rate(ctx, c.people["hq-citizen"], r.Number, 1+rng.IntN(5), ""); err == nil {
+							applied++
+						}
+					}
+				}
+			}
+			if applied < 40 || done[core.ActionResolve] == 0 || done[core.ActionAccept] == 0 {
+				t.Fatalf("%d actions applied (%v): the mix does not exercise the lifecycle", applied, done)
+			}
+			end := start.AddDate(0, 0, 45)
+			if _, err := c.st.Escalate(ctx, end); err != nil {
+				t.Fatal(err)
+			}
+			closed, err := c.st.AutoClose(ctx, end, end, core.M("event.auto_closed", "Count", 3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d actions applied, %d closed automatically", applied, closed)
+			kept, err := c.st.Days(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recount, err := c.st.RecountDays(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(kept) != fmt.Sprint(recount) {
+				t.Fatalf("rollups differ from the recount:\nkept    %v\nrecount %v", kept, recount)
+			}
+			var total int64
+			for _, r := range kept {
+				total += r.Received
+			}
+			if total != 60 {
+				t.Errorf("rollups count %d requests, want 60", total)
+			}
+			if err := c.st.RebuildDays(ctx); err != nil {
+				t.Fatal(err)
+			}
+			rebuilt, err := c.st.Days(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(rebuilt) != fmt.Sprint(kept) {
+				t.Errorf("a rebuild changed the rollups")
+			}
+		})
+	}
+}
