@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/uptrace/bun"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/core/ratelimit"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
@@ -275,9 +275,9 @@ func TestAccessMatrix(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			// Every principal logs in anew for each route that ends its
 			// session: far more than a person does in a minute.
-			s := startServerConfig(t, kind, func(c *Config) { c.RateLimits.Login = ratelimit.Rule{Requests: 10000, Window: time.Minute} })
+			s := startServerConfig(t, kind, func(c *server.Config) { c.RateLimits.Login = ratelimit.Rule{Requests: 10000, Window: time.Minute} })
 			s.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-			routes := s.Handler.(*gin.Engine).Routes()
+			routes := s.Engine().Routes()
 			keys := map[string]bool{}
 			for _, r := range routes {
 				k := routeKey(r.Method, r.Path)

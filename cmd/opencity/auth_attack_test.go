@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/mail/mailtest"
 	"github.com/opencity/opencity/core/ratelimit"
@@ -23,20 +25,9 @@ import (
 // would try it, on both backends.
 
 // startServerConfig starts a demo server with cfg changed by edit.
-func startServerConfig(t *testing.T, kind string, edit func(*Config)) *testServer {
+func startServerConfig(t *testing.T, kind string, edit func(*server.Config)) *testServer {
 	t.Helper()
-	db := tenanttest.New(t, kind)
-	cfg := Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Demo: true, BaseDomain: "opencity.test"}
-	edit(&cfg)
-	s, err := NewServer(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return &testServer{Server: s, t: t, db: db}
+	return wrap(t, servertest.Start(t, kind, edit))
 }
 
 // from returns the server as seen by a client connecting from the local
@@ -287,7 +278,7 @@ func TestAttackForwardedHeaders(t *testing.T) {
 				t.Errorf("a spoofed X-Forwarded-For escaped the lock: %d %s", r.Status, r.Body)
 			}
 
-			p := startServerConfig(t, kind, func(c *Config) { c.TrustedProxies = []string{"127.0.0.1"} })
+			p := startServerConfig(t, kind, func(c *server.Config) { c.TrustedProxies = []string{"127.0.0.1"} })
 			for i := 0; i < 2*core.LoginFailures; i++ {
 				p.call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "guess"}, "X-Forwarded-For", "203.0.113.5")
 			}
@@ -301,7 +292,7 @@ func TestAttackForwardedHeaders(t *testing.T) {
 			if r := p.from("127.0.0.2").call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "demo"}, "X-Forwarded-For", "203.0.113.5"); r.Status != http.StatusCreated {
 				t.Errorf("an untrusted host took the locked client's address: %d %s", r.Status, r.Body)
 			}
-			if _, err := NewServer(context.Background(), Config{DatabaseURL: p.db.DatabaseURL, DataDir: t.TempDir(), TrustedProxies: []string{"not an address"}}); err == nil ||
+			if _, err := server.New(context.Background(), server.Config{DatabaseURL: p.db.DatabaseURL, DataDir: t.TempDir(), TrustedProxies: []string{"not an address"}}); err == nil ||
 				!strings.Contains(err.Error(), "OPENCITY_TRUSTED_PROXIES") {
 				t.Errorf("a bad proxy setting: %v", err)
 			}
@@ -317,7 +308,7 @@ func TestAttackRateLimits(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			const n = 3
 			rule := ratelimit.Rule{Requests: n, Window: time.Minute}
-			s := startServerConfig(t, kind, func(c *Config) {
+			s := startServerConfig(t, kind, func(c *server.Config) {
 				c.RateLimits = ratelimit.Rules{Login: rule, Register: rule, Signup: rule, Anonymous: rule, Invite: rule}
 			})
 			admin := s.login("kazan", "admin")
@@ -391,7 +382,7 @@ func TestAttackTokensOnlyForTheirPurpose(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			mp := mailtest.Start(t)
-			s := startServerConfig(t, kind, func(c *Config) { c.SMTPURL = mp.URL() })
+			s := startServerConfig(t, kind, func(c *server.Config) { c.SMTPURL = mp.URL() })
 			base := "/t/kazan/api/v1"
 			admin := s.login("kazan", "admin")
 			r := s.call("POST", base+"/users", admin, map[string]any{"login": "newdispatcher", "name": "Новый", "role": "dispatcher"})

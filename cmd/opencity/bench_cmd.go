@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/bench"
 )
@@ -21,7 +22,7 @@ const benchUsage = `Usage:
 
 // benchCmd is `opencity bench`: the history generator, the load driver and
 // the performance budget's results table.
-func benchCmd(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+func benchCmd(ctx context.Context, cfg server.Config, args []string, out io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(out, benchUsage)
 		return errors.New("bench: say generate, load, run or report")
@@ -95,7 +96,7 @@ func (h *historyFlags) generate(ctx context.Context, b *tenants.Backend, out io.
 	return nil
 }
 
-func benchGenerate(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+func benchGenerate(ctx context.Context, cfg server.Config, args []string, out io.Writer) error {
 	fs := newFlags("bench generate [flags]", "Provisions the city when missing, seeds a directory at Open Kazan's scale and\n"+
 		"generates its request history: 2 million requests over seven years by default.", out)
 	var h historyFlags

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/bench"
 	"github.com/opencity/opencity/tenants/tenanttest"
@@ -42,7 +43,7 @@ func TestBenchCommands(t *testing.T) {
 			t.Errorf("generate %v: %v, want a refusal", bad, err)
 		}
 	}
-	s, err := NewServer(ctx, Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir})
+	s, err := server.New(ctx, server.Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func BenchmarkIntake(b *testing.B) {
 		b.Fatal(err)
 	}
 	be.Close()
-	s, err := NewServer(ctx, Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir})
+	s, err := server.New(ctx, server.Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir})
 	if err != nil {
 		b.Fatal(err)
 	}

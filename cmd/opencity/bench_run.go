@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/bench"
@@ -28,7 +29,7 @@ import (
 
 // benchRun measures every scenario of the performance budget beside a
 // baseline taken in the same run, on the PostgreSQL of DATABASE_URL.
-func benchRun(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+func benchRun(ctx context.Context, cfg server.Config, args []string, out io.Writer) error {
 	fs := newFlags("bench run [flags]", "Measures every scenario of the performance budget beside its same-run baseline.\n"+
 		"The big city is generated first when it has no history. Needs DATABASE_URL (PostgreSQL).", out)
 	var h historyFlags
@@ -83,7 +84,7 @@ func benchRun(ctx context.Context, cfg Config, args []string, out io.Writer) err
 }
 
 type benchRunner struct {
-	cfg Config
+	cfg server.Config
 	b   *tenants.Backend
 	h   historyFlags
 	c   int

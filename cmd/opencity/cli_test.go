@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/tenanttest"
 	"github.com/uptrace/bun"
@@ -197,7 +198,7 @@ func TestMigrateAndServeAroundBrokenCities(t *testing.T) {
 				t.Errorf("tenant list does not show beta's failure:\n%s", out)
 			}
 
-			s, err := NewServer(ctx, Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir})
+			s, err := server.New(ctx, server.Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir})
 			if err != nil {
 				t.Fatalf("the server refuses to start because of one city: %v", err)
 			}

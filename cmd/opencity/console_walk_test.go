@@ -153,7 +153,7 @@ func routeOf(routes gin.RoutesInfo, method, path string) string {
 func TestConsoleLinksByRole(t *testing.T) {
 	s := startServer(t, "sqlite")
 	base := s.URL()
-	routes := s.engine().Routes()
+	routes := s.Engine().Routes()
 	city := map[string]*pageUser{}
 	for _, who := range []string{"admin", "dispatcher", "operator", "analyst", "citizen", "anonymous"} {
 		login := who

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/tenanttest"
@@ -113,15 +115,8 @@ func TestFleetHeartbeat(t *testing.T) {
 
 			// The dedicated installation: its own database, heartbeats at start.
 			db2 := tenanttest.New(t, kind)
-			ded, err := NewServer(ctx, Config{DatabaseURL: db2.DatabaseURL, DataDir: db2.DataDir, Demo: true,
-				Fleet: FleetConfig{URL: vendor.URL(), Token: token, Every: time.Hour}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ded.Close()
-			if err := ded.Start("127.0.0.1:0"); err != nil {
-				t.Fatal(err)
-			}
+			ded := servertest.StartConfig(t, db2, server.Config{DatabaseURL: db2.DatabaseURL, DataDir: db2.DataDir, Demo: true,
+				Fleet: server.FleetConfig{URL: vendor.URL(), Token: token, Every: time.Hour}})
 			var got tenants.Installation
 			deadline := time.Now().Add(30 * time.Second)
 			for got.LastHeartbeatAt == nil && time.Now().Before(deadline) {
@@ -185,9 +180,9 @@ func TestFleetHeartbeat(t *testing.T) {
 
 			// The city's schema version in the city's own console.
 			ct := ded
-			cr := (&testServer{Server: ct, t: t}).call("POST", cityToken, "", map[string]string{"login": "admin", "password": "demo"})
+			cr := wrap(t, ct).call("POST", cityToken, "", map[string]string{"login": "admin", "password": "demo"})
 			atok, _ := cr.json(t)["token"].(string)
-			sp := (&testServer{Server: ct, t: t}).page("GET", "/t/kazan/admin/settings", atok, nil, nil)
+			sp := wrap(t, ct).page("GET", "/t/kazan/admin/settings", atok, nil, nil)
 			if want := fmt.Sprintf(`id="schema-version">%d<`, store.Latest()); sp.Status != http.StatusOK || !strings.Contains(string(sp.Body), want) {
 				t.Errorf("city settings page: %d, want %s", sp.Status, want)
 			}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
 
@@ -18,16 +19,8 @@ func fuzzServers(f *testing.F) []*testServer {
 	f.Helper()
 	var out []*testServer
 	for _, kind := range tenanttest.Kinds {
-		db := tenanttest.New(f, kind)
-		s, err := NewServer(f.Context(), Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Demo: true, BaseDomain: "opencity.test"})
-		if err != nil {
-			f.Fatal(err)
-		}
-		if err := s.Start("127.0.0.1:0"); err != nil {
-			f.Fatal(err)
-		}
-		f.Cleanup(func() { s.Close() })
-		out = append(out, &testServer{Server: s, db: db})
+		s := servertest.Start(f, kind)
+		out = append(out, &testServer{Server: s, db: s.DB})
 	}
 	return out
 }

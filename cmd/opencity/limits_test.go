@@ -15,23 +15,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
 
 // startServerLimits starts a demo server with the given limits.
-func startServerLimits(t *testing.T, kind string, l Limits) *testServer {
+func startServerLimits(t *testing.T, kind string, l server.Limits) *testServer {
 	t.Helper()
-	db := tenanttest.New(t, kind)
-	s, err := NewServer(context.Background(), Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Demo: true,
-		BaseDomain: "opencity.test", Limits: l})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return &testServer{Server: s, t: t, db: db}
+	return wrap(t, servertest.Start(t, kind, func(c *server.Config) { c.Limits = l }))
 }
 
 // multipartBody is a form with a csrf_token field and a file part of n
@@ -108,12 +100,12 @@ func TestBodyLimits(t *testing.T) {
 			s := startServer(t, kind)
 			dispatcher := s.login("kazan", "dispatcher")
 			number := s.submit("kazan", dispatcher, "лифт")
-			routes := s.engine().Routes()
+			routes := s.Engine().Routes()
 			mounted := map[string]bool{}
 			for _, r := range routes {
 				mounted[r.Method+" "+r.Path] = true
 			}
-			for route := range uploadRoutes {
+			for route := range s.Limits().BodyLimits(nil).Routes {
 				if !mounted[route] {
 					t.Errorf("upload route %s is not mounted: update uploadRoutes", route)
 				}
@@ -134,7 +126,7 @@ func TestBodyLimits(t *testing.T) {
 				if r.Method == http.MethodGet || r.Method == http.MethodHead {
 					continue
 				}
-				limit := s.limits.bodyLimits(nil).Limit(r.Method, r.Path).Bytes
+				limit := s.Limits().BodyLimits(nil).Limit(r.Method, r.Path).Bytes
 				url := s.URL() + concrete(r.Path, number)
 				ct, big := multipartBody(t, "photo", int(limit)+32<<10)
 				for _, who := range []string{"anonymous", "dispatcher"} {
@@ -172,12 +164,12 @@ func TestBodyLimits(t *testing.T) {
 			// an anonymous visitor reaches first.
 			for _, path := range []string{"/t/kazan/login", "/t/kazan/logout", "/t/kazan/invite", "/admin/login",
 				"/admin/logout", "/signup", "/t/kazan/api/v1/auth/token", "/t/kazan/new", "/t/kazan/api/v1/requests/" + number + "/photos"} {
-				limit := s.limits.bodyLimits(nil).Limit(http.MethodPost, routeOf(routes, http.MethodPost, path)).Bytes
+				limit := s.Limits().BodyLimits(nil).Limit(http.MethodPost, routeOf(routes, http.MethodPost, path)).Bytes
 				ct, big := multipartBody(t, "photo", int(limit)+32<<10)
 				status, rct, body := postRaw(t, client, http.MethodPost, s.URL()+path, ct, big, true)
 				check("chunked "+path, status, rct, body, http.StatusRequestEntityTooLarge, http.StatusTooManyRequests)
 				var want []int // an upload route leaves a body of another kind to its handler's refusal
-				if limit <= DefaultLimits.Body {
+				if limit <= server.DefaultLimits.Body {
 					want = []int{http.StatusRequestEntityTooLarge, http.StatusTooManyRequests}
 				}
 				status, rct, body = postRaw(t, client, http.MethodPost, s.URL()+path, "application/json",
@@ -192,7 +184,7 @@ func TestBodyLimits(t *testing.T) {
 // time: the connection is cut after the read timeout, the upload routes
 // after their own longer deadline; a header block over the bound gets 431.
 func TestSlowClientsAreCut(t *testing.T) {
-	s := startServerLimits(t, "sqlite", Limits{Read: time.Second, Upload: 3 * time.Second})
+	s := startServerLimits(t, "sqlite", server.Limits{Read: time.Second, Upload: 3 * time.Second})
 	addr := strings.TrimPrefix(s.URL(), "http://")
 	trickle := func(path, ctype string) time.Duration {
 		t.Helper()
@@ -253,20 +245,20 @@ func TestSlowClientsAreCut(t *testing.T) {
 // positive duration, naming the variable.
 func TestLimitsFromEnv(t *testing.T) {
 	env := map[string]string{"OPENCITY_READ_TIMEOUT": "45s", "OPENCITY_UPLOAD_TIMEOUT": "20m"}
-	l := limitsFromEnv(func(k string) string { return env[k] })
+	l := server.LimitsFromEnv(func(k string) string { return env[k] })
 	if l.Err != nil || l.Read != 45*time.Second || l.Upload != 20*time.Minute {
 		t.Fatalf("%+v", l)
 	}
-	if d := l.withDefaults(); d.Write != DefaultLimits.Write || d.Read != 45*time.Second || d.MaxHeaderBytes != 64<<10 {
+	if d := l.WithDefaults(); d.Write != server.DefaultLimits.Write || d.Read != 45*time.Second || d.MaxHeaderBytes != 64<<10 {
 		t.Errorf("defaults: %+v", d)
 	}
 	for _, bad := range []string{"fast", "-1s", "0"} {
 		env = map[string]string{"OPENCITY_WRITE_TIMEOUT": bad}
-		l = limitsFromEnv(func(k string) string { return env[k] })
+		l = server.LimitsFromEnv(func(k string) string { return env[k] })
 		if l.Err == nil || !strings.Contains(l.Err.Error(), "OPENCITY_WRITE_TIMEOUT") {
 			t.Errorf("OPENCITY_WRITE_TIMEOUT=%s: %v", bad, l.Err)
 		}
-		if _, err := NewServer(context.Background(), Config{DataDir: t.TempDir(), Limits: l}); err == nil {
+		if _, err := server.New(context.Background(), server.Config{DataDir: t.TempDir(), Limits: l}); err == nil {
 			t.Errorf("a server starts with OPENCITY_WRITE_TIMEOUT=%s", bad)
 		}
 	}

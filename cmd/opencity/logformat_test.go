@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/uptrace/bun/driver/pgdriver"
 )
 
@@ -38,7 +39,7 @@ func TestLogFormat(t *testing.T) {
 		{"a file, text asked", file, "text", false},
 	}
 	for _, c := range cases {
-		h := newLogHandler(c.w, c.format, slog.LevelInfo)
+		h := server.NewLogHandler(c.w, c.format, slog.LevelInfo)
 		_, isJSON := h.(*slog.JSONHandler)
 		if isJSON != c.json {
 			t.Errorf("%s: JSON %v, want %v", c.name, isJSON, c.json)
@@ -46,7 +47,7 @@ func TestLogFormat(t *testing.T) {
 	}
 	// What a collector reads is one JSON object a line.
 	var buf bytes.Buffer
-	slog.New(newLogHandler(&buf, "", slog.LevelInfo)).Info("http", "status", 200, "city", "kazan")
+	slog.New(server.NewLogHandler(&buf, "", slog.LevelInfo)).Info("http", "status", 200, "city", "kazan")
 	var rec map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil || rec["msg"] != "http" || rec["city"] != "kazan" || rec["level"] != "INFO" {
 		t.Errorf("log line %q: %v %v", buf.String(), rec, err)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/tenants"
@@ -92,8 +93,8 @@ func main() {
 }
 
 // configFromEnv reads the server configuration.
-func configFromEnv(getenv func(string) string) Config {
-	cfg := Config{
+func configFromEnv(getenv func(string) string) server.Config {
+	cfg := server.Config{
 		DatabaseURL: getenv("DATABASE_URL"),
 		DataDir:     getenv("OPENCITY_DATA"),
 		Addr:        getenv("OPENCITY_ADDR"),
@@ -101,12 +102,12 @@ func configFromEnv(getenv func(string) string) Config {
 		KazanPlugin: getenv("OPENCITY_KAZAN_PLUGIN"),
 		Billing:     billing.ConfigFromEnv(getenv),
 		SessionKey:  []byte(getenv("OPENCITY_SESSION_KEY")),
-		Limits:      limitsFromEnv(getenv),
-		Metrics:     metricsConfigFromEnv(getenv),
+		Limits:      server.LimitsFromEnv(getenv),
+		Metrics:     server.MetricsConfigFromEnv(getenv),
 		SMTPURL:     getenv("OPENCITY_SMTP_URL"),
 		MailFrom:    getenv("OPENCITY_MAIL_FROM"),
-		Photos:      photoStorageFromEnv(getenv),
-		Fleet:       fleetConfigFromEnv(getenv),
+		Photos:      server.PhotoStorageFromEnv(getenv),
+		Fleet:       server.FleetConfigFromEnv(getenv),
 	}
 	for _, p := range strings.Split(getenv("OPENCITY_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -127,7 +128,7 @@ func configFromEnv(getenv func(string) string) Config {
 // embedded default without DATABASE_URL — so `opencity serve` on a fresh
 // machine is the demo, and a deployment (PostgreSQL, or OPENCITY_DEMO=false
 // in the image and the unit) is production.
-func demoDefault(cfg Config, getenv func(string) string) (bool, error) {
+func demoDefault(cfg server.Config, getenv func(string) string) (bool, error) {
 	v := strings.TrimSpace(getenv("OPENCITY_DEMO"))
 	if v == "" {
 		return cfg.DatabaseURL == "", nil
@@ -184,7 +185,7 @@ func newFlags(name, help string, out io.Writer) *flag.FlagSet {
 	return fs
 }
 
-func serve(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+func serve(ctx context.Context, cfg server.Config, args []string, out io.Writer) error {
 	fs := newFlags("serve [--addr :8080]", "Runs the HTTP server. Without DATABASE_URL it uses SQLite under OPENCITY_DATA\nand seeds the demo cities.", out)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
 	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "seed and serve the demo cities and accounts (password \"demo\");\n"+
@@ -193,7 +194,7 @@ func serve(ctx context.Context, cfg Config, args []string, out io.Writer) error 
 		return err
 	}
 	start := time.Now()
-	s, err := NewServer(ctx, cfg)
+	s, err := server.New(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -233,11 +234,11 @@ func printDemoAccounts(out io.Writer) {
 	}
 }
 
-func openBackend(ctx context.Context, cfg Config) (*tenants.Backend, error) {
+func openBackend(ctx context.Context, cfg server.Config) (*tenants.Backend, error) {
 	return tenants.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 }
 
-func migrate(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+func migrate(ctx context.Context, cfg server.Config, args []string, out io.Writer) error {
 	fs := newFlags("migrate [--parallel 4] [--cities a,b]", "Migrates every city (or those named); each city has its own ledger, so a failed run resumes where it stopped.", out)
 	parallel := fs.Int("parallel", 4, "cities migrated at once")
 	only := fs.String("cities", "", "comma-separated slugs: migrate only these cities (an upgrade rolled out city by city)")
@@ -358,7 +359,7 @@ func (p *progress) finish() {
 	}
 }
 
-func tenant(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+func tenant(ctx context.Context, cfg server.Config, args []string, out io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("tenant needs a subcommand: create, list, suspend or resume")
 	}
@@ -390,7 +391,7 @@ func tenant(ctx context.Context, cfg Config, args []string, out io.Writer) error
 	return fmt.Errorf("unknown tenant subcommand %q: use create, list, suspend or resume", args[0])
 }
 
-func tenantCreate(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+func tenantCreate(ctx context.Context, cfg server.Config, args []string, out io.Writer) error {
 	fs := newFlags("tenant create --slug SLUG --name NAME", "Provisions a city: schema, migrations, starter categories and its first admin.", out)
 	var n tenants.NewTenant
 	var a tenants.Admin
@@ -430,7 +431,7 @@ func describe(err error) error {
 	return err
 }
 
-func tenantList(ctx context.Context, cfg Config, out io.Writer) error {
+func tenantList(ctx context.Context, cfg server.Config, out io.Writer) error {
 	b, err := openBackend(ctx, cfg)
 	if err != nil {
 		return err
@@ -453,7 +454,7 @@ func tenantList(ctx context.Context, cfg Config, out io.Writer) error {
 	return w.Flush()
 }
 
-func seed(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+func seed(ctx context.Context, cfg server.Config, args []string, out io.Writer) error {
 	fs := newFlags("seed --demo", "Adds the demo cities (kazan, nizhnekamsk, nizhny-novgorod) and demo accounts.", out)
 	isDemo := fs.Bool("demo", false, "seed the demo cities and accounts")
 	if err := fs.Parse(args); err != nil {
@@ -480,5 +481,5 @@ func seed(ctx context.Context, cfg Config, args []string, out io.Writer) error {
 // line logged with a request's context carries its request id, city and
 // user id.
 func logHandler(w io.Writer, format string) slog.Handler {
-	return httpapi.NewLogHandler(newLogHandler(w, format, slog.LevelInfo))
+	return httpapi.NewLogHandler(server.NewLogHandler(w, format, slog.LevelInfo))
 }

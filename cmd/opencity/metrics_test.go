@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/tenants/jobs"
 	"github.com/opencity/opencity/tenants/tenanttest"
 	dto "github.com/prometheus/client_model/go"
@@ -116,17 +118,10 @@ func TestMetrics(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			db := tenanttest.New(t, kind)
 			clock := &testClock{now: time.Now()}
-			cfg := Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Demo: true, Now: clock.Now,
-				KazanPlugin: kazanPlugin(t), Metrics: MetricsConfig{Token: "scrape-secret"}}
-			s, err := NewServer(context.Background(), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Start("127.0.0.1:0"); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			ts := &testServer{Server: s, t: t, db: db}
+			cfg := server.Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Demo: true, Now: clock.Now,
+				KazanPlugin: kazanPlugin(t), Metrics: server.MetricsConfig{Token: "scrape-secret"}}
+			ts := wrap(t, servertest.StartConfig(t, db, cfg))
+			s := ts.Server
 
 			for _, token := range []string{"", "wrong"} {
 				if code, _ := scrape(t, s.URL()+"/metrics", token); code != http.StatusUnauthorized {
@@ -137,7 +132,7 @@ func TestMetrics(t *testing.T) {
 			// Traffic: citizens submit in kazan (through Kazan's plugin) and
 			// nizhnekamsk (its rules), a dispatcher takes a call, a page is
 			// missing.
-			if err := s.Plugins.Prepare(context.Background(), demoKazanRef); err != nil {
+			if err := s.Plugins.Prepare(context.Background(), server.DemoKazanRef); err != nil {
 				t.Fatal(err)
 			}
 			kznCitizen, nkmCitizen := ts.login("kazan", "citizen"), ts.login("nizhnekamsk", "citizen")
@@ -156,13 +151,13 @@ func TestMetrics(t *testing.T) {
 				t.Fatalf("missing route: %d", r.Status)
 			}
 			// The plugin crashes; the next request restarts it.
-			if pid := s.Plugins.Pid(demoKazanRef); pid == 0 {
+			if pid := s.Plugins.Pid(server.DemoKazanRef); pid == 0 {
 				t.Fatal("Kazan's plugin is not running")
 			} else if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
 			deadline := time.Now().Add(20 * time.Second)
-			for s.Plugins.Starts(demoKazanRef) < 2 && time.Now().Before(deadline) {
+			for s.Plugins.Starts(server.DemoKazanRef) < 2 && time.Now().Before(deadline) {
 				ts.submit("kazan", kznCitizen, "after the crash")
 				time.Sleep(200 * time.Millisecond)
 			}
@@ -208,7 +203,7 @@ func TestMetrics(t *testing.T) {
 			if intake != created {
 				t.Errorf("intake counted %v, the API created %v", intake, created)
 			}
-			plugin := value(fams, "opencity_intake_total", map[string]string{"city": "kazan", "channel": "portal", "source": "plugin:" + demoKazanRef})
+			plugin := value(fams, "opencity_intake_total", map[string]string{"city": "kazan", "channel": "portal", "source": "plugin:" + server.DemoKazanRef})
 			fallback := value(fams, "opencity_intake_total", map[string]string{"city": "kazan", "channel": "portal"}) - plugin
 			if plugin < 4 {
 				t.Errorf("kazan's intake through its plugin: %v, want at least 4", plugin)
@@ -221,14 +216,14 @@ func TestMetrics(t *testing.T) {
 			}
 			t.Logf("kazan's intake: %v through the plugin, %v by a fallback while it restarted", plugin, fallback)
 			// Plugins: calls, latency, the restart.
-			if calls := value(fams, "opencity_plugin_calls_total", map[string]string{"plugin": demoKazanRef, "outcome": "ok"}); calls < plugin {
+			if calls := value(fams, "opencity_plugin_calls_total", map[string]string{"plugin": server.DemoKazanRef, "outcome": "ok"}); calls < plugin {
 				t.Errorf("plugin calls %v < intake through the plugin %v", calls, plugin)
 			}
-			if got := value(fams, "opencity_plugin_call_duration_seconds", map[string]string{"plugin": demoKazanRef}); got < plugin {
+			if got := value(fams, "opencity_plugin_call_duration_seconds", map[string]string{"plugin": server.DemoKazanRef}); got < plugin {
 				t.Errorf("plugin calls timed: %v", got)
 			}
-			if got := value(fams, "opencity_plugin_restarts_total", map[string]string{"plugin": demoKazanRef}); got != float64(s.Plugins.Starts(demoKazanRef)-1) || got < 1 {
-				t.Errorf("plugin restarts %v, the host started it %d times", got, s.Plugins.Starts(demoKazanRef))
+			if got := value(fams, "opencity_plugin_restarts_total", map[string]string{"plugin": server.DemoKazanRef}); got != float64(s.Plugins.Starts(server.DemoKazanRef)-1) || got < 1 {
+				t.Errorf("plugin restarts %v, the host started it %d times", got, s.Plugins.Starts(server.DemoKazanRef))
 			}
 			// Jobs.
 			if got := value(fams, "opencity_job_runs_total", map[string]string{"kind": "test.flaky", "outcome": "retried"}); got != 1 {
@@ -280,21 +275,14 @@ func TestMetrics(t *testing.T) {
 // city labels collapse into "all".
 func TestMetricsAddressAndCityLimit(t *testing.T) {
 	db := tenanttest.New(t, "sqlite")
-	s, err := NewServer(context.Background(), Config{DataDir: db.DataDir, Demo: true,
-		Metrics: MetricsConfig{Addr: "127.0.0.1:0", CityLimit: 2}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	ts := &testServer{Server: s, t: t, db: db}
+	ts := wrap(t, servertest.StartConfig(t, db, server.Config{DataDir: db.DataDir, Demo: true,
+		Metrics: server.MetricsConfig{Addr: "127.0.0.1:0", CityLimit: 2}}))
+	s := ts.Server
 	if r := ts.call("GET", "/metrics", "", nil); r.Status != http.StatusNotFound {
 		t.Errorf("/metrics on the main address: %d", r.Status)
 	}
 	ts.submit("kazan", ts.login("kazan", "citizen"), "counted under all")
-	code, fams := scrape(t, "http://"+s.metrics.addr()+"/metrics", "")
+	code, fams := scrape(t, "http://"+s.MetricsAddr()+"/metrics", "")
 	if code != http.StatusOK {
 		t.Fatalf("/metrics on its own address: %d", code)
 	}

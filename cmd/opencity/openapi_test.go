@@ -108,7 +108,7 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 		}
 	}
 	mounted := map[string]bool{}
-	for _, rt := range s.engine().Routes() {
+	for _, rt := range s.Engine().Routes() {
 		p, ok := strings.CutPrefix(rt.Path, "/t/:slug/api/v1")
 		if !ok {
 			continue

@@ -218,11 +218,11 @@ func TestPhotosCleanCommand(t *testing.T) {
 				t.Fatal(err)
 			}
 			staff := core.Actor{Role: core.RoleDispatcher}
-			old, err := httpapi.StorePhoto(ctx, s.photos, city, staff, number, "old.jpg", phoneJPEG(t), "image/jpeg", true, time.Now())
+			old, err := httpapi.StorePhoto(ctx, s.Photos(), city, staff, number, "old.jpg", phoneJPEG(t), "image/jpeg", true, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
-			plain, err := httpapi.StorePhoto(ctx, s.photos, city, staff, number, "plain.png", pngBytes(t), "image/png", true, time.Now())
+			plain, err := httpapi.StorePhoto(ctx, s.Photos(), city, staff, number, "plain.png", pngBytes(t), "image/png", true, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}

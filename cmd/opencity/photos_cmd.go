@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/core/store"
@@ -14,7 +15,7 @@ import (
 // photosCmd runs `opencity photos clean [--city SLUG]`: photos stored
 // before uploads were re-encoded still carry their EXIF (GPS position,
 // device) and XMP; this re-encodes them as new uploads are.
-func photosCmd(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+func photosCmd(ctx context.Context, cfg server.Config, args []string, out io.Writer) error {
 	if len(args) == 0 || args[0] != "clean" {
 		return errors.New("usage: opencity photos clean [--city SLUG]")
 	}
@@ -24,7 +25,7 @@ func photosCmd(ctx context.Context, cfg Config, args []string, out io.Writer) er
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	photos, err := openPhotos(ctx, cfg)
+	photos, err := server.OpenPhotos(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/blobstore"
 	"github.com/opencity/opencity/core/blobstore/s3test"
@@ -44,7 +46,7 @@ func TestPhotosOnSharedStorage(t *testing.T) {
 			ctx := context.Background()
 			db := tenanttest.New(t, kind)
 			bucket := s3test.Start(t, "opencity-photos")
-			photos := PhotoStorage{S3: bucket}
+			photos := server.PhotoStorage{S3: bucket}
 			// SQLite keeps its database in the data folder, so both
 			// replicas use that one; PostgreSQL replicas get folders of
 			// their own.
@@ -53,16 +55,8 @@ func TestPhotosOnSharedStorage(t *testing.T) {
 				dirB = t.TempDir()
 			}
 			start := func(dir string, demo bool) *testServer {
-				s, err := NewServer(ctx, Config{DatabaseURL: db.DatabaseURL, DataDir: dir, Demo: demo,
-					BaseDomain: "opencity.test", Photos: photos})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := s.Start("127.0.0.1:0"); err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { s.Close() })
-				return &testServer{Server: s, t: t, db: db}
+				return wrap(t, servertest.StartConfig(t, db, server.Config{DatabaseURL: db.DatabaseURL, DataDir: dir, Demo: demo,
+					BaseDomain: "opencity.test", Photos: photos}))
 			}
 			a, b := start(db.DataDir, true), start(dirB, false)
 
@@ -149,10 +143,10 @@ func TestPhotoStorageSettings(t *testing.T) {
 		}
 		return func(k string) string { return m[k] }
 	}
-	if p := photoStorageFromEnv(get()); p.Err != nil || p.S3.Endpoint != "" {
+	if p := server.PhotoStorageFromEnv(get()); p.Err != nil || p.S3.Endpoint != "" {
 		t.Errorf("nothing set: %+v", p)
 	}
-	p := photoStorageFromEnv(get("OPENCITY_S3_ENDPOINT", "s3.example.org", "OPENCITY_S3_BUCKET", "photos",
+	p := server.PhotoStorageFromEnv(get("OPENCITY_S3_ENDPOINT", "s3.example.org", "OPENCITY_S3_BUCKET", "photos",
 		"OPENCITY_S3_ACCESS_KEY", "ak", "OPENCITY_S3_SECRET_KEY", "sk", "OPENCITY_S3_REGION", "eu-central-1"))
 	want := blobstore.S3Config{Endpoint: "s3.example.org", Bucket: "photos", AccessKey: "ak", SecretKey: "sk", Region: "eu-central-1", UseSSL: true}
 	if p.Err != nil || p.S3 != want {
@@ -163,12 +157,12 @@ func TestPhotoStorageSettings(t *testing.T) {
 		{"OPENCITY_S3_ENDPOINT", "s3.example.org"},
 		{"OPENCITY_S3_BUCKET", "photos"},
 	} {
-		p := photoStorageFromEnv(get(bad...))
+		p := server.PhotoStorageFromEnv(get(bad...))
 		if p.Err == nil {
 			t.Errorf("%v accepted", bad)
 			continue
 		}
-		if _, err := NewServer(context.Background(), Config{DataDir: t.TempDir(), Photos: p}); err == nil {
+		if _, err := server.New(context.Background(), server.Config{DataDir: t.TempDir(), Photos: p}); err == nil {
 			t.Errorf("%v: the server started", bad)
 		}
 	}

@@ -8,13 +8,14 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/tenants"
 )
 
 // pluginCmd manages the vendor's routing plugin catalog and which router a
 // city uses.
-func pluginCmd(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+func pluginCmd(ctx context.Context, cfg server.Config, args []string, out io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("plugin needs a subcommand: add, list or assign")
 	}
@@ -29,7 +30,7 @@ func pluginCmd(ctx context.Context, cfg Config, args []string, out io.Writer) er
 	return fmt.Errorf("unknown plugin subcommand %q: use add, list or assign", args[0])
 }
 
-func pluginAdd(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+func pluginAdd(ctx context.Context, cfg server.Config, args []string, out io.Writer) error {
 	fs := newFlags("plugin add --name NAME --version VERSION --binary PATH",
 		"Adds a routing plugin binary to the catalog, pinned by its SHA-256 (computed now).\n"+
 			"The server verifies the checksum before every start and refuses a changed binary.\n"+
@@ -57,7 +58,7 @@ func pluginAdd(ctx context.Context, cfg Config, args []string, out io.Writer) er
 	return nil
 }
 
-func pluginList(ctx context.Context, cfg Config, out io.Writer) error {
+func pluginList(ctx context.Context, cfg server.Config, out io.Writer) error {
 	b, err := openBackend(ctx, cfg)
 	if err != nil {
 		return err
@@ -82,7 +83,7 @@ func pluginList(ctx context.Context, cfg Config, out io.Writer) error {
 	return w.Flush()
 }
 
-func pluginAssign(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+func pluginAssign(ctx context.Context, cfg server.Config, args []string, out io.Writer) error {
 	fs := newFlags("plugin assign --city SLUG --plugin NAME@VERSION [--config JSON]",
 		"Selects a catalog plugin as the city's router (--plugin rules goes back to the built-in rules).", out)
 	city := fs.String("city", "", "the city's slug")

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
 
@@ -16,20 +18,12 @@ import (
 // server is given the binary, and the city admin can switch routers.
 func TestDemoKazanRoutesThroughItsPlugin(t *testing.T) {
 	db := tenanttest.New(t, "postgres")
-	s, err := NewServer(context.Background(), Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Demo: true,
-		KazanPlugin: kazanPlugin(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	ts := &testServer{Server: s, t: t, db: db}
+	ts := wrap(t, servertest.StartConfig(t, db, server.Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Demo: true,
+		KazanPlugin: kazanPlugin(t)}))
 	admin := ts.login("kazan", "admin")
 	base := "/t/kazan/api/v1/routing"
 	r := ts.call("GET", base+"/settings", admin, nil)
-	if r.Status != 200 || r.json(t)["plugin"] != demoKazanRef {
+	if r.Status != 200 || r.json(t)["plugin"] != server.DemoKazanRef {
 		t.Fatalf("settings: %d %s", r.Status, r.Body)
 	}
 	night := map[string]any{"category": "lift", "building_id": 1, "at": "2026-03-10T23:30:00+03:00"}
@@ -37,12 +31,12 @@ func TestDemoKazanRoutesThroughItsPlugin(t *testing.T) {
 	deadline := time.Now().Add(15 * time.Second)
 	for { // the plugin starts in the background
 		got = ts.tryRoute("kazan", admin, night)
-		if got["source"] == "plugin:"+demoKazanRef || time.Now().After(deadline) {
+		if got["source"] == "plugin:"+server.DemoKazanRef || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if orgCode(got) != "emergency-service" || got["source"] != "plugin:"+demoKazanRef {
+	if orgCode(got) != "emergency-service" || got["source"] != "plugin:"+server.DemoKazanRef {
 		t.Fatalf("night emergency through the plugin: %v", got)
 	}
 	got = ts.tryRoute("kazan", admin, map[string]any{"category": "yard-improvement", "building_id": 1})
@@ -57,7 +51,7 @@ func TestDemoKazanRoutesThroughItsPlugin(t *testing.T) {
 	}{
 		{map[string]any{"router": "plugin", "plugin": "moscow@9.9.9"}, "plugin"},
 		{map[string]any{"router": "plugin", "plugin": "no version"}, "plugin"},
-		{map[string]any{"router": "plugin", "plugin": demoKazanRef, "config": []int{1}}, "config"},
+		{map[string]any{"router": "plugin", "plugin": server.DemoKazanRef, "config": []int{1}}, "config"},
 		{map[string]any{"router": "oracle"}, "router"},
 	} {
 		r := ts.call("PUT", base+"/settings", admin, c.body)
@@ -66,12 +60,12 @@ func TestDemoKazanRoutesThroughItsPlugin(t *testing.T) {
 		}
 	}
 	// A config change reaches the plugin: a shorter night.
-	r = ts.call("PUT", base+"/settings", admin, map[string]any{"router": "plugin", "plugin": demoKazanRef,
+	r = ts.call("PUT", base+"/settings", admin, map[string]any{"router": "plugin", "plugin": server.DemoKazanRef,
 		"config": map[string]any{"night_from": "23:45", "night_to": "06:00"}})
 	if r.Status != 200 {
 		t.Fatalf("put settings: %d %s", r.Status, r.Body)
 	}
-	if got = ts.tryRoute("kazan", admin, night); orgCode(got) != "uk-aviastroitel" || got["source"] != "plugin:"+demoKazanRef {
+	if got = ts.tryRoute("kazan", admin, night); orgCode(got) != "uk-aviastroitel" || got["source"] != "plugin:"+server.DemoKazanRef {
 		t.Errorf("after the config change: %v", got)
 	}
 	// Back to the built-in rules.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
 
@@ -278,13 +279,5 @@ func TestPostgresRestart(t *testing.T) {
 // startServerWith starts a demo server on an existing test database.
 func startServerWith(t *testing.T, db tenanttest.DB) *testServer {
 	t.Helper()
-	s, err := NewServer(context.Background(), Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Demo: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return &testServer{Server: s, t: t, db: db}
+	return wrap(t, servertest.StartConfig(t, db, server.Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Demo: true}))
 }

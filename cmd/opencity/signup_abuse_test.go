@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/mail/mailtest"
 	"github.com/opencity/opencity/tenants"
@@ -71,7 +70,7 @@ func TestSignupCannotBeAbused(t *testing.T) {
 				}
 			}
 			reserved := map[string]bool{}
-			for _, rt := range s.Handler.(*gin.Engine).Routes() {
+			for _, rt := range s.Engine().Routes() {
 				first, _, _ := strings.Cut(strings.TrimPrefix(rt.Path, "/"), "/")
 				if core.ValidSlug(first) {
 					reserved[first] = true

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core/mail/mailtest"
 	"github.com/opencity/opencity/core/ratelimit"
 	"github.com/opencity/opencity/tenants"
@@ -32,7 +34,7 @@ func startBilling(t *testing.T, kind string, mock *stripemock.Mock, mp *mailtest
 	if mock != nil {
 		bc.SecretKey, bc.WebhookSecret, bc.APIURL, bc.HTTPClient = "sk_test_e2e", webhookSecret, mock.URL, mock.Client
 	}
-	cfg := Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Billing: bc,
+	cfg := server.Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Billing: bc,
 		// These tests sign up more cities, and redeem more of their
 		// admins' invitations, from one address than a person may; the
 		// per-address limits have their own tests.
@@ -41,15 +43,7 @@ func startBilling(t *testing.T, kind string, mock *stripemock.Mock, mp *mailtest
 	if mp != nil {
 		cfg.SMTPURL = mp.URL()
 	}
-	s, err := NewServer(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return &testServer{Server: s, t: t, db: db}
+	return wrap(t, servertest.StartConfig(t, db, cfg))
 }
 
 // confirmSignup confirms a signup through the API with the link mailed to

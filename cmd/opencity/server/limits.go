@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"errors"
@@ -33,7 +33,7 @@ type Limits struct {
 	MaxHeaderBytes int
 	// Body bounds a form or JSON body, in bytes.
 	Body int64
-	// Err is a setting that could not be read; NewServer refuses to start.
+	// Err is a setting that could not be read; New refuses to start.
 	Err error
 }
 
@@ -48,8 +48,8 @@ var DefaultLimits = Limits{
 	Body:           1 << 20,
 }
 
-// withDefaults fills the zero fields from DefaultLimits.
-func (l Limits) withDefaults() Limits {
+// WithDefaults fills the zero fields from DefaultLimits.
+func (l Limits) WithDefaults() Limits {
 	d := DefaultLimits
 	pick := func(v *time.Duration, def time.Duration) {
 		if *v <= 0 {
@@ -70,9 +70,9 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// limitsFromEnv reads the timeouts; a value that is not a positive Go
+// LimitsFromEnv reads the timeouts; a value that is not a positive Go
 // duration sets Err, naming the variable.
-func limitsFromEnv(getenv func(string) string) Limits {
+func LimitsFromEnv(getenv func(string) string) Limits {
 	var l Limits
 	var errs []error
 	for _, v := range []struct {
@@ -121,9 +121,9 @@ var uploadRoutes = map[string]int64{
 	"POST /t/:slug/admin/buildings/import":         maxImport,
 }
 
-// bodyLimits is the middleware bounding every body: l.Body for forms and
+// BodyLimits is the middleware bounding every body: l.Body for forms and
 // JSON, uploadRoutes for the rest, within l.Upload.
-func (l Limits) bodyLimits(kit *web.Kit) *web.BodyLimits {
+func (l Limits) BodyLimits(kit *web.Kit) *web.BodyLimits {
 	b := &web.BodyLimits{Default: l.Body, MaxMemory: 1 << 20, Kit: kit, Routes: map[string]web.RouteLimit{}}
 	for route, n := range uploadRoutes {
 		b.Routes[route] = web.RouteLimit{Bytes: n, Deadline: l.Upload}

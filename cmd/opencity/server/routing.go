@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -64,8 +64,8 @@ func (r routing) CheckPlugin(ctx context.Context, ref string) error {
 	return err
 }
 
-// demoKazanRef is the catalog entry the demo city Kazan selects.
-const demoKazanRef = "kazan@1.0.0"
+// DemoKazanRef is the catalog entry the demo city Kazan selects.
+const DemoKazanRef = "kazan@1.0.0"
 
 // demoKazanPlugin finds Kazan's plugin binary for demo mode: the path in
 // OPENCITY_KAZAN_PLUGIN, or opencity-kazan next to the running executable
@@ -90,7 +90,7 @@ func demoKazanPlugin(configured string) string {
 // its current checksum) and selects it for the demo city Kazan, unless Kazan
 // already selected another plugin. The process is started in the background.
 func useDemoKazanPlugin(ctx context.Context, b *tenants.Backend, h *host.Host, binary string) error {
-	name, version, _ := tenants.ParsePluginRef(demoKazanRef)
+	name, version, _ := tenants.ParsePluginRef(DemoKazanRef)
 	if _, err := b.AddPlugin(ctx, "demo", name, version, binary, "Kazan's routing rules (demo)"); err != nil {
 		return fmt.Errorf("register %s: %w", binary, err)
 	}
@@ -103,17 +103,17 @@ func useDemoKazanPlugin(ctx context.Context, b *tenants.Backend, h *host.Host, b
 		return err
 	}
 	if set.Plugin == "" {
-		if _, err := st.SetRoutingSettings(ctx, core.RoutingSettings{Plugin: demoKazanRef, Config: set.Config}); err != nil {
+		if _, err := st.SetRoutingSettings(ctx, core.RoutingSettings{Plugin: DemoKazanRef, Config: set.Config}); err != nil {
 			return err
 		}
 	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := h.Prepare(ctx, demoKazanRef); err != nil {
+		if err := h.Prepare(ctx, DemoKazanRef); err != nil {
 			slog.Error("demo Kazan plugin did not start; Kazan routes by its built-in rules", "err", err)
 		}
 	}()
-	slog.Info("demo city kazan routes through its plugin", "plugin", demoKazanRef, "binary", binary)
+	slog.Info("demo city kazan routes through its plugin", "plugin", DemoKazanRef, "binary", binary)
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -39,8 +39,8 @@ type MetricsConfig struct {
 // DefaultMetricsCityLimit is MetricsConfig.CityLimit when unset.
 const DefaultMetricsCityLimit = 50
 
-// metricsConfigFromEnv reads the metrics settings.
-func metricsConfigFromEnv(getenv func(string) string) MetricsConfig {
+// MetricsConfigFromEnv reads the metrics settings.
+func MetricsConfigFromEnv(getenv func(string) string) MetricsConfig {
 	m := MetricsConfig{Token: getenv("OPENCITY_METRICS_TOKEN"), Addr: getenv("OPENCITY_METRICS_ADDR")}
 	m.CityLimit, _ = strconv.Atoi(getenv("OPENCITY_METRICS_CITY_LIMIT"))
 	return m

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"io"
@@ -10,12 +10,12 @@ import (
 	"github.com/opencity/opencity/core/httpapi"
 )
 
-// newLogHandler is the server's log format: text for a person at a
+// NewLogHandler is the server's log format: text for a person at a
 // terminal, JSON lines for a log collector everywhere else (a container, a
 // systemd journal, a file). format "json" or "text" (OPENCITY_LOG_FORMAT)
 // overrides the guess; any other value keeps it. It is the innermost
 // handler: handlers that add request attributes wrap it.
-func newLogHandler(w io.Writer, format string, level slog.Leveler) slog.Handler {
+func NewLogHandler(w io.Writer, format string, level slog.Leveler) slog.Handler {
 	opts := &slog.HandlerOptions{Level: level}
 	text := false
 	switch format {

@@ -1,4 +1,8 @@
-package main
+// Package server wires one OpenCity server: the backend over every city,
+// the JSON API, the pages and consoles, billing, metrics, the job queue and
+// the fleet heartbeat. `opencity serve` runs it; tests start it on
+// 127.0.0.1:0 with the configuration they need.
+package server
 
 import (
 	"context"
@@ -121,9 +125,9 @@ type Server struct {
 	beatDone chan struct{}
 }
 
-// NewServer opens the backend, migrates every city, seeds demo data in demo
+// New opens the backend, migrates every city, seeds demo data in demo
 // mode and builds the HTTP handler.
-func NewServer(ctx context.Context, cfg Config) (*Server, error) {
+func New(ctx context.Context, cfg Config) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode) // before the first engine, so gin prints no debug banner
 	if cfg.Limits.Err != nil {
 		return nil, cfg.Limits.Err
@@ -131,7 +135,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Fleet.Err != nil {
 		return nil, cfg.Fleet.Err
 	}
-	photos, err := openPhotos(ctx, cfg)
+	photos, err := OpenPhotos(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +176,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	m := newMetrics(cfg.Metrics)
 	s := &Server{Backend: b, Cities: tenants.NewCities(b, cfg.BaseDomain), Plugins: newPluginHost(b, m),
-		photos: photos, now: cfg.Now, limits: cfg.Limits.withDefaults(), metrics: m, fleet: cfg.Fleet,
+		photos: photos, now: cfg.Now, limits: cfg.Limits.WithDefaults(), metrics: m, fleet: cfg.Fleet,
 		proxies: cfg.TrustedProxies, rateLimits: ratelimit.NewLimiters(cfg.RateLimits.OrDefaults())}
 	m.watch(ctx, s)
 	b.RegisterSweep(b.Jobs, cfg.Now)
@@ -205,21 +209,32 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.Handler = s.routes()
 	var paths []string
-	for _, rt := range s.engine().Routes() {
+	for _, rt := range s.Engine().Routes() {
 		paths = append(paths, rt.Path)
 	}
 	b.ReserveRoutes(paths) // no city is named like one of the server's own pages
 	return s, nil
 }
 
-// engine returns the gin engine behind Handler.
-func (s *Server) engine() *gin.Engine { return s.Handler.(*gin.Engine) }
+// Engine returns the gin engine behind Handler: its Routes are the mounted
+// routes that the access matrix and the OpenAPI check walk.
+func (s *Server) Engine() *gin.Engine { return s.Handler.(*gin.Engine) }
+
+// Limits are the server's limits, defaults filled in.
+func (s *Server) Limits() Limits { return s.limits }
+
+// Photos is where the server keeps request photos.
+func (s *Server) Photos() core.Blobs { return s.photos }
+
+// MetricsAddr is the address of the separate metrics listener of a started
+// server ("" when /metrics has no address of its own).
+func (s *Server) MetricsAddr() string { return s.metrics.addr() }
 
 func (s *Server) routes() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	_ = r.SetTrustedProxies(s.proxies) // checked by NewServer; nil trusts no proxy
-	r.Use(s.metrics.observeHTTP, s.countRequests, requestLog, recoverProblem, s.limits.bodyLimits(s.Kit).Handler, web.SecurityHeaders,
+	r.Use(s.metrics.observeHTTP, s.countRequests, requestLog, recoverProblem, s.limits.BodyLimits(s.Kit).Handler, web.SecurityHeaders,
 		web.CompressAssets(web.AssetPrefix, "/signup/assets/"))
 	s.metrics.mount(r)
 	r.HandleMethodNotAllowed = true

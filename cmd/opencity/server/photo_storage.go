@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -19,9 +19,9 @@ type PhotoStorage struct {
 	Err error
 }
 
-// photoStorageFromEnv reads OPENCITY_S3_ENDPOINT, _BUCKET, _ACCESS_KEY,
+// PhotoStorageFromEnv reads OPENCITY_S3_ENDPOINT, _BUCKET, _ACCESS_KEY,
 // _SECRET_KEY, _REGION and _USE_SSL (true unless false or 0).
-func photoStorageFromEnv(getenv func(string) string) PhotoStorage {
+func PhotoStorageFromEnv(getenv func(string) string) PhotoStorage {
 	p := PhotoStorage{S3: blobstore.S3Config{
 		Endpoint:  strings.TrimSpace(getenv("OPENCITY_S3_ENDPOINT")),
 		Bucket:    strings.TrimSpace(getenv("OPENCITY_S3_BUCKET")),
@@ -46,9 +46,9 @@ func photoStorageFromEnv(getenv func(string) string) PhotoStorage {
 	return p
 }
 
-// openPhotos opens the configured photo storage; an S3 bucket must be
+// OpenPhotos opens the configured photo storage; an S3 bucket must be
 // reachable (it is created when missing and the keys allow it).
-func openPhotos(ctx context.Context, cfg Config) (core.Blobs, error) {
+func OpenPhotos(ctx context.Context, cfg Config) (core.Blobs, error) {
 	if cfg.Photos.Err != nil {
 		return nil, cfg.Photos.Err
 	}

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"bytes"
@@ -24,10 +24,12 @@ import (
 type FleetConfig struct {
 	URL, Token     string
 	Every, Silence time.Duration
-	Err            error // a malformed setting, reported by NewServer
+	Err            error // a malformed setting, reported by New
 }
 
-func fleetConfigFromEnv(getenv func(string) string) FleetConfig {
+// FleetConfigFromEnv reads OPENCITY_FLEET_URL, _TOKEN, _EVERY and _SILENCE;
+// a malformed duration sets Err.
+func FleetConfigFromEnv(getenv func(string) string) FleetConfig {
 	c := FleetConfig{URL: strings.TrimRight(getenv("OPENCITY_FLEET_URL"), "/"), Token: getenv("OPENCITY_FLEET_TOKEN")}
 	for _, d := range []struct {
 		name string
