@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/jobs"
 	"github.com/opencity/opencity/tenants/tenanttest"
@@ -19,7 +20,7 @@ func TestDeadlinesAndOverdueSweep(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			// Tuesday 3 November 2026, 23:30 in Kazan (20:30 UTC).
-			clk := &clock{t: mskTime("2026-11-03 23:30")}
+			clk := servertest.NewClock(servertest.Moscow("2026-11-03 23:30"))
 			s := startServerAt(t, kind, clk.Now)
 			admin, disp, op, cit := s.login("kazan", "admin"), s.login("kazan", "dispatcher"), s.login("kazan", "operator"), s.login("kazan", "citizen")
 			settings := map[string]any{"work_start": "08:00", "work_end": "17:00", "weekend": []int{0, 6},
@@ -47,10 +48,10 @@ func TestDeadlinesAndOverdueSweep(t *testing.T) {
 			// 23:30 Tue; Wed 4th is a holiday → Thu 5th 08:00 + 4 h = 12:00.
 			// 24 h of 9-hour days: Thu 8-17 (9), Fri 8-17 (18), the weekend
 			// skipped, Mon 9th 8:00 + 6 h = 14:00.
-			if got, want := m["reaction_due_at"], mskTime("2026-11-05 12:00").UTC().Format(time.RFC3339); got != want {
+			if got, want := m["reaction_due_at"], servertest.Moscow("2026-11-05 12:00").UTC().Format(time.RFC3339); got != want {
 				t.Errorf("reaction due %v, want %s", got, want)
 			}
-			if got, want := m["resolution_due_at"], mskTime("2026-11-09 14:00").UTC().Format(time.RFC3339); got != want {
+			if got, want := m["resolution_due_at"], servertest.Moscow("2026-11-09 14:00").UTC().Format(time.RFC3339); got != want {
 				t.Errorf("resolution due %v, want %s", got, want)
 			}
 			// A lift is an emergency: 30 minutes, at night too. The built-in
@@ -60,7 +61,7 @@ func TestDeadlinesAndOverdueSweep(t *testing.T) {
 			if m["status"] != "assigned" || m["organization"] != "uk-aviastroitel" {
 				t.Fatalf("lift routed to %v (%v)", m["organization"], m["status"])
 			}
-			if got, want := m["reaction_due_at"], mskTime("2026-11-04 00:00").UTC().Format(time.RFC3339); got != want {
+			if got, want := m["reaction_due_at"], servertest.Moscow("2026-11-04 00:00").UTC().Format(time.RFC3339); got != want {
 				t.Errorf("emergency reaction due %v, want %s", got, want)
 			}
 

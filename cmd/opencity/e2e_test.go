@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -62,6 +63,14 @@ func (s *testServer) do(req *http.Request) response {
 	s.t.Helper()
 	return response(s.api().Do(req))
 }
+
+// problemFields returns the field messages of a problem document.
+func problemFields(t *testing.T, r response) map[string]any {
+	t.Helper()
+	return apitest.Response(r).Fields(t)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // login returns a bearer token of a demo account in a city.
 func (s *testServer) login(city, login string) string {

@@ -48,7 +48,7 @@ func TestFleetHeartbeat(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
-			clock := &testClock{now: time.Now()}
+			clock := servertest.NewClock(time.Now())
 			vendor := startServerAt(t, kind, clock.Now)
 			r := vendor.call("POST", vendorToken, "", map[string]string{"login": "vendor", "password": "demo"})
 			vtok, _ := r.json(t)["token"].(string)
@@ -164,7 +164,7 @@ func TestFleetHeartbeat(t *testing.T) {
 			if !strings.Contains(p, tenants.Version) || !strings.Contains(p, " UTC") || strings.Contains(p, "data-alert") {
 				t.Errorf("fresh installation row: %s", p)
 			}
-			clock.add(16 * time.Minute)
+			clock.Add(16 * time.Minute)
 			if p := row(fleet(), got.Name); !strings.Contains(p, `data-alert="silent"`) || strings.Contains(p, `data-alert="outdated"`) {
 				t.Errorf("silent installation row: %s", p)
 			}

@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/tenants"
@@ -17,29 +17,6 @@ import (
 	"github.com/opencity/opencity/tenants/tenanttest"
 	"github.com/uptrace/bun"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-var msk, _ = time.LoadLocation("Europe/Moscow")
-
-func mskTime(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, msk)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
 
 // addUser adds a user to a demo city, with password "demo".
 func (s *testServer) addUser(city, login string, role core.Role, org string) {
@@ -130,7 +107,7 @@ func historyKinds(m map[string]any) string {
 func TestLifecycle(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			clk := &clock{t: mskTime("2026-11-13 16:00")} // a Friday
+			clk := servertest.NewClock(servertest.Moscow("2026-11-13 16:00")) // a Friday
 			s := startServerAt(t, kind, clk.Now)
 			s.addUser("kazan", "lifts", core.RoleOrgOperator, "lifttech-kazan")
 			cit, disp, op := s.login("kazan", "citizen"), s.login("kazan", "dispatcher"), s.login("kazan", "operator")
@@ -163,10 +140,10 @@ func TestLifecycle(t *testing.T) {
 			m = s.mustAct("kazan", disp, n, "assign", map[string]string{"organization": "uk-aviastroitel"}, "assigned")
 			// Friday 16:00 + 4 working hours = Monday 11:00; + 24 working hours
 			// (9-18, 9 h a day) = Wednesday 13:00.
-			if due := m["reaction_due_at"].(string); due != mskTime("2026-11-16 11:00").UTC().Format(time.RFC3339) {
+			if due := m["reaction_due_at"].(string); due != servertest.Moscow("2026-11-16 11:00").UTC().Format(time.RFC3339) {
 				t.Errorf("reaction due %s", due)
 			}
-			if due := m["resolution_due_at"].(string); due != mskTime("2026-11-18 13:00").UTC().Format(time.RFC3339) {
+			if due := m["resolution_due_at"].(string); due != servertest.Moscow("2026-11-18 13:00").UTC().Format(time.RFC3339) {
 				t.Errorf("resolution due %s", due)
 			}
 			clk.Add(30 * time.Minute)

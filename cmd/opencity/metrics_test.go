@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,24 +18,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
-
-// testClock is a clock a test moves forward.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // scrape reads url's metrics with the token ("" for none).
 func scrape(t *testing.T, url, token string) (int, map[string]*dto.MetricFamily) {
@@ -117,7 +98,7 @@ func TestMetrics(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			db := tenanttest.New(t, kind)
-			clock := &testClock{now: time.Now()}
+			clock := servertest.NewClock(time.Now())
 			cfg := server.Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Demo: true, Now: clock.Now,
 				KazanPlugin: kazanPlugin(t), Metrics: server.MetricsConfig{Token: "scrape-secret"}}
 			ts := wrap(t, servertest.StartConfig(t, db, cfg))
@@ -167,7 +148,7 @@ func TestMetrics(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Two days on, kazan's assigned requests are overdue.
-			clock.add(48 * time.Hour)
+			clock.Add(48 * time.Hour)
 
 			var fams map[string]*dto.MetricFamily
 			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
 
@@ -97,7 +98,7 @@ func TestPagesLifecycleForms(t *testing.T) {
 func TestPagesQueueOrderAndOverdue(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			clk := &clock{t: mskTime("2026-11-25 10:00")}
+			clk := servertest.NewClock(servertest.Moscow("2026-11-25 10:00"))
 			s := startServerAt(t, kind, clk.Now)
 			cit, disp, op := s.login("kazan", "citizen"), s.login("kazan", "dispatcher"), s.login("kazan", "operator")
 			older := s.submit("kazan", cit, "Лифт: принят")

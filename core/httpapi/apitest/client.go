@@ -106,9 +106,13 @@ func (r Response) JSON(t testing.TB) map[string]any {
 }
 
 // Fields returns the field-level messages of a problem document ("errors"),
-// keyed by field; nil when there are none.
+// keyed by field; nil when there are none. An answer that is not a problem
+// document fails the test.
 func (r Response) Fields(t testing.TB) map[string]any {
 	t.Helper()
+	if r.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("not a problem document: %d %s", r.Status, Truncate(r.Body))
+	}
 	f, _ := r.JSON(t)["errors"].(map[string]any)
 	return f
 }

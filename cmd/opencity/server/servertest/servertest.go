@@ -5,7 +5,9 @@ package servertest
 
 import (
 	"context"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/core"
@@ -78,4 +80,42 @@ func (s *Server) AddUser(t testing.TB, city string, user core.User, org string) 
 	if err := store.New(scope).Seed(context.Background(), store.SeedData{Users: []store.SeedUser{{User: user, Organization: org}}}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Clock is a clock a test sets and moves forward; its Now is the server's
+// Config.Now. It is safe for the server's goroutines.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock that reads t until moved.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the clock forward by d.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// Moscow is the time "2006-01-02 15:04" in Europe/Moscow, the demo cities'
+// zone.
+func Moscow(s string) time.Time {
+	loc, err := time.LoadLocation("Europe/Moscow")
+	if err != nil {
+		panic(err)
+	}
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }
