@@ -72,6 +72,39 @@ func problemFields(t *testing.T, r response) map[string]any {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+// act performs a lifecycle action and returns the answer.
+func (s *testServer) act(city, token, number, action string, body map[string]string) response {
+	s.t.Helper()
+	return response(s.api().Act(city, token, number, action, body))
+}
+
+func (s *testServer) mustAct(city, token, number, action string, body map[string]string, wantStatus string) map[string]any {
+	s.t.Helper()
+	return s.api().MustAct(city, token, number, action, body, wantStatus)
+}
+
+func (s *testServer) get(city, token, number string) map[string]any {
+	s.t.Helper()
+	return s.api().Get(city, token, number)
+}
+
+// upload posts a photo to a request through the API.
+func (s *testServer) upload(city, token, number, name string, data []byte, fields ...string) response {
+	s.t.Helper()
+	return response(s.api().Upload(city, token, number, name, data, fields...))
+}
+
+func (s *testServer) tryRoute(city, token string, body map[string]any) map[string]any {
+	s.t.Helper()
+	return s.api().TryRoute(city, token, body)
+}
+
+func pngBytes(t *testing.T) []byte { return apitest.PNG(t) }
+
+func orgCode(m map[string]any) string { return apitest.OrgCode(m) }
+
+func kazanPlugin(t *testing.T) string { return servertest.KazanPlugin(t) }
+
 // login returns a bearer token of a demo account in a city.
 func (s *testServer) login(city, login string) string {
 	s.t.Helper()

@@ -5,6 +5,11 @@ package servertest
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -118,4 +123,65 @@ func Moscow(s string) time.Time {
 		panic(err)
 	}
 	return t
+}
+
+// OrgIDs maps the organization codes of a city to their ids.
+func (s *Server) OrgIDs(t testing.TB, city string) map[string]int64 {
+	t.Helper()
+	scope, err := s.Backend.Scope(city)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := store.New(scope).Directory(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]int64{}
+	for _, o := range dir.Organizations {
+		m[o.Code] = o.ID
+	}
+	return m
+}
+
+var (
+	kazanBuild    sync.Once
+	kazanBinary   string
+	kazanBuildErr error
+)
+
+// KazanPlugin builds Kazan's routing plugin once per test run and returns a
+// copy of the binary in the test's temporary folder (a server may be given
+// it as Config.KazanPlugin).
+func KazanPlugin(t testing.TB) string {
+	t.Helper()
+	kazanBuild.Do(func() {
+		root, err := exec.Command("go", "env", "GOMOD").Output()
+		if err != nil {
+			kazanBuildErr = fmt.Errorf("go env GOMOD: %v", err)
+			return
+		}
+		dir, err := os.MkdirTemp("", "opencity-kazan-")
+		if err != nil {
+			kazanBuildErr = err
+			return
+		}
+		kazanBinary = filepath.Join(dir, "opencity-kazan")
+		cmd := exec.Command("go", "build", "-o", kazanBinary, "./plugins/cities/kazan")
+		cmd.Dir = filepath.Dir(strings.TrimSpace(string(root)))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			kazanBuildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if kazanBuildErr != nil {
+		t.Fatal(kazanBuildErr)
+	}
+	b, err := os.ReadFile(kazanBinary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "opencity-kazan")
+	if err := os.WriteFile(p, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

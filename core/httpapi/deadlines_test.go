@@ -1,4 +1,4 @@
-package main
+package httpapi_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/jobs"
@@ -21,12 +22,12 @@ func TestDeadlinesAndOverdueSweep(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			// Tuesday 3 November 2026, 23:30 in Kazan (20:30 UTC).
 			clk := servertest.NewClock(servertest.Moscow("2026-11-03 23:30"))
-			s := startServerAt(t, kind, clk.Now)
-			admin, disp, op, cit := s.login("kazan", "admin"), s.login("kazan", "dispatcher"), s.login("kazan", "operator"), s.login("kazan", "citizen")
+			s := servertest.Start(t, kind, func(c *server.Config) { c.Now = clk.Now })
+			admin, disp, op, cit := s.Login("kazan", "admin"), s.Login("kazan", "dispatcher"), s.Login("kazan", "operator"), s.Login("kazan", "citizen")
 			settings := map[string]any{"work_start": "08:00", "work_end": "17:00", "weekend": []int{0, 6},
 				"days":            []map[string]any{{"day": "2026-11-04", "working": false, "name": "День народного единства"}},
 				"auto_close_days": 2}
-			if r := s.call("PUT", "/t/kazan/api/v1/settings", disp, settings); r.Status != 403 {
+			if r := s.Call("PUT", "/t/kazan/api/v1/settings", disp, settings); r.Status != 403 {
 				t.Errorf("dispatcher changes settings: %d", r.Status)
 			}
 			for _, bad := range []map[string]any{
@@ -35,16 +36,16 @@ func TestDeadlinesAndOverdueSweep(t *testing.T) {
 				{"work_start": "09:00", "work_end": "18:00", "weekend": []int{}, "days": []map[string]any{{"day": "04.11.2026"}}, "auto_close_days": 3},
 				{"work_start": "9am", "work_end": "18:00", "weekend": []int{}, "days": []any{}, "auto_close_days": 0},
 			} {
-				if r := s.call("PUT", "/t/kazan/api/v1/settings", admin, bad); r.Status != 422 {
+				if r := s.Call("PUT", "/t/kazan/api/v1/settings", admin, bad); r.Status != 422 {
 					t.Errorf("bad settings %v: %d %s", bad, r.Status, r.Body)
 				}
 			}
-			if r := s.call("PUT", "/t/kazan/api/v1/settings", admin, settings); r.Status != 200 {
+			if r := s.Call("PUT", "/t/kazan/api/v1/settings", admin, settings); r.Status != 200 {
 				t.Fatalf("settings: %d %s", r.Status, r.Body)
 			}
 			// Yard work is measured in working time: 4 h to react, 24 h to resolve.
-			yard := s.call("POST", "/t/kazan/api/v1/requests", cit, map[string]any{"category": "yard-improvement", "building_id": 1, "description": "Яма во дворе"}).json(t)["number"].(string)
-			m := s.mustAct("kazan", disp, yard, "assign", map[string]string{"organization": "uk-aviastroitel"}, "assigned")
+			yard := s.Call("POST", "/t/kazan/api/v1/requests", cit, map[string]any{"category": "yard-improvement", "building_id": 1, "description": "Яма во дворе"}).JSON(t)["number"].(string)
+			m := s.MustAct("kazan", disp, yard, "assign", map[string]string{"organization": "uk-aviastroitel"}, "assigned")
 			// 23:30 Tue; Wed 4th is a holiday → Thu 5th 08:00 + 4 h = 12:00.
 			// 24 h of 9-hour days: Thu 8-17 (9), Fri 8-17 (18), the weekend
 			// skipped, Mon 9th 8:00 + 6 h = 14:00.
@@ -56,8 +57,8 @@ func TestDeadlinesAndOverdueSweep(t *testing.T) {
 			}
 			// A lift is an emergency: 30 minutes, at night too. The built-in
 			// rules give it to the building's company at intake.
-			lift := s.submit("kazan", cit, "Застряли в лифте")
-			m = s.get("kazan", disp, lift)
+			lift := s.Submit("kazan", cit, "Застряли в лифте")
+			m = s.Get("kazan", disp, lift)
 			if m["status"] != "assigned" || m["organization"] != "uk-aviastroitel" {
 				t.Fatalf("lift routed to %v (%v)", m["organization"], m["status"])
 			}
@@ -74,21 +75,21 @@ func TestDeadlinesAndOverdueSweep(t *testing.T) {
 			if esc, _, _ := s.Backend.Sweep(context.Background(), "kazan", clk.Now()); esc != 0 {
 				t.Errorf("a second sweep escalated %d again", esc)
 			}
-			over := s.call("GET", "/t/kazan/api/v1/requests?overdue=true", disp, nil).json(t)["items"].([]any)
+			over := s.Call("GET", "/t/kazan/api/v1/requests?overdue=true", disp, nil).JSON(t)["items"].([]any)
 			if len(over) != 1 || over[0].(map[string]any)["number"] != lift || over[0].(map[string]any)["overdue"] != true {
 				t.Errorf("overdue queue %v", over)
 			}
-			hist := historyKinds(s.get("kazan", disp, lift))
+			hist := historyKinds(s.Get("kazan", disp, lift))
 			if !strings.HasSuffix(hist, "escalated") {
 				t.Errorf("dispatcher's history %s lacks the escalation", hist)
 			}
-			if strings.Contains(historyKinds(s.get("kazan", cit, lift)), "escalated") {
+			if strings.Contains(historyKinds(s.Get("kazan", cit, lift)), "escalated") {
 				t.Error("the citizen sees the internal escalation")
 			}
 
 			// Resolved and not confirmed for 2 days (the city's setting): closed by the sweep.
-			s.mustAct("kazan", op, lift, "accept", nil, "accepted")
-			s.mustAct("kazan", op, lift, "resolve", map[string]string{"comment": "Освободили"}, "resolved")
+			s.MustAct("kazan", op, lift, "accept", nil, "accepted")
+			s.MustAct("kazan", op, lift, "resolve", map[string]string{"comment": "Освободили"}, "resolved")
 			clk.Add(47 * time.Hour)
 			if _, closed, _ := s.Backend.Sweep(context.Background(), "kazan", clk.Now()); closed != 0 {
 				t.Errorf("closed %d before the 2 days passed", closed)
@@ -97,7 +98,7 @@ func TestDeadlinesAndOverdueSweep(t *testing.T) {
 			if _, closed, _ := s.Backend.Sweep(context.Background(), "kazan", clk.Now()); closed != 1 {
 				t.Errorf("auto-close closed %d, want 1", closed)
 			}
-			m = s.get("kazan", s.login("kazan", "citizen"), lift) // the old token has expired
+			m = s.Get("kazan", s.Login("kazan", "citizen"), lift) // the old token has expired
 			if m["status"] != "closed" || !strings.HasSuffix(historyKinds(m), "close") {
 				t.Errorf("after auto-close: %v %s", m["status"], historyKinds(m))
 			}
@@ -108,7 +109,7 @@ func TestDeadlinesAndOverdueSweep(t *testing.T) {
 // The sweep runs as a durable job: enqueued once per city and minute even by
 // two processes, and run once.
 func TestSweepJobOncePerSlot(t *testing.T) {
-	s := startServer(t, "postgres")
+	s := servertest.Start(t, "postgres")
 	ctx := context.Background()
 	slot := time.Now().UTC().Truncate(time.Minute)
 	for i := 0; i < 3; i++ { // three processes scheduling the same minute

@@ -1,4 +1,4 @@
-package main
+package httpapi_test
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core"
-	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/jobs"
 	"github.com/opencity/opencity/tenants/tenanttest"
@@ -19,77 +19,36 @@ import (
 )
 
 // addUser adds a user to a demo city, with password "demo".
-func (s *testServer) addUser(city, login string, role core.Role, org string) {
-	s.t.Helper()
-	scope, err := s.Backend.Scope(city)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	hash, _ := core.HashPassword("demo")
-	err = store.New(scope).Seed(context.Background(), store.SeedData{Users: []store.SeedUser{{
-		User: core.User{Login: login, Name: login, Phone: "+7 900 555-00-00", PasswordHash: hash, Role: role, Active: true}, Organization: org}}})
-	if err != nil {
-		s.t.Fatal(err)
-	}
+func addUser(t *testing.T, s *servertest.Server, city, login string, role core.Role, org string) {
+	t.Helper()
+	s.AddUser(t, city, core.User{Login: login, Name: login, Phone: "+7 900 555-00-00", Role: role}, org)
 }
 
 // sweepNow enqueues the city's sweep job and waits until the server's
 // own job runner or this test has run it.
-func (s *testServer) sweepNow(city string) {
-	s.t.Helper()
+func sweepNow(t *testing.T, s *servertest.Server, city string) {
+	t.Helper()
 	ctx := context.Background()
 	id, _, err := s.Backend.Jobs.Enqueue(ctx, nil, jobs.NewJob{Kind: tenants.JobSweep, Tenant: city, Attempts: 1})
 	if err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		if _, err := s.Backend.Jobs.RunOnce(ctx); err != nil {
-			s.t.Fatal(err)
+			t.Fatal(err)
 		}
 		j, err := s.Backend.Jobs.Get(ctx, id)
 		if err != nil {
-			s.t.Fatal(err)
+			t.Fatal(err)
 		}
 		if j.State == jobs.StateDone {
 			return
 		}
 		if j.State == jobs.StateFailed || time.Now().After(deadline) {
-			s.t.Fatalf("sweep job %d: %s %s", id, j.State, j.LastError)
+			t.Fatalf("sweep job %d: %s %s", id, j.State, j.LastError)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// act performs a lifecycle action and returns the answer.
-func (s *testServer) act(city, token, number, action string, body map[string]string) response {
-	s.t.Helper()
-	var b any
-	if body != nil {
-		b = body
-	}
-	return s.call("POST", "/t/"+city+"/api/v1/requests/"+number+"/"+action, token, b)
-}
-
-func (s *testServer) mustAct(city, token, number, action string, body map[string]string, wantStatus string) map[string]any {
-	s.t.Helper()
-	r := s.act(city, token, number, action, body)
-	if r.Status != 200 {
-		s.t.Fatalf("%s %s: %d %s", action, number, r.Status, r.Body)
-	}
-	m := r.json(s.t)
-	if m["status"] != wantStatus {
-		s.t.Fatalf("%s %s: status %v, want %s", action, number, m["status"], wantStatus)
-	}
-	return m
-}
-
-func (s *testServer) get(city, token, number string) map[string]any {
-	s.t.Helper()
-	r := s.call("GET", "/t/"+city+"/api/v1/requests/"+number, token, nil)
-	if r.Status != 200 {
-		s.t.Fatalf("get %s: %d %s", number, r.Status, r.Body)
-	}
-	return r.json(s.t)
 }
 
 func historyKinds(m map[string]any) string {
@@ -108,36 +67,36 @@ func TestLifecycle(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			clk := servertest.NewClock(servertest.Moscow("2026-11-13 16:00")) // a Friday
-			s := startServerAt(t, kind, clk.Now)
-			s.addUser("kazan", "lifts", core.RoleOrgOperator, "lifttech-kazan")
-			cit, disp, op := s.login("kazan", "citizen"), s.login("kazan", "dispatcher"), s.login("kazan", "operator")
-			lifts := s.login("kazan", "lifts")
+			s := servertest.Start(t, kind, func(c *server.Config) { c.Now = clk.Now })
+			addUser(t, s, "kazan", "lifts", core.RoleOrgOperator, "lifttech-kazan")
+			cit, disp, op := s.Login("kazan", "citizen"), s.Login("kazan", "dispatcher"), s.Login("kazan", "operator")
+			lifts := s.Login("kazan", "lifts")
 
 			// Yard work: 4 working hours to react, 24 working hours to
 			// resolve; no rule routes it, so it waits in triage.
-			r := s.call("POST", "/t/kazan/api/v1/requests", cit, map[string]any{"category": "yard-improvement", "building_id": 1, "description": "Яма во дворе"})
+			r := s.Call("POST", "/t/kazan/api/v1/requests", cit, map[string]any{"category": "yard-improvement", "building_id": 1, "description": "Яма во дворе"})
 			if r.Status != 201 {
 				t.Fatalf("submit: %d %s", r.Status, r.Body)
 			}
-			n := r.json(t)["number"].(string)
-			m := s.get("kazan", cit, n)
+			n := r.JSON(t)["number"].(string)
+			m := s.Get("kazan", cit, n)
 			if m["status"] != "new" || historyKinds(m) != "created" {
 				t.Fatalf("a citizen sees %v %s (the triage note is internal)", m["status"], historyKinds(m))
 			}
-			if k := historyKinds(s.get("kazan", disp, n)); k != "created,triage" {
+			if k := historyKinds(s.Get("kazan", disp, n)); k != "created,triage" {
 				t.Fatalf("dispatcher sees history %s", k)
 			}
 			// The operator cannot touch a request that is not its organization's.
-			if r := s.act("kazan", op, n, "accept", nil); r.Status != 404 {
+			if r := s.Act("kazan", op, n, "accept", nil); r.Status != 404 {
 				t.Errorf("operator accepts an unassigned request: %d", r.Status)
 			}
-			if r := s.act("kazan", cit, n, "assign", map[string]string{"organization": "uk-aviastroitel"}); r.Status != 403 {
+			if r := s.Act("kazan", cit, n, "assign", map[string]string{"organization": "uk-aviastroitel"}); r.Status != 403 {
 				t.Errorf("citizen assigns: %d", r.Status)
 			}
-			if r := s.act("kazan", disp, n, "assign", map[string]string{"organization": "nowhere"}); r.Status != 422 {
+			if r := s.Act("kazan", disp, n, "assign", map[string]string{"organization": "nowhere"}); r.Status != 422 {
 				t.Errorf("assign to an unknown organization: %d %s", r.Status, r.Body)
 			}
-			m = s.mustAct("kazan", disp, n, "assign", map[string]string{"organization": "uk-aviastroitel"}, "assigned")
+			m = s.MustAct("kazan", disp, n, "assign", map[string]string{"organization": "uk-aviastroitel"}, "assigned")
 			// Friday 16:00 + 4 working hours = Monday 11:00; + 24 working hours
 			// (9-18, 9 h a day) = Wednesday 13:00.
 			if due := m["reaction_due_at"].(string); due != servertest.Moscow("2026-11-16 11:00").UTC().Format(time.RFC3339) {
@@ -147,95 +106,95 @@ func TestLifecycle(t *testing.T) {
 				t.Errorf("resolution due %s", due)
 			}
 			clk.Add(30 * time.Minute)
-			if r := s.act("kazan", op, n, "resolve", map[string]string{"comment": "done"}); r.Status != 409 {
+			if r := s.Act("kazan", op, n, "resolve", map[string]string{"comment": "done"}); r.Status != 409 {
 				t.Errorf("resolve before accept: %d %s", r.Status, r.Body)
 			}
-			m = s.mustAct("kazan", op, n, "accept", nil, "accepted")
+			m = s.MustAct("kazan", op, n, "accept", nil, "accepted")
 			if m["reaction_seconds"] != float64(1800) {
 				t.Errorf("reaction time %v", m["reaction_seconds"])
 			}
-			s.mustAct("kazan", op, n, "start", nil, "in_progress")
-			if r := s.act("kazan", op, n, "resolve", nil); r.Status != 422 {
+			s.MustAct("kazan", op, n, "start", nil, "in_progress")
+			if r := s.Act("kazan", op, n, "resolve", nil); r.Status != 422 {
 				t.Errorf("resolve without a comment: %d", r.Status)
 			}
 			clk.Add(time.Hour)
-			m = s.mustAct("kazan", op, n, "resolve", map[string]string{"comment": "Убрано"}, "resolved")
+			m = s.MustAct("kazan", op, n, "resolve", map[string]string{"comment": "Убрано"}, "resolved")
 			if m["resolution_seconds"] != float64(5400) {
 				t.Errorf("resolution time %v", m["resolution_seconds"])
 			}
 			// The minute's sweep runs at the server's clock, not at the wall
 			// clock (weeks after this test's Friday): the resolved request
 			// waits for its citizen however slowly the test goes.
-			s.sweepNow("kazan")
-			if m := s.get("kazan", cit, n); m["status"] != "resolved" {
+			sweepNow(t, s, "kazan")
+			if m := s.Get("kazan", cit, n); m["status"] != "resolved" {
 				t.Fatalf("after the server's sweep the request is %v, want resolved", m["status"])
 			}
-			if r := s.act("kazan", s.login("kazan", "analyst"), n, "close", nil); r.Status != 403 {
+			if r := s.Act("kazan", s.Login("kazan", "analyst"), n, "close", nil); r.Status != 403 {
 				t.Errorf("analyst closes: %d", r.Status)
 			}
-			s.mustAct("kazan", cit, n, "close", nil, "closed")
-			if r := s.call("POST", "/t/kazan/api/v1/requests/"+n+"/rating", cit, map[string]any{"rating": 6}); r.Status != 422 {
+			s.MustAct("kazan", cit, n, "close", nil, "closed")
+			if r := s.Call("POST", "/t/kazan/api/v1/requests/"+n+"/rating", cit, map[string]any{"rating": 6}); r.Status != 422 {
 				t.Errorf("rating 6: %d", r.Status)
 			}
-			if r := s.call("POST", "/t/kazan/api/v1/requests/"+n+"/rating", cit, map[string]any{"rating": 5, "comment": "Спасибо"}); r.Status != 200 || r.json(t)["rating"] != float64(5) {
+			if r := s.Call("POST", "/t/kazan/api/v1/requests/"+n+"/rating", cit, map[string]any{"rating": 5, "comment": "Спасибо"}); r.Status != 200 || r.JSON(t)["rating"] != float64(5) {
 				t.Errorf("rating: %d %s", r.Status, r.Body)
 			}
-			m = s.get("kazan", cit, n)
+			m = s.Get("kazan", cit, n)
 			if k := historyKinds(m); k != "created,assign,accept,start,resolve,close,rated" {
 				t.Errorf("citizen's history %s", k)
 			}
 
 			// Reopen: the citizen disputes; the request is the organization's again with new deadlines.
-			if r := s.act("kazan", cit, n, "reopen", map[string]string{}); r.Status != 422 {
+			if r := s.Act("kazan", cit, n, "reopen", map[string]string{}); r.Status != 422 {
 				t.Errorf("reopen without a comment: %d", r.Status)
 			}
-			m = s.mustAct("kazan", cit, n, "reopen", map[string]string{"comment": "Снова грязно"}, "reopened")
+			m = s.MustAct("kazan", cit, n, "reopen", map[string]string{"comment": "Снова грязно"}, "reopened")
 			if m["organization"] != "uk-aviastroitel" || m["resolution_seconds"] != nil {
 				t.Errorf("reopened: %v", m)
 			}
 			// Return: not ours, back to the dispatcher.
-			if r := s.act("kazan", op, n, "return", map[string]string{"comment": ""}); r.Status != 422 {
+			if r := s.Act("kazan", op, n, "return", map[string]string{"comment": ""}); r.Status != 422 {
 				t.Errorf("return without a reason: %d", r.Status)
 			}
-			m = s.mustAct("kazan", op, n, "return", map[string]string{"comment": "Не наш дом"}, "returned")
+			m = s.MustAct("kazan", op, n, "return", map[string]string{"comment": "Не наш дом"}, "returned")
 			if m["organization"] != nil {
 				t.Errorf("returned request keeps organization %v", m["organization"])
 			}
-			if r := s.call("GET", "/t/kazan/api/v1/requests?status=returned&total=true", disp, nil).json(t); r["total"] != float64(1) {
+			if r := s.Call("GET", "/t/kazan/api/v1/requests?status=returned&total=true", disp, nil).JSON(t); r["total"] != float64(1) {
 				t.Errorf("returned queue: %v", r)
 			}
 
 			// Delegation: the company stays responsible, the contractor works it.
-			s.mustAct("kazan", disp, n, "assign", map[string]string{"organization": "uk-aviastroitel"}, "assigned")
-			if r := s.act("kazan", op, n, "delegate", map[string]string{"organization": "uk-vakhitovsky"}); r.Status != 422 {
+			s.MustAct("kazan", disp, n, "assign", map[string]string{"organization": "uk-aviastroitel"}, "assigned")
+			if r := s.Act("kazan", op, n, "delegate", map[string]string{"organization": "uk-vakhitovsky"}); r.Status != 422 {
 				t.Errorf("delegate to a management company: %d %s", r.Status, r.Body)
 			}
-			if r := s.act("kazan", lifts, n, "accept", nil); r.Status != 404 {
+			if r := s.Act("kazan", lifts, n, "accept", nil); r.Status != 404 {
 				t.Errorf("contractor sees a request before delegation: %d", r.Status)
 			}
-			m = s.mustAct("kazan", op, n, "delegate", map[string]string{"organization": "lifttech-kazan"}, "assigned")
+			m = s.MustAct("kazan", op, n, "delegate", map[string]string{"organization": "lifttech-kazan"}, "assigned")
 			if m["organization"] != "uk-aviastroitel" || m["executor"] != "lifttech-kazan" {
 				t.Errorf("after delegation: %v", m)
 			}
-			if r := s.act("kazan", lifts, n, "delegate", map[string]string{"organization": "krovlya-kazan"}); r.Status != 403 {
+			if r := s.Act("kazan", lifts, n, "delegate", map[string]string{"organization": "krovlya-kazan"}); r.Status != 403 {
 				t.Errorf("the contractor re-delegates: %d", r.Status)
 			}
-			s.mustAct("kazan", lifts, n, "accept", nil, "accepted")
-			s.mustAct("kazan", lifts, n, "resolve", map[string]string{"comment": "Сделано подрядчиком"}, "resolved")
-			if r := s.call("GET", "/t/kazan/api/v1/requests?organization=uk-aviastroitel&status=resolved", op, nil).json(t); len(r["items"].([]any)) != 1 {
+			s.MustAct("kazan", lifts, n, "accept", nil, "accepted")
+			s.MustAct("kazan", lifts, n, "resolve", map[string]string{"comment": "Сделано подрядчиком"}, "resolved")
+			if r := s.Call("GET", "/t/kazan/api/v1/requests?organization=uk-aviastroitel&status=resolved", op, nil).JSON(t); len(r["items"].([]any)) != 1 {
 				t.Errorf("the responsible company no longer sees its delegated request: %v", r)
 			}
 
 			// Duplicates point at the original; their citizen follows the original.
-			dup := s.submit("kazan", cit, "та же яма")
-			if r := s.act("kazan", disp, dup, "duplicate", map[string]string{"original": dup}); r.Status != 422 {
+			dup := s.Submit("kazan", cit, "та же яма")
+			if r := s.Act("kazan", disp, dup, "duplicate", map[string]string{"original": dup}); r.Status != 422 {
 				t.Errorf("duplicate of itself: %d", r.Status)
 			}
-			if r := s.act("kazan", disp, dup, "duplicate", map[string]string{"original": "2026-999999"}); r.Status != 422 {
+			if r := s.Act("kazan", disp, dup, "duplicate", map[string]string{"original": "2026-999999"}); r.Status != 422 {
 				t.Errorf("duplicate of nothing: %d", r.Status)
 			}
-			s.mustAct("kazan", disp, dup, "duplicate", map[string]string{"original": n}, "duplicate")
-			m = s.get("kazan", cit, dup)
+			s.MustAct("kazan", disp, dup, "duplicate", map[string]string{"original": n}, "duplicate")
+			m = s.Get("kazan", cit, dup)
 			orig, _ := m["original"].(map[string]any)
 			if orig == nil || orig["number"] != n || orig["status"] != "resolved" {
 				t.Errorf("the duplicate's citizen sees original %v", orig)
@@ -244,12 +203,12 @@ func TestLifecycle(t *testing.T) {
 				t.Errorf("internal events of the original leaked: %s", trail)
 			}
 			// Reject.
-			spam := s.call("POST", "/t/kazan/api/v1/requests", cit, map[string]any{"category": "wishes", "address": "везде", "description": "реклама"}).json(t)["number"].(string)
-			if r := s.act("kazan", disp, spam, "reject", nil); r.Status != 422 {
+			spam := s.Call("POST", "/t/kazan/api/v1/requests", cit, map[string]any{"category": "wishes", "address": "везде", "description": "реклама"}).JSON(t)["number"].(string)
+			if r := s.Act("kazan", disp, spam, "reject", nil); r.Status != 422 {
 				t.Errorf("reject without a reason: %d", r.Status)
 			}
-			s.mustAct("kazan", disp, spam, "reject", map[string]string{"comment": "спам"}, "rejected")
-			if r := s.act("kazan", disp, spam, "assign", map[string]string{"organization": "uk-aviastroitel"}); r.Status != 409 {
+			s.MustAct("kazan", disp, spam, "reject", map[string]string{"comment": "спам"}, "rejected")
+			if r := s.Act("kazan", disp, spam, "assign", map[string]string{"organization": "uk-aviastroitel"}); r.Status != 409 {
 				t.Errorf("assign a rejected request: %d", r.Status)
 			}
 		})
@@ -260,16 +219,16 @@ func TestLifecycle(t *testing.T) {
 func TestTransitionMatrix(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
+			s := servertest.Start(t, kind)
 			ctx := context.Background()
 			tokens := map[string]string{}
 			roleOf := map[string]core.Role{"admin": core.RoleCityAdmin, "dispatcher": core.RoleDispatcher, "operator": core.RoleOrgOperator,
 				"analyst": core.RoleAnalyst, "citizen": core.RoleCitizen}
 			for login := range roleOf {
-				tokens[login] = s.login("kazan", login)
+				tokens[login] = s.Login("kazan", login)
 			}
-			n := s.submit("kazan", tokens["citizen"], "матрица")
-			orig := s.submit("kazan", tokens["citizen"], "оригинал")
+			n := s.Submit("kazan", tokens["citizen"], "матрица")
+			orig := s.Submit("kazan", tokens["citizen"], "оригинал")
 			scope, _ := s.Backend.Scope("kazan")
 			var orgID int64
 			_ = scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -300,7 +259,7 @@ func TestTransitionMatrix(t *testing.T) {
 						if action == core.ActionDelegate {
 							b = map[string]string{"organization": "lifttech-kazan"}
 						}
-						r := s.act("kazan", tokens[login], n, string(action), b)
+						r := s.Act("kazan", tokens[login], n, string(action), b)
 						allowed, _ := policy.Allowed(ctx, "kazan", role, core.ObjRequests, string(action))
 						want := http.StatusOK
 						switch {
@@ -318,7 +277,7 @@ func TestTransitionMatrix(t *testing.T) {
 							if to == "" {
 								to = from
 							}
-							if got := r.json(t)["status"]; got != string(to) {
+							if got := r.JSON(t)["status"]; got != string(to) {
 								t.Errorf("%s by %s from %s: ended %v, want %s", action, login, from, got, to)
 							}
 						}
