@@ -417,7 +417,7 @@ func TestAttackTokensOnlyForTheirPurpose(t *testing.T) {
 			for name, c := range map[string]struct{ city, token string }{
 				"invitation": {"kazan", invite}, "signup link": {"tver", signupLink}, "signup confirmation": {"tver", confirmation},
 				"tracking code": {"kazan", tracking},
-				"CSRF token":    {"kazan", browser.csrf}, "vendor token": {"kazan", vendor},
+				"CSRF token":    {"kazan", browser.CSRF}, "vendor token": {"kazan", vendor},
 			} {
 				if r := s.call("GET", "/t/"+c.city+"/api/v1/requests", c.token, nil); r.Status != http.StatusUnauthorized {
 					t.Errorf("%s as a bearer token: %d %s", name, r.Status, r.Body)

@@ -24,16 +24,20 @@ func env(db tenanttest.DB, extra ...string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+// runner runs command lines of opencity against db and returns what they print.
+func runner(db tenanttest.DB) func(args ...string) (string, error) {
+	return func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(context.Background(), args, env(db), &out)
+		return out.String(), err
+	}
+}
+
 func TestCLI(t *testing.T) {
 	for _, kind := range tenanttest.KindsWithPgBouncer {
 		t.Run(kind, func(t *testing.T) {
 			db := tenanttest.New(t, kind)
-			ctx := context.Background()
-			cli := func(args ...string) (string, error) {
-				var out bytes.Buffer
-				err := run(ctx, args, env(db), &out)
-				return out.String(), err
-			}
+			cli := runner(db)
 			out, err := cli("tenant", "create", "--slug", "almetyevsk", "--name", "Альметьевск", "--admin-password", "s3cret-pass")
 			if err != nil || !strings.Contains(out, "almetyevsk (Альметьевск) is active") {
 				t.Fatalf("create: %v\n%s", err, out)
@@ -155,11 +159,7 @@ func TestMigrateAndServeAroundBrokenCities(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			db := tenanttest.New(t, kind)
 			ctx := context.Background()
-			cli := func(args ...string) (string, error) {
-				var out bytes.Buffer
-				err := run(ctx, args, env(db), &out)
-				return out.String(), err
-			}
+			cli := runner(db)
 			for _, slug := range []string{"alpha", "beta"} {
 				if out, err := cli("tenant", "create", "--slug", slug, "--name", slug, "--admin-password", "s3cret-pass"); err != nil {
 					t.Fatalf("create %s: %v\n%s", slug, err, out)

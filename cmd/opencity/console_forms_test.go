@@ -22,8 +22,8 @@ func TestConsoleForms(t *testing.T) {
 			token := s.login("kazan", "admin")
 			post := func(path string, form url.Values) (int, string, string) {
 				t.Helper()
-				form.Set("csrf_token", admin.csrf)
-				resp, err := admin.client.PostForm(base+path, form)
+				form.Set("csrf_token", admin.CSRF)
+				resp, err := admin.Client.PostForm(base+path, form)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -76,7 +76,7 @@ func TestConsoleForms(t *testing.T) {
 			if status, _, _ = post("/t/kazan/admin/roles", url.Values{"role": {"auditor"}, "obj": {"requests"}, "act": {"read"}}); status != http.StatusSeeOther {
 				t.Fatalf("custom role policy: %d", status)
 			}
-			_, _, body = admin.get(t, base, "/t/kazan/admin/roles")
+			_, _, body = admin.Get(t, base, "/t/kazan/admin/roles")
 			if !strings.Contains(body, `id="role-auditor"`) {
 				t.Fatal("the custom role is not listed")
 			}
@@ -89,7 +89,7 @@ func TestConsoleForms(t *testing.T) {
 			if status, _, _ = post("/t/kazan/admin/roles/delete", form); status != http.StatusSeeOther {
 				t.Fatalf("withdraw: %d", status)
 			}
-			if _, _, body = admin.get(t, base, "/t/kazan/admin/roles"); strings.Contains(body, `id="role-auditor"`) {
+			if _, _, body = admin.Get(t, base, "/t/kazan/admin/roles"); strings.Contains(body, `id="role-auditor"`) {
 				t.Fatal("the withdrawn right is still there")
 			}
 
@@ -126,8 +126,8 @@ func TestConsoleForms(t *testing.T) {
 			// The vendor changes the plan and sends Nizhnekamsk back to its rules.
 			vendorUser := logIn(t, base, "/admin/login", "vendor", "vendor")
 			vpost := func(path string, form url.Values) (int, string) {
-				form.Set("csrf_token", vendorUser.csrf)
-				return vendorUser.post(t, base, path, form)
+				form.Set("csrf_token", vendorUser.CSRF)
+				return vendorUser.Post(t, base, path, form)
 			}
 			if status, _ := vpost("/admin/cities/kazan/plan", url.Values{"plan": {"no-such-plan"}}); status != http.StatusUnprocessableEntity {
 				t.Fatalf("unknown plan: %d", status)
@@ -144,7 +144,7 @@ func TestConsoleForms(t *testing.T) {
 			if status, _ := vpost("/admin/plugins", url.Values{"name": {"kazan"}, "version": {"9.9.9"}, "binary": {"/no/such/file"}}); status != http.StatusUnprocessableEntity {
 				t.Fatalf("missing binary: %d", status)
 			}
-			_, _, body = vendorUser.get(t, base, "/admin/audit?city=kazan")
+			_, _, body = vendorUser.Get(t, base, "/admin/audit?city=kazan")
 			if !strings.Contains(body, "tenant.plan") || !strings.Contains(body, "tenant.profile") {
 				t.Fatalf("the audit log lacks the console's changes: %s", body)
 			}

@@ -2,9 +2,7 @@ package main
 
 import (
 	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"slices"
@@ -13,74 +11,21 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core/web/webtest"
 )
 
-// pageUser is a browser-like client with a page session.
-type pageUser struct {
-	name   string
-	client *http.Client
-	csrf   string
-}
+// pageUser is a page visitor with a session (see webtest.Session).
+type pageUser = webtest.Session
 
 var (
 	hrefRE   = regexp.MustCompile(`href="([^"]+)"`)
 	actionRE = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
-	csrfRE   = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+	csrfRE   = webtest.CSRFField
 )
-
-func (u *pageUser) get(t *testing.T, base, path string) (int, string, string) {
-	t.Helper()
-	resp, err := u.client.Get(base + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Location"), string(b)
-}
-
-func (u *pageUser) post(t *testing.T, base, path string, form url.Values) (int, string) {
-	t.Helper()
-	resp, err := u.client.PostForm(base+path, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	return resp.StatusCode, resp.Header.Get("Location")
-}
 
 // logIn logs a user in through a login page; an empty login stays anonymous.
 func logIn(t *testing.T, base, loginPath, name, login string) *pageUser {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	u := &pageUser{name: name, client: &http.Client{Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	_, _, body := u.get(t, base, loginPath)
-	m := csrfRE.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("no CSRF token on %s", loginPath)
-	}
-	u.csrf = m[1]
-	if login == "" {
-		return u
-	}
-	resp, err := u.client.PostForm(base+loginPath, url.Values{"login": {login}, "password": {"demo"}, "csrf_token": {u.csrf}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s cannot log in: %d %s", name, resp.StatusCode, b)
-	}
-	if resp.StatusCode == http.StatusSeeOther { // a landing page: its header carries the new token
-		_, _, page := u.get(t, base, resp.Header.Get("Location"))
-		b = []byte(page)
-	}
-	if m := csrfRE.FindStringSubmatch(string(b)); m != nil {
-		u.csrf = m[1]
-	}
-	return u
+	return webtest.LogIn(t, base, loginPath, name, login)
 }
 
 // crawl follows the links under prefix from start, as u, and returns the
@@ -93,9 +38,9 @@ func crawl(t *testing.T, u *pageUser, base, start, prefix string) (pages, forms 
 	for len(queue) > 0 && len(seen) < 120 {
 		p := queue[0]
 		queue = queue[1:]
-		status, _, body := u.get(t, base, p)
+		status, _, body := u.Get(t, base, p)
 		if status != http.StatusOK {
-			t.Errorf("%s: %s answers %d", u.name, p, status)
+			t.Errorf("%s: %s answers %d", u.Name, p, status)
 			continue
 		}
 		pages = append(pages, p)
@@ -167,7 +112,7 @@ func TestConsoleLinksByRole(t *testing.T) {
 
 	check := func(label string, link, key string, allowed func(who string) bool, loginPage string) {
 		for who, u := range city {
-			status, loc, body := u.get(t, base, link)
+			status, loc, body := u.Get(t, base, link)
 			switch {
 			case allowed(who):
 				if status != http.StatusOK || !strings.Contains(body, "<main>") {
@@ -209,7 +154,7 @@ func TestConsoleLinksByRole(t *testing.T) {
 			if slices.Contains(want, who) {
 				continue
 			}
-			status, _ := city[who].post(t, base, f, url.Values{"csrf_token": {city[who].csrf}, "confirm": {"yes"}, "code": {"x"}})
+			status, _ := city[who].Post(t, base, f, url.Values{"csrf_token": {city[who].CSRF}, "confirm": {"yes"}, "code": {"x"}})
 			if status != http.StatusForbidden {
 				t.Errorf("form %s posted by %s: want 403, got %d", f, who, status)
 			}
@@ -231,7 +176,7 @@ func TestConsoleLinksByRole(t *testing.T) {
 		if f == "/admin/logout" {
 			continue
 		}
-		status, loc := city["admin"].post(t, base, f, url.Values{"csrf_token": {city["admin"].csrf}, "confirm": {"yes"}, "action": {"suspend"}})
+		status, loc := city["admin"].Post(t, base, f, url.Values{"csrf_token": {city["admin"].CSRF}, "confirm": {"yes"}, "action": {"suspend"}})
 		if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/admin/login") {
 			t.Errorf("vendor form %s posted by a city admin: %d %s", f, status, loc)
 		}

@@ -99,6 +99,8 @@ func (s *testServer) tryRoute(city, token string, body map[string]any) map[strin
 	return s.api().TryRoute(city, token, body)
 }
 
+func truncate(b []byte) string { return apitest.Truncate(b) }
+
 func pngBytes(t *testing.T) []byte { return apitest.PNG(t) }
 
 func orgCode(m map[string]any) string { return apitest.OrgCode(m) }

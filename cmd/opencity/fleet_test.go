@@ -21,23 +21,10 @@ import (
 
 var heartbeatTokenRE = regexp.MustCompile(`id="heartbeat-token">([^<]+)<`)
 
-// postHeartbeat sends a raw heartbeat to the vendor server at base.
-func postHeartbeat(t *testing.T, base, token string, body any) response {
-	t.Helper()
+// postHeartbeat sends a heartbeat (body encoded as JSON) to the vendor's server.
+func postHeartbeat(vendor *testServer, token string, body any) response {
 	buf, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", base+"/api/v1/vendor/fleet/heartbeat", bytes.NewReader(buf))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var b bytes.Buffer
-	b.ReadFrom(resp.Body)
-	return response{resp.StatusCode, resp.Header, b.Bytes()}
+	return vendor.call("POST", "/api/v1/vendor/fleet/heartbeat", token, buf)
 }
 
 // A dedicated installation (a real second server) reports to the vendor's
@@ -86,12 +73,12 @@ func TestFleetHeartbeat(t *testing.T) {
 			good := map[string]any{"version": "9.9.9", "health": "ok", "cities": 1}
 			for name, tok := range map[string]string{"none": "", "wrong": "hb_" + strings.Repeat("x", 40), "vendor user's": vtok,
 				"city admin's": cityTok, "revoked": revokedTok} {
-				if r := postHeartbeat(t, vendor.URL(), tok, good); r.Status != http.StatusUnauthorized ||
+				if r := postHeartbeat(vendor, tok, good); r.Status != http.StatusUnauthorized ||
 					!strings.HasPrefix(r.Header.Get("Content-Type"), "application/problem+json") {
 					t.Errorf("%s token: %d %s", name, r.Status, r.Body)
 				}
 			}
-			if r := postHeartbeat(t, vendor.URL(), "wrong", "not an object"); r.Status != http.StatusUnauthorized {
+			if r := postHeartbeat(vendor, "wrong", "not an object"); r.Status != http.StatusUnauthorized {
 				t.Errorf("bad body with a wrong token: %d %s", r.Status, r.Body)
 			}
 			ins, _ := vendor.Backend.Installations(ctx)
@@ -108,7 +95,7 @@ func TestFleetHeartbeat(t *testing.T) {
 				t.Errorf("heartbeat token on the vendor console: %d", r.Status)
 			}
 			// Bad input: field messages, nothing stored.
-			if r := postHeartbeat(t, vendor.URL(), token, map[string]any{"version": "", "cities": -1}); r.Status != http.StatusBadRequest && r.Status != http.StatusUnprocessableEntity ||
+			if r := postHeartbeat(vendor, token, map[string]any{"version": "", "cities": -1}); r.Status != http.StatusBadRequest && r.Status != http.StatusUnprocessableEntity ||
 				!bytes.Contains(r.Body, []byte(`"version"`)) || !bytes.Contains(r.Body, []byte(`"cities"`)) {
 				t.Errorf("invalid heartbeat: %d %s", r.Status, r.Body)
 			}
@@ -168,7 +155,7 @@ func TestFleetHeartbeat(t *testing.T) {
 			if p := row(fleet(), got.Name); !strings.Contains(p, `data-alert="silent"`) || strings.Contains(p, `data-alert="outdated"`) {
 				t.Errorf("silent installation row: %s", p)
 			}
-			if r := postHeartbeat(t, vendor.URL(), token, map[string]any{"version": "0.9.0", "health": "ok"}); r.Status != http.StatusNoContent {
+			if r := postHeartbeat(vendor, token, map[string]any{"version": "0.9.0", "health": "ok"}); r.Status != http.StatusNoContent {
 				t.Fatalf("old version heartbeat: %d %s", r.Status, r.Body)
 			}
 			if p := row(fleet(), got.Name); !strings.Contains(p, `data-alert="outdated"`) || strings.Contains(p, `data-alert="silent"`) {
@@ -197,11 +184,7 @@ func TestMigrateOnlyNamedCities(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			db := tenanttest.New(t, kind)
 			ctx := context.Background()
-			cli := func(args ...string) (string, error) {
-				var out bytes.Buffer
-				err := run(ctx, args, env(db), &out)
-				return out.String(), err
-			}
+			cli := runner(db)
 			slugs := []string{"alpha", "beta", "gamma"}
 			for _, slug := range slugs {
 				if out, err := cli("tenant", "create", "--slug", slug, "--name", slug, "--admin-password", "s3cret-pass"); err != nil {

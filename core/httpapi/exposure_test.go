@@ -1,4 +1,4 @@
-package main
+package httpapi_test
 
 import (
 	"context"
@@ -7,26 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core"
-	"github.com/opencity/opencity/core/store"
+	"github.com/opencity/opencity/core/httpapi/apitest"
+	"github.com/opencity/opencity/core/web/webtest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 	"github.com/uptrace/bun"
 )
-
-// addCitizen adds a citizen with the given personal data (password "demo").
-func (s *testServer) addCitizen(city, login, name, phone, email string) {
-	s.t.Helper()
-	scope, err := s.Backend.Scope(city)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	hash, _ := core.HashPassword("demo")
-	err = store.New(scope).Seed(context.Background(), store.SeedData{Users: []store.SeedUser{{
-		User: core.User{Login: login, Name: name, Phone: phone, Email: email, PasswordHash: hash, Role: core.RoleCitizen, Active: true}}}})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-}
 
 // A dispatcher merges one citizen's request into another citizen's. The
 // first citizen, and the anonymous author of a third merged request, then
@@ -40,66 +27,66 @@ func TestLinkedRequestsCarryNoOneElsesData(t *testing.T) {
 		"ALICE-COMMENT", "alice-photo-name", "ALICE-REOPEN", "ALICE-RATING"}
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
+			s := servertest.Start(t, kind)
 			base := "/t/kazan/api/v1"
-			s.addCitizen("kazan", "alice", "Алиса Секретова", "+7 917 111-22-33", "alice.secret@example.org")
-			alice, bob := s.login("kazan", "alice"), s.login("kazan", "citizen")
-			disp, op, admin := s.login("kazan", "dispatcher"), s.login("kazan", "operator"), s.login("kazan", "admin")
+			s.AddUser(t, "kazan", core.User{Login: "alice", Name: "Алиса Секретова", Phone: "+7 917 111-22-33", Email: "alice.secret@example.org", Role: core.RoleCitizen}, "")
+			alice, bob := s.Login("kazan", "alice"), s.Login("kazan", "citizen")
+			disp, op, admin := s.Login("kazan", "dispatcher"), s.Login("kazan", "operator"), s.Login("kazan", "admin")
 			var org string
-			s.inCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
+			s.InCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
 				return tx.NewRaw("SELECT o.code FROM organizations AS o JOIN users AS u ON u.organization_id = o.id WHERE u.login = 'operator'").Scan(ctx, &org)
 			})
 
 			// Alice's request, with everything she can add to it.
-			r := s.call("POST", base+"/requests", alice, map[string]any{"category": "yard-improvement", "building_id": 1,
+			r := s.Call("POST", base+"/requests", alice, map[string]any{"category": "yard-improvement", "building_id": 1,
 				"description": "ORIGINAL-DESCRIPTION яма"})
 			if r.Status != 201 {
 				t.Fatalf("alice submits: %d %s", r.Status, r.Body)
 			}
-			orig := r.json(t)["number"].(string)
-			if r := s.call("POST", base+"/requests/"+orig+"/comments", alice, map[string]any{"comment": "ALICE-COMMENT звоните после 18"}); r.Status != 201 {
+			orig := r.JSON(t)["number"].(string)
+			if r := s.Call("POST", base+"/requests/"+orig+"/comments", alice, map[string]any{"comment": "ALICE-COMMENT звоните после 18"}); r.Status != 201 {
 				t.Fatalf("alice comments: %d %s", r.Status, r.Body)
 			}
-			if r := s.upload("kazan", alice, orig, "alice-photo-name.png", pngBytes(t)); r.Status != 201 {
+			if r := s.Upload("kazan", alice, orig, "alice-photo-name.png", apitest.PNG(t)); r.Status != 201 {
 				t.Fatalf("alice's photo: %d %s", r.Status, r.Body)
 			}
-			s.mustAct("kazan", disp, orig, "assign", map[string]string{"organization": org, "comment": "STAFF-ASSIGN-ANSWER"}, "assigned")
-			if r := s.call("POST", base+"/requests/"+orig+"/comments", disp, map[string]any{"comment": "STAFF-PUBLIC-NOTE"}); r.Status != 201 {
+			s.MustAct("kazan", disp, orig, "assign", map[string]string{"organization": org, "comment": "STAFF-ASSIGN-ANSWER"}, "assigned")
+			if r := s.Call("POST", base+"/requests/"+orig+"/comments", disp, map[string]any{"comment": "STAFF-PUBLIC-NOTE"}); r.Status != 201 {
 				t.Fatalf("public note: %d %s", r.Status, r.Body)
 			}
-			if r := s.call("POST", base+"/requests/"+orig+"/comments", disp, map[string]any{"comment": "STAFF-INTERNAL-NOTE", "public": false}); r.Status != 201 {
+			if r := s.Call("POST", base+"/requests/"+orig+"/comments", disp, map[string]any{"comment": "STAFF-INTERNAL-NOTE", "public": false}); r.Status != 201 {
 				t.Fatalf("internal note: %d %s", r.Status, r.Body)
 			}
-			s.mustAct("kazan", op, orig, "accept", nil, "accepted")
-			s.mustAct("kazan", op, orig, "resolve", map[string]string{"comment": "STAFF-RESOLVED-ANSWER"}, "resolved")
-			s.mustAct("kazan", alice, orig, "reopen", map[string]string{"comment": "ALICE-REOPEN не починили"}, "reopened")
-			s.mustAct("kazan", op, orig, "accept", nil, "accepted")
-			s.mustAct("kazan", op, orig, "resolve", map[string]string{"comment": "STAFF-SECOND-ANSWER"}, "resolved")
-			if r := s.call("POST", base+"/requests/"+orig+"/rating", alice, map[string]any{"rating": 2, "comment": "ALICE-RATING долго"}); r.Status != 200 {
+			s.MustAct("kazan", op, orig, "accept", nil, "accepted")
+			s.MustAct("kazan", op, orig, "resolve", map[string]string{"comment": "STAFF-RESOLVED-ANSWER"}, "resolved")
+			s.MustAct("kazan", alice, orig, "reopen", map[string]string{"comment": "ALICE-REOPEN не починили"}, "reopened")
+			s.MustAct("kazan", op, orig, "accept", nil, "accepted")
+			s.MustAct("kazan", op, orig, "resolve", map[string]string{"comment": "STAFF-SECOND-ANSWER"}, "resolved")
+			if r := s.Call("POST", base+"/requests/"+orig+"/rating", alice, map[string]any{"rating": 2, "comment": "ALICE-RATING долго"}); r.Status != 200 {
 				t.Fatalf("alice rates: %d %s", r.Status, r.Body)
 			}
 			var alicePhoto int64
-			s.inCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
+			s.InCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
 				return tx.NewRaw("SELECT a.id FROM attachments AS a JOIN requests AS r ON r.id = a.request_id WHERE r.number = ?", orig).Scan(ctx, &alicePhoto)
 			})
 
 			// Bob's request and an anonymous one are merged into Alice's.
-			dup := s.submit("kazan", bob, "и у нас яма")
-			s.mustAct("kazan", disp, dup, "duplicate", map[string]string{"original": orig}, "duplicate")
-			if r := s.call("PUT", base+"/settings/access", admin, map[string]bool{"anonymous_submissions": true}); r.Status != 200 {
+			dup := s.Submit("kazan", bob, "и у нас яма")
+			s.MustAct("kazan", disp, dup, "duplicate", map[string]string{"original": orig}, "duplicate")
+			if r := s.Call("PUT", base+"/settings/access", admin, map[string]bool{"anonymous_submissions": true}); r.Status != 200 {
 				t.Fatalf("settings: %d %s", r.Status, r.Body)
 			}
-			r = s.call("POST", base+"/public/requests", "", map[string]any{"category": "lift", "building_id": 1,
+			r = s.Call("POST", base+"/public/requests", "", map[string]any{"category": "lift", "building_id": 1,
 				"description": "аноним", "applicant": map[string]string{"phone": "+7 917 000-00-09"}})
 			if r.Status != 201 {
 				t.Fatalf("anonymous: %d %s", r.Status, r.Body)
 			}
-			anon, code := r.json(t)["number"].(string), r.json(t)["tracking_code"].(string)
-			s.mustAct("kazan", disp, anon, "duplicate", map[string]string{"original": orig}, "duplicate")
+			anon, code := r.JSON(t)["number"].(string), r.JSON(t)["tracking_code"].(string)
+			s.MustAct("kazan", disp, anon, "duplicate", map[string]string{"original": orig}, "duplicate")
 
 			// Every payload Bob and the anonymous author can receive.
 			payloads := map[string]string{}
-			got := s.call("GET", base+"/requests/"+dup, bob, nil)
+			got := s.Call("GET", base+"/requests/"+dup, bob, nil)
 			if got.Status != 200 {
 				t.Fatalf("bob reads his request: %d %s", got.Status, got.Body)
 			}
@@ -111,22 +98,22 @@ func TestLinkedRequestsCarryNoOneElsesData(t *testing.T) {
 				if strings.HasPrefix(p, "/public/") {
 					tok = ""
 				}
-				payloads["API "+p] = string(s.call("GET", base+p, tok, nil).Body)
+				payloads["API "+p] = string(s.Call("GET", base+p, tok, nil).Body)
 			}
-			page := logIn(t, s.URL(), "/t/kazan/login", "bob", "citizen")
+			page := webtest.LogIn(t, s.URL(), "/t/kazan/login", "bob", "citizen")
 			for _, p := range []string{"/t/kazan/requests/" + dup, "/t/kazan/my/", "/t/kazan/requests/" + orig, "/t/kazan/"} {
-				status, _, body := page.get(t, s.URL(), p)
+				status, _, body := page.Get(t, s.URL(), p)
 				if p == "/t/kazan/requests/"+dup && status != 200 {
 					t.Errorf("bob's request page: %d", status)
 				}
 				payloads["page "+p] = body
 			}
-			stranger := logIn(t, s.URL(), "/t/kazan/login", "anonymous", "")
-			_, _, payloads["page tracking"] = stranger.get(t, s.URL(), "/t/kazan/track/"+code)
+			stranger := webtest.LogIn(t, s.URL(), "/t/kazan/login", "anonymous", "")
+			_, _, payloads["page tracking"] = stranger.Get(t, s.URL(), "/t/kazan/track/"+code)
 			for where, body := range payloads {
 				for _, secret := range secrets {
 					if strings.Contains(body, secret) {
-						t.Errorf("%s shows Alice's %q:\n%s", where, secret, truncate([]byte(body)))
+						t.Errorf("%s shows Alice's %q:\n%s", where, secret, apitest.Truncate([]byte(body)))
 					}
 				}
 				for _, internal := range []string{"STAFF-INTERNAL-NOTE"} {
@@ -138,7 +125,7 @@ func TestLinkedRequestsCarryNoOneElsesData(t *testing.T) {
 
 			// What Bob does see of the original: its status changes and the
 			// staff's public answers.
-			v := got.json(t)
+			v := got.JSON(t)
 			o, _ := v["original"].(map[string]any)
 			if o == nil || o["number"] != orig || o["status"] != "resolved" {
 				t.Fatalf("bob's view of the original: %v", v["original"])
@@ -150,13 +137,13 @@ func TestLinkedRequestsCarryNoOneElsesData(t *testing.T) {
 				}
 			}
 			// Alice herself still reads all of her own request.
-			mine := string(s.call("GET", base+"/requests/"+orig, alice, nil).Body)
+			mine := string(s.Call("GET", base+"/requests/"+orig, alice, nil).Body)
 			for _, own := range []string{"ALICE-COMMENT", "alice-photo-name", "ALICE-REOPEN", "Алиса Секретова"} {
 				if !strings.Contains(mine, own) {
 					t.Errorf("alice no longer sees her own %q", own)
 				}
 			}
-			if r := s.call("GET", fmt.Sprintf("%s/requests/%s/photos/%d", base, orig, alicePhoto), alice, nil); r.Status != http.StatusOK {
+			if r := s.Call("GET", fmt.Sprintf("%s/requests/%s/photos/%d", base, orig, alicePhoto), alice, nil); r.Status != http.StatusOK {
 				t.Errorf("alice's own photo: %d", r.Status)
 			}
 		})

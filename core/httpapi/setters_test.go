@@ -1,4 +1,4 @@
-package main
+package httpapi_test
 
 import (
 	"fmt"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
+	"github.com/opencity/opencity/core/web/webtest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
 
@@ -52,17 +54,17 @@ func TestFieldSettersByRole(t *testing.T) {
 	}
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
+			s := servertest.Start(t, kind)
 			base := "/t/kazan/api/v1"
-			admin, disp := s.login("kazan", "admin"), s.login("kazan", "dispatcher")
-			if r := s.call("PUT", base+"/settings/access", admin, map[string]bool{"anonymous_submissions": true}); r.Status != 200 {
+			admin, disp := s.Login("kazan", "admin"), s.Login("kazan", "dispatcher")
+			if r := s.Call("PUT", base+"/settings/access", admin, map[string]bool{"anonymous_submissions": true}); r.Status != 200 {
 				t.Fatalf("settings: %d %s", r.Status, r.Body)
 			}
 			roles := []struct {
 				name, token, path string
 				staff             bool
 			}{
-				{"citizen", s.login("kazan", "citizen"), "/requests", false},
+				{"citizen", s.Login("kazan", "citizen"), "/requests", false},
 				{"anonymous", "", "/public/requests", false},
 				{"dispatcher", disp, "/requests", true},
 				{"city_admin", admin, "/requests", true},
@@ -78,17 +80,17 @@ func TestFieldSettersByRole(t *testing.T) {
 					} else {
 						body[c.field] = c.value
 					}
-					r := s.call("POST", base+role.path, role.token, body)
+					r := s.Call("POST", base+role.path, role.token, body)
 					allowed := !c.nobody && (!c.staffOnly || role.staff)
 					if !allowed {
 						if r.Status != http.StatusUnprocessableEntity {
 							t.Errorf("%s: %d, want 422: %s", label, r.Status, r.Body)
 							continue
 						}
-						if f := problemFields(t, r); f[c.field] == nil {
+						if f := r.Fields(t); f[c.field] == nil {
 							t.Errorf("%s: no message on %s: %s", label, c.field, r.Body)
 						}
-						if l := s.call("GET", base+"/requests?q="+mark, disp, nil); strings.Contains(string(l.Body), mark) {
+						if l := s.Call("GET", base+"/requests?q="+mark, disp, nil); strings.Contains(string(l.Body), mark) {
 							t.Errorf("%s: refused, yet a request was created", label)
 						}
 						continue
@@ -100,7 +102,7 @@ func TestFieldSettersByRole(t *testing.T) {
 					if c.stored == "" {
 						continue
 					}
-					got := s.get("kazan", disp, r.json(t)["number"].(string))
+					got := s.Get("kazan", disp, r.JSON(t)["number"].(string))
 					if got[c.stored] != c.value {
 						t.Errorf("%s: stored %s=%v", label, c.stored, got[c.stored])
 					}
@@ -112,13 +114,13 @@ func TestFieldSettersByRole(t *testing.T) {
 			// language; the call-taking form sets it.
 			for _, f := range []struct{ who, path, login string }{
 				{"citizen", "/t/kazan/new", "citizen"}, {"anonymous", "/t/kazan/report", ""}} {
-				u := logIn(t, s.URL(), "/t/kazan/login", f.who, f.login)
-				_, _, page := u.get(t, s.URL(), f.path)
-				m := csrfRE.FindStringSubmatch(page)
+				u := webtest.LogIn(t, s.URL(), "/t/kazan/login", f.who, f.login)
+				_, _, page := u.Get(t, s.URL(), f.path)
+				m := webtest.CSRFField.FindStringSubmatch(page)
 				if m == nil {
 					t.Fatalf("%s: no form on %s", f.who, f.path)
 				}
-				resp, err := u.client.PostForm(s.URL()+f.path, url.Values{"csrf_token": {m[1]}, "category": {"lift"}, "building_id": {"1"},
+				resp, err := u.Client.PostForm(s.URL()+f.path, url.Values{"csrf_token": {m[1]}, "category": {"lift"}, "building_id": {"1"},
 					"description": {"PAGE-EMERGENCY-" + f.who}, "applicant.phone": {"+7 917 000-11-22"}, "emergency": {"1"}})
 				if err != nil {
 					t.Fatal(err)
@@ -128,27 +130,27 @@ func TestFieldSettersByRole(t *testing.T) {
 					t.Errorf("%s's emergency on %s: %d %s", f.who, f.path, resp.StatusCode, b)
 				}
 			}
-			u := logIn(t, s.URL(), "/t/kazan/login", "dispatcher", "dispatcher")
-			_, _, page := u.get(t, s.URL(), "/t/kazan/desk/call")
-			m := csrfRE.FindStringSubmatch(page)
+			u := webtest.LogIn(t, s.URL(), "/t/kazan/login", "dispatcher", "dispatcher")
+			_, _, page := u.Get(t, s.URL(), "/t/kazan/desk/call")
+			m := webtest.CSRFField.FindStringSubmatch(page)
 			if m == nil {
 				t.Fatal("no call form")
 			}
-			status, loc := u.post(t, s.URL(), "/t/kazan/desk/call", url.Values{"csrf_token": {m[1]}, "category": {"lift"}, "building_id": {"1"},
+			status, loc := u.Post(t, s.URL(), "/t/kazan/desk/call", url.Values{"csrf_token": {m[1]}, "category": {"lift"}, "building_id": {"1"},
 				"description": {"PAGE-EMERGENCY-dispatcher"}, "applicant.phone": {"+7 917 000-11-22"}, "emergency": {"1"}})
 			if status != http.StatusSeeOther {
 				t.Fatalf("the dispatcher's emergency call: %d", status)
 			}
-			if got := s.get("kazan", disp, loc[strings.LastIndex(loc, "/")+1:]); got["priority"] != "emergency" {
+			if got := s.Get("kazan", disp, loc[strings.LastIndex(loc, "/")+1:]); got["priority"] != "emergency" {
 				t.Errorf("the dispatcher's emergency call: priority %v", got["priority"])
 			}
 
 			// Lifecycle actions take only their own fields.
-			n := s.submit("kazan", disp, "ACTION-FIELDS")
+			n := s.Submit("kazan", disp, "ACTION-FIELDS")
 			for _, c := range []struct{ action, field, value string }{
 				{"reject", "organization", "lifttech-kazan"}, {"assign", "original", n}, {"duplicate", "organization", "lifttech-kazan"}} {
-				r := s.act("kazan", disp, n, c.action, map[string]string{c.field: c.value, "comment": "x"})
-				if r.Status != http.StatusUnprocessableEntity || problemFields(t, r)[c.field] == nil {
+				r := s.Act("kazan", disp, n, c.action, map[string]string{c.field: c.value, "comment": "x"})
+				if r.Status != http.StatusUnprocessableEntity || r.Fields(t)[c.field] == nil {
 					t.Errorf("%s with %s: %d %s", c.action, c.field, r.Status, r.Body)
 				}
 			}
