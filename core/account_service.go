@@ -25,6 +25,9 @@ type AccountStore interface {
 	// RedeemInvite spends an unexpired invitation and sets the password of
 	// its user; an unknown, used or expired invitation is ENOTFOUND.
 	RedeemInvite(ctx context.Context, hash, passwordHash string, now time.Time) (*User, error)
+	// InvitedUser is the user of an unexpired, unused invitation;
+	// ENOTFOUND (error.invitation_invalid) otherwise. It spends nothing.
+	InvitedUser(ctx context.Context, hash string, now time.Time) (*User, error)
 	CreateAPIToken(ctx context.Context, name string, role Role, hash string, now time.Time) (*APIToken, error)
 	ListAPITokens(ctx context.Context) ([]APIToken, error)
 	RevokeAPIToken(ctx context.Context, id int64, now time.Time) error
@@ -162,6 +165,18 @@ func (s *Accounts) RedeemInvite(ctx context.Context, in InviteRedemption) (*User
 		return nil, err
 	}
 	return s.Store.RedeemInvite(ctx, HashToken(token), hash, s.now())
+}
+
+// Invitation is the user an invitation link is for, so its page can greet
+// them and say at once when the link is unknown, used or expired
+// (ENOTFOUND, error.invitation_invalid) or incomplete (EINVALID,
+// error.invitation_link), before a password is typed.
+func (s *Accounts) Invitation(ctx context.Context, token string) (*User, error) {
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return nil, E(EINVALID, "error.invitation_link")
+	}
+	return s.Store.InvitedUser(ctx, HashToken(token), s.now())
 }
 
 // NewAPIToken is a city admin's request for an integration's token.

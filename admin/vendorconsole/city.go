@@ -38,6 +38,7 @@ func (cs *Console) showCity(c *gin.Context, p *web.Page, status int) {
 		return
 	}
 	d := &cityData{Row: CityRow{Tenant: *t, Billing: "off"}, BillingOn: cs.billing != nil && cs.billing.Enabled()}
+	d.Row.PlanRU, d.Row.PlanEN = cs.planNames(t.Plan)
 	if err := cs.cityStats(ctx, &d.Row); err != nil {
 		cs.views.Fail(c, "city.html", p, err)
 		return

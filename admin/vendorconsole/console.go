@@ -18,6 +18,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/i18n"
 	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/core/web"
 	"github.com/opencity/opencity/tenants"
@@ -119,7 +120,10 @@ func actor(c *gin.Context) string {
 // CityRow is one line of the cities table.
 type CityRow struct {
 	tenants.Tenant
-	Billing        string // billing state: subscription status, or "off"
+	Billing string // billing state: subscription status, or "off"
+	// PlanRU and PlanEN name the city's plan (the price list's names, the
+	// catalog's for the trial).
+	PlanRU, PlanEN string
 	Requests24h    int
 	Requests30d    int
 	OnTime         float64 // share of requests resolved in the last 30 days before their deadline
@@ -149,6 +153,22 @@ func (cs *Console) cityStats(ctx context.Context, row *CityRow) error {
 	return nil
 }
 
+// planNames are the Russian and English names of a plan: the price list's,
+// the catalog's for the trial, the code itself for a plan no longer sold.
+func (cs *Console) planNames(code string) (ru, en string) {
+	if code == billing.TrialPlan {
+		return i18n.Text("ru", "plan_trial", nil), i18n.Text("en", "plan_trial", nil)
+	}
+	if cs.billing != nil {
+		for _, pl := range cs.billing.Config().Plans {
+			if pl.Code == code {
+				return pl.NameRU, pl.NameEN
+			}
+		}
+	}
+	return code, code
+}
+
 // rows builds the cities table, reading up to 8 cities at a time.
 func (cs *Console) rows(ctx context.Context) ([]CityRow, error) {
 	ts, err := cs.b.Registry().List(ctx)
@@ -161,6 +181,7 @@ func (cs *Console) rows(ctx context.Context) ([]CityRow, error) {
 	errs := make([]error, len(ts))
 	for i := range ts {
 		rows[i] = CityRow{Tenant: ts[i], Billing: "off"}
+		rows[i].PlanRU, rows[i].PlanEN = cs.planNames(ts[i].Plan)
 		if cs.billing != nil && cs.billing.Enabled() {
 			rows[i].Billing = "none"
 			if st, err := cs.billing.State(ctx, ts[i].Slug); err != nil {

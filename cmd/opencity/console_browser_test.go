@@ -242,7 +242,16 @@ func TestCityConsoleBrowser(t *testing.T) {
 			b.Screenshot("city-routing-tablet")
 			b.Viewport(1280, 900)
 			b.Click("form.who button") // log out
+			// A wrong link says so at once, in the page's language, with no
+			// password to type.
+			b.Navigate(base + "/invite?token=not-a-real-invitation")
+			if strings.Contains(b.HTML(), `name="password"`) || !strings.Contains(b.Text("main"), "the invitation is unknown, used or expired") {
+				t.Fatalf("a wrong invitation link: %s", b.Text("main"))
+			}
 			b.Navigate(s.URL() + link)
+			if got := b.Text("#invite-greeting"); !strings.Contains(got, "Диспетчер Второй") || !strings.Contains(got, "dispatcher2") {
+				t.Fatalf("invite greeting: %q", got)
+			}
 			b.Submit("button.primary", "password", "short")
 			if !strings.Contains(b.HTML(), "password-error") {
 				t.Fatalf("invite page at %s: %s", b.Location(), b.Text("body"))
@@ -252,13 +261,22 @@ func TestCityConsoleBrowser(t *testing.T) {
 			}
 			b.Submit("button.primary", "password", "dispatcher password")
 			b.Screenshot("city-invite-done")
-			b.Submit("button.primary", "login", "dispatcher2", "password", "dispatcher password")
-			if got := b.Text("form.who .user"); !strings.Contains(got, "Диспетчер Второй") {
-				t.Fatalf("dispatcher login: %s", got)
+			// The button set the password and logged the dispatcher in, on
+			// their desk.
+			if got := b.Text("form.who .user"); !strings.Contains(got, "Диспетчер Второй") || !strings.HasSuffix(b.Location(), "/t/kazan/desk/") {
+				t.Fatalf("dispatcher after the invitation at %s: %s", b.Location(), got)
+			}
+			b.Navigate(s.URL() + link) // spent: said at once
+			if strings.Contains(b.HTML(), `name="password"`) || b.Text("#invite-dead") == "" {
+				t.Fatalf("a used invitation link: %s", b.Text("main"))
 			}
 			b.Navigate(base + "/admin/users")
 			if got := b.Text("h1"); got != "Access denied" {
 				t.Fatalf("the dispatcher sees the users page: %q", got)
+			}
+			// The refusal is for someone logged in: their home page, not a login link.
+			if b.Text("#home-link") == "" || strings.Contains(b.HTML(), `id="login-link"`) {
+				t.Fatalf("403 page of a logged-in dispatcher: %s", b.Text("main"))
 			}
 			b.Screenshot("city-dispatcher-refused")
 		})

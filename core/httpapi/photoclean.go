@@ -6,9 +6,11 @@ import (
 	"image/jpeg"
 	"image/png"
 	"net/http"
+	"strings"
 
 	"github.com/disintegration/imaging"
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/i18n"
 	_ "golang.org/x/image/webp" // WebP decoding for image.DecodeConfig and imaging.Decode
 )
 
@@ -38,7 +40,7 @@ func CleanPhoto(data []byte) ([]byte, string, error) {
 	}
 	ctype := http.DetectContentType(data)
 	if _, ok := photoTypes[ctype]; !ok {
-		return nil, "", invalidPhoto(core.M("error.photo_type", "Type", ctype))
+		return nil, "", invalidPhoto(core.M("error.photo_type", "Kind", fileKind(ctype)))
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
@@ -143,4 +145,20 @@ func pngHasMetadata(b []byte) bool {
 		i += 12 + n
 	}
 	return true
+}
+
+// fileKind names what a refused file is, for a person (catalog filekind.*),
+// from its content type as http.DetectContentType sniffs it.
+func fileKind(ctype string) i18n.Code {
+	ctype, _, _ = strings.Cut(ctype, ";")
+	switch ctype {
+	case "image/gif", "image/bmp", "image/x-icon", "image/svg+xml", "application/pdf", "application/zip":
+		return i18n.Code("filekind." + strings.NewReplacer("image/", "", "application/", "", "x-", "", "+xml", "").Replace(ctype))
+	}
+	for _, top := range []string{"text", "video", "audio", "font"} {
+		if strings.HasPrefix(ctype, top+"/") {
+			return i18n.Code("filekind." + top)
+		}
+	}
+	return i18n.Code("filekind.other")
 }

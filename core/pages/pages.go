@@ -102,8 +102,8 @@ func (p *Pages) limitBody(c *gin.Context) {
 		return
 	}
 	if c.Request.ContentLength > maxForm {
-		pg := p.views.Page(c, "too_large_title")
-		p.views.Render(c, http.StatusRequestEntityTooLarge, "message.html", pg)
+		p.kit.ErrorMsg(c, http.StatusRequestEntityTooLarge, "body_too_large_title",
+			web.TooLarge(web.RouteLimit{Bytes: maxForm, File: httpapi.MaxPhoto}))
 		return
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxForm)

@@ -234,6 +234,21 @@ func (s *Store) RedeemInvite(ctx context.Context, hash, passwordHash string, now
 	return u, err
 }
 
+// InvitedUser implements core.AccountStore: the user of an unexpired,
+// unused invitation.
+func (s *Store) InvitedUser(ctx context.Context, hash string, now time.Time) (*core.User, error) {
+	u := new(core.User)
+	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewSelect().Model(u).
+			Where("id = (SELECT user_id FROM tokens WHERE hash = ? AND kind = ? AND revoked_at IS NULL AND expires_at > ?)",
+				hash, core.TokenKindInvite, now.UTC()).Scan(ctx)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, core.E(core.ENOTFOUND, "error.invitation_invalid")
+	}
+	return u, err
+}
+
 // CreateAPIToken adds an integration's token: a service account with the
 // role, which cannot log in, and the token's hash.
 func (s *Store) CreateAPIToken(ctx context.Context, name string, role core.Role, hash string, now time.Time) (*core.APIToken, error) {

@@ -52,13 +52,20 @@ func (k *Kit) loginSubmit(c *gin.Context) {
 		k.loginFailed(c, p, err)
 		return
 	}
+	k.enter(c, p, "login.html", s, d.Next)
+}
+
+// enter keeps a new login session in the page session and sends the user
+// to next, else to their role's home page, else to the "logged in" page.
+func (k *Kit) enter(c *gin.Context, p *Page, tpl string, s *core.Session, next string) {
+	city := httpapi.CityFromContext(c.Request.Context())
 	k.Sessions.Save(c, &session.Session{Token: s.Token, City: city.Slug})
 	actor, err := city.Store.ActorByToken(c.Request.Context(), core.HashToken(s.Token), k.Now())
 	if err != nil {
-		k.views.Fail(c, "login.html", p, err)
+		k.views.Fail(c, tpl, p, err)
 		return
 	}
-	target := d.Next
+	target := next
 	if rel, ok := k.landing[actor.Role]; ok && target == "" {
 		target = "/t/" + city.Slug + "/" + rel
 	}
@@ -136,17 +143,35 @@ func (k *Kit) vendorLogout(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/admin/login")
 }
 
+// inviteData is the invitation page's greeting; nil when the link is not
+// (or no longer) valid, and the page shows no form.
+type inviteData struct {
+	Login, Name string
+}
+
 // invitePage lets an invited staff member choose a password with the
-// token from the invitation link (/t/{slug}/invite?token=…).
+// token from the invitation link (/t/{slug}/invite?token=…). An unknown,
+// used or expired link is said at once (404), with no form to fill in.
 func (k *Kit) invitePage(c *gin.Context) {
+	ctx := c.Request.Context()
+	city := httpapi.CityFromContext(ctx)
 	p := k.views.Page(c, "invite_title")
 	p.Form = map[string][]string{"token": {c.Query("token")}}
 	c.Header("Referrer-Policy", "no-referrer")
+	accounts := core.Accounts{Store: city.Store, Now: k.Now}
+	u, err := accounts.Invitation(ctx, c.Query("token"))
+	if err != nil {
+		status := p.SetError(c, err)
+		k.views.Render(c, status, "invite.html", p)
+		return
+	}
+	p.Data = &inviteData{Login: u.Login, Name: u.Name}
 	k.views.Render(c, http.StatusOK, "invite.html", p)
 }
 
-// inviteSubmit redeems the invitation with the same checks as the API
-// and logs the user in.
+// inviteSubmit redeems the invitation with the same checks as the API,
+// logs the user in with the password just chosen and sends them to their
+// home page.
 func (k *Kit) inviteSubmit(c *gin.Context) {
 	ctx := c.Request.Context()
 	city := httpapi.CityFromContext(ctx)
@@ -154,21 +179,34 @@ func (k *Kit) inviteSubmit(c *gin.Context) {
 	p := k.views.Page(c, "invite_title")
 	p.Form = map[string][]string{"token": {f.String("token")}}
 	c.Header("Referrer-Policy", "no-referrer")
-	if f.String("token") == "" {
-		k.views.Fail(c, "invite.html", p, &core.Error{Code: core.EINVALID, Message: "error.invalid_fields",
-			Fields: core.FieldErrors{"password": core.M("error.invitation_link")}})
-		return
-	}
 	accounts := core.Accounts{Store: city.Store, Now: k.Now}
-	u, err := accounts.RedeemInvite(ctx, core.InviteRedemption{Token: f.String("token"), Password: f.Values.Get("password")})
+	invited, err := accounts.Invitation(ctx, f.String("token"))
 	if err != nil {
-		k.views.Fail(c, "invite.html", p, err)
+		status := p.SetError(c, err)
+		k.views.Render(c, status, "invite.html", p)
 		return
 	}
-	p.Form = map[string][]string{"login": {u.Login}}
-	p.Flash = "invite_done"
-	p.Data = loginData{Action: "/t/" + city.Slug + "/login"}
-	k.views.Render(c, http.StatusOK, "login.html", p)
+	p.Data = &inviteData{Login: invited.Login, Name: invited.Name}
+	password := f.Values.Get("password")
+	u, err := accounts.RedeemInvite(ctx, core.InviteRedemption{Token: f.String("token"), Password: password})
+	if err != nil {
+		if core.ErrorCode(err) == core.ENOTFOUND { // spent meanwhile: no form any more
+			p.Data = nil
+		}
+		status := p.SetError(c, err)
+		k.views.Render(c, status, "invite.html", p)
+		return
+	}
+	s, err := accounts.Login(ctx, core.Credentials{Login: u.Login, Password: password, Client: c.ClientIP()})
+	if err != nil { // the password is set: the login page says why it cannot log in now
+		p = k.views.Page(c, "login_title")
+		p.Form = map[string][]string{"login": {u.Login}}
+		p.Flash = "invite_done"
+		p.Data = loginData{Action: "/t/" + city.Slug + "/login"}
+		k.loginFailed(c, p, err)
+		return
+	}
+	k.enter(c, p, "invite.html", s, "")
 }
 
 func cloneValues(v map[string][]string) map[string][]string {

@@ -333,6 +333,11 @@ func (k *Kit) Error(c *gin.Context, status int, title, text string) {
 	k.errorPage(c, status, title, core.M(text))
 }
 
+// ErrorMsg is Error with a text that takes arguments.
+func (k *Kit) ErrorMsg(c *gin.Context, status int, title string, text core.Msg) {
+	k.errorPage(c, status, title, text)
+}
+
 func (k *Kit) errorPage(c *gin.Context, status int, title string, text core.Msg) {
 	if status == http.StatusInternalServerError && httpapi.ClientGone(c) {
 		c.AbortWithStatus(httpapi.StatusClientClosed) // nobody reads the page

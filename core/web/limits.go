@@ -24,6 +24,9 @@ type RouteLimit struct {
 	// from the moment the route is matched; zero keeps the server's read and
 	// write timeouts. Uploads get one that fits their size on a slow line.
 	Deadline time.Duration
+	// File is the largest file the route takes (a photo, an import),
+	// named on its "too large" page; 0 for a route without files.
+	File int64
 }
 
 // BodyLimits bounds every request body and cleans up after it. It runs
@@ -144,7 +147,7 @@ func (l *BodyLimits) refuse(c *gin.Context, status int, limit int64) {
 		l.Kit.Error(c, status, "bad_body_title", "bad_body_text")
 		return
 	}
-	l.Kit.Error(c, status, "body_too_large_title", "body_too_large_text")
+	l.Kit.ErrorMsg(c, status, "body_too_large_title", TooLarge(l.Limit(c.Request.Method, c.FullPath())))
 }
 
 // knowCity puts the city of a /t/{slug}/ path into the request's context,
@@ -188,6 +191,16 @@ func isAPI(path string) bool {
 
 // sizeMsg writes a byte count the way limits are stated ("10 MB",
 // "512 KB"), as a catalog message in the reader's language.
+// TooLarge is what a page says when a form's body is over its route's
+// limit: the largest file for a route that takes one, else that the form
+// itself is too long (a login or a comment carries no photo).
+func TooLarge(rl RouteLimit) core.Msg {
+	if rl.File > 0 {
+		return core.M("body_too_large_file", "Size", sizeMsg(rl.File))
+	}
+	return core.M("body_too_large_form", "Size", sizeMsg(rl.Bytes))
+}
+
 func sizeMsg(n int64) core.Msg {
 	switch {
 	case n >= 1<<20 && n%(1<<20) == 0:

@@ -166,6 +166,35 @@ func (p *Page) code(code string) string {
 	return code
 }
 
+// Can reports whether the page's reader may act on obj (core.Obj*,
+// core.Act*), asked of the same policies the routes enforce: the city's
+// (casbin, through Kit.Authz) on city pages, the vendor's global ones on
+// /admin/ pages. Pages show a link, form or button only when it answers
+// true; a failed check answers false and is logged.
+func (p *Page) Can(obj, act string) bool {
+	if p.kit == nil || p.ctx == nil {
+		return false
+	}
+	var ok bool
+	var err error
+	switch {
+	case p.Vendor != nil && p.kit.Vendor != nil:
+		ok, err = p.kit.Vendor.AllowedGlobal(p.ctx, p.Vendor.Role, obj, act)
+	case p.City != nil && p.Actor.UserID != 0 && p.kit.Authz != nil:
+		ok, err = p.kit.Authz.Allowed(p.ctx, p.City.Slug, p.Actor.Role, obj, act)
+	}
+	if err != nil {
+		slog.ErrorContext(p.ctx, "web: policy check for a page", "obj", obj, "act", act, "err", err)
+	}
+	return err == nil && ok
+}
+
+// CanPost is Can for a form: a read-only (suspended) city refuses every
+// form, whatever the policies say (Kit.Require).
+func (p *Page) CanPost(obj, act string) bool {
+	return !(p.City != nil && p.City.ReadOnly) && p.Can(obj, act)
+}
+
 // Asset is the checksummed URL of a registered static file.
 func (p *Page) Asset(name string) string { return p.kit.Assets.URL(name) }
 
@@ -197,8 +226,9 @@ func (p *Page) ValueOr(field, def string) string {
 	return p.Form.Get(field)
 }
 
-// Time formats t in the city's time zone (UTC on vendor pages); a nil or
-// zero time is a dash.
+// Time formats t in the city's time zone; outside a city (the vendor's
+// pages, which show every city) it is UTC and says so: "30.11.2026 12:30
+// UTC". A nil or zero time is a dash.
 func (p *Page) Time(t any) string {
 	var tt time.Time
 	switch v := t.(type) {
@@ -212,7 +242,24 @@ func (p *Page) Time(t any) string {
 	if tt.IsZero() {
 		return "—"
 	}
-	return tt.In(p.loc).Format("02.01.2006 15:04")
+	s := tt.In(p.loc).Format("02.01.2006 15:04")
+	if p.City == nil {
+		s += " " + p.loc.String()
+	}
+	return s
+}
+
+// Say renders a value of a closed list through the catalog: the message
+// prefix+value ("billing_state_" + "past_due") when the catalog has it,
+// else the value as it is (a status a newer Stripe API version added).
+func (p *Page) Say(prefix, value string) string {
+	if value == "" {
+		return ""
+	}
+	if c := p.code(prefix + value); i18n.Embedded().Has(p.Lang, c) {
+		return i18n.Text(p.Lang, c, nil)
+	}
+	return value
 }
 
 // Minutes writes a duration given in minutes in the page's language:
@@ -255,6 +302,22 @@ func (p *Page) UserName() string {
 		return p.Actor.Name
 	case p.Actor.UserID != 0:
 		return fmt.Sprintf("#%d", p.Actor.UserID)
+	}
+	return ""
+}
+
+// Home is the logged-in reader's own start page: their role's landing in
+// the city (Kit.SetLanding), the city's portal for a role without one,
+// the console for a vendor user; "" when anonymous.
+func (p *Page) Home() string {
+	switch {
+	case p.Vendor != nil:
+		return "/admin/"
+	case p.City != nil && p.Actor.UserID != 0:
+		if rel, ok := p.kit.landing[p.Actor.Role]; ok {
+			return "/t/" + p.City.Slug + "/" + rel
+		}
+		return "/t/" + p.City.Slug + "/"
 	}
 	return ""
 }

@@ -126,7 +126,11 @@ var uploadRoutes = map[string]int64{
 func (l Limits) BodyLimits(kit *web.Kit) *web.BodyLimits {
 	b := &web.BodyLimits{Default: l.Body, MaxMemory: 1 << 20, Kit: kit, Routes: map[string]web.RouteLimit{}}
 	for route, n := range uploadRoutes {
-		b.Routes[route] = web.RouteLimit{Bytes: n, Deadline: l.Upload}
+		file := n // an import is one file
+		if n == maxPhotoForm {
+			file = httpapi.MaxPhoto
+		}
+		b.Routes[route] = web.RouteLimit{Bytes: n, Deadline: l.Upload, File: file}
 	}
 	return b
 }

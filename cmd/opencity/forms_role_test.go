@@ -1,0 +1,146 @@
+package main
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/opencity/opencity/tenants/tenanttest"
+)
+
+// pageForms are the forms a page shows, by the path they post to (the
+// header's logout form left out).
+func pageForms(body string) []string {
+	var out []string
+	for _, m := range actionRE.FindAllStringSubmatch(body, -1) {
+		if a := html.UnescapeString(m[1]); !strings.HasSuffix(a, "/logout") && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// A page shows exactly the forms its reader's role may submit, as the
+// server's own policies decide: on every city console page a role can
+// read, each form the city admin sees there is shown to the role if and
+// only if posting it as that role is not refused (403); on a request page,
+// every form shown is accepted past the policy check. The analyst, who may
+// read categories, sees no Add or Delete there.
+func TestFormsShownAreFormsAllowed(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := startServer(t, kind)
+			base := s.URL()
+			number := s.submit("kazan", s.login("kazan", "citizen"), "Лифт застрял между этажами")
+			admin := logIn(t, base, "/t/kazan/login", "admin", "admin")
+			pages, _ := crawl(t, admin, base, "/t/kazan/admin/", "/t/kazan/admin/")
+			adminForms := map[string][]string{}
+			for _, p := range pages {
+				_, _, body := admin.get(t, base, p)
+				adminForms[p] = pageForms(body)
+			}
+			if len(adminForms["/t/kazan/admin/categories"]) < 3 {
+				t.Fatalf("the admin's categories page shows forms %v", adminForms["/t/kazan/admin/categories"])
+			}
+			probed := 0
+			for _, who := range []string{"analyst", "dispatcher", "operator", "citizen"} {
+				u := logIn(t, base, "/t/kazan/login", who, who)
+				for _, p := range pages {
+					status, _, body := u.get(t, base, p)
+					if status != http.StatusOK {
+						if len(pageForms(body)) > 0 {
+							t.Errorf("%s: the refused page %s (%d) shows forms %v", who, p, status, pageForms(body))
+						}
+						continue
+					}
+					shown := pageForms(body)
+					for _, f := range shown {
+						if !slices.Contains(adminForms[p], f) {
+							t.Errorf("%s sees on %s a form to %s that the admin does not", who, p, f)
+						}
+					}
+					for _, f := range adminForms[p] {
+						code, _ := u.post(t, base, f, url.Values{"csrf_token": {u.csrf}})
+						probed++
+						switch visible := slices.Contains(shown, f); {
+						case visible && code == http.StatusForbidden:
+							t.Errorf("%s sees on %s a form to %s that the server refuses", who, p, f)
+						case !visible && code != http.StatusForbidden:
+							t.Errorf("%s may post to %s (%d) but %s does not show the form", who, f, code, p)
+						}
+					}
+				}
+				status, _, body := u.get(t, base, "/t/kazan/requests/"+number)
+				if status != http.StatusOK && status != http.StatusNotFound {
+					t.Errorf("%s: request page %d", who, status)
+				}
+				for _, f := range pageForms(body) {
+					if code, _ := u.post(t, base, f, url.Values{"csrf_token": {u.csrf}}); code == http.StatusForbidden {
+						t.Errorf("%s sees on the request page a form to %s that the server refuses", who, f)
+					}
+				}
+				if who == "analyst" {
+					_, _, cats := u.get(t, base, "/t/kazan/admin/categories")
+					if strings.Contains(cats, `id="add-category"`) || strings.Contains(cats, "/delete") {
+						t.Errorf("the analyst sees Add or Delete on categories")
+					}
+				}
+			}
+			t.Logf("%d console pages, %d forms probed", len(pages), probed)
+			if probed < 10 {
+				t.Fatalf("only %d forms were probed", probed)
+			}
+		})
+	}
+}
+
+// Refusal pages fit their reader: a logged-in user refused a page is
+// offered their own home page, not the login; a login form that is too
+// large says so without talking about photos; a wrong invitation link
+// says so in the city's language before any password is typed; the
+// vendor's pages label their times with the zone and name plans and
+// billing states in words.
+func TestRefusalPagesFitTheReader(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := startServer(t, kind)
+			base := s.URL()
+			disp := logIn(t, base, "/t/kazan/login", "dispatcher", "dispatcher")
+			status, _, body := disp.get(t, base, "/t/kazan/admin/users")
+			if status != http.StatusForbidden || !strings.Contains(body, `id="home-link" href="/t/kazan/desk/"`) && !strings.Contains(body, `href="/t/kazan/desk/" id="home-link"`) ||
+				strings.Contains(body, `id="login-link"`) {
+				t.Errorf("403 page of a logged-in dispatcher: %d %s", status, body)
+			}
+			anon := logIn(t, base, "/t/kazan/login", "anonymous", "")
+			if _, _, body := anon.get(t, base, "/t/kazan/track/no-such-code"); !strings.Contains(body, `id="login-link"`) {
+				t.Errorf("404 page of an anonymous visitor offers no login: %s", body)
+			}
+
+			resp, err := anon.client.PostForm(base+"/t/kazan/login", url.Values{"csrf_token": {anon.csrf}, "login": {strings.Repeat("a", 2<<20)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := readAll(resp)
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(b, "Форма больше, чем принимает эта страница") || strings.Contains(b, "фото") {
+				t.Errorf("413 on the login form: %d %s", resp.StatusCode, b)
+			}
+
+			status, _, body = anon.get(t, base, "/t/kazan/invite?token=made-up")
+			if status != http.StatusNotFound || !strings.Contains(body, "приглашение неизвестно, использовано или истекло") || strings.Contains(body, `name="password"`) {
+				t.Errorf("a made-up invitation: %d %s", status, body)
+			}
+
+			vendor := logIn(t, base, "/admin/login", "vendor", "vendor")
+			_, _, body = vendor.get(t, base, "/admin/cities/kazan?lang=ru")
+			if !strings.Contains(body, " UTC</") {
+				t.Errorf("the vendor's city page shows times without their zone")
+			}
+			if strings.Contains(body, "<strong id=\"city-plan\">trial<") {
+				t.Errorf("the vendor's city page shows the plan's code")
+			}
+		})
+	}
+}
