@@ -2,6 +2,7 @@ package main
 
 import (
 	"html"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -39,7 +40,7 @@ func TestFormsShownAreFormsAllowed(t *testing.T) {
 			pages, _ := crawl(t, admin, base, "/t/kazan/admin/", "/t/kazan/admin/")
 			adminForms := map[string][]string{}
 			for _, p := range pages {
-				_, _, body := admin.get(t, base, p)
+				_, _, body := admin.Get(t, base, p)
 				adminForms[p] = pageForms(body)
 			}
 			if len(adminForms["/t/kazan/admin/categories"]) < 3 {
@@ -49,7 +50,7 @@ func TestFormsShownAreFormsAllowed(t *testing.T) {
 			for _, who := range []string{"analyst", "dispatcher", "operator", "citizen"} {
 				u := logIn(t, base, "/t/kazan/login", who, who)
 				for _, p := range pages {
-					status, _, body := u.get(t, base, p)
+					status, _, body := u.Get(t, base, p)
 					if status != http.StatusOK {
 						if len(pageForms(body)) > 0 {
 							t.Errorf("%s: the refused page %s (%d) shows forms %v", who, p, status, pageForms(body))
@@ -63,7 +64,7 @@ func TestFormsShownAreFormsAllowed(t *testing.T) {
 						}
 					}
 					for _, f := range adminForms[p] {
-						code, _ := u.post(t, base, f, url.Values{"csrf_token": {u.csrf}})
+						code, _ := u.Post(t, base, f, url.Values{"csrf_token": {u.CSRF}})
 						probed++
 						switch visible := slices.Contains(shown, f); {
 						case visible && code == http.StatusForbidden:
@@ -73,17 +74,17 @@ func TestFormsShownAreFormsAllowed(t *testing.T) {
 						}
 					}
 				}
-				status, _, body := u.get(t, base, "/t/kazan/requests/"+number)
+				status, _, body := u.Get(t, base, "/t/kazan/requests/"+number)
 				if status != http.StatusOK && status != http.StatusNotFound {
 					t.Errorf("%s: request page %d", who, status)
 				}
 				for _, f := range pageForms(body) {
-					if code, _ := u.post(t, base, f, url.Values{"csrf_token": {u.csrf}}); code == http.StatusForbidden {
+					if code, _ := u.Post(t, base, f, url.Values{"csrf_token": {u.CSRF}}); code == http.StatusForbidden {
 						t.Errorf("%s sees on the request page a form to %s that the server refuses", who, f)
 					}
 				}
 				if who == "analyst" {
-					_, _, cats := u.get(t, base, "/t/kazan/admin/categories")
+					_, _, cats := u.Get(t, base, "/t/kazan/admin/categories")
 					if strings.Contains(cats, `id="add-category"`) || strings.Contains(cats, "/delete") {
 						t.Errorf("the analyst sees Add or Delete on categories")
 					}
@@ -109,32 +110,34 @@ func TestRefusalPagesFitTheReader(t *testing.T) {
 			s := startServer(t, kind)
 			base := s.URL()
 			disp := logIn(t, base, "/t/kazan/login", "dispatcher", "dispatcher")
-			status, _, body := disp.get(t, base, "/t/kazan/admin/users")
+			status, _, body := disp.Get(t, base, "/t/kazan/admin/users")
 			if status != http.StatusForbidden || !strings.Contains(body, `id="home-link" href="/t/kazan/desk/"`) && !strings.Contains(body, `href="/t/kazan/desk/" id="home-link"`) ||
 				strings.Contains(body, `id="login-link"`) {
 				t.Errorf("403 page of a logged-in dispatcher: %d %s", status, body)
 			}
 			anon := logIn(t, base, "/t/kazan/login", "anonymous", "")
-			if _, _, body := anon.get(t, base, "/t/kazan/track/no-such-code"); !strings.Contains(body, `id="login-link"`) {
+			if _, _, body := anon.Get(t, base, "/t/kazan/track/no-such-code"); !strings.Contains(body, `id="login-link"`) {
 				t.Errorf("404 page of an anonymous visitor offers no login: %s", body)
 			}
 
-			resp, err := anon.client.PostForm(base+"/t/kazan/login", url.Values{"csrf_token": {anon.csrf}, "login": {strings.Repeat("a", 2<<20)}})
+			resp, err := anon.Client.PostForm(base+"/t/kazan/login", url.Values{"csrf_token": {anon.CSRF}, "login": {strings.Repeat("a", 2<<20)}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			b := readAll(resp)
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			b := string(raw)
 			if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(b, "Форма больше, чем принимает эта страница") || strings.Contains(b, "фото") {
 				t.Errorf("413 on the login form: %d %s", resp.StatusCode, b)
 			}
 
-			status, _, body = anon.get(t, base, "/t/kazan/invite?token=made-up")
+			status, _, body = anon.Get(t, base, "/t/kazan/invite?token=made-up")
 			if status != http.StatusNotFound || !strings.Contains(body, "приглашение неизвестно, использовано или истекло") || strings.Contains(body, `name="password"`) {
 				t.Errorf("a made-up invitation: %d %s", status, body)
 			}
 
 			vendor := logIn(t, base, "/admin/login", "vendor", "vendor")
-			_, _, body = vendor.get(t, base, "/admin/cities/kazan?lang=ru")
+			_, _, body = vendor.Get(t, base, "/admin/cities/kazan?lang=ru")
 			if !strings.Contains(body, " UTC</") {
 				t.Errorf("the vendor's city page shows times without their zone")
 			}

@@ -28,15 +28,18 @@ var allowedLatin = map[string]bool{
 }
 
 // latinOfCity lists what a city's pages show in Latin script because it
-// is data: the codes of its directory, its users' logins, its slug.
-func latinOfCity(t *testing.T, s *testServer, city, admin string) map[string]bool {
+// is data: its users' logins and e-mails, its buildings' registry ids, its
+// slug; and, apart (codes), what only the city console shows to the admin
+// who edits them: the codes of its directory and of its roles.
+func latinOfCity(t *testing.T, s *testServer, city, admin string) (data, codes map[string]bool) {
 	t.Helper()
 	ok := map[string]bool{city: true}
+	codes = map[string]bool{}
 	for _, c := range core.BuildingColumns { // the CSV format's column names
-		ok[c] = true
+		codes[c] = true
 	}
 	for _, r := range []core.Role{core.RoleCityAdmin, core.RoleDispatcher, core.RoleOrgOperator, core.RoleOrgManager, core.RoleAnalyst, core.RoleCitizen} {
-		ok[string(r)] = true
+		codes[string(r)] = true
 	}
 	for _, path := range []string{"/categories", "/category-groups", "/districts", "/organizations", "/users", "/routing/rules", "/buildings?limit=500"} {
 		r := s.call("GET", "/t/"+city+"/api/v1"+path, admin, nil)
@@ -47,21 +50,19 @@ func latinOfCity(t *testing.T, s *testServer, city, admin string) map[string]boo
 			t.Fatalf("%s: %d %s", path, r.Status, r.Body)
 		}
 		for _, it := range list.Items {
-			for _, k := range []string{"code", "login", "email", "group", "utility", "kind", "role", "registry_id"} {
+			for _, k := range []string{"login", "email", "registry_id"} {
 				if v, _ := it[k].(string); v != "" {
 					ok[v] = true
 				}
 			}
-			// A routing rule's name is the admin's words (the starter
-			// rules of a migrated city were named in English).
-			if name, _ := it["name"].(string); path == "/routing/rules" {
-				for _, w := range latinWord.FindAllString(name, -1) {
-					ok[w], ok[strings.ToLower(w)] = true, true
+			for _, k := range []string{"code", "group", "utility", "kind", "role"} {
+				if v, _ := it[k].(string); v != "" {
+					codes[v] = true
 				}
 			}
 		}
 	}
-	return ok
+	return ok, codes
 }
 
 // latinOfVendor lists what the vendor console shows in Latin script
@@ -81,10 +82,7 @@ func latinOfVendor(t *testing.T, s *testServer) map[string]bool {
 		t.Fatal(err)
 	}
 	for _, x := range ts {
-		words(x.Slug + " " + x.Plan)
-	}
-	for _, pl := range s.Billing.Config().Plans {
-		words(pl.Code)
+		words(x.Slug)
 	}
 	us, err := s.Backend.VendorUsers(ctx)
 	if err != nil {
@@ -135,14 +133,22 @@ func TestRussianPagesHaveNoLatin(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			s := startServer(t, kind)
 			admin := s.login("kazan", "admin")
-			city := latinOfCity(t, s, "kazan", admin)
+			city, codes := latinOfCity(t, s, "kazan", admin)
 			number := s.submit("kazan", s.login("kazan", "citizen"), "Лифт застрял между этажами")
+			org := s.call("GET", "/t/kazan/api/v1/requests/"+number, admin, nil).json(t)["organization"].(string)
+			orgName := s.call("GET", "/t/kazan/api/v1/organizations/"+org, admin, nil).json(t)["name_ru"].(string)
 			b := webtest.Start(t)
 			base := s.URL() + "/t/kazan"
+			// Directory codes are allowed only on the console's pages, where
+			// the admin edits them; everyone else reads names.
 			check := func(name string) {
 				t.Helper()
 				b.Screenshot("ru-" + name)
-				if bad := foreignWords(b.Text("body"), allowedLatin, city); len(bad) > 0 {
+				allowed := []map[string]bool{allowedLatin, city}
+				if strings.Contains(b.Location(), "/t/kazan/admin/") {
+					allowed = append(allowed, codes)
+				}
+				if bad := foreignWords(b.Text("body"), allowed...); len(bad) > 0 {
 					t.Errorf("%s (%s) shows Latin-script words: %v", name, b.Location(), bad)
 				}
 			}
@@ -170,6 +176,16 @@ func TestRussianPagesHaveNoLatin(t *testing.T) {
 				browserLogin(b, base, who.login)
 				for _, p := range who.pages {
 					visit(who.login+strings.ReplaceAll(p, "/", "_"), base+p)
+					// The request names its organization, and its history
+					// the rule and the organization that routing chose.
+					if strings.HasPrefix(p, "/requests/") {
+						if got := b.Text("#organization"); got != orgName {
+							t.Errorf("%s reads the organization as %q, want %q", who.login, got, orgName)
+						}
+						if h := b.Text("#history"); !strings.Contains(h, orgName) || !strings.Contains(h, "Неисправности в доме") || strings.Contains(h, org) {
+							t.Errorf("%s reads the history as %q", who.login, h)
+						}
+					}
 				}
 				// A form refused with field messages.
 				switch who.login {
