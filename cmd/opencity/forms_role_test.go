@@ -147,3 +147,39 @@ func TestRefusalPagesFitTheReader(t *testing.T) {
 		})
 	}
 }
+
+// A request's page names its organization and, for staff, the routing rule
+// that chose it, in the page's language: never the organization's code.
+func TestRequestPageNamesItsOrganization(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := startServer(t, kind)
+			base := s.URL()
+			admin := s.login("kazan", "admin")
+			number := s.submit("kazan", s.login("kazan", "citizen"), "Лифт застрял между этажами")
+			org := s.call("GET", "/t/kazan/api/v1/requests/"+number, admin, nil).json(t)["organization"].(string)
+			o := s.call("GET", "/t/kazan/api/v1/organizations/"+org, admin, nil).json(t)
+			for _, c := range []struct{ who, lang, name, rule string }{
+				{"citizen", "ru", o["name_ru"].(string), ""},
+				{"dispatcher", "ru", o["name_ru"].(string), "«Неисправности в доме: управляющая компания»"},
+				{"dispatcher", "en", o["name_en"].(string), "«Faults inside a building: the management company»"},
+			} {
+				u := logIn(t, base, "/t/kazan/login", c.who, c.who)
+				status, _, body := u.Get(t, base, "/t/kazan/requests/"+number+"?lang="+c.lang)
+				if status != http.StatusOK {
+					t.Fatalf("%s: %d", c.who, status)
+				}
+				body = html.UnescapeString(body)
+				if !strings.Contains(body, `<dd id="organization">`+c.name+`</dd>`) || c.rule != "" && !strings.Contains(body, `<span class="org">`+c.name+`</span>`) {
+					t.Errorf("%s (%s) does not read the organization %q", c.who, c.lang, c.name)
+				}
+				if c.rule != "" && !strings.Contains(body, c.rule) {
+					t.Errorf("%s (%s) does not read the rule %s", c.who, c.lang, c.rule)
+				}
+				if strings.Contains(body, ">"+org+"<") || strings.Contains(body, " "+org+" ") || strings.Contains(body, org+" [") {
+					t.Errorf("%s (%s) reads the organization's code %s", c.who, c.lang, org)
+				}
+			}
+		})
+	}
+}
