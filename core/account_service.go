@@ -13,6 +13,7 @@ import (
 // services need.
 type AccountStore interface {
 	LoginAttempts
+	PhoneRegions
 	UserByLogin(ctx context.Context, login string) (*User, error)
 	UserByID(ctx context.Context, id int64) (*User, error)
 	CreateUser(ctx context.Context, u *User) error
@@ -58,11 +59,17 @@ type Session struct {
 }
 
 // Login checks a city user's password under the lockout policy of
-// CheckLogin and opens a session of TokenTTL.
+// CheckLogin and opens a session of TokenTTL. A login that is a phone
+// number may be written any way (ParsePhone in the city's region).
 func (s *Accounts) Login(ctx context.Context, c Credentials) (*Session, error) {
 	now := s.now()
+	region, err := s.Store.PhoneRegion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.Login = LoginOf(c.Login, region) // a phone number written any way
 	var u *User
-	err := CheckLogin(ctx, s.Store, c, now, func(ctx context.Context, login string) (PasswordAccount, error) {
+	err = CheckLogin(ctx, s.Store, c, now, func(ctx context.Context, login string) (PasswordAccount, error) {
 		var err error
 		if u, err = s.Store.UserByLogin(ctx, login); err != nil {
 			return PasswordAccount{}, err
@@ -122,9 +129,14 @@ func (s *Accounts) ChangePassword(ctx context.Context, actor Actor, in PasswordC
 	return s.Store.SetPassword(ctx, u.ID, hash, HashToken(session), s.now())
 }
 
-// Register creates a citizen's account.
+// Register creates a citizen's account; its phone number is kept in E.164
+// form, read in the city's phone region.
 func (s *Accounts) Register(ctx context.Context, in Registration) (*User, error) {
-	u, err := in.User()
+	region, err := s.Store.PhoneRegion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := in.User(region)
 	if err != nil {
 		return nil, err
 	}

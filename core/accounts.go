@@ -6,7 +6,6 @@ import (
 	"net/mail"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -54,11 +53,13 @@ type Registration struct {
 }
 
 // User returns the citizen account of a valid registration; the login is
-// the e-mail address when given, otherwise the phone number.
-func (r Registration) User() (*User, error) {
+// the e-mail address when given, otherwise the phone number. The phone
+// number may be written any way and is kept in E.164 form, read in region
+// (ParsePhone).
+func (r Registration) User(region string) (*User, error) {
 	f := FieldErrors{}
 	email := strings.ToLower(strings.TrimSpace(r.Email))
-	phone, phoneOK := NormalizePhone(r.Phone)
+	phone, phoneOK := ParsePhone(r.Phone, region)
 	if len(email) > MaxLogin {
 		f.Add("email", "error.max_254")
 	}
@@ -68,7 +69,7 @@ func (r Registration) User() (*User, error) {
 		}
 	}
 	if strings.TrimSpace(r.Phone) != "" && !phoneOK {
-		f.Add("phone", "error.phone_digits")
+		f.Add("phone", MsgNotPhone)
 	}
 	if email == "" && strings.TrimSpace(r.Phone) == "" {
 		f.Add("email", "error.give_email_or_phone")
@@ -90,25 +91,6 @@ func (r Registration) User() (*User, error) {
 		login = phone
 	}
 	return &User{Login: login, Name: strings.TrimSpace(r.Name), Email: email, Phone: phone, Role: RoleCitizen, Active: true}, nil
-}
-
-// NormalizePhone keeps the digits of a phone number as +digits.
-func NormalizePhone(s string) (string, bool) {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case unicode.IsDigit(r) && r < 128:
-			b.WriteRune(r)
-		case r == '+' || r == ' ' || r == '-' || r == '(' || r == ')':
-		default:
-			return "", false
-		}
-	}
-	d := b.String()
-	if len(d) < 10 || len(d) > 15 {
-		return "", false
-	}
-	return "+" + d, true
 }
 
 // NewUser is a city admin's invitation of a staff member.

@@ -14,6 +14,9 @@ func TestRegistration(t *testing.T) {
 		{Registration{Email: " Anna@Example.org ", Password: "long enough"}, "anna@example.org", nil},
 		{Registration{Phone: "+7 (917) 555-44-33", Password: "long enough"}, "+79175554433", nil},
 		{Registration{Email: "a@b.org", Phone: "8 917 555 44 33", Password: "long enough"}, "a@b.org", nil},
+		{Registration{Phone: "8 (917) 555-44-33", Password: "long enough"}, "+79175554433", nil},
+		{Registration{Phone: "917 555 44 33", Password: "long enough"}, "+79175554433", nil},
+		{Registration{Phone: "+7 917 555 44 3", Password: "long enough"}, "", []string{"phone"}},
 		{Registration{Password: "long enough"}, "", []string{"email"}},
 		{Registration{Email: "nope@", Password: "long enough"}, "", []string{"email"}},
 		{Registration{Email: "Anna <anna@example.org>", Password: "long enough"}, "", []string{"email"}},
@@ -26,7 +29,7 @@ func TestRegistration(t *testing.T) {
 		{Registration{Email: "a@b.org", Password: strings.Repeat("p", 201)}, "", []string{"password"}},
 	}
 	for _, tc := range cases {
-		u, err := tc.in.User()
+		u, err := tc.in.User("RU")
 		if tc.fields == nil {
 			if err != nil || u.Login != tc.login || u.Role != RoleCitizen {
 				t.Errorf("%+v: %v %v", tc.in, u, err)

@@ -1,9 +1,14 @@
 package core
 
 import (
+	"regexp"
 	"strings"
 	"time"
 )
+
+// phoneRE is the shape of an organization's telephone line as written in
+// the directory (a switchboard may have a short number).
+var phoneRE = regexp.MustCompile(`^\+?[0-9][0-9 ()\-]{5,20}$`)
 
 // Directory codes (categories, their groups, districts, organizations) have
 // the shape of SlugPattern.

@@ -2,7 +2,6 @@ package core
 
 import (
 	"net/mail"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -188,8 +187,6 @@ type NewRequest struct {
 	Applicant   Applicant `json:"applicant"`
 }
 
-var phoneRE = regexp.MustCompile(`^\+?[0-9][0-9 ()\-]{5,20}$`)
-
 // Limits on free text, in characters.
 const (
 	MaxDescription = 4000
@@ -209,13 +206,17 @@ func (n *NewRequest) Normalize() {
 	n.Applicant.Email = strings.TrimSpace(n.Applicant.Email)
 }
 
-// Validate checks the shape of the input; references (category, building)
-// are checked by the store inside the intake transaction.
-func (n *NewRequest) Validate() error {
+// Validate checks the shape of the input and reports every fault at once;
+// references (category, building) are checked by the store inside the
+// intake transaction. The applicant's phone number may be written any way
+// (ParsePhone in region) and is rewritten in E.164 form. Text holding a NUL
+// character is refused (MsgNULCharacter).
+func (n *NewRequest) Validate(region string) error {
 	f := FieldErrors{}
 	if n.Category == "" {
 		f.Add("category", "error.required")
 	}
+	checkLen(f, "category", n.Category, MaxShortText)
 	if n.BuildingID == nil && n.Address == "" && n.Location == nil {
 		f.Add("address", "error.give_address")
 	}
@@ -244,8 +245,12 @@ func (n *NewRequest) Validate() error {
 		f.Add("channel", "error.one_of", "List", strings.Join(Names(Channels), ", "))
 	}
 	checkLen(f, "applicant.name", n.Applicant.Name, MaxShortText)
-	if n.Applicant.Phone != "" && !phoneRE.MatchString(n.Applicant.Phone) {
-		f.Add("applicant.phone", "error.not_phone")
+	if n.Applicant.Phone != "" {
+		if p, ok := ParsePhone(n.Applicant.Phone, region); ok {
+			n.Applicant.Phone = p
+		} else {
+			f.Add("applicant.phone", MsgNotPhone)
+		}
 	}
 	if n.Applicant.Email != "" {
 		if a, err := mail.ParseAddress(n.Applicant.Email); err != nil || a.Address != n.Applicant.Email {
@@ -258,9 +263,13 @@ func (n *NewRequest) Validate() error {
 	return f.Err()
 }
 
+// checkLen refuses text that is not UTF-8, holds a NUL character or is
+// longer than max characters.
 func checkLen(f FieldErrors, field, s string, max int) {
 	if !utf8.ValidString(s) {
 		f.Add(field, "error.not_utf8")
+	} else if strings.ContainsRune(s, 0) {
+		f.Add(field, MsgNULCharacter)
 	} else if utf8.RuneCountInString(s) > max {
 		f.Add(field, "error.too_long")
 	}

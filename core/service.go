@@ -16,6 +16,7 @@ import (
 // Store is one city's storage. Every method runs in a transaction scoped to
 // that city, and every read takes the actor so rows are scoped in the query.
 type Store interface {
+	PhoneRegions
 	// IntakeLookup returns the category and building a new request names,
 	// with field errors for unknown ones.
 	IntakeLookup(ctx context.Context, categoryCode string, buildingID *int64) (*Category, *Building, error)
@@ -140,16 +141,14 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 			in.Applicant.Email = actor.Email
 		}
 	}
-	if err := in.Validate(); err != nil {
-		return nil, false, err
-	}
-	if err := in.CheckSetters(actor); err != nil {
-		return nil, false, err
-	}
 	key = strings.TrimSpace(key)
-	if len(key) > MaxIdempotencyKey {
-		return nil, false, &Error{Code: EINVALID, Message: "error.idempotency_long",
-			Fields: FieldErrors{"Idempotency-Key": M("error.max_200")}}
+	faults, err := s.checkShape(ctx, actor, &in, key, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(faults) > 0 {
+		_, _, err := s.lookup(ctx, &in, faults)
+		return nil, false, err
 	}
 	fp := fingerprint(in)
 	if key != "" {
@@ -162,7 +161,7 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 			return nil, false, err
 		}
 	}
-	cat, building, err := s.Store.IntakeLookup(ctx, in.Category, in.BuildingID)
+	cat, building, err := s.lookup(ctx, &in, faults)
 	if err != nil {
 		return nil, false, err
 	}

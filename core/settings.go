@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -30,7 +31,10 @@ type Settings struct {
 // CitySettings are the working calendar and auto-close of a city. Weekend
 // lists days of the week, 0 (Sunday) to 6 (Saturday); WorkStart and
 // WorkEnd are "HH:MM" in the city's time zone; AutoCloseDays (1 to 60) is
-// how long a resolved request waits for the citizen's confirmation.
+// how long a resolved request waits for the citizen's confirmation;
+// PhoneRegion (SettingPhoneRegion, "RU" by default) reads phone numbers
+// written without a country code, and an empty one in Put leaves it as
+// it is.
 type CitySettings struct {
 	Timezone      string        `json:"timezone"`
 	WorkStart     string        `json:"work_start"`
@@ -38,6 +42,7 @@ type CitySettings struct {
 	Weekend       []int         `json:"weekend"`
 	Days          []CalendarDay `json:"days"`
 	AutoCloseDays int           `json:"auto_close_days"`
+	PhoneRegion   string        `json:"phone_region"`
 }
 
 // Limits of the city settings.
@@ -60,7 +65,8 @@ func (s *Settings) Get(ctx context.Context, actor Actor) (*CitySettings, error) 
 		return nil, err
 	}
 	out := &CitySettings{Timezone: s.Location.String(), WorkStart: FormatClock(cal.WorkStart),
-		WorkEnd: FormatClock(cal.WorkEnd), Weekend: []int{}, Days: days, AutoCloseDays: AutoCloseDays(kv)}
+		WorkEnd: FormatClock(cal.WorkEnd), Weekend: []int{}, Days: days, AutoCloseDays: AutoCloseDays(kv),
+		PhoneRegion: PhoneRegion(kv)}
 	for d := range cal.Weekend {
 		out.Weekend = append(out.Weekend, int(d))
 	}
@@ -72,7 +78,7 @@ func (s *Settings) Get(ctx context.Context, actor Actor) (*CitySettings, error) 
 }
 
 // Put validates and stores the working hours, weekend, calendar days (each
-// date once, names up to 100 characters) and auto-close days, and returns
+// date once, names up to 100 characters), auto-close days and phone region, and returns
 // the settings as stored. The time zone is the city's profile, not changed
 // here.
 func (s *Settings) Put(ctx context.Context, actor Actor, in CitySettings) (*CitySettings, error) {
@@ -122,6 +128,10 @@ func (s *Settings) Put(ctx context.Context, actor Actor, in CitySettings) (*City
 	if in.AutoCloseDays < 1 || in.AutoCloseDays > MaxAutoCloseDays {
 		f.Add("auto_close_days", "error.days_1_60")
 	}
+	region := strings.ToUpper(strings.TrimSpace(in.PhoneRegion))
+	if region != "" && !ValidPhoneRegion(region) {
+		f.Add("phone_region", "error.phone_region")
+	}
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
@@ -129,10 +139,14 @@ func (s *Settings) Put(ctx context.Context, actor Actor, in CitySettings) (*City
 	if days == nil {
 		days = []CalendarDay{}
 	}
-	err = s.Store.PutSettings(ctx, map[string]string{
+	kv := map[string]string{
 		SettingWorkStart: FormatClock(cal.WorkStart), SettingWorkEnd: FormatClock(cal.WorkEnd),
 		SettingWeekend: weekend, SettingAutoCloseDays: strconv.Itoa(in.AutoCloseDays),
-	}, days)
+	}
+	if region != "" {
+		kv[SettingPhoneRegion] = region
+	}
+	err = s.Store.PutSettings(ctx, kv, days)
 	if err != nil {
 		return nil, err
 	}

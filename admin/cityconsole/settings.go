@@ -69,7 +69,7 @@ func (cs *Console) showSettings(c *gin.Context, p *web.Page, status int) {
 		city := k.city
 		p.Form = url.Values{"work_start": {s.WorkStart}, "work_end": {s.WorkEnd}, "days": {formatDays(s.Days)},
 			"auto_close_days": {strconv.Itoa(s.AutoCloseDays)}, "name": {city.Name}, "locale": {city.Locale},
-			"timezone": {s.Timezone}}
+			"timezone": {s.Timezone}, "phone_region": {s.PhoneRegion}}
 		for _, d := range s.Weekend {
 			p.Form.Add("weekend", strconv.Itoa(d))
 		}
@@ -95,8 +95,8 @@ func (cs *Console) showSettings(c *gin.Context, p *web.Page, status int) {
 	cs.views.Render(c, status, "settings.html", p)
 }
 
-// settings shows the working calendar, holidays, auto-close days and the
-// city's profile (name, locale, time zone).
+// settings shows the working calendar, holidays, auto-close days, the
+// phone region and the city's profile (name, locale, time zone).
 func (cs *Console) settings(c *gin.Context) {
 	cs.showSettings(c, cs.page(c, "settings_title", "settings"), http.StatusOK)
 }
@@ -106,7 +106,8 @@ func (cs *Console) saveSettings(c *gin.Context) {
 	p := cs.page(c, "settings_title", "settings")
 	p.Form = f.Values
 	in := core.CitySettings{WorkStart: f.String("work_start"), WorkEnd: f.String("work_end"), Weekend: []int{},
-		Days: parseDays(f.Values.Get("days")), AutoCloseDays: int(f.Int64("auto_close_days"))}
+		Days: parseDays(f.Values.Get("days")), AutoCloseDays: int(f.Int64("auto_close_days")),
+		PhoneRegion: f.String("phone_region")}
 	for _, w := range f.Values["weekend"] {
 		n, err := strconv.Atoi(w)
 		if err != nil {
@@ -161,7 +162,7 @@ func (cs *Console) showSettingsWith(c *gin.Context, p *web.Page, status int, f *
 	}
 	p.Form = url.Values{"work_start": {s.WorkStart}, "work_end": {s.WorkEnd}, "days": {formatDays(s.Days)},
 		"auto_close_days": {strconv.Itoa(s.AutoCloseDays)}, "name": {f.String("name")}, "locale": {f.String("locale")},
-		"timezone": {f.String("timezone")}}
+		"timezone": {f.String("timezone")}, "phone_region": {s.PhoneRegion}}
 	for _, d := range s.Weekend {
 		p.Form.Add("weekend", strconv.Itoa(d))
 	}

@@ -67,7 +67,9 @@ func (p *Pages) reportSubmit(c *gin.Context) {
 	}
 	in, ferrs := newRequestForm(c.Request.PostForm)
 	in.Channel = core.ChannelPortal
-	if err := ferrs.Err(); err != nil {
+	if len(ferrs) > 0 {
+		// Every other fault of the form is shown with these, not after.
+		_, _, err := p.api.Services().Requests(ct).Check(c.Request.Context(), core.Actor{Role: core.RoleAnonymous}, &in, "", ferrs)
 		p.requestForm(c, 0, "new.html", "new_title", err)
 		return
 	}

@@ -155,11 +155,13 @@ func (p *Pages) submitForm(c *gin.Context, tmpl, title string, channel core.Chan
 		}
 		name = fh.Filename
 	}
-	if err := ferrs.Err(); err != nil {
+	ctx := c.Request.Context()
+	if len(ferrs) > 0 {
+		// Every other fault of the form is shown with these, not after.
+		_, _, err := p.requests(ct).Check(ctx, actor, &in, "", ferrs)
 		p.requestForm(c, 0, tmpl, title, err)
 		return
 	}
-	ctx := c.Request.Context()
 	key := ""
 	if k := c.PostForm(fFormKey); k != "" {
 		key = "page-" + k

@@ -206,7 +206,7 @@ func (s *Store) Settings(ctx context.Context) (m map[string]string, err error) {
 // PutSettings stores settings and replaces the calendar's special days when
 // days is not nil.
 func (s *Store) PutSettings(ctx context.Context, kv map[string]string, days []core.CalendarDay) error {
-	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		for k, v := range kv {
 			_, err := tx.NewRaw("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", k, v).Exec(ctx)
 			if err != nil {

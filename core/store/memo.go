@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,8 @@ type routingInputs struct {
 	settings core.RoutingSettings
 	rules    []core.RoutingRule
 	dir      *core.Directory
+	// phoneRegion reads the phone numbers typed at intake, login and search.
+	phoneRegion string
 }
 
 // routingMemo is a Store's memo of its city's routing inputs.
@@ -72,8 +75,15 @@ func (s *Store) routingInputs(ctx context.Context) (*routingInputs, error) {
 		if err := tx.NewSelect().Model(&fresh.rules).Order("position", "id").Scan(ctx); err != nil {
 			return err
 		}
-		fresh.dir, err = directory(ctx, tx, false)
-		return err
+		if fresh.dir, err = directory(ctx, tx, false); err != nil {
+			return err
+		}
+		var region []string
+		if err := tx.NewRaw("SELECT value FROM settings WHERE key = ?", core.SettingPhoneRegion).Scan(ctx, &region); err != nil {
+			return err
+		}
+		fresh.phoneRegion = core.PhoneRegion(map[string]string{core.SettingPhoneRegion: strings.Join(region, "")})
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -123,4 +133,14 @@ func (s *Store) Directory(ctx context.Context, withBuildings bool) (*core.Direct
 	}
 	return &core.Directory{Categories: slices.Clone(m.dir.Categories), Groups: slices.Clone(m.dir.Groups), Districts: slices.Clone(m.dir.Districts),
 		Organizations: slices.Clone(m.dir.Organizations), OrgDistricts: m.dir.OrgDistricts}, nil
+}
+
+// PhoneRegion returns the city's phone region (core.SettingPhoneRegion,
+// default core.DefaultPhoneRegion), from the routing memo.
+func (s *Store) PhoneRegion(ctx context.Context) (string, error) {
+	m, err := s.routingInputs(ctx)
+	if err != nil {
+		return "", err
+	}
+	return m.phoneRegion, nil
 }

@@ -22,12 +22,24 @@ type Migration struct {
 	Version int
 	Name    string
 	SQL     string // with {{ID}}, {{TS}} tokens, rendered per dialect
+	// Step, when set, runs after SQL in the same transaction: data that
+	// only Go code can rewrite (phone numbers through libphonenumber).
+	Step func(ctx context.Context, tx bun.Tx, postgres bool) error
+}
+
+// steps are the Go parts of city migrations, by version.
+var steps = map[int]func(ctx context.Context, tx bun.Tx, postgres bool) error{
+	60: repairPhones,
 }
 
 // Migrations returns the city migrations in order. It panics on a malformed
 // embedded file name: that is a build mistake, caught by every test.
 func Migrations() []Migration {
-	return ParseMigrations(migrationFS, "migrations")
+	ms := ParseMigrations(migrationFS, "migrations")
+	for i := range ms {
+		ms[i].Step = steps[ms[i].Version]
+	}
+	return ms
 }
 
 // ParseMigrations reads NNNN_name.sql files from dir of fsys in order.
@@ -176,6 +188,11 @@ func (l Ledger) Apply(ctx context.Context, run func(context.Context, func(contex
 			}
 			for _, stmt := range Statements(Render(m.SQL, l.Postgres)) {
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
+				}
+			}
+			if m.Step != nil {
+				if err := m.Step(ctx, tx, l.Postgres); err != nil {
 					return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
 				}
 			}

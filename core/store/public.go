@@ -28,7 +28,7 @@ func (s *Store) Setting(ctx context.Context, name string) (string, error) {
 
 // SetSetting stores a city setting.
 func (s *Store) SetSetting(ctx context.Context, name, value string) error {
-	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewRaw(`INSERT INTO settings (key, value) VALUES (?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, name, value).Exec(ctx)
 		return err
