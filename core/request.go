@@ -125,8 +125,9 @@ type Request struct {
 	// CreatedDay is the date of intake in the city's time zone
 	// (YYYY-MM-DD): the day HQ's figures count the request on.
 	CreatedDay string `bun:"created_day,notnull"`
-	// SearchText is the lower-cased number, address and description, for
-	// text search that folds Cyrillic on SQLite too.
+	// SearchText is the applicant's name, the address and the description
+	// folded for search (SearchDocument); whoever writes those fields
+	// writes it too, and the databases' text indexes follow it.
 	SearchText string    `bun:"search_text,notnull"`
 	CreatedAt  time.Time `bun:"created_at,notnull"`
 	UpdatedAt  time.Time `bun:"updated_at,notnull"`

@@ -198,7 +198,7 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 	if key != "" {
 		r.IdempotencyKey = &key
 	}
-	r.SearchText = strings.ToLower(r.Address + " " + r.Description)
+	r.SearchText = SearchDocument(r)
 	events := []*RequestEvent{{ActorID: actorID(actor), Kind: "created", ToState: string(StatusNew), Public: true, CreatedAt: now}}
 	route, source, err := s.route(ctx, r, cat, building, now)
 	if err != nil {

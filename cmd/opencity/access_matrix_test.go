@@ -246,6 +246,7 @@ var routeAccess = map[string][]string{
 	"GET /desk/":                       dispatchers,
 	"GET /desk/call":                   dispatchers,
 	"POST /desk/call":                  dispatchers,
+	"GET /desk/search":                 dispatchers,
 	"GET /office/":                     orgWorkers,
 	"GET /office/export.csv":           orgWorkers,
 }

@@ -22,7 +22,7 @@ func (a *API) requestRoutes() []Route {
 		{"overdue", "boolean", "only requests past a due time"},
 		{"created_from", "string", "RFC 3339 or YYYY-MM-DD (city time), inclusive"},
 		{"created_to", "string", "RFC 3339 or YYYY-MM-DD (city time), exclusive"},
-		{"q", "string", "text in the number, address or description"},
+		{"q", "string", "search: a request number, the applicant's phone written any way (+7 917 555-01-23, 8 (917) 555-01-23, 917 555 01 23), or words of the applicant's name, the address or the description — every word must match, in any order, ё and е and case alike, address abbreviations (ул., пр., д., корп. …) as the words they stand for"},
 	}
 	rs := []Route{
 		endpoint(Route{Method: "POST", Path: "/requests", Obj: core.ObjRequests, Act: core.ActCreate, Summary: "Submit a request; Idempotency-Key makes retries safe",

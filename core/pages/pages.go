@@ -84,6 +84,7 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.GET("/desk/", req(string(core.ActionAssign)), p.desk)
 	g.GET("/desk/call", req(string(core.ActionAssign)), p.callForm)
 	g.POST("/desk/call", req(string(core.ActionAssign)), p.callSubmit)
+	g.GET("/desk/search", req(string(core.ActionAssign)), p.search)
 
 	// The organization's office.
 	g.GET("/office/", req(string(core.ActionAccept)), p.office)

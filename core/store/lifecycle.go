@@ -39,7 +39,7 @@ func filterRequests(sel *bun.SelectQuery, q core.RequestQuery, ids *filterIDs) *
 		sel = sel.Where("r.created_at < ?", q.CreatedTo.UTC())
 	}
 	if q.Text != "" {
-		sel = sel.Where("(r.search_text LIKE ? ESCAPE '\\' OR r.number = ?)", "%"+escapeLike(strings.ToLower(q.Text))+"%", q.Text)
+		sel = searchWhere(sel, ids.search, ids.postgres)
 	}
 	return sel
 }
@@ -47,6 +47,8 @@ func filterRequests(sel *bun.SelectQuery, q core.RequestQuery, ids *filterIDs) *
 // filterIDs are the ids of the codes a request query names.
 type filterIDs struct {
 	categories, districts, organizations []int64
+	search                               core.Search // q.Text parsed in the city's phone region
+	postgres                             bool
 }
 
 func orNone(ids []int64) []int64 {

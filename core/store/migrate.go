@@ -27,18 +27,28 @@ type Migration struct {
 	Step func(ctx context.Context, tx bun.Tx, postgres bool) error
 }
 
-// steps are the Go parts of city migrations, by version.
-var steps = map[int]func(ctx context.Context, tx bun.Tx, postgres bool) error{
-	60: repairPhones,
+// goMigrations are the Go parts of city migrations: a step joins the SQL
+// file of its version, or is a migration of its own when there is none.
+var goMigrations = []Migration{
+	{Version: 60, Name: "phone_numbers", Step: repairPhones},
+	{Version: 61, Name: "request_search", Step: requestSearch},
 }
 
 // Migrations returns the city migrations in order. It panics on a malformed
 // embedded file name: that is a build mistake, caught by every test.
 func Migrations() []Migration {
 	ms := ParseMigrations(migrationFS, "migrations")
-	for i := range ms {
-		ms[i].Step = steps[ms[i].Version]
+next:
+	for _, g := range goMigrations {
+		for i := range ms {
+			if ms[i].Version == g.Version {
+				ms[i].Step = g.Step
+				continue next
+			}
+		}
+		ms = append(ms, g)
 	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
 	return ms
 }
 

@@ -321,14 +321,17 @@ func (s *Store) ListRequests(ctx context.Context, a core.Actor, q core.RequestQu
 
 // filterIDs resolves the codes a request query names to ids.
 func (s *Store) filterIDs(ctx context.Context, q core.RequestQuery) (*filterIDs, error) {
-	if q.Category == "" && q.District == "" && q.Organization == "" {
+	if q.Category == "" && q.District == "" && q.Organization == "" && q.Text == "" {
 		return &filterIDs{}, nil
 	}
 	m, err := s.routingInputs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ids := &filterIDs{}
+	ids := &filterIDs{postgres: s.scope.Postgres()}
+	if q.Text != "" {
+		ids.search = core.ParseSearch(q.Text, m.phoneRegion)
+	}
 	for _, c := range m.dir.Categories {
 		if q.Category != "" && (c.Code == q.Category || c.GroupCode == q.Category) {
 			ids.categories = append(ids.categories, c.ID)

@@ -38,6 +38,8 @@ var funcs = template.FuncMap{
 		return fmt.Sprint(v)
 	},
 	"add": func(a, b int) int { return a + b },
+	// phone writes an E.164 number for people: +7 917 555-01-23.
+	"phone": core.FormatPhone,
 	// ms is a duration in milliseconds.
 	"ms": func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) },
 	// list makes a list of strings in a template.

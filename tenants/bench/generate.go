@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/opencity/opencity/core"
@@ -103,10 +102,10 @@ func (c *city) generateDay(h History, p dayPlan, now time.Time) []generated {
 			r.ApplicantName = fmt.Sprintf("Житель %d", citizen)
 		} else {
 			r.CreatedBy = c.dispatcher[rng.IntN(len(c.dispatcher))]
-			r.ApplicantName, r.ApplicantPhone = "Заявитель по телефону", fmt.Sprintf("+7 9%02d %03d-%02d-%02d",
+			r.ApplicantName, r.ApplicantPhone = "Заявитель по телефону", fmt.Sprintf("+79%02d%03d%02d%02d",
 				rng.IntN(100), rng.IntN(1000), rng.IntN(100), rng.IntN(100))
 		}
-		r.SearchText = strings.ToLower(r.Address + " " + r.Description)
+		r.SearchText = core.SearchDocument(&r)
 		mix := settledMix
 		if now.Sub(created) < 7*24*time.Hour {
 			mix = recentMix

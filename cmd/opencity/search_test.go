@@ -1,0 +1,66 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/opencity/opencity/tenants/tenanttest"
+)
+
+// The dispatcher finds a caller's request from the desk's search box and
+// through the API by a phone written any way and by words in any order; a
+// citizen may not use the dispatcher's search. Intake forms and the API
+// report every fault at once, a NUL character included.
+func TestSearchAndIntakeFaults(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := startServer(t, kind)
+			tok := s.login("kazan", "dispatcher")
+			r := s.call("POST", "/t/kazan/api/v1/requests", tok, map[string]any{"category": "lift", "building_id": 1,
+				"description": "Зюзюкин лифт гудит ночью", "applicant": map[string]string{"name": "Семёнов", "phone": "8 (917) 482-19-37"}})
+			if r.Status != http.StatusCreated {
+				t.Fatalf("submit: %d %s", r.Status, r.Body)
+			}
+			number := r.json(t)["number"].(string)
+			for _, q := range []string{"+7 917 482-19-37", "917 482 19 37", "гудит зюзюкин", "семенов", number} {
+				r := s.call("GET", "/t/kazan/api/v1/requests?q="+url.QueryEscape(q), tok, nil)
+				if r.Status != http.StatusOK || !strings.Contains(string(r.Body), number) {
+					t.Errorf("API search %q: %d %s", q, r.Status, r.Body)
+				}
+			}
+			desk := s.page("GET", "/t/kazan/desk/", tok, nil, nil)
+			if !strings.Contains(string(desk.Body), `action="/t/kazan/desk/search"`) {
+				t.Error("the desk has no search box")
+			}
+			p := s.page("GET", "/t/kazan/desk/search?q="+url.QueryEscape("ЛИФТ Зюзюкин"), tok, nil, nil)
+			if p.Status != http.StatusOK || !strings.Contains(string(p.Body), number) || !strings.Contains(string(p.Body), "7 917 482-19-37") {
+				t.Errorf("search page: %d %s", p.Status, p.Body)
+			}
+			if p := s.page("GET", "/t/kazan/desk/search?q="+strings.Repeat("я", 201), tok, nil, nil); p.Status != http.StatusUnprocessableEntity {
+				t.Errorf("a search too long: %d", p.Status)
+			}
+			citizen := s.login("kazan", "citizen")
+			if p := s.page("GET", "/t/kazan/desk/search?q=лифт", citizen, nil, nil); p.Status != http.StatusForbidden {
+				t.Errorf("a citizen on the dispatcher's search: %d", p.Status)
+			}
+
+			// Every fault of the call-taking form at once.
+			p = s.page("POST", "/t/kazan/desk/call", tok, map[string]string{"building_id": "first", "category": "",
+				"description": "лифт\x00стоит", "applicant.phone": "12345", "form_key": "faults"}, nil)
+			if n := strings.Count(string(p.Body), `class="field-error"`); p.Status != http.StatusUnprocessableEntity || n < 4 {
+				t.Errorf("call form: %d, %d field messages, want building, category, description and phone at once", p.Status, n)
+			}
+			// And of the API, where NUL is refused alike on both databases.
+			r = s.call("POST", "/t/kazan/api/v1/requests", tok, map[string]any{"category": "teleport", "address": "ул. Баумана, 1\u0000",
+				"description": "x\u0000", "applicant": map[string]string{"phone": "12345"}})
+			errs, _ := r.json(t)["errors"].(map[string]any)
+			for _, f := range []string{"category", "address", "description", "applicant.phone"} {
+				if r.Status != http.StatusUnprocessableEntity || errs[f] == nil {
+					t.Errorf("API: no message for %s: %d %s", f, r.Status, r.Body)
+				}
+			}
+		})
+	}
+}
