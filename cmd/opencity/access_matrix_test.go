@@ -247,6 +247,7 @@ var routeAccess = map[string][]string{
 	"GET /desk/call":                   dispatchers,
 	"POST /desk/call":                  dispatchers,
 	"GET /desk/search":                 dispatchers,
+	"POST /desk/call/join":             dispatchers,
 	"GET /office/":                     orgWorkers,
 	"GET /office/export.csv":           orgWorkers,
 }

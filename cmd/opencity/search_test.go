@@ -64,3 +64,36 @@ func TestSearchAndIntakeFaults(t *testing.T) {
 		})
 	}
 }
+
+// While a call is taken, the open requests of the chosen building and
+// category are shown beside the form (no JavaScript needed), and one button
+// adds the caller to one of them instead of filing a new request.
+func TestCallFormDuplicates(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := startServer(t, kind)
+			tok := s.login("kazan", "dispatcher")
+			number := s.submit("kazan", tok, "Лифт встал между этажами")
+			p := s.page("POST", "/t/kazan/desk/call", tok, map[string]string{"building_id": "1", "category": "lift", "matches": "1"}, nil)
+			body := string(p.Body)
+			if p.Status != http.StatusOK || !strings.Contains(body, `data-number="`+number+`"`) || !strings.Contains(body, `formaction="/t/kazan/desk/call/join"`) {
+				t.Fatalf("matches beside the form: %d %s", p.Status, body)
+			}
+			p = s.page("POST", "/t/kazan/desk/call/join", tok, map[string]string{"join": number, "applicant.name": "Соседка",
+				"applicant.phone": "8 (917) 482-00-11", "building_id": "1", "category": "lift"}, nil)
+			if p.Status != http.StatusSeeOther || !strings.Contains(p.Header.Get("Location"), number) {
+				t.Fatalf("join: %d %s", p.Status, p.Body)
+			}
+			if p := s.page("GET", "/t/kazan/requests/"+number, tok, nil, nil); !strings.Contains(string(p.Body), "7 917 482-00-11") {
+				t.Errorf("the request page does not show the co-applicant: %s", p.Body)
+			}
+			p = s.page("POST", "/t/kazan/desk/call/join", tok, map[string]string{"join": number, "applicant.phone": "12345"}, nil)
+			if p.Status != http.StatusUnprocessableEntity || !strings.Contains(string(p.Body), `class="field-error"`) {
+				t.Errorf("a bad number: %d", p.Status)
+			}
+			if p := s.page("POST", "/t/kazan/desk/call/join", s.login("kazan", "operator"), map[string]string{"join": number, "applicant.phone": "+79174820012"}, nil); p.Status != http.StatusForbidden {
+				t.Errorf("an operator joined a caller: %d", p.Status)
+			}
+		})
+	}
+}

@@ -24,6 +24,7 @@ type CityStore interface {
 	core.RoutingAdminStore
 	core.UserStore
 	core.QueueStore // the working pages' queues
+	core.CoApplicantStore
 	PublicTrail(ctx context.Context, id int64) (*core.Request, []core.RequestEvent, error)
 	attachmentStore
 	AccountStore

@@ -84,6 +84,11 @@ type callData struct {
 	Key        string // the form's idempotency key: a double submit files one request
 	Action     string // where the form posts
 	Anonymous  bool   // the sender has no account: no photo (it could not be attached)
+	// Matches are the open requests that may be what the caller reports,
+	// shown beside the call-taking form once a building and a category are
+	// chosen; MatchesAsked is true then.
+	Matches      []matchRow
+	MatchesAsked bool
 }
 
 // callForm shows the dispatcher's call-taking form.
@@ -129,6 +134,12 @@ func (p *Pages) requestForm(c *gin.Context, status int, tmpl, title string, err 
 			}
 		}
 	}
+	if tmpl == "call.html" {
+		if cerr := p.findMatches(c, ct, d, pg.Lang); cerr != nil {
+			p.fail(c, cerr)
+			return
+		}
+	}
 	if err != nil {
 		status = pg.SetError(c, formWide(err))
 	}
@@ -139,7 +150,7 @@ func (p *Pages) requestForm(c *gin.Context, status int, tmpl, title string, err 
 // submitForm files a request from the call-taking or the portal form.
 func (p *Pages) submitForm(c *gin.Context, tmpl, title string, channel core.Channel) {
 	ct, actor := city(c)
-	if c.PostForm(fFind) != "" {
+	if c.PostForm(fFind) != "" || c.PostForm(fMatches) != "" {
 		p.requestForm(c, http.StatusOK, tmpl, title, nil)
 		return
 	}

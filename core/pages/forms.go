@@ -35,6 +35,8 @@ const (
 	fFormKey    = "form_key"
 	fFind       = "find"
 	fPublicNote = "public"
+	fMatches    = "matches"
+	fJoin       = "join"
 )
 
 // newRequestForm reads a call-taking or portal form into intake's input. It

@@ -85,6 +85,7 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.GET("/desk/call", req(string(core.ActionAssign)), p.callForm)
 	g.POST("/desk/call", req(string(core.ActionAssign)), p.callSubmit)
 	g.GET("/desk/search", req(string(core.ActionAssign)), p.search)
+	g.POST("/desk/call/join", req(string(core.ActionDuplicate)), p.callJoin)
 
 	// The organization's office.
 	g.GET("/office/", req(string(core.ActionAccept)), p.office)

@@ -23,6 +23,8 @@ type requestData struct {
 	Due      *time.Time
 	Left     string
 	Personal bool // the user may see the applicant's contacts
+	// CoApplicants are the callers who joined the request (Personal only).
+	CoApplicants []core.CoApplicant
 	// Can holds the forms to show: lifecycle actions, "comment", "rate",
 	// "photo".
 	Can map[string]bool
@@ -77,6 +79,11 @@ func (p *Pages) requestData(c *gin.Context, ct *httpapi.City, actor core.Actor, 
 		Tracking: base(ct) + "/requests/" + r.Number}
 	if d.History, err = st.RequestEvents(ctx, actor, r.ID); err != nil {
 		return nil, err
+	}
+	if d.Personal {
+		if d.CoApplicants, err = st.CoApplicants(ctx, r.ID); err != nil {
+			return nil, err
+		}
 	}
 	citizen := !actor.SeesAllRequests() && actor.Role == core.RoleCitizen
 	if d.Photos, err = st.Attachments(ctx, r.ID, citizen); err != nil {

@@ -261,7 +261,9 @@ func scopeRequests(q *bun.SelectQuery, a core.Actor) *bun.SelectQuery {
 	case a.SeesAllRequests():
 		return q
 	case a.Role == core.RoleCitizen:
-		return q.Where("(r.citizen_id = ? OR r.created_by = ?)", a.UserID, a.UserID)
+		// Their own requests and those they joined as a co-applicant.
+		return q.Where("(r.citizen_id = ? OR r.created_by = ? OR r.id IN (SELECT ca.request_id FROM co_applicants AS ca WHERE ca.citizen_id = ?))",
+			a.UserID, a.UserID, a.UserID)
 	case (a.Role == core.RoleOrgOperator || a.Role == core.RoleOrgManager) && a.OrganizationID != 0:
 		return q.Where("(r.organization_id = ? OR r.executor_id = ?)", a.OrganizationID, a.OrganizationID)
 	default:
