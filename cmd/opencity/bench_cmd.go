@@ -118,7 +118,7 @@ func benchLoad(ctx context.Context, args []string, out io.Writer) error {
 	slug := fs.String("slug", "bench", "the city")
 	login := fs.String("login", bench.DispatcherLogin, "the account to log in with")
 	password := fs.String("password", "bench", "its password")
-	scenario := fs.String("scenario", "intake", "intake, queue or request")
+	scenario := fs.String("scenario", "intake", "intake, queue, request or search")
 	c := fs.Int("c", 4, "concurrent workers")
 	rate := fs.Float64("rate", 0, "operations a second in total (0: as fast as the workers go)")
 	d := fs.Duration("duration", 10*time.Second, "how long to drive")
@@ -159,8 +159,34 @@ func benchLoad(ctx context.Context, args []string, out io.Writer) error {
 			return errors.New("the city has no requests to read")
 		}
 		op = cl.RequestPage(numbers)
+	case "search":
+		var page struct {
+			Items []struct {
+				Number      string `json:"number"`
+				Address     string `json:"address"`
+				Description string `json:"description"`
+				Applicant   *struct {
+					Phone string `json:"phone"`
+				} `json:"applicant"`
+			} `json:"items"`
+		}
+		if err := cl.Do(ctx, "GET", "/requests?limit=100", nil, &page, 200); err != nil {
+			return err
+		}
+		var n, p, a, d []string
+		for _, it := range page.Items {
+			phone := ""
+			if it.Applicant != nil {
+				phone = it.Applicant.Phone
+			}
+			n, p, a, d = append(n, it.Number), append(p, phone), append(a, it.Address), append(d, it.Description)
+		}
+		if len(n) == 0 {
+			return errors.New("the city has no requests to find")
+		}
+		op = cl.Search(bench.SearchTexts(n, p, a, d))
 	default:
-		return fmt.Errorf("unknown scenario %q: intake, queue or request", *scenario)
+		return fmt.Errorf("unknown scenario %q: intake, queue, request or search", *scenario)
 	}
 	r := bench.Load{Concurrency: *c, Rate: *rate, Duration: *d, Op: op}.Run(ctx)
 	fmt.Fprintf(out, "%s: %s\n", *scenario, r)

@@ -116,11 +116,21 @@ func (r *benchRunner) bigCity(ctx context.Context) error {
 	}
 	var buildings []int64
 	var numbers []string
+	var sample []struct {
+		Number      string `bun:"number"`
+		Phone       string `bun:"applicant_phone"`
+		Address     string `bun:"address"`
+		Description string `bun:"description"`
+	}
 	err = scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := tx.NewRaw("SELECT id FROM buildings ORDER BY id").Scan(ctx, &buildings); err != nil {
 			return err
 		}
 		if err := tx.NewRaw("SELECT number FROM requests WHERE id % 997 = 1 ORDER BY id").Scan(ctx, &numbers); err != nil {
+			return err
+		}
+		if err := tx.NewRaw(`SELECT number, applicant_phone, address, description FROM requests
+			WHERE id % 4999 = 3 ORDER BY id LIMIT 400`).Scan(ctx, &sample); err != nil {
 			return err
 		}
 		count, err = tx.NewSelect().TableExpr("requests").Count(ctx)
@@ -173,6 +183,14 @@ func (r *benchRunner) bigCity(ctx context.Context) error {
 		Measured: "p95 " + msf(q.P95) + ", " + rate(q), Baseline: fmt.Sprintf("GET city info (no database) at %.0f/s: p95 %s", r.pageRate, msf(floor.P95)),
 		Target: "p95 ≤ 10 ms", Verdict: bench.Verdict(q.Errors == 0 && q.P95 <= 10*time.Millisecond)})
 	r.add(bench.Figure{Scenario: fmt.Sprintf("queue page, %d workers flat out", r.c), Measured: rate(qmax) + ", p95 " + msf(qmax.P95)})
+	var sn, sp, sa, sd []string
+	for _, x := range sample {
+		sn, sp, sa, sd = append(sn, x.Number), append(sp, x.Phone), append(sa, x.Address), append(sd, x.Description)
+	}
+	search := bench.Load{Concurrency: r.c, Rate: r.pageRate, Duration: r.d, Op: cl.Search(bench.SearchTexts(sn, sp, sa, sd))}.Run(ctx)
+	r.add(bench.Figure{Scenario: fmt.Sprintf("search GET /requests?q= (number, phone, words) at %.0f/s, %d requests", r.pageRate, count),
+		Measured: "p95 " + msf(search.P95) + ", " + rate(search), Baseline: fmt.Sprintf("queue page p95 %s; GET city info p95 %s", msf(q.P95), msf(floor.P95)),
+		Target: "p95 ≤ 50 ms", Verdict: bench.Verdict(search.Errors == 0 && search.P95 <= 50*time.Millisecond)})
 	page := bench.Load{Concurrency: r.c, Rate: r.pageRate, Duration: r.d, Op: cl.RequestPage(numbers)}.Run(ctx)
 	r.add(bench.Figure{Scenario: fmt.Sprintf("request page GET /requests/{number} at %.0f/s", r.pageRate), Measured: "p95 " + msf(page.P95) + ", " + rate(page),
 		Baseline: "GET city info p95 " + msf(floor.P95)})
@@ -181,7 +199,7 @@ func (r *benchRunner) bigCity(ctx context.Context) error {
 	for _, x := range []struct {
 		name string
 		r    bench.Result
-	}{{"pgbench", pg}, {"intake", intake}, {"intake ¼ pgbench", fixed}, {"intake ½ own", atOwn}, {"queue flat out", qmax}, {"queue", q}, {"request page", page}, {"city info", floor}} {
+	}{{"pgbench", pg}, {"intake", intake}, {"intake ¼ pgbench", fixed}, {"intake ½ own", atOwn}, {"queue flat out", qmax}, {"queue", q}, {"search", search}, {"request page", page}, {"city info", floor}} {
 		fmt.Fprintf(r.out, "    %-18s %s\n", x.name, x.r)
 	}
 	return nil

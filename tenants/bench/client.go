@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Client calls one city's API at a running server as one logged-in user.
@@ -151,4 +152,45 @@ func (c *Client) RequestPage(numbers []string) func(ctx context.Context, i int) 
 		n := numbers[(i*7919)%len(numbers)]
 		return c.Do(ctx, "GET", "/requests/"+url.PathEscape(n), nil, nil, http.StatusOK)
 	}
+}
+
+// Search returns the operation of the search box: GET /requests?q= with
+// the texts in turn (a number, a phone written another way, words of an
+// address and a description), 50 rows a page.
+func (c *Client) Search(texts []string) func(ctx context.Context, i int) error {
+	return func(ctx context.Context, i int) error {
+		q := texts[(i*7919)%len(texts)]
+		return c.Do(ctx, "GET", "/requests?limit=50&q="+url.QueryEscape(q), nil, nil, http.StatusOK)
+	}
+}
+
+// SearchTexts makes what dispatchers type into the search box from a
+// sample of a city's requests: the number, the applicant's phone in the
+// national form ("8 (917) 555-01-23"), and a word of the street with a
+// word of the description in reverse order.
+func SearchTexts(numbers, phones, addresses, descriptions []string) []string {
+	var out []string
+	for i := range numbers {
+		out = append(out, numbers[i])
+		if p := phones[i]; len(p) == 12 && strings.HasPrefix(p, "+7") {
+			out = append(out, "8 ("+p[2:5]+") "+p[5:8]+"-"+p[8:10]+"-"+p[10:])
+		}
+		street, word := longestWord(addresses[i]), longestWord(descriptions[i])
+		if street != "" && word != "" {
+			out = append(out, word+" "+street)
+		}
+	}
+	return out
+}
+
+// longestWord is the longest word of s: the name of a street, the noun of
+// a description.
+func longestWord(s string) string {
+	best := ""
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) }) {
+		if len([]rune(w)) > len([]rune(best)) {
+			best = w
+		}
+	}
+	return best
 }
