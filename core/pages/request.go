@@ -90,10 +90,7 @@ func (p *Pages) requestData(c *gin.Context, ct *httpapi.City, actor core.Actor, 
 		return nil, err
 	}
 	if cat, err := st.Category(ctx, r.CategoryCode); err == nil {
-		d.Category = cat.NameRU
-		if lang == "en" && cat.NameEN != "" {
-			d.Category = cat.NameEN
-		}
+		d.Category = core.LocalName(cat.NameRU, cat.NameEN, lang)
 	}
 	now := p.api.Now()
 	d.Overdue = r.Overdue(now)
