@@ -50,15 +50,7 @@ func startBilling(t *testing.T, kind string, mock *stripemock.Mock, mp *mailtest
 // its administrator and returns the admin's set-password URL.
 func (s *testServer) confirmSignup(mp *mailtest.Mailpit, email string) string {
 	s.t.Helper()
-	link, err := url.Parse(mp.Link(s.t, email, s.URL()+"/signup/confirm?token="))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	r := s.call("POST", "/signup/api/confirm", "", map[string]string{"token": link.Query().Get("token")})
-	if r.Status != http.StatusOK {
-		s.t.Fatalf("confirm %s: %d %s", email, r.Status, r.Body)
-	}
-	return r.json(s.t)["set_password_url"].(string)
+	return s.api().ConfirmSignup(mp, email)
 }
 
 // event posts a signed Stripe event to the webhook endpoint.
@@ -80,17 +72,7 @@ func (s *testServer) cityStatus(slug string) string {
 // waitActive polls the public status API until the city is active.
 func (s *testServer) waitActive(slug string) {
 	s.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		r := s.call("GET", "/signup/api/status/"+slug, "", nil)
-		if r.Status == 200 && r.json(s.t)["status"] == tenants.StatusActive {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("%s never became active: %d %s", slug, r.Status, r.Body)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	s.api().WaitActive(slug)
 }
 
 func TestSignupThroughStripe(t *testing.T) {

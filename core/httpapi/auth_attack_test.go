@@ -1,11 +1,8 @@
-package main
+package httpapi_test
 
 import (
 	"context"
-	"io"
-	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strconv"
 	"strings"
@@ -16,77 +13,15 @@ import (
 	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/httpapi/apitest"
 	"github.com/opencity/opencity/core/mail/mailtest"
 	"github.com/opencity/opencity/core/ratelimit"
+	"github.com/opencity/opencity/core/web/webtest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
 
 // The attacks on logging in, rate limits and tokens, each as an attacker
 // would try it, on both backends.
-
-// startServerConfig starts a demo server with cfg changed by edit.
-func startServerConfig(t *testing.T, kind string, edit func(*server.Config)) *testServer {
-	t.Helper()
-	return wrap(t, servertest.Start(t, kind, edit))
-}
-
-// from returns the server as seen by a client connecting from the local
-// address ip (any of 127.0.0.0/8 on Linux), following no redirects.
-func (s *testServer) from(ip string) *testServer {
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
-	jar, _ := cookiejar.New(nil)
-	c := *s
-	c.client = &http.Client{Jar: jar, Transport: &http.Transport{DialContext: d.DialContext},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &c
-}
-
-// loginForm posts a login page's form from the client of s, in language lang.
-func (s *testServer) loginForm(path, login, password, lang string) response {
-	s.t.Helper()
-	return s.formPost(path, url.Values{"login": {login}, "password": {password}}, lang)
-}
-
-// formPost gets a page and posts its form with fields and the page's CSRF
-// token, as a browser does, from the client of s, in language lang.
-func (s *testServer) formPost(path string, fields url.Values, lang string) response {
-	s.t.Helper()
-	c := s.client
-	if c == nil {
-		s = s.from("127.0.0.1")
-		c = s.client
-	}
-	get, err := c.Get(s.URL() + path + "?lang=" + lang)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	body, _ := io.ReadAll(get.Body)
-	get.Body.Close()
-	form := url.Values{"lang": {lang}}
-	m := csrfRE.FindStringSubmatch(string(body))
-	if city, ok := strings.CutPrefix(path, "/t/"); ok && m == nil { // a page with no form now (a made-up invitation): the session's token is on its login page
-		city, _, _ = strings.Cut(city, "/")
-		if get, err = c.Get(s.URL() + "/t/" + city + "/login"); err != nil {
-			s.t.Fatal(err)
-		}
-		body, _ = io.ReadAll(get.Body)
-		get.Body.Close()
-		m = csrfRE.FindStringSubmatch(string(body))
-	}
-	if m != nil {
-		form.Set("csrf_token", m[1])
-	}
-	for k, v := range fields {
-		form[k] = v
-	}
-	resp, err := c.PostForm(s.URL()+path+"?lang="+lang, form)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return response{resp.StatusCode, resp.Header, b}
-}
 
 const (
 	cityToken   = "/t/kazan/api/v1/auth/token"
@@ -99,9 +34,9 @@ const (
 func TestAttackTrailingDataAfterJSON(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
+			s := servertest.Start(t, kind)
 			for i := 0; i < core.LoginFailures; i++ {
-				if r := s.call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "guess"}); r.Status != 401 {
+				if r := s.Call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "guess"}); r.Status != 401 {
 					t.Fatalf("failure %d: %d %s", i+1, r.Status, r.Body)
 				}
 			}
@@ -111,19 +46,19 @@ func TestAttackTrailingDataAfterJSON(t *testing.T) {
 				`{"login":"dispatcher","password":"demo"}]`,
 				`{"login":"dispatcher","password":"demo"}garbage`,
 			} {
-				r := s.call("POST", cityToken, "", body)
-				if r.Status != http.StatusUnprocessableEntity || problemFields(t, r)["body"] == nil || strings.Contains(string(r.Body), `"token"`) {
+				r := s.Call("POST", cityToken, "", body)
+				if r.Status != http.StatusUnprocessableEntity || r.Fields(t)["body"] == nil || strings.Contains(string(r.Body), `"token"`) {
 					t.Errorf("locked login with %s: %d %s", body, r.Status, r.Body)
 				}
 			}
-			if r := s.call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "demo"}); r.Status != http.StatusTooManyRequests {
+			if r := s.Call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "demo"}); r.Status != http.StatusTooManyRequests {
 				t.Errorf("the lock did not hold: %d %s", r.Status, r.Body)
 			}
 			// An account that is not locked is not logged in by such a body either.
-			if r := s.call("POST", cityToken, "", `{"login":"analyst","password":"demo"}}`); r.Status != 422 {
+			if r := s.Call("POST", cityToken, "", `{"login":"analyst","password":"demo"}}`); r.Status != 422 {
 				t.Errorf("unlocked login with a trailing brace: %d %s", r.Status, r.Body)
 			}
-			admin := s.login("kazan", "admin")
+			admin := s.Login("kazan", "admin")
 			for _, c := range []struct{ method, path, token, body string }{
 				{"POST", vendorToken, "", `{"login":"vendor","password":"demo"}}`},
 				{"POST", "/t/kazan/api/v1/auth/register", "", `{"email":"eve@example.org","password":"long enough"}}`},
@@ -132,12 +67,12 @@ func TestAttackTrailingDataAfterJSON(t *testing.T) {
 				{"POST", "/t/kazan/api/v1/requests", admin, `{"category":"lift","building_id":1,"description":"x"} 1`},
 				{"POST", "/signup/api", "", `{"city_name":"Tver","slug":"tver","admin_name":"A","admin_email":"a@tver.example.org"}}`},
 			} {
-				r := s.call(c.method, c.path, c.token, c.body)
-				if r.Status != http.StatusUnprocessableEntity || problemFields(t, r)["body"] == nil {
+				r := s.Call(c.method, c.path, c.token, c.body)
+				if r.Status != http.StatusUnprocessableEntity || r.Fields(t)["body"] == nil {
 					t.Errorf("%s %s with trailing data: %d %s", c.method, c.path, r.Status, r.Body)
 				}
 			}
-			if r := s.call("POST", vendorToken, "", map[string]string{"login": "vendor", "password": "demo"}); r.Status != 201 {
+			if r := s.Call("POST", vendorToken, "", map[string]string{"login": "vendor", "password": "demo"}); r.Status != 201 {
 				t.Errorf("vendor login: %d %s", r.Status, r.Body)
 			}
 		})
@@ -149,33 +84,33 @@ func TestAttackTrailingDataAfterJSON(t *testing.T) {
 func TestAttackLockoutCoversEveryLoginPath(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
+			s := servertest.Start(t, kind)
 			for i := 0; i < core.LoginFailures; i++ {
-				s.call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "guess"})
+				s.Call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "guess"})
 			}
-			r := s.loginForm("/t/kazan/login", "dispatcher", "demo", "ru")
+			r := s.LoginForm("/t/kazan/login", "dispatcher", "demo", "ru")
 			if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" ||
 				!strings.Contains(string(r.Body), "Слишком много неудачных попыток входа") {
 				t.Errorf("city page after API failures: %d %q %s", r.Status, r.Header.Get("Retry-After"), r.Body)
 			}
 			for i := 0; i < core.LoginFailures; i++ {
-				if r := s.loginForm("/t/kazan/login", "analyst", "guess", "en"); r.Status != http.StatusUnauthorized {
+				if r := s.LoginForm("/t/kazan/login", "analyst", "guess", "en"); r.Status != http.StatusUnauthorized {
 					t.Fatalf("page failure %d: %d", i+1, r.Status)
 				}
 			}
-			if r := s.call("POST", cityToken, "", map[string]string{"login": "analyst", "password": "demo"}); r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+			if r := s.Call("POST", cityToken, "", map[string]string{"login": "analyst", "password": "demo"}); r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
 				t.Errorf("city API after page failures: %d %s", r.Status, r.Body)
 			}
 			for i := 0; i < core.LoginFailures; i++ {
-				if r := s.call("POST", vendorToken, "", map[string]string{"login": "vendor", "password": "guess"}); r.Status != http.StatusUnauthorized {
+				if r := s.Call("POST", vendorToken, "", map[string]string{"login": "vendor", "password": "guess"}); r.Status != http.StatusUnauthorized {
 					t.Fatalf("vendor failure %d: %d %s", i+1, r.Status, r.Body)
 				}
 			}
-			r = s.loginForm("/admin/login", "vendor", "demo", "en")
+			r = s.LoginForm("/admin/login", "vendor", "demo", "en")
 			if r.Status != http.StatusTooManyRequests || !strings.Contains(string(r.Body), "Too many failed logins") {
 				t.Errorf("vendor page after API failures: %d %s", r.Status, r.Body)
 			}
-			if r := s.call("POST", vendorToken, "", map[string]string{"login": "vendor", "password": "demo"}); r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+			if r := s.Call("POST", vendorToken, "", map[string]string{"login": "vendor", "password": "demo"}); r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
 				t.Errorf("vendor API while locked: %d %s", r.Status, r.Body)
 			}
 		})
@@ -187,12 +122,12 @@ func TestAttackLockoutCoversEveryLoginPath(t *testing.T) {
 func TestAttackParallelGuessesCountedExactly(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
+			s := servertest.Start(t, kind)
 			for _, c := range []struct{ path, login, ip string }{
 				{cityToken, "dispatcher", "127.0.0.2"},
 				{vendorToken, "vendor", "127.0.0.3"},
 			} {
-				attacker := s.from(c.ip)
+				attacker := s.From(c.ip)
 				statuses := map[int]int{}
 				var mu sync.Mutex
 				var wg sync.WaitGroup
@@ -200,7 +135,7 @@ func TestAttackParallelGuessesCountedExactly(t *testing.T) {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						r := attacker.call("POST", c.path, "", map[string]string{"login": c.login, "password": "guess " + string(rune('a'+i%26))})
+						r := attacker.Call("POST", c.path, "", map[string]string{"login": c.login, "password": "guess " + string(rune('a'+i%26))})
 						mu.Lock()
 						statuses[r.Status]++
 						mu.Unlock()
@@ -211,7 +146,7 @@ func TestAttackParallelGuessesCountedExactly(t *testing.T) {
 					t.Errorf("%s: 50 parallel guesses answered %v, want %d checked (401) and the rest refused (429)",
 						c.path, statuses, core.LoginFailures)
 				}
-				if r := attacker.call("POST", c.path, "", map[string]string{"login": c.login, "password": "demo"}); r.Status != http.StatusTooManyRequests {
+				if r := attacker.Call("POST", c.path, "", map[string]string{"login": c.login, "password": "demo"}); r.Status != http.StatusTooManyRequests {
 					t.Errorf("%s: the right password from the guessing address: %d", c.path, r.Status)
 				}
 			}
@@ -225,25 +160,25 @@ func TestAttackParallelGuessesCountedExactly(t *testing.T) {
 func TestAttackStrangerCannotLockOwnerOut(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
-			stranger := s.from("127.0.0.2")
+			s := servertest.Start(t, kind)
+			stranger := s.From("127.0.0.2")
 			for _, path := range []string{cityToken, vendorToken} {
 				login := map[string]string{cityToken: "dispatcher", vendorToken: "vendor"}[path]
 				for i := 0; i < 3*core.LoginFailures; i++ {
-					stranger.call("POST", path, "", map[string]string{"login": login, "password": "guess"})
+					stranger.Call("POST", path, "", map[string]string{"login": login, "password": "guess"})
 				}
-				if r := stranger.call("POST", path, "", map[string]string{"login": login, "password": "demo"}); r.Status != http.StatusTooManyRequests {
+				if r := stranger.Call("POST", path, "", map[string]string{"login": login, "password": "demo"}); r.Status != http.StatusTooManyRequests {
 					t.Errorf("%s: the stranger is not locked: %d", path, r.Status)
 				}
-				owner := s.from("127.0.0.4")
-				if r := owner.call("POST", path, "", map[string]string{"login": login, "password": "demo"}); r.Status != http.StatusCreated {
+				owner := s.From("127.0.0.4")
+				if r := owner.Call("POST", path, "", map[string]string{"login": login, "password": "demo"}); r.Status != http.StatusCreated {
 					t.Errorf("%s: the owner is locked out by a stranger: %d %s", path, r.Status, r.Body)
 				}
 			}
-			if r := s.from("127.0.0.5").loginForm("/t/kazan/login", "dispatcher", "demo", "en"); r.Status != http.StatusSeeOther && r.Status != http.StatusOK {
+			if r := s.From("127.0.0.5").LoginForm("/t/kazan/login", "dispatcher", "demo", "en"); r.Status != http.StatusSeeOther && r.Status != http.StatusOK {
 				t.Errorf("the owner's page login: %d %s", r.Status, r.Body)
 			}
-			if r := s.from("127.0.0.5").loginForm("/admin/login", "vendor", "demo", "en"); r.Status != http.StatusSeeOther {
+			if r := s.From("127.0.0.5").LoginForm("/admin/login", "vendor", "demo", "en"); r.Status != http.StatusSeeOther {
 				t.Errorf("the owner's vendor page login: %d %s", r.Status, r.Body)
 			}
 
@@ -254,15 +189,15 @@ func TestAttackStrangerCannotLockOwnerOut(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					c := s.from("127.0.1." + string(rune('1'+i)))
+					c := s.From("127.0.1." + string(rune('1'+i)))
 					for range core.LoginFailures {
-						c.call("POST", cityToken, "", map[string]string{"login": "operator", "password": "guess"})
+						c.Call("POST", cityToken, "", map[string]string{"login": "operator", "password": "guess"})
 					}
 				}()
 			}
 			wg.Wait()
 			start := time.Now()
-			if r := s.from("127.0.0.6").call("POST", cityToken, "", map[string]string{"login": "operator", "password": "demo"}); r.Status != http.StatusCreated {
+			if r := s.From("127.0.0.6").Call("POST", cityToken, "", map[string]string{"login": "operator", "password": "demo"}); r.Status != http.StatusCreated {
 				t.Errorf("the owner past the ceiling: %d %s", r.Status, r.Body)
 			}
 			if took := time.Since(start); took < core.LoginCeilingDelay {
@@ -278,31 +213,31 @@ func TestAttackStrangerCannotLockOwnerOut(t *testing.T) {
 func TestAttackForwardedHeaders(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
+			s := servertest.Start(t, kind)
 			for i := 0; i < 2*core.LoginFailures; i++ {
-				s.call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "guess"},
+				s.Call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "guess"},
 					"X-Forwarded-For", "203.0.113."+string(rune('0'+i)), "X-Real-IP", "203.0.113.9"+string(rune('0'+i)))
 			}
-			if r := s.call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "demo"},
+			if r := s.Call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "demo"},
 				"X-Forwarded-For", "198.51.100.77"); r.Status != http.StatusTooManyRequests {
 				t.Errorf("a spoofed X-Forwarded-For escaped the lock: %d %s", r.Status, r.Body)
 			}
 
-			p := startServerConfig(t, kind, func(c *server.Config) { c.TrustedProxies = []string{"127.0.0.1"} })
+			p := servertest.Start(t, kind, func(c *server.Config) { c.TrustedProxies = []string{"127.0.0.1"} })
 			for i := 0; i < 2*core.LoginFailures; i++ {
-				p.call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "guess"}, "X-Forwarded-For", "203.0.113.5")
+				p.Call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "guess"}, "X-Forwarded-For", "203.0.113.5")
 			}
-			if r := p.call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "demo"}, "X-Forwarded-For", "203.0.113.5"); r.Status != http.StatusTooManyRequests {
+			if r := p.Call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "demo"}, "X-Forwarded-For", "203.0.113.5"); r.Status != http.StatusTooManyRequests {
 				t.Errorf("the client behind the proxy is not locked: %d", r.Status)
 			}
-			if r := p.call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "demo"}, "X-Forwarded-For", "198.51.100.2"); r.Status != http.StatusCreated {
+			if r := p.Call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "demo"}, "X-Forwarded-For", "198.51.100.2"); r.Status != http.StatusCreated {
 				t.Errorf("another client behind the proxy is locked out: %d %s", r.Status, r.Body)
 			}
 			// A host that is not a trusted proxy is its own client, whatever it forwards.
-			if r := p.from("127.0.0.2").call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "demo"}, "X-Forwarded-For", "203.0.113.5"); r.Status != http.StatusCreated {
+			if r := p.From("127.0.0.2").Call("POST", cityToken, "", map[string]string{"login": "dispatcher", "password": "demo"}, "X-Forwarded-For", "203.0.113.5"); r.Status != http.StatusCreated {
 				t.Errorf("an untrusted host took the locked client's address: %d %s", r.Status, r.Body)
 			}
-			if _, err := server.New(context.Background(), server.Config{DatabaseURL: p.db.DatabaseURL, DataDir: t.TempDir(), TrustedProxies: []string{"not an address"}}); err == nil ||
+			if _, err := server.New(context.Background(), server.Config{DatabaseURL: p.DB.DatabaseURL, DataDir: t.TempDir(), TrustedProxies: []string{"not an address"}}); err == nil ||
 				!strings.Contains(err.Error(), "OPENCITY_TRUSTED_PROXIES") {
 				t.Errorf("a bad proxy setting: %v", err)
 			}
@@ -318,11 +253,11 @@ func TestAttackRateLimits(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			const n = 3
 			rule := ratelimit.Rule{Requests: n, Window: time.Minute}
-			s := startServerConfig(t, kind, func(c *server.Config) {
+			s := servertest.Start(t, kind, func(c *server.Config) {
 				c.RateLimits = ratelimit.Rules{Login: rule, Register: rule, Signup: rule, Anonymous: rule, Invite: rule}
 			})
-			admin := s.login("kazan", "admin")
-			if r := s.call("PUT", "/t/kazan/api/v1/settings/access", admin, map[string]bool{"anonymous_submissions": true}); r.Status != 200 {
+			admin := s.Login("kazan", "admin")
+			if r := s.Call("PUT", "/t/kazan/api/v1/settings/access", admin, map[string]bool{"anonymous_submissions": true}); r.Status != 200 {
 				t.Fatalf("anonymous submissions on: %d %s", r.Status, r.Body)
 			}
 			request := map[string]any{"category": "lift", "building_id": 1, "description": "Лифт стоит",
@@ -330,35 +265,35 @@ func TestAttackRateLimits(t *testing.T) {
 			seq := 0
 			families := []struct {
 				name    string
-				call    func(c *testServer) response
+				call    func(c *apitest.Client) apitest.Response
 				page    string // the form that shares the limit
 				fields  url.Values
 				refusal string // the page's words for a refusal, in Russian
 			}{
-				{"login", func(c *testServer) response {
+				{"login", func(c *apitest.Client) apitest.Response {
 					seq++
 					if seq%2 == 0 {
-						return c.call("POST", vendorToken, "", map[string]string{"login": "vendor", "password": "demo"})
+						return c.Call("POST", vendorToken, "", map[string]string{"login": "vendor", "password": "demo"})
 					}
-					return c.call("POST", cityToken, "", map[string]string{"login": "citizen", "password": "demo"})
+					return c.Call("POST", cityToken, "", map[string]string{"login": "citizen", "password": "demo"})
 				}, "/t/kazan/login", url.Values{"login": {"citizen"}, "password": {"demo"}}, "Слишком много запросов"},
-				{"register", func(c *testServer) response {
+				{"register", func(c *apitest.Client) apitest.Response {
 					seq++
-					return c.call("POST", "/t/kazan/api/v1/auth/register", "", map[string]string{
+					return c.Call("POST", "/t/kazan/api/v1/auth/register", "", map[string]string{
 						"email": "eve" + strconv.Itoa(seq) + "@example.org", "password": "long enough"})
 				}, "", nil, ""},
-				{"invite", func(c *testServer) response {
-					return c.call("POST", "/t/kazan/api/v1/auth/invite", "", map[string]string{"token": "guess", "password": "long enough"})
+				{"invite", func(c *apitest.Client) apitest.Response {
+					return c.Call("POST", "/t/kazan/api/v1/auth/invite", "", map[string]string{"token": "guess", "password": "long enough"})
 				}, "/t/kazan/invite", url.Values{"token": {"guess"}, "password": {"long enough"}}, "Слишком много запросов"},
-				{"anonymous", func(c *testServer) response {
-					return c.call("POST", "/t/kazan/api/v1/public/requests", "", request)
+				{"anonymous", func(c *apitest.Client) apitest.Response {
+					return c.Call("POST", "/t/kazan/api/v1/public/requests", "", request)
 				}, "/t/kazan/report", url.Values{"category": {"lift"}, "description": {"Лифт стоит"}}, "Слишком много запросов"},
-				{"signup", func(c *testServer) response {
-					return c.call("POST", "/signup/api", "", map[string]string{"city_name": "X", "slug": "x", "admin_name": "", "admin_email": ""})
+				{"signup", func(c *apitest.Client) apitest.Response {
+					return c.Call("POST", "/signup/api", "", map[string]string{"city_name": "X", "slug": "x", "admin_name": "", "admin_email": ""})
 				}, "/signup", url.Values{"city_name": {"X"}, "slug": {"x"}}, "слишком много заявок на подключение"},
 			}
 			for j, f := range families {
-				attacker := s.from("127.0.2." + strconv.Itoa(j+1))
+				attacker := s.From("127.0.2." + strconv.Itoa(j+1))
 				for i := range n {
 					if r := f.call(attacker); r.Status == http.StatusTooManyRequests {
 						t.Fatalf("%s: request %d of %d refused: %s", f.name, i+1, n, r.Body)
@@ -370,12 +305,12 @@ func TestAttackRateLimits(t *testing.T) {
 					t.Errorf("%s: request %d: %d %q %s", f.name, n+1, r.Status, r.Header.Get("Retry-After"), r.Body)
 				}
 				if f.page != "" {
-					r := attacker.formPost(f.page, f.fields, "ru")
+					r := attacker.FormPost(f.page, f.fields, "ru")
 					if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") != "60" || !strings.Contains(string(r.Body), f.refusal) {
 						t.Errorf("%s: the page over the limit: %d %q %s", f.name, r.Status, r.Header.Get("Retry-After"), r.Body)
 					}
 				}
-				if r := f.call(s.from("127.0.3." + strconv.Itoa(j+1))); r.Status == http.StatusTooManyRequests {
+				if r := f.call(s.From("127.0.3." + strconv.Itoa(j+1))); r.Status == http.StatusTooManyRequests {
 					t.Errorf("%s: another address is limited too: %s", f.name, r.Body)
 				}
 			}
@@ -392,74 +327,74 @@ func TestAttackTokensOnlyForTheirPurpose(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			mp := mailtest.Start(t)
-			s := startServerConfig(t, kind, func(c *server.Config) { c.SMTPURL = mp.URL() })
+			s := servertest.Start(t, kind, func(c *server.Config) { c.SMTPURL = mp.URL() })
 			base := "/t/kazan/api/v1"
-			admin := s.login("kazan", "admin")
-			r := s.call("POST", base+"/users", admin, map[string]any{"login": "newdispatcher", "name": "Новый", "role": "dispatcher"})
+			admin := s.Login("kazan", "admin")
+			r := s.Call("POST", base+"/users", admin, map[string]any{"login": "newdispatcher", "name": "Новый", "role": "dispatcher"})
 			if r.Status != 201 {
 				t.Fatalf("invite: %d %s", r.Status, r.Body)
 			}
-			invite := r.json(t)["invite_token"].(string)
-			r = s.call("POST", "/signup/api", "", map[string]string{"city_name": "Тверь", "slug": "tver", "admin_name": "Анна", "admin_email": "anna@tver.example.org"})
+			invite := r.JSON(t)["invite_token"].(string)
+			r = s.Call("POST", "/signup/api", "", map[string]string{"city_name": "Тверь", "slug": "tver", "admin_name": "Анна", "admin_email": "anna@tver.example.org"})
 			if r.Status != 201 {
 				t.Fatalf("signup: %d %s", r.Status, r.Body)
 			}
 			confirmLink, _ := url.Parse(mp.Link(t, "anna@tver.example.org", s.URL()+"/signup/confirm?token="))
 			confirmation := confirmLink.Query().Get("token")
-			link, _ := url.Parse(s.confirmSignup(mp, "anna@tver.example.org"))
+			link, _ := url.Parse(s.ConfirmSignup(mp, "anna@tver.example.org"))
 			signupLink := link.Query().Get("token")
 			if signupLink == "" {
 				t.Fatalf("no token in the signup's link: %s", link)
 			}
-			s.waitActive("tver")
-			if r := s.call("PUT", base+"/settings/access", admin, map[string]bool{"anonymous_submissions": true}); r.Status != 200 {
+			s.WaitActive("tver")
+			if r := s.Call("PUT", base+"/settings/access", admin, map[string]bool{"anonymous_submissions": true}); r.Status != 200 {
 				t.Fatalf("anonymous submissions on: %d %s", r.Status, r.Body)
 			}
-			r = s.call("POST", base+"/public/requests", "", map[string]any{"category": "lift", "building_id": 1, "description": "Лифт стоит",
+			r = s.Call("POST", base+"/public/requests", "", map[string]any{"category": "lift", "building_id": 1, "description": "Лифт стоит",
 				"applicant": map[string]string{"name": "Иван", "phone": "+7 917 123-45-67"}})
 			if r.Status != 201 {
 				t.Fatalf("anonymous submission: %d %s", r.Status, r.Body)
 			}
-			tracking := r.json(t)["tracking_code"].(string)
-			browser := logIn(t, s.URL(), "/t/kazan/login", "anonymous", "")
-			vendor := s.call("POST", vendorToken, "", map[string]string{"login": "vendor", "password": "demo"}).json(t)["token"].(string)
+			tracking := r.JSON(t)["tracking_code"].(string)
+			browser := webtest.LogIn(t, s.URL(), "/t/kazan/login", "anonymous", "")
+			vendor := s.Call("POST", vendorToken, "", map[string]string{"login": "vendor", "password": "demo"}).JSON(t)["token"].(string)
 
 			for name, c := range map[string]struct{ city, token string }{
 				"invitation": {"kazan", invite}, "signup link": {"tver", signupLink}, "signup confirmation": {"tver", confirmation},
 				"tracking code": {"kazan", tracking},
 				"CSRF token":    {"kazan", browser.CSRF}, "vendor token": {"kazan", vendor},
 			} {
-				if r := s.call("GET", "/t/"+c.city+"/api/v1/requests", c.token, nil); r.Status != http.StatusUnauthorized {
+				if r := s.Call("GET", "/t/"+c.city+"/api/v1/requests", c.token, nil); r.Status != http.StatusUnauthorized {
 					t.Errorf("%s as a bearer token: %d %s", name, r.Status, r.Body)
 				}
-				if r := s.page("GET", "/t/"+c.city+"/admin/", c.token, nil, nil); r.Status != http.StatusSeeOther ||
+				if r := s.Page("GET", "/t/"+c.city+"/admin/", c.token, nil, nil); r.Status != http.StatusSeeOther ||
 					!strings.Contains(r.Header.Get("Location"), "/login") {
 					t.Errorf("%s as a page session: %d %s", name, r.Status, r.Header.Get("Location"))
 				}
 			}
-			if r := s.call("GET", "/api/v1/vendor/tenants", admin, nil); r.Status != http.StatusUnauthorized {
+			if r := s.Call("GET", "/api/v1/vendor/tenants", admin, nil); r.Status != http.StatusUnauthorized {
 				t.Errorf("a city token at the vendor: %d %s", r.Status, r.Body)
 			}
 
 			// A session or API token is no invitation: it sets no password
 			// and keeps working.
-			api := s.call("POST", base+"/tokens", admin, map[string]string{"name": "export", "role": "analyst"}).json(t)["token"].(string)
+			api := s.Call("POST", base+"/tokens", admin, map[string]string{"name": "export", "role": "analyst"}).JSON(t)["token"].(string)
 			for name, token := range map[string]string{"session": admin, "API token": api} {
-				if r := s.call("POST", base+"/auth/invite", "", map[string]string{"token": token, "password": "taken over"}); r.Status != http.StatusNotFound {
+				if r := s.Call("POST", base+"/auth/invite", "", map[string]string{"token": token, "password": "taken over"}); r.Status != http.StatusNotFound {
 					t.Errorf("%s redeemed as an invitation: %d %s", name, r.Status, r.Body)
 				}
-				if r := s.call("GET", base+"/requests", token, nil); r.Status != 200 {
+				if r := s.Call("GET", base+"/requests", token, nil); r.Status != 200 {
 					t.Errorf("%s after the attempt: %d", name, r.Status)
 				}
 			}
 			// A redeemed invitation authenticates no more than before.
-			if r := s.call("POST", base+"/auth/invite", "", map[string]string{"token": invite, "password": "new dispatcher pw"}); r.Status != 200 {
+			if r := s.Call("POST", base+"/auth/invite", "", map[string]string{"token": invite, "password": "new dispatcher pw"}); r.Status != 200 {
 				t.Fatalf("redeem: %d %s", r.Status, r.Body)
 			}
-			if r := s.call("GET", base+"/requests", invite, nil); r.Status != http.StatusUnauthorized {
+			if r := s.Call("GET", base+"/requests", invite, nil); r.Status != http.StatusUnauthorized {
 				t.Errorf("a redeemed invitation as a bearer token: %d", r.Status)
 			}
-			s.loginPassword("kazan", "newdispatcher", "new dispatcher pw")
+			s.LoginPassword("kazan", "newdispatcher", "new dispatcher pw")
 		})
 	}
 }
