@@ -64,6 +64,24 @@ func (s *testServer) do(req *http.Request) response {
 	return response(s.api().Do(req))
 }
 
+// The token routes of a city and of the vendor.
+const (
+	cityToken   = "/t/kazan/api/v1/auth/token"
+	vendorToken = "/api/v1/vendor/auth/token"
+)
+
+// startServerConfig starts a demo server with cfg changed by edit.
+func startServerConfig(t *testing.T, kind string, edit func(*server.Config)) *testServer {
+	t.Helper()
+	return wrap(t, servertest.Start(t, kind, edit))
+}
+
+// page sends a page request with a bearer token (see apitest.Client.Page).
+func (s *testServer) page(method, path, token string, form map[string]string, photo []byte) response {
+	s.t.Helper()
+	return response(s.api().Page(method, path, token, form, photo))
+}
+
 // problemFields returns the field messages of a problem document.
 func problemFields(t *testing.T, r response) map[string]any {
 	t.Helper()
