@@ -11,11 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/core/ratelimit"
 	"github.com/opencity/opencity/tenants/tenanttest"
+	"github.com/uptrace/bun"
 )
 
 // Who may use a route. "public" routes take no token; "self" routes take any
@@ -443,11 +442,7 @@ func demoLogin(who string) string {
 
 func (s *testServer) loginPassword(city, login, password string) string {
 	s.t.Helper()
-	r := s.call("POST", "/t/"+city+"/api/v1/auth/token", "", map[string]string{"login": login, "password": password})
-	if r.Status != http.StatusCreated {
-		s.t.Fatalf("login %s@%s: %d %s", login, city, r.Status, r.Body)
-	}
-	return r.json(s.t)["token"].(string)
+	return s.api().LoginPassword(city, login, password)
 }
 
 // matrixSetup plants data in both cities and returns the principals' kazan
@@ -541,13 +536,7 @@ func (s *testServer) userOrg(t *testing.T, city, login string) int64 {
 
 func (s *testServer) inCity(t *testing.T, city string, fn func(context.Context, bun.Tx) error) {
 	t.Helper()
-	scope, err := s.Backend.Scope(city)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := scope.RunInTx(context.Background(), fn); err != nil {
-		t.Fatal(err)
-	}
+	s.InCity(t, city, fn)
 }
 
 // crossOrganization: a request assigned to another organization of the same

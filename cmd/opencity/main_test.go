@@ -1,13 +1,10 @@
 package main
 
 import (
-	"log/slog"
-	"os"
 	"testing"
+
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 )
 
-func TestMain(m *testing.M) {
-	// Request logs would drown the test output; warnings and errors stay.
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	os.Exit(m.Run())
-}
+// TestMain silences the request logs; warnings and errors stay.
+func TestMain(m *testing.M) { servertest.Main(m) }

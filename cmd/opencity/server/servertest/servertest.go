@@ -6,6 +6,7 @@ package servertest
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,13 @@ import (
 	"github.com/opencity/opencity/tenants/tenanttest"
 	"github.com/uptrace/bun"
 )
+
+// Main runs a package's tests with the request logs silenced (warnings and
+// errors stay): call it from TestMain.
+func Main(m *testing.M) {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	os.Exit(m.Run())
+}
 
 // Server is a started server and a client of its kazan API.
 type Server struct {
