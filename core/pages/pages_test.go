@@ -111,7 +111,7 @@ func TestPagesQueuesAndRules(t *testing.T) {
 				t.Errorf("resolve with a 12 MB body: %d", r.Status)
 			}
 			r = s.Page("POST", "/t/kazan/requests/"+mine+"/resolve", op, map[string]string{"comment": "Готово"}, []byte("plain text, not an image"))
-			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "нужно изображение JPEG, PNG или WebP") {
+			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "нужна фотография в формате JPEG, PNG или WebP, а это текст") || strings.Contains(string(r.Body), "text/plain") {
 				t.Errorf("resolve with a text photo: %d %s", r.Status, r.Body)
 			}
 			if st := s.Call("GET", "/t/kazan/api/v1/requests/"+mine, op, nil).JSON(t)["status"]; st != "accepted" {
