@@ -25,6 +25,7 @@ type CityStore interface {
 	core.UserStore
 	core.QueueStore // the working pages' queues
 	core.CoApplicantStore
+	core.DeskStore // the dispatcher's desk
 	PublicTrail(ctx context.Context, id int64) (*core.Request, []core.RequestEvent, error)
 	attachmentStore
 	AccountStore
@@ -87,9 +88,12 @@ type Route struct {
 	// OptionalBody lets an empty body stand for In's zero value.
 	OptionalBody bool
 	Query        []Param
-	Guard        guard           // how the route is checked; the default derives it from Obj
-	Before       gin.HandlerFunc // runs before the handler, e.g. a rate limit
-	Handler      gin.HandlerFunc
+	// Enums are the allowed values of query parameters, by name: the
+	// domain's own lists, for the description.
+	Enums   map[string][]string
+	Guard   guard           // how the route is checked; the default derives it from Obj
+	Before  gin.HandlerFunc // runs before the handler, e.g. a rate limit
+	Handler gin.HandlerFunc
 
 	// Headers documents request headers the route reads, e.g. Idempotency-Key.
 	Headers []Param
@@ -125,6 +129,7 @@ func (a *API) Routes() []Route {
 		endpoint(Route{Method: "GET", Path: "", Summary: "The city: name, locale, time zone, status", Status: 200}, a.index),
 	}
 	rs = append(rs, a.requestRoutes()...)
+	rs = append(rs, a.deskRoutes()...)
 	rs = append(rs, a.directoryRoutes()...)
 	rs = append(rs, a.settingsRoutes()...)
 	rs = append(rs, a.routingRoutes()...)

@@ -25,6 +25,8 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeOf(core.Status("")):   core.Names(core.Statuses),
 	reflect.TypeOf(core.Priority("")): core.Names(core.Priorities),
 	reflect.TypeOf(core.Channel("")):  core.Names(core.Channels),
+	reflect.TypeOf(core.Queue("")):    core.Names(core.Queues),
+	reflect.TypeOf(core.DeskSort("")): core.Names(core.DeskSorts),
 }
 
 // taggedEnums are the domain's lists for plain string fields, named by the
@@ -190,7 +192,11 @@ func (a *API) OpenAPI() map[string]any {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 		}
 		for _, q := range rt.Query {
-			params = append(params, map[string]any{"name": q.Name, "in": "query", "description": q.Doc, "schema": map[string]any{"type": q.Type}})
+			schema := map[string]any{"type": q.Type}
+			if e, ok := rt.Enums[q.Name]; ok {
+				schema["enum"] = e
+			}
+			params = append(params, map[string]any{"name": q.Name, "in": "query", "description": q.Doc, "schema": schema})
 		}
 		for _, h := range rt.Headers {
 			params = append(params, map[string]any{"name": h.Name, "in": "header", "description": h.Doc, "schema": map[string]any{"type": h.Type}})

@@ -71,6 +71,11 @@ func (s Services) Requests(city *City) *core.Requests {
 		Observer: s.Intake}
 }
 
+// Desk is the city's dispatcher desk: its queues, counts and pages.
+func (s Services) Desk(city *City) *core.Desk {
+	return &core.Desk{Store: city.Store, Gate: s.gate(city), Now: s.Now}
+}
+
 // PublicIntake is the city's intake of people without an account.
 func (s Services) PublicIntake(city *City) *core.PublicIntake {
 	return &core.PublicIntake{Store: city.Store, Requests: s.Requests(city), Gate: s.gate(city)}

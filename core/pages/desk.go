@@ -38,26 +38,6 @@ func queueRows(rs []core.Request, names map[string]string, now time.Time, lang s
 	return out
 }
 
-// desk is the dispatcher's triage queue: what routing could not place, what
-// organizations returned and what is overdue.
-func (p *Pages) desk(c *gin.Context) {
-	ct, actor := city(c)
-	rs, err := ct.Store.TriageQueue(c.Request.Context(), actor, p.api.Now(), 500)
-	if err != nil {
-		p.fail(c, err)
-		return
-	}
-	pg := p.views.Page(c, "desk_title")
-	pg.Nav = "nav"
-	names, err := categoryNames(c, ct, pg.Lang)
-	if err != nil {
-		p.fail(c, err)
-		return
-	}
-	pg.Data = &officeData{Rows: queueRows(rs, names, p.api.Now(), pg.Lang)}
-	p.views.Render(c, http.StatusOK, "desk.html", pg)
-}
-
 // categoryNames maps every category code of the city, active or not, to its
 // name in lang.
 func categoryNames(c *gin.Context, ct *httpapi.City, lang string) (map[string]string, error) {

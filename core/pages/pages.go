@@ -82,6 +82,7 @@ func (p *Pages) Register(r gin.IRouter) {
 
 	// The dispatcher's desk.
 	g.GET("/desk/", req(string(core.ActionAssign)), p.desk)
+	g.GET("/desk/counts", req(string(core.ActionAssign)), p.deskCounts)
 	g.GET("/desk/call", req(string(core.ActionAssign)), p.callForm)
 	g.POST("/desk/call", req(string(core.ActionAssign)), p.callSubmit)
 	g.GET("/desk/search", req(string(core.ActionAssign)), p.search)

@@ -17,24 +17,6 @@ const overdueExpr = `(r.status IN (?) AND ((r.accepted_at IS NULL AND r.reaction
 // MaxQueue bounds the rows of a queue page and of a CSV export.
 const MaxQueue = 5000
 
-// TriageQueue returns the dispatcher's triage queue: requests routing could
-// not place (new), those an organization returned, and open requests past a
-// due time; emergencies first, then the oldest first.
-func (s *Store) TriageQueue(ctx context.Context, a core.Actor, now time.Time, limit int) (out []core.Request, err error) {
-	if limit <= 0 || limit > MaxQueue {
-		limit = MaxQueue
-	}
-	now = now.UTC()
-	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		return scopeRequests(selectRequests(tx, &out), a).
-			Where("(r.status IN (?) OR "+overdueExpr+")",
-				bun.In(core.TriageStatuses), bun.In(core.OpenStatuses), now, now).
-			OrderExpr("CASE WHEN r.priority = ? THEN 0 ELSE 1 END", core.PriorityEmergency).
-			Order("r.id").Limit(limit).Scan(ctx)
-	})
-	return out, err
-}
-
 // WorkQueue returns an organization's queue: the requests the actor sees
 // that match q, those waiting to be accepted first (assigned, reopened), then
 // accepted, then in progress, then the rest; the most urgent deadline first

@@ -1,5 +1,6 @@
 // The working pages without JavaScript work as plain forms; this script
-// adds the address typeahead, ticking deadlines and Ctrl+Enter to submit.
+// adds the address typeahead, ticking deadlines, Ctrl+Enter to submit and
+// the desk's queue counts refreshing themselves.
 (function () {
   "use strict";
   // Deadlines: the server wrote the remaining time; keep it ticking, in
@@ -78,5 +79,31 @@
         form.querySelector("#send").click();
       }
     });
+  }
+
+  // The desk's queue counts: fetched again every 20 seconds with the page's
+  // filters (a reload shows them fresh without the script).
+  var tabs = document.getElementById("queues");
+  if (tabs && tabs.getAttribute("data-counts")) {
+    var total = document.getElementById("total");
+    var refresh = function () {
+      fetch(tabs.getAttribute("data-counts"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (counts) {
+          if (!counts) return;
+          tabs.querySelectorAll("[data-count]").forEach(function (el) {
+            var n = counts[el.getAttribute("data-count")];
+            if (typeof n === "number") el.textContent = String(n);
+          });
+          if (total) {
+            var n = counts[total.getAttribute("data-queue")];
+            if (typeof n === "number") total.querySelectorAll("[data-total]").forEach(function (el) { el.textContent = String(n); });
+          }
+          tabs.setAttribute("data-refreshed", String(Date.now()));
+        })
+        .catch(function () {});
+    };
+    setInterval(refresh, 20000);
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) refresh(); });
   }
 })();
