@@ -153,6 +153,9 @@ func (r *Request) Apply(c Change) (*RequestEvent, error) {
 	if err := r.checkParty(rule.Party, c.Actor); err != nil {
 		return nil, err
 	}
+	if c.Action == ActionReject && c.Category.Wish() {
+		return nil, E(ECONFLICT, "error.wish_not_rejected")
+	}
 	from := r.Status
 	ev := &RequestEvent{RequestID: r.ID, Kind: string(c.Action), FromState: string(from), Comment: comment,
 		Public: true, CreatedAt: c.Now}

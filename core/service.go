@@ -338,6 +338,12 @@ func (s *Requests) Act(ctx context.Context, actor Actor, number string, action A
 				return nil, err
 			}
 		}
+		if action == ActionReject {
+			// Wishes go to the headquarters' review, never rejected at the desk.
+			if c.Category, err = l.Category(ctx, r.CategoryID); err != nil {
+				return nil, err
+			}
+		}
 		if action == ActionDuplicate && in.Original != "" {
 			orig, err := l.RequestByNumber(ctx, in.Original)
 			if errors.Is(err, ErrNotFound) {

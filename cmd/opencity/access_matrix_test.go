@@ -251,6 +251,7 @@ var routeAccess = map[string][]string{
 	"GET /desk/search":                 dispatchers,
 	"POST /desk/call/join":             dispatchers,
 	"GET /office/":                     orgWorkers,
+	"GET /hq/wishes":                   {"admin", "analyst"},
 	"GET /office/export.csv":           orgWorkers,
 }
 

@@ -26,6 +26,7 @@ type CityStore interface {
 	core.QueueStore // the working pages' queues
 	core.CoApplicantStore
 	core.DeskStore // the dispatcher's desk
+	core.WishStore // the headquarters' list of wishes
 	PublicTrail(ctx context.Context, id int64) (*core.Request, []core.RequestEvent, error)
 	attachmentStore
 	AccountStore

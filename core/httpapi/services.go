@@ -76,6 +76,11 @@ func (s Services) Desk(city *City) *core.Desk {
 	return &core.Desk{Store: city.Store, Gate: s.gate(city), Now: s.Now}
 }
 
+// Wishes is the headquarters' weekly list of the city's wishes.
+func (s Services) Wishes(city *City) *core.Wishes {
+	return &core.Wishes{Store: city.Store, Gate: s.gate(city), Location: city.Location, Now: s.Now}
+}
+
 // PublicIntake is the city's intake of people without an account.
 func (s Services) PublicIntake(city *City) *core.PublicIntake {
 	return &core.PublicIntake{Store: city.Store, Requests: s.Requests(city), Gate: s.gate(city)}

@@ -38,6 +38,9 @@ type deskData struct {
 	Prios     []core.Priority
 	Ages      []core.Age
 	Sorts     []core.DeskSort
+	// Others are the parameters with no field of their own in the filter
+	// form, whose errors are shown under it.
+	Others []string
 }
 
 // deskFilterKeys are the query parameters a queue tab keeps.
@@ -56,7 +59,8 @@ func (p *Pages) desk(c *gin.Context) {
 	pg.Form = qs
 	desk := p.api.Services().Desk(ct)
 	q := httpapi.DeskQuery(qs.Get)
-	d := &deskData{Channels: core.Channels, Prios: core.Priorities, Ages: core.Ages, Sorts: core.DeskSorts}
+	d := &deskData{Channels: core.Channels, Prios: core.Priorities, Ages: core.Ages, Sorts: core.DeskSorts,
+		Others: []string{"queue", "cursor", "limit"}}
 	status := http.StatusOK
 	page, err := desk.Page(ctx, actor, q)
 	if core.ErrorCode(err) == core.EINVALID {

@@ -88,6 +88,9 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.GET("/desk/search", req(string(core.ActionAssign)), p.search)
 	g.POST("/desk/call/join", req(string(core.ActionDuplicate)), p.callJoin)
 
+	// The headquarters' weekly list of wishes and suggestions.
+	g.GET("/hq/wishes", k.Require(core.ObjWishes, core.ActRead), p.wishes)
+
 	// The organization's office.
 	g.GET("/office/", req(string(core.ActionAccept)), p.office)
 	g.GET("/office/export.csv", req(string(core.ActionAccept)), p.export)

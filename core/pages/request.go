@@ -89,7 +89,9 @@ func (p *Pages) requestData(c *gin.Context, ct *httpapi.City, actor core.Actor, 
 	if d.Photos, err = st.Attachments(ctx, r.ID, citizen); err != nil {
 		return nil, err
 	}
+	wish := false
 	if cat, err := st.Category(ctx, r.CategoryCode); err == nil {
+		wish = cat.Wish()
 		d.Category = core.LocalName(cat.NameRU, cat.NameEN, lang)
 	}
 	now := p.api.Now()
@@ -98,7 +100,7 @@ func (p *Pages) requestData(c *gin.Context, ct *httpapi.City, actor core.Actor, 
 		d.Left = remaining(*d.Due, now, lang)
 	}
 	for _, a := range core.Actions {
-		if slices.Contains(core.Lifecycle[a].From, r.Status) && p.allowed(c, string(a)) {
+		if slices.Contains(core.Lifecycle[a].From, r.Status) && p.allowed(c, string(a)) && !(wish && a == core.ActionReject) {
 			d.Can[string(a)] = true
 		}
 	}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/store"
+	"github.com/opencity/opencity/core/web/webtest"
+	"github.com/opencity/opencity/tenants/bench"
+	"github.com/opencity/opencity/tenants/tenanttest"
+	"github.com/uptrace/bun"
+)
+
+// deskNumbers walks the desk's pages in the browser from the current page
+// by its "next" link and returns the request numbers in the order shown.
+func deskNumbers(t *testing.T, b *webtest.Browser) []string {
+	t.Helper()
+	var out []string
+	for pages := 0; ; pages++ {
+		nums := bget(t, b, "rows", chromedp.Evaluate[[]string](
+			`Array.from(document.querySelectorAll("table.queue tbody tr[data-number]")).map(tr => tr.dataset.number)`))
+		out = append(out, nums...)
+		next := bget(t, b, "next", chromedp.Evaluate[string](`(document.getElementById("next-page") || {}).href || ""`))
+		if next == "" || pages > 200 {
+			return out
+		}
+		b.Navigate(next)
+	}
+}
+
+// count reads a number the desk shows.
+func deskCount(t *testing.T, b *webtest.Browser, sel string) int {
+	t.Helper()
+	n, err := strconv.Atoi(strings.TrimSpace(b.Text(sel)))
+	if err != nil {
+		t.Fatalf("%s shows %q", sel, b.Text(sel))
+	}
+	return n
+}
+
+// The dispatcher's desk at peak in a browser: thousands of waiting
+// requests, the count of every queue shown, an overdue request found by
+// its filter, filters combined, the pages walked to the end without a
+// repeat or a gap, and the counts refreshing themselves when a new request
+// arrives.
+func TestBrowserDeskAtPeak(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := startServer(t, kind)
+			waiting := s.peakCity(t, "peak", 3000)
+			b := webtest.Start(t)
+			base := s.URL() + "/t/peak"
+			browserLogin(b, base, bench.DispatcherLogin)
+			if !strings.HasSuffix(b.Location(), "/t/peak/desk/") {
+				t.Fatalf("dispatcher lands on %s", b.Location())
+			}
+			b.Navigate(base + "/desk/?lang=ru")
+			if got := deskCount(t, b, "#q-all .count"); got != waiting {
+				t.Errorf("all waiting shows %d, want %d", got, waiting)
+			}
+			if got := deskCount(t, b, "#total b"); got != waiting {
+				t.Errorf("the queue's total shows %d, want %d", got, waiting)
+			}
+			scope, err := s.Backend.Scope("peak")
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := store.New(scope)
+			dispatcher := core.Actor{UserID: 1, Role: core.RoleDispatcher}
+			counts, err := st.DeskCounts(context.Background(), dispatcher, core.DeskFilter{}, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []core.Queue{core.QueueNew, core.QueueReturned, core.QueueOverdue, core.QueueEscalated, core.QueueEmergency} {
+				if got := deskCount(t, b, "#q-"+string(q)+" .count"); got != counts[q] || got == 0 {
+					t.Errorf("queue %s shows %d, want %d", q, got, counts[q])
+				}
+			}
+			b.Screenshot("desk-peak")
+
+			// An overdue request found by the filter form.
+			number, cat, dist := s.overdueOne(t, "peak")
+			b.Click("#q-overdue")
+			b.Run("filter", chromedp.SetValue(chromedp.CSS("#f-category"), cat), chromedp.SetValue(chromedp.CSS("#f-district"), dist))
+			b.Click("#apply")
+			if !strings.Contains(b.Location(), "queue=overdue") {
+				t.Fatalf("the filter left the queue: %s", b.Location())
+			}
+			total := deskCount(t, b, "#total b")
+			nums := deskNumbers(t, b)
+			if !slices.Contains(nums, number) {
+				t.Errorf("overdue %s (%s, %s) not among the %d filtered", number, cat, dist, len(nums))
+			}
+			if len(nums) != total {
+				t.Errorf("%d rows through the pages, total %d", len(nums), total)
+			}
+
+			// Filters combined, in deadline order: the pages give each row once.
+			b.Navigate(base + "/desk/?queue=all&category=utilities&channel=call_centre&age=1d&sort=deadline&lang=ru")
+			total = deskCount(t, b, "#total b")
+			f := core.DeskFilter{Category: "utilities", Channel: core.ChannelCallCentre, Age: "1d"}
+			want, err := st.DeskCounts(context.Background(), dispatcher, f, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if total != want[core.QueueAll] || total <= core.DeskPageSize {
+				t.Errorf("combined filters: total %d, want %d over more than one page", total, want[core.QueueAll])
+			}
+			nums = deskNumbers(t, b)
+			seen := map[string]bool{}
+			for _, n := range nums {
+				if seen[n] {
+					t.Fatalf("%s shown twice", n)
+				}
+				seen[n] = true
+			}
+			if len(seen) != total {
+				t.Errorf("%d distinct rows through the pages, total %d", len(seen), total)
+			}
+
+			// The counts refresh by themselves: one more request in triage.
+			b.Navigate(base + "/desk/?lang=ru")
+			before := deskCount(t, b, "#q-new .count")
+			s.inCity(t, "peak", func(ctx context.Context, tx bun.Tx) error {
+				_, err := tx.NewRaw(`UPDATE requests SET status = 'new', organization_id = NULL, accepted_at = NULL, resolved_at = NULL,
+					closed_at = NULL, reaction_due_at = NULL, resolution_due_at = NULL
+					WHERE id = (SELECT max(id) FROM requests WHERE status = 'closed' AND priority <> 'emergency'
+					AND category_id NOT IN (SELECT id FROM categories WHERE group_code = 'wishes'))`).Exec(ctx)
+				return err
+			})
+			b.Run("counts refresh", chromedp.Poll[chromedp.Void](
+				`document.querySelector("#q-new .count").textContent.trim() === "`+strconv.Itoa(before+1)+`"`,
+				chromedp.WithPollingTimeout(40*time.Second), chromedp.WithPollingInterval(time.Second)))
+		})
+	}
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/opencity/opencity/tenants/tenanttest"
+)
+
+// Wishes and suggestions never reach the dispatcher's triage nor a Reject
+// button: they are on the headquarters' weekly list, grouped by category and
+// district with counts and links, for the analyst (without personal data)
+// and the city admin; nobody else reads it, another city's token is
+// refused, and a forged week is a form message.
+func TestWishesGoToHeadquarters(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := startServer(t, kind)
+			disp := s.login("kazan", "dispatcher")
+			phone := "+7 917 444-12-34"
+			var numbers []string
+			for i, b := range []int{1, 1, 2} {
+				body := map[string]any{"category": "wishes", "building_id": b, "description": "Просим поставить скамейку " + string(rune('А'+i)),
+					"applicant": map[string]string{"name": "Мария Иванова", "phone": phone}}
+				r := s.call("POST", "/t/kazan/api/v1/requests", disp, body)
+				if r.Status != http.StatusCreated {
+					t.Fatalf("submit a wish: %d %s", r.Status, r.Body)
+				}
+				numbers = append(numbers, r.json(t)["number"].(string))
+			}
+
+			// Not in triage, no Reject button, and the API refuses the rejection.
+			for _, it := range s.deskWalkAPI(t, "kazan", disp, url.Values{"queue": {"all"}, "limit": {"100"}}) {
+				for _, n := range numbers {
+					if it["number"] == n {
+						t.Errorf("wish %s on the desk", n)
+					}
+				}
+			}
+			pg := s.page("GET", "/t/kazan/requests/"+numbers[0], disp, nil, nil)
+			if pg.Status != http.StatusOK || strings.Contains(string(pg.Body), `id="f-reject"`) {
+				t.Errorf("a wish's page offers Reject: %d", pg.Status)
+			}
+			if r := s.act("kazan", disp, numbers[0], "reject", map[string]string{"comment": "спам"}); r.Status != http.StatusConflict {
+				t.Errorf("rejecting a wish: %d %s", r.Status, r.Body)
+			}
+
+			// The analyst's list: grouped, counted, linked, no personal data.
+			analyst := s.login("kazan", "analyst")
+			pg = s.page("GET", "/t/kazan/hq/wishes", analyst, nil, nil)
+			body := string(pg.Body)
+			if pg.Status != http.StatusOK {
+				t.Fatalf("analyst's wishes: %d %s", pg.Status, body)
+			}
+			for _, n := range numbers {
+				if !strings.Contains(body, `/t/kazan/requests/`+n+`"`) {
+					t.Errorf("the list has no link to %s", n)
+				}
+			}
+			if !strings.Contains(body, `<td class="count">2</td>`) || !strings.Contains(body, `<b id="wishes-total">3</b>`) {
+				t.Errorf("counts by category and district wrong: %s", body)
+			}
+			if strings.Contains(body, "Мария Иванова") || strings.Contains(body, "444-12-34") || strings.Contains(body, `<form method="post"`) {
+				t.Errorf("the analyst's list shows personal data or a form")
+			}
+			admin := s.login("kazan", "admin")
+			if pg := s.page("GET", "/t/kazan/hq/wishes", admin, nil, nil); pg.Status != http.StatusOK || !strings.Contains(string(pg.Body), numbers[2]) {
+				t.Errorf("city admin's wishes: %d", pg.Status)
+			}
+
+			// Nobody else, and no other city's token.
+			for _, who := range []string{"dispatcher", "operator", "citizen"} {
+				if pg := s.page("GET", "/t/kazan/hq/wishes", s.login("kazan", who), nil, nil); pg.Status != http.StatusForbidden {
+					t.Errorf("%s reads the wishes: %d", who, pg.Status)
+				}
+			}
+			other := s.login("nizhnekamsk", "analyst")
+			if pg := s.page("GET", "/t/kazan/hq/wishes", other, nil, nil); pg.Status == http.StatusOK {
+				t.Errorf("another city's analyst reads kazan's wishes")
+			}
+			if pg := s.page("GET", "/t/nizhnekamsk/hq/wishes", other, nil, nil); pg.Status != http.StatusOK || strings.Contains(string(pg.Body), numbers[0]) {
+				t.Errorf("nizhnekamsk's list: %d, or it shows kazan's wishes", pg.Status)
+			}
+
+			// A forged week: the form says so and the current week is shown.
+			pg = s.page("GET", "/t/kazan/hq/wishes?week=2026-W99", analyst, nil, nil)
+			if pg.Status != http.StatusUnprocessableEntity || !strings.Contains(string(pg.Body), `id="week-error"`) ||
+				!strings.Contains(string(pg.Body), numbers[0]) {
+				t.Errorf("forged week: %d", pg.Status)
+			}
+		})
+	}
+}

@@ -1,0 +1,134 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// WishStore is what the headquarters' list of wishes reads from a city's
+// storage; rows are scoped by the actor in the query.
+type WishStore interface {
+	// Directory returns the city's directory (without buildings): the
+	// categories and districts the list is grouped by.
+	Directory(ctx context.Context, withBuildings bool) (*Directory, error)
+	// Wishes returns up to limit requests of the wishes category group
+	// (GroupWishes) created in [from, to), by category, district and number.
+	Wishes(ctx context.Context, a Actor, from, to time.Time, limit int) ([]Request, error)
+}
+
+// MaxWishes bounds the wishes of one week's list.
+const MaxWishes = 2000
+
+// Wishes is the city headquarters' weekly list of wishes and suggestions
+// (DESIGN.md, HQ): they never reach the dispatcher's triage, and the
+// analysts and the city admin review them here, week by week. It only
+// reads; the decisions of the weekly meeting are recorded elsewhere.
+type Wishes struct {
+	Store    WishStore
+	Gate     Gate
+	Location *time.Location // the city's time zone: weeks start on its Mondays
+	Now      func() time.Time
+}
+
+// WishWeek is one week of wishes grouped by category and district.
+type WishWeek struct {
+	// Week is the ISO 8601 week, e.g. "2026-W48"; Prev and Next its
+	// neighbours.
+	Week, Prev, Next string
+	// From is the week's Monday 00:00 in the city's time zone, To the next
+	// Monday's.
+	From, To time.Time
+	Total    int
+	// Truncated is set when the week holds more than MaxWishes wishes.
+	Truncated bool
+	Groups    []WishGroup
+}
+
+// WishGroup is the wishes of one category from one district (District
+// is nil for those given without a building).
+type WishGroup struct {
+	Category Category
+	District *District
+	Requests []Request
+}
+
+// ISOWeek writes the ISO 8601 week of t (in t's location): "2026-W48".
+func ISOWeek(t time.Time) string {
+	y, w := t.ISOWeek()
+	return fmt.Sprintf("%04d-W%02d", y, w)
+}
+
+// ParseISOWeek returns the Monday 00:00 in loc of an ISO 8601 week written
+// as "2026-W48"; ok is false for anything else, a week 53 in a year of 52
+// included. Week 1 is the week with the year's first Thursday (ISO 8601).
+func ParseISOWeek(s string, loc *time.Location) (monday time.Time, ok bool) {
+	var y, w int
+	if n, err := fmt.Sscanf(s, "%4d-W%2d", &y, &w); err != nil || n != 2 || len(s) != 8 || y < 1 || w < 1 || w > 53 {
+		return time.Time{}, false
+	}
+	jan4 := time.Date(y, time.January, 4, 0, 0, 0, 0, loc)
+	monday = jan4.AddDate(0, 0, -((int(jan4.Weekday())+6)%7)+(w-1)*7)
+	if ISOWeek(monday) != s {
+		return time.Time{}, false
+	}
+	return monday, true
+}
+
+// Week returns the wishes of an ISO week ("" for the current one in the
+// city's time zone), grouped by category, then district. Actors who may not see personal data (analysts) get the requests
+// without the applicant's contacts and apartment.
+func (w *Wishes) Week(ctx context.Context, a Actor, week string) (*WishWeek, error) {
+	if err := w.Gate.Allow(ctx, a, ObjWishes, ActRead); err != nil {
+		return nil, err
+	}
+	if week == "" {
+		week = ISOWeek(w.Now().In(w.Location))
+	}
+	from, ok := ParseISOWeek(week, w.Location)
+	if !ok {
+		return nil, &Error{Code: EINVALID, Message: "error.invalid_fields", Fields: FieldErrors{"week": M("error.week")}}
+	}
+	out := &WishWeek{Week: week, From: from, To: from.AddDate(0, 0, 7),
+		Prev: ISOWeek(from.AddDate(0, 0, -7)), Next: ISOWeek(from.AddDate(0, 0, 7))}
+	dir, err := w.Store.Directory(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := w.Store.Wishes(ctx, a, out.From, out.To, MaxWishes+1)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) > MaxWishes {
+		rs, out.Truncated = rs[:MaxWishes], true
+	}
+	out.Total = len(rs)
+	type key struct{ cat, dist int64 }
+	at := map[key]int{}
+	for _, r := range rs {
+		if !a.SeesPersonalData() {
+			r.ApplicantName, r.ApplicantPhone, r.ApplicantEmail, r.Apartment = "", "", "", ""
+		}
+		k := key{cat: r.CategoryID}
+		if r.DistrictID != nil {
+			k.dist = *r.DistrictID
+		}
+		i, ok := at[k]
+		if !ok {
+			g := WishGroup{}
+			for _, c := range dir.Categories {
+				if c.ID == r.CategoryID {
+					g.Category = c
+				}
+			}
+			if k.dist != 0 {
+				g.District = dir.District(k.dist)
+			}
+			i = len(out.Groups)
+			at[k] = i
+			out.Groups = append(out.Groups, g)
+		}
+		out.Groups[i].Requests = append(out.Groups[i].Requests, r)
+	}
+	return out, nil
+}
