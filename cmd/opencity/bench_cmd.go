@@ -15,7 +15,7 @@ import (
 
 const benchUsage = `Usage:
   opencity bench generate   provision a city and generate its request history (PostgreSQL or SQLite)
-  opencity bench load       drive one scenario at a running server: -url -slug -scenario intake|queue|request -c -rate -duration
+  opencity bench load       drive one scenario at a running server: -url -slug -scenario intake|queue|desk|request -c -rate -duration
   opencity bench run        every scenario beside its same-run baseline (needs DATABASE_URL); saves deploy/bench/results.json
   opencity bench report     print the saved results as Markdown; --write-readme puts them into README.md
 `
@@ -118,7 +118,7 @@ func benchLoad(ctx context.Context, args []string, out io.Writer) error {
 	slug := fs.String("slug", "bench", "the city")
 	login := fs.String("login", bench.DispatcherLogin, "the account to log in with")
 	password := fs.String("password", "bench", "its password")
-	scenario := fs.String("scenario", "intake", "intake, queue, request or search")
+	scenario := fs.String("scenario", "intake", "intake, queue, desk, request or search")
 	c := fs.Int("c", 4, "concurrent workers")
 	rate := fs.Float64("rate", 0, "operations a second in total (0: as fast as the workers go)")
 	d := fs.Duration("duration", 10*time.Second, "how long to drive")
@@ -140,6 +140,10 @@ func benchLoad(ctx context.Context, args []string, out io.Writer) error {
 		op = cl.Intake(ids)
 	case "queue":
 		if op, err = cl.Queue(ctx); err != nil {
+			return err
+		}
+	case "desk":
+		if op, err = cl.Desk(ctx); err != nil {
 			return err
 		}
 	case "request":
@@ -186,7 +190,7 @@ func benchLoad(ctx context.Context, args []string, out io.Writer) error {
 		}
 		op = cl.Search(bench.SearchTexts(n, p, a, d))
 	default:
-		return fmt.Errorf("unknown scenario %q: intake, queue, request or search", *scenario)
+		return fmt.Errorf("unknown scenario %q: intake, queue, desk, request or search", *scenario)
 	}
 	r := bench.Load{Concurrency: *c, Rate: *rate, Duration: *d, Op: op}.Run(ctx)
 	fmt.Fprintf(out, "%s: %s\n", *scenario, r)

@@ -191,6 +191,9 @@ func (r *benchRunner) bigCity(ctx context.Context) error {
 	r.add(bench.Figure{Scenario: fmt.Sprintf("search GET /requests?q= (number, phone, words) at %.0f/s, %d requests", r.pageRate, count),
 		Measured: "p95 " + msf(search.P95) + ", " + rate(search), Baseline: fmt.Sprintf("queue page p95 %s; GET city info p95 %s", msf(q.P95), msf(floor.P95)),
 		Target: "p95 ≤ 50 ms", Verdict: bench.Verdict(search.Errors == 0 && search.P95 <= 50*time.Millisecond)})
+	if err := r.desk(ctx, scope, cl, floor, count); err != nil {
+		return err
+	}
 	page := bench.Load{Concurrency: r.c, Rate: r.pageRate, Duration: r.d, Op: cl.RequestPage(numbers)}.Run(ctx)
 	r.add(bench.Figure{Scenario: fmt.Sprintf("request page GET /requests/{number} at %.0f/s", r.pageRate), Measured: "p95 " + msf(page.P95) + ", " + rate(page),
 		Baseline: "GET city info p95 " + msf(floor.P95)})

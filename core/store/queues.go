@@ -63,17 +63,23 @@ func (s *Store) RecentPublic(ctx context.Context, limit int) (out []core.PublicI
 
 // QueueCounts counts the city's overdue requests (core.Request.Overdue at
 // now) and those waiting in the dispatcher's triage queue for a placement
-// (new or returned), for the server's metrics.
+// (new or returned, wishes left out), for the server's metrics.
 func (s *Store) QueueCounts(ctx context.Context, now time.Time) (overdue, waiting int, err error) {
 	now = now.UTC()
 	var row struct {
 		Overdue int `bun:"overdue"`
 		Waiting int `bun:"waiting"`
 	}
+	refs, err := s.deskRefs(ctx, core.DeskFilter{})
+	if err != nil {
+		return 0, 0, err
+	}
+	nw := refs.notWish()
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		return tx.NewSelect().TableExpr("requests AS r").
 			ColumnExpr("count(CASE WHEN "+overdueExpr+" THEN 1 END) AS overdue", bun.In(core.OpenStatuses), now, now).
-			ColumnExpr("count(CASE WHEN r.status IN (?) THEN 1 END) AS waiting", bun.In(core.TriageStatuses)).
+			ColumnExpr("count(CASE WHEN r.status IN (?) AND "+nw.expr+" THEN 1 END) AS waiting",
+				append([]any{bun.In(core.TriageStatuses)}, nw.args...)...).
 			Scan(ctx, &row)
 	})
 	return row.Overdue, row.Waiting, err
