@@ -19,8 +19,6 @@ const (
 	ObjPolicies       = "policies"
 	ObjTokens         = "tokens"
 	ObjPublicRequests = "public_requests"
-	// ObjWishes is the headquarters' weekly list of wishes and suggestions.
-	ObjWishes = "wishes"
 
 	ActRead    = "read"
 	ActCreate  = "create"
@@ -103,8 +101,6 @@ var DefaultPolicies = func() []Policy {
 	}
 	ps = append(ps, grant(RoleOrgManager, ObjRequests, string(ActionDelegate))...)
 	ps = append(ps, grant(RoleOrgOperator, ObjRequests, string(ActionDelegate))...)
-	ps = append(ps, grant(RoleCityAdmin, ObjWishes, ActRead)...)
-	ps = append(ps, grant(RoleAnalyst, ObjWishes, ActRead)...)
 	ps = append(ps, grant(RoleCitizen, ObjCategories, ActRead)...)
 	ps = append(ps, grant(RoleCitizen, ObjBuildings, ActRead)...)
 	ps = append(ps, grant(RoleCitizen, ObjDistricts, ActRead)...)

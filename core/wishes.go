@@ -79,7 +79,7 @@ func ParseISOWeek(s string, loc *time.Location) (monday time.Time, ok bool) {
 // city's time zone), grouped by category, then district. Actors who may not see personal data (analysts) get the requests
 // without the applicant's contacts and apartment.
 func (w *Wishes) Week(ctx context.Context, a Actor, week string) (*WishWeek, error) {
-	if err := w.Gate.Allow(ctx, a, ObjWishes, ActRead); err != nil {
+	if err := w.Gate.Allow(ctx, a, ObjAnalytics, ActRead); err != nil {
 		return nil, err
 	}
 	if week == "" {

@@ -89,7 +89,7 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.POST("/desk/call/join", req(string(core.ActionDuplicate)), p.callJoin)
 
 	// The headquarters' weekly list of wishes and suggestions.
-	g.GET("/hq/wishes", k.Require(core.ObjWishes, core.ActRead), p.wishes)
+	g.GET("/hq/wishes", k.Require(core.ObjAnalytics, core.ActRead), p.wishes)
 
 	// The organization's office.
 	g.GET("/office/", req(string(core.ActionAccept)), p.office)
