@@ -15,7 +15,7 @@ import (
 
 const benchUsage = `Usage:
   opencity bench generate   provision a city and generate its request history (PostgreSQL or SQLite)
-  opencity bench load       drive one scenario at a running server: -url -slug -scenario intake|queue|desk|request -c -rate -duration
+  opencity bench load       drive one scenario at a running server: -url -slug -scenario intake|queue|desk|request|search|info -c -rate -duration
   opencity bench run        every scenario beside its same-run baseline (needs DATABASE_URL); saves deploy/bench/results.json
   opencity bench report     print the saved results as Markdown; --write-readme puts them into README.md
 `
@@ -118,7 +118,7 @@ func benchLoad(ctx context.Context, args []string, out io.Writer) error {
 	slug := fs.String("slug", "bench", "the city")
 	login := fs.String("login", bench.DispatcherLogin, "the account to log in with")
 	password := fs.String("password", "bench", "its password")
-	scenario := fs.String("scenario", "intake", "intake, queue, desk, request or search")
+	scenario := fs.String("scenario", "intake", "intake, queue, desk, request, search or info (the city's info: no database, the floor to compare with)")
 	c := fs.Int("c", 4, "concurrent workers")
 	rate := fs.Float64("rate", 0, "operations a second in total (0: as fast as the workers go)")
 	d := fs.Duration("duration", 10*time.Second, "how long to drive")
@@ -146,6 +146,8 @@ func benchLoad(ctx context.Context, args []string, out io.Writer) error {
 		if op, err = cl.Desk(ctx); err != nil {
 			return err
 		}
+	case "info":
+		op = func(ctx context.Context, i int) error { return cl.Do(ctx, "GET", "", nil, nil, 200) }
 	case "request":
 		var page struct {
 			Items []struct {
@@ -190,7 +192,7 @@ func benchLoad(ctx context.Context, args []string, out io.Writer) error {
 		}
 		op = cl.Search(bench.SearchTexts(n, p, a, d))
 	default:
-		return fmt.Errorf("unknown scenario %q: intake, queue, desk, request or search", *scenario)
+		return fmt.Errorf("unknown scenario %q: intake, queue, desk, request, search or info", *scenario)
 	}
 	r := bench.Load{Concurrency: *c, Rate: *rate, Duration: *d, Op: op}.Run(ctx)
 	fmt.Fprintf(out, "%s: %s\n", *scenario, r)

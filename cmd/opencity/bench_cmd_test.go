@@ -51,8 +51,8 @@ func TestBenchCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	line := regexp.MustCompile(`^(intake|queue|desk|request): (\d+) ops in \S+: \d+/s, p50 [0-9.]+ ms, p95 [0-9.]+ ms, p99 [0-9.]+ ms, max [0-9.]+ ms\n$`)
-	for _, sc := range []string{"intake", "queue", "desk", "request"} {
+	line := regexp.MustCompile(`^(intake|queue|desk|request|info): (\d+) ops in \S+: \d+/s, p50 [0-9.]+ ms, p95 [0-9.]+ ms, p99 [0-9.]+ ms, max [0-9.]+ ms\n$`)
+	for _, sc := range []string{"intake", "queue", "desk", "request", "info"} {
 		out.Reset()
 		err := run(ctx, []string{"bench", "load", "--url", s.URL(), "--slug", "gen", "--password", "bench", "--scenario", sc,
 			"--c", "2", "--duration", "700ms", "--buildings", "60"}, env, &out)
