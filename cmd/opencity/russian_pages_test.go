@@ -167,8 +167,9 @@ func TestRussianPagesHaveNoLatin(t *testing.T) {
 				pages []string
 			}{
 				{"citizen", []string{"/", "/new", "/my/", "/requests/" + number}},
-				{"dispatcher", []string{"/desk/", "/desk/call", "/requests/" + number}},
+				{"dispatcher", []string{"/desk/", "/desk/?queue=overdue&sort=deadline&channel=portal&age=1d", "/desk/call", "/requests/" + number}},
 				{"operator", []string{"/office/"}},
+				{"analyst", []string{"/hq/wishes"}},
 				{"admin", []string{"/admin/", "/admin/categories", "/admin/categories/lift", "/admin/organizations",
 					"/admin/organizations/uk-aviastroitel", "/admin/districts", "/admin/buildings", "/admin/routing",
 					"/admin/users", "/admin/roles", "/admin/settings", "/requests/" + number}},
