@@ -179,7 +179,9 @@ func TestDeskAPIAtPeak(t *testing.T) {
 				if r := s.call("GET", "/t/peak/api/v1"+p, op, nil); r.Status != http.StatusForbidden {
 					t.Errorf("operator on %s: %d %s", p, r.Status, r.Body)
 				}
-				if r := s.page("GET", "/t/peak"+p+"/", op, nil, nil); r.Status != http.StatusForbidden && r.Status != http.StatusNotFound {
+			}
+			for _, p := range []string{"/desk/", "/desk/counts"} {
+				if r := s.page("GET", "/t/peak"+p, op, nil, nil); r.Status != http.StatusForbidden {
 					t.Errorf("operator on the page %s: %d", p, r.Status)
 				}
 			}
