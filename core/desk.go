@@ -14,9 +14,11 @@ import (
 type Queue string
 
 // The desk's queues. A request may sit in several at once (an overdue
-// emergency is in both); QueueAll is their union.
+// emergency is in both).
 const (
-	// QueueAll is every request of the other queues but QueueOutage.
+	// QueueAll is what needs a dispatcher's hand: the union of QueueNew,
+	// QueueReturned, QueueOverdue and QueueEscalated. An emergency an
+	// organization holds within its deadline is watched in QueueEmergency.
 	QueueAll Queue = "all"
 	// QueueNew: routing could not place it (triage), wishes left out.
 	QueueNew Queue = "new"
@@ -38,6 +40,12 @@ const (
 
 // Queues lists every desk queue in the order of the desk's tabs.
 var Queues = []Queue{QueueAll, QueueNew, QueueReturned, QueueOverdue, QueueEscalated, QueueEmergency, QueueOutage}
+
+// allQueues are the queues QueueAll unites.
+var allQueues = []Queue{QueueNew, QueueReturned, QueueOverdue, QueueEscalated}
+
+// AllQueues lists the queues QueueAll unites.
+func AllQueues() []Queue { return slices.Clone(allQueues) }
 
 // Valid reports whether q is a known queue.
 func (q Queue) Valid() bool { return slices.Contains(Queues, q) }
@@ -84,7 +92,7 @@ func (r *Request) InQueue(q Queue, wish, outage bool, now time.Time) bool {
 	case QueueOutage:
 		return outage && slices.Contains(WaitingStatuses, r.Status)
 	case QueueAll:
-		for _, x := range []Queue{QueueNew, QueueReturned, QueueOverdue, QueueEscalated, QueueEmergency} {
+		for _, x := range allQueues {
 			if r.InQueue(x, wish, outage, now) {
 				return true
 			}

@@ -28,7 +28,7 @@ var deskEnums = map[string][]string{
 
 func (a *API) deskRoutes() []Route {
 	page := append([]Param{
-		{"queue", "string", "which queue (all: every queue but outage); a queue the city cannot tell yet is refused"},
+		{"queue", "string", "which queue (all: new, returned, overdue and escalated together); a queue the city cannot tell yet is refused"},
 		{"sort", "string", "urgency (emergencies first, then the oldest) or deadline (the nearest first, none last)"},
 		{"limit", "integer", "page size, 1 to 100 (50)"},
 		{"cursor", "string", "next_cursor of the previous page, with the same sort"},

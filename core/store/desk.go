@@ -78,7 +78,7 @@ func (r *deskRefs) deskQueueExpr(q core.Queue, now time.Time) (sql deskSQL, ok b
 	case core.QueueAll:
 		var parts []string
 		var args []any
-		for _, x := range []core.Queue{core.QueueNew, core.QueueReturned, core.QueueOverdue, core.QueueEscalated, core.QueueEmergency} {
+		for _, x := range core.AllQueues() {
 			e, _ := r.deskQueueExpr(x, now)
 			parts = append(parts, e.expr)
 			args = append(args, e.args...)
