@@ -19,6 +19,8 @@ const (
 	ObjPolicies       = "policies"
 	ObjTokens         = "tokens"
 	ObjPublicRequests = "public_requests"
+	// ObjAlerts are the escalation alerts addressed to a role.
+	ObjAlerts = "alerts"
 
 	ActRead    = "read"
 	ActCreate  = "create"
@@ -93,7 +95,10 @@ var DefaultPolicies = func() []Policy {
 	ps = append(ps, grant(RoleCityAdmin, ObjAnalytics, ActRead)...)
 	for _, r := range []Role{RoleCityAdmin, RoleDispatcher} {
 		ps = append(ps, grant(r, ObjRequests, ActCreate, ActComment, ActAttach)...)
-		ps = append(ps, grant(r, ObjRequests, actions(ActionAssign, ActionReject, ActionDuplicate, ActionClose, ActionReopen)...)...)
+		ps = append(ps, grant(r, ObjRequests, actions(ActionAssign, ActionReject, ActionDuplicate, ActionClose, ActionReopen, ActionRecall)...)...)
+	}
+	for _, r := range []Role{RoleCityAdmin, RoleDispatcher, RoleOrgManager, RoleAnalyst} {
+		ps = append(ps, grant(r, ObjAlerts, ActRead)...)
 	}
 	for _, r := range []Role{RoleOrgOperator, RoleOrgManager} {
 		ps = append(ps, grant(r, ObjRequests, ActComment, ActAttach)...)

@@ -61,6 +61,8 @@ var IntakeFields = []IntakeField{
 		value: func(n *NewRequest) string { return n.Applicant.Phone }},
 	{Name: "applicant.email", Doc: "any submitter; a citizen's request defaults to the account's e-mail. Shown to staff and the organization only",
 		value: func(n *NewRequest) string { return n.Applicant.Email }},
+	{Name: "follows", Doc: "any submitter, naming a closed request they may see (a citizen: their own); the new request is linked to it",
+		value: func(n *NewRequest) string { return n.Follows }},
 }
 
 func ptrString(p *int64) string {
@@ -106,7 +108,7 @@ func (NewRequest) FieldDoc(name string) string {
 // ActionFields are the fields of ActionInput each action takes besides the
 // comment; giving another is refused, so a value is never silently dropped.
 var ActionFields = map[string][]Action{
-	"organization": {ActionAssign, ActionDelegate},
+	"organization": {ActionAssign, ActionDelegate, ActionRecall},
 	"original":     {ActionDuplicate},
 }
 

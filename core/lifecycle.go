@@ -23,6 +23,7 @@ const (
 	ActionReopen    Action = "reopen"
 	ActionReject    Action = "reject"
 	ActionDuplicate Action = "duplicate"
+	ActionRecall    Action = "recall"
 )
 
 // Party says whose the request must be for an actor to act on it, beyond
@@ -61,11 +62,14 @@ var Lifecycle = map[Action]Rule{
 	ActionReopen:    {From: []Status{StatusResolved, StatusClosed}, To: StatusReopened, Party: PartyOwner, Comment: true},
 	ActionReject:    {From: []Status{StatusNew, StatusReturned}, To: StatusRejected, Party: PartyStaff, Comment: true},
 	ActionDuplicate: {From: []Status{StatusNew, StatusReturned, StatusAssigned}, To: StatusDuplicate, Party: PartyStaff},
+	// Recall takes the request back from the organization holding it and
+	// gives it to another, in one step.
+	ActionRecall: {From: []Status{StatusAssigned, StatusAccepted, StatusInProgress, StatusReopened}, To: StatusAssigned, Party: PartyStaff, Comment: true},
 }
 
 // Actions lists the lifecycle actions in a stable order.
 var Actions = []Action{ActionAssign, ActionAccept, ActionStart, ActionResolve, ActionReturn, ActionDelegate,
-	ActionClose, ActionReopen, ActionReject, ActionDuplicate}
+	ActionClose, ActionReopen, ActionReject, ActionDuplicate, ActionRecall}
 
 // OpenStatuses are the statuses in which a request is with an organization
 // and awaits its work: the reaction and resolution times run only in these.
@@ -85,10 +89,10 @@ func (s Status) Open() bool { return slices.Contains(OpenStatuses, s) }
 
 // NextDue is the deadline that matters now: the reaction time until the
 // request is accepted, then the resolution time until it is resolved; nil
-// when none runs (the request is not open, or has no deadline).
+// when none runs (the request is not running, or has no deadline).
 func (r *Request) NextDue() *time.Time {
 	switch {
-	case !r.Status.Open():
+	case !r.Status.Running():
 		return nil
 	case r.AcceptedAt == nil && r.ReactionDueAt != nil:
 		return r.ReactionDueAt
@@ -98,11 +102,12 @@ func (r *Request) NextDue() *time.Time {
 	return nil
 }
 
-// Overdue reports whether r is open and past its reaction time (not yet
-// accepted) or its resolution time (not yet resolved) at now. The store's
-// overdue filter is the same rule in SQL (core/store, overdueExpr).
+// Overdue reports whether r is running (in triage or with an organization)
+// and past its reaction time (not yet accepted) or its resolution time (not
+// yet resolved) at now. The store's overdue filter is the same rule in SQL
+// (core/store, overdueExpr).
 func (r *Request) Overdue(now time.Time) bool {
-	return r.Status.Open() && ((r.AcceptedAt == nil && r.ReactionDueAt != nil && now.After(*r.ReactionDueAt)) ||
+	return r.Status.Running() && ((r.AcceptedAt == nil && r.ReactionDueAt != nil && now.After(*r.ReactionDueAt)) ||
 		(r.ResolvedAt == nil && r.ResolutionDueAt != nil && now.After(*r.ResolutionDueAt)))
 }
 
@@ -115,7 +120,8 @@ type ActionInput struct {
 
 // Change is what applying an action needs besides the request: the
 // organization named by the input, the original of a duplicate, the category
-// and calendar for due times, and the time.
+// and calendar for due times, the city's reopen window (0: none), and the
+// time.
 type Change struct {
 	Actor        Actor
 	Action       Action
@@ -124,6 +130,7 @@ type Change struct {
 	Original     *Request
 	Category     *Category
 	Calendar     *Calendar
+	ReopenDays   int
 	Now          time.Time
 }
 
@@ -170,22 +177,29 @@ func (r *Request) Apply(c Change) (*RequestEvent, error) {
 		}
 		r.assign(c.Organization.ID, c.Category, c.Calendar, c.Now)
 		ev.OrganizationID = &c.Organization.ID
+	case ActionRecall:
+		if err := c.needOrg(""); err != nil {
+			return nil, err
+		}
+		if r.OrganizationID != nil && c.Organization.ID == *r.OrganizationID {
+			return nil, &Error{Code: EINVALID, Message: "error.invalid_fields",
+				Fields: FieldErrors{"organization": M("error.recall_same")}}
+		}
+		from := r.Organization
+		r.handOff(ReturnRecalled, c, comment)
+		r.assign(c.Organization.ID, c.Category, c.Calendar, c.Now)
+		ev.OrganizationID = &c.Organization.ID
+		ev.Note = M("event.recalled", "From", from, "To", c.Organization.Code)
 	case ActionAccept:
 		r.AcceptedAt = &c.Now
-		if r.AssignedAt != nil {
-			s := int64(c.Now.Sub(*r.AssignedAt).Seconds())
-			r.ReactionSeconds = &s
-		}
+		r.ReactionSeconds = r.sinceCycleStart(c.Now)
 	case ActionResolve:
 		r.ResolvedAt = &c.Now
-		if r.AssignedAt != nil {
-			s := int64(c.Now.Sub(*r.AssignedAt).Seconds())
-			r.ResolutionSeconds = &s
-		}
+		r.ResolutionSeconds = r.sinceCycleStart(c.Now)
 	case ActionReturn:
 		r.Returns++
-		r.OrganizationID, r.ExecutorID = nil, nil
-		r.ReactionDueAt, r.ResolutionDueAt = nil, nil
+		ev.OrganizationID = r.OrganizationID
+		r.handOff(ReturnReturned, c, comment)
 	case ActionDelegate:
 		if err := c.needOrg(OrgContractor); err != nil {
 			return nil, err
@@ -202,8 +216,13 @@ func (r *Request) Apply(c Change) (*RequestEvent, error) {
 		if r.OrganizationID == nil {
 			return nil, E(ECONFLICT, "error.reopen_no_org")
 		}
+		if err := c.checkReopenWindow(r); err != nil {
+			return nil, err
+		}
 		r.Reopens++
 		r.ClosedAt, r.ResolvedAt, r.ResolutionSeconds, r.AcceptedAt, r.ReactionSeconds = nil, nil, nil, nil, nil
+		r.Cycle++
+		r.startCycle(c.Category, c.Calendar, c.Now)
 		r.assign(*r.OrganizationID, c.Category, c.Calendar, c.Now)
 	case ActionDuplicate:
 		if c.Original == nil {
@@ -241,24 +260,32 @@ func (c Change) needOrg(kind string) error {
 	return nil
 }
 
-// assign gives the request to an organization and sets its due times from
-// the category, in working or calendar time. Emergencies are answered within
-// 30 minutes whatever the category says.
+// assign gives the request to an organization. The due times keep running
+// from the start of the cycle, whoever held the request before; a request
+// that has none yet gets them from its cycle's start (or intake).
 func (r *Request) assign(orgID int64, cat *Category, cal *Calendar, now time.Time) {
 	r.OrganizationID, r.ExecutorID = &orgID, nil
 	r.AssignedAt = &now
-	r.ReactionEscalatedAt, r.ResolutionEscalatedAt = nil, nil
-	if cat == nil || cal == nil {
-		return
+	if r.CycleStartedAt == nil || (r.ReactionDueAt == nil && r.ResolutionDueAt == nil) {
+		start := r.CreatedAt
+		if r.CycleStartedAt != nil {
+			start = *r.CycleStartedAt
+		}
+		r.startCycle(cat, cal, start)
 	}
-	reaction := time.Duration(cat.ReactionMinutes) * time.Minute
-	working := cat.WorkingTime
-	if r.Priority == PriorityEmergency {
-		reaction, working = min(reaction, EmergencyReaction), false
+}
+
+// checkReopenWindow refuses to reopen a request closed longer ago than the
+// city's reopen window; the citizen files a new request that follows it.
+func (c Change) checkReopenWindow(r *Request) error {
+	if r.Status != StatusClosed || r.ClosedAt == nil || c.ReopenDays <= 0 {
+		return nil
 	}
-	reactDue := cal.Due(now, reaction, working).UTC()
-	resolveDue := cal.Due(now, time.Duration(cat.ResolutionMinutes)*time.Minute, working).UTC()
-	r.ReactionDueAt, r.ResolutionDueAt = &reactDue, &resolveDue
+	if c.Now.After(r.ClosedAt.AddDate(0, 0, c.ReopenDays)) {
+		return &Error{Code: EINVALID, Message: "error.reopen_too_late",
+			Fields: FieldErrors{"comment": M("error.reopen_window", "Count", c.ReopenDays, "Number", r.Number)}}
+	}
+	return nil
 }
 
 // EmergencyReaction is the reaction time of every emergency.

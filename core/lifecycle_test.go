@@ -16,7 +16,9 @@ func TestRequestOverdueAndNextDue(t *testing.T) {
 		overdue bool
 		due     *time.Time
 	}{
-		{"new: no deadline runs", core.Request{Status: core.StatusNew, ReactionDueAt: &before, ResolutionDueAt: &before}, false, nil},
+		{"new: the clock runs in triage", core.Request{Status: core.StatusNew, ReactionDueAt: &before, ResolutionDueAt: &after}, true, &before},
+		{"returned: still the cycle's deadline", core.Request{Status: core.StatusReturned, ReactionDueAt: &after, ResolutionDueAt: &after}, false, &after},
+		{"rejected: nothing runs", core.Request{Status: core.StatusRejected, ReactionDueAt: &before, ResolutionDueAt: &before}, false, nil},
 		{"assigned, reaction passed", core.Request{Status: core.StatusAssigned, ReactionDueAt: &before, ResolutionDueAt: &after}, true, &before},
 		{"assigned, reaction to come", core.Request{Status: core.StatusAssigned, ReactionDueAt: &after, ResolutionDueAt: &after}, false, &after},
 		{"accepted in time, resolution passed", core.Request{Status: core.StatusInProgress, AcceptedAt: &before, ReactionDueAt: &before, ResolutionDueAt: &before}, true, &before},
@@ -38,13 +40,22 @@ func TestRequestOverdueAndNextDue(t *testing.T) {
 }
 
 func TestOpenStatuses(t *testing.T) {
-	open := map[core.Status]bool{}
+	open, running := map[core.Status]bool{}, map[core.Status]bool{}
 	for _, s := range core.OpenStatuses {
 		open[s] = true
+	}
+	for _, s := range core.RunningStatuses {
+		running[s] = true
 	}
 	for _, s := range core.Statuses {
 		if s.Open() != open[s] {
 			t.Errorf("%s: Open() = %v, but OpenStatuses says %v", s, s.Open(), open[s])
+		}
+		if s.Running() != running[s] {
+			t.Errorf("%s: Running() = %v, but RunningStatuses says %v", s, s.Running(), running[s])
+		}
+		if open[s] && !running[s] {
+			t.Errorf("%s: open but its deadlines do not run", s)
 		}
 	}
 }

@@ -110,8 +110,8 @@ type Request struct {
 	AcceptedAt      *time.Time `bun:"accepted_at"`
 	ResolvedAt      *time.Time `bun:"resolved_at"`
 	ClosedAt        *time.Time `bun:"closed_at"`
-	// ReactionSeconds (assigned → accepted) and ResolutionSeconds (assigned →
-	// resolved) are kept for analytics.
+	// ReactionSeconds (cycle start → accepted) and ResolutionSeconds (cycle
+	// start → resolved) are kept for analytics; the cycle starts at intake.
 	ReactionSeconds       *int64     `bun:"reaction_seconds"`
 	ResolutionSeconds     *int64     `bun:"resolution_seconds"`
 	ReactionEscalatedAt   *time.Time `bun:"reaction_escalated_at"`
@@ -125,6 +125,18 @@ type Request struct {
 	// CreatedDay is the date of intake in the city's time zone
 	// (YYYY-MM-DD): the day HQ's figures count the request on.
 	CreatedDay string `bun:"created_day,notnull"`
+	// Cycle numbers the current cycle (1 from intake, one more per reopen),
+	// started at CycleStartedAt; the due, accepted, resolved, seconds and
+	// escalated fields are the current cycle's (RequestCycle keeps each).
+	Cycle          int        `bun:"cycle,notnull"`
+	CycleStartedAt *time.Time `bun:"cycle_started_at"`
+	// EscalationLevel is how far the current cycle was escalated (0 none,
+	// 1 at its deadline, 2 after the city's delay), raised at EscalatedAt.
+	EscalationLevel int        `bun:"escalation_level,notnull"`
+	EscalatedAt     *time.Time `bun:"escalated_at"`
+	// FollowsID names the closed request this one was filed about when the
+	// time to reopen it had passed.
+	FollowsID *int64 `bun:"follows_id"`
 	// SearchText is the applicant's name, the address and the description
 	// folded for search (SearchDocument); whoever writes those fields
 	// writes it too, and the databases' text indexes follow it.
@@ -136,6 +148,11 @@ type Request struct {
 	CategoryCode string `bun:"category_code,scanonly"`
 	Organization string `bun:"organization_code,scanonly"`
 	Executor     string `bun:"executor_code,scanonly"`
+	Follows      string `bun:"follows_number,scanonly"`
+
+	// Handoff is set by a return or a recall for the store to record; not a
+	// column.
+	Handoff *RequestReturn `bun:"-"`
 }
 
 // RequestEvent is one entry of a request's history.
@@ -186,6 +203,9 @@ type NewRequest struct {
 	Priority    Priority  `json:"priority"`
 	Channel     Channel   `json:"channel"`
 	Applicant   Applicant `json:"applicant"`
+	// Follows is the number of a closed request of the same applicant that
+	// this one is about, when the time to reopen that one has passed.
+	Follows string `json:"follows"`
 }
 
 // Limits on free text, in characters.
@@ -205,6 +225,7 @@ func (n *NewRequest) Normalize() {
 	n.Applicant.Name = strings.TrimSpace(n.Applicant.Name)
 	n.Applicant.Phone = strings.TrimSpace(n.Applicant.Phone)
 	n.Applicant.Email = strings.TrimSpace(n.Applicant.Email)
+	n.Follows = strings.TrimSpace(n.Follows)
 }
 
 // Validate checks the shape of the input and reports every fault at once;
@@ -227,6 +248,7 @@ func (n *NewRequest) Validate(region string) error {
 	checkLen(f, "address", n.Address, MaxAddress)
 	checkLen(f, "apartment", n.Apartment, MaxShortText)
 	checkLen(f, "entrance", n.Entrance, MaxShortText)
+	checkLen(f, "follows", n.Follows, MaxShortText)
 	if n.Location != nil {
 		if !(n.Location.Lat >= -90 && n.Location.Lat <= 90) { // NaN too, from a form
 			f.Add("location.lat", "error.lat_range")

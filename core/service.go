@@ -58,6 +58,8 @@ type Lookup interface {
 	// WorkPhotos counts the photos that staff or organizations attached to a
 	// request (not the citizen's).
 	WorkPhotos(ctx context.Context, requestID int64) (int, error)
+	// Settings returns the city's settings as stored.
+	Settings(ctx context.Context) (map[string]string, error)
 }
 
 // CalendarDay marks a date as a holiday or a transferred working day.
@@ -165,6 +167,12 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 	if err != nil {
 		return nil, false, err
 	}
+	var follows *Request
+	if in.Follows != "" {
+		if follows, err = s.followed(ctx, actor, in.Follows); err != nil {
+			return nil, false, err
+		}
+	}
 	if in.Channel == "" {
 		in.Channel = ChannelPortal
 		if actor.Role == RoleDispatcher {
@@ -178,6 +186,7 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 		Description: in.Description, ApplicantName: in.Applicant.Name, ApplicantPhone: in.Applicant.Phone,
 		ApplicantEmail: in.Applicant.Email, CreatedBy: actor.UserID, Fingerprint: fp, CreatedAt: now, UpdatedAt: now,
 		CreatedDay: now.In(s.Location).Format(time.DateOnly),
+		Cycle:      1,
 	}
 	if r.Priority == "" {
 		r.Priority = cat.DefaultPriority
@@ -198,6 +207,9 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 	if key != "" {
 		r.IdempotencyKey = &key
 	}
+	if follows != nil {
+		r.FollowsID, r.Follows = &follows.ID, follows.Number
+	}
 	r.SearchText = SearchDocument(r)
 	events := []*RequestEvent{{ActorID: actorID(actor), Kind: "created", ToState: string(StatusNew), Public: true, CreatedAt: now}}
 	route, source, err := s.route(ctx, r, cat, building, now)
@@ -216,6 +228,24 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 		s.Observer.Intake(s.City, stored.Channel, source)
 	}
 	return stored, true, nil
+}
+
+// followed returns the closed request a new one follows, as the actor sees
+// it: a citizen only their own.
+func (s *Requests) followed(ctx context.Context, actor Actor, number string) (*Request, error) {
+	old, err := s.Store.RequestByNumber(ctx, actor, number)
+	if errors.Is(err, ErrNotFound) {
+		return nil, &Error{Code: EINVALID, Message: "error.invalid_fields",
+			Fields: FieldErrors{"follows": M("error.no_request_number", "Number", number)}}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if old.Status != StatusClosed {
+		return nil, &Error{Code: EINVALID, Message: "error.invalid_fields",
+			Fields: FieldErrors{"follows": M("error.follows_closed")}}
+	}
+	return old, nil
 }
 
 func (s *Requests) replay(prev *Request, fp string) (*Request, bool, error) {
@@ -245,45 +275,15 @@ func (s *Requests) route(ctx context.Context, r *Request, cat *Category, b *Buil
 	if d.Priority.Valid() && d.Priority != r.Priority {
 		r.Priority = d.Priority
 	}
-	var org *Organization
-	var cal *Calendar
-	if !d.Triage && d.OrganizationID != 0 {
-		calendarTime := !cat.WorkingTime || r.Priority == PriorityEmergency
-		var err error
-		if calendarTime {
-			// The common case costs no transaction: the organization comes
-			// from the directory the router read, and due times in calendar
-			// time need no working calendar.
-			var dir *Directory
-			if dir, err = s.Store.Directory(ctx, false); err == nil {
-				if o := dir.Organization(d.OrganizationID); o != nil {
-					org = o
-				}
-				cal = DefaultCalendar(s.Location)
-			}
-		} else {
-			err = s.Store.Lookup(ctx, s.Location, func(ctx context.Context, l Lookup) error {
-				o, err := l.OrganizationByID(ctx, d.OrganizationID)
-				if err != nil {
-					return err
-				}
-				org = o
-				if calendarTime {
-					cal = DefaultCalendar(s.Location)
-					return nil
-				}
-				cal, err = l.Calendar(ctx)
-				return err
-			})
-		}
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, "", err
-		}
-		if org == nil || !org.Active {
-			d = Decision{Triage: true, Reason: M("route.inactive_org", "ID", d.OrganizationID), Source: d.Source}
-			org = nil
-		}
+	org, cal, err := s.placeAndCalendar(ctx, d, cat, r.Priority)
+	if err != nil {
+		return nil, "", err
 	}
+	if org == nil && !d.Triage && d.OrganizationID != 0 {
+		d = Decision{Triage: true, Reason: M("route.inactive_org", "ID", d.OrganizationID), Source: d.Source}
+	}
+	// The clock starts at intake, whoever holds the request: triage too.
+	r.startCycle(cat, cal, now)
 	ev.Note = M("event.route", "Reason", d.Reason, "Source", SourceArg(d.Source))
 	if r.Priority != from {
 		ev.Note = M("event.route_priority", "Reason", d.Reason, "Source", SourceArg(d.Source),
@@ -300,6 +300,49 @@ func (s *Requests) route(ctx context.Context, r *Request, cat *Category, b *Buil
 	ev.ToState = string(StatusAssigned)
 	ev.OrganizationID = &org.ID
 	return ev, d.Source, nil
+}
+
+// placeAndCalendar returns the active organization the decision names (nil
+// for triage, or when it names none of the city's active ones) and the
+// calendar the deadlines are counted in. Calendar time costs no
+// transaction: the organization comes from the directory the router read,
+// and it needs no working calendar.
+func (s *Requests) placeAndCalendar(ctx context.Context, d Decision, cat *Category, p Priority) (*Organization, *Calendar, error) {
+	place := !d.Triage && d.OrganizationID != 0
+	var org *Organization
+	var cal *Calendar
+	var err error
+	if !cat.WorkingTime || p == PriorityEmergency {
+		cal = DefaultCalendar(s.Location)
+		if place {
+			var dir *Directory
+			if dir, err = s.Store.Directory(ctx, false); err == nil {
+				org = dir.Organization(d.OrganizationID)
+			}
+		}
+	} else {
+		err = s.Store.Lookup(ctx, s.Location, func(ctx context.Context, l Lookup) error {
+			if place {
+				o, err := l.OrganizationByID(ctx, d.OrganizationID)
+				if err != nil && !errors.Is(err, ErrNotFound) {
+					return err
+				}
+				if err == nil {
+					org = o
+				}
+			}
+			var err error
+			cal, err = l.Calendar(ctx)
+			return err
+		})
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, nil, err
+	}
+	if org != nil && !org.Active {
+		org = nil
+	}
+	return org, cal, nil
 }
 
 // Act performs a lifecycle action on the request with the given number.
@@ -319,7 +362,7 @@ func (s *Requests) Act(ctx context.Context, actor Actor, number string, action A
 	return s.Store.UpdateRequest(ctx, actor, number, s.Location, func(ctx context.Context, r *Request, l Lookup) ([]*RequestEvent, error) {
 		c := Change{Actor: actor, Action: action, Input: in, Now: now}
 		var err error
-		if action == ActionAssign || action == ActionDelegate {
+		if action == ActionAssign || action == ActionDelegate || action == ActionRecall {
 			if in.Organization == "" {
 				return nil, &Error{Code: EINVALID, Message: "error.invalid_fields", Fields: FieldErrors{"organization": M("error.required")}}
 			}
@@ -330,7 +373,7 @@ func (s *Requests) Act(ctx context.Context, actor Actor, number string, action A
 				return nil, err
 			}
 		}
-		if action == ActionAssign || action == ActionReopen || action == ActionResolve {
+		if action == ActionAssign || action == ActionReopen || action == ActionResolve || action == ActionRecall {
 			if c.Category, err = l.Category(ctx, r.CategoryID); err != nil {
 				return nil, err
 			}
@@ -343,6 +386,13 @@ func (s *Requests) Act(ctx context.Context, actor Actor, number string, action A
 			if c.Category, err = l.Category(ctx, r.CategoryID); err != nil {
 				return nil, err
 			}
+		}
+		if action == ActionReopen {
+			kv, err := l.Settings(ctx)
+			if err != nil {
+				return nil, err
+			}
+			c.ReopenDays = ReopenDays(kv)
 		}
 		if action == ActionDuplicate && in.Original != "" {
 			orig, err := l.RequestByNumber(ctx, in.Original)

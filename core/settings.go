@@ -28,13 +28,17 @@ type Settings struct {
 	Location *time.Location // the city's time zone
 }
 
-// CitySettings are the working calendar and auto-close of a city. Weekend
-// lists days of the week, 0 (Sunday) to 6 (Saturday); WorkStart and
-// WorkEnd are "HH:MM" in the city's time zone; AutoCloseDays (1 to 60) is
-// how long a resolved request waits for the citizen's confirmation;
-// PhoneRegion (SettingPhoneRegion, "RU" by default) reads phone numbers
-// written without a country code, and an empty one in Put leaves it as
-// it is.
+// CitySettings are the working calendar, auto-close, reopen window and
+// escalation delay of a city. Weekend lists days of the week, 0 (Sunday) to
+// 6 (Saturday); WorkStart and WorkEnd are "HH:MM" in the city's time zone;
+// AutoCloseDays (1 to 60) is how long a resolved request waits for the
+// citizen's confirmation; ReopenDays (1 to 365, default 30) how long after
+// closing the citizen may reopen; SecondLevelMinutes (5 to 10080, default
+// 120) how long after the first level of an overdue request's escalation
+// the second is raised. A zero ReopenDays or SecondLevelMinutes in Put keeps
+// the stored value. PhoneRegion (SettingPhoneRegion, "RU" by default)
+// reads phone numbers written without a country code, and an empty one in
+// Put leaves it as it is.
 type CitySettings struct {
 	Timezone      string        `json:"timezone"`
 	WorkStart     string        `json:"work_start"`
@@ -43,6 +47,9 @@ type CitySettings struct {
 	Days          []CalendarDay `json:"days"`
 	AutoCloseDays int           `json:"auto_close_days"`
 	PhoneRegion   string        `json:"phone_region"`
+	ReopenDays    int           `json:"reopen_days"`
+	// SecondLevelMinutes is the delay of the second escalation level.
+	SecondLevelMinutes int `json:"escalation_second_level_minutes"`
 }
 
 // Limits of the city settings.
@@ -66,7 +73,8 @@ func (s *Settings) Get(ctx context.Context, actor Actor) (*CitySettings, error) 
 	}
 	out := &CitySettings{Timezone: s.Location.String(), WorkStart: FormatClock(cal.WorkStart),
 		WorkEnd: FormatClock(cal.WorkEnd), Weekend: []int{}, Days: days, AutoCloseDays: AutoCloseDays(kv),
-		PhoneRegion: PhoneRegion(kv)}
+		PhoneRegion: PhoneRegion(kv),
+		ReopenDays:  ReopenDays(kv), SecondLevelMinutes: int(SecondLevelDelay(kv) / time.Minute)}
 	for d := range cal.Weekend {
 		out.Weekend = append(out.Weekend, int(d))
 	}
@@ -132,6 +140,19 @@ func (s *Settings) Put(ctx context.Context, actor Actor, in CitySettings) (*City
 	if region != "" && !ValidPhoneRegion(region) {
 		f.Add("phone_region", "error.phone_region")
 	}
+	kv := map[string]string{}
+	if in.ReopenDays != 0 {
+		if in.ReopenDays < 1 || in.ReopenDays > MaxReopenDays {
+			f.Add("reopen_days", "error.range", "Min", 1, "Max", MaxReopenDays)
+		}
+		kv[SettingReopenDays] = strconv.Itoa(in.ReopenDays)
+	}
+	if in.SecondLevelMinutes != 0 {
+		if in.SecondLevelMinutes < MinSecondLevelMinutes || in.SecondLevelMinutes > MaxSecondLevelMinutes {
+			f.Add("escalation_second_level_minutes", "error.range", "Min", MinSecondLevelMinutes, "Max", MaxSecondLevelMinutes)
+		}
+		kv[SettingSecondLevelMinutes] = strconv.Itoa(in.SecondLevelMinutes)
+	}
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
@@ -139,9 +160,11 @@ func (s *Settings) Put(ctx context.Context, actor Actor, in CitySettings) (*City
 	if days == nil {
 		days = []CalendarDay{}
 	}
-	kv := map[string]string{
+	for k, v := range map[string]string{
 		SettingWorkStart: FormatClock(cal.WorkStart), SettingWorkEnd: FormatClock(cal.WorkEnd),
 		SettingWeekend: weekend, SettingAutoCloseDays: strconv.Itoa(in.AutoCloseDays),
+	} {
+		kv[k] = v
 	}
 	if region != "" {
 		kv[SettingPhoneRegion] = region

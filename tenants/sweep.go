@@ -10,8 +10,9 @@ import (
 	"github.com/opencity/opencity/tenants/jobs"
 )
 
-// JobSweep is the per-city job that flags overdue requests with an
-// escalation event and closes resolved requests the citizen left unconfirmed.
+// JobSweep is the per-city job that computes the deadlines of requests
+// stored before cycles existed, escalates overdue requests (levels and
+// alerts) and closes resolved requests the citizen left unconfirmed.
 const JobSweep = "city.sweep"
 
 // SweepEvery is how often each city is swept.
@@ -21,6 +22,9 @@ const SweepEvery = time.Minute
 func (b *Backend) Sweep(ctx context.Context, slug string, now time.Time) (escalated, closed int, err error) {
 	st, err := b.Store(slug)
 	if err != nil {
+		return 0, 0, err
+	}
+	if err := b.backfill(ctx, slug, st); err != nil {
 		return 0, 0, err
 	}
 	if escalated, err = st.Escalate(ctx, now); err != nil {
@@ -34,6 +38,38 @@ func (b *Backend) Sweep(ctx context.Context, slug string, now time.Time) (escala
 	closed, err = st.AutoClose(ctx, now.Add(-time.Duration(days)*24*time.Hour), now,
 		core.M("event.auto_closed", "Count", days))
 	return escalated, closed, err
+}
+
+// backfillBatches bounds the requests one sweep computes the deadlines of
+// (batches of backfillBatch, one transaction each); the next sweep goes on.
+const (
+	backfillBatch   = 1000
+	backfillBatches = 50
+)
+
+// backfill computes, in the city's calendar, the deadlines from intake of
+// requests stored before cycles existed (store.Backfill).
+func (b *Backend) backfill(ctx context.Context, slug string, st interface {
+	Backfill(ctx context.Context, loc *time.Location, limit int) (int, error)
+}) error {
+	t, err := b.Registry().Get(ctx, slug)
+	if err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation(t.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	for range backfillBatches {
+		n, err := st.Backfill(ctx, loc, backfillBatch)
+		if err != nil || n < backfillBatch {
+			if n > 0 {
+				slog.InfoContext(ctx, "deadlines computed from intake", "city", slug, "requests", n)
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // RegisterSweep makes the queue sweep every active city once per minute, at

@@ -68,7 +68,8 @@ func (cs *Console) showSettings(c *gin.Context, p *web.Page, status int) {
 		}
 		city := k.city
 		p.Form = url.Values{"work_start": {s.WorkStart}, "work_end": {s.WorkEnd}, "days": {formatDays(s.Days)},
-			"auto_close_days": {strconv.Itoa(s.AutoCloseDays)}, "name": {city.Name}, "locale": {city.Locale},
+			"auto_close_days": {strconv.Itoa(s.AutoCloseDays)}, "reopen_days": {strconv.Itoa(s.ReopenDays)},
+			"escalation_second_level_minutes": {strconv.Itoa(s.SecondLevelMinutes)}, "name": {city.Name}, "locale": {city.Locale},
 			"timezone": {s.Timezone}, "phone_region": {s.PhoneRegion}}
 		for _, d := range s.Weekend {
 			p.Form.Add("weekend", strconv.Itoa(d))
@@ -107,7 +108,8 @@ func (cs *Console) saveSettings(c *gin.Context) {
 	p.Form = f.Values
 	in := core.CitySettings{WorkStart: f.String("work_start"), WorkEnd: f.String("work_end"), Weekend: []int{},
 		Days: parseDays(f.Values.Get("days")), AutoCloseDays: int(f.Int64("auto_close_days")),
-		PhoneRegion: f.String("phone_region")}
+		PhoneRegion: f.String("phone_region"),
+		ReopenDays:  int(f.Int64("reopen_days")), SecondLevelMinutes: int(f.Int64("escalation_second_level_minutes"))}
 	for _, w := range f.Values["weekend"] {
 		n, err := strconv.Atoi(w)
 		if err != nil {
@@ -161,7 +163,8 @@ func (cs *Console) showSettingsWith(c *gin.Context, p *web.Page, status int, f *
 		return
 	}
 	p.Form = url.Values{"work_start": {s.WorkStart}, "work_end": {s.WorkEnd}, "days": {formatDays(s.Days)},
-		"auto_close_days": {strconv.Itoa(s.AutoCloseDays)}, "name": {f.String("name")}, "locale": {f.String("locale")},
+		"auto_close_days": {strconv.Itoa(s.AutoCloseDays)}, "reopen_days": {strconv.Itoa(s.ReopenDays)},
+		"escalation_second_level_minutes": {strconv.Itoa(s.SecondLevelMinutes)}, "name": {f.String("name")}, "locale": {f.String("locale")},
 		"timezone": {f.String("timezone")}, "phone_region": {s.PhoneRegion}}
 	for _, d := range s.Weekend {
 		p.Form.Add("weekend", strconv.Itoa(d))

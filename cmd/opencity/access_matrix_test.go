@@ -37,9 +37,11 @@ var (
 	everyone  = []string{"admin", "dispatcher", "operator", "manager", "analyst", "citizen", "api_dispatcher"}
 	adminOnly = []string{"admin"}
 	// staff reads the directory; citizens read what they need to file a request.
-	staff        = []string{"admin", "dispatcher", "operator", "manager", "analyst", "api_dispatcher"}
-	dispatchers  = []string{"admin", "dispatcher", "api_dispatcher"}
-	orgWorkers   = []string{"operator", "manager"}
+	staff       = []string{"admin", "dispatcher", "operator", "manager", "analyst", "api_dispatcher"}
+	dispatchers = []string{"admin", "dispatcher", "api_dispatcher"}
+	orgWorkers  = []string{"operator", "manager"}
+	// alertReaders are the addressees of escalation alerts.
+	alertReaders = []string{"admin", "dispatcher", "manager", "analyst", "api_dispatcher"}
 	commentators = []string{"admin", "dispatcher", "operator", "manager", "citizen", "api_dispatcher"}
 )
 
@@ -80,6 +82,8 @@ var routeAccess = map[string][]string{
 	"POST /api/v1/requests/:number/assign":    dispatchers,
 	"POST /api/v1/requests/:number/reject":    dispatchers,
 	"POST /api/v1/requests/:number/duplicate": dispatchers,
+	"POST /api/v1/requests/:number/recall":    dispatchers,
+	"GET /api/v1/alerts":                      alertReaders,
 	"POST /api/v1/requests/:number/close":     append(slices.Clone(dispatchers), "citizen"),
 	"POST /api/v1/requests/:number/reopen":    append(slices.Clone(dispatchers), "citizen"),
 	"POST /api/v1/requests/:number/accept":    orgWorkers,
@@ -237,6 +241,8 @@ var routeAccess = map[string][]string{
 	"POST /requests/:number/assign":    dispatchers,
 	"POST /requests/:number/reject":    dispatchers,
 	"POST /requests/:number/duplicate": dispatchers,
+	"POST /requests/:number/recall":    dispatchers,
+	"GET /alerts":                      alertReaders,
 	"POST /requests/:number/close":     append(slices.Clone(dispatchers), "citizen"),
 	"POST /requests/:number/reopen":    append(slices.Clone(dispatchers), "citizen"),
 	"POST /requests/:number/accept":    orgWorkers,

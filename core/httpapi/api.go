@@ -27,6 +27,7 @@ type CityStore interface {
 	core.CoApplicantStore
 	core.DeskStore // the dispatcher's desk
 	core.WishStore // the headquarters' list of wishes
+	core.EscalationStore
 	PublicTrail(ctx context.Context, id int64) (*core.Request, []core.RequestEvent, error)
 	attachmentStore
 	AccountStore
@@ -131,6 +132,7 @@ func (a *API) Routes() []Route {
 	}
 	rs = append(rs, a.requestRoutes()...)
 	rs = append(rs, a.deskRoutes()...)
+	rs = append(rs, a.alertRoutes()...)
 	rs = append(rs, a.directoryRoutes()...)
 	rs = append(rs, a.settingsRoutes()...)
 	rs = append(rs, a.routingRoutes()...)

@@ -259,6 +259,9 @@ func TestTransitionMatrix(t *testing.T) {
 						if action == core.ActionDelegate {
 							b = map[string]string{"organization": "lifttech-kazan"}
 						}
+						if action == core.ActionRecall { // to an organization other than the one holding it
+							b["organization"] = "krovlya-kazan"
+						}
 						r := s.Act("kazan", tokens[login], n, string(action), b)
 						allowed, _ := policy.Allowed(ctx, "kazan", role, core.ObjRequests, string(action))
 						want := http.StatusOK

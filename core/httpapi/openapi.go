@@ -36,6 +36,7 @@ var taggedEnums = map[string][]string{
 	"org_kinds":    core.OrgKinds,
 	"utilities":    append([]string{""}, core.Utilities...),
 	"rule_targets": core.Targets,
+	"deadlines":    core.Deadlines,
 }
 
 type schemaGen struct {

@@ -60,6 +60,7 @@ var actionSummary = map[core.Action]string{
 	core.ActionReopen:    "Dispute the fix and reopen, with a comment (the citizen)",
 	core.ActionReject:    "Reject with a reason (dispatcher)",
 	core.ActionDuplicate: "Mark as a duplicate of another request (dispatcher)",
+	core.ActionRecall:    "Recall from the organization holding it and assign to another, with a reason (dispatcher); the deadlines keep running from intake",
 }
 
 type eventJSON struct {
@@ -83,33 +84,41 @@ type originalJSON struct {
 }
 
 type requestJSON struct {
-	ID                int64            `json:"id"`
-	Number            string           `json:"number"`
-	Status            core.Status      `json:"status"`
-	Channel           core.Channel     `json:"channel"`
-	Priority          core.Priority    `json:"priority"`
-	Category          string           `json:"category"`
-	BuildingID        *int64           `json:"building_id,omitempty"`
-	DistrictID        *int64           `json:"district_id,omitempty"`
-	Address           string           `json:"address,omitempty"`
-	Apartment         string           `json:"apartment,omitempty"`
-	Entrance          string           `json:"entrance,omitempty"`
-	Location          *core.Location   `json:"location,omitempty"`
-	Description       string           `json:"description"`
-	Applicant         *core.Applicant  `json:"applicant,omitempty"`
-	Organization      string           `json:"organization,omitempty"`
-	Executor          string           `json:"executor,omitempty"`
-	ReactionDueAt     *time.Time       `json:"reaction_due_at,omitempty"`
-	ResolutionDueAt   *time.Time       `json:"resolution_due_at,omitempty"`
-	Overdue           bool             `json:"overdue"`
-	ReactionSeconds   *int64           `json:"reaction_seconds,omitempty"`
-	ResolutionSeconds *int64           `json:"resolution_seconds,omitempty"`
-	Rating            *int             `json:"rating,omitempty"`
-	CreatedAt         time.Time        `json:"created_at"`
-	UpdatedAt         time.Time        `json:"updated_at"`
-	History           []eventJSON      `json:"history,omitempty"`
-	Photos            []attachmentJSON `json:"photos,omitempty"`
-	Original          *originalJSON    `json:"original,omitempty"`
+	ID                int64           `json:"id"`
+	Number            string          `json:"number"`
+	Status            core.Status     `json:"status"`
+	Channel           core.Channel    `json:"channel"`
+	Priority          core.Priority   `json:"priority"`
+	Category          string          `json:"category"`
+	BuildingID        *int64          `json:"building_id,omitempty"`
+	DistrictID        *int64          `json:"district_id,omitempty"`
+	Address           string          `json:"address,omitempty"`
+	Apartment         string          `json:"apartment,omitempty"`
+	Entrance          string          `json:"entrance,omitempty"`
+	Location          *core.Location  `json:"location,omitempty"`
+	Description       string          `json:"description"`
+	Applicant         *core.Applicant `json:"applicant,omitempty"`
+	Organization      string          `json:"organization,omitempty"`
+	Executor          string          `json:"executor,omitempty"`
+	ReactionDueAt     *time.Time      `json:"reaction_due_at,omitempty"`
+	ResolutionDueAt   *time.Time      `json:"resolution_due_at,omitempty"`
+	Overdue           bool            `json:"overdue"`
+	ReactionSeconds   *int64          `json:"reaction_seconds,omitempty"`
+	ResolutionSeconds *int64          `json:"resolution_seconds,omitempty"`
+	Rating            *int            `json:"rating,omitempty"`
+	// Cycle numbers the current cycle (1 from intake, one more per reopen);
+	// EscalationLevel is how far it was escalated (0 none, 1 at its
+	// deadline, 2 after the city's delay).
+	Cycle           int              `json:"cycle"`
+	EscalationLevel int              `json:"escalation_level"`
+	Follows         string           `json:"follows,omitempty"`
+	CreatedAt       time.Time        `json:"created_at"`
+	UpdatedAt       time.Time        `json:"updated_at"`
+	History         []eventJSON      `json:"history,omitempty"`
+	Cycles          []cycleJSON      `json:"cycles,omitempty"`
+	Alerts          []alertJSON      `json:"alerts,omitempty"`
+	Photos          []attachmentJSON `json:"photos,omitempty"`
+	Original        *originalJSON    `json:"original,omitempty"`
 }
 
 type requestList struct {
@@ -127,7 +136,7 @@ func requestView(r *core.Request, a core.Actor, now time.Time) requestJSON {
 		Address: r.Address, Apartment: r.Apartment, Entrance: r.Entrance, Description: r.Description,
 		Organization: r.Organization, Executor: r.Executor, ReactionDueAt: r.ReactionDueAt, ResolutionDueAt: r.ResolutionDueAt,
 		ReactionSeconds: r.ReactionSeconds, ResolutionSeconds: r.ResolutionSeconds, Rating: r.Rating,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Cycle: r.Cycle, EscalationLevel: r.EscalationLevel, Follows: r.Follows,
 	}
 	v.Overdue = r.Overdue(now)
 	if r.Lat != nil && r.Lon != nil {
@@ -184,6 +193,9 @@ func (a *API) getRequest(c *Call, _ none) (*requestJSON, error) {
 	}
 	v := requestView(r, actor, a.Now())
 	v.History = eventsView(evs, Lang(c.Context))
+	if v.Cycles, v.Alerts, err = cyclesAndAlerts(c, r.ID); err != nil {
+		return nil, err
+	}
 	for _, p := range photos {
 		v.Photos = append(v.Photos, attachmentView(p, r.Number))
 	}

@@ -69,6 +69,9 @@ type callData struct {
 	// chosen; MatchesAsked is true then.
 	Matches      []matchRow
 	MatchesAsked bool
+	// Follows is the closed request the new one is about (its number), when
+	// the citizen came from a request too old to reopen.
+	Follows string
 }
 
 // callForm shows the dispatcher's call-taking form.
@@ -95,7 +98,11 @@ func (p *Pages) requestForm(c *gin.Context, status int, tmpl, title string, err 
 		return
 	}
 	_, actor := city(c)
-	d := &callData{Key: c.PostForm(fFormKey), Action: c.Request.URL.Path, Anonymous: actor.UserID == 0}
+	d := &callData{Key: c.PostForm(fFormKey), Action: c.Request.URL.Path, Anonymous: actor.UserID == 0,
+		Follows: strings.TrimSpace(c.Query(fFollows))}
+	if v := c.PostForm(fFollows); v != "" {
+		d.Follows = strings.TrimSpace(v)
+	}
 	for _, cat := range cats {
 		if cat.Active && (tmpl == "call.html" || cat.CitizenVisible) {
 			d.Categories = append(d.Categories, cat)

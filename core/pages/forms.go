@@ -37,6 +37,7 @@ const (
 	fPublicNote = "public"
 	fMatches    = "matches"
 	fJoin       = "join"
+	fFollows    = "follows"
 )
 
 // newRequestForm reads a call-taking or portal form into intake's input. It
@@ -48,6 +49,7 @@ func newRequestForm(form url.Values) (core.NewRequest, core.FieldErrors) {
 		Category: form.Get(fCategory), Address: form.Get(fAddress), Apartment: form.Get(fApartment),
 		Entrance: form.Get(fEntrance), Description: form.Get(fDesc),
 		Applicant: core.Applicant{Name: form.Get(fName), Phone: form.Get(fPhone), Email: form.Get(fEmail)},
+		Follows:   form.Get(fFollows),
 	}
 	if v := strings.TrimSpace(form.Get(fBuilding)); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)

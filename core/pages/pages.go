@@ -91,6 +91,9 @@ func (p *Pages) Register(r gin.IRouter) {
 	// The headquarters' weekly list of wishes and suggestions.
 	g.GET("/hq/wishes", k.Require(core.ObjAnalytics, core.ActRead), p.wishes)
 
+	// Escalation alerts, for the roles they are addressed to.
+	g.GET("/alerts", k.Require(core.ObjAlerts, core.ActRead), p.alerts)
+
 	// The organization's office.
 	g.GET("/office/", req(string(core.ActionAccept)), p.office)
 	g.GET("/office/export.csv", req(string(core.ActionAccept)), p.export)

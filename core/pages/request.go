@@ -37,6 +37,13 @@ type requestData struct {
 	Original string
 	// Tracking is the link a citizen follows the request by.
 	Tracking string
+	// Cycles are the request's cycles, Alerts its escalation alerts (staff).
+	Cycles []core.RequestCycle
+	Alerts []core.EscalationAlert
+	// TooLate is the message of a closed request the citizen can no longer
+	// reopen (the city's window passed); the page offers a new request that
+	// follows it instead.
+	TooLate core.Msg
 }
 
 // request shows a request to anyone who may see it; the store's scoping
@@ -108,7 +115,23 @@ func (p *Pages) requestData(c *gin.Context, ct *httpapi.City, actor core.Actor, 
 	d.Can["photo"] = p.allowed(c, core.ActAttach)
 	d.Can["rate"] = actor.Role == core.RoleCitizen && r.Rating == nil &&
 		(r.Status == core.StatusResolved || r.Status == core.StatusClosed) && p.allowed(c, core.ActRate)
-	if d.Can[string(core.ActionAssign)] || d.Can[string(core.ActionDelegate)] {
+	if d.Cycles, err = st.Cycles(ctx, actor, r.ID); err != nil {
+		return nil, err
+	}
+	if d.Alerts, err = st.RequestAlerts(ctx, actor, r.ID); err != nil {
+		return nil, err
+	}
+	if d.Can[string(core.ActionReopen)] && r.Status == core.StatusClosed && r.ClosedAt != nil {
+		kv, err := st.Settings(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if days := core.ReopenDays(kv); now.After(r.ClosedAt.AddDate(0, 0, days)) {
+			d.TooLate = core.M("error.reopen_window", "Count", days, "Number", r.Number)
+			d.Can[string(core.ActionReopen)] = false
+		}
+	}
+	if d.Can[string(core.ActionAssign)] || d.Can[string(core.ActionDelegate)] || d.Can[string(core.ActionRecall)] {
 		orgs, err := st.Organizations(ctx)
 		if err != nil {
 			return nil, err

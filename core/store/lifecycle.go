@@ -30,7 +30,7 @@ func filterRequests(sel *bun.SelectQuery, q core.RequestQuery, ids *filterIDs) *
 	}
 	if q.Overdue {
 		now := q.Now.UTC()
-		sel = sel.Where(overdueExpr, bun.In(core.OpenStatuses), now, now)
+		sel = sel.Where(overdueExpr, bun.In(core.RunningStatuses), now, now)
 	}
 	if q.CreatedFrom != nil {
 		sel = sel.Where("r.created_at >= ?", q.CreatedFrom.UTC())
@@ -101,6 +101,10 @@ func (l lookup) WorkPhotos(ctx context.Context, requestID int64) (int, error) {
 		Where("a.request_id = ? AND u.role <> ?", requestID, core.RoleCitizen).Count(ctx)
 }
 
+func (l lookup) Settings(ctx context.Context) (map[string]string, error) {
+	return loadSettings(ctx, l.tx)
+}
+
 func (l lookup) Calendar(ctx context.Context) (*core.Calendar, error) {
 	return loadCalendar(ctx, l.tx, l.loc)
 }
@@ -128,6 +132,9 @@ func (s *Store) UpdateRequest(ctx context.Context, a core.Actor, number string, 
 			return err
 		})
 		if err != nil {
+			return err
+		}
+		if err := saveCycle(ctx, tx, r); err != nil {
 			return err
 		}
 		for _, ev := range evs {
@@ -238,39 +245,6 @@ func (s *Store) CityCalendar(ctx context.Context, loc *time.Location) (c *core.C
 		return tx.NewSelect().Model(&days).Order("day").Scan(ctx)
 	})
 	return c, days, err
-}
-
-// Escalate flags open requests whose reaction or resolution time ran out and
-// records an internal escalation event for each; it returns how many.
-func (s *Store) Escalate(ctx context.Context, now time.Time) (n int, err error) {
-	now = now.UTC()
-	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		for _, kind := range []struct{ due, done, flag, msg string }{
-			{"reaction_due_at", "accepted_at", "reaction_escalated_at", "event.reaction_late"},
-			{"resolution_due_at", "resolved_at", "resolution_escalated_at", "event.resolution_late"},
-		} {
-			var late []core.Request
-			err := tx.NewSelect().Model(&late).Column("id", "status").
-				Where("? < ? AND ? IS NULL AND ? IS NULL", bun.Ident(kind.due), now, bun.Ident(kind.done), bun.Ident(kind.flag)).
-				Where("status IN (?)", bun.In(core.OpenStatuses)).Limit(1000).Scan(ctx)
-			if err != nil {
-				return err
-			}
-			for _, r := range late {
-				if _, err := tx.NewRaw("UPDATE requests SET ? = ? WHERE id = ?", bun.Ident(kind.flag), now, r.ID).Exec(ctx); err != nil {
-					return err
-				}
-				ev := &core.RequestEvent{RequestID: r.ID, Kind: "escalated", FromState: string(r.Status), ToState: string(r.Status),
-					Note: core.M(kind.msg), Public: false, CreatedAt: now}
-				if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
-					return err
-				}
-				n++
-			}
-		}
-		return nil
-	})
-	return n, err
 }
 
 // AutoClose closes requests resolved before the cut-off that the citizen

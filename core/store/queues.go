@@ -10,7 +10,7 @@ import (
 )
 
 // overdueExpr is core.Request.Overdue in SQL: true for a request in one of
-// the statuses of its first argument (core.OpenStatuses) past its reaction
+// the statuses of its first argument (core.RunningStatuses) past its reaction
 // or resolution time; its other two arguments are the current time.
 const overdueExpr = `(r.status IN (?) AND ((r.accepted_at IS NULL AND r.reaction_due_at < ?) OR (r.resolved_at IS NULL AND r.resolution_due_at < ?)))`
 
@@ -77,7 +77,7 @@ func (s *Store) QueueCounts(ctx context.Context, now time.Time) (overdue, waitin
 	nw := refs.notWish()
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		return tx.NewSelect().TableExpr("requests AS r").
-			ColumnExpr("count(CASE WHEN "+overdueExpr+" THEN 1 END) AS overdue", bun.In(core.OpenStatuses), now, now).
+			ColumnExpr("count(CASE WHEN "+overdueExpr+" THEN 1 END) AS overdue", bun.In(core.UnfinishedStatuses), now, now).
 			ColumnExpr("count(CASE WHEN r.status IN (?) AND "+nw.expr+" THEN 1 END) AS waiting",
 				append([]any{bun.In(core.TriageStatuses)}, nw.args...)...).
 			Scan(ctx, &row)

@@ -174,6 +174,9 @@ func (s *Store) CreateRequest(ctx context.Context, r *core.Request, events []*co
 			return err
 		}
 		r.Number = number
+		if err := saveCycle(ctx, tx, r); err != nil {
+			return err
+		}
 		if err := tallyRequests(ctx, tx, []int64{r.ID}, 1); err != nil {
 			return fmt.Errorf("rollups: %w", err)
 		}
@@ -250,9 +253,11 @@ func selectRequests(db bun.IDB, dest any) *bun.SelectQuery {
 	return db.NewSelect().Model(dest).ModelTableExpr("requests AS r").
 		ColumnExpr("r.*").ColumnExpr("c.code AS category_code").
 		ColumnExpr("coalesce(o.code, '') AS organization_code").ColumnExpr("coalesce(x.code, '') AS executor_code").
+		ColumnExpr("coalesce(f.number, '') AS follows_number").
 		Join("JOIN categories AS c ON c.id = r.category_id").
 		Join("LEFT JOIN organizations AS o ON o.id = r.organization_id").
-		Join("LEFT JOIN organizations AS x ON x.id = r.executor_id")
+		Join("LEFT JOIN organizations AS x ON x.id = r.executor_id").
+		Join("LEFT JOIN requests AS f ON f.id = r.follows_id")
 }
 
 // scopeRequests confines a request query to what the actor may see.
