@@ -7,14 +7,10 @@ import (
 	"time"
 )
 
-// RunningStatuses are the statuses in which the deadlines of a request's
-// current cycle run: waiting for the dispatcher (TriageStatuses) or with an
-// organization (OpenStatuses). The reaction clock starts at intake, whoever
-// holds the request.
-var RunningStatuses = append(slices.Clone(TriageStatuses), OpenStatuses...)
-
-// Running reports whether the deadlines run in status s (RunningStatuses).
-func (s Status) Running() bool { return slices.Contains(RunningStatuses, s) }
+// Running reports whether the deadlines of the current cycle run in status
+// s: while it is unfinished (UnfinishedStatuses), in triage too, for the
+// reaction clock starts at intake whoever holds the request.
+func (s Status) Running() bool { return slices.Contains(UnfinishedStatuses, s) }
 
 // RequestCycle is one cycle of a request, from its start (intake for the
 // first cycle, a reopen for the next) to its resolution, with its own due

@@ -44,7 +44,7 @@ func TestOpenStatuses(t *testing.T) {
 	for _, s := range core.OpenStatuses {
 		open[s] = true
 	}
-	for _, s := range core.RunningStatuses {
+	for _, s := range core.UnfinishedStatuses {
 		running[s] = true
 	}
 	for _, s := range core.Statuses {
@@ -52,7 +52,7 @@ func TestOpenStatuses(t *testing.T) {
 			t.Errorf("%s: Open() = %v, but OpenStatuses says %v", s, s.Open(), open[s])
 		}
 		if s.Running() != running[s] {
-			t.Errorf("%s: Running() = %v, but RunningStatuses says %v", s, s.Running(), running[s])
+			t.Errorf("%s: Running() = %v, but UnfinishedStatuses says %v", s, s.Running(), running[s])
 		}
 		if open[s] && !running[s] {
 			t.Errorf("%s: open but its deadlines do not run", s)

@@ -21,7 +21,7 @@ type lateRow struct {
 	ResolutionDueAt *time.Time `bun:"resolution_due_at"`
 }
 
-// Escalate raises the escalation of running requests (core.RunningStatuses:
+// Escalate raises the escalation of running requests (core.UnfinishedStatuses:
 // triage included) at now. A reaction or resolution time that ran out is
 // flagged with an internal event and raises first-level alerts, to the
 // dispatcher on duty and the manager of the organization holding the
@@ -39,7 +39,7 @@ func (s *Store) Escalate(ctx context.Context, now time.Time) (n int, err error) 
 			err := tx.NewSelect().TableExpr("requests").
 				Column("id", "status", "cycle", "organization_id", "escalation_level").ColumnExpr("? AS due", bun.Ident(kind.due)).
 				Where("? < ? AND ? IS NULL AND ? IS NULL", bun.Ident(kind.due), now, bun.Ident(kind.done), bun.Ident(kind.flag)).
-				Where("status IN (?)", bun.In(core.RunningStatuses)).Order("id").Limit(1000).Scan(ctx, &late)
+				Where("status IN (?)", bun.In(core.UnfinishedStatuses)).Order("id").Limit(1000).Scan(ctx, &late)
 			if err != nil {
 				return err
 			}
@@ -87,7 +87,7 @@ func secondLevel(ctx context.Context, tx bun.Tx, now time.Time) (n int, err erro
 		Column("r.id", "r.status", "r.cycle", "r.organization_id", "r.escalation_level", "r.accepted_at",
 			"r.reaction_due_at", "r.resolution_due_at").
 		Where("r.escalation_level = 1 AND r.escalated_at <= ?", now.Add(-core.SecondLevelDelay(settings))).
-		Where(overdueExpr, bun.In(core.RunningStatuses), now, now).Order("r.id").Limit(1000).Scan(ctx, &late)
+		Where(overdueExpr, bun.In(core.UnfinishedStatuses), now, now).Order("r.id").Limit(1000).Scan(ctx, &late)
 	if err != nil {
 		return 0, err
 	}

@@ -30,7 +30,7 @@ func filterRequests(sel *bun.SelectQuery, q core.RequestQuery, ids *filterIDs) *
 	}
 	if q.Overdue {
 		now := q.Now.UTC()
-		sel = sel.Where(overdueExpr, bun.In(core.RunningStatuses), now, now)
+		sel = sel.Where(overdueExpr, bun.In(core.UnfinishedStatuses), now, now)
 	}
 	if q.CreatedFrom != nil {
 		sel = sel.Where("r.created_at >= ?", q.CreatedFrom.UTC())
