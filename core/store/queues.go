@@ -10,7 +10,7 @@ import (
 )
 
 // overdueExpr is core.Request.Overdue in SQL: true for a request in one of
-// the statuses of its first argument (core.RunningStatuses) past its reaction
+// the statuses of its first argument (core.UnfinishedStatuses) past its reaction
 // or resolution time; its other two arguments are the current time.
 const overdueExpr = `(r.status IN (?) AND ((r.accepted_at IS NULL AND r.reaction_due_at < ?) OR (r.resolved_at IS NULL AND r.resolution_due_at < ?)))`
 
