@@ -16,14 +16,14 @@ const ObjAnalytics = "analytics"
 // every other field given. Organizations are named by code, Category is a
 // category or a category group code.
 type HQFilter struct {
-	From              string  `json:"from" form:"from"` // YYYY-MM-DD; default: 29 days before To
-	To                string  `json:"to" form:"to"`     // YYYY-MM-DD; default: today
-	District          string  `json:"district" form:"district"`
-	ManagementCompany string  `json:"management_company" form:"management_company"`
-	Contractor        string  `json:"contractor" form:"contractor"`
-	Supplier          string  `json:"resource_supplier" form:"resource_supplier"`
-	Category          string  `json:"category" form:"category"`
-	Channel           Channel `json:"channel" form:"channel"`
+	From              string `json:"from"` // YYYY-MM-DD; default: 29 days before To
+	To                string `json:"to"`   // YYYY-MM-DD; default: today
+	District          string `json:"district"`
+	ManagementCompany string `json:"management_company"`
+	Contractor        string `json:"contractor"`
+	Supplier          string `json:"resource_supplier"`
+	Category          string `json:"category"`
+	Channel           string `json:"channel" enum:"any_channel"` // "" for any
 }
 
 // MaxHQDays bounds a period of HQ's figures: three years.
@@ -249,7 +249,7 @@ func (a *Analytics) resolve(ctx context.Context, actor Actor, f HQFilter) (*hqQu
 		return nil, err
 	}
 	h.dir = dir
-	q := DaysQuery{From: f.From, To: f.To, Channel: f.Channel, Now: a.Now().UTC()}
+	q := DaysQuery{From: f.From, To: f.To, Channel: Channel(f.Channel), Now: a.Now().UTC()}
 	if f.District = strings.TrimSpace(f.District); f.District != "" {
 		if d := dir.DistrictByCode(f.District); d != nil {
 			q.DistrictID = d.ID
@@ -287,7 +287,7 @@ func (a *Analytics) resolve(ctx context.Context, actor Actor, f HQFilter) (*hqQu
 			fe.Add("category", "error.unknown_category", "Code", f.Category)
 		}
 	}
-	if f.Channel != "" && !f.Channel.Valid() {
+	if f.Channel = strings.TrimSpace(f.Channel); f.Channel != "" && !Channel(f.Channel).Valid() {
 		fe.Add("channel", "error.one_of", "List", strings.Join(Names(Channels), ", "))
 	}
 	if err := fe.Err(); err != nil {

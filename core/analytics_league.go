@@ -23,6 +23,9 @@ const (
 	RankDeadlines   = "deadlines"
 )
 
+// LeagueRanks lists the orders of a league table.
+var LeagueRanks = []string{RankPerThousand, RankDeadlines}
+
 // LeagueRow is one organization or district of a league table: its
 // figures in the period and in the previous period of the same length
 // (the trend).
@@ -36,14 +39,7 @@ type LeagueRow struct {
 }
 
 // Name returns the row's name in lang.
-func (r LeagueRow) Name(lang string) string { return pickName(lang, r.NameRU, r.NameEN) }
-
-func pickName(lang, ru, en string) string {
-	if lang == "en" && en != "" {
-		return en
-	}
-	return ru
-}
+func (r LeagueRow) Name(lang string) string { return LocalName(r.NameRU, r.NameEN, lang) }
 
 // League is a league table: who gets the most requests per 1,000
 // apartments, or meets the fewest deadlines.
@@ -69,8 +65,8 @@ func (a *Analytics) League(ctx context.Context, actor Actor, kind, rank string, 
 	if rank == "" {
 		rank = RankPerThousand
 	}
-	if rank != RankPerThousand && rank != RankDeadlines {
-		fe.Add("rank", "error.one_of", "List", RankPerThousand+", "+RankDeadlines)
+	if !slices.Contains(LeagueRanks, rank) {
+		fe.Add("rank", "error.one_of", "List", strings.Join(LeagueRanks, ", "))
 	}
 	if err := fe.Err(); err != nil {
 		return nil, err
@@ -206,7 +202,7 @@ type OrgBuildings struct {
 }
 
 // Name returns the organization's name in lang.
-func (o *OrgBuildings) Name(lang string) string { return pickName(lang, o.NameRU, o.NameEN) }
+func (o *OrgBuildings) Name(lang string) string { return LocalName(o.NameRU, o.NameEN, lang) }
 
 // orgQuery resolves f and the organization a drill-down names.
 func (a *Analytics) orgQuery(ctx context.Context, actor Actor, code string, f HQFilter) (*hqQuery, *Organization, error) {
@@ -282,9 +278,9 @@ type HQRequest struct {
 	Number            string    `json:"number"`
 	CreatedAt         time.Time `json:"created_at"`
 	Category          string    `json:"category"`
-	Channel           Channel   `json:"channel" enum:"channels"`
-	Status            Status    `json:"status" enum:"statuses"`
-	Priority          Priority  `json:"priority" enum:"priorities"`
+	Channel           Channel   `json:"channel"`
+	Status            Status    `json:"status"`
+	Priority          Priority  `json:"priority"`
 	Organization      string    `json:"organization"`
 	Executor          string    `json:"executor"`
 	ReactionSeconds   *int64    `json:"reaction_seconds"`
@@ -312,7 +308,7 @@ type BuildingRequests struct {
 }
 
 // Name returns the organization's name in lang.
-func (b *BuildingRequests) Name(lang string) string { return pickName(lang, b.NameRU, b.NameEN) }
+func (b *BuildingRequests) Name(lang string) string { return LocalName(b.NameRU, b.NameEN, lang) }
 
 // Requests lists an organization's requests about a building (0: about no
 // building) in f's period, newest first.

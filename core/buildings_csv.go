@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/opencity/opencity/core/i18n"
 )
 
 // BuildingColumns are the columns of the buildings CSV, in export order.
@@ -61,7 +63,7 @@ func ParseBuildingsCSV(r io.Reader) ([]BuildingRow, []RowError, error) {
 	}
 	col := map[string]int{}
 	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(h))
+		h = buildingColumn(h)
 		if !oneOf(h, BuildingColumns) {
 			return nil, nil, &Error{Code: EINVALID, Message: "error.csv_unknown_column", Args: map[string]any{"Column": h},
 				Fields: FieldErrors{"file": M("error.csv_columns", "Columns", strings.Join(BuildingColumns, ", "))}}
@@ -151,15 +153,65 @@ func sortedKeys(m FieldErrors) []string {
 	return keys
 }
 
-// WriteBuildingsCSV writes buildings in the import format.
-func WriteBuildingsCSV(w io.Writer, bs []Building) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(BuildingColumns); err != nil {
+// buildingColumn is the column a header names: its code (registry_id …)
+// or its header in any language of the catalog (csv.building.*).
+func buildingColumn(h string) string {
+	h = strings.ToLower(strings.TrimSpace(h))
+	for _, c := range BuildingColumns {
+		for _, lang := range i18n.Languages {
+			if h == strings.ToLower(i18n.Text(lang, "csv.building."+c, nil)) {
+				return c
+			}
+		}
+	}
+	return h
+}
+
+// CSVComma is the separator of a CSV file for a reader: the one Excel
+// expects in the reader's language (';' where the decimal sign is a
+// comma, as in Russian; ',' in English), unless sep names another
+// ("comma", "semicolon", "tab").
+func CSVComma(lang, sep string) rune {
+	switch sep {
+	case "comma":
+		return ','
+	case "semicolon":
+		return ';'
+	case "tab":
+		return '\t'
+	}
+	if lang == "ru" {
+		return ';'
+	}
+	return ','
+}
+
+// WriteBuildingsCSV writes buildings in the import format for a reader of
+// lang, as Excel opens it directly: UTF-8 with a BOM, headers in lang,
+// the separator comma and, in Russian, decimal commas.
+func WriteBuildingsCSV(w io.Writer, bs []Building, lang string, comma rune) error {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
 		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.Comma = comma
+	header := make([]string, len(BuildingColumns))
+	for i, c := range BuildingColumns {
+		header[i] = i18n.Text(lang, "csv.building."+c, nil)
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	coord := func(v float64) string {
+		s := strconv.FormatFloat(v, 'f', -1, 64)
+		if lang == "ru" {
+			s = strings.Replace(s, ".", ",", 1)
+		}
+		return s
 	}
 	for _, b := range bs {
 		err := cw.Write([]string{b.RegistryID, b.AddressRU, b.AddressEN, b.District, b.ManagementCompany,
-			strconv.Itoa(b.Apartments), strconv.FormatFloat(b.Lat, 'f', -1, 64), strconv.FormatFloat(b.Lon, 'f', -1, 64)})
+			strconv.Itoa(b.Apartments), coord(b.Lat), coord(b.Lon)})
 		if err != nil {
 			return err
 		}

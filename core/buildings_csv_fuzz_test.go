@@ -51,7 +51,7 @@ func FuzzParseBuildingsCSV(f *testing.F) {
 			return
 		}
 		var out bytes.Buffer
-		if err := WriteBuildingsCSV(&out, bs); err != nil {
+		if err := WriteBuildingsCSV(&out, bs, "ru", ';'); err != nil {
 			t.Fatal(err)
 		}
 		again, bad2, err := ParseBuildingsCSV(&out)

@@ -273,10 +273,11 @@ func (s *DirectoryAdmin) ImportBuildings(ctx context.Context, actor Actor, csv i
 	return rep, nil
 }
 
-// ExportBuildings writes the whole registry as CSV (see WriteBuildingsCSV)
-// to the writer that open returns, called once the actor is allowed and the
-// registry read, so an adapter sets its headers only for a real answer.
-func (s *DirectoryAdmin) ExportBuildings(ctx context.Context, actor Actor, open func() io.Writer) error {
+// ExportBuildings writes the whole registry as CSV for a reader of lang
+// with the separator comma (see WriteBuildingsCSV) to the writer that open
+// returns, called once the actor is allowed and the registry read, so an
+// adapter sets its headers only for a real answer.
+func (s *DirectoryAdmin) ExportBuildings(ctx context.Context, actor Actor, lang string, comma rune, open func() io.Writer) error {
 	if err := s.Gate.Allow(ctx, actor, ObjBuildings, ActRead); err != nil {
 		return err
 	}
@@ -284,5 +285,5 @@ func (s *DirectoryAdmin) ExportBuildings(ctx context.Context, actor Actor, open 
 	if err != nil {
 		return err
 	}
-	return WriteBuildingsCSV(open(), bs)
+	return WriteBuildingsCSV(open(), bs, lang, comma)
 }

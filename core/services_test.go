@@ -35,7 +35,7 @@ func TestServicesCheckTheirGate(t *testing.T) {
 			_, err := dir.ImportBuildings(ctx, a, strings.NewReader("registry_id,address_ru,district\n"))
 			return err
 		},
-		"export buildings":    func(a Actor) error { return dir.ExportBuildings(ctx, Actor{Role: RoleAnonymous}, nil) },
+		"export buildings":    func(a Actor) error { return dir.ExportBuildings(ctx, Actor{Role: RoleAnonymous}, "ru", ';', nil) },
 		"read routing rules":  func(a Actor) error { _, err := ra.Rules(ctx, a); return err },
 		"add a routing rule":  func(a Actor) error { _, err := ra.AddRule(ctx, a, RuleInput{}); return err },
 		"move a routing rule": func(a Actor) error { return ra.MoveRule(ctx, a, 1, MoveTop) },

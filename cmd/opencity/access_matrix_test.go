@@ -43,6 +43,8 @@ var (
 	// alertReaders are the addressees of escalation alerts.
 	alertReaders = []string{"admin", "dispatcher", "manager", "analyst", "api_dispatcher"}
 	commentators = []string{"admin", "dispatcher", "operator", "manager", "citizen", "api_dispatcher"}
+	// hq reads the city's figures.
+	hq = []string{"admin", "analyst"}
 )
 
 // routeAccess is the expectation table of the access matrix, keyed by method
@@ -259,6 +261,16 @@ var routeAccess = map[string][]string{
 	"GET /office/":                     orgWorkers,
 	"GET /hq/wishes":                   {"admin", "analyst"},
 	"GET /office/export.csv":           orgWorkers,
+
+	// HQ.
+	"GET /hq/":                                                         hq,
+	"GET /hq/leagues/:kind":                                            hq,
+	"GET /hq/organizations/:code":                                      hq,
+	"GET /hq/organizations/:code/buildings/:id":                        hq,
+	"GET /api/v1/analytics/dashboard":                                  hq,
+	"GET /api/v1/analytics/leagues/:kind":                              hq,
+	"GET /api/v1/analytics/organizations/:code/buildings":              hq,
+	"GET /api/v1/analytics/organizations/:code/buildings/:id/requests": hq,
 }
 
 // The secrets planted in nizhnekamsk: no answer of kazan may carry them.

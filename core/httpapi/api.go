@@ -22,6 +22,7 @@ type CityStore interface {
 	core.DirectoryStore
 	core.SettingsStore
 	core.RoutingAdminStore
+	core.AnalyticsStore
 	core.UserStore
 	core.QueueStore // the working pages' queues
 	core.CoApplicantStore
@@ -137,6 +138,7 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.settingsRoutes()...)
 	rs = append(rs, a.routingRoutes()...)
 	rs = append(rs, a.accessRoutes()...)
+	rs = append(rs, a.analyticsRoutes()...)
 	rs = append(rs, Route{Method: "GET", Path: "/openapi.json", Summary: "This description", Out: map[string]any{}, Status: 200, Handler: a.openapi()})
 	return rs
 }

@@ -80,7 +80,9 @@ func (a *API) buildingRoutes(s func(*City) *core.DirectoryAdmin) []Route {
 			func(c *Call, in core.Building) (*core.Building, error) {
 				return s(c.City).SaveBuilding(c.Ctx, c.Actor, 0, &in)
 			}),
-		{Method: "GET", Path: "/buildings/export", Obj: o, Act: core.ActRead, Summary: "The registry as CSV", Status: 200, Produces: []string{"text/csv"}, Handler: a.exportBuildings},
+		{Method: "GET", Path: "/buildings/export", Obj: o, Act: core.ActRead, Summary: "The registry as CSV for Excel in the reader's language (UTF-8 with a BOM; ';' and decimal commas in Russian)",
+			Status: 200, Produces: []string{"text/csv"}, Query: []Param{{"sep", "string", "comma, semicolon or tab instead of the language's separator"}},
+			Handler: a.exportBuildings},
 		{Method: "POST", Path: "/buildings/import", Obj: o, Act: core.ActImport,
 			Summary: "Import a CSV (text/csv body or multipart field file): new buildings added, changed ones updated by registry id, bad rows reported",
 			Upload:  &Upload{File: "file", Raw: []string{"text/csv", "text/plain", "application/csv"}},
@@ -157,7 +159,8 @@ func (a *API) importBuildings(c *gin.Context) {
 func (a *API) exportBuildings(c *gin.Context) {
 	ctx := c.Request.Context()
 	city := CityFromContext(ctx)
-	err := a.Services().Directory(city).ExportBuildings(ctx, ActorFromContext(ctx), func() io.Writer {
+	lang := Lang(c)
+	err := a.Services().Directory(city).ExportBuildings(ctx, ActorFromContext(ctx), lang, core.CSVComma(lang, c.Query("sep")), func() io.Writer {
 		c.Header("Content-Type", "text/csv; charset=utf-8")
 		c.Header("Content-Disposition", `attachment; filename="buildings-`+city.Slug+`.csv"`)
 		c.Status(http.StatusOK)

@@ -37,6 +37,9 @@ var taggedEnums = map[string][]string{
 	"utilities":    append([]string{""}, core.Utilities...),
 	"rule_targets": core.Targets,
 	"deadlines":    core.Deadlines,
+	"leagues":      core.Leagues,
+	"any_channel":  append([]string{""}, core.Names(core.Channels)...),
+	"league_ranks": core.LeagueRanks,
 }
 
 type schemaGen struct {
@@ -115,13 +118,29 @@ type fieldDocs interface{ FieldDoc(name string) string }
 
 func (g *schemaGen) object(t reflect.Type) map[string]any {
 	props := map[string]any{}
-	docs, _ := reflect.Zero(t).Interface().(fieldDocs)
 	var required []string
+	g.fields(t, props, &required)
+	o := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	if len(required) > 0 {
+		sort.Strings(required)
+		o["required"] = required
+	}
+	return o
+}
+
+// fields describes the fields of struct t into props; an embedded struct
+// without a JSON name gives its fields, as encoding/json writes them.
+func (g *schemaGen) fields(t reflect.Type, props map[string]any, required *[]string) {
+	docs, _ := reflect.Zero(t).Interface().(fieldDocs)
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
 		name, opts, _ := strings.Cut(tag, ",")
 		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			g.fields(f.Type, props, required)
 			continue
 		}
 		if name == "" {
@@ -147,15 +166,9 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 		}
 		props[name] = prop
 		if !g.input && !strings.Contains(opts, "omitempty") && f.Type.Kind() != reflect.Pointer {
-			required = append(required, name)
+			*required = append(*required, name)
 		}
 	}
-	o := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
-	if len(required) > 0 {
-		sort.Strings(required)
-		o["required"] = required
-	}
-	return o
 }
 
 var ginParam = regexp.MustCompile(`:([a-z_]+)`)

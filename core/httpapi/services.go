@@ -81,6 +81,11 @@ func (s Services) Wishes(city *City) *core.Wishes {
 	return &core.Wishes{Store: city.Store, Gate: s.gate(city), Location: city.Location, Now: s.Now}
 }
 
+// Analytics is HQ's figures of the city, read-only.
+func (s Services) Analytics(city *City) *core.Analytics {
+	return &core.Analytics{Store: city.Store, Gate: s.gate(city), Location: city.Location, Now: s.Now}
+}
+
 // PublicIntake is the city's intake of people without an account.
 func (s Services) PublicIntake(city *City) *core.PublicIntake {
 	return &core.PublicIntake{Store: city.Store, Requests: s.Requests(city), Gate: s.gate(city)}

@@ -1,53 +1,43 @@
 package pages
 
 import (
-	"encoding/csv"
-	"io"
 	"strings"
 	"time"
 
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/web"
 )
 
-// queueCSVHeader names the columns of the queue export.
-var queueCSVHeader = []string{"number", "status", "priority", "category", "address", "apartment", "entrance",
-	"applicant_name", "applicant_phone", "description", "organization", "executor", "created_at",
-	"reaction_due_at", "resolution_due_at", "overdue"}
-
-// writeQueueCSV writes an organization's queue as CSV (UTF-8 with a BOM, so
-// spreadsheet programs read Cyrillic), times in the city's zone.
-func writeQueueCSV(w io.Writer, rows []core.Request, now time.Time, loc *time.Location) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
-	if err := cw.Write(queueCSVHeader); err != nil {
-		return err
-	}
-	ts := func(t *time.Time) string {
-		if t == nil {
-			return ""
+// queueTable lays an organization's queue out for its export: headers,
+// statuses and priorities in the reader's language, times in the city's
+// zone; the organization works these requests, so the applicant's contacts
+// are in it.
+func queueTable(pg *web.Page, rows []core.Request, now time.Time) *hqTable {
+	t := &hqTable{Name: "queue", Title: pg.T("office_title"), Columns: []hqColumn{
+		{"number", cellText}, {"status", cellText}, {"priority", cellText}, {"category", cellText}, {"address", cellText},
+		{"apartment", cellText}, {"entrance", cellText}, {"applicant", cellText}, {"phone", cellText}, {"description", cellText},
+		{"organization", cellText}, {"executor", cellText}, {"created", cellTime}, {"hq.reaction_due", cellTime},
+		{"hq.resolution_due", cellTime}, {"hq.overdue_now", cellText},
+	}}
+	at := func(v *time.Time) hqCell {
+		if v == nil {
+			return hqCell{Kind: cellTime, Blank: true}
 		}
-		return t.In(loc).Format("2006-01-02 15:04")
+		return hqCell{Kind: cellTime, At: *v}
 	}
 	for i := range rows {
 		r := &rows[i]
-		overdue := "no"
+		overdue := pg.T("no")
 		if r.Overdue(now) {
-			overdue = "yes"
+			overdue = pg.T("yes")
 		}
-		rec := []string{r.Number, string(r.Status), string(r.Priority), r.CategoryCode, r.Address, r.Apartment, r.Entrance,
-			r.ApplicantName, r.ApplicantPhone, r.Description, r.Organization, r.Executor, ts(&r.CreatedAt),
-			ts(r.ReactionDueAt), ts(r.ResolutionDueAt), overdue}
-		for j := range rec {
-			rec[j] = csvSafe(rec[j])
-		}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
+		t.Rows = append(t.Rows, []hqCell{text(r.Number), text(pg.T("status." + string(r.Status))),
+			text(pg.T("priority." + string(r.Priority))), text(pg.Category(r.CategoryCode)), text(r.Address), text(r.Apartment),
+			text(r.Entrance), text(r.ApplicantName), text(r.ApplicantPhone), text(r.Description),
+			text(orDash(pg.Org(r.Organization), r.Organization)), text(orDash(pg.Org(r.Executor), r.Executor)),
+			at(&r.CreatedAt), at(r.ReactionDueAt), at(r.ResolutionDueAt), text(overdue)})
 	}
-	cw.Flush()
-	return cw.Error()
+	return t
 }
 
 // csvSafe keeps a cell from being read as a formula by spreadsheet programs;

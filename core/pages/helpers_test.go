@@ -43,27 +43,32 @@ func TestNewRequestForm(t *testing.T) {
 	}
 }
 
-// The export neither loses a phone number nor lets a cell run as a formula.
-func TestQueueCSV(t *testing.T) {
-	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	due := now.Add(-time.Hour)
-	rows := []core.Request{{Number: "2026-000001", Status: core.StatusAssigned, ApplicantPhone: "+7 917 000-00-00",
-		Description: "=HYPERLINK(\"http://evil\")", ApplicantName: "-1+2", ReactionDueAt: &due, CreatedAt: now}}
+// The CSV for Russian Excel: a BOM, ';', decimal commas, dates as
+// dd.mm.yyyy in the city's zone, durations as h:mm, an empty cell for a
+// missing figure; it neither loses a phone number nor lets a cell run as
+// a formula.
+func TestCSVForExcel(t *testing.T) {
+	msk, _ := time.LoadLocation("Europe/Moscow")
+	at := time.Date(2026, 11, 26, 21, 30, 0, 0, time.UTC)
+	tab := &hqTable{Columns: make([]hqColumn, 8), Rows: [][]hqCell{{text("+7 917 000-00-00"), text("=HYPERLINK(\"http://evil\")"),
+		text("-1+2"), {Kind: cellDecimal, Num: 43.75}, {Kind: cellShare, Num: 0.7143}, {Kind: cellDuration, Num: 89400},
+		{Kind: cellTime, At: at}, {Kind: cellShare, Blank: true}}}}
 	var b bytes.Buffer
-	if err := writeQueueCSV(&b, rows, now, time.UTC); err != nil {
+	if err := writeCSV(&b, "ru", []string{"Телефон", "Описание", "Имя", "На 1000", "Доля", "Время", "Поступило", "Пусто"}, msk, tab, ';'); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), "\ufeff"))).ReadAll()
+	if !strings.HasPrefix(b.String(), "\ufeff") {
+		t.Errorf("no BOM")
+	}
+	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), "\ufeff")))
+	r.Comma = ';'
+	recs, err := r.ReadAll()
 	if err != nil || len(recs) != 2 {
 		t.Fatalf("%v %q", err, b.String())
 	}
-	row := map[string]string{}
-	for i, h := range recs[0] {
-		row[h] = recs[1][i]
-	}
-	if row["applicant_phone"] != "+7 917 000-00-00" || row["description"][0] != '\'' || row["applicant_name"][0] != '\'' ||
-		row["overdue"] != "yes" || row["reaction_due_at"] != "2026-11-26 11:00" {
-		t.Errorf("row %v", row)
+	want := []string{"+7 917 000-00-00", "'=HYPERLINK(\"http://evil\")", "'-1+2", "43,75", "71,4%", "24:50", "27.11.2026 00:30", ""}
+	if strings.Join(recs[1], "|") != strings.Join(want, "|") {
+		t.Errorf("row %q, want %q", recs[1], want)
 	}
 }
 

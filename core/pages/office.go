@@ -71,7 +71,8 @@ func (p *Pages) office(c *gin.Context) {
 	p.views.Render(c, http.StatusOK, "office.html", pg)
 }
 
-// export downloads the queue, with the page's filters, as CSV.
+// export downloads the queue, with the page's filters, as CSV for Excel in
+// the reader's language (see writeCSV).
 func (p *Pages) export(c *gin.Context) {
 	ct, actor := city(c)
 	rs, err := p.workQueue(c, ct, actor)
@@ -79,11 +80,13 @@ func (p *Pages) export(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
+	pg := p.views.Page(c, "office_title")
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", `attachment; filename="queue-`+p.api.Now().In(ct.Location).Format("2006-01-02")+`.csv"`)
 	c.Header("Cache-Control", "no-store")
 	c.Status(http.StatusOK)
-	if err := writeQueueCSV(c.Writer, rs, p.api.Now(), ct.Location); err != nil {
+	t := queueTable(pg, rs, p.api.Now())
+	if err := writeCSV(c.Writer, pg.Lang, headers(pg, t), ct.Location, t, core.CSVComma(pg.Lang, c.Query("sep"))); err != nil {
 		_ = c.Error(err)
 	}
 }

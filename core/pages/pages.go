@@ -49,6 +49,7 @@ func New(kit *web.Kit, api *httpapi.API) (*Pages, error) {
 	kit.SetLanding(core.RoleOrgOperator, "office/")
 	kit.SetLanding(core.RoleOrgManager, "office/")
 	kit.SetLanding(core.RoleCitizen, "my/")
+	kit.SetLanding(core.RoleAnalyst, "hq/")
 	return &Pages{kit: kit, api: api, views: views}, nil
 }
 
@@ -97,6 +98,14 @@ func (p *Pages) Register(r gin.IRouter) {
 	// The organization's office.
 	g.GET("/office/", req(string(core.ActionAccept)), p.office)
 	g.GET("/office/export.csv", req(string(core.ActionAccept)), p.export)
+
+	// HQ: figures, league tables and their drill-down; every table also
+	// comes as a file (?format=xlsx or csv).
+	hq := k.Require(core.ObjAnalytics, core.ActRead)
+	g.GET("/hq/", hq, p.hqDashboard)
+	g.GET("/hq/leagues/:kind", hq, p.hqLeague)
+	g.GET("/hq/organizations/:code", hq, p.hqBuildings)
+	g.GET("/hq/organizations/:code/buildings/:id", hq, p.hqRequests)
 }
 
 // maxForm bounds the body of a page form: one photo and the fields.

@@ -137,8 +137,8 @@ func TestPagesQueueOrderAndOverdue(t *testing.T) {
 			}
 			csvBody := string(s.Page("GET", "/t/kazan/office/export.csv", op, nil, nil).Body)
 			for _, line := range strings.Split(csvBody, "\n") {
-				if strings.HasPrefix(line, newer) && !strings.HasSuffix(strings.TrimSpace(line), ",yes") ||
-					strings.HasPrefix(line, older) && !strings.HasSuffix(strings.TrimSpace(line), ",no") {
+				if strings.HasPrefix(line, newer) && !strings.HasSuffix(strings.TrimSpace(line), ";Да") ||
+					strings.HasPrefix(line, older) && !strings.HasSuffix(strings.TrimSpace(line), ";Нет") {
 					t.Errorf("export overdue column: %s", line)
 				}
 			}

@@ -93,7 +93,7 @@ func TestHQFigures(t *testing.T) {
 				"contractor":  {core.HQFilter{Contractor: "ctr"}, 2, 0, 40, 0, 0},
 				"supplier":    {core.HQFilter{Supplier: "sup-heat"}, 2, 1, 160, 1, 1},
 				"utilities":   {core.HQFilter{Category: "utilities"}, 4, 3, 200, 2, 1},
-				"call centre": {core.HQFilter{Channel: core.ChannelCallCentre}, 5, 2, 200, 2, 0},
+				"call centre": {core.HQFilter{Channel: string(core.ChannelCallCentre)}, 5, 2, 200, 2, 0},
 				"mc-b south":  {core.HQFilter{ManagementCompany: "mc-b", District: "south"}, 2, 1, 40, 1, 0},
 			}
 			for name, tc := range filtered {

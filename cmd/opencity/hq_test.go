@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/opencity/opencity/tenants/tenanttest"
+	"github.com/xuri/excelize/v2"
+)
+
+// HQ over HTTP: the analyst's figures, league tables, drill-down down to
+// the requests and their exports (XLSX opened with excelize, CSV for
+// Russian Excel), with no personal data anywhere; bad filters answer with
+// every field at once; other roles and other cities get nothing.
+func TestHQPagesAndExports(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := startServer(t, kind)
+			cit, analyst, op := s.Login("kazan", "citizen"), s.Login("kazan", "analyst"), s.Login("kazan", "operator")
+			number := s.Submit("kazan", cit, "Лифт стоит HQ-SECRET-TEXT")
+			org := s.Call("GET", "/t/kazan/api/v1/requests/"+number, analyst, nil).JSON(t)["organization"].(string)
+			private := []string{"HQ-SECRET-TEXT", "917 123-45-67", "Иван Петров"}
+			clean := func(label string, body []byte) {
+				t.Helper()
+				for _, p := range private {
+					if bytes.Contains(body, []byte(p)) {
+						t.Errorf("%s shows personal data %q", label, p)
+					}
+				}
+			}
+
+			// The API: figures with the request counted, a league, a drill-down.
+			r := s.Call("GET", "/t/kazan/api/v1/analytics/dashboard", analyst, nil)
+			if r.Status != http.StatusOK {
+				t.Fatalf("dashboard: %d %s", r.Status, r.Body)
+			}
+			cur := r.JSON(t)["current"].(map[string]any)["figures"].(map[string]any)
+			if cur["received"].(float64) < 1 || cur["apartments"].(float64) <= 0 {
+				t.Errorf("dashboard figures: %v", cur)
+			}
+			r = s.Call("GET", "/t/kazan/api/v1/analytics/leagues/management_company?rank=deadlines", analyst, nil)
+			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"code":"`+org+`"`) {
+				t.Errorf("league: %d %s", r.Status, r.Body)
+			}
+			r = s.Call("GET", "/t/kazan/api/v1/analytics/organizations/"+org+"/buildings/1/requests", analyst, nil)
+			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), number) {
+				t.Errorf("drill-down requests: %d %s", r.Status, r.Body)
+			}
+			clean("API drill-down", r.Body)
+			r = s.Call("GET", "/t/kazan/api/v1/analytics/dashboard?from=yesterday&district=atlantis&channel=fax", analyst, nil)
+			fields, _ := r.JSON(t)["errors"].(map[string]any)
+			if r.Status != http.StatusUnprocessableEntity || fields["from"] == nil || fields["district"] == nil || fields["channel"] == nil {
+				t.Errorf("bad filters: %d %s", r.Status, r.Body)
+			}
+
+			// The pages, in the city's language, down to the request.
+			r = s.Page("GET", "/t/kazan/hq/", analyst, nil, nil)
+			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "Показатели штаба") || !strings.Contains(string(r.Body), `id="nav-hq"`) {
+				t.Fatalf("dashboard page: %d %s", r.Status, r.Body)
+			}
+			r = s.Page("GET", "/t/kazan/hq/leagues/management_company", analyst, nil, nil)
+			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "/t/kazan/hq/organizations/"+org) {
+				t.Fatalf("league page: %d %s", r.Status, r.Body)
+			}
+			r = s.Page("GET", "/t/kazan/hq/organizations/"+org, analyst, nil, nil)
+			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "/t/kazan/hq/organizations/"+org+"/buildings/1") {
+				t.Fatalf("buildings page: %d %s", r.Status, r.Body)
+			}
+			r = s.Page("GET", "/t/kazan/hq/organizations/"+org+"/buildings/1", analyst, nil, nil)
+			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "/t/kazan/requests/"+number) {
+				t.Fatalf("requests page: %d %s", r.Status, r.Body)
+			}
+			clean("requests page", r.Body)
+			r = s.Page("GET", "/t/kazan/hq/?from=2026-13-01", analyst, nil, nil)
+			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "не дата") {
+				t.Errorf("bad date on the page: %d", r.Status)
+			}
+
+			// XLSX: Russian headers, numbers as numbers, dates as dates.
+			r = s.Page("GET", "/t/kazan/hq/leagues/management_company?format=xlsx", analyst, nil, nil)
+			if r.Status != http.StatusOK || !strings.Contains(r.Header.Get("Content-Type"), "spreadsheetml") {
+				t.Fatalf("xlsx: %d %s", r.Status, r.Header)
+			}
+			f, err := excelize.OpenReader(bytes.NewReader(r.Body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sheet := f.GetSheetName(0)
+			if h, _ := f.GetCellValue(sheet, "A1"); h != "Место" {
+				t.Errorf("xlsx header A1 = %q, want Место", h)
+			}
+			if typ, _ := f.GetCellType(sheet, "C2"); typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
+				t.Errorf("xlsx received is not a number: %v", typ)
+			}
+			r = s.Page("GET", "/t/kazan/hq/organizations/"+org+"/buildings/1?format=xlsx", analyst, nil, nil)
+			clean("requests xlsx", r.Body)
+			f, err = excelize.OpenReader(bytes.NewReader(r.Body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sheet = f.GetSheetName(0)
+			rows, _ := f.GetRows(sheet)
+			if len(rows) < 2 || rows[1][0] != number {
+				t.Fatalf("requests xlsx rows: %v", rows)
+			}
+			if style, _ := f.GetCellStyle(sheet, "B2"); style == 0 {
+				t.Errorf("the received time is not formatted as a date")
+			} else if raw, _ := f.GetCellValue(sheet, "B2", excelize.Options{RawCellValue: true}); !strings.Contains(raw, ".") {
+				t.Errorf("the received time is not a date serial: %q", raw)
+			}
+			for _, row := range rows {
+				clean("requests xlsx row", []byte(strings.Join(row, "|")))
+			}
+
+			// CSV for Russian Excel: BOM, ';', Russian headers.
+			r = s.Page("GET", "/t/kazan/hq/leagues/district?format=csv", analyst, nil, nil)
+			if r.Status != http.StatusOK || !bytes.HasPrefix(r.Body, []byte("\ufeff")) {
+				t.Fatalf("csv: %d %q", r.Status, r.Body)
+			}
+			cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(r.Body, []byte("\ufeff"))))
+			cr.Comma = ';'
+			recs, err := cr.ReadAll()
+			if err != nil || len(recs) < 2 || recs[0][0] != "Место" || recs[0][4] != "На 1000 квартир" {
+				t.Errorf("csv: %v %v", err, recs)
+			}
+
+			// Nobody else: an operator and a citizen are refused pages,
+			// exports and the API; another city's analyst token is unknown here.
+			for _, tok := range []string{op, cit} {
+				for _, path := range []string{"/t/kazan/hq/", "/t/kazan/hq/leagues/district?format=xlsx",
+					"/t/kazan/hq/organizations/" + org + "/buildings/1?format=csv"} {
+					if r := s.Page("GET", path, tok, nil, nil); r.Status != http.StatusForbidden {
+						t.Errorf("%s for a non-analyst: %d", path, r.Status)
+					}
+				}
+				if r := s.Call("GET", "/t/kazan/api/v1/analytics/dashboard", tok, nil); r.Status != http.StatusForbidden {
+					t.Errorf("API dashboard for a non-analyst: %d", r.Status)
+				}
+			}
+			foreign := s.Login("nizhnekamsk", "analyst")
+			for _, path := range []string{"/t/kazan/api/v1/analytics/dashboard", "/t/kazan/hq/?format=csv"} {
+				if r := s.Page("GET", path, foreign, nil, nil); r.Status != http.StatusUnauthorized && r.Status != http.StatusSeeOther {
+					t.Errorf("%s with another city's analyst: %d %s", path, r.Status, r.Body)
+				}
+			}
+			// The analyst lands on the dashboard.
+			if r := s.LoginForm("/t/kazan/login", "analyst", "demo", "ru"); !strings.HasSuffix(r.Header.Get("Location"), "/t/kazan/hq/") {
+				t.Errorf("analyst lands on %q", r.Header.Get("Location"))
+			}
+		})
+	}
+}

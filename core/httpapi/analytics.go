@@ -1,0 +1,62 @@
+package httpapi
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/opencity/opencity/core"
+)
+
+// HQFilter reads HQ's filter from query parameters (hqFilterParams).
+func HQFilter(q url.Values) core.HQFilter {
+	g := func(k string) string { return strings.TrimSpace(q.Get(k)) }
+	return core.HQFilter{From: g("from"), To: g("to"), District: g("district"), ManagementCompany: g("management_company"),
+		Contractor: g("contractor"), Supplier: g("resource_supplier"), Category: g("category"), Channel: g("channel")}
+}
+
+var hqFilterParams = []Param{
+	{"from", "string", "first day of the period, YYYY-MM-DD in the city's time zone (29 days before to)"},
+	{"to", "string", "last day of the period, YYYY-MM-DD (today)"},
+	{"district", "string", "district code"},
+	{"management_company", "string", "management company code: its requests and its buildings' apartments"},
+	{"contractor", "string", "contractor code: its requests and the apartments of the districts it serves"},
+	{"resource_supplier", "string", "resource supplier code: its requests and the apartments of the districts it serves"},
+	{"category", "string", "category or category group code"},
+	{"channel", "string", "intake channel: " + strings.Join(core.Names(core.Channels), ", ")},
+}
+
+func (a *API) analyticsRoutes() []Route {
+	const o = core.ObjAnalytics
+	s := func(c *Call) *core.Analytics { return a.Services().Analytics(c.City) }
+	league := append([]Param{{"rank", "string", "per_thousand (most requests per 1,000 apartments first, the default) or deadlines (fewest deadlines met first)"}},
+		hqFilterParams...)
+	return []Route{
+		endpoint(Route{Method: "GET", Path: "/analytics/dashboard", Obj: o, Act: core.ActRead,
+			Summary: "HQ's figures for a period and filters, beside the previous period and the same period a year earlier", Status: 200, Query: hqFilterParams},
+			func(c *Call, _ none) (*core.Dashboard, error) {
+				return s(c).Dashboard(c.Ctx, c.Actor, HQFilter(c.Request.URL.Query()))
+			}),
+		endpoint(Route{Method: "GET", Path: "/analytics/leagues/:kind", Obj: o, Act: core.ActRead,
+			Summary: "A league table (management_company, contractor, resource_supplier or district) ranked worst first, with the previous period as trend",
+			Status:  200, Query: league},
+			func(c *Call, _ none) (*core.League, error) {
+				return s(c).League(c.Ctx, c.Actor, c.Param("kind"), c.Query("rank"), HQFilter(c.Request.URL.Query()))
+			}),
+		endpoint(Route{Method: "GET", Path: "/analytics/organizations/:code/buildings", Obj: o, Act: core.ActRead,
+			Summary: "An organization's requests in the period per building (id 0: requests naming no building)", Status: 200, Query: hqFilterParams},
+			func(c *Call, _ none) (*core.OrgBuildings, error) {
+				return s(c).Buildings(c.Ctx, c.Actor, c.Param("code"), HQFilter(c.Request.URL.Query()))
+			}),
+		endpoint(Route{Method: "GET", Path: "/analytics/organizations/:code/buildings/:id/requests", Obj: o, Act: core.ActRead,
+			Summary: "An organization's requests about one building (0: about none) in the period, newest first, without personal data",
+			Status:  200, Query: hqFilterParams},
+			func(c *Call, _ none) (*core.BuildingRequests, error) {
+				id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+				if err != nil || id < 0 {
+					return nil, core.E(core.ENOTFOUND, "error.no_building")
+				}
+				return s(c).Requests(c.Ctx, c.Actor, c.Param("code"), id, HQFilter(c.Request.URL.Query()))
+			}),
+	}
+}
