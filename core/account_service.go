@@ -58,24 +58,36 @@ type Session struct {
 	User      *User
 }
 
-// Login checks a city user's password under the lockout policy of
-// CheckLogin and opens a session of TokenTTL. A login that is a phone
-// number may be written any way (ParsePhone in the city's region).
-func (s *Accounts) Login(ctx context.Context, c Credentials) (*Session, error) {
-	now := s.now()
+// Authenticate checks a city user's password under the lockout policy of
+// CheckLogin and returns the account; it opens no session (the pages keep
+// their own, core/web/session). A login that is a phone number may be
+// written any way (ParsePhone in the city's region). Errors are those of
+// CheckLogin.
+func (s *Accounts) Authenticate(ctx context.Context, c Credentials) (*User, error) {
 	region, err := s.Store.PhoneRegion(ctx)
 	if err != nil {
 		return nil, err
 	}
 	c.Login = LoginOf(c.Login, region) // a phone number written any way
 	var u *User
-	err = CheckLogin(ctx, s.Store, c, now, func(ctx context.Context, login string) (PasswordAccount, error) {
+	err = CheckLogin(ctx, s.Store, c, s.now(), func(ctx context.Context, login string) (PasswordAccount, error) {
 		var err error
 		if u, err = s.Store.UserByLogin(ctx, login); err != nil {
 			return PasswordAccount{}, err
 		}
 		return PasswordAccount{PasswordHash: u.PasswordHash, Active: u.Active}, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// Login checks a city user's password like Authenticate and opens a
+// bearer session of TokenTTL.
+func (s *Accounts) Login(ctx context.Context, c Credentials) (*Session, error) {
+	now := s.now()
+	u, err := s.Authenticate(ctx, c)
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,9 @@ type Store interface {
 	UserByLogin(ctx context.Context, login string) (*User, error)
 	CreateToken(ctx context.Context, t *Token) error
 	ActorByToken(ctx context.Context, hash string, now time.Time) (Actor, error)
+	// ActorByUserID is the actor of an active account (a page session's
+	// user); ENOTFOUND for an unknown or inactive one.
+	ActorByUserID(ctx context.Context, id int64) (Actor, error)
 }
 
 // Lookup resolves references inside a store transaction.

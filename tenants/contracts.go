@@ -49,6 +49,11 @@ type VendorAccounts interface {
 	// VendorLogin checks a password under core.CheckLogin's lockout.
 	VendorLogin(ctx context.Context, c core.Credentials, now time.Time) (token string, expires time.Time, err error)
 	VendorUserByToken(ctx context.Context, token string, now time.Time) (*VendorUser, error)
+	// VendorAuthenticate checks a password like VendorLogin without
+	// issuing a token; the console's sessions use it.
+	VendorAuthenticate(ctx context.Context, c core.Credentials, now time.Time) (*VendorUser, error)
+	// VendorUserByID is an active vendor user, core.ErrNotFound otherwise.
+	VendorUserByID(ctx context.Context, id int64) (*VendorUser, error)
 }
 
 // Deadlines is the per-city deadline work: escalations and auto-closing.

@@ -25,15 +25,7 @@ type vendorToken struct {
 // core.CheckLogin, counted in the control plane, and issues a bearer token
 // of core.TokenTTL. Errors are those of core.CheckLogin.
 func (b *Backend) VendorLogin(ctx context.Context, c core.Credentials, now time.Time) (token string, expires time.Time, err error) {
-	var u VendorUser
-	err = core.CheckLogin(ctx, vendorAttempts{b}, c, now, func(ctx context.Context, login string) (core.PasswordAccount, error) {
-		err := b.Control.NewSelect().Model(&u).ModelTableExpr("? AS vendor_user", b.table("vendor_users")).
-			Where("vendor_user.login = ?", login).Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
-			return core.PasswordAccount{}, core.ErrNotFound
-		}
-		return core.PasswordAccount{PasswordHash: u.PasswordHash, Active: u.Active}, err
-	})
+	u, err := b.VendorAuthenticate(ctx, c, now)
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -42,6 +34,38 @@ func (b *Backend) VendorLogin(ctx context.Context, c core.Credentials, now time.
 	t := &vendorToken{Hash: core.HashToken(token), VendorUserID: u.ID, ExpiresAt: expires, CreatedAt: now.UTC()}
 	_, err = b.Control.NewInsert().Model(t).ModelTableExpr("?", b.table("vendor_tokens")).Exec(ctx)
 	return token, expires, err
+}
+
+// VendorAuthenticate checks a vendor user's password under the lockout
+// policy of core.CheckLogin, counted in the control plane, and returns the
+// account without opening a session (the console keeps its own, in
+// vendor_sessions). Errors are those of core.CheckLogin.
+func (b *Backend) VendorAuthenticate(ctx context.Context, c core.Credentials, now time.Time) (*VendorUser, error) {
+	var u VendorUser
+	err := core.CheckLogin(ctx, vendorAttempts{b}, c, now, func(ctx context.Context, login string) (core.PasswordAccount, error) {
+		err := b.Control.NewSelect().Model(&u).ModelTableExpr("? AS vendor_user", b.table("vendor_users")).
+			Where("vendor_user.login = ?", login).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return core.PasswordAccount{}, core.ErrNotFound
+		}
+		return core.PasswordAccount{PasswordHash: u.PasswordHash, Active: u.Active}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// VendorUserByID returns an active vendor user (a console session's);
+// core.ErrNotFound for an unknown or inactive one.
+func (b *Backend) VendorUserByID(ctx context.Context, id int64) (*VendorUser, error) {
+	var u VendorUser
+	err := b.Control.NewSelect().Model(&u).ModelTableExpr("? AS vendor_user", b.table("vendor_users")).
+		Where("vendor_user.id = ? AND vendor_user.active", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, core.ErrNotFound
+	}
+	return &u, err
 }
 
 // vendorAttempts counts the vendor users' login failures in the control

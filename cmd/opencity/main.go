@@ -53,6 +53,9 @@ Environment:
   OPENCITY_KAZAN_PLUGIN demo mode: Kazan's plugin binary (default: opencity-kazan next to the executable)
   OPENCITY_TRUSTED_PROXIES  reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For
                         and X-Real-IP name the client; unset: the connection's address is the client
+  OPENCITY_SESSION_LIFETIME  a page session's absolute life from its login (default 24h)
+  OPENCITY_SESSION_IDLE  end a page session unused this long (default: no idle end)
+  OPENCITY_SECURE_COOKIES  true: session cookies only over HTTPS (behind a TLS-terminating proxy)
   STRIPE_SECRET_KEY     turns billing on (self-signup pays through Stripe Checkout); unset: trial cities once confirmed
   STRIPE_WEBHOOK_SECRET verifies POST /billing/webhook (whsec_…)
   STRIPE_API_URL        another Stripe API address (stripe-mock); STRIPE_METER_EVENT meter event name
@@ -101,7 +104,7 @@ func configFromEnv(getenv func(string) string) server.Config {
 		BaseDomain:  getenv("OPENCITY_BASE_DOMAIN"),
 		KazanPlugin: getenv("OPENCITY_KAZAN_PLUGIN"),
 		Billing:     billing.ConfigFromEnv(getenv),
-		SessionKey:  []byte(getenv("OPENCITY_SESSION_KEY")),
+		Sessions:    server.SessionConfigFromEnv(getenv),
 		Limits:      server.LimitsFromEnv(getenv),
 		Metrics:     server.MetricsConfigFromEnv(getenv),
 		SMTPURL:     getenv("OPENCITY_SMTP_URL"),

@@ -32,6 +32,7 @@ type CityStore interface {
 	PublicTrail(ctx context.Context, id int64) (*core.Request, []core.RequestEvent, error)
 	attachmentStore
 	AccountStore
+	core.SessionStore // the city's page sessions
 }
 
 // City is a resolved city with its storage.

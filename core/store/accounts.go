@@ -101,12 +101,16 @@ func (s *Store) UserByID(ctx context.Context, id int64) (*core.User, error) {
 	return u, notFound(err, "user")
 }
 
-// SetPassword stores a new password hash and revokes every login session of
-// the user except the one whose hash is keep.
+// SetPassword stores a new password hash, revokes every login session of
+// the user except the one whose hash is keep and ends every page session of
+// the user.
 func (s *Store) SetPassword(ctx context.Context, userID int64, passwordHash, keep string, now time.Time) error {
 	defer s.forgetTokens()
 	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewUpdate().TableExpr("users").Set("password_hash = ?", passwordHash).Where("id = ?", userID).Exec(ctx); err != nil {
+			return err
+		}
+		if err := endUserSessions(ctx, tx, userID); err != nil {
 			return err
 		}
 		_, err := tx.NewUpdate().TableExpr("tokens").Set("revoked_at = ?", now.UTC()).
@@ -155,7 +159,8 @@ func (s *Store) ListUsers(ctx context.Context) ([]core.User, error) {
 }
 
 // UpdateUser applies a patch to a person's account. Deactivating revokes
-// every token of the user.
+// every token of the user; deactivating or changing the role ends every
+// page session of the user, who logs in again with what the account is now.
 func (s *Store) UpdateUser(ctx context.Context, id int64, p core.UserPatch, now time.Time) (*core.User, error) {
 	defer s.forgetTokens()
 	u := new(core.User)
@@ -167,6 +172,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, p core.UserPatch, now 
 		if err := q.Scan(ctx); err != nil {
 			return notFound(err, "user")
 		}
+		before := u.Role
 		if p.Role != nil {
 			u.Role = *p.Role
 		}
@@ -184,6 +190,11 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, p core.UserPatch, now 
 		}
 		if _, err := tx.NewUpdate().Model(u).Column("role", "organization_id", "active").WherePK().Exec(ctx); err != nil {
 			return err
+		}
+		if !u.Active || u.Role != before {
+			if err := endUserSessions(ctx, tx, u.ID); err != nil {
+				return err
+			}
 		}
 		if !u.Active {
 			_, err := tx.NewUpdate().TableExpr("tokens").Set("revoked_at = ?", now.UTC()).
@@ -227,6 +238,9 @@ func (s *Store) RedeemInvite(ctx context.Context, hash, passwordHash string, now
 			return core.E(core.ENOTFOUND, "error.invitation_invalid")
 		}
 		if _, err := tx.NewUpdate().TableExpr("users").Set("password_hash = ?", passwordHash).Where("id = ?", t.UserID).Exec(ctx); err != nil {
+			return err
+		}
+		if err := endUserSessions(ctx, tx, t.UserID); err != nil {
 			return err
 		}
 		return tx.NewSelect().Model(u).Where("id = ?", t.UserID).Scan(ctx)

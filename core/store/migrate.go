@@ -91,6 +91,7 @@ func Render(sql string, postgres bool) string {
 		// The UTC date of a row's created_at, YYYY-MM-DD (bun writes
 		// SQLite times as text starting with the date).
 		"{{CREATED_DAY}}", "substr(created_at, 1, 10)",
+		"{{BYTES}}", "BLOB",
 	)
 	if postgres {
 		r = strings.NewReplacer(
@@ -99,6 +100,7 @@ func Render(sql string, postgres bool) string {
 			"{{JSON}}", "JSONB",
 			"{{JSONQ}}", "to_jsonb",
 			"{{CREATED_DAY}}", "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+			"{{BYTES}}", "BYTEA",
 		)
 	}
 	return r.Replace(sql)

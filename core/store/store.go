@@ -388,6 +388,27 @@ func (s *Store) CreateToken(ctx context.Context, t *core.Token) error {
 	})
 }
 
+// ActorByUserID implements core.Store: the actor of an active account,
+// ENOTFOUND for an unknown or inactive one.
+func (s *Store) ActorByUserID(ctx context.Context, id int64) (core.Actor, error) {
+	u := new(core.User)
+	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewSelect().Model(u).Where("id = ? AND active AND login NOT LIKE '~%'", id).Scan(ctx)
+	})
+	if err != nil {
+		return core.Actor{}, notFound(err, "user")
+	}
+	return actorOf(u), nil
+}
+
+func actorOf(u *core.User) core.Actor {
+	a := core.Actor{UserID: u.ID, Role: u.Role, Name: u.Name, Phone: u.Phone, Email: u.Email}
+	if u.OrganizationID != nil {
+		a.OrganizationID = *u.OrganizationID
+	}
+	return a
+}
+
 // ActorByToken implements core.Store. Only login sessions and API tokens
 // authenticate: an invitation (or any other kind of token) is not found.
 // A token checked in the last TokenCacheTTL is answered from memory, never
@@ -412,11 +433,7 @@ func (s *Store) ActorByToken(ctx context.Context, hash string, now time.Time) (c
 	if err != nil {
 		return core.Actor{}, notFound(err, "token")
 	}
-	u := row.User
-	a := core.Actor{UserID: u.ID, Role: u.Role, Name: u.Name, Phone: u.Phone, Email: u.Email}
-	if u.OrganizationID != nil {
-		a.OrganizationID = *u.OrganizationID
-	}
+	a := actorOf(&row.User)
 	until := now.Add(TokenCacheTTL)
 	if row.ExpiresAt.Before(until) {
 		until = row.ExpiresAt

@@ -10,7 +10,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
-	"github.com/opencity/opencity/core/web/session"
 )
 
 // loginData is what the login page shows besides the form.
@@ -35,8 +34,9 @@ func (k *Kit) loginPage(c *gin.Context) {
 	k.views.Render(c, http.StatusOK, "login.html", p)
 }
 
-// loginSubmit logs in through the city's account service, under the same
-// lockout as the API, and keeps the token in the page session.
+// loginSubmit checks the password through the city's account service,
+// under the same lockout as the API, and makes the page session the
+// user's, with a new id.
 func (k *Kit) loginSubmit(c *gin.Context) {
 	ctx := c.Request.Context()
 	city := httpapi.CityFromContext(ctx)
@@ -47,20 +47,24 @@ func (k *Kit) loginSubmit(c *gin.Context) {
 	d := loginData{Action: "/t/" + city.Slug + "/login", Next: safeNext(f.String("next"), "/t/"+city.Slug+"/")}
 	p.Data = d
 	accounts := core.Accounts{Store: city.Store, Now: k.Now}
-	s, err := accounts.Login(ctx, core.Credentials{Login: f.String("login"), Password: f.Values.Get("password"), Client: c.ClientIP()})
+	u, err := accounts.Authenticate(ctx, core.Credentials{Login: f.String("login"), Password: f.Values.Get("password"), Client: c.ClientIP()})
 	if err != nil {
 		k.loginFailed(c, p, err)
 		return
 	}
-	k.enter(c, p, "login.html", s, d.Next)
+	k.enter(c, p, "login.html", u, d.Next)
 }
 
-// enter keeps a new login session in the page session and sends the user
-// to next, else to their role's home page, else to the "logged in" page.
-func (k *Kit) enter(c *gin.Context, p *Page, tpl string, s *core.Session, next string) {
+// enter makes the page session the session of u (a new id and CSRF token)
+// and sends the user to next, else to their role's home page, else to the
+// "logged in" page.
+func (k *Kit) enter(c *gin.Context, p *Page, tpl string, u *core.User, next string) {
 	city := httpapi.CityFromContext(c.Request.Context())
-	k.Sessions.Save(c, &session.Session{Token: s.Token, City: city.Slug})
-	actor, err := city.Store.ActorByToken(c.Request.Context(), core.HashToken(s.Token), k.Now())
+	if err := k.Sessions.LogIn(c, u.ID); err != nil {
+		k.internal(c, err)
+		return
+	}
+	actor, err := city.Store.ActorByUserID(c.Request.Context(), u.ID)
 	if err != nil {
 		k.views.Fail(c, tpl, p, err)
 		return
@@ -96,16 +100,14 @@ func (k *Kit) loginFailed(c *gin.Context, p *Page, err error) {
 	k.views.Fail(c, "login.html", p, err)
 }
 
-// logout revokes the session's token and forgets it.
+// logout ends the page session: deleted from the city's store and the
+// browser.
 func (k *Kit) logout(c *gin.Context) {
 	city := httpapi.CityFromContext(c.Request.Context())
-	if s := session.FromContext(c.Request.Context()); s != nil && s.Token != "" && s.City == city.Slug {
-		if err := city.Store.RevokeToken(c.Request.Context(), core.HashToken(s.Token), k.Now()); err != nil &&
-			core.ErrorCode(err) != core.ENOTFOUND {
-			_ = c.Error(err)
-		}
+	if err := k.Sessions.LogOut(c); err != nil {
+		k.internal(c, err)
+		return
 	}
-	k.Sessions.Clear(c)
 	c.Redirect(http.StatusSeeOther, "/t/"+city.Slug+"/login")
 }
 
@@ -116,7 +118,8 @@ func (k *Kit) vendorLoginPage(c *gin.Context) {
 }
 
 // vendorLoginSubmit checks the password with the control plane, under the
-// same lockout as every login, and keeps the vendor token.
+// same lockout as every login, and makes the console session the vendor
+// user's, with a new id.
 func (k *Kit) vendorLoginSubmit(c *gin.Context) {
 	f := ReadForm(c)
 	p := k.views.Page(c, "vendor_login_title")
@@ -124,13 +127,16 @@ func (k *Kit) vendorLoginSubmit(c *gin.Context) {
 	p.Form.Del("password")
 	d := loginData{Action: "/admin/login", Next: safeNext(f.String("next"), "/admin/"), Vendor: true}
 	p.Data = d
-	token, _, err := k.Vendor.VendorLogin(c.Request.Context(),
+	u, err := k.Vendor.VendorLogin(c.Request.Context(),
 		core.Credentials{Login: f.String("login"), Password: f.Values.Get("password"), Client: c.ClientIP()}, k.Now())
 	if err != nil {
 		k.loginFailed(c, p, err)
 		return
 	}
-	k.VendorSessions.Save(c, &session.Session{Token: token})
+	if err := k.VendorSessions.LogIn(c, u.ID); err != nil {
+		k.internal(c, err)
+		return
+	}
 	target := d.Next
 	if target == "" {
 		target = "/admin/"
@@ -139,7 +145,10 @@ func (k *Kit) vendorLoginSubmit(c *gin.Context) {
 }
 
 func (k *Kit) vendorLogout(c *gin.Context) {
-	k.VendorSessions.Clear(c)
+	if err := k.VendorSessions.LogOut(c); err != nil {
+		k.internal(c, err)
+		return
+	}
 	c.Redirect(http.StatusSeeOther, "/admin/login")
 }
 
@@ -197,7 +206,7 @@ func (k *Kit) inviteSubmit(c *gin.Context) {
 		k.views.Render(c, status, "invite.html", p)
 		return
 	}
-	s, err := accounts.Login(ctx, core.Credentials{Login: u.Login, Password: password, Client: c.ClientIP()})
+	u, err = accounts.Authenticate(ctx, core.Credentials{Login: u.Login, Password: password, Client: c.ClientIP()})
 	if err != nil { // the password is set: the login page says why it cannot log in now
 		p = k.views.Page(c, "login_title")
 		p.Form = map[string][]string{"login": {u.Login}}
@@ -206,7 +215,7 @@ func (k *Kit) inviteSubmit(c *gin.Context) {
 		k.loginFailed(c, p, err)
 		return
 	}
-	k.enter(c, p, "invite.html", s, "")
+	k.enter(c, p, "invite.html", u, "")
 }
 
 func cloneValues(v map[string][]string) map[string][]string {

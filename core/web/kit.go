@@ -20,6 +20,7 @@ package web
 import (
 	"context"
 	"embed"
+	"errors"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -50,11 +51,17 @@ type VendorUser struct {
 	Role  string
 }
 
-// VendorAuth checks vendor passwords, tokens and global policies; the
-// control plane implements it (admin/vendor adapts tenants.Backend).
+// VendorAuth checks vendor passwords, finds vendor users and checks global
+// policies; the control plane implements it (tenants/vendorapi.PageAuth).
 type VendorAuth interface {
-	VendorLogin(ctx context.Context, c core.Credentials, now time.Time) (token string, expires time.Time, err error)
-	VendorSessionUser(ctx context.Context, token string, now time.Time) (*VendorUser, error)
+	// VendorLogin checks a password under the login lockout; errors are
+	// those of core.CheckLogin.
+	VendorLogin(ctx context.Context, c core.Credentials, now time.Time) (*VendorUser, error)
+	// VendorUser is an active vendor user by id; core.ErrNotFound otherwise.
+	VendorUser(ctx context.Context, id int64) (*VendorUser, error)
+	// VendorTokenUser is the active vendor user holding an API bearer
+	// token (scripts); core.ErrNotFound otherwise.
+	VendorTokenUser(ctx context.Context, token string, now time.Time) (*VendorUser, error)
 	AllowedGlobal(ctx context.Context, role, obj, act string) (bool, error)
 }
 
@@ -62,10 +69,12 @@ type VendorAuth interface {
 type Options struct {
 	Cities httpapi.Cities
 	Authz  core.Authorizer
-	// SessionKey signs the session cookies (at least 32 bytes).
-	SessionKey []byte
-	// Secure marks cookies Secure even behind a TLS-terminating proxy.
-	Secure bool
+	// Control keeps the page sessions of the vendor console and of the
+	// forms outside cities (the signup), in the control plane; a city's
+	// sessions are kept by the city's own store.
+	Control core.SessionStore
+	// Sessions set the sessions' lifetime, idle timeout and Secure cookies.
+	Sessions session.Options
 	// Vendor enables the /admin/ login; nil leaves it out.
 	Vendor VendorAuth
 	// Limits bound the logins, invitations and anonymous reports per
@@ -74,12 +83,20 @@ type Options struct {
 	Now    func() time.Time
 }
 
+// The cookies of the page sessions.
+const (
+	CityCookie   = "opencity_session" // city pages, consoles and portal
+	VendorCookie = "opencity_vendor"  // the vendor console, /admin/
+	FormsCookie  = "opencity_forms"   // forms outside cities: the signup
+)
+
 // Kit is the shared machinery of the pages.
 type Kit struct {
 	Cities         httpapi.Cities
 	Authz          core.Authorizer
-	Sessions       *session.Manager // city pages: cookie opencity_session
-	VendorSessions *session.Manager // /admin/: cookie opencity_vendor
+	Sessions       *session.Manager // city pages, kept in each city
+	VendorSessions *session.Manager // /admin/, kept in the control plane
+	FormSessions   *session.Manager // the signup's forms, kept in the control plane
 	Vendor         VendorAuth
 	Limits         *ratelimit.Limiters // never nil; its nil limiters let everything pass
 	Now            func() time.Time
@@ -92,25 +109,33 @@ type Kit struct {
 
 // New builds the kit: parses the layout and registers the base CSS.
 func New(o Options) (*Kit, error) {
-	cities, err := session.New(o.SessionKey, o.Secure)
-	if err != nil {
-		return nil, err
+	if o.Control == nil {
+		return nil, errors.New("web: Options.Control (the control plane's session store) is required")
 	}
-	vendor, _ := session.New(o.SessionKey, o.Secure)
-	vendor.Name = "opencity_vendor"
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.Limits == nil {
 		o.Limits = &ratelimit.Limiters{}
 	}
-	k := &Kit{Cities: o.Cities, Authz: o.Authz, Sessions: cities, VendorSessions: vendor, Vendor: o.Vendor,
-		Limits: o.Limits, Now: o.Now, Assets: &Assets{}, landing: map[core.Role]string{}}
-	cities.Now, vendor.Now = k.Now, k.Now
+	cityStore := func(ctx context.Context) core.SessionStore {
+		if city := httpapi.CityFromContext(ctx); city != nil {
+			return city.Store
+		}
+		return nil
+	}
+	control := func(context.Context) core.SessionStore { return o.Control }
+	named := func(name string) session.Options { so := o.Sessions; so.Name = name; return so }
+	k := &Kit{Cities: o.Cities, Authz: o.Authz, Vendor: o.Vendor, Limits: o.Limits, Now: o.Now, Assets: &Assets{},
+		Sessions:       session.New(cityStore, named(CityCookie)),
+		VendorSessions: session.New(control, named(VendorCookie)),
+		FormSessions:   session.New(control, named(FormsCookie)),
+		landing:        map[core.Role]string{}}
 	sub, _ := fs.Sub(kitAssets, "assets")
 	if err := k.Assets.Add("web", sub); err != nil {
 		return nil, err
 	}
+	var err error
 	if k.layout, err = template.New("layout").Funcs(funcs).ParseFS(kitTemplates, "templates/_layout.html", "templates/_fields.html"); err != nil {
 		return nil, err
 	}
@@ -145,8 +170,9 @@ func (k *Kit) Mount(r gin.IRouter) {
 }
 
 // City resolves the city of /t/:slug pages (a 404 page when unknown), loads
-// the page session and identifies the user: the session's token when it
-// belongs to this city, or an Authorization bearer token (scripts, tests).
+// the page session from the city's own store and identifies the user: the
+// session's, or the holder of an Authorization bearer token (scripts). A
+// session of another city, or of the vendor console, is unknown here.
 func (k *Kit) City(c *gin.Context) {
 	ctx := c.Request.Context()
 	city, err := k.Cities.BySlug(ctx, c.Param("slug"))
@@ -155,50 +181,66 @@ func (k *Kit) City(c *gin.Context) {
 			k.Error(c, http.StatusNotFound, "notfound_title", "notfound_text")
 			return
 		}
-		_ = c.Error(err)
-		k.Error(c, http.StatusInternalServerError, "error_title", "error_text")
+		k.internal(c, err)
 		return
 	}
 	c.Request = c.Request.WithContext(httpapi.NewContextWithCity(ctx, city))
-	s := k.Sessions.Begin(c)
-	token := bearer(c)
-	if token == "" && s.City == city.Slug {
-		token = s.Token
+	if err := k.Sessions.Begin(c); err != nil {
+		k.internal(c, err)
+		return
 	}
-	if token != "" {
-		actor, err := city.Store.ActorByToken(c.Request.Context(), core.HashToken(token), k.Now())
+	defer session.Finish(c)
+	ctx = c.Request.Context()
+	var actor core.Actor
+	if token := bearer(c); token != "" {
+		actor, err = city.Store.ActorByToken(ctx, core.HashToken(token), k.Now())
+	} else if id := session.UserID(ctx); id != 0 {
+		actor, err = city.Store.ActorByUserID(ctx, id)
+	}
+	switch {
+	case err == nil && actor.UserID != 0:
+		c.Request = c.Request.WithContext(httpapi.NewContextWithActor(ctx, actor))
+	case err != nil && core.ErrorCode(err) != core.ENOTFOUND:
+		k.internal(c, err)
+		return
+	}
+	c.Next()
+}
+
+// VendorPages loads the vendor session of /admin/ pages from the control
+// plane and identifies the vendor user: the session's, or the holder of an
+// Authorization bearer token (scripts).
+func (k *Kit) VendorPages(c *gin.Context) {
+	if err := k.VendorSessions.Begin(c); err != nil {
+		k.internal(c, err)
+		return
+	}
+	defer session.Finish(c)
+	ctx := c.Request.Context()
+	if k.Vendor != nil {
+		var u *VendorUser
+		var err error
+		if token := bearer(c); token != "" {
+			u, err = k.Vendor.VendorTokenUser(ctx, token, k.Now())
+		} else if id := session.UserID(ctx); id != 0 {
+			u, err = k.Vendor.VendorUser(ctx, id)
+		}
 		switch {
-		case err == nil:
-			c.Request = c.Request.WithContext(httpapi.NewContextWithActor(c.Request.Context(), actor))
-		case core.ErrorCode(err) != core.ENOTFOUND:
-			_ = c.Error(err)
-			k.Error(c, http.StatusInternalServerError, "error_title", "error_text")
+		case err != nil && core.ErrorCode(err) != core.ENOTFOUND:
+			k.internal(c, err)
 			return
+		case err == nil && u != nil:
+			c.Request = c.Request.WithContext(context.WithValue(ctx, vendorKey{}, u))
 		}
 	}
 	c.Next()
 }
 
-// VendorPages loads the vendor session of /admin/ pages and identifies the
-// vendor user (session token or Authorization bearer token).
-func (k *Kit) VendorPages(c *gin.Context) {
-	s := k.VendorSessions.Begin(c)
-	token := bearer(c)
-	if token == "" {
-		token = s.Token
-	}
-	if token != "" && k.Vendor != nil {
-		u, err := k.Vendor.VendorSessionUser(c.Request.Context(), token, k.Now())
-		switch {
-		case err == nil:
-			c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), vendorKey{}, u))
-		case core.ErrorCode(err) != core.ENOTFOUND && core.ErrorCode(err) != core.EUNAUTHORIZED:
-			_ = c.Error(err)
-			k.Error(c, http.StatusInternalServerError, "error_title", "error_text")
-			return
-		}
-	}
-	c.Next()
+// internal answers an unexpected error with the error page (503 when the
+// database is unreachable).
+func (k *Kit) internal(c *gin.Context, err error) {
+	_ = c.Error(err)
+	k.Error(c, http.StatusInternalServerError, "error_title", "error_text")
 }
 
 type vendorKey struct{}
@@ -212,8 +254,8 @@ func VendorFromContext(ctx context.Context) *VendorUser {
 // Require is the one authorization check of a city page: anonymous users
 // are sent to the login page (303, back here afterwards), users whose role
 // may not act on obj get a 403 page. Unsafe methods must also carry the
-// session's CSRF token (unless authenticated by a bearer header) and are
-// refused in a suspended city. It runs after City.
+// session's CSRF token and are refused in a suspended city. It runs after
+// City.
 func (k *Kit) Require(obj, act string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
@@ -286,11 +328,15 @@ func unsafe(c *gin.Context) bool {
 }
 
 // Forms guards pages with forms outside the cities and the consoles (the
-// signup): it loads the visitor's page session, anonymous or not, and
-// refuses an unsafe request without its CSRF token like every page of the
-// kit. Such pages put CSRFToken into their forms.
+// signup): it loads the visitor's page session from the control plane,
+// anonymous or not, and refuses an unsafe request without its CSRF token
+// like every page of the kit. Such pages put CSRFToken into their forms.
 func (k *Kit) Forms(c *gin.Context) {
-	k.Sessions.Begin(c)
+	if err := k.FormSessions.Begin(c); err != nil {
+		k.internal(c, err)
+		return
+	}
+	defer session.Finish(c)
 	k.CheckCSRF(c)
 }
 
@@ -300,11 +346,11 @@ func CSRFToken(ctx context.Context) string { return session.Token(ctx) }
 
 // CheckCSRF refuses an unsafe request without the session's CSRF token in
 // the csrf_token field or X-CSRF-Token header (session.Check) with a 403
-// page. Requests authenticated by an Authorization header are not exposed
-// to CSRF (a browser never adds that header by itself) and pass. Every page
-// route that takes a form runs it, through Require, Forms or directly.
+// page, whatever else the request carries (an Authorization header
+// included). Every page route that takes a form runs it, through Require,
+// Forms or directly.
 func (k *Kit) CheckCSRF(c *gin.Context) {
-	if !unsafe(c) || bearer(c) != "" {
+	if !unsafe(c) {
 		c.Next()
 		return
 	}

@@ -28,7 +28,7 @@ func kitServer(t *testing.T, kind string) *httptest.Server {
 	b := tenanttest.Open(t, kind)
 	tenanttest.Provision(t, b, "testgrad")
 	kit, err := web.New(web.Options{Cities: tenants.NewCities(b, "test"), Authz: access.ForBackend(b),
-		SessionKey: []byte(strings.Repeat("k", 32))})
+		Control: b.ControlSessions()})
 	if err != nil {
 		t.Fatal(err)
 	}

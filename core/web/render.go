@@ -54,9 +54,8 @@ type Page struct {
 
 	kit    *Kit
 	ns     string // the package's section of the catalog ("console")
-	csrf   string
 	loc    *time.Location
-	ctx    context.Context // the request's, for the directory's names
+	ctx    context.Context // the request's: its session gives the CSRF token, the directory's names
 	dir    *core.Directory // the city's directory, read on first use
 	dirErr error
 }
@@ -198,14 +197,20 @@ func (p *Page) CanPost(obj, act string) bool {
 // Asset is the checksummed URL of a registered static file.
 func (p *Page) Asset(name string) string { return p.kit.Assets.URL(name) }
 
-// CSRFField is the hidden input every form carries.
+// CSRFField is the hidden input every form carries. A visitor's session
+// is stored from their first form on.
 func (p *Page) CSRFField() template.HTML {
 	return template.HTML(`<input type="hidden" name="` + session.FormField + `" value="` +
-		template.HTMLEscapeString(p.csrf) + `">`)
+		template.HTMLEscapeString(p.CSRFToken()) + `">`)
 }
 
 // CSRFToken is the raw token, for forms built by hand.
-func (p *Page) CSRFToken() string { return p.csrf }
+func (p *Page) CSRFToken() string {
+	if p.ctx == nil {
+		return ""
+	}
+	return session.Token(p.ctx)
+}
 
 // HasError reports whether a field has a message.
 func (p *Page) HasError(field string) bool { return p.Errors[field].Code != "" }
@@ -393,7 +398,7 @@ func (k *Kit) MustViews(fsys fs.FS, dir, ns string) *Views {
 // CSRF token come from the request's context.
 func (v *Views) Page(c *gin.Context, title string) *Page {
 	ctx := c.Request.Context()
-	p := &Page{Title: title, kit: v.kit, ns: v.ns, csrf: session.Token(ctx), loc: time.UTC, ctx: ctx,
+	p := &Page{Title: title, kit: v.kit, ns: v.ns, ctx: ctx, loc: time.UTC,
 		Path: c.Request.URL.Path, Query: c.Request.URL.Query()}
 	p.Query.Del("lang")
 	fallback := ""

@@ -2,9 +2,7 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"log/slog"
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/admin/cityconsole"
@@ -15,16 +13,15 @@ import (
 	"github.com/opencity/opencity/tenants/vendorapi"
 )
 
-// newKit builds the page kit every server-rendered page shares:
-// sessions signed with cfg.SessionKey (random per start when unset, which
-// logs everybody out on restart), the city logins and the vendor login.
-func (s *Server) newKit(key []byte, authz *access.Authorizer) (*web.Kit, error) {
-	if len(key) == 0 {
-		key = make([]byte, 32)
-		_, _ = rand.Read(key)
-		slog.Warn("OPENCITY_SESSION_KEY is not set: page sessions end when the server restarts")
+// newKit builds the page kit every server-rendered page shares: page
+// sessions kept in each city and in the control plane, the city logins and
+// the vendor login.
+func (s *Server) newKit(sc SessionConfig, authz *access.Authorizer) (*web.Kit, error) {
+	if sc.Err != nil {
+		return nil, sc.Err
 	}
-	kit, err := web.New(web.Options{Cities: s.Cities, Authz: authz, SessionKey: key, Now: s.now,
+	kit, err := web.New(web.Options{Cities: s.Cities, Authz: authz, Control: s.Backend.ControlSessions(),
+		Sessions: sc.options(), Now: s.now,
 		Vendor: vendorapi.PageAuth{Backend: s.Backend, Authz: authz}, Limits: s.rateLimits})
 	if err != nil {
 		return nil, fmt.Errorf("pages: %w", err)

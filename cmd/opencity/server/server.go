@@ -45,9 +45,8 @@ type Config struct {
 	Now func() time.Time
 	// Billing: Stripe keys, plans, grace period; off without a key.
 	Billing billing.Config
-	// Pages: signs the page session cookies (OPENCITY_SESSION_KEY,
-	// at least 32 bytes); random per start when empty.
-	SessionKey []byte
+	// Sessions: the page sessions' lifetime, idle timeout and cookies.
+	Sessions SessionConfig
 	// Limits bound time and sizes per request; zero fields take DefaultLimits.
 	Limits Limits
 	// TrustedProxies are the addresses and CIDR ranges of the reverse
@@ -189,6 +188,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		_, err := q.Prune(ctx, 7*24*time.Hour)
 		return err
 	}})
+	expireSessions(b)
 	// Billing: signup, webhooks and the billing jobs.
 	if cfg.Billing.Mail == nil {
 		if cfg.Billing.Mail, err = mailer(cfg); err != nil {
@@ -203,7 +203,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Billing.Changed = s.Cities.Invalidate
 	// Pages: one authorizer and the page kit.
 	s.authz = access.ForBackend(b) // one authorizer (and policy cache) for the API and the pages
-	if s.Kit, err = s.newKit(cfg.SessionKey, s.authz); err != nil {
+	if s.Kit, err = s.newKit(cfg.Sessions, s.authz); err != nil {
 		b.Close()
 		return nil, err
 	}

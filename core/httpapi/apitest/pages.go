@@ -19,11 +19,24 @@ func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastR
 // Page sends a page request with a bearer token ("" for none): form fields
 // and a photo ("work.png") as multipart/form-data when given. It asks for
 // English, as a foreign browser would (the pages still speak the city's
-// language), and follows no redirects.
+// language), and follows no redirects. An unsafe request carries a page
+// session and its CSRF token, as a browser's form does: a bearer token
+// does not stand in for them.
 func (c *Client) Page(method, path, token string, form map[string]string, photo []byte) Response {
 	c.T.Helper()
 	var body bytes.Buffer
 	ctype := ""
+	var session *http.Cookie
+	if method != http.MethodGet && method != http.MethodHead {
+		var csrf string
+		session, csrf = c.PageSession(path)
+		if form == nil {
+			form = map[string]string{}
+		}
+		if _, set := form["csrf_token"]; !set {
+			form["csrf_token"] = csrf
+		}
+	}
 	if form != nil || photo != nil {
 		w := multipart.NewWriter(&body)
 		for k, v := range form {
@@ -46,6 +59,9 @@ func (c *Client) Page(method, path, token string, form map[string]string, photo 
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	if session != nil {
+		req.AddCookie(session)
+	}
 	req.Header.Set("Accept-Language", "en")
 	resp, err := (&http.Client{CheckRedirect: noRedirects}).Do(req)
 	if err != nil {
@@ -54,6 +70,38 @@ func (c *Client) Page(method, path, token string, form map[string]string, photo 
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return Response{resp.StatusCode, resp.Header, b}
+}
+
+// PageSession opens an anonymous page session for the surface of path (a
+// city's pages, the vendor console or the signup) through its login or
+// signup form and returns its cookie and CSRF token.
+func (c *Client) PageSession(path string) (*http.Cookie, string) {
+	c.T.Helper()
+	form := PageSurface(path)
+	resp, err := http.Get(c.Base + form)
+	if err != nil {
+		c.T.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	m := csrfField.FindSubmatch(b)
+	if len(resp.Cookies()) != 1 || m == nil {
+		c.T.Fatalf("GET %s: no page session: %d %v", form, resp.StatusCode, resp.Cookies())
+	}
+	return resp.Cookies()[0], string(m[1])
+}
+
+// PageSurface is the form that opens a page session for path: the city's
+// login, the vendor console's or the signup.
+func PageSurface(path string) string {
+	if strings.HasPrefix(path, "/admin/") {
+		return "/admin/login"
+	}
+	if rest, ok := strings.CutPrefix(path, "/t/"); ok {
+		slug, _, _ := strings.Cut(rest, "/")
+		return "/t/" + slug + "/login"
+	}
+	return "/signup"
 }
 
 // From returns a copy of c that connects from the local address ip (any of

@@ -1,23 +1,30 @@
-// Package session keeps page sessions in signed cookies and protects every
-// form with a CSRF token: pages load the session with Manager.Load (or
-// Begin), templates put Token(ctx) into a hidden "csrf_token" field, and
-// Check tells whether an unsafe request sent it back.
+// Package session keeps the page sessions of OpenCity through
+// github.com/alexedwards/scs/v2, stored server-side in the database (a
+// city's sessions in the city's schema or database file, the vendor
+// console's and the signup's in the control plane; see core.SessionStore).
+// The cookie carries only the session's random id; the database keeps its
+// SHA-256, the user and the CSRF token. Logging in gives the session a new
+// id and a new CSRF token (no fixation); logging out deletes it; the stores
+// end every session of a user whose password, role or activity changes.
+//
+// Pages load the session with Manager.Begin, templates put Token(ctx) into a
+// hidden "csrf_token" field, and Check tells whether an unsafe request sent
+// it back: it is the one CSRF check of every page surface.
 package session
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core"
 )
 
 // FormField and Header carry the CSRF token of a form or a script.
@@ -26,171 +33,221 @@ const (
 	Header    = "X-CSRF-Token"
 )
 
-// Session is what a page session remembers between requests.
-type Session struct {
-	// Token is the bearer token of the logged-in user, empty when anonymous.
-	Token string `json:"t,omitempty"`
-	// City is the slug the token belongs to.
-	City string `json:"c,omitempty"`
-	// CSRF is the token every form of the session must send back.
-	CSRF    string    `json:"x"`
-	Expires time.Time `json:"e"`
-}
+// The keys of a session's values.
+const (
+	keyUser = "user" // int64: the logged-in user's id, absent when anonymous
+	keyCSRF = "csrf" // string: the token every form of the session sends back
+)
 
-// Manager reads and writes session cookies.
-type Manager struct {
-	// Key signs the cookies (HMAC-SHA-256); at least 32 bytes.
-	Key []byte
-	// Secure forces the Secure attribute; it is set anyway on TLS requests.
-	Secure bool
-	// Name is the cookie name; "opencity_session" when empty.
+// Defaults of Options.
+const (
+	DefaultLifetime = 24 * time.Hour
+)
+
+// Options configure a Manager.
+type Options struct {
+	// Name is the cookie's name.
 	Name string
-	// TTL is how long a session lives; 24 hours when zero.
-	TTL time.Duration
-	Now func() time.Time
+	// Lifetime is the absolute life of a session from its login (or its
+	// first form); DefaultLifetime when zero.
+	Lifetime time.Duration
+	// IdleTimeout ends a session unused for that long; zero: no idle end.
+	IdleTimeout time.Duration
+	// Secure forces the cookie's Secure attribute; it is set anyway on TLS
+	// requests.
+	Secure bool
 }
 
-// ErrShortKey is returned by New for keys under 32 bytes.
-var ErrShortKey = errors.New("session: the signing key must be at least 32 bytes")
-
-// New returns a manager signing with key.
-func New(key []byte, secure bool) (*Manager, error) {
-	if len(key) < 32 {
-		return nil, ErrShortKey
-	}
-	return &Manager{Key: key, Secure: secure}, nil
+// Manager loads and saves the sessions of one kind of page (city, vendor,
+// signup) from the store its Stores function picks for a request.
+type Manager struct {
+	scs    *scs.SessionManager
+	secure bool
 }
 
-func (m *Manager) name() string {
-	if m.Name == "" {
-		return "opencity_session"
+// ErrNoStore is the error of a request for which no store was picked (a
+// city page outside a resolved city): a programming error.
+var ErrNoStore = errors.New("session: no session store for this request")
+
+// New returns a manager keeping its sessions in the store pick returns for
+// a request's context.
+func New(pick func(ctx context.Context) core.SessionStore, o Options) *Manager {
+	m := scs.New()
+	m.Store = adapter{pick: pick}
+	m.HashTokenInStore = true
+	m.Lifetime = o.Lifetime
+	if m.Lifetime <= 0 {
+		m.Lifetime = DefaultLifetime
 	}
-	return m.Name
+	m.IdleTimeout = o.IdleTimeout
+	m.Cookie.Name = o.Name
+	return &Manager{scs: m, secure: o.Secure}
 }
 
-func (m *Manager) now() time.Time {
-	if m.Now == nil {
-		return time.Now()
-	}
-	return m.Now()
-}
+// Lifetime is the absolute life of the manager's sessions.
+func (m *Manager) Lifetime() time.Duration { return m.scs.Lifetime }
 
-func (m *Manager) ttl() time.Duration {
-	if m.TTL == 0 {
-		return 24 * time.Hour
-	}
-	return m.TTL
+// loaded is the session machinery of one request, in its context.
+type loaded struct {
+	m         *Manager
+	c         *gin.Context
+	committed bool
 }
 
 type ctxKey struct{}
 
-// FromContext returns the session of a request that went through Load.
-func FromContext(ctx context.Context) *Session {
-	s, _ := ctx.Value(ctxKey{}).(*Session)
-	return s
+func from(ctx context.Context) *loaded {
+	l, _ := ctx.Value(ctxKey{}).(*loaded)
+	return l
 }
 
-// Token returns the CSRF token to put into a form, "" outside a session.
+// Begin loads the request's session from its cookie into the request's
+// context (a missing, unknown or expired id starts an empty anonymous
+// session, stored only once something is put into it) and arranges that a
+// changed session is saved before the answer's headers go out. Errors are
+// the store's (the database unreachable). Middleware that calls Begin must
+// call Finish after c.Next.
+func (m *Manager) Begin(c *gin.Context) error {
+	var id string
+	if ck, err := c.Request.Cookie(m.scs.Cookie.Name); err == nil {
+		id = ck.Value
+	}
+	ctx, err := m.scs.Load(c.Request.Context(), id)
+	if err != nil {
+		return err
+	}
+	l := &loaded{m: m, c: c}
+	c.Request = c.Request.WithContext(context.WithValue(ctx, ctxKey{}, l))
+	c.Writer = &writer{ResponseWriter: c.Writer, l: l}
+	c.Writer.Header().Add("Vary", "Cookie")
+	return nil
+}
+
+// Finish saves the request's session if it changed and nothing was
+// written yet (an answer without a body).
+func Finish(c *gin.Context) {
+	if l := from(c.Request.Context()); l != nil {
+		l.save()
+	}
+}
+
+// save commits a changed session and sends its cookie, once per request,
+// before the headers are written.
+func (l *loaded) save() {
+	if l.committed || l.c.Writer.Written() {
+		return
+	}
+	ctx := l.c.Request.Context()
+	switch l.m.scs.Status(ctx) {
+	case scs.Modified:
+		l.committed = true
+		id, expires, err := l.m.scs.Commit(ctx)
+		if err != nil {
+			slog.ErrorContext(ctx, "save page session", "err", err)
+			return
+		}
+		l.m.cookie(l.c, id, expires)
+	case scs.Destroyed:
+		l.committed = true
+		l.m.cookie(l.c, "", time.Time{})
+	}
+}
+
+func (m *Manager) cookie(c *gin.Context, id string, expires time.Time) {
+	ck := &http.Cookie{Name: m.scs.Cookie.Name, Value: id, Path: "/", HttpOnly: true,
+		Secure: m.secure || c.Request.TLS != nil, SameSite: http.SameSiteLaxMode}
+	if expires.IsZero() {
+		ck.MaxAge = -1
+	} else {
+		ck.Expires = expires.UTC()
+		ck.MaxAge = max(int(time.Until(expires).Seconds()), 1)
+	}
+	c.Writer.Header().Add("Set-Cookie", ck.String())
+	c.Writer.Header().Set("Cache-Control", `no-cache="Set-Cookie"`)
+}
+
+// LogIn makes the request's session the session of userID: a new id (the
+// one seen before the login, by whoever, is worthless after it), a new
+// CSRF token, saved at once.
+func (m *Manager) LogIn(c *gin.Context, userID int64) error {
+	l := from(c.Request.Context())
+	if l == nil || l.m != m {
+		return ErrNoStore
+	}
+	ctx := c.Request.Context()
+	if err := m.scs.RenewToken(ctx); err != nil {
+		return err
+	}
+	m.scs.Put(ctx, keyUser, userID)
+	m.scs.Put(ctx, keyCSRF, randomToken())
+	id, expires, err := m.scs.Commit(ctx)
+	if err != nil {
+		return err
+	}
+	l.committed = true
+	m.cookie(c, id, expires)
+	return nil
+}
+
+// LogOut deletes the request's session from the store and the browser.
+func (m *Manager) LogOut(c *gin.Context) error {
+	l := from(c.Request.Context())
+	if l == nil || l.m != m {
+		return ErrNoStore
+	}
+	if err := m.scs.Destroy(c.Request.Context()); err != nil {
+		return err
+	}
+	l.committed = true
+	m.cookie(c, "", time.Time{})
+	return nil
+}
+
+// UserID is the logged-in user of the request's session, 0 when anonymous
+// or outside a session.
+func UserID(ctx context.Context) int64 {
+	l := from(ctx)
+	if l == nil {
+		return 0
+	}
+	return l.m.scs.GetInt64(ctx, keyUser)
+}
+
+// Token returns the CSRF token to put into a form, creating it (and so
+// the stored session) on a session's first form; "" outside a session.
 func Token(ctx context.Context) string {
-	if s := FromContext(ctx); s != nil {
-		return s.CSRF
+	l := from(ctx)
+	if l == nil {
+		return ""
 	}
-	return ""
-}
-
-// Load reads the session cookie; a missing, forged or expired cookie starts
-// a fresh anonymous session with a new CSRF token, sent back at once.
-func (m *Manager) Load(c *gin.Context) {
-	m.Begin(c)
-	c.Next()
-}
-
-// Begin is Load for middleware that has more to do before the handlers
-// run: it puts the session into the request's context and returns it.
-func (m *Manager) Begin(c *gin.Context) *Session {
-	s, ok := m.read(c.Request)
-	if !ok {
-		s = &Session{CSRF: randomToken(), Expires: m.now().Add(m.ttl())}
-		m.write(c, s)
+	t := l.m.scs.GetString(ctx, keyCSRF)
+	if t == "" {
+		t = randomToken()
+		l.m.scs.Put(ctx, keyCSRF, t)
 	}
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), ctxKey{}, s))
-	return s
+	return t
 }
 
 // Valid reports whether sent is the CSRF token of the request's session.
 func Valid(ctx context.Context, sent string) bool {
-	s := FromContext(ctx)
-	return s != nil && s.CSRF != "" && sent != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(s.CSRF)) == 1
-}
-
-// Save writes s as the request's session, with a fresh CSRF token when the
-// login changes (so a token seen before login is useless after it).
-func (m *Manager) Save(c *gin.Context, s *Session) {
-	if old := FromContext(c.Request.Context()); old == nil || old.Token != s.Token {
-		s.CSRF = randomToken()
+	l := from(ctx)
+	if l == nil || sent == "" {
+		return false
 	}
-	s.Expires = m.now().Add(m.ttl())
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), ctxKey{}, s))
-	m.write(c, s)
-}
-
-// Clear ends the session in the browser.
-func (m *Manager) Clear(c *gin.Context) {
-	http.SetCookie(c.Writer, m.cookie(c.Request, "", -1))
+	want := l.m.scs.GetString(ctx, keyCSRF)
+	return want != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(want)) == 1
 }
 
 // Check reports whether a request carries the CSRF token of its session
-// (loaded by Load or Begin) in the X-CSRF-Token header or the csrf_token
-// form field. It is the one CSRF check of the pages; core/web's kit runs
-// it on every unsafe request.
+// (loaded by Begin) in the X-CSRF-Token header or the csrf_token form
+// field. It is the one CSRF check of the pages; core/web's kit runs it on
+// every unsafe request, whatever other headers the request has.
 func Check(c *gin.Context) bool {
 	sent := c.GetHeader(Header)
 	if sent == "" {
 		sent = c.PostForm(FormField)
 	}
 	return Valid(c.Request.Context(), sent)
-}
-
-func (m *Manager) cookie(r *http.Request, value string, maxAge int) *http.Cookie {
-	return &http.Cookie{Name: m.name(), Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
-		Secure: m.Secure || r.TLS != nil, SameSite: http.SameSiteLaxMode}
-}
-
-func (m *Manager) write(c *gin.Context, s *Session) {
-	b, _ := json.Marshal(s) // a struct of plain fields always marshals
-	payload := base64.RawURLEncoding.EncodeToString(b)
-	value := payload + "." + base64.RawURLEncoding.EncodeToString(m.sign(payload))
-	http.SetCookie(c.Writer, m.cookie(c.Request, value, int(m.ttl().Seconds())))
-}
-
-func (m *Manager) read(r *http.Request) (*Session, bool) {
-	ck, err := r.Cookie(m.name())
-	if err != nil {
-		return nil, false
-	}
-	payload, sig, ok := strings.Cut(ck.Value, ".")
-	if !ok {
-		return nil, false
-	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, m.sign(payload)) {
-		return nil, false
-	}
-	b, err := base64.RawURLEncoding.DecodeString(payload)
-	if err != nil {
-		return nil, false
-	}
-	var s Session
-	if json.Unmarshal(b, &s) != nil || s.CSRF == "" || !m.now().Before(s.Expires) {
-		return nil, false
-	}
-	return &s, true
-}
-
-func (m *Manager) sign(payload string) []byte {
-	h := hmac.New(sha256.New, m.Key)
-	h.Write([]byte(payload))
-	return h.Sum(nil)
 }
 
 func randomToken() string {
@@ -200,3 +257,74 @@ func randomToken() string {
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// writer saves the session before the first byte of the answer.
+type writer struct {
+	gin.ResponseWriter
+	l *loaded
+}
+
+func (w *writer) WriteHeaderNow() { w.l.save(); w.ResponseWriter.WriteHeaderNow() }
+
+func (w *writer) Write(b []byte) (int, error) { w.l.save(); return w.ResponseWriter.Write(b) }
+
+func (w *writer) WriteString(s string) (int, error) {
+	w.l.save()
+	return w.ResponseWriter.WriteString(s)
+}
+
+func (w *writer) Flush() { w.l.save(); w.ResponseWriter.Flush() }
+
+// adapter is scs's store over the core.SessionStore of a request. scs
+// hands it the SHA-256 of the id (HashTokenInStore).
+type adapter struct {
+	pick func(ctx context.Context) core.SessionStore
+}
+
+var errNoContext = errors.New("session: the store needs the request's context")
+
+func (a adapter) store(ctx context.Context) (core.SessionStore, error) {
+	if st := a.pick(ctx); st != nil {
+		return st, nil
+	}
+	return nil, ErrNoStore
+}
+
+// FindCtx implements scs.CtxStore; expiry is by the wall clock, as scs
+// sets it.
+func (a adapter) FindCtx(ctx context.Context, hash string) ([]byte, bool, error) {
+	st, err := a.store(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	return st.FindSession(ctx, hash, time.Now())
+}
+
+// CommitCtx implements scs.CtxStore, keeping the session's user beside
+// its data so that a user's sessions can all be ended.
+func (a adapter) CommitCtx(ctx context.Context, hash string, b []byte, expires time.Time) error {
+	st, err := a.store(ctx)
+	if err != nil {
+		return err
+	}
+	_, values, err := scs.GobCodec{}.Decode(b)
+	if err != nil {
+		return err
+	}
+	user, _ := values[keyUser].(int64)
+	return st.CommitSession(ctx, hash, user, b, expires)
+}
+
+// DeleteCtx implements scs.CtxStore.
+func (a adapter) DeleteCtx(ctx context.Context, hash string) error {
+	st, err := a.store(ctx)
+	if err != nil {
+		return err
+	}
+	return st.DeleteSession(ctx, hash)
+}
+
+// Find, Commit and Delete complete scs.Store; scs calls the Ctx methods.
+func (adapter) Find(string) ([]byte, bool, error)      { return nil, false, errNoContext }
+func (adapter) Commit(string, []byte, time.Time) error { return errNoContext }
+func (adapter) Delete(string) error                    { return errNoContext }
