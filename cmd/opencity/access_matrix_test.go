@@ -321,6 +321,7 @@ func TestAccessMatrix(t *testing.T) {
 				return !strings.HasSuffix(routes[i].Path, "/logout") && strings.HasSuffix(routes[j].Path, "/logout")
 			})
 			checked := 0
+			pageSessions := map[string][2]string{} // per surface: cookie and CSRF token
 			for _, rt := range routes {
 				if !strings.HasPrefix(rt.Path, "/t/:slug") && strings.HasPrefix(rt.Path, "/api/v1") && !strings.HasPrefix(rt.Path, "/api/v1/vendor") {
 					continue // the host-resolved twin of a /t/:slug route, same handlers
@@ -337,7 +338,23 @@ func TestAccessMatrix(t *testing.T) {
 						}
 						path := strings.NewReplacer(":slug", "kazan", ":number", ids.f.number, ":id", idFor(rt.Path, ids.f),
 							":code", ids.f.code).Replace(rt.Path)
-						r := s.call(rt.Method, path, tok, matrixBody(rt.Method+" "+rt.Path, checked))
+						// A page form carries a page session and its CSRF
+						// token, as a browser's does; a bearer token does not
+						// stand in for them.
+						var hdr []string
+						page := rt.Method != http.MethodGet && !strings.Contains(rt.Path, "/api/") && rt.Path != "/billing/webhook"
+						if page {
+							surface := apitest.PageSurface(path)
+							if _, ok := pageSessions[surface]; !ok {
+								ck, csrf := s.api().PageSession(path)
+								pageSessions[surface] = [2]string{ck.Name + "=" + ck.Value, csrf}
+							}
+							hdr = []string{"Cookie", pageSessions[surface][0], "X-CSRF-Token", pageSessions[surface][1]}
+						}
+						r := s.call(rt.Method, path, tok, matrixBody(rt.Method+" "+rt.Path, checked), hdr...)
+						if page && r.Header.Get("Set-Cookie") != "" {
+							delete(pageSessions, apitest.PageSurface(path)) // logged in or out: a new one next time
+						}
 						checked++
 						label := fmt.Sprintf("%s %s as %s with %s", rt.Method, path, who, ids.name)
 						for _, m := range foreignMarkers {

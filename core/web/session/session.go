@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 )
@@ -73,6 +74,9 @@ var ErrNoStore = errors.New("session: no session store for this request")
 // a request's context.
 func New(pick func(ctx context.Context) core.SessionStore, o Options) *Manager {
 	m := scs.New()
+	if mem, ok := m.Store.(*memstore.MemStore); ok {
+		mem.StopCleanup() // the default store's goroutine: ours is the database
+	}
 	m.Store = adapter{pick: pick}
 	m.HashTokenInStore = true
 	m.Lifetime = o.Lifetime
