@@ -69,7 +69,7 @@ type NewTenant struct {
 func (n *NewTenant) Validate() error {
 	f := core.FieldErrors{}
 	if !ValidSlug(n.Slug) {
-		f.Add("slug", "error.code_shape")
+		f.Add("slug", core.SlugRule)
 	}
 	n.Name = strings.TrimSpace(n.Name)
 	if n.Name == "" {
@@ -108,7 +108,7 @@ func (r *Registry) tenants(db bun.IDB, dest any) *bun.SelectQuery {
 // Get returns the tenant with the slug, deleted ones included.
 func (r *Registry) Get(ctx context.Context, slug string) (*Tenant, error) {
 	if !ValidSlug(slug) {
-		return nil, &core.Error{Code: core.EINVALID, Message: "error.invalid_slug", Fields: core.FieldErrors{"slug": core.M("error.code_shape")}}
+		return nil, &core.Error{Code: core.EINVALID, Message: "error.invalid_slug", Fields: core.FieldErrors{"slug": core.M(core.SlugRule)}}
 	}
 	t := new(Tenant)
 	err := r.tenants(r.b.Control, t).Where("tenant.slug = ?", slug).Scan(ctx)

@@ -409,12 +409,15 @@ func tenantCreate(ctx context.Context, cfg server.Config, args []string, out io.
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	b, err := openBackend(ctx, cfg)
+	// The server as it would serve, without listening: its routes reserve
+	// their names, so a city made here is refused the slugs the signup
+	// and the vendor console refuse.
+	s, err := NewServer(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer b.Close()
-	p, err := b.Provision(ctx, n, a)
+	defer s.Close()
+	p, err := s.Backend.Provision(ctx, n, a)
 	if err != nil {
 		return describe(err)
 	}
