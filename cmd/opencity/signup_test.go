@@ -39,7 +39,7 @@ func startBilling(t *testing.T, kind string, mock *stripemock.Mock, mp *mailtest
 		// admins' invitations, from one address than a person may; the
 		// per-address limits have their own tests.
 		RateLimits: ratelimit.Rules{Signup: ratelimit.Rule{Requests: 1000, Window: time.Minute},
-			Invite: ratelimit.Rule{Requests: 1000, Window: time.Minute}}}
+			Invite: ratelimit.Rule{Requests: 1000, Window: time.Minute}, Confirm: ratelimit.Rule{Requests: 1000, Window: time.Minute}}}
 	if mp != nil {
 		cfg.SMTPURL = mp.URL()
 	}

@@ -254,7 +254,7 @@ func TestAttackRateLimits(t *testing.T) {
 			const n = 3
 			rule := ratelimit.Rule{Requests: n, Window: time.Minute}
 			s := servertest.Start(t, kind, func(c *server.Config) {
-				c.RateLimits = ratelimit.Rules{Login: rule, Register: rule, Signup: rule, Anonymous: rule, Invite: rule}
+				c.RateLimits = ratelimit.Rules{Login: rule, Register: rule, Signup: rule, Anonymous: rule, Invite: rule, Confirm: rule, Heartbeat: rule}
 			})
 			admin := s.Login("kazan", "admin")
 			if r := s.Call("PUT", "/t/kazan/api/v1/settings/access", admin, map[string]bool{"anonymous_submissions": true}); r.Status != 200 {
@@ -291,6 +291,12 @@ func TestAttackRateLimits(t *testing.T) {
 				{"signup", func(c *apitest.Client) apitest.Response {
 					return c.Call("POST", "/signup/api", "", map[string]string{"city_name": "X", "slug": "x", "admin_name": "", "admin_email": ""})
 				}, "/signup", url.Values{"city_name": {"X"}, "slug": {"x"}}, "слишком много заявок на подключение"},
+				{"signup confirmation", func(c *apitest.Client) apitest.Response {
+					return c.Call("POST", "/signup/api/confirm", "", map[string]string{"token": "guess"})
+				}, "/signup/confirm", url.Values{"token": {"guess"}}, "слишком много запросов"},
+				{"heartbeat", func(c *apitest.Client) apitest.Response {
+					return c.Call("POST", "/api/v1/vendor/fleet/heartbeat", "guess", map[string]string{"version": "1"})
+				}, "", nil, ""},
 			}
 			for j, f := range families {
 				attacker := s.From("127.0.2." + strconv.Itoa(j+1))

@@ -1,6 +1,7 @@
 // Package ratelimit bounds how often one client address may call the routes
 // that strangers can call without an account: logging in, registering,
-// signing up a city, submitting anonymously and redeeming an invitation.
+// signing up a city and confirming it, submitting anonymously, redeeming an
+// invitation and a dedicated installation's heartbeat.
 // Counting is github.com/go-chi/httprate's sliding window, kept in the
 // memory of the server process; the client address is gin's ClientIP,
 // which takes forwarded headers only from the trusted proxies.
@@ -29,6 +30,8 @@ type Rules struct {
 	Signup    Rule // a new city's signup, API and page
 	Anonymous Rule // a request submitted without an account, API and page
 	Invite    Rule // an invitation redeemed, API and page
+	Confirm   Rule // a signup's e-mail confirmation, API and page
+	Heartbeat Rule // a dedicated installation's heartbeat to the vendor
 }
 
 // Defaults are the limits unless the configuration sets others: enough for
@@ -40,6 +43,8 @@ var Defaults = Rules{
 	Signup:    Rule{Requests: 10, Window: time.Hour},
 	Anonymous: Rule{Requests: 30, Window: time.Hour},
 	Invite:    Rule{Requests: 20, Window: 15 * time.Minute},
+	Confirm:   Rule{Requests: 20, Window: 15 * time.Minute},
+	Heartbeat: Rule{Requests: 120, Window: time.Hour},
 }
 
 // OrDefaults returns r with each zero rule replaced by its default.
@@ -54,6 +59,8 @@ func (r Rules) OrDefaults() Rules {
 	pick(&r.Signup, Defaults.Signup)
 	pick(&r.Anonymous, Defaults.Anonymous)
 	pick(&r.Invite, Defaults.Invite)
+	pick(&r.Confirm, Defaults.Confirm)
+	pick(&r.Heartbeat, Defaults.Heartbeat)
 	return r
 }
 
@@ -70,13 +77,13 @@ func New(rule Rule) *Limiter {
 
 // Limiters are one server's limiters, one per family of routes.
 type Limiters struct {
-	Login, Register, Signup, Anonymous, Invite *Limiter
+	Login, Register, Signup, Anonymous, Invite, Confirm, Heartbeat *Limiter
 }
 
 // NewLimiters returns fresh limiters of rules.
 func NewLimiters(rules Rules) *Limiters {
 	return &Limiters{Login: New(rules.Login), Register: New(rules.Register), Signup: New(rules.Signup),
-		Anonymous: New(rules.Anonymous), Invite: New(rules.Invite)}
+		Anonymous: New(rules.Anonymous), Invite: New(rules.Invite), Confirm: New(rules.Confirm), Heartbeat: New(rules.Heartbeat)}
 }
 
 // Refuse writes the answer to a request over its limit: a problem document

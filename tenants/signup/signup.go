@@ -50,20 +50,25 @@ type assetSet struct {
 // the page kit's session and CSRF guard (core/web's Kit.Forms): every page
 // with a form runs behind it, so a form posted from another site is
 // refused. The new admin chooses a password on the city's invitation page
-// (core/web). limit bounds the signups per client address, page and API
-// together; nil leaves them unbounded.
-func Register(r gin.IRouter, svc *billing.Service, forms gin.HandlerFunc, limit *ratelimit.Limiter) *Handler {
+// (core/web). limits bound, per client address, the signups and the
+// e-mail confirmations, page and API together; nil limiters leave them
+// unbounded.
+func Register(r gin.IRouter, svc *billing.Service, forms gin.HandlerFunc, limits *ratelimit.Limiters) *Handler {
 	h := &Handler{Billing: svc, assets: loadAssets()}
+	if limits == nil {
+		limits = &ratelimit.Limiters{}
+	}
+	limit, confirm := limits.Signup, limits.Confirm
 	r.GET("/signup", forms, h.signupPage)
 	r.POST("/signup", forms, limit.Middleware(h.tooMany), h.signupSubmit)
 	r.GET("/signup/confirm", forms, h.confirmPage)
-	r.POST("/signup/confirm", forms, h.confirmSubmit)
+	r.POST("/signup/confirm", forms, confirm.Middleware(h.tooManyConfirmations), h.confirmSubmit)
 	r.GET("/signup/done", h.donePage)
 	r.GET("/signup/assets/:file", h.asset)
 	r.GET("/signup/api/slug", h.apiSlug)
 	r.GET("/signup/api/plans", h.apiPlans)
 	r.POST("/signup/api", limit.Middleware(httpapi.TooManyRequests), h.apiSignup)
-	r.POST("/signup/api/confirm", h.apiConfirm)
+	r.POST("/signup/api/confirm", confirm.Middleware(httpapi.TooManyRequests), h.apiConfirm)
 	r.GET("/signup/api/status/:slug", h.apiStatus)
 	r.POST("/billing/webhook", h.webhook)
 	return h
@@ -75,6 +80,14 @@ func (h *Handler) tooMany(c *gin.Context, _ time.Duration) {
 	d := h.signupData(c)
 	d.Errors = map[string]string{"form": d.T("too_many_signups")}
 	render(c, http.StatusTooManyRequests, "signup.html", d)
+}
+
+// tooManyConfirmations answers a confirmation over the limit with the
+// form and a message in the page's language.
+func (h *Handler) tooManyConfirmations(c *gin.Context, _ time.Duration) {
+	d := confirmPage{page: h.page(c, "confirm_title"), Token: c.PostForm("token")}
+	d.Errors = map[string]string{"form": d.T("rate_text")}
+	render(c, http.StatusTooManyRequests, "confirm.html", d)
 }
 
 func loadAssets() assetSet {

@@ -34,8 +34,9 @@ type API struct {
 	Backend Backend
 	Authz   Authorizer
 	Now     func() time.Time
-	// Login bounds the logins per client address; nil leaves them unbounded.
-	Login *ratelimit.Limiter
+	// Login bounds the logins per client address, Heartbeat the
+	// installations' heartbeats; nil leaves them unbounded.
+	Login, Heartbeat *ratelimit.Limiter
 }
 
 // Objects of the global domain.
@@ -49,7 +50,7 @@ func (a *API) Register(r gin.IRouter) {
 	g.POST("/auth/token", a.Login.Middleware(httpapi.TooManyRequests), a.createToken)
 	// A dedicated installation's heartbeat takes its own token, which
 	// authenticates nothing else; a vendor user's token is unknown here.
-	g.POST("/fleet/heartbeat", a.heartbeat)
+	g.POST("/fleet/heartbeat", a.Heartbeat.Middleware(httpapi.TooManyRequests), a.heartbeat)
 	auth := g.Group("", a.authenticate)
 	auth.GET("/tenants", a.allow(ObjTenants, core.ActRead), a.listTenants)
 }
