@@ -83,7 +83,7 @@ func (s *Service) Provision(ctx context.Context, slug string) error {
 	if su.ConfirmedAt == nil || (s.Enabled() && !su.Paid) {
 		// Activation needs both; Confirm and the payment webhook each start
 		// provisioning once the other has happened.
-		slog.InfoContext(ctx, "signup not provisioned yet", "city", slug, "confirmed", su.ConfirmedAt != nil, "paid", su.Paid)
+		slog.InfoContext(ctx, "signup not provisioned yet", append([]any{"city", slug, "confirmed", su.ConfirmedAt != nil}, s.paymentAttrs(su.Paid)...)...)
 		return nil
 	}
 	if t.Status == tenants.StatusPending {
@@ -113,7 +113,11 @@ func (s *Service) Provision(ctx context.Context, slug string) error {
 type SignupStatus struct {
 	Slug   string `json:"slug"`
 	Status string `json:"status"`
-	// Paid is true once Stripe confirmed the checkout (always with billing off).
+	// PaymentRequired is true when the city becomes active only once paid
+	// for (billing on); false on a server without billing.
+	PaymentRequired bool `json:"payment_required"`
+	// Paid is true once Stripe confirmed the payment; never without
+	// billing, where nothing is paid.
 	Paid bool `json:"paid"`
 	// Confirmed is true once the administrator confirmed the e-mail address.
 	Confirmed     bool       `json:"confirmed"`
@@ -137,8 +141,17 @@ func (s *Service) Status(ctx context.Context, slug string) (*SignupStatus, error
 	if err != nil {
 		return nil, err
 	}
-	return &SignupStatus{Slug: slug, Status: t.Status, Paid: su.Paid || !s.Enabled(), Confirmed: su.ConfirmedAt != nil, ProvisionedAt: su.ProvisionedAt,
+	return &SignupStatus{Slug: slug, Status: t.Status, PaymentRequired: s.Enabled(), Paid: su.Paid && s.Enabled(), Confirmed: su.ConfirmedAt != nil, ProvisionedAt: su.ProvisionedAt,
 		ProvisionMS: su.ProvisionTookMS, Failed: su.Error != "" && su.ProvisionedAt == nil}, nil
+}
+
+// paymentAttrs are the log attributes of a signup's payment: whether it
+// is paid with billing on, that billing is off otherwise.
+func (s *Service) paymentAttrs(paid bool) []any {
+	if !s.Enabled() {
+		return []any{"billing", "off"}
+	}
+	return []any{"paid", paid}
 }
 
 // inviteAdmin turns the link made at signup into the city's own invitation

@@ -240,7 +240,7 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Signup, error) {
 	if err != nil {
 		return nil, err
 	}
-	slog.InfoContext(ctx, "signup confirmed", "city", row.Slug, "paid", row.Paid)
+	slog.InfoContext(ctx, "signup confirmed", append([]any{"city", row.Slug}, s.paymentAttrs(row.Paid)...)...)
 	if provision {
 		s.b.Queue().Notify()
 		if !s.Enabled() {

@@ -127,6 +127,10 @@ func TestBillingOffGivesAnActiveTrialCity(t *testing.T) {
 				t.Fatalf("confirm: %+v %v", s, err)
 			}
 			t.Logf("%s: trial city active %s after the confirmation", kind, time.Since(start))
+			// The status tells the truth: nothing was paid, nothing had to be.
+			if st, err := svc.Status(ctx, "yelabuga"); err != nil || st.Paid || st.PaymentRequired || !st.Confirmed {
+				t.Errorf("status without billing: %+v %v", st, err)
+			}
 			// The trial city is ready at once, with its admin's invitation.
 			scope, err := b.Scope("yelabuga")
 			if err != nil {
