@@ -188,12 +188,8 @@ func TestChartDefaults(t *testing.T) {
 	if len(c.EnvFrom) != 1 || c.EnvFrom[0].SecretRef == nil || c.EnvFrom[0].SecretRef.Name != "opencity" {
 		t.Errorf("envFrom %+v: DATABASE_URL and the keys come from the secret", c.EnvFrom)
 	}
-	key := envVar(c, "OPENCITY_SESSION_KEY")
-	if key == nil || key.ValueFrom == nil || key.ValueFrom.SecretKeyRef == nil || key.ValueFrom.SecretKeyRef.Name != "opencity" {
-		t.Fatalf("session key %+v: it comes from the secret", key)
-	}
-	if ref := key.ValueFrom.SecretKeyRef; ref.Optional == nil || !*ref.Optional {
-		t.Error("with one replica the session key may be missing")
+	if key := envVar(c, "OPENCITY_SESSION_KEY"); key != nil {
+		t.Errorf("session key %+v: page sessions live in the database and need none", key)
 	}
 	if got := r.pvc.Spec.AccessModes; len(got) != 1 || got[0] != corev1.ReadWriteOnce {
 		t.Errorf("uploads volume access modes %v, want ReadWriteOnce (what default storage classes offer)", got)
@@ -221,16 +217,12 @@ func TestChartDefaults(t *testing.T) {
 	}
 }
 
-// More than one replica: the session key is required (the pods do not start
-// without it) and the uploads must be reachable from every pod.
+// More than one replica: the uploads must be reachable from every pod (page
+// sessions live in the database, which every pod reaches).
 func TestChartScaledOut(t *testing.T) {
 	r := mustRender(t, scaledOut)
 	if *r.deployment.Spec.Replicas != 3 {
 		t.Errorf("replicas %d", *r.deployment.Spec.Replicas)
-	}
-	key := envVar(r.deployment.Spec.Template.Spec.Containers[0], "OPENCITY_SESSION_KEY")
-	if key == nil || key.ValueFrom.SecretKeyRef.Optional == nil || *key.ValueFrom.SecretKeyRef.Optional {
-		t.Errorf("session key %+v: required with more than one replica", key)
 	}
 	if got := r.pvc.Spec.AccessModes; len(got) != 1 || got[0] != corev1.ReadWriteMany {
 		t.Errorf("uploads access modes %v", got)
@@ -238,12 +230,8 @@ func TestChartScaledOut(t *testing.T) {
 	restricted(t, "the server's pod", r.deployment.Spec.Template)
 
 	own := mustRender(t, map[string]any{"replicas": 2, "uploads": map[string]any{"accessMode": "ReadWriteMany"},
-		"sessionKey": map[string]any{"secretName": "opencity-session", "key": "key"},
-		"image":      map[string]any{"digest": "sha256:" + strings.Repeat("ab", 32)}, "ingress": map[string]any{"enabled": false}})
+		"image": map[string]any{"digest": "sha256:" + strings.Repeat("ab", 32)}, "ingress": map[string]any{"enabled": false}})
 	c := own.deployment.Spec.Template.Spec.Containers[0]
-	if ref := envVar(c, "OPENCITY_SESSION_KEY").ValueFrom.SecretKeyRef; ref.Name != "opencity-session" || ref.Key != "key" {
-		t.Errorf("session key from %s/%s", ref.Name, ref.Key)
-	}
 	if !strings.HasSuffix(c.Image, "@sha256:"+strings.Repeat("ab", 32)) || own.job.Spec.Template.Spec.Containers[0].Image != c.Image {
 		t.Errorf("image %s: pinned by its digest", c.Image)
 	}

@@ -17,7 +17,7 @@ app.kubernetes.io/component: server
 {{- end -}}
 {{- end }}
 
-{{/* The settings of every container: plain values, the photo bucket, then the session key. */}}
+{{/* The settings of every container: the photo bucket, then plain values. */}}
 {{- define "opencity.env" -}}
 - name: OPENCITY_DATA
   value: /data
@@ -35,12 +35,6 @@ app.kubernetes.io/component: server
 - name: {{ $k }}
   value: {{ $v | quote }}
 {{- end }}
-- name: OPENCITY_SESSION_KEY
-  valueFrom:
-    secretKeyRef:
-      name: {{ .Values.sessionKey.secretName | default .Values.existingSecret | required "sessionKey.secretName or existingSecret is required" }}
-      key: {{ .Values.sessionKey.key }}
-      optional: {{ le (int .Values.replicas) 1 }}
 {{- end }}
 
 {{/* The secret with DATABASE_URL and the Stripe keys, as variables. */}}
