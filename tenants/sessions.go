@@ -33,12 +33,6 @@ func (s controlSessions) DeleteExpiredSessions(ctx context.Context, now time.Tim
 	return store.DeleteExpiredSessions(ctx, s.b.Control, s.b.table("vendor_sessions"), now)
 }
 
-// EndVendorSessions ends every console session of a vendor user.
-func (b *Backend) EndVendorSessions(ctx context.Context, userID int64) error {
-	_, err := b.Control.NewDelete().TableExpr("?", b.table("vendor_sessions")).Where("user_id = ?", userID).Exec(ctx)
-	return err
-}
-
 // DeleteExpiredSessions removes the expired page sessions of the control
 // plane and of every city with storage at now; a city that fails is
 // logged and the others go on. It returns how many were removed.
