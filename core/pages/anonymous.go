@@ -10,8 +10,8 @@ import (
 // anonymous is the one authorization check of the portal's pages for people
 // without an account: the city's policies must let the anonymous role act on
 // public requests. A logged-in user is sent to the portal's own form. Forms
-// must carry the session's CSRF token (unless authenticated by a bearer
-// header, as the kit does) and are refused in a suspended city.
+// must carry the session's CSRF token, as everywhere in the kit, and are
+// refused in a suspended city.
 func (p *Pages) anonymous(act string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
