@@ -293,7 +293,7 @@ func TestAttackRateLimits(t *testing.T) {
 				}, "/signup", url.Values{"city_name": {"X"}, "slug": {"x"}}, "слишком много заявок на подключение"},
 				{"signup confirmation", func(c *apitest.Client) apitest.Response {
 					return c.Call("POST", "/signup/api/confirm", "", map[string]string{"token": "guess"})
-				}, "/signup/confirm", url.Values{"token": {"guess"}}, "слишком много запросов"},
+				}, "/signup/confirm?token=guess", url.Values{"token": {"guess"}}, "слишком много запросов"},
 				{"heartbeat", func(c *apitest.Client) apitest.Response {
 					return c.Call("POST", "/api/v1/vendor/fleet/heartbeat", "guess", map[string]string{"version": "1"})
 				}, "", nil, ""},

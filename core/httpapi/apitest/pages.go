@@ -131,7 +131,11 @@ func (c *Client) FormPost(path string, fields url.Values, lang string) Response 
 	if c.HTTP == nil {
 		c = c.From("127.0.0.1")
 	}
-	get, err := c.HTTP.Get(c.Base + path + "?lang=" + lang)
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	get, err := c.HTTP.Get(c.Base + path + sep + "lang=" + lang)
 	if err != nil {
 		c.T.Fatal(err)
 	}
@@ -154,7 +158,7 @@ func (c *Client) FormPost(path string, fields url.Values, lang string) Response 
 	for k, v := range fields {
 		form[k] = v
 	}
-	resp, err := c.HTTP.PostForm(c.Base+path+"?lang="+lang, form)
+	resp, err := c.HTTP.PostForm(c.Base+path+sep+"lang="+lang, form)
 	if err != nil {
 		c.T.Fatal(err)
 	}
