@@ -412,7 +412,7 @@ func tenantCreate(ctx context.Context, cfg server.Config, args []string, out io.
 	// The server as it would serve, without listening: its routes reserve
 	// their names, so a city made here is refused the slugs the signup
 	// and the vendor console refuse.
-	s, err := NewServer(ctx, cfg)
+	s, err := server.New(ctx, cfg)
 	if err != nil {
 		return err
 	}

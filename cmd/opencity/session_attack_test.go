@@ -17,12 +17,12 @@ import (
 func sessionCookie(t *testing.T, u *pageUser, base, name string) *http.Cookie {
 	t.Helper()
 	at, _ := url.Parse(base + "/")
-	for _, ck := range u.client.Jar.Cookies(at) {
+	for _, ck := range u.Client.Jar.Cookies(at) {
 		if ck.Name == name {
 			return ck
 		}
 	}
-	t.Fatalf("%s has no %s cookie", u.name, name)
+	t.Fatalf("%s has no %s cookie", u.Name, name)
 	return nil
 }
 
@@ -105,7 +105,7 @@ func TestAttackPageSessions(t *testing.T) {
 			}
 			fixed := logIn(t, base, "/t/kazan/login", "fixed", "")
 			before := sessionCookie(t, fixed, base, web.CityCookie)
-			if st, _ := fixed.post(t, base, "/t/kazan/login", url.Values{"login": {"dispatcher"}, "password": {"demo"}, "csrf_token": {fixed.csrf}}); st != http.StatusSeeOther {
+			if st, _ := fixed.Post(t, base, "/t/kazan/login", url.Values{"login": {"dispatcher"}, "password": {"demo"}, "csrf_token": {fixed.CSRF}}); st != http.StatusSeeOther {
 				t.Fatalf("login: %d", st)
 			}
 			after := sessionCookie(t, fixed, base, web.CityCookie)
@@ -161,7 +161,7 @@ func TestAttackPageSessions(t *testing.T) {
 			form := func(csrf string) url.Values {
 				return url.Values{"code": {"csrf-probe"}, "name_ru": {"Проба"}, "name_en": {"Probe"}, "csrf_token": {csrf}}
 			}
-			for name, f := range map[string]url.Values{"missing": form(""), "forged": form("forged"), "another session's": form(other.csrf)} {
+			for name, f := range map[string]url.Values{"missing": form(""), "forged": form("forged"), "another session's": form(other.CSRF)} {
 				if st, _, _ := visit(t, base, "POST", "/t/kazan/admin/districts", "", adminCk, f); st != http.StatusForbidden {
 					t.Errorf("CSRF token %s: %d", name, st)
 				}
@@ -177,7 +177,7 @@ func TestAttackPageSessions(t *testing.T) {
 			}
 
 			// Logout ends the session for whoever kept a copy.
-			if st, _ := kazanAdmin.post(t, base, "/t/kazan/logout", url.Values{"csrf_token": {kazanAdmin.csrf}}); st != http.StatusSeeOther {
+			if st, _ := kazanAdmin.Post(t, base, "/t/kazan/logout", url.Values{"csrf_token": {kazanAdmin.CSRF}}); st != http.StatusSeeOther {
 				t.Fatalf("logout: %d", st)
 			}
 			if loggedIn(adminCk, "/t/kazan/admin/", "") {

@@ -35,8 +35,8 @@ func TestSlugRuleEverywhere(t *testing.T) {
 			vendor := logIn(t, s.URL(), "/admin/login", "vendor", "vendor")
 			create := func(slug string) string {
 				t.Helper()
-				resp, err := vendor.client.PostForm(s.URL()+"/admin/cities", url.Values{"slug": {slug}, "name": {"Город"},
-					"locale": {"ru"}, "timezone": {"Europe/Moscow"}, "plan": {"trial"}, "csrf_token": {vendor.csrf}})
+				resp, err := vendor.Client.PostForm(s.URL()+"/admin/cities", url.Values{"slug": {slug}, "name": {"Город"},
+					"locale": {"ru"}, "timezone": {"Europe/Moscow"}, "plan": {"trial"}, "csrf_token": {vendor.CSRF}})
 				if err != nil {
 					t.Fatal(err)
 				}
