@@ -65,8 +65,8 @@ func TestHQFigures(t *testing.T) {
 				want string
 			}{
 				{"current", d.Current, "2026-11-01", "received=11 apartments=200 per1000=55.0000 open=4 overdue=3 reaction=6/8 resolution=4/6 " +
-					"reaction_share=0.7500 resolution_share=0.6667 met=0.7143 reaction_median=3600 reaction_p90=11400 " +
-					"resolution_median=60000 resolution_p90=116400 reopened=0.0909 returned=0.0909 rating=3.5000"},
+					"reaction_share=0.7500 resolution_share=0.6667 met=0.7143 reaction_median=5400 reaction_p90=12000 " +
+					"resolution_median=60000 resolution_p90=120000 reopened=0.0909 returned=0.0909 rating=3.5000"},
 				{"previous", d.Previous, "2026-10-22", "received=1 apartments=200 per1000=5.0000 open=0 overdue=0 reaction=1/1 resolution=1/1 " +
 					"reaction_share=1.0000 resolution_share=1.0000 met=1.0000 reaction_median=3600 reaction_p90=3600 " +
 					"resolution_median=36000 resolution_p90=36000 reopened=0.0000 returned=0.0000 rating=-"},

@@ -159,7 +159,8 @@ func (c *hqCity) fileFixture(t *testing.T) {
 	// 39600 s, both on time; closed, rated 5.
 	c.file(t, msk(2026, 11, 1, 0, 30), cit, "b1", "roof-leak", assign(0, "mc-a"), by(60, "op-mc-a", core.ActionAccept),
 		by(660, "op-mc-a", core.ActionResolve), by(700, cit, core.ActionClose), rate(710, 5))
-	// R2: reaction 11400 s and resolution 89400 s, both late; resolved.
+	// R2: reaction 12000 s and resolution 90000 s from intake (its clock
+	// runs in triage too), both late; resolved.
 	c.file(t, msk(2026, 11, 1, 10, 0), disp, "b1", "roof-leak", assign(10, "mc-a"), by(200, "op-mc-a", core.ActionAccept),
 		by(1500, "op-mc-a", core.ActionResolve))
 	// R3: reopened once; the second cycle's reaction 3000 s and resolution
@@ -167,8 +168,9 @@ func (c *hqCity) fileFixture(t *testing.T) {
 	c.file(t, msk(2026, 11, 2, 8, 0), cit, "b2", "hot-water", assign(0, "sup-heat"), by(30, "op-sup-heat", core.ActionAccept),
 		by(300, "op-sup-heat", core.ActionResolve), by(400, cit, core.ActionReopen), by(450, "op-sup-heat", core.ActionAccept),
 		by(600, "op-sup-heat", core.ActionResolve), by(700, cit, core.ActionClose), rate(710, 3))
-	// R4: returned "not ours" by mc-b, then the contractor's: reaction
-	// 2400 s on time, resolution 116400 s late; resolved.
+	// R4: returned "not ours" by mc-b, then the contractor's; the clock
+	// runs from intake through the return: reaction 6000 s on time,
+	// resolution 120000 s late; resolved.
 	c.file(t, msk(2026, 11, 3, 1, 30), disp, "b3", "roof-leak", assign(0, "mc-b"), by(30, "op-mc-b", core.ActionReturn),
 		assign(60, "ctr"), by(100, "op-ctr", core.ActionAccept), by(2000, "op-ctr", core.ActionResolve))
 	// R5: mc-b's, delegated to the contractor: reaction 6000 s and
