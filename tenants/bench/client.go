@@ -111,26 +111,29 @@ var QueueFilters = []string{
 // of a filter, or a later page through a keyset cursor collected by walking
 // up to ten pages of each filter beforehand.
 func (c *Client) Queue(ctx context.Context) (func(ctx context.Context, i int) error, error) {
-	type page struct {
-		Items []struct {
-			Number string `json:"number"`
-		} `json:"items"`
-		Next string `json:"next_cursor"`
-	}
+	return c.pageWalk(ctx, "/requests?limit=50", QueueFilters, 10)
+}
+
+// pageWalk collects, for each filter, the first page's URL of base and the
+// URLs of up to depth pages after it, by following their next_cursor; the
+// operation it returns reads one of those pages.
+func (c *Client) pageWalk(ctx context.Context, base string, filters []string, depth int) (func(ctx context.Context, i int) error, error) {
 	var urls []string
-	for _, f := range QueueFilters {
-		q := "/requests?limit=50"
+	for _, f := range filters {
+		q := base
 		if f != "" {
 			q += "&" + f
 		}
 		urls = append(urls, q)
 		cursor := ""
-		for depth := 0; depth < 10; depth++ {
+		for range depth {
 			u := q
 			if cursor != "" {
 				u += "&cursor=" + url.QueryEscape(cursor)
 			}
-			var p page
+			var p struct {
+				Next string `json:"next_cursor"`
+			}
 			if err := c.Do(ctx, "GET", u, nil, &p, http.StatusOK); err != nil {
 				return nil, err
 			}

@@ -2,8 +2,6 @@ package bench
 
 import (
 	"context"
-	"net/http"
-	"net/url"
 
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/store"
@@ -27,35 +25,7 @@ var DeskFilters = []string{
 // (GET /desk) per operation: the first page of each of DeskFilters and the
 // pages after it, up to five deep, collected by following the cursors.
 func (c *Client) Desk(ctx context.Context) (func(ctx context.Context, i int) error, error) {
-	var urls []string
-	for _, f := range DeskFilters {
-		q := "/desk?limit=50"
-		if f != "" {
-			q += "&" + f
-		}
-		urls = append(urls, q)
-		cursor := ""
-		for depth := 0; depth < 5; depth++ {
-			u := q
-			if cursor != "" {
-				u += "&cursor=" + url.QueryEscape(cursor)
-			}
-			var p struct {
-				Next string `json:"next_cursor"`
-			}
-			if err := c.Do(ctx, "GET", u, nil, &p, http.StatusOK); err != nil {
-				return nil, err
-			}
-			if p.Next == "" {
-				break
-			}
-			cursor = p.Next
-			urls = append(urls, q+"&cursor="+url.QueryEscape(cursor))
-		}
-	}
-	return func(ctx context.Context, i int) error {
-		return c.Do(ctx, "GET", urls[(i*7919)%len(urls)], nil, nil, http.StatusOK)
-	}, nil
+	return c.pageWalk(ctx, "/desk?limit=50", DeskFilters, 5)
 }
 
 // Waiting counts the city's requests in core.WaitingStatuses.
