@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
-	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 )
@@ -73,10 +72,11 @@ var ErrNoStore = errors.New("session: no session store for this request")
 // New returns a manager keeping its sessions in the store pick returns for
 // a request's context.
 func New(pick func(ctx context.Context) core.SessionStore, o Options) *Manager {
+	// scs.New starts the cleanup goroutine of a default memory store that
+	// is replaced at once. It is left to tick over its empty map: stopping
+	// it races with its start inside scs (memstore.StopCleanup reads the
+	// channel that the goroutine may not have made yet).
 	m := scs.New()
-	if mem, ok := m.Store.(*memstore.MemStore); ok {
-		mem.StopCleanup() // the default store's goroutine: ours is the database
-	}
 	m.Store = adapter{pick: pick}
 	m.HashTokenInStore = true
 	m.Lifetime = o.Lifetime
