@@ -85,6 +85,10 @@ type Health interface {
 	Ping(ctx context.Context) error
 	// JobStats counts the durable jobs by state.
 	JobStats(ctx context.Context) (map[string]int, error)
+	// FailedJobs lists the dead-letter jobs, the most recent first.
+	FailedJobs(ctx context.Context, limit int) ([]jobs.Job, error)
+	// RetryJob makes a failed job due again; false when no failed job has id.
+	RetryJob(ctx context.Context, id int64) (bool, error)
 }
 
 var (
@@ -110,3 +114,11 @@ func (b *Backend) Ping(ctx context.Context) error { return b.Control.PingContext
 
 // JobStats implements Health.
 func (b *Backend) JobStats(ctx context.Context) (map[string]int, error) { return b.Jobs.Stats(ctx) }
+
+// FailedJobs implements Health.
+func (b *Backend) FailedJobs(ctx context.Context, limit int) ([]jobs.Job, error) {
+	return b.Jobs.Failed(ctx, limit)
+}
+
+// RetryJob implements Health.
+func (b *Backend) RetryJob(ctx context.Context, id int64) (bool, error) { return b.Jobs.Retry(ctx, id) }

@@ -96,6 +96,7 @@ func (cs *Console) Register(r gin.IRouter) {
 	g.POST("/plugins", need(ObjPlugins, core.ActCreate), cs.addPlugin)
 	g.POST("/plugins/assign", need(ObjPlugins, core.ActUpdate), cs.assignPlugin)
 	g.GET("/health", need(ObjSystem, core.ActRead), cs.health)
+	g.POST("/jobs/:id/retry", need(ObjSystem, core.ActUpdate), cs.retryJob)
 	g.GET("/audit", need(ObjAudit, core.ActRead), cs.audit)
 	g.GET("/vendor-users", need(ObjVendorUsers, core.ActRead), cs.vendorUsers)
 	g.GET("/fleet", need(ObjFleet, core.ActRead), cs.fleetPage)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/web"
 	"github.com/opencity/opencity/tenants"
+	"github.com/opencity/opencity/tenants/jobs"
 )
 
 // PluginRow is a catalog entry with its process and the cities using it.
@@ -180,6 +182,7 @@ type healthData struct {
 	Database   string
 	DBLatency  time.Duration
 	Jobs       map[string]int
+	Failed     []jobs.Job
 	Plugins    []PluginRow
 	Goroutines int
 	Cities     map[string]int
@@ -197,7 +200,10 @@ func (cs *Console) health(c *gin.Context) {
 	}
 	d.DBLatency = time.Since(start).Round(time.Microsecond)
 	var err error
-	if d.Jobs, err = cs.b.JobStats(ctx); err != nil {
+	if d.Jobs, err = cs.b.JobStats(ctx); err == nil {
+		d.Failed, err = cs.b.FailedJobs(ctx, 100)
+	}
+	if err != nil {
 		cs.views.Fail(c, "health.html", p, err)
 		return
 	}
@@ -217,6 +223,24 @@ func (cs *Console) health(c *gin.Context) {
 	}
 	p.Data = d
 	cs.views.Render(c, http.StatusOK, "health.html", p)
+}
+
+// retryJob makes a dead-letter job due again and records who did it.
+func (cs *Console) retryJob(c *gin.Context) {
+	p := cs.page(c, "health_title", "health")
+	var err error = core.NotFound("job")
+	if id, perr := strconv.ParseInt(c.Param("id"), 10, 64); perr == nil {
+		var ok bool
+		if ok, err = cs.b.RetryJob(c.Request.Context(), id); err == nil && !ok {
+			err = core.NotFound("job")
+		}
+	}
+	if err != nil {
+		cs.views.Fail(c, "health.html", p, err)
+		return
+	}
+	_ = cs.b.Registry().Audit(c.Request.Context(), actor(c), "job.retry", "", c.Param("id"))
+	c.Redirect(http.StatusSeeOther, "/admin/health?ok=retried#failed")
 }
 
 // audit is the vendor's audit log, newest first, optionally of one city.

@@ -221,6 +221,7 @@ var routeAccess = map[string][]string{
 	"POST /admin/plugins":             {vendor},
 	"POST /admin/plugins/assign":      {vendor},
 	"GET /admin/health":               {vendor},
+	"POST /admin/jobs/:id/retry":      {vendor},
 	"GET /admin/audit":                {vendor},
 	"GET /admin/vendor-users":         {vendor},
 	"GET /admin/fleet":                {vendor},

@@ -54,6 +54,7 @@ var VendorPolicies = []core.Policy{
 	{Role: core.RoleVendorAdmin, Obj: "plugins", Act: core.ActCreate},
 	{Role: core.RoleVendorAdmin, Obj: "plugins", Act: core.ActUpdate},
 	{Role: core.RoleVendorAdmin, Obj: "system", Act: core.ActRead},
+	{Role: core.RoleVendorAdmin, Obj: "system", Act: core.ActUpdate},
 	{Role: core.RoleVendorAdmin, Obj: "audit", Act: core.ActRead},
 	{Role: core.RoleVendorAdmin, Obj: "vendor_users", Act: core.ActRead},
 	{Role: core.RoleVendorAdmin, Obj: "fleet", Act: core.ActRead},

@@ -3,7 +3,16 @@
 // PostgreSQL, the single writer on SQLite) with a lease, so when several
 // server processes run, each job runs in one of them at a time; a process that
 // dies loses its lease and the job is run again. Handlers are therefore
-// written to be idempotent.
+// written to be idempotent. A failed run is retried with exponential backoff
+// (Exponential); a job whose last attempt failed stays in the failed state —
+// the dead-letter list (Failed) — until someone retries it (Retry).
+//
+// River (riverqueue/river) was tried in its place and kept out: its
+// database/sql driver runs its queries through bun's pgdriver, which binds
+// arguments on the client and does not skip SQL comments, so River's leader
+// election query (an apostrophe in a comment) fails with "there is no
+// parameter $2" on PostgreSQL, with or without PgBouncer. Without a leader
+// River never promotes scheduled or retryable jobs.
 package jobs
 
 import (
@@ -72,6 +81,9 @@ type Queue struct {
 	Lease time.Duration
 	Poll  time.Duration
 	Now   func() time.Time
+	// Backoff is how long a job waits after its attempt-th failed run;
+	// Exponential when nil.
+	Backoff func(attempt int) time.Duration
 	// OnFinish, when set, is told the outcome of every job this queue ran:
 	// OutcomeDone, OutcomeRetried (it runs again later) or OutcomeFailed
 	// (its last attempt failed). The server's metrics count them.
@@ -198,7 +210,11 @@ func (q *Queue) finish(ctx context.Context, j *Job, runErr error) error {
 		q.told(j.Kind, OutcomeDone)
 		return err
 	}
-	state, runAt := StateAvailable, now.Add(backoff(j.Attempts))
+	wait := q.Backoff
+	if wait == nil {
+		wait = Exponential
+	}
+	state, runAt := StateAvailable, now.Add(wait(j.Attempts))
 	outcome := OutcomeRetried
 	if j.Attempts >= j.MaxAttempts {
 		state, outcome = StateFailed, OutcomeFailed
@@ -226,10 +242,19 @@ func finishedAt(state string, now time.Time) *time.Time {
 	return nil
 }
 
-// backoff grows with the attempts: 1s, 4s, 9s … capped at 10 minutes.
-func backoff(attempts int) time.Duration {
-	d := time.Duration(attempts*attempts) * time.Second
-	return min(d, 10*time.Minute)
+// BackoffCap is the longest wait Exponential gives between two attempts.
+const BackoffCap = time.Hour
+
+// Exponential is the default backoff: 2^(attempt-1) seconds after the
+// attempt-th failure (1 s, 2 s, 4 s …), at most BackoffCap.
+func Exponential(attempt int) time.Duration {
+	if attempt < 1 {
+		attempt = 1
+	}
+	if attempt > 13 { // 2^12 s already exceeds the cap
+		return BackoffCap
+	}
+	return min(time.Duration(1<<(attempt-1))*time.Second, BackoffCap)
 }
 
 // RunOnce claims and runs one job; it reports whether there was one.
@@ -345,4 +370,29 @@ func (q *Queue) Get(ctx context.Context, id int64) (*Job, error) {
 	j := new(Job)
 	err := q.db.NewSelect().Model(j).ModelTableExpr("? AS job", q.table).Where("job.id = ?", id).Scan(ctx)
 	return j, err
+}
+
+// Failed lists the jobs whose last attempt failed (the dead-letter list),
+// the most recent first, at most limit of them.
+func (q *Queue) Failed(ctx context.Context, limit int) ([]Job, error) {
+	var out []Job
+	err := q.db.NewSelect().Model(&out).ModelTableExpr("? AS job", q.table).Where("job.state = ?", StateFailed).
+		OrderExpr("job.finished_at DESC, job.id DESC").Limit(limit).Scan(ctx)
+	return out, err
+}
+
+// Retry makes a failed job due now with a fresh set of attempts; its last
+// error stays until it runs again. It reports false when no failed job has
+// that id.
+func (q *Queue) Retry(ctx context.Context, id int64) (bool, error) {
+	res, err := q.db.NewRaw("UPDATE ? SET state = ?, attempts = 0, run_at = ?, finished_at = NULL, locked_until = NULL WHERE id = ? AND state = ?",
+		q.table, StateAvailable, q.Now().UTC(), id, StateFailed).Exec(ctx)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	if n == 1 {
+		q.Notify()
+	}
+	return n == 1, nil
 }

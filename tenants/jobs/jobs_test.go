@@ -146,3 +146,89 @@ func TestRetryLeaseAndUnique(t *testing.T) {
 		})
 	}
 }
+
+// The waits between attempts double up to the cap.
+func TestExponentialBackoff(t *testing.T) {
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+	for i, w := range want {
+		if got := jobs.Exponential(i + 1); got != w {
+			t.Errorf("attempt %d: %v, want %v", i+1, got, w)
+		}
+	}
+	for _, a := range []int{13, 14, 40, 1000} {
+		if got := jobs.Exponential(a); got != jobs.BackoffCap {
+			t.Errorf("attempt %d: %v, want the cap", a, got)
+		}
+	}
+}
+
+// A failing job is due again exactly its backoff later; after its last
+// attempt it is on the dead-letter list, and a retry runs it again with a
+// fresh set of attempts. A job that did not fail cannot be "retried".
+func TestDeadLetterRetry(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			b := tenanttest.Open(t, kind)
+			now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+			q := jobs.New(b.Control, table(b), b.Postgres())
+			q.Now = func() time.Time { return now }
+			healthy := false
+			runs := 0
+			q.Handle("peer", func(ctx context.Context, j *jobs.Job) error {
+				runs++
+				if !healthy {
+					return errors.New("peer down")
+				}
+				return nil
+			})
+			id, _, err := q.Enqueue(ctx, nil, jobs.NewJob{Kind: "peer", Tenant: "kazan", Attempts: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for attempt := 1; attempt <= 3; attempt++ {
+				if ok, err := q.RunOnce(ctx); !ok || err != nil {
+					t.Fatalf("attempt %d: %v %v", attempt, ok, err)
+				}
+				j, _ := q.Get(ctx, id)
+				if attempt < 3 && !j.RunAt.Equal(now.Add(jobs.Exponential(attempt))) {
+					t.Errorf("attempt %d: next run at %v, want %v later", attempt, j.RunAt, jobs.Exponential(attempt))
+				}
+				now = now.Add(jobs.Exponential(attempt) - time.Millisecond)
+				if ok, _ := q.RunOnce(ctx); ok {
+					t.Fatalf("attempt %d: ran again before its backoff ended", attempt)
+				}
+				now = now.Add(time.Millisecond)
+			}
+			failed, err := q.Failed(ctx, 10)
+			if err != nil || len(failed) != 1 || failed[0].ID != id || failed[0].LastError != "peer down" || failed[0].Tenant != "kazan" {
+				t.Fatalf("dead letters: %+v %v", failed, err)
+			}
+			if ok, _ := q.RunOnce(ctx); ok {
+				t.Fatal("a failed job ran again by itself")
+			}
+			q.Handle("other", func(ctx context.Context, j *jobs.Job) error { return nil })
+			done, _, _ := q.Enqueue(ctx, nil, jobs.NewJob{Kind: "other"})
+			q.RunOnce(ctx)
+			for _, other := range []int64{done, id + 1000} {
+				if ok, err := q.Retry(ctx, other); ok || err != nil {
+					t.Errorf("retry of job %d (not failed): %v %v", other, ok, err)
+				}
+			}
+			healthy = true
+			if ok, err := q.Retry(ctx, id); !ok || err != nil {
+				t.Fatalf("retry: %v %v", ok, err)
+			}
+			if _, err := q.Drain(ctx); err != nil {
+				t.Fatal(err)
+			}
+			j, _ := q.Get(ctx, id)
+			if j.State != jobs.StateDone || j.Attempts != 1 || runs != 4 {
+				t.Errorf("after the retry: %s, %d attempts, %d runs", j.State, j.Attempts, runs)
+			}
+			if failed, _ := q.Failed(ctx, 10); len(failed) != 0 {
+				t.Errorf("still on the dead-letter list: %+v", failed)
+			}
+		})
+	}
+}
