@@ -209,6 +209,10 @@ type BuildingQuery struct {
 	District string
 	Limit    int
 	AfterID  int64
+	// RegistryID, when set, selects the building of that registry id
+	// (exactly); IDs, when set, only the buildings of those ids.
+	RegistryID string
+	IDs        []int64
 }
 
 // Index sets the lower-cased text that address search matches; Go folds

@@ -72,7 +72,7 @@ func (s *PublicIntake) Submit(ctx context.Context, in NewRequest) (*Request, str
 	}
 	// No idempotency key: the anonymous account is shared by everyone, so a
 	// replay could hand one person another's tracking code.
-	r, _, err := s.Requests.submit(ctx, actor, in, "")
+	r, _, err := s.Requests.submit(ctx, actor, in, "", Via{})
 	if err != nil {
 		return nil, "", err
 	}

@@ -137,6 +137,9 @@ type Request struct {
 	// FollowsID names the closed request this one was filed about when the
 	// time to reopen it had passed.
 	FollowsID *int64 `bun:"follows_id"`
+	// MediaURL links to media kept elsewhere, given at intake through
+	// Open311 (media_url); "" for none.
+	MediaURL string `bun:"media_url,notnull"`
 	// SearchText is the applicant's name, the address and the description
 	// folded for search (SearchDocument); whoever writes those fields
 	// writes it too, and the databases' text indexes follow it.

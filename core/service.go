@@ -6,11 +6,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/opencity/opencity/core/i18n"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Store is one city's storage. Every method runs in a transaction scoped to
@@ -36,6 +39,10 @@ type Store interface {
 	ListRequests(ctx context.Context, actor Actor, q RequestQuery) (*RequestPage, error)
 	RequestEvents(ctx context.Context, actor Actor, requestID int64) ([]RequestEvent, error)
 	AddComment(ctx context.Context, actor Actor, number string, ev *RequestEvent) (*RequestEvent, error)
+	// RequestUpdates lists, oldest first, at most limit public events that
+	// changed the status of a request the actor sees, or commented on it,
+	// made in [from, to).
+	RequestUpdates(ctx context.Context, actor Actor, from, to time.Time, limit int) ([]RequestUpdate, error)
 
 	// Directory returns the city's directory (see RoutingStore); without
 	// buildings it is the snapshot routing reads, so intake takes the
@@ -88,6 +95,18 @@ type RequestQuery struct {
 	Now          time.Time // for Overdue
 }
 
+// RequestUpdate is one public event of a request's history with the
+// status the request had after it: what Open311's updates extension lists.
+type RequestUpdate struct {
+	EventID   int64     `bun:"event_id"`
+	Number    string    `bun:"number"`
+	Kind      string    `bun:"kind"`
+	Status    Status    `bun:"status"`
+	Comment   string    `bun:"comment"`
+	Note      Msg       `bun:"note"`
+	CreatedAt time.Time `bun:"created_at"`
+}
+
 // RequestPage is one page of a request list.
 type RequestPage struct {
 	Items  []Request
@@ -127,12 +146,53 @@ func (s *Requests) Submit(ctx context.Context, actor Actor, in NewRequest, key s
 	if err := s.Gate.Allow(ctx, actor, ObjRequests, ActCreate); err != nil {
 		return nil, false, err
 	}
-	return s.submit(ctx, actor, in, key)
+	return s.submit(ctx, actor, in, key, Via{})
+}
+
+// Via is what the adapter of another intake protocol adds to a
+// submission: the channel the protocol itself is (open311), which the
+// submitter does not choose, and a link to media kept elsewhere.
+type Via struct {
+	Channel  Channel
+	MediaURL string // an absolute http or https URL, up to MaxMediaURL bytes; "" for none
+}
+
+// MaxMediaURL bounds a media link, in bytes.
+const MaxMediaURL = 2000
+
+// MsgNotURL is the field message of a media link that is not an absolute
+// http or https URL.
+const MsgNotURL = "error.not_url"
+
+// SubmitVia is Submit for the adapter of another protocol (Open311): the
+// request carries via's channel whatever the submitter's role may choose,
+// and a channel given in in is refused like any other the role may not set.
+// There is no idempotency key: such protocols have none.
+func (s *Requests) SubmitVia(ctx context.Context, actor Actor, in NewRequest, via Via) (*Request, error) {
+	if err := s.Gate.Allow(ctx, actor, ObjRequests, ActCreate); err != nil {
+		return nil, err
+	}
+	if !via.Channel.Valid() {
+		return nil, fmt.Errorf("submit via unknown channel %q", via.Channel)
+	}
+	r, _, err := s.submit(ctx, actor, in, "", via)
+	return r, err
+}
+
+// checkMediaURL adds the fault of a media link to f.
+func checkMediaURL(f FieldErrors, field, s string) {
+	if s == "" {
+		return
+	}
+	u, err := url.Parse(s)
+	if len(s) > MaxMediaURL || !utf8.ValidString(s) || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		f.Add(field, MsgNotURL)
+	}
 }
 
 // submit is Submit past the gate, for intakes whose own gate let the
 // caller in (PublicIntake files as the city's anonymous account).
-func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key string) (*Request, bool, error) {
+func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key string, via Via) (*Request, bool, error) {
 	in.Normalize()
 	if actor.Role == RoleCitizen {
 		// A citizen submits for themselves; contacts default to the profile.
@@ -150,6 +210,13 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 	faults, err := s.checkShape(ctx, actor, &in, key, nil)
 	if err != nil {
 		return nil, false, err
+	}
+	if via.Channel != "" {
+		if in.Channel != "" {
+			faults.Add("channel", MsgChannelCitizen)
+		}
+		in.Channel = via.Channel
+		checkMediaURL(faults, "media_url", via.MediaURL)
 	}
 	if len(faults) > 0 {
 		_, _, err := s.lookup(ctx, &in, faults)
@@ -189,7 +256,7 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 		Description: in.Description, ApplicantName: in.Applicant.Name, ApplicantPhone: in.Applicant.Phone,
 		ApplicantEmail: in.Applicant.Email, CreatedBy: actor.UserID, Fingerprint: fp, CreatedAt: now, UpdatedAt: now,
 		CreatedDay: now.In(s.Location).Format(time.DateOnly),
-		Cycle:      1,
+		Cycle:      1, MediaURL: via.MediaURL,
 	}
 	if r.Priority == "" {
 		r.Priority = cat.DefaultPriority

@@ -142,7 +142,10 @@ func TestBodyLimits(t *testing.T) {
 					if api && rct != "application/problem+json" {
 						t.Errorf("%s: %d as %q, want a problem document", label, status, rct)
 					}
-					if !api && !strings.HasPrefix(rct, "text/html") && r.Path != "/signup/api" {
+					if strings.Contains(r.Path, "/open311/") && !strings.HasPrefix(rct, "text/xml") {
+						t.Errorf("%s: %d as %q, want an Open311 error document", label, status, rct)
+					}
+					if !api && !strings.Contains(r.Path, "/open311/") && !strings.HasPrefix(rct, "text/html") && r.Path != "/signup/api" {
 						t.Errorf("%s: %d as %q, want a page", label, status, rct)
 					}
 				}

@@ -308,6 +308,12 @@ func (s *Store) Buildings(ctx context.Context, q core.BuildingQuery) (out []core
 		if q.District != "" {
 			sel = sel.Where("d.code = ?", q.District)
 		}
+		if q.RegistryID != "" {
+			sel = sel.Where("b.registry_id = ?", q.RegistryID)
+		}
+		if q.IDs != nil {
+			sel = sel.Where("b.id IN (?)", bun.In(orNone(q.IDs)))
+		}
 		for _, word := range strings.Fields(strings.ToLower(q.Text)) {
 			sel = sel.Where("b.search_text LIKE ? ESCAPE '\\'", "%"+escapeLike(word)+"%")
 		}

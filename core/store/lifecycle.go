@@ -314,3 +314,18 @@ func (s *Store) PublicTrail(ctx context.Context, id int64) (r *core.Request, evs
 	}
 	return core.OutsiderView(r), core.OutsiderHistory(evs), nil
 }
+
+// RequestUpdates implements core.Store: a comment, which changes no
+// status, carries the status of the last event before it that did.
+func (s *Store) RequestUpdates(ctx context.Context, a core.Actor, from, to time.Time, limit int) (out []core.RequestUpdate, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		sel := tx.NewSelect().TableExpr("request_events AS e").Join("JOIN requests AS r ON r.id = e.request_id").
+			ColumnExpr("e.id AS event_id, r.number AS number, e.kind AS kind, e.comment AS comment, e.note AS note, e.created_at AS created_at").
+			ColumnExpr(`COALESCE(NULLIF(e.to_status, ''), (SELECT p.to_status FROM request_events AS p
+				WHERE p.request_id = e.request_id AND p.id < e.id AND p.to_status <> '' ORDER BY p.id DESC LIMIT 1), r.status) AS status`).
+			Where("e.public = ?", true).Where("(e.to_status <> '' OR e.comment <> '')").
+			Where("e.created_at >= ? AND e.created_at < ?", from.UTC(), to.UTC())
+		return scopeRequests(sel, a).OrderExpr("e.id").Limit(limit).Scan(ctx, &out)
+	})
+	return out, err
+}

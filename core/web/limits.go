@@ -133,6 +133,10 @@ func (l *BodyLimits) refuse(c *gin.Context, status int, limit int64) {
 		"content_length", c.Request.ContentLength, "content_type", c.GetHeader("Content-Type"))
 	c.Header("Connection", "close")
 	l.knowCity(c)
+	if httpapi.IsOpen311(c.Request.URL.Path) {
+		httpapi.Open311Fail(c, core.E(core.ETOOLARGE, "error.body_larger", "Size", sizeMsg(limit)))
+		return
+	}
 	if l.Kit == nil || isAPI(c.Request.URL.Path) {
 		e := &core.Error{Code: core.ETOOLARGE, Message: "error.body_larger", Args: map[string]any{"Size": sizeMsg(limit)},
 			Fields: core.FieldErrors{"body": core.M("error.larger_than", "Size", sizeMsg(limit))}}

@@ -245,6 +245,9 @@ func (s *Server) routes() http.Handler {
 		Routing: routing{host: s.Plugins, backend: s.Backend}, Intake: s.metrics, Limits: s.rateLimits}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
+	open311 := httpapi.Open311{API: api}
+	open311.Register(r.Group("/t/:slug"), true)
+	open311.Register(r, false)
 	signup.Register(r, s.Billing, s.Kit.Forms, s.rateLimits) // /signup… and /billing/webhook
 	(&vendorapi.API{Backend: s.Backend, Authz: authz, Now: s.now, Login: s.rateLimits.Login, Heartbeat: s.rateLimits.Heartbeat}).Register(r)
 	s.mountPages(r, api) // the page kit, consoles and working pages
