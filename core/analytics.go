@@ -52,8 +52,11 @@ type DaysQuery struct {
 	CategoryIDs     []int64 // nil: any
 	Channel         Channel // "": any
 	BuildingID      int64   // 0: any; -1: requests without a building
-	By              Grouping
-	Now             time.Time // the moment "overdue" is judged at
+	// BuildingIDs, when not nil, are the buildings one of which the
+	// request must be about.
+	BuildingIDs []int64
+	By          Grouping
+	Now         time.Time // the moment "overdue" is judged at
 }
 
 // DayCounts are the sums HQ keeps per day in its rollups. Open counts
@@ -121,6 +124,10 @@ type AnalyticsStore interface {
 	HousingStock(ctx context.Context) ([]HousingStock, error)
 	// BuildingsByID returns the buildings with the given ids.
 	BuildingsByID(ctx context.Context, ids []int64) ([]Building, error)
+	// PlaceCounts sums the requests received per building, district and
+	// category matching q: Current counts the days from current on,
+	// Baseline the days of q before it.
+	PlaceCounts(ctx context.Context, q DaysQuery, current string) ([]PlaceCount, error)
 	// HQRequests returns at most limit requests matching q, newest first.
 	HQRequests(ctx context.Context, q DaysQuery, limit int) ([]Request, error)
 }

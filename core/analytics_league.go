@@ -330,9 +330,18 @@ func (a *Analytics) Requests(ctx context.Context, actor Actor, code string, buil
 		}
 		q.BuildingID, out.Address = building, bs[0].AddressRU
 	}
+	if err := a.hqRequests(ctx, q, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// hqRequests fills out with the requests matching q, without personal
+// data.
+func (a *Analytics) hqRequests(ctx context.Context, q DaysQuery, out *BuildingRequests) error {
 	rs, err := a.Store.HQRequests(ctx, q, MaxHQRequests+1)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(rs) > MaxHQRequests {
 		rs, out.More = rs[:MaxHQRequests], true
@@ -345,5 +354,5 @@ func (a *Analytics) Requests(ctx context.Context, actor Actor, code string, buil
 			ReactionSeconds: r.ReactionSeconds, ResolutionSeconds: r.ResolutionSeconds, Overdue: r.Overdue(q.Now),
 			Reopens: r.Reopens, Returns: r.Returns, Rating: r.Rating}
 	}
-	return out, nil
+	return nil
 }

@@ -127,10 +127,45 @@ func TestHQPagesAndExports(t *testing.T) {
 				t.Errorf("csv: %v %v", err, recs)
 			}
 
+			// Hot spots: five lifts in one building in a city without
+			// history make one, with its evidence and a way to its requests.
+			for range 4 {
+				s.Submit("kazan", cit, "Лифт снова стоит")
+			}
+			r = s.Call("GET", "/t/kazan/api/v1/analytics/hotspots", analyst, nil)
+			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"level":"building","place":"1"`) ||
+				!strings.Contains(string(r.Body), `"category":"lift"`) {
+				t.Errorf("hot spots: %d %s", r.Status, r.Body)
+			}
+			r = s.Call("GET", "/t/kazan/api/v1/analytics/hotspots/requests?level=building&place=1&category=lift", analyst, nil)
+			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), number) {
+				t.Errorf("hot spot's requests: %d %s", r.Status, r.Body)
+			}
+			clean("API hot spot's requests", r.Body)
+			r = s.Call("GET", "/t/kazan/api/v1/analytics/hotspots?min_count=many&min_ratio=0.5", analyst, nil)
+			fields, _ = r.JSON(t)["errors"].(map[string]any)
+			if r.Status != http.StatusUnprocessableEntity || fields["min_count"] == nil {
+				t.Errorf("bad hot spot limits: %d %s", r.Status, r.Body)
+			}
+			if r := s.Call("GET", "/t/kazan/api/v1/analytics/hotspots/requests?level=planet&place=1", analyst, nil); r.Status != http.StatusNotFound {
+				t.Errorf("unknown place level: %d %s", r.Status, r.Body)
+			}
+
+			r = s.Page("GET", "/t/kazan/hq/", analyst, nil, nil)
+			if !strings.Contains(string(r.Body), `id="hotspots-table"`) || !strings.Contains(string(r.Body), "/t/kazan/hq/hotspots/requests?") {
+				t.Errorf("the dashboard shows no hot spots: %s", r.Body)
+			}
+			r = s.Page("GET", "/t/kazan/hq/hotspots/requests?level=building&place=1&category=lift", analyst, nil, nil)
+			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "/t/kazan/requests/"+number) {
+				t.Errorf("hot spot's requests page: %d %s", r.Status, r.Body)
+			}
+			clean("hot spot's requests page", r.Body)
+
 			// Nobody else: an operator and a citizen are refused pages,
 			// exports and the API; another city's analyst token is unknown here.
 			for _, tok := range []string{op, cit} {
-				for _, path := range []string{"/t/kazan/hq/", "/t/kazan/hq/leagues/district?format=xlsx",
+				for _, path := range []string{"/t/kazan/hq/", "/t/kazan/hq/leagues/district?format=xlsx", "/t/kazan/hq/hotspots",
+					"/t/kazan/hq/hotspots/requests?level=building&place=1",
 					"/t/kazan/hq/organizations/" + org + "/buildings/1?format=csv"} {
 					if r := s.Page("GET", path, tok, nil, nil); r.Status != http.StatusForbidden {
 						t.Errorf("%s for a non-analyst: %d", path, r.Status)
@@ -141,7 +176,7 @@ func TestHQPagesAndExports(t *testing.T) {
 				}
 			}
 			foreign := s.Login("nizhnekamsk", "analyst")
-			for _, path := range []string{"/t/kazan/api/v1/analytics/dashboard", "/t/kazan/hq/?format=csv"} {
+			for _, path := range []string{"/t/kazan/api/v1/analytics/dashboard", "/t/kazan/hq/?format=csv", "/t/kazan/api/v1/analytics/hotspots"} {
 				if r := s.Page("GET", path, foreign, nil, nil); r.Status != http.StatusUnauthorized && r.Status != http.StatusSeeOther {
 					t.Errorf("%s with another city's analyst: %d %s", path, r.Status, r.Body)
 				}

@@ -22,7 +22,7 @@ var latinWord = regexp.MustCompile(`[A-Za-z][A-Za-z0-9._@:/+-]*`)
 // a Russian reader sees in Latin too. Codes, logins, e-mails and URLs
 // come from the city's own data (latinOfCity).
 var allowedLatin = map[string]bool{
-	"OpenCity": true, "English": true, "CSV": true, "API": true, "JSON": true, "JPEG": true, "PNG": true,
+	"OpenCity": true, "English": true, "CSV": true, "XLSX": true, "API": true, "JSON": true, "JPEG": true, "PNG": true,
 	"WebP": true, "HEIC": true, "SHA-256": true, "Stripe": true, "Ctrl": true, "Enter": true, "ID": true,
 	"UTC": true, "name@version": true, "RU": true, "EN": true, "Ctrl+Enter": true,
 }
@@ -169,7 +169,7 @@ func TestRussianPagesHaveNoLatin(t *testing.T) {
 				{"citizen", []string{"/", "/new", "/my/", "/requests/" + number}},
 				{"dispatcher", []string{"/desk/", "/desk/?queue=overdue&sort=deadline&channel=portal&age=1d", "/desk/call", "/requests/" + number}},
 				{"operator", []string{"/office/"}},
-				{"analyst", []string{"/hq/wishes"}},
+				{"analyst", []string{"/hq/wishes", "/hq/", "/hq/hotspots"}},
 				{"admin", []string{"/admin/", "/admin/categories", "/admin/categories/lift", "/admin/organizations",
 					"/admin/organizations/uk-aviastroitel", "/admin/districts", "/admin/buildings", "/admin/routing",
 					"/admin/users", "/admin/roles", "/admin/settings", "/requests/" + number}},

@@ -26,6 +26,38 @@ var hqFilterParams = []Param{
 	{"channel", "string", "intake channel: " + strings.Join(core.Names(core.Channels), ", ")},
 }
 
+// HotSpotLimits reads the hot spots' thresholds from query parameters;
+// a value that is not a number is the caller's mistake.
+func HotSpotLimits(q url.Values) (core.HotSpotLimits, error) {
+	var lim core.HotSpotLimits
+	fe := core.FieldErrors{}
+	if s := strings.TrimSpace(q.Get("min_count")); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			fe.Add("min_count", "error.not_integer")
+		}
+		lim.MinCount = n
+	}
+	if s := strings.TrimSpace(q.Get("min_ratio")); s != "" {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			fe.Add("min_ratio", "error.not_number")
+		}
+		lim.MinRatio = v
+	}
+	return lim, fe.Err()
+}
+
+var hotSpotParams = append([]Param{
+	{"min_count", "integer", "fewest requests of a category in a place that make a hot spot (5)"},
+	{"min_ratio", "number", "lowest ratio of the period's count to the place's expected count (3)"},
+}, hqFilterParams...)
+
+var placeParams = append([]Param{
+	{"level", "string", "kind of place: " + strings.Join(core.PlaceLevels, ", ")},
+	{"place", "string", "the place: a building id, a street as in the registry's addresses, or a district code"},
+}, hqFilterParams...)
+
 func (a *API) analyticsRoutes() []Route {
 	const o = core.ObjAnalytics
 	s := func(c *Call) *core.Analytics { return a.Services().Analytics(c.City) }
@@ -57,6 +89,22 @@ func (a *API) analyticsRoutes() []Route {
 					return nil, core.E(core.ENOTFOUND, "error.no_building")
 				}
 				return s(c).Requests(c.Ctx, c.Actor, c.Param("code"), id, HQFilter(c.Request.URL.Query()))
+			}),
+		endpoint(Route{Method: "GET", Path: "/analytics/hotspots", Obj: o, Act: core.ActRead,
+			Summary: "Buildings, streets and districts where a category or group repeats far above its own 12-month baseline in the period, hottest first",
+			Status:  200, Query: hotSpotParams},
+			func(c *Call, _ none) (*core.HotSpots, error) {
+				lim, err := HotSpotLimits(c.Request.URL.Query())
+				if err != nil {
+					return nil, err
+				}
+				return s(c).HotSpots(c.Ctx, c.Actor, HQFilter(c.Request.URL.Query()), lim)
+			}),
+		endpoint(Route{Method: "GET", Path: "/analytics/hotspots/requests", Obj: o, Act: core.ActRead,
+			Summary: "The requests of the period about a hot spot's place (category narrows them), newest first, without personal data",
+			Status:  200, Query: placeParams},
+			func(c *Call, _ none) (*core.BuildingRequests, error) {
+				return s(c).PlaceRequests(c.Ctx, c.Actor, c.Query("level"), c.Query("place"), HQFilter(c.Request.URL.Query()))
 			}),
 	}
 }

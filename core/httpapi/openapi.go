@@ -40,6 +40,7 @@ var taggedEnums = map[string][]string{
 	"leagues":      core.Leagues,
 	"any_channel":  append([]string{""}, core.Names(core.Channels)...),
 	"league_ranks": core.LeagueRanks,
+	"place_levels": core.PlaceLevels,
 }
 
 type schemaGen struct {

@@ -32,6 +32,16 @@ type hqData struct {
 	HasTable    bool
 	HiddenRank  string // the league order kept by the filter form
 	PeriodTitle string
+	Note        string   // a line under the title: how the table was made
+	Side        *hqAside // the dashboard's hot spots
+}
+
+// hqAside is a short table beside the page's own, leading to its page.
+type hqAside struct {
+	Title, More, MoreLink, Empty string
+	Headers                      []string
+	Numeric                      []bool
+	Rows                         [][]shownCell
 }
 
 type hqLink struct {
@@ -97,23 +107,31 @@ func (p *Pages) hqPage(c *gin.Context, title, current string) (*web.Page, *hqDat
 	for _, k := range core.Leagues {
 		d.Tabs = append(d.Tabs, hqLink{Label: pg.T("hq.league." + k), Link: hq + "/leagues/" + k + q, Current: current == k})
 	}
+	d.Tabs = append(d.Tabs, hqLink{Label: pg.T("hq.hotspots"), Link: hq + "/hotspots" + q, Current: current == "hotspots"})
 	return pg, d, nil
 }
 
-// show renders t into d, with its export links.
-func (d *hqData) show(pg *web.Page, c *gin.Context, t *hqTable) {
-	d.HasTable = true
+// shown is t as the page writes it: headers, which columns are numbers,
+// and the cells in the reader's language.
+func (t *hqTable) shown(pg *web.Page) (headers []string, numeric []bool, rows [][]shownCell) {
 	for _, col := range t.Columns {
-		d.Headers = append(d.Headers, pg.T(col.Header))
-		d.Numeric = append(d.Numeric, col.Kind != cellText && col.Kind != cellTime && col.Kind != cellDate)
+		headers = append(headers, pg.T(col.Header))
+		numeric = append(numeric, col.Kind != cellText && col.Kind != cellTime && col.Kind != cellDate)
 	}
 	for _, r := range t.Rows {
 		row := make([]shownCell, len(r))
 		for i, cell := range r {
 			row[i] = shownCell{Text: cell.show(pg), Link: cell.Link, Class: cell.Class}
 		}
-		d.Rows = append(d.Rows, row)
+		rows = append(rows, row)
 	}
+	return headers, numeric, rows
+}
+
+// show renders t into d, with its export links.
+func (d *hqData) show(pg *web.Page, c *gin.Context, t *hqTable) {
+	d.HasTable = true
+	d.Headers, d.Numeric, d.Rows = t.shown(pg)
 	d.Empty = len(t.Rows) == 0
 	q := c.Request.URL.Query()
 	q.Del("lang")
@@ -161,10 +179,14 @@ func (p *Pages) hqDashboard(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
-	dash, err := p.analytics(ct).Dashboard(c.Request.Context(), actor, httpapi.HQFilter(c.Request.URL.Query()))
+	query := c.Request.URL.Query()
+	dash, err := p.analytics(ct).Dashboard(c.Request.Context(), actor, httpapi.HQFilter(query))
 	var t *hqTable
 	if err == nil {
 		t = dashboardTable(pg, dash)
+		if c.Query("format") == "" {
+			err = p.dashboardHotSpots(c, pg, d, ct, actor, query)
+		}
 	}
 	p.hqAnswer(c, pg, d, t, err)
 }

@@ -179,11 +179,6 @@ func dashboardTable(pg *web.Page, d *core.Dashboard) *hqTable {
 	for _, h := range []string{"hq.period", "hq.previous", "hq.year_ago"} {
 		t.Columns = append(t.Columns, hqColumn{h, cellText})
 	}
-	span := func(p core.Period) string {
-		from, _ := time.Parse(time.DateOnly, p.From)
-		to, _ := time.Parse(time.DateOnly, p.To)
-		return from.Format("02.01.2006") + "–" + to.Format("02.01.2006")
-	}
 	row := func(label string, cell func(f core.Figures) hqCell) {
 		r := []hqCell{text(pg.T(label))}
 		for _, p := range periods {

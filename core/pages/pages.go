@@ -106,6 +106,8 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.GET("/hq/leagues/:kind", hq, p.hqLeague)
 	g.GET("/hq/organizations/:code", hq, p.hqBuildings)
 	g.GET("/hq/organizations/:code/buildings/:id", hq, p.hqRequests)
+	g.GET("/hq/hotspots", hq, p.hqHotSpots)
+	g.GET("/hq/hotspots/requests", hq, p.hqPlaceRequests)
 }
 
 // maxForm bounds the body of a page form: one photo and the fields.

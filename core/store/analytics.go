@@ -33,6 +33,9 @@ func daysWhere(sel *bun.SelectQuery, alias string, q core.DaysQuery) *bun.Select
 	if q.Channel != "" {
 		sel = sel.Where("? = ?", col("channel"), q.Channel)
 	}
+	if q.BuildingIDs != nil {
+		sel = sel.Where("? IN (?)", col("building_id"), bun.In(orNone(q.BuildingIDs)))
+	}
 	switch {
 	case q.BuildingID > 0:
 		sel = sel.Where("? = ?", col("building_id"), q.BuildingID)
@@ -158,4 +161,17 @@ func (s *Store) HQRequests(ctx context.Context, q core.DaysQuery, limit int) (rs
 		return sel.OrderExpr("r.created_at DESC, r.id DESC").Limit(limit).Scan(ctx)
 	})
 	return rs, err
+}
+
+// PlaceCounts implements core.AnalyticsStore from the daily rollups.
+func (s *Store) PlaceCounts(ctx context.Context, q core.DaysQuery, current string) (rows []core.PlaceCount, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		sel := tx.NewSelect().TableExpr("request_days AS d").
+			ColumnExpr("d.building_id, d.district_id, d.category_id").
+			ColumnExpr("coalesce(sum(CASE WHEN d.day >= ? THEN d.received ELSE 0 END), 0) AS current", current).
+			ColumnExpr("coalesce(sum(CASE WHEN d.day < ? THEN d.received ELSE 0 END), 0) AS baseline", current).
+			GroupExpr("d.building_id, d.district_id, d.category_id")
+		return daysWhere(sel, "d", q).Scan(ctx, &rows)
+	})
+	return rows, err
 }

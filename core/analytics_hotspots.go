@@ -1,0 +1,340 @@
+package core
+
+import (
+	"context"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Places HQ looks for hot spots in: a building, a street (the buildings
+// whose addresses share it, StreetOf) and a district.
+const (
+	PlaceBuilding = "building"
+	PlaceStreet   = "street"
+	PlaceDistrict = "district"
+)
+
+// PlaceLevels lists the kinds of place a hot spot is found in.
+var PlaceLevels = []string{PlaceBuilding, PlaceStreet, PlaceDistrict}
+
+// Hot spots' defaults: at least DefaultHotMinCount requests in the period
+// and DefaultHotMinRatio times the place's own normal count.
+const (
+	DefaultHotMinCount = 5
+	DefaultHotMinRatio = 3.0
+	// MaxHotSpots bounds the list, the hottest first.
+	MaxHotSpots = 200
+	// HotBaselineMonths is the length of the baseline before the period.
+	HotBaselineMonths = 12
+)
+
+// StreetOf returns the street part of a registry address: the text before
+// its last comma ("ул. Баумана, д. 5" → "ул. Баумана"); "" when the
+// address has no comma.
+func StreetOf(address string) string {
+	i := strings.LastIndex(address, ",")
+	if i <= 0 {
+		return ""
+	}
+	return strings.TrimSpace(address[:i])
+}
+
+// PlaceCount is one row of the counts hot spots are found in: the requests
+// of one building (0: none named), district and category received in the
+// period (Current) and in the baseline before it (Baseline).
+type PlaceCount struct {
+	BuildingID int64 `bun:"building_id"`
+	DistrictID int64 `bun:"district_id"`
+	CategoryID int64 `bun:"category_id"`
+	Current    int64 `bun:"current"`
+	Baseline   int64 `bun:"baseline"`
+}
+
+// HotSpot is a place where a category (or a category group) repeats far
+// above its own normal rate, with the evidence: Count requests in the
+// period against BaselineCount in the HotBaselineMonths before it.
+// Expected is the baseline's daily rate over the period's days, with one
+// request added to the baseline (additive smoothing, so that a place
+// without history still has a finite ratio):
+//
+//	Expected = (BaselineCount + 1) × period days ÷ baseline days
+//	Ratio    = Count ÷ Expected
+type HotSpot struct {
+	Level         string  `json:"level" enum:"place_levels"`
+	Place         string  `json:"place"` // building id, street, or district code
+	NameRU        string  `json:"name_ru"`
+	NameEN        string  `json:"name_en"`
+	District      string  `json:"district"` // district code
+	Category      string  `json:"category"` // category or category group code
+	Group         bool    `json:"group"`    // Category names a group
+	Count         int64   `json:"count"`    // requests in the period
+	BaselineCount int64   `json:"baseline_count"`
+	Expected      float64 `json:"expected"`
+	Ratio         float64 `json:"ratio"`
+	// Lat and Lon locate the place: a building's coordinates, or the
+	// average of the street's or district's buildings that have them;
+	// nil when none has.
+	Lat *float64 `json:"lat"`
+	Lon *float64 `json:"lon"`
+}
+
+// Name returns the place's name in lang.
+func (h HotSpot) Name(lang string) string { return LocalName(h.NameRU, h.NameEN, lang) }
+
+// HotSpots are the hot spots of a filter's period.
+type HotSpots struct {
+	Filter   HQFilter  `json:"filter"`
+	Period   Period    `json:"period"`
+	Baseline Period    `json:"baseline"`
+	MinCount int       `json:"min_count"`
+	MinRatio float64   `json:"min_ratio"`
+	Rows     []HotSpot `json:"rows"`
+	More     bool      `json:"more"` // more than MaxHotSpots qualified
+}
+
+// HotSpotLimits are the thresholds of HotSpots; zero ones take the
+// defaults.
+type HotSpotLimits struct {
+	MinCount int
+	MinRatio float64
+}
+
+// placeKey names a place and a category or group in it.
+type placeKey struct {
+	level, place, category string
+	group                  bool
+}
+
+// HotSpots finds, in f's period, the buildings, streets and districts
+// where a category or a category group was received at least MinCount
+// times and at least MinRatio times its expected count (HotSpot), the
+// highest ratio first.
+func (a *Analytics) HotSpots(ctx context.Context, actor Actor, f HQFilter, lim HotSpotLimits) (*HotSpots, error) {
+	h, err := a.resolve(ctx, actor, f)
+	if err != nil {
+		return nil, err
+	}
+	fe := FieldErrors{}
+	if lim.MinCount == 0 {
+		lim.MinCount = DefaultHotMinCount
+	}
+	if lim.MinRatio == 0 {
+		lim.MinRatio = DefaultHotMinRatio
+	}
+	if lim.MinCount < 1 || lim.MinCount > 100000 {
+		fe.Add("min_count", "error.range", "Min", 1, "Max", 100000)
+	}
+	if lim.MinRatio < 1 || lim.MinRatio > 1000 || math.IsNaN(lim.MinRatio) {
+		fe.Add("min_ratio", "error.range", "Min", 1, "Max", 1000)
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	baseFrom, baseTo := h.from.AddDate(0, -HotBaselineMonths, 0), h.from.AddDate(0, 0, -1)
+	out := &HotSpots{Filter: h.f, Period: Period{h.q.From, h.q.To},
+		Baseline: Period{baseFrom.Format(time.DateOnly), baseTo.Format(time.DateOnly)}, MinCount: lim.MinCount, MinRatio: lim.MinRatio, Rows: []HotSpot{}}
+	q := h.q
+	q.From = out.Baseline.From
+	rows, err := a.Store.PlaceCounts(ctx, q, h.q.From)
+	if err != nil {
+		return nil, err
+	}
+	ids := []int64{}
+	seen := map[int64]bool{}
+	for _, r := range rows {
+		if r.BuildingID != 0 && !seen[r.BuildingID] {
+			seen[r.BuildingID] = true
+			ids = append(ids, r.BuildingID)
+		}
+	}
+	bs, err := a.Store.BuildingsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	buildings := make(map[int64]*Building, len(bs))
+	for i := range bs {
+		buildings[bs[i].ID] = &bs[i]
+	}
+	cats := map[int64]*Category{}
+	groupSize := map[string]int{}
+	for i := range h.dir.Categories {
+		c := &h.dir.Categories[i]
+		cats[c.ID] = c
+		if c.GroupCode != "" {
+			groupSize[c.GroupCode]++
+		}
+	}
+	type tally struct {
+		cur, base int64
+		cats      map[string]bool // the categories a group's count comes from
+	}
+	tallies := map[placeKey]*tally{}
+	add := func(k placeKey, r PlaceCount, cat string) {
+		t := tallies[k]
+		if t == nil {
+			t = &tally{cats: map[string]bool{}}
+			tallies[k] = t
+		}
+		t.cur += r.Current
+		t.base += r.Baseline
+		if r.Current > 0 {
+			t.cats[cat] = true
+		}
+	}
+	for _, r := range rows {
+		c := cats[r.CategoryID]
+		if c == nil {
+			continue
+		}
+		var places []placeKey
+		if d := h.dir.District(r.DistrictID); d != nil {
+			places = append(places, placeKey{level: PlaceDistrict, place: d.Code})
+		}
+		if b := buildings[r.BuildingID]; b != nil {
+			places = append(places, placeKey{level: PlaceBuilding, place: strconv.FormatInt(b.ID, 10)})
+			if s := StreetOf(b.AddressRU); s != "" {
+				places = append(places, placeKey{level: PlaceStreet, place: s})
+			}
+		}
+		for _, p := range places {
+			p.category = c.Code
+			add(p, r, c.Code)
+			if c.GroupCode != "" && groupSize[c.GroupCode] > 1 {
+				p.category, p.group = c.GroupCode, true
+				add(p, r, c.Code)
+			}
+		}
+	}
+	periodDays := float64(days(h.from, h.to))
+	baseDays := float64(days(baseFrom, baseTo))
+	for k, t := range tallies {
+		// A group repeating only through one of its categories says no
+		// more than that category's own row.
+		if t.cur < int64(lim.MinCount) || (k.group && len(t.cats) < 2) {
+			continue
+		}
+		expected := float64(t.base+1) * periodDays / baseDays
+		ratio := float64(t.cur) / expected
+		if ratio < lim.MinRatio {
+			continue
+		}
+		hs := HotSpot{Level: k.level, Place: k.place, Category: k.category, Group: k.group, Count: t.cur,
+			BaselineCount: t.base, Expected: expected, Ratio: ratio}
+		a.locate(&hs, h.dir, buildings)
+		out.Rows = append(out.Rows, hs)
+	}
+	sort.Slice(out.Rows, func(i, j int) bool {
+		x, y := out.Rows[i], out.Rows[j]
+		if x.Ratio != y.Ratio {
+			return x.Ratio > y.Ratio
+		}
+		if x.Count != y.Count {
+			return x.Count > y.Count
+		}
+		return x.Level+"\x00"+x.Place+"\x00"+x.Category < y.Level+"\x00"+y.Place+"\x00"+y.Category
+	})
+	if len(out.Rows) > MaxHotSpots {
+		out.Rows, out.More = out.Rows[:MaxHotSpots], true
+	}
+	return out, nil
+}
+
+// locate names a hot spot's place and places it on the map.
+func (a *Analytics) locate(hs *HotSpot, dir *Directory, buildings map[int64]*Building) {
+	var lat, lon float64
+	var n int
+	at := func(b *Building) {
+		if b.Lat != 0 || b.Lon != 0 {
+			lat, lon, n = lat+b.Lat, lon+b.Lon, n+1
+		}
+	}
+	switch hs.Level {
+	case PlaceBuilding:
+		id, _ := strconv.ParseInt(hs.Place, 10, 64)
+		b := buildings[id]
+		hs.NameRU, hs.NameEN = b.AddressRU, b.AddressEN
+		if d := dir.District(b.DistrictID); d != nil {
+			hs.District = d.Code
+		}
+		at(b)
+	case PlaceStreet:
+		hs.NameRU = hs.Place
+		for _, b := range buildings {
+			if StreetOf(b.AddressRU) == hs.Place {
+				at(b)
+			}
+		}
+	case PlaceDistrict:
+		d := dir.DistrictByCode(hs.Place)
+		hs.NameRU, hs.NameEN, hs.District = d.NameRU, d.NameEN, d.Code
+		for _, b := range buildings {
+			if b.DistrictID == d.ID {
+				at(b)
+			}
+		}
+	}
+	if n > 0 {
+		lat, lon = lat/float64(n), lon/float64(n)
+		hs.Lat, hs.Lon = &lat, &lon
+	}
+}
+
+// PlaceRequests lists the requests of f (its category narrows them) about
+// a place of a hot spot — level PlaceBuilding with a building id,
+// PlaceStreet with a street, PlaceDistrict with a district code — newest
+// first, without personal data.
+func (a *Analytics) PlaceRequests(ctx context.Context, actor Actor, level, place string, f HQFilter) (*BuildingRequests, error) {
+	h, err := a.resolve(ctx, actor, f)
+	if err != nil {
+		return nil, err
+	}
+	q := h.q
+	out := &BuildingRequests{Filter: h.f, Address: place}
+	switch level {
+	case PlaceBuilding:
+		id, perr := strconv.ParseInt(place, 10, 64)
+		if perr != nil || id <= 0 {
+			return nil, E(ENOTFOUND, "error.no_building")
+		}
+		bs, err := a.Store.BuildingsByID(ctx, []int64{id})
+		if err != nil {
+			return nil, err
+		}
+		if len(bs) == 0 {
+			return nil, E(ENOTFOUND, "error.no_building")
+		}
+		q.BuildingID, out.BuildingID, out.Address = id, id, bs[0].AddressRU
+	case PlaceStreet:
+		dir, err := a.Store.Directory(ctx, true)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range dir.Buildings {
+			if place != "" && StreetOf(b.AddressRU) == place {
+				q.BuildingIDs = append(q.BuildingIDs, b.ID)
+			}
+		}
+		if q.BuildingIDs == nil {
+			return nil, E(ENOTFOUND, "error.no_building")
+		}
+	case PlaceDistrict:
+		d := h.dir.DistrictByCode(place)
+		if d == nil {
+			return nil, E(ENOTFOUND, "error.unknown_district", "Code", place)
+		}
+		out.NameRU, out.NameEN, out.Address = d.NameRU, d.NameEN, d.NameRU
+		if q.DistrictID != 0 && q.DistrictID != d.ID {
+			return out, nil // the filter names another district: nothing matches
+		}
+		q.DistrictID = d.ID
+	default:
+		return nil, E(ENOTFOUND, "error.no_place_level", "Level", level)
+	}
+	if err := a.hqRequests(ctx, q, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
