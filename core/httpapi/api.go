@@ -23,6 +23,7 @@ type CityStore interface {
 	core.SettingsStore
 	core.RoutingAdminStore
 	core.AnalyticsStore
+	core.StatisticsStore // the public statistics
 	core.UserStore
 	core.QueueStore // the working pages' queues
 	core.CoApplicantStore
@@ -75,6 +76,9 @@ type API struct {
 	// Limits bound the routes open to strangers per client address; nil
 	// leaves them unbounded.
 	Limits *ratelimit.Limiters
+	// Statistics keeps recent public statistics answers; nil counts
+	// every time.
+	Statistics *core.StatisticsCache
 }
 
 // Route is one operation of the API: what the router mounts, what the
@@ -140,6 +144,7 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.routingRoutes()...)
 	rs = append(rs, a.accessRoutes()...)
 	rs = append(rs, a.analyticsRoutes()...)
+	rs = append(rs, a.statisticsRoutes()...)
 	rs = append(rs, Route{Method: "GET", Path: "/openapi.json", Summary: "This description", Out: map[string]any{}, Status: 200, Handler: a.openapi()})
 	return rs
 }

@@ -19,11 +19,14 @@ type Services struct {
 	Now     func() time.Time
 	// Intake is told of every new request (metrics); nil for nobody.
 	Intake core.IntakeObserver
+	// Statistics keeps recent public statistics answers; nil counts
+	// every time.
+	Statistics *core.StatisticsCache
 }
 
 // Services returns the services the API is wired with.
 func (a *API) Services() Services {
-	return Services{Authz: a.Authz, Policies: a.Policies, Routing: a.Routing, Now: a.Now, Intake: a.Intake}
+	return Services{Authz: a.Authz, Policies: a.Policies, Routing: a.Routing, Now: a.Now, Intake: a.Intake, Statistics: a.Statistics}
 }
 
 func (s Services) gate(city *City) core.Gate { return core.Gate{Authz: s.Authz, City: city.Slug} }
@@ -84,6 +87,11 @@ func (s Services) Wishes(city *City) *core.Wishes {
 // Analytics is HQ's figures of the city, read-only.
 func (s Services) Analytics(city *City) *core.Analytics {
 	return &core.Analytics{Store: city.Store, Gate: s.gate(city), Location: city.Location, Now: s.Now}
+}
+
+// PublicStatistics is the city's open statistics, readable by everyone.
+func (s Services) PublicStatistics(city *City) *core.PublicStatistics {
+	return &core.PublicStatistics{Store: city.Store, City: city.Slug, Location: city.Location, Now: s.Now, Cache: s.Statistics}
 }
 
 // PublicIntake is the city's intake of people without an account.

@@ -63,6 +63,7 @@ func (p *Pages) Register(r gin.IRouter) {
 
 	// The portal: public pages first.
 	g.GET("/", p.home)
+	g.GET("/statistics", p.statistics)
 	g.GET("/new", req(core.ActCreate), p.newForm)
 	g.POST("/new", req(core.ActCreate), p.newSubmit)
 	g.GET("/my/", req(core.ActRate), p.mine)

@@ -242,7 +242,8 @@ func (s *Server) routes() http.Handler {
 	r.GET("/readyz", s.ready)
 	authz := s.authz
 	api := &httpapi.API{Cities: s.Cities, Authz: authz, Policies: authz, Now: s.now, Photos: s.photos,
-		Routing: routing{host: s.Plugins, backend: s.Backend}, Intake: s.metrics, Limits: s.rateLimits}
+		Routing: routing{host: s.Plugins, backend: s.Backend}, Intake: s.metrics, Limits: s.rateLimits,
+		Statistics: core.NewStatisticsCache(1024)}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
 	open311 := httpapi.Open311{API: api}
