@@ -60,6 +60,7 @@ var routeAccess = map[string][]string{
 	"POST /api/v1/auth/invite":            {public},
 	"POST /api/v1/public/requests":        {public},
 	"GET /api/v1/public/requests/:code":   {public},
+	"GET /api/v1/statistics":              {public},
 	"POST /api/v1/auth/logout":            {self},
 	"POST /api/v1/auth/password":          {self},
 	"GET /api/v1/categories":              append(slices.Clone(everyone), "inspector"),
@@ -236,6 +237,7 @@ var routeAccess = map[string][]string{
 	// The working pages: the portal, a request's page and its forms,
 	// the dispatcher's desk, the organization's office.
 	"GET /":                            {public},
+	"GET /statistics":                  {public},
 	"GET /new":                         {"admin", "dispatcher", "citizen", "api_dispatcher"},
 	"POST /new":                        {"admin", "dispatcher", "citizen", "api_dispatcher"},
 	"GET /my/":                         {"citizen"},
