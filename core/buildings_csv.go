@@ -8,8 +8,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/opencity/opencity/core/i18n"
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/charmap"
 )
 
 // BuildingColumns are the columns of the buildings CSV, in export order.
@@ -41,23 +44,35 @@ type BuildingRow struct {
 // MaxImportRows bounds one import.
 const MaxImportRows = 100000
 
-// ParseBuildingsCSV reads a buildings CSV: comma or semicolon separated
-// (as spreadsheets in Russia write it), UTF-8 with or without a BOM, with a
-// header naming BuildingColumns in any order. Rows that fail validation are
-// reported and left out; the rest are returned.
+// ParseBuildingsCSV reads a buildings file: a CSV, comma or semicolon
+// separated (as spreadsheets in Russia write it), in UTF-8 with or without
+// a BOM or in Windows-1251 (what Russian Excel saves as "CSV"), or an XLSX
+// workbook, whose first sheet is read as the rows. The header names
+// BuildingColumns in any order, by code or by its header in any language
+// of the catalog. Rows that fail validation are reported and left out;
+// the rest are returned. Districts and management companies may be
+// written by code or by name: the store resolves them.
 func ParseBuildingsCSV(r io.Reader) ([]BuildingRow, []RowError, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, nil, err
 	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	first, _, _ := bytes.Cut(data, []byte("\n"))
-	cr := csv.NewReader(bytes.NewReader(data))
-	if bytes.Count(first, []byte(";")) > bytes.Count(first, []byte(",")) {
-		cr.Comma = ';'
+	var read func() ([]string, error)
+	if IsXLSX(data) {
+		if read, err = xlsxRows(data); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		data = DecodeText(data)
+		first, _, _ := bytes.Cut(data, []byte("\n"))
+		cr := csv.NewReader(bytes.NewReader(data))
+		if bytes.Count(first, []byte(";")) > bytes.Count(first, []byte(",")) {
+			cr.Comma = ';'
+		}
+		cr.FieldsPerRecord = -1
+		read = cr.Read
 	}
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
+	header, err := read()
 	if err != nil {
 		return nil, nil, &Error{Code: EINVALID, Message: "error.csv_no_header", Fields: FieldErrors{"file": M("error.csv_add_header", "Columns", strings.Join(BuildingColumns, ","))}}
 	}
@@ -80,7 +95,7 @@ func ParseBuildingsCSV(r io.Reader) ([]BuildingRow, []RowError, error) {
 	var bad []RowError
 	seen := map[string]int{}
 	for line := 2; ; line++ {
-		rec, err := cr.Read()
+		rec, err := read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -152,6 +167,74 @@ func sortedKeys(m FieldErrors) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// DecodeText returns a text file as UTF-8: without its BOM when it has
+// one; read as Windows-1251 when it is not valid UTF-8 (a file saved by
+// Russian Excel or 1C, where every byte is a character).
+func DecodeText(data []byte) []byte {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if utf8.Valid(data) {
+		return data
+	}
+	out, err := charmap.Windows1251.NewDecoder().Bytes(data)
+	if err != nil { // Windows-1251 maps every byte; kept for the decoder's contract
+		return data
+	}
+	return out
+}
+
+// IsXLSX reports whether data is an Office Open XML workbook (a ZIP
+// archive: it starts with PK\x03\x04).
+func IsXLSX(data []byte) bool { return bytes.HasPrefix(data, []byte("PK\x03\x04")) }
+
+// MediaTypeXLSX is the media type of an XLSX workbook.
+const MediaTypeXLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// xlsxRows returns a reader of the rows of the workbook's first sheet, as
+// stored (not as formatted: a coordinate keeps its digits); io.EOF after
+// the last.
+func xlsxRows(data []byte) (func() ([]string, error), error) {
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, &Error{Code: EINVALID, Message: "error.xlsx_unreadable", Fields: FieldErrors{"file": M("error.xlsx_unreadable")}}
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		return nil, &Error{Code: EINVALID, Message: "error.xlsx_unreadable", Fields: FieldErrors{"file": M("error.xlsx_unreadable")}}
+	}
+	rows, err := f.GetRows(sheets[0], excelize.Options{RawCellValue: true})
+	if err != nil {
+		return nil, &Error{Code: EINVALID, Message: "error.xlsx_unreadable", Fields: FieldErrors{"file": M("error.xlsx_unreadable")}}
+	}
+	next := 0
+	return func() ([]string, error) {
+		if next >= len(rows) {
+			return nil, io.EOF
+		}
+		next++
+		return rows[next-1], nil
+	}, nil
+}
+
+// FoldName is how a registry's file names a district or an organization
+// when it gives no code: case, ё and е, quotes («», „“, "") and spacing do
+// not matter, nor the word "район" (district) around a district's name,
+// nor a company's legal form (ООО, АО, МУП …).
+func FoldName(s string) string {
+	s = strings.ToLower(strings.NewReplacer("ё", "е", "«", " ", "»", " ", "\"", " ", "“", " ", "”", " ", "„", " ").Replace(s))
+	var words []string
+	for _, w := range strings.Fields(s) {
+		if !foldDropped[w] {
+			words = append(words, w)
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// foldDropped are the words FoldName leaves out.
+var foldDropped = map[string]bool{"район": true, "р-н": true, "district": true, "ооо": true, "оао": true, "зао": true,
+	"пао": true, "ао": true, "муп": true, "гуп": true, "мку": true, "llc": true, "jsc": true}
 
 // buildingColumn is the column a header names: its code (registry_id …)
 // or its header in any language of the catalog (csv.building.*).

@@ -84,8 +84,8 @@ func (a *API) buildingRoutes(s func(*City) *core.DirectoryAdmin) []Route {
 			Status: 200, Produces: []string{"text/csv"}, Query: []Param{{"sep", "string", "comma, semicolon or tab instead of the language's separator"}},
 			Handler: a.exportBuildings},
 		{Method: "POST", Path: "/buildings/import", Obj: o, Act: core.ActImport,
-			Summary: "Import a CSV (text/csv body or multipart field file): new buildings added, changed ones updated by registry id, bad rows reported",
-			Upload:  &Upload{File: "file", Raw: []string{"text/csv", "text/plain", "application/csv"}},
+			Summary: "Import a CSV (UTF-8 or Windows-1251, comma or semicolon) or an XLSX workbook (its first sheet), as the body or the multipart field file: new buildings added, changed ones updated by registry id, bad rows reported; districts and management companies by code or name",
+			Upload:  &Upload{File: "file", Raw: []string{"text/csv", "text/plain", "application/csv", core.MediaTypeXLSX}},
 			Out:     core.ImportReport{}, Status: 200, Handler: a.importBuildings},
 		endpoint(Route{Method: "GET", Path: "/buildings/:id", Obj: o, Act: core.ActRead, Summary: "One building", Status: 200},
 			func(c *Call, _ none) (*core.Building, error) {
@@ -138,7 +138,7 @@ func (a *API) importBuildings(c *gin.Context) {
 		}
 		defer f.Close()
 		body = f
-	case "text/csv", "text/plain", "application/csv":
+	case "text/csv", "text/plain", "application/csv", core.MediaTypeXLSX:
 	default:
 		WriteProblem(c, &core.Error{Code: core.EINVALID, Message: "error.send_csv",
 			Fields: core.FieldErrors{"Content-Type": core.M("error.csv_type")}})
@@ -153,6 +153,7 @@ func (a *API) importBuildings(c *gin.Context) {
 		WriteProblem(c, err)
 		return
 	}
+	core.RenderRowErrors(rep.Errors, Lang(c))
 	c.JSON(http.StatusOK, rep)
 }
 

@@ -334,14 +334,14 @@ func (s *Store) Building(ctx context.Context, id int64) (b *core.Building, err e
 // resolveBuilding fills the ids of a building from its codes.
 func resolveBuilding(b *core.Building, districts, orgs map[string]int64) error {
 	f := core.FieldErrors{}
-	if id, ok := districts[b.District]; ok {
+	if id, ok := byCodeOrName(districts, b.District); ok {
 		b.DistrictID = id
 	} else {
 		f.Add("district", "error.no_district", "Code", b.District)
 	}
 	b.ManagementCompanyID = nil
 	if b.ManagementCompany != "" {
-		if id, ok := orgs[b.ManagementCompany]; ok {
+		if id, ok := byCodeOrName(orgs, b.ManagementCompany); ok {
 			b.ManagementCompanyID = &id
 		} else {
 			f.Add("management_company", "error.no_management_company", "Code", b.ManagementCompany)
@@ -351,16 +351,54 @@ func resolveBuilding(b *core.Building, districts, orgs map[string]int64) error {
 }
 
 func managementCompanies(ctx context.Context, tx bun.Tx) (map[string]int64, error) {
+	return namedIDs(ctx, tx, "organizations", "kind = ?", core.OrgManagementCompany)
+}
+
+// namedIDs maps the codes of a table's rows to their ids, and their
+// Russian and English names too, folded (core.FoldName): a registry file
+// may name a district or a company either way. A code wins over a name
+// written alike; a name two rows share names neither.
+func namedIDs(ctx context.Context, tx bun.Tx, table, where string, args ...any) (map[string]int64, error) {
 	var rows []struct {
-		ID   int64  `bun:"id"`
-		Code string `bun:"code"`
+		ID     int64  `bun:"id"`
+		Code   string `bun:"code"`
+		NameRU string `bun:"name_ru"`
+		NameEN string `bun:"name_en"`
 	}
-	err := tx.NewSelect().TableExpr("organizations").Column("id", "code").Where("kind = ?", core.OrgManagementCompany).Scan(ctx, &rows)
+	sel := tx.NewSelect().TableExpr("?", bun.Ident(table)).Column("id", "code", "name_ru", "name_en")
+	if where != "" {
+		sel = sel.Where(where, args...)
+	}
+	if err := sel.Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
 	m := map[string]int64{}
+	names := map[string]int64{}
 	for _, r := range rows {
 		m[r.Code] = r.ID
+		for _, n := range []string{core.FoldName(r.NameRU), core.FoldName(r.NameEN)} {
+			if prev, ok := names[n]; n != "" && ok && prev != r.ID {
+				names[n] = 0 // ambiguous
+			} else if n != "" {
+				names[n] = r.ID
+			}
+		}
 	}
-	return m, err
+	for n, id := range names {
+		if _, isCode := m[n]; !isCode && id != 0 {
+			m["name:"+n] = id
+		}
+	}
+	return m, nil
+}
+
+// byCodeOrName finds the id of a code, else of a name (namedIDs).
+func byCodeOrName(m map[string]int64, s string) (int64, bool) {
+	if id, ok := m[s]; ok {
+		return id, true
+	}
+	id, ok := m["name:"+core.FoldName(s)]
+	return id, ok
 }
 
 // SaveBuilding creates (id 0) or updates a building.
@@ -415,7 +453,7 @@ func (s *Store) DeleteBuilding(ctx context.Context, id int64) error {
 func (s *Store) ImportBuildings(ctx context.Context, rows []core.BuildingRow) (*core.ImportReport, error) {
 	rep := &core.ImportReport{Errors: []core.RowError{}}
 	err := s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		districts, err := codeIDs(ctx, tx, "districts", "code")
+		districts, err := namedIDs(ctx, tx, "districts", "")
 		if err != nil {
 			return err
 		}
