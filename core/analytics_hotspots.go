@@ -247,8 +247,8 @@ func (a *Analytics) locate(hs *HotSpot, dir *Directory, buildings map[int64]*Bui
 	var lat, lon float64
 	var n int
 	at := func(b *Building) {
-		if b.Lat != 0 || b.Lon != 0 {
-			lat, lon, n = lat+b.Lat, lon+b.Lon, n+1
+		if blat, blon, ok := b.Point(); ok {
+			lat, lon, n = lat+blat, lon+blon, n+1
 		}
 	}
 	switch hs.Level {

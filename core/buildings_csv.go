@@ -119,23 +119,26 @@ func ParseBuildingsCSV(r io.Reader) ([]BuildingRow, []RowError, error) {
 		b := Building{RegistryID: get("registry_id"), AddressRU: get("address_ru"), AddressEN: get("address_en"),
 			District: get("district"), ManagementCompany: get("management_company")}
 		f := FieldErrors{}
-		num := func(name string, dst *float64) {
-			if s := get(name); s != "" {
-				v, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", "."), 64)
-				if err != nil {
-					f.Add(name, "error.value_not_number", "Value", s)
-				}
-				*dst = v
+		num := func(name string) *float64 {
+			s := get(name)
+			if s == "" {
+				return nil // unknown, not 0
 			}
+			v, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", "."), 64)
+			if err != nil {
+				f.Add(name, "error.value_not_number", "Value", s)
+			}
+			return &v
 		}
 		var apts float64
-		num("apartments", &apts)
+		if n := num("apartments"); n != nil {
+			apts = *n
+		}
 		if apts != float64(int(apts)) {
 			f.Add("apartments", "error.not_integer")
 		}
 		b.Apartments = int(apts)
-		num("lat", &b.Lat)
-		num("lon", &b.Lon)
+		b.Lat, b.Lon = num("lat"), num("lon")
 		if err := b.Validate(); err != nil {
 			var e *Error
 			if errors.As(err, &e) {
@@ -285,8 +288,11 @@ func WriteBuildingsCSV(w io.Writer, bs []Building, lang string, comma rune) erro
 	if err := cw.Write(header); err != nil {
 		return err
 	}
-	coord := func(v float64) string {
-		s := strconv.FormatFloat(v, 'f', -1, 64)
+	coord := func(v *float64) string {
+		if v == nil {
+			return ""
+		}
+		s := strconv.FormatFloat(*v, 'f', -1, 64)
 		if lang == "ru" {
 			s = strings.Replace(s, ".", ",", 1)
 		}

@@ -36,8 +36,8 @@ func FuzzParseBuildingsCSV(f *testing.F) {
 		var bs []Building
 		for _, r := range rows {
 			b := r.Building
-			for _, v := range []float64{b.Lat, b.Lon} {
-				if math.IsNaN(v) || math.IsInf(v, 0) {
+			for _, p := range []*float64{b.Lat, b.Lon} {
+				if v := p; v != nil && (math.IsNaN(*v) || math.IsInf(*v, 0)) {
 					t.Fatalf("row %d accepted with a coordinate %v", r.Row, v)
 				}
 			}

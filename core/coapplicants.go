@@ -98,8 +98,9 @@ func (s *Requests) Matches(ctx context.Context, actor Actor, st CoApplicantStore
 	if err != nil {
 		return nil, err
 	}
-	q := MatchQuery{BuildingID: b.ID, CategoryID: cat.ID, Lat: b.Lat, Lon: b.Lon, Limit: MaxMatches}
-	if cat.Utility != "" && (b.Lat != 0 || b.Lon != 0) {
+	lat, lon, located := b.Point()
+	q := MatchQuery{BuildingID: b.ID, CategoryID: cat.ID, Lat: lat, Lon: lon, Limit: MaxMatches}
+	if cat.Utility != "" && located {
 		q.Utility, q.RadiusM = cat.Utility, MatchRadius
 	}
 	return st.OpenMatches(ctx, actor, q)

@@ -174,21 +174,35 @@ func (o *Organization) Validate() error {
 
 // Building is one apartment building of the city's registry.
 type Building struct {
-	ID                  int64     `bun:"id,pk,autoincrement" json:"id"`
-	RegistryID          string    `bun:"registry_id,notnull" json:"registry_id"`
-	AddressRU           string    `bun:"address_ru,notnull" json:"address_ru"`
-	AddressEN           string    `bun:"address_en,notnull" json:"address_en"`
-	DistrictID          int64     `bun:"district_id,notnull" json:"-"`
-	ManagementCompanyID *int64    `bun:"management_company_id" json:"-"`
-	Apartments          int       `bun:"apartments,notnull" json:"apartments"`
-	Lat                 float64   `bun:"lat,notnull" json:"lat"`
-	Lon                 float64   `bun:"lon,notnull" json:"lon"`
-	CreatedAt           time.Time `bun:"created_at,notnull" json:"-"`
-	SearchText          string    `bun:"search_text,notnull" json:"-"`
+	ID                  int64  `bun:"id,pk,autoincrement" json:"id"`
+	RegistryID          string `bun:"registry_id,notnull" json:"registry_id"`
+	AddressRU           string `bun:"address_ru,notnull" json:"address_ru"`
+	AddressEN           string `bun:"address_en,notnull" json:"address_en"`
+	DistrictID          int64  `bun:"district_id,notnull" json:"-"`
+	ManagementCompanyID *int64 `bun:"management_company_id" json:"-"`
+	Apartments          int    `bun:"apartments,notnull" json:"apartments"`
+	// Lat and Lon are the building's point (WGS84 degrees), both nil when
+	// unknown.
+	Lat        *float64  `bun:"lat" json:"lat"`
+	Lon        *float64  `bun:"lon" json:"lon"`
+	CreatedAt  time.Time `bun:"created_at,notnull" json:"-"`
+	SearchText string    `bun:"search_text,notnull" json:"-"`
 
 	// By code, for the API and CSV.
 	District          string `bun:"district_code,scanonly" json:"district"`
 	ManagementCompany string `bun:"management_company_code,scanonly" json:"management_company"`
+}
+
+// Coord returns a coordinate as a building holds it.
+func Coord(v float64) *float64 { return &v }
+
+// Point returns the building's coordinates; ok is false when they are
+// unknown.
+func (b *Building) Point() (lat, lon float64, ok bool) {
+	if b.Lat == nil || b.Lon == nil {
+		return 0, 0, false
+	}
+	return *b.Lat, *b.Lon, true
 }
 
 // Key returns the code that names a district.
@@ -241,10 +255,13 @@ func (b *Building) Validate() error {
 	if b.Apartments < 0 || b.Apartments > 5000 {
 		f.Add("apartments", "error.apartments_range")
 	}
-	if !(b.Lat >= -90 && b.Lat <= 90) { // written so that NaN is refused too
+	if (b.Lat == nil) != (b.Lon == nil) {
+		f.Add("lat", "error.give_both_coords")
+	}
+	if b.Lat != nil && !(*b.Lat >= -90 && *b.Lat <= 90) { // written so that NaN is refused too
 		f.Add("lat", "error.lat_range")
 	}
-	if !(b.Lon >= -180 && b.Lon <= 180) {
+	if b.Lon != nil && !(*b.Lon >= -180 && *b.Lon <= 180) {
 		f.Add("lon", "error.lon_range")
 	}
 	return f.Err()

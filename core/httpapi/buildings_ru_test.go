@@ -17,11 +17,12 @@ import (
 
 // ruRegistry is a registry as a Russian office keeps it: Russian headers,
 // districts and management companies by name (with or without the legal
-// form, quotes and the word "район"), decimal commas.
+// form, quotes and the word "район"), decimal commas, a building whose
+// point nobody measured.
 var ruRegistry = [][]string{
 	{"Номер в реестре", "Адрес по-русски", "Адрес по-английски", "Код района", "Код управляющей компании", "Квартир", "Широта", "Долгота"},
 	{"RU-0001", "ул. Ёлочная, д. 1", "", "Авиастроительный район", "УК «Жилкомсервис Авиастроительного района»", "40", "55,8512", "49,0921"},
-	{"RU-0002", "ул. Вишнёвая, д. 2", "", "вахитовский", "ООО «УК „Центр-Вахитовский“»", "12", "55,79", "49,12"},
+	{"RU-0002", "ул. Вишнёвая, д. 2", "", "вахитовский", "ООО «УК „Центр-Вахитовский“»", "12", "", ""},
 	{"RU-0003", "ул. Нет, д. 3", "", "Атлантида", "", "5", "55,7", "49,1"},
 }
 
@@ -70,6 +71,18 @@ func TestBuildingsFromRussianSpreadsheets(t *testing.T) {
 			b := items[0].(map[string]any)
 			if b["address_ru"] != "ул. Ёлочная, д. 1" || b["district"] != "aviastroitelny" || b["management_company"] != "uk-aviastroitel" || b["lat"] != 55.8512 {
 				t.Errorf("building: %v", b)
+			}
+
+			// No coordinates: unknown, not the Gulf of Guinea.
+			list = s.Call("GET", "/t/kazan/api/v1/buildings?q="+url.QueryEscape("вишнёвая"), admin, nil).JSON(t)
+			if items, _ := list["items"].([]any); len(items) != 1 || items[0].(map[string]any)["lat"] != nil ||
+				items[0].(map[string]any)["lon"] != nil || items[0].(map[string]any)["management_company"] != "uk-vakhitovsky" {
+				t.Errorf("a building without coordinates: %v", list)
+			}
+			half := "registry_id;address_ru;district;lat;lon\nRU-0009;ул. Половинная, 9;sovetsky;55,8;\n"
+			if r := s.Call("POST", "/t/kazan/api/v1/buildings/import", admin, half, "Content-Type", "text/csv"); r.Status != 200 ||
+				!strings.Contains(string(r.Body), `"field":"lat"`) {
+				t.Errorf("half a point: %d %s", r.Status, r.Body)
 			}
 
 			// The same registry as an XLSX workbook, uploaded as a form's

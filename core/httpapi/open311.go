@@ -613,8 +613,8 @@ func (o Open311) requests(c *openCall, rs []core.Request) (open311.Document, err
 		if r.BuildingID != nil {
 			if b := buildings[*r.BuildingID]; b != nil {
 				v.AddressID = b.RegistryID
-				if v.Lat == nil && (b.Lat != 0 || b.Lon != 0) {
-					v.Lat, v.Long = &b.Lat, &b.Lon
+				if v.Lat == nil && b.Lat != nil && b.Lon != nil {
+					v.Lat, v.Long = b.Lat, b.Lon
 				}
 			}
 		}

@@ -25,9 +25,9 @@ func TestMatchesAndCoApplicants(t *testing.T) {
 			seed := store.SeedData{
 				Districts: []core.District{{Code: "centre", NameRU: "Центр", NameEN: "Centre"}},
 				Buildings: []store.SeedBuilding{
-					{Building: core.Building{RegistryID: "a", AddressRU: "ул. Копылова, 1", AddressEN: "1 Kopylova St", Apartments: 40, Lat: 55.79, Lon: 49.12}, District: "centre"},
-					{Building: core.Building{RegistryID: "b", AddressRU: "ул. Копылова, 3", AddressEN: "3 Kopylova St", Apartments: 40, Lat: 55.79135, Lon: 49.12}, District: "centre"},
-					{Building: core.Building{RegistryID: "c", AddressRU: "ул. Дальняя, 9", AddressEN: "9 Dalnyaya St", Apartments: 40, Lat: 55.808, Lon: 49.12}, District: "centre"},
+					{Building: core.Building{RegistryID: "a", AddressRU: "ул. Копылова, 1", AddressEN: "1 Kopylova St", Apartments: 40, Lat: core.Coord(55.79), Lon: core.Coord(49.12)}, District: "centre"},
+					{Building: core.Building{RegistryID: "b", AddressRU: "ул. Копылова, 3", AddressEN: "3 Kopylova St", Apartments: 40, Lat: core.Coord(55.79135), Lon: core.Coord(49.12)}, District: "centre"},
+					{Building: core.Building{RegistryID: "c", AddressRU: "ул. Дальняя, 9", AddressEN: "9 Dalnyaya St", Apartments: 40, Lat: core.Coord(55.808), Lon: core.Coord(49.12)}, District: "centre"},
 				},
 			}
 			if err := st.Seed(ctx, seed); err != nil {

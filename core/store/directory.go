@@ -509,9 +509,13 @@ func (s *Store) ImportBuildings(ctx context.Context, rows []core.BuildingRow) (*
 	return rep, err
 }
 
+func sameCoord(a, b *float64) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
+}
+
 func sameBuilding(a, b *core.Building) bool {
 	same := a.AddressRU == b.AddressRU && a.AddressEN == b.AddressEN && a.DistrictID == b.DistrictID &&
-		a.Apartments == b.Apartments && a.Lat == b.Lat && a.Lon == b.Lon
+		a.Apartments == b.Apartments && sameCoord(a.Lat, b.Lat) && sameCoord(a.Lon, b.Lon)
 	switch {
 	case a.ManagementCompanyID == nil || b.ManagementCompanyID == nil:
 		return same && a.ManagementCompanyID == nil && b.ManagementCompanyID == nil

@@ -48,7 +48,7 @@ func openHQCity(t *testing.T, kind, slug string) *hqCity {
 	}
 	bld := func(reg, district, mc string, apts int) store.SeedBuilding {
 		return store.SeedBuilding{Building: core.Building{RegistryID: reg, AddressRU: "ул. Тестовая, " + reg, Apartments: apts,
-			Lat: 55.79, Lon: 49.12}, District: district, ManagementCompany: mc}
+			Lat: core.Coord(55.79), Lon: core.Coord(49.12)}, District: district, ManagementCompany: mc}
 	}
 	user := func(login string, role core.Role, org string) store.SeedUser {
 		return store.SeedUser{User: core.User{Login: login, Name: login, Role: role, Active: true, PasswordHash: "-",

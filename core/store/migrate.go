@@ -32,6 +32,7 @@ type Migration struct {
 var goMigrations = []Migration{
 	{Version: 60, Name: "phone_numbers", Step: repairPhones},
 	{Version: 61, Name: "request_search", Step: requestSearch},
+	{Version: 141, Name: "building_points", Step: buildingPoints},
 }
 
 // Migrations returns the city migrations in order. It panics on a malformed

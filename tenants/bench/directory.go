@@ -67,7 +67,7 @@ func DirectoryData(buildings int, passwordHash string) store.SeedData {
 		d.Buildings = append(d.Buildings, store.SeedBuilding{
 			Building: core.Building{RegistryID: fmt.Sprintf("B%06d", i+1),
 				AddressRU: fmt.Sprintf("ул. %s, д. %d", street, house), AddressEN: fmt.Sprintf("%s St, %d", street, house),
-				Apartments: 20 + (i*37)%180, Lat: 55.75 + float64(i%100)/1000, Lon: 49.1 + float64(i%97)/1000},
+				Apartments: 20 + (i*37)%180, Lat: core.Coord(55.75 + float64(i%100)/1000), Lon: core.Coord(49.1 + float64(i%97)/1000)},
 			District: dist.Code, ManagementCompany: fmt.Sprintf("uk-%s-%d", dist.Code, i%6+1),
 		})
 	}

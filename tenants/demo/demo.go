@@ -63,14 +63,14 @@ type cityFile struct {
 		Districts []string `json:"districts"`
 	} `json:"organizations"`
 	Buildings []struct {
-		RegistryID        string  `json:"registry_id"`
-		AddressRU         string  `json:"address_ru"`
-		AddressEN         string  `json:"address_en"`
-		District          string  `json:"district"`
-		ManagementCompany string  `json:"management_company"`
-		Apartments        int     `json:"apartments"`
-		Lat               float64 `json:"lat"`
-		Lon               float64 `json:"lon"`
+		RegistryID        string   `json:"registry_id"`
+		AddressRU         string   `json:"address_ru"`
+		AddressEN         string   `json:"address_en"`
+		District          string   `json:"district"`
+		ManagementCompany string   `json:"management_company"`
+		Apartments        int      `json:"apartments"`
+		Lat               *float64 `json:"lat"`
+		Lon               *float64 `json:"lon"`
 	} `json:"buildings"`
 }
 
