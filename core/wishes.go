@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -22,11 +23,15 @@ const MaxWishes = 2000
 
 // Wishes is the city headquarters' weekly list of wishes and suggestions
 // (DESIGN.md, HQ): they never reach the dispatcher's triage, and the
-// analysts and the city admin review them here, week by week. It only
-// reads; the decisions of the weekly meeting are recorded elsewhere.
+// analysts and the city admin review them here, week by week; the city
+// admin records the meeting's decisions (Decide).
 type Wishes struct {
-	Store    WishStore
-	Gate     Gate
+	Store WishStore
+	// Decisions keeps the review's decisions; Requests assigns a wish
+	// passed to an organization. Week reads decisions only when set.
+	Decisions WishDecisionStore
+	Requests  *Requests
+	Gate      Gate
 	Location *time.Location // the city's time zone: weeks start on its Mondays
 	Now      func() time.Time
 }
@@ -43,6 +48,15 @@ type WishWeek struct {
 	// Truncated is set when the week holds more than MaxWishes wishes.
 	Truncated bool
 	Groups    []WishGroup
+	// Clusters are the week's similar wishes taken as one item each, with
+	// the decisions already taken on them.
+	Clusters []WishCluster
+	// Decided are the wishes decided at the previous week's review, with
+	// their decisions and current status: the agenda's progress report.
+	Decided []Request
+	// Decisions holds the decisions on the week's and the previous week's
+	// wishes, by request id.
+	Decisions map[int64]*WishDecision
 }
 
 // WishGroup is the wishes of one category from one district (District
@@ -105,10 +119,12 @@ func (w *Wishes) Week(ctx context.Context, a Actor, week string) (*WishWeek, err
 	out.Total = len(rs)
 	type key struct{ cat, dist int64 }
 	at := map[key]int{}
-	for _, r := range rs {
-		if !a.SeesPersonalData() {
-			r.ApplicantName, r.ApplicantPhone, r.ApplicantEmail, r.Apartment = "", "", "", ""
+	if !a.SeesPersonalData() {
+		for i := range rs {
+			rs[i].ApplicantName, rs[i].ApplicantPhone, rs[i].ApplicantEmail, rs[i].Apartment = "", "", "", ""
 		}
+	}
+	for _, r := range rs {
 		k := key{cat: r.CategoryID}
 		if r.DistrictID != nil {
 			k.dist = *r.DistrictID
@@ -129,6 +145,41 @@ func (w *Wishes) Week(ctx context.Context, a Actor, week string) (*WishWeek, err
 			out.Groups = append(out.Groups, g)
 		}
 		out.Groups[i].Requests = append(out.Groups[i].Requests, r)
+	}
+	out.Clusters = clusterWishes(rs, dir)
+	out.Decisions = map[int64]*WishDecision{}
+	if w.Decisions == nil {
+		return out, nil
+	}
+	if out.Decided, err = w.Decisions.WishesDecidedIn(ctx, a, out.Prev); err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(rs)+len(out.Decided))
+	for _, r := range append(slices.Clip(rs), out.Decided...) {
+		ids = append(ids, r.ID)
+	}
+	if out.Decisions, err = w.Decisions.WishDecisions(ctx, ids); err != nil {
+		return nil, err
+	}
+	for _, d := range out.Decisions {
+		if d.OrganizationID != nil {
+			if o := dir.Organization(*d.OrganizationID); o != nil {
+				d.Organization = o.Code
+			}
+		}
+	}
+	for i := range out.Clusters {
+		out.Clusters[i].Decided = map[int64]*WishDecision{}
+		for _, r := range out.Clusters[i].Requests {
+			if d, ok := out.Decisions[r.ID]; ok {
+				out.Clusters[i].Decided[r.ID] = d
+			}
+		}
+	}
+	for i := range out.Decided {
+		if !a.SeesPersonalData() {
+			out.Decided[i].ApplicantName, out.Decided[i].ApplicantPhone, out.Decided[i].ApplicantEmail, out.Decided[i].Apartment = "", "", "", ""
+		}
 	}
 	return out, nil
 }

@@ -29,6 +29,7 @@ type CityStore interface {
 	core.CoApplicantStore
 	core.DeskStore // the dispatcher's desk
 	core.WishStore // the headquarters' list of wishes
+	core.WishDecisionStore
 	core.EscalationStore
 	PublicTrail(ctx context.Context, id int64) (*core.Request, []core.RequestEvent, error)
 	attachmentStore

@@ -81,7 +81,7 @@ func (s Services) Desk(city *City) *core.Desk {
 
 // Wishes is the headquarters' weekly list of the city's wishes.
 func (s Services) Wishes(city *City) *core.Wishes {
-	return &core.Wishes{Store: city.Store, Gate: s.gate(city), Location: city.Location, Now: s.Now}
+	return &core.Wishes{Store: city.Store, Decisions: city.Store, Requests: s.Requests(city), Gate: s.gate(city), Location: city.Location, Now: s.Now}
 }
 
 // Analytics is HQ's figures of the city, read-only.
