@@ -32,8 +32,8 @@ type Wishes struct {
 	Decisions WishDecisionStore
 	Requests  *Requests
 	Gate      Gate
-	Location *time.Location // the city's time zone: weeks start on its Mondays
-	Now      func() time.Time
+	Location  *time.Location // the city's time zone: weeks start on its Mondays
+	Now       func() time.Time
 }
 
 // WishWeek is one week of wishes grouped by category and district.
