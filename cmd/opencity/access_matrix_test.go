@@ -270,6 +270,8 @@ var routeAccess = map[string][]string{
 	"POST /desk/call/join":             dispatchers,
 	"GET /office/":                     orgWorkers,
 	"GET /hq/wishes":                   {"admin", "analyst"},
+	"GET /hq/wishes/agenda":            {"admin", "analyst"},
+	"POST /hq/wishes/decide":           {"admin"},
 	"GET /office/export.csv":           orgWorkers,
 
 	// HQ.

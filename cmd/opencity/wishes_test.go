@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -82,6 +83,67 @@ func TestWishesGoToHeadquarters(t *testing.T) {
 			}
 			if pg := s.page("GET", "/t/nizhnekamsk/hq/wishes", other, nil, nil); pg.Status != http.StatusOK || strings.Contains(string(pg.Body), numbers[0]) {
 				t.Errorf("nizhnekamsk's list: %d, or it shows kazan's wishes", pg.Status)
+			}
+
+			// The weekly review: the three benches are one item; the city
+			// admin records the decision there, the analyst cannot.
+			pg = s.page("GET", "/t/kazan/hq/wishes", admin, nil, nil)
+			if !strings.Contains(string(pg.Body), `id="decide-0"`) || !strings.Contains(string(pg.Body), `data-numbers="`+strings.Join(numbers, " ")+`"`) {
+				t.Fatalf("the admin's review has no form for the benches as one item: %s", pg.Body)
+			}
+			decide := func(city, token string, form url.Values) response {
+				t.Helper()
+				return response(s.api().PageForm("POST", "/t/"+city+"/hq/wishes/decide", token, form, nil))
+			}
+			benches := url.Values{"number": numbers, "cluster": {"0"}, "decision": {"planned"}, "reason": {"Благоустройство дворов, весна"}}
+			// Without the plan's date: a Russian message beside the item's
+			// form, what was typed kept, nothing recorded.
+			pg = decide("kazan", admin, benches)
+			if body := string(pg.Body); pg.Status != http.StatusUnprocessableEntity || !strings.Contains(body, "обязательно") ||
+				!strings.Contains(body, `value="Благоустройство дворов, весна"`) {
+				t.Errorf("a planned decision without a date: %d %s", pg.Status, body)
+			}
+			if r := decide("kazan", analyst, url.Values{"number": numbers, "decision": {"already_planned"}}); r.Status != http.StatusForbidden {
+				t.Errorf("the analyst decided: %d", r.Status)
+			}
+			// Another city's admin cannot reach Kazan's wishes through its own city.
+			otherAdmin := s.login("nizhnekamsk", "admin")
+			if r := decide("nizhnekamsk", otherAdmin, url.Values{"number": numbers[:1], "decision": {"already_planned"}}); r.Status != http.StatusUnprocessableEntity {
+				t.Errorf("nizhnekamsk's admin decided on kazan's wish: %d", r.Status)
+			}
+			for _, n := range numbers {
+				for _, ev := range s.call("GET", "/t/kazan/api/v1/requests/"+n, admin, nil).json(t)["history"].([]any) {
+					if ev.(map[string]any)["kind"] == "wish_decision" {
+						t.Fatalf("a refused decision reached %s's history", n)
+					}
+				}
+			}
+			benches.Set("plan_date", "2027-05-01")
+			if r := decide("kazan", admin, benches); r.Status != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), "ok=done_wish_decision") {
+				t.Fatalf("the decision: %d %s", r.Status, r.Body)
+			}
+			for _, n := range numbers {
+				found := false
+				for _, ev := range s.call("GET", "/t/kazan/api/v1/requests/"+n, admin, nil).json(t)["history"].([]any) {
+					e := ev.(map[string]any)
+					found = found || e["kind"] == "wish_decision" && e["note"] == "включено в план на 2027-05-01"
+				}
+				if !found {
+					t.Errorf("%s's history has no decision", n)
+				}
+			}
+			// The next week's printable agenda reports the decision and the
+			// wishes' progress, to the analyst too.
+			week := s.page("GET", "/t/kazan/hq/wishes", analyst, nil, nil)
+			next := regexp.MustCompile(`wishes\?week=(\d{4}-W\d{2})" id="next-week"`).FindStringSubmatch(string(week.Body))
+			if len(next) < 2 || next[1] == "" {
+				t.Fatalf("no link to the next week: %s", week.Body)
+			}
+			pg = s.page("GET", "/t/kazan/hq/wishes/agenda?week="+next[1], analyst, nil, nil)
+			body = string(pg.Body)
+			if pg.Status != http.StatusOK || !strings.Contains(body, `id="decided"`) || !strings.Contains(body, "Включить в план 2027-05-01") ||
+				!strings.Contains(body, numbers[0]) || strings.Contains(body, `<form method="post"`) || strings.Contains(body, "Мария Иванова") {
+				t.Errorf("the agenda: %d %s", pg.Status, body)
 			}
 
 			// A forged week: the form says so and the current week is shown.

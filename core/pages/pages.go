@@ -92,6 +92,8 @@ func (p *Pages) Register(r gin.IRouter) {
 
 	// The headquarters' weekly list of wishes and suggestions.
 	g.GET("/hq/wishes", k.Require(core.ObjAnalytics, core.ActRead), p.wishes)
+	g.GET("/hq/wishes/agenda", k.Require(core.ObjAnalytics, core.ActRead), p.wishesAgenda)
+	g.POST("/hq/wishes/decide", k.Require(core.ObjWishes, core.ActUpdate), p.wishDecide)
 
 	// Escalation alerts, for the roles they are addressed to.
 	g.GET("/alerts", k.Require(core.ObjAlerts, core.ActRead), p.alerts)

@@ -3,6 +3,7 @@ package apitest
 import (
 	"bytes"
 	"io"
+	"maps"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -24,23 +25,40 @@ func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastR
 // does not stand in for them.
 func (c *Client) Page(method, path, token string, form map[string]string, photo []byte) Response {
 	c.T.Helper()
+	var values url.Values
+	if form != nil {
+		values = url.Values{}
+		for k, v := range form {
+			values.Set(k, v)
+		}
+	}
+	return c.PageForm(method, path, token, values, photo)
+}
+
+// PageForm is Page with a form whose fields may repeat, as a form with
+// several inputs of one name sends them.
+func (c *Client) PageForm(method, path, token string, form url.Values, photo []byte) Response {
+	c.T.Helper()
 	var body bytes.Buffer
 	ctype := ""
 	var session *http.Cookie
 	if method != http.MethodGet && method != http.MethodHead {
 		var csrf string
 		session, csrf = c.PageSession(path)
+		form = maps.Clone(form) // the caller's form may be sent again
 		if form == nil {
-			form = map[string]string{}
+			form = url.Values{}
 		}
 		if _, set := form["csrf_token"]; !set {
-			form["csrf_token"] = csrf
+			form.Set("csrf_token", csrf)
 		}
 	}
 	if form != nil || photo != nil {
 		w := multipart.NewWriter(&body)
-		for k, v := range form {
-			w.WriteField(k, v)
+		for k, vs := range form {
+			for _, v := range vs {
+				w.WriteField(k, v)
+			}
 		}
 		if photo != nil {
 			fw, _ := w.CreateFormFile("photo", "work.png")
