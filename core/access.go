@@ -21,6 +21,11 @@ const (
 	ObjPublicRequests = "public_requests"
 	// ObjAlerts are the escalation alerts addressed to a role.
 	ObjAlerts = "alerts"
+	// ObjOutages are the outages as staff and organizations manage them
+	// (read, create, close); ObjPublicOutages their public view (the notice,
+	// the times, the buildings), which anyone may read.
+	ObjOutages       = "outages"
+	ObjPublicOutages = "public_outages"
 
 	ActRead    = "read"
 	ActCreate  = "create"
@@ -104,6 +109,16 @@ var DefaultPolicies = func() []Policy {
 	for _, r := range []Role{RoleOrgOperator, RoleOrgManager} {
 		ps = append(ps, grant(r, ObjRequests, ActComment, ActAttach)...)
 		ps = append(ps, grant(r, ObjRequests, actions(ActionAccept, ActionStart, ActionResolve, ActionReturn)...)...)
+	}
+	// Outages: an organization's people reach only their organization's
+	// (the service scopes them); the analyst reads; anyone reads the public
+	// view.
+	for _, r := range []Role{RoleCityAdmin, RoleDispatcher, RoleOrgOperator, RoleOrgManager} {
+		ps = append(ps, grant(r, ObjOutages, ActRead, ActCreate, string(ActionClose))...)
+	}
+	ps = append(ps, grant(RoleAnalyst, ObjOutages, ActRead)...)
+	for _, r := range []Role{RoleAnonymous, RoleCitizen, RoleCityAdmin, RoleDispatcher, RoleOrgOperator, RoleOrgManager, RoleAnalyst} {
+		ps = append(ps, grant(r, ObjPublicOutages, ActRead)...)
 	}
 	ps = append(ps, grant(RoleOrgManager, ObjRequests, string(ActionDelegate))...)
 	ps = append(ps, grant(RoleOrgOperator, ObjRequests, string(ActionDelegate))...)

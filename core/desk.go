@@ -32,9 +32,8 @@ const (
 	// QueueEmergency: an emergency nobody has accepted yet, in triage or
 	// with an organization.
 	QueueEmergency Queue = "emergency"
-	// QueueOutage: attached to an outage that is not closed yet; answered
-	// by the outage's notice, so not part of QueueAll. Shown only where the
-	// city's storage keeps outages (DeskStore.DeskQueues).
+	// QueueOutage: waiting for an outage to end (StatusOutage); answered
+	// by the outage's notice, so not part of QueueAll.
 	QueueOutage Queue = "outage"
 )
 
@@ -52,9 +51,9 @@ func (q Queue) Valid() bool { return slices.Contains(Queues, q) }
 
 // WaitingStatuses are the statuses of every request a desk queue can hold:
 // those waiting for the dispatcher (TriageStatuses) and those with an
-// organization (OpenStatuses), in this order (the store's partial index
-// names the same list).
-var WaitingStatuses = append(slices.Clone(TriageStatuses), OpenStatuses...)
+// organization (OpenStatuses) and those waiting for an outage to end, in
+// this order (the store's partial index names the same list).
+var WaitingStatuses = append(append(slices.Clone(TriageStatuses), OpenStatuses...), StatusOutage)
 
 // GroupWishes is the code of the category group of wishes and suggestions:
 // they go to the city headquarters' weekly review, never to the
@@ -73,10 +72,9 @@ func (r *Request) Escalated() bool {
 }
 
 // InQueue reports whether r belongs to q at now; wish tells whether r's
-// category is a wish (Category.Wish). outage tells whether r is attached
-// to an outage not yet closed. The store's queue filters are the same rules
-// in SQL (core/store, deskQueueExpr).
-func (r *Request) InQueue(q Queue, wish, outage bool, now time.Time) bool {
+// category is a wish (Category.Wish). The store's queue filters are the
+// same rules in SQL (core/store, deskQueueExpr).
+func (r *Request) InQueue(q Queue, wish bool, now time.Time) bool {
 	switch q {
 	case QueueNew:
 		return r.Status == StatusNew && !wish
@@ -90,10 +88,10 @@ func (r *Request) InQueue(q Queue, wish, outage bool, now time.Time) bool {
 		return r.Priority == PriorityEmergency && !wish &&
 			(slices.Contains(TriageStatuses, r.Status) || (r.Status.Open() && r.AcceptedAt == nil))
 	case QueueOutage:
-		return outage && slices.Contains(WaitingStatuses, r.Status)
+		return r.Status == StatusOutage
 	case QueueAll:
 		for _, x := range allQueues {
-			if r.InQueue(x, wish, outage, now) {
+			if r.InQueue(x, wish, now) {
 				return true
 			}
 		}

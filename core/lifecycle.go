@@ -52,7 +52,7 @@ type Rule struct {
 
 // Lifecycle is the one transition table, enforced on every path.
 var Lifecycle = map[Action]Rule{
-	ActionAssign:    {From: []Status{StatusNew, StatusReturned}, To: StatusAssigned, Party: PartyStaff},
+	ActionAssign:    {From: []Status{StatusNew, StatusReturned, StatusOutage}, To: StatusAssigned, Party: PartyStaff},
 	ActionAccept:    {From: []Status{StatusAssigned, StatusReopened}, To: StatusAccepted, Party: PartyOrg},
 	ActionStart:     {From: []Status{StatusAccepted}, To: StatusInProgress, Party: PartyOrg},
 	ActionResolve:   {From: []Status{StatusAccepted, StatusInProgress}, To: StatusResolved, Party: PartyOrg, Comment: true},
@@ -61,7 +61,7 @@ var Lifecycle = map[Action]Rule{
 	ActionClose:     {From: []Status{StatusResolved}, To: StatusClosed, Party: PartyOwner},
 	ActionReopen:    {From: []Status{StatusResolved, StatusClosed}, To: StatusReopened, Party: PartyOwner, Comment: true},
 	ActionReject:    {From: []Status{StatusNew, StatusReturned}, To: StatusRejected, Party: PartyStaff, Comment: true},
-	ActionDuplicate: {From: []Status{StatusNew, StatusReturned, StatusAssigned}, To: StatusDuplicate, Party: PartyStaff},
+	ActionDuplicate: {From: []Status{StatusNew, StatusReturned, StatusAssigned, StatusOutage}, To: StatusDuplicate, Party: PartyStaff},
 	// Recall takes the request back from the organization holding it and
 	// gives it to another, in one step.
 	ActionRecall: {From: []Status{StatusAssigned, StatusAccepted, StatusInProgress, StatusReopened}, To: StatusAssigned, Party: PartyStaff, Comment: true},
@@ -80,8 +80,9 @@ var OpenStatuses = []Status{StatusAssigned, StatusAccepted, StatusInProgress, St
 var TriageStatuses = []Status{StatusNew, StatusReturned}
 
 // UnfinishedStatuses are the statuses in which a request still waits for
-// someone, the dispatcher or an organization: HQ counts them as open.
-var UnfinishedStatuses = append(slices.Clone(TriageStatuses), OpenStatuses...)
+// someone, the dispatcher, an organization or the end of an outage: HQ
+// counts them as open.
+var UnfinishedStatuses = append(append(slices.Clone(TriageStatuses), OpenStatuses...), StatusOutage)
 
 // Open reports whether a request in status s still awaits work (one of
 // OpenStatuses).
@@ -175,6 +176,8 @@ func (r *Request) Apply(c Change) (*RequestEvent, error) {
 		if err := c.needOrg(""); err != nil {
 			return nil, err
 		}
+		// The dispatcher takes a request out of an outage it is not about.
+		r.OutageID = nil
 		r.assign(c.Organization.ID, c.Category, c.Calendar, c.Now)
 		ev.OrganizationID = &c.Organization.ID
 	case ActionRecall:

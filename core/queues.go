@@ -24,8 +24,7 @@ type DeskStore interface {
 	// a desk filter's codes.
 	Directory(ctx context.Context, withBuildings bool) (*Directory, error)
 	// DeskQueues lists the queues this storage can answer, in the order of
-	// Queues: every queue but QueueOutage until the city's storage keeps
-	// outages.
+	// Queues.
 	DeskQueues() []Queue
 	// DeskQueue returns up to q.Limit requests of q.Queue under q's filter
 	// after q.After in q.Sort's order (KeyOf), and the key of the last one

@@ -23,11 +23,14 @@ const (
 	StatusReopened   Status = "reopened"
 	StatusRejected   Status = "rejected"
 	StatusDuplicate  Status = "duplicate"
+	// StatusOutage: attached at intake to an outage of its utility at its
+	// building; answered by the outage's notice and resolved when it closes.
+	StatusOutage Status = "outage"
 )
 
 // Statuses lists every status.
 var Statuses = []Status{StatusNew, StatusAssigned, StatusAccepted, StatusInProgress, StatusResolved, StatusClosed,
-	StatusReturned, StatusReopened, StatusRejected, StatusDuplicate}
+	StatusReturned, StatusReopened, StatusRejected, StatusDuplicate, StatusOutage}
 
 // Valid reports whether s is a known status.
 func (s Status) Valid() bool { return slices.Contains(Statuses, s) }
@@ -140,6 +143,8 @@ type Request struct {
 	// MediaURL links to media kept elsewhere, given at intake through
 	// Open311 (media_url); "" for none.
 	MediaURL string `bun:"media_url,notnull"`
+	// OutageID names the outage the request was attached to at intake.
+	OutageID *int64 `bun:"outage_id"`
 	// SearchText is the applicant's name, the address and the description
 	// folded for search (SearchDocument); whoever writes those fields
 	// writes it too, and the databases' text indexes follow it.

@@ -126,6 +126,14 @@ type Requests struct {
 	Router   Router // nil: every request goes to triage
 	Now      func() time.Time
 	Observer IntakeObserver // nil: nobody is told
+	// Outages finds the outage a new request attaches to; nil: none do.
+	Outages OutageFinder
+}
+
+// OutageFinder finds the outage new requests about a utility from a
+// building attach to at now (OutageStore.ActiveOutage); nil when none.
+type OutageFinder interface {
+	ActiveOutage(ctx context.Context, utility string, buildingID int64, now time.Time) (*Outage, error)
 }
 
 // IntakeObserver is told of each new request stored at intake (not of
@@ -282,11 +290,21 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 	}
 	r.SearchText = SearchDocument(r)
 	events := []*RequestEvent{{ActorID: actorID(actor), Kind: "created", ToState: string(StatusNew), Public: true, CreatedAt: now}}
-	route, source, err := s.route(ctx, r, cat, building, now)
+	outage, err := s.outageFor(ctx, cat, building, now)
 	if err != nil {
 		return nil, false, err
 	}
-	events = append(events, route)
+	source := "outage"
+	if outage != nil {
+		// Answered by the outage's notice at once, never routed to triage.
+		events = append(events, r.attachOutage(outage, now))
+	} else {
+		var route *RequestEvent
+		if route, source, err = s.route(ctx, r, cat, building, now); err != nil {
+			return nil, false, err
+		}
+		events = append(events, route)
+	}
 	stored, created, err := s.Store.CreateRequest(ctx, r, events, now.In(s.Location).Year())
 	if err != nil {
 		return nil, false, err
@@ -298,6 +316,15 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 		s.Observer.Intake(s.City, stored.Channel, source)
 	}
 	return stored, true, nil
+}
+
+// outageFor returns the outage a new request of cat at building attaches
+// to, or nil: none without a building, a utility or an outage finder.
+func (s *Requests) outageFor(ctx context.Context, cat *Category, b *Building, now time.Time) (*Outage, error) {
+	if s.Outages == nil || b == nil || cat.Utility == "" {
+		return nil, nil
+	}
+	return s.Outages.ActiveOutage(ctx, cat.Utility, b.ID, now)
 }
 
 // followed returns the closed request a new one follows, as the actor sees

@@ -31,6 +31,7 @@ type CityStore interface {
 	core.WishStore // the headquarters' list of wishes
 	core.WishDecisionStore
 	core.EscalationStore
+	core.OutageStore
 	PublicTrail(ctx context.Context, id int64) (*core.Request, []core.RequestEvent, error)
 	attachmentStore
 	AccountStore
@@ -139,6 +140,7 @@ func (a *API) Routes() []Route {
 	}
 	rs = append(rs, a.requestRoutes()...)
 	rs = append(rs, a.deskRoutes()...)
+	rs = append(rs, a.outageRoutes()...)
 	rs = append(rs, a.alertRoutes()...)
 	rs = append(rs, a.directoryRoutes()...)
 	rs = append(rs, a.settingsRoutes()...)

@@ -43,24 +43,21 @@ func (a *API) deskRoutes() []Route {
 	}
 }
 
-// deskCountsJSON is the size of every desk queue; outage is absent while
-// the city keeps no outages.
+// deskCountsJSON is the size of every desk queue.
 type deskCountsJSON struct {
-	All       int  `json:"all"`
-	New       int  `json:"new"`
-	Returned  int  `json:"returned"`
-	Overdue   int  `json:"overdue"`
-	Escalated int  `json:"escalated"`
-	Emergency int  `json:"emergency"`
-	Outage    *int `json:"outage,omitempty"`
+	All       int `json:"all"`
+	New       int `json:"new"`
+	Returned  int `json:"returned"`
+	Overdue   int `json:"overdue"`
+	Escalated int `json:"escalated"`
+	Emergency int `json:"emergency"`
+	Outage    int `json:"outage" doc:"requests waiting for an outage to end"`
 }
 
 func countsView(c core.DeskCounts) deskCountsJSON {
 	v := deskCountsJSON{All: c[core.QueueAll], New: c[core.QueueNew], Returned: c[core.QueueReturned],
-		Overdue: c[core.QueueOverdue], Escalated: c[core.QueueEscalated], Emergency: c[core.QueueEmergency]}
-	if n, ok := c[core.QueueOutage]; ok {
-		v.Outage = &n
-	}
+		Overdue: c[core.QueueOverdue], Escalated: c[core.QueueEscalated], Emergency: c[core.QueueEmergency],
+		Outage: c[core.QueueOutage]}
 	return v
 }
 

@@ -41,6 +41,7 @@ var taggedEnums = map[string][]string{
 	"any_channel":  append([]string{""}, core.Names(core.Channels)...),
 	"league_ranks": core.LeagueRanks,
 	"place_levels": core.PlaceLevels,
+	"outage_kinds": core.OutageKinds,
 }
 
 type schemaGen struct {

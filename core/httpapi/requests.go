@@ -112,6 +112,7 @@ type requestJSON struct {
 	Cycle           int              `json:"cycle"`
 	EscalationLevel int              `json:"escalation_level"`
 	Follows         string           `json:"follows,omitempty"`
+	Outage          *int64           `json:"outage_id,omitempty" doc:"the outage the request waits for or waited for"`
 	CreatedAt       time.Time        `json:"created_at"`
 	UpdatedAt       time.Time        `json:"updated_at"`
 	History         []eventJSON      `json:"history,omitempty"`
@@ -136,7 +137,7 @@ func requestView(r *core.Request, a core.Actor, now time.Time) requestJSON {
 		Address: r.Address, Apartment: r.Apartment, Entrance: r.Entrance, Description: r.Description,
 		Organization: r.Organization, Executor: r.Executor, ReactionDueAt: r.ReactionDueAt, ResolutionDueAt: r.ResolutionDueAt,
 		ReactionSeconds: r.ReactionSeconds, ResolutionSeconds: r.ResolutionSeconds, Rating: r.Rating,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Cycle: r.Cycle, EscalationLevel: r.EscalationLevel, Follows: r.Follows,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Cycle: r.Cycle, EscalationLevel: r.EscalationLevel, Follows: r.Follows, Outage: r.OutageID,
 	}
 	v.Overdue = r.Overdue(now)
 	if r.Lat != nil && r.Lon != nil {

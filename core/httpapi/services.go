@@ -71,12 +71,18 @@ func (s Services) Users(city *City) *core.Users {
 // city's effective router.
 func (s Services) Requests(city *City) *core.Requests {
 	return &core.Requests{Store: city.Store, Gate: s.gate(city), City: city.Slug, Location: city.Location, Router: s.RouterFor(city), Now: s.Now,
-		Observer: s.Intake}
+		Observer: s.Intake, Outages: city.Store}
 }
 
 // Desk is the city's dispatcher desk: its queues, counts and pages.
 func (s Services) Desk(city *City) *core.Desk {
 	return &core.Desk{Store: city.Store, Gate: s.gate(city), Now: s.Now}
+}
+
+// Outages is the city's outages: declared, shown to residents, closed with
+// their requests.
+func (s Services) Outages(city *City) *core.Outages {
+	return &core.Outages{Store: city.Store, Gate: s.gate(city), Now: s.Now}
 }
 
 // Wishes is the headquarters' weekly list of the city's wishes.

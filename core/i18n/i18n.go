@@ -183,6 +183,8 @@ func (c *Catalog) resolve(lang string, args map[string]any, names Namer) map[str
 		default:
 			if m, ok := asMsg(v); ok {
 				set(k, c.TextNamed(lang, m.Code, m.Args, names))
+			} else if t, ok := asTexts(v); ok {
+				set(k, t.In(lang))
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -59,6 +60,51 @@ func (m *Msg) Scan(src any) error {
 
 // asMsg reads an argument that is a message: a Msg, or the map a Msg
 // becomes after a JSON round trip.
+// Texts is an argument a person wrote in each language (an outage's notice
+// to residents), by language; a message shows the reader's, else the
+// default language's, else any. Stored as JSON it reads back as a map of
+// languages, which Texts recognizes too.
+type Texts map[string]string
+
+// In returns the text for lang.
+func (t Texts) In(lang string) string {
+	if s := t[lang]; s != "" {
+		return s
+	}
+	if s := t[Default]; s != "" {
+		return s
+	}
+	for _, l := range Languages {
+		if s := t[l]; s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// asTexts reads an argument as Texts: one itself, or a JSON object whose
+// keys are all languages of the catalog and whose values are strings.
+func asTexts(v any) (Texts, bool) {
+	switch x := v.(type) {
+	case Texts:
+		return x, true
+	case map[string]any:
+		if len(x) == 0 {
+			return nil, false
+		}
+		t := Texts{}
+		for k, s := range x {
+			str, ok := s.(string)
+			if !ok || !slices.Contains(Languages, k) {
+				return nil, false
+			}
+			t[k] = str
+		}
+		return t, true
+	}
+	return nil, false
+}
+
 func asMsg(v any) (Msg, bool) {
 	switch x := v.(type) {
 	case Msg:

@@ -61,7 +61,7 @@ func (r *deskRefs) notWish() deskSQL {
 }
 
 // deskQueueExpr is core.Request.InQueue in SQL; ok is false for a queue this
-// storage cannot tell (the outage queue: no outages are kept yet).
+// storage cannot tell.
 func (r *deskRefs) deskQueueExpr(q core.Queue, now time.Time) (sql deskSQL, ok bool) {
 	nw := r.notWish()
 	switch q {
@@ -75,6 +75,8 @@ func (r *deskRefs) deskQueueExpr(q core.Queue, now time.Time) (sql deskSQL, ok b
 	case core.QueueEmergency:
 		return deskSQL{"(r.priority = ? AND " + nw.expr + " AND (r.status IN (?) OR (r.status IN (?) AND r.accepted_at IS NULL)))",
 			append(append([]any{core.PriorityEmergency}, nw.args...), bun.In(core.TriageStatuses), bun.In(core.OpenStatuses))}, true
+	case core.QueueOutage:
+		return deskSQL{"(r.status = ?)", []any{core.StatusOutage}}, true
 	case core.QueueAll:
 		var parts []string
 		var args []any

@@ -19,6 +19,7 @@ type lateRow struct {
 	AcceptedAt      *time.Time `bun:"accepted_at"`
 	ReactionDueAt   *time.Time `bun:"reaction_due_at"`
 	ResolutionDueAt *time.Time `bun:"resolution_due_at"`
+	OutageID        int64      `bun:"outage_id"`
 }
 
 // Escalate raises the escalation of running requests (core.UnfinishedStatuses:
@@ -27,7 +28,8 @@ type lateRow struct {
 // dispatcher on duty and the manager of the organization holding the
 // request (core.AlertAddressees); a request still overdue the city's
 // second-level delay (core.SecondLevelDelay) after its first level raises
-// the second, to HQ as well. It returns how many escalations it raised.
+// the second, to HQ as well. An open outage past its expected end is
+// flagged (escalateOutages). It returns how many escalations it raised.
 func (s *Store) Escalate(ctx context.Context, now time.Time) (n int, err error) {
 	now = now.UTC()
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -69,6 +71,11 @@ func (s *Store) Escalate(ctx context.Context, now time.Time) (n int, err error) 
 			}
 		}
 		m, err := secondLevel(ctx, tx, now)
+		n += m
+		if err != nil {
+			return err
+		}
+		m, err = escalateOutages(ctx, tx, now)
 		n += m
 		return err
 	})
