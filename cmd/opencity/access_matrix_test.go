@@ -44,6 +44,9 @@ var (
 	// alertReaders are the addressees of escalation alerts.
 	alertReaders = []string{"admin", "dispatcher", "manager", "analyst", "api_dispatcher"}
 	commentators = []string{"admin", "dispatcher", "operator", "manager", "citizen", "api_dispatcher"}
+	// outageWriters declare and close outages (an organization's people
+	// only their organization's).
+	outageWriters = []string{"admin", "dispatcher", "operator", "manager", "api_dispatcher"}
 	// hq reads the city's figures.
 	hq = []string{"admin", "analyst"}
 )
@@ -103,6 +106,11 @@ var routeAccess = map[string][]string{
 	"GET /api/v1/desk/counts":                 dispatchers,
 	"GET /api/v1/openapi.json":                {public},
 	"GET /api/v1/settings":                    dispatchers,
+	"GET /api/v1/outages":                     staff,
+	"POST /api/v1/outages":                    outageWriters,
+	"GET /api/v1/outages/:id":                 staff,
+	"POST /api/v1/outages/:id/close":          outageWriters,
+	"GET /api/v1/public/outages":              {public},
 	"PUT /api/v1/settings":                    adminOnly,
 
 	// The directory: staff read, citizens read what filing needs,
@@ -273,6 +281,10 @@ var routeAccess = map[string][]string{
 	"GET /hq/wishes/agenda":            {"admin", "analyst"},
 	"POST /hq/wishes/decide":           {"admin"},
 	"GET /office/export.csv":           orgWorkers,
+	"GET /outages/":                    staff,
+	"POST /outages/":                   outageWriters,
+	"GET /outages/:id":                 staff,
+	"POST /outages/:id/close":          outageWriters,
 
 	// HQ.
 	"GET /hq/":                                                         hq,

@@ -87,6 +87,8 @@ type trackData struct {
 	Req      *core.PublicRequest
 	Category string
 	Code     string
+	// Outages are the open outages at the request's building.
+	Outages []core.Outage
 }
 
 // track shows a request to the holder of its tracking code.
@@ -103,6 +105,10 @@ func (p *Pages) track(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
-	pg.Data = &trackData{Req: pr, Category: names[pr.Request.CategoryCode], Code: c.Param("code")}
+	d := &trackData{Req: pr, Category: names[pr.Request.CategoryCode], Code: c.Param("code")}
+	if b := pr.Request.BuildingID; b != nil {
+		d.Outages = p.publicOutages(c, ct, *b)
+	}
+	pg.Data = d
 	p.views.Render(c, http.StatusOK, "track.html", pg)
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -72,6 +73,8 @@ type callData struct {
 	// Follows is the closed request the new one is about (its number), when
 	// the citizen came from a request too old to reopen.
 	Follows string
+	// Outages are the open outages at the building the form names.
+	Outages []core.Outage
 }
 
 // callForm shows the dispatcher's call-taking form.
@@ -120,6 +123,9 @@ func (p *Pages) requestForm(c *gin.Context, status int, tmpl, title string, err 
 				return
 			}
 		}
+	}
+	if b, perr := strconv.ParseInt(strings.TrimSpace(c.PostForm(fBuilding)), 10, 64); perr == nil && b > 0 {
+		d.Outages = p.publicOutages(c, ct, b)
 	}
 	if tmpl == "call.html" {
 		if cerr := p.findMatches(c, ct, d, pg.Lang); cerr != nil {

@@ -41,6 +41,8 @@ type deskData struct {
 	// Others are the parameters with no field of their own in the filter
 	// form, whose errors are shown under it.
 	Others []string
+	// LateOutages are the open outages past their expected end (escalated).
+	LateOutages []core.Outage
 }
 
 // deskFilterKeys are the query parameters a queue tab keeps.
@@ -114,6 +116,12 @@ func (p *Pages) desk(c *gin.Context) {
 		d.Next = link(url.Values{"queue": {string(q.Queue)}, "cursor": {page.NextCursor}})
 	}
 	d.Counts = base(ct) + "/desk/counts"
+	now := p.api.Now()
+	for _, o := range p.publicOutages(c, ct, 0) {
+		if o.Overdue(now) {
+			d.LateOutages = append(d.LateOutages, o)
+		}
+	}
 	if len(keep) > 0 {
 		f := url.Values{}
 		for k, x := range keep {

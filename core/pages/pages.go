@@ -90,6 +90,13 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.GET("/desk/search", req(string(core.ActionAssign)), p.search)
 	g.POST("/desk/call/join", req(string(core.ActionDuplicate)), p.callJoin)
 
+	// Outages: declared by a dispatcher or an organization (its own),
+	// read by HQ, closed with their requests.
+	g.GET("/outages/", k.Require(core.ObjOutages, core.ActRead), p.outages)
+	g.POST("/outages/", k.Require(core.ObjOutages, core.ActCreate), p.outageDeclare)
+	g.GET("/outages/:id", k.Require(core.ObjOutages, core.ActRead), p.outage)
+	g.POST("/outages/:id/close", k.Require(core.ObjOutages, string(core.ActionClose)), p.outageClose)
+
 	// The headquarters' weekly list of wishes and suggestions.
 	g.GET("/hq/wishes", k.Require(core.ObjAnalytics, core.ActRead), p.wishes)
 	g.GET("/hq/wishes/agenda", k.Require(core.ObjAnalytics, core.ActRead), p.wishesAgenda)

@@ -11,6 +11,10 @@ import (
 // personal data.
 type homeData struct {
 	Recent []core.PublicItem
+	// Outages are the city's open outages.
+	Outages []core.Outage
+	// Anonymous: the city takes reports from people without an account.
+	Anonymous bool
 }
 
 // home is the portal's front page, open to everyone.
@@ -23,7 +27,12 @@ func (p *Pages) home(c *gin.Context) {
 	}
 	pg := p.views.Page(c, "home_title")
 	pg.Nav = "nav"
-	pg.Data = &homeData{Recent: recent}
+	anonymous, err := p.api.Services().PublicIntake(ct).Open(c.Request.Context())
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	pg.Data = &homeData{Recent: recent, Outages: p.publicOutages(c, ct, 0), Anonymous: anonymous}
 	p.views.Render(c, http.StatusOK, "home.html", pg)
 }
 

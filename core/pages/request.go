@@ -40,6 +40,8 @@ type requestData struct {
 	// Cycles are the request's cycles, Alerts its escalation alerts (staff).
 	Cycles []core.RequestCycle
 	Alerts []core.EscalationAlert
+	// Outages are the open outages at the request's building.
+	Outages []core.Outage
 	// TooLate is the message of a closed request the citizen can no longer
 	// reopen (the city's window passed); the page offers a new request that
 	// follows it instead.
@@ -150,6 +152,9 @@ func (p *Pages) requestData(c *gin.Context, ct *httpapi.City, actor core.Actor, 
 		if orig, _, err := ct.Store.PublicTrail(ctx, *r.DuplicateOf); err == nil {
 			d.Original = orig.Number
 		}
+	}
+	if r.BuildingID != nil {
+		d.Outages = p.publicOutages(c, ct, *r.BuildingID)
 	}
 	return d, nil
 }
