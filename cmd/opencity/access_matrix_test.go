@@ -180,6 +180,8 @@ var routeAccess = map[string][]string{
 	"GET /login":             {public},
 	"POST /login":            {form},
 	"POST /logout":           {form},
+	"GET /register":          {public},
+	"POST /register":         {form},
 	"GET /invite":            {public},
 	"POST /invite":           {form},
 	"GET /admin/login":       {public},

@@ -161,13 +161,16 @@ func TestRussianPagesHaveNoLatin(t *testing.T) {
 			visit("login", base+"/login")
 			b.Submit(`main form button[type=submit]`, "login", "admin", "password", "wrong")
 			check("login-refused")
+			visit("register", base+"/register")
+			b.Submit(`#register`, "name", "", "phone", "8 (917) 55", "password", "коротко")
+			check("register-refused")
 
 			for _, who := range []struct {
 				login string
 				pages []string
 			}{
 				{"citizen", []string{"/", "/new", "/my/", "/requests/" + number}},
-				{"dispatcher", []string{"/desk/", "/desk/?queue=overdue&sort=deadline&channel=portal&age=1d", "/desk/call", "/requests/" + number}},
+				{"dispatcher", []string{"/outages/", "/desk/", "/desk/?queue=overdue&sort=deadline&channel=portal&age=1d", "/desk/call", "/requests/" + number}},
 				{"operator", []string{"/office/"}},
 				{"analyst", []string{"/hq/wishes", "/hq/", "/hq/hotspots"}},
 				{"admin", []string{"/admin/", "/admin/categories", "/admin/categories/lift", "/admin/organizations",

@@ -17,6 +17,9 @@ type loginData struct {
 	Action string // where the form posts
 	Next   string
 	Vendor bool
+	// Register is the city's registration page (with Next); "" on the
+	// vendor's login.
+	Register string
 }
 
 // safeNext keeps only local paths under prefix as a place to return to.
@@ -30,7 +33,8 @@ func safeNext(next, prefix string) string {
 func (k *Kit) loginPage(c *gin.Context) {
 	city := httpapi.CityFromContext(c.Request.Context())
 	p := k.views.Page(c, "login_title")
-	p.Data = loginData{Action: "/t/" + city.Slug + "/login", Next: safeNext(c.Query("next"), "/t/"+city.Slug+"/")}
+	next := safeNext(c.Query("next"), "/t/"+city.Slug+"/")
+	p.Data = loginData{Action: "/t/" + city.Slug + "/login", Next: next, Register: registerPageData(city.Slug, next).Action}
 	k.views.Render(c, http.StatusOK, "login.html", p)
 }
 
@@ -45,6 +49,7 @@ func (k *Kit) loginSubmit(c *gin.Context) {
 	p.Form = cloneValues(f.Values)
 	p.Form.Del("password")
 	d := loginData{Action: "/t/" + city.Slug + "/login", Next: safeNext(f.String("next"), "/t/"+city.Slug+"/")}
+	d.Register = registerPageData(city.Slug, d.Next).Action
 	p.Data = d
 	accounts := core.Accounts{Store: city.Store, Now: k.Now}
 	u, err := accounts.Authenticate(ctx, core.Credentials{Login: f.String("login"), Password: f.Values.Get("password"), Client: c.ClientIP()})

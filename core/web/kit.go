@@ -159,6 +159,8 @@ func (k *Kit) Mount(r gin.IRouter) {
 	city.GET("/login", k.loginPage)
 	city.POST("/login", k.CheckCSRF, k.RateLimit(k.Limits.Login), k.loginSubmit)
 	city.POST("/logout", k.CheckCSRF, k.logout)
+	city.GET("/register", k.registerPage)
+	city.POST("/register", k.CheckCSRF, k.RateLimit(k.Limits.Register), k.registerSubmit)
 	city.GET("/invite", k.invitePage)
 	city.POST("/invite", k.CheckCSRF, k.RateLimit(k.Limits.Invite), k.inviteSubmit)
 	if k.Vendor != nil {
