@@ -203,7 +203,7 @@ func TestLifecycle(t *testing.T) {
 				t.Errorf("internal events of the original leaked: %s", trail)
 			}
 			// Reject.
-			spam := s.Call("POST", "/t/kazan/api/v1/requests", cit, map[string]any{"category": "wishes", "address": "везде", "description": "реклама"}).JSON(t)["number"].(string)
+			spam := s.Call("POST", "/t/kazan/api/v1/requests", cit, map[string]any{"category": "yard-improvement", "address": "везде", "description": "реклама"}).JSON(t)["number"].(string)
 			if r := s.Act("kazan", disp, spam, "reject", nil); r.Status != 422 {
 				t.Errorf("reject without a reason: %d", r.Status)
 			}
