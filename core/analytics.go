@@ -130,6 +130,11 @@ type AnalyticsStore interface {
 	PlaceCounts(ctx context.Context, q DaysQuery, current string) ([]PlaceCount, error)
 	// HQRequests returns at most limit requests matching q, newest first.
 	HQRequests(ctx context.Context, q DaysQuery, limit int) ([]Request, error)
+	// OverdueRequests returns at most limit of the city's requests overdue
+	// at now as OverdueCounts counts them (with an organization, in
+	// OpenStatuses, and Request.Overdue), the one late the longest first,
+	// and how many there are.
+	OverdueRequests(ctx context.Context, now time.Time, limit int) ([]Request, int64, error)
 }
 
 // Analytics is HQ's figures of one city, read-only: the dashboard, the
@@ -366,34 +371,7 @@ func (a *Analytics) Dashboard(ctx context.Context, actor Actor, f HQFilter) (*Da
 		return nil, err
 	}
 	apartments := h.apartments(nil, 0)
-	at := func(from, to time.Time) (PeriodFigures, error) {
-		q := h.shifted(from, to)
-		rows, err := a.Store.DayCounts(ctx, q)
-		if err != nil {
-			return PeriodFigures{}, err
-		}
-		var c DayCounts
-		for _, r := range rows {
-			c.Add(r.DayCounts)
-		}
-		overdue, err := a.Store.OverdueCounts(ctx, q)
-		if err != nil {
-			return PeriodFigures{}, err
-		}
-		fig := figures(c, overdue[0], apartments)
-		ps := []float64{0.5, 0.9}
-		react, err := a.Store.Percentiles(ctx, q, false, ps)
-		if err != nil {
-			return PeriodFigures{}, err
-		}
-		resolve, err := a.Store.Percentiles(ctx, q, true, ps)
-		if err != nil {
-			return PeriodFigures{}, err
-		}
-		fig.ReactionMedian, fig.ReactionP90 = react[0], react[1]
-		fig.ResolutionMedian, fig.ResolutionP90 = resolve[0], resolve[1]
-		return PeriodFigures{Period: Period{q.From, q.To}, Figures: fig}, nil
-	}
+	at := func(from, to time.Time) (PeriodFigures, error) { return a.periodFigures(ctx, h, from, to, apartments) }
 	d := &Dashboard{Filter: h.f}
 	if d.Current, err = at(h.from, h.to); err != nil {
 		return nil, err
@@ -406,4 +384,35 @@ func (a *Analytics) Dashboard(ctx context.Context, actor Actor, f HQFilter) (*Da
 		return nil, err
 	}
 	return d, nil
+}
+
+// periodFigures counts h's requests received from–to (days in the city's
+// time zone) against apartments.
+func (a *Analytics) periodFigures(ctx context.Context, h *hqQuery, from, to time.Time, apartments int64) (PeriodFigures, error) {
+	q := h.shifted(from, to)
+	rows, err := a.Store.DayCounts(ctx, q)
+	if err != nil {
+		return PeriodFigures{}, err
+	}
+	var c DayCounts
+	for _, r := range rows {
+		c.Add(r.DayCounts)
+	}
+	overdue, err := a.Store.OverdueCounts(ctx, q)
+	if err != nil {
+		return PeriodFigures{}, err
+	}
+	fig := figures(c, overdue[0], apartments)
+	ps := []float64{0.5, 0.9}
+	react, err := a.Store.Percentiles(ctx, q, false, ps)
+	if err != nil {
+		return PeriodFigures{}, err
+	}
+	resolve, err := a.Store.Percentiles(ctx, q, true, ps)
+	if err != nil {
+		return PeriodFigures{}, err
+	}
+	fig.ReactionMedian, fig.ReactionP90 = react[0], react[1]
+	fig.ResolutionMedian, fig.ResolutionP90 = resolve[0], resolve[1]
+	return PeriodFigures{Period: Period{q.From, q.To}, Figures: fig}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/opencity/opencity/core"
 	"github.com/uptrace/bun"
@@ -161,6 +162,24 @@ func (s *Store) HQRequests(ctx context.Context, q core.DaysQuery, limit int) (rs
 		return sel.OrderExpr("r.created_at DESC, r.id DESC").Limit(limit).Scan(ctx)
 	})
 	return rs, err
+}
+
+// OverdueRequests implements core.AnalyticsStore: the deadline a request
+// missed first (its reaction time while not accepted, else its resolution
+// time) orders the list, the oldest first.
+func (s *Store) OverdueRequests(ctx context.Context, now time.Time, limit int) (rs []core.Request, total int64, err error) {
+	now = now.UTC()
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		n, err := tx.NewSelect().TableExpr("requests AS r").Where(overdueExpr, bun.In(core.OpenStatuses), now, now).Count(ctx)
+		if err != nil {
+			return err
+		}
+		total = int64(n)
+		return selectRequests(tx, &rs).Where(overdueExpr, bun.In(core.OpenStatuses), now, now).
+			OrderExpr("CASE WHEN r.accepted_at IS NULL AND r.reaction_due_at < ? THEN r.reaction_due_at ELSE r.resolution_due_at END, r.id", now).
+			Limit(limit).Scan(ctx)
+	})
+	return rs, total, err
 }
 
 // PlaceCounts implements core.AnalyticsStore from the daily rollups.
