@@ -295,6 +295,7 @@ var routeAccess = map[string][]string{
 	"GET /hq/organizations/:code/buildings/:id":                        hq,
 	"GET /hq/hotspots":                                                 hq,
 	"GET /hq/hotspots/requests":                                        hq,
+	"GET /hq/summary":                                                  hq,
 	"GET /api/v1/analytics/hotspots":                                   hq,
 	"GET /api/v1/analytics/hotspots/requests":                          hq,
 	"GET /api/v1/analytics/dashboard":                                  hq,

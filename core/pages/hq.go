@@ -108,6 +108,7 @@ func (p *Pages) hqPage(c *gin.Context, title, current string) (*web.Page, *hqDat
 		d.Tabs = append(d.Tabs, hqLink{Label: pg.T("hq.league." + k), Link: hq + "/leagues/" + k + q, Current: current == k})
 	}
 	d.Tabs = append(d.Tabs, hqLink{Label: pg.T("hq.hotspots"), Link: hq + "/hotspots" + q, Current: current == "hotspots"})
+	d.Tabs = append(d.Tabs, hqLink{Label: pg.T("hq.summary"), Link: hq + "/summary", Current: current == "summary"})
 	return pg, d, nil
 }
 

@@ -50,12 +50,38 @@ func wall(t time.Time, loc *time.Location) time.Time {
 
 // writeXLSX writes t as a one-sheet workbook.
 func writeXLSX(w io.Writer, pg *web.Page, loc *time.Location, t *hqTable) error {
+	return writeWorkbook(w, pg, loc, t)
+}
+
+// writeWorkbook writes tables as one workbook, a sheet per table in their
+// order, named by their titles.
+func writeWorkbook(w io.Writer, pg *web.Page, loc *time.Location, tables ...*hqTable) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	sheet := sheetName(t.Title)
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		return err
+	used := map[string]bool{}
+	for i, t := range tables {
+		sheet := sheetName(t.Title)
+		for n := 2; used[sheet]; n++ {
+			sheet = sheetName(fmt.Sprintf("%s %d", string([]rune(t.Title)[:min(27, len([]rune(t.Title)))]), n))
+		}
+		used[sheet] = true
+		if i == 0 {
+			if err := f.SetSheetName("Sheet1", sheet); err != nil {
+				return err
+			}
+		} else if _, err := f.NewSheet(sheet); err != nil {
+			return err
+		}
+		if err := writeSheet(f, sheet, pg, loc, t); err != nil {
+			return err
+		}
 	}
+	return f.Write(w)
+}
+
+// writeSheet writes t into the sheet of f: bold headers in the reader's
+// language, then a row per row of t.
+func writeSheet(f *excelize.File, sheet string, pg *web.Page, loc *time.Location, t *hqTable) error {
 	dateFmt, timeFmt := "dd.mm.yyyy", "dd.mm.yyyy hh:mm"
 	if pg.Lang == "en" {
 		dateFmt, timeFmt = "yyyy-mm-dd", "yyyy-mm-dd hh:mm"
@@ -127,10 +153,7 @@ func writeXLSX(w io.Writer, pg *web.Page, loc *time.Location, t *hqTable) error 
 			return err
 		}
 	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	return f.Write(w)
+	return sw.Flush()
 }
 
 // sheetName fits a title to a sheet's name: at most 31 characters, none of

@@ -174,9 +174,15 @@ func trend(c hqCell, now, before *float64, higherIsWorse bool) hqCell {
 
 // dashboardTable lays the dashboard out as figures by period.
 func dashboardTable(pg *web.Page, d *core.Dashboard) *hqTable {
-	periods := []core.PeriodFigures{d.Current, d.Previous, d.YearAgo}
-	t := &hqTable{Name: "dashboard", Title: pg.T("hq.dashboard"), Columns: []hqColumn{{"hq.figure", cellText}}}
-	for _, h := range []string{"hq.period", "hq.previous", "hq.year_ago"} {
+	return figuresTable(pg, "dashboard", pg.T("hq.dashboard"), []string{"hq.period", "hq.previous", "hq.year_ago"},
+		[]core.PeriodFigures{d.Current, d.Previous, d.YearAgo})
+}
+
+// figuresTable lays periods' figures out side by side, a column per
+// period under headers (catalog codes).
+func figuresTable(pg *web.Page, name, title string, headers []string, periods []core.PeriodFigures) *hqTable {
+	t := &hqTable{Name: name, Title: title, Columns: []hqColumn{{"hq.figure", cellText}}}
+	for _, h := range headers {
 		t.Columns = append(t.Columns, hqColumn{h, cellText})
 	}
 	row := func(label string, cell func(f core.Figures) hqCell) {
@@ -186,7 +192,11 @@ func dashboardTable(pg *web.Page, d *core.Dashboard) *hqTable {
 		}
 		t.Rows = append(t.Rows, r)
 	}
-	t.Rows = append(t.Rows, []hqCell{text(pg.T("hq.dates")), text(span(d.Current.Period)), text(span(d.Previous.Period)), text(span(d.YearAgo.Period))})
+	dates := []hqCell{text(pg.T("hq.dates"))}
+	for _, p := range periods {
+		dates = append(dates, text(span(p.Period)))
+	}
+	t.Rows = append(t.Rows, dates)
 	row("hq.received", func(f core.Figures) hqCell { return count(f.Received) })
 	row("hq.apartments", func(f core.Figures) hqCell { return count(f.Apartments) })
 	row("hq.per_thousand", func(f core.Figures) hqCell { return decimal(f.PerThousand) })

@@ -118,6 +118,7 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.GET("/hq/organizations/:code/buildings/:id", hq, p.hqRequests)
 	g.GET("/hq/hotspots", hq, p.hqHotSpots)
 	g.GET("/hq/hotspots/requests", hq, p.hqPlaceRequests)
+	g.GET("/hq/summary", hq, p.hqSummary)
 }
 
 // maxForm bounds the body of a page form: one photo and the fields.
