@@ -192,9 +192,11 @@ func (p *Pages) outageClose(c *gin.Context) {
 		return
 	}
 	_, _, err = p.outageService(ct).Close(c.Request.Context(), actor, id, core.CloseOutage{Comment: c.PostForm(fComment)})
-	switch core.ErrorCode(err) {
-	case "":
+	if err == nil {
 		back(c, base(ct)+"/outages/"+strconv.FormatInt(id, 10), "outage_closed_ok")
+		return
+	}
+	switch core.ErrorCode(err) {
 	case core.EINVALID, core.ECONFLICT:
 		p.outagePage(c, err)
 	default:
