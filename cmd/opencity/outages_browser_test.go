@@ -99,6 +99,15 @@ func TestBrowserOutage(t *testing.T) {
 			if got := status(t, b); got != "resolved" {
 				t.Errorf("the call's page after the closing: %s", got)
 			}
+
+			// An outage past its expected end is named on the desk.
+			late := s.call("POST", "/t/kazan/api/v1/outages", disp, map[string]any{"utility": "power", "district": "kirovsky",
+				"starts_at": time.Now().Add(-3 * time.Hour).Format(time.RFC3339), "ends_at": time.Now().Add(-time.Hour).Format(time.RFC3339),
+				"notice_ru": "Нет света", "notice_en": "No power"}).json(t)
+			b.Navigate(base + "/desk/?lang=ru")
+			if got := b.Text("#late-outages"); !strings.Contains(got, fmt.Sprintf("№ %v", late["id"])) {
+				t.Errorf("the desk names late outages as %q", got)
+			}
 		})
 	}
 }
