@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"fmt"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,6 +85,60 @@ func TestOutagesAPI(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			servertest.Start(t, kind).Run(t, scenarios...)
+		})
+	}
+}
+
+// The outage pages from the attacker's side: another organization's
+// operator neither reads nor closes an outage through the pages (404, as a
+// forged id), a citizen has no outage pages, the supplier closes its own.
+func TestOutagePagesAccess(t *testing.T) {
+	water, power := apitest.OperatorOf("vodokanal-kazan"), apitest.OperatorOf("energosbyt-kazan")
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := servertest.Start(t, kind)
+			start, end := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339), time.Now().UTC().Add(5*time.Hour).Format(time.RFC3339)
+			o := s.Call("POST", "/t/kazan/api/v1/outages", s.Token(water), map[string]any{"utility": "water", "street": "Копылова",
+				"starts_at": start, "ends_at": end, "notice_ru": "Нет воды", "notice_en": "No water"})
+			if o.Status != 201 {
+				t.Fatalf("declare: %d %s", o.Status, o.Body)
+			}
+			id := fmt.Sprint(o.JSON(t)["id"])
+			s.Token(power) // the operator's account exists
+			attacker := s.From("127.0.0.31")
+			if r := attacker.LoginForm("/t/kazan/login", power.Login, power.Password, "ru"); r.Status != 303 {
+				t.Fatalf("the power operator's page login: %d", r.Status)
+			}
+			get := func(c *apitest.Client, path string) int {
+				t.Helper()
+				r, err := c.HTTP.Get(c.Base + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.Body.Close()
+				return r.StatusCode
+			}
+			if st := get(attacker, "/t/kazan/outages/"+id); st != 404 {
+				t.Errorf("another organization reads the outage's page: %d", st)
+			}
+			for _, path := range []string{"/t/kazan/outages/" + id + "/close", "/t/kazan/outages/abc/close", "/t/kazan/outages/999999/close"} {
+				if r := attacker.FormPost(path, url.Values{"comment": {"взлом"}}, "ru"); r.Status != 404 {
+					t.Errorf("the power operator closes %s through the page: %d", path, r.Status)
+				}
+			}
+			citizen := s.From("127.0.0.32")
+			citizen.LoginForm("/t/kazan/login", "citizen", "demo", "ru")
+			if st := get(citizen, "/t/kazan/outages/"); st != 403 {
+				t.Errorf("a citizen's outage page: %d", st)
+			}
+			owner := s.From("127.0.0.33")
+			owner.LoginForm("/t/kazan/login", water.Login, water.Password, "ru")
+			if r := owner.FormPost("/t/kazan/outages/"+id+"/close", url.Values{"comment": {"Починили"}}, "ru"); r.Status != 303 {
+				t.Errorf("the supplier closes its outage through the page: %d %s", r.Status, apitest.Truncate(r.Body))
+			}
+			if r := s.Call("GET", "/t/kazan/api/v1/outages/"+id, s.Token(water), nil); !strings.Contains(string(r.Body), `"open":false`) {
+				t.Errorf("after the page's closing: %s", r.Body)
+			}
 		})
 	}
 }
