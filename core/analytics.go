@@ -135,6 +135,16 @@ type AnalyticsStore interface {
 	// OpenStatuses, and Request.Overdue), the one late the longest first,
 	// and how many there are.
 	OverdueRequests(ctx context.Context, now time.Time, limit int) ([]Request, int64, error)
+	// SummarySubscribed tells whether a user gets the weekly summary by
+	// e-mail; SetSummarySubscription turns it on or off.
+	SummarySubscribed(ctx context.Context, userID int64) (bool, error)
+	SetSummarySubscription(ctx context.Context, userID int64, on bool, at time.Time) error
+	// SummarySubscribers returns the active users who get the summary.
+	SummarySubscribers(ctx context.Context) ([]User, error)
+	// SummarySent tells whether a week's summary was sent to a user;
+	// MarkSummarySent records that it was.
+	SummarySent(ctx context.Context, week string, userID int64) (bool, error)
+	MarkSummarySent(ctx context.Context, week string, userID int64, at time.Time) error
 }
 
 // Analytics is HQ's figures of one city, read-only: the dashboard, the

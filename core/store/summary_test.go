@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/mail"
+	"github.com/opencity/opencity/core/mail/mailtest"
 	"github.com/opencity/opencity/tenants/tenanttest"
+	"github.com/uptrace/bun"
 )
 
 // The weekly summary of the fixture's week 45 (2–8 November 2026) counts
@@ -82,6 +86,75 @@ func TestWeeklySummary(t *testing.T) {
 				if _, err := c.hq.WeeklySummary(ctx, c.people[who], "2026-W45"); core.ErrorCode(err) != core.EFORBIDDEN {
 					t.Errorf("%s: %v, want forbidden", who, err)
 				}
+			}
+		})
+	}
+}
+
+// The weekly mailing sends week 45's summary through a real SMTP server
+// (mailpit) to the subscribed analyst with an address, in the city's
+// language with the links to the page and its workbook; a re-run sends
+// nothing; an unsubscribed user and a subscriber without HQ's rights get
+// nothing. On both backends.
+func TestWeeklySummaryMail(t *testing.T) {
+	mp := mailtest.Start(t)
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			slug := "hqmail" + kind[:2]
+			c := openHQCity(t, kind, slug)
+			c.fileFixture(t)
+			err := c.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				_, err := tx.NewRaw("UPDATE users SET email = login || ?", "@"+slug+".test").Exec(ctx)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			analyst, disp := c.people["hq-analyst"], c.people["hq-dispatcher"]
+			if err := c.hq.SubscribeSummary(ctx, disp, true); core.ErrorCode(err) != core.EFORBIDDEN {
+				t.Errorf("a dispatcher subscribes: %v", err)
+			}
+			for _, on := range []bool{true, false, true, true} {
+				if err := c.hq.SubscribeSummary(ctx, analyst, on); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if on, err := c.hq.SummarySubscription(ctx, analyst); err != nil || !on {
+				t.Fatalf("subscribed: %v %v", on, err)
+			}
+			// A subscriber who has since become a dispatcher.
+			if err := c.st.SetSummarySubscription(ctx, disp.UserID, true, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			sender := mp.Sender()
+			m := core.SummaryMail{Lang: "ru", Link: "https://opencity.test/t/" + slug + "/hq/summary",
+				Send: func(ctx context.Context, to, subject, text string) error {
+					return sender.Send(ctx, mail.Message{To: to, Subject: subject, Text: text})
+				}}
+			for run, want := range []int{1, 0} {
+				n, err := c.hq.MailWeeklySummary(ctx, "2026-W45", m)
+				if err != nil || n != want {
+					t.Fatalf("run %d: sent %d, %v; want %d", run, n, err, want)
+				}
+			}
+			to := "hq-analyst@" + slug + ".test"
+			msgs := mp.Messages(t, to)
+			if len(msgs) != 1 {
+				t.Fatalf("%d messages to the analyst", len(msgs))
+			}
+			msg := msgs[0]
+			for _, want := range []string{"Поступило заявок: 7 (неделей раньше: 2)", "https://opencity.test/t/" + slug + "/hq/summary?week=2026-W45&format=xlsx",
+				"Просрочено сейчас: 5"} {
+				if !strings.Contains(msg.Text, want) {
+					t.Errorf("the e-mail lacks %q: %s", want, msg.Text)
+				}
+			}
+			if msg.Subject != "Сводка штаба за неделю 02.11.2026–08.11.2026" {
+				t.Errorf("subject %q", msg.Subject)
+			}
+			if got := mp.Messages(t, "hq-dispatcher@"+slug+".test"); len(got) != 0 {
+				t.Errorf("the dispatcher got %d", len(got))
 			}
 		})
 	}
