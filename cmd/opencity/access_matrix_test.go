@@ -296,6 +296,7 @@ var routeAccess = map[string][]string{
 	"GET /hq/hotspots":                                                 hq,
 	"GET /hq/hotspots/requests":                                        hq,
 	"GET /hq/summary":                                                  hq,
+	"POST /hq/summary/subscription":                                    hq,
 	"GET /api/v1/analytics/hotspots":                                   hq,
 	"GET /api/v1/analytics/hotspots/requests":                          hq,
 	"GET /api/v1/analytics/dashboard":                                  hq,

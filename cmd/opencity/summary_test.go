@@ -97,8 +97,24 @@ func TestWeeklySummaryPage(t *testing.T) {
 				t.Errorf("bad week: %d %s", r.Status, r.Body)
 			}
 
+			// The analyst subscribes on the page, then unsubscribes.
+			r = s.Page("POST", "/t/kazan/hq/summary/subscription", analyst, map[string]string{"on": "1", "week": "2026-W46"}, nil)
+			if r.Status != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), "week=2026-W46") {
+				t.Fatalf("subscribe: %d %v", r.Status, r.Header)
+			}
+			if r := s.Page("GET", "/t/kazan/hq/summary", analyst, nil, nil); !strings.Contains(string(r.Body), `id="unsubscribe"`) {
+				t.Errorf("subscribed page: %s", r.Body)
+			}
+			s.Page("POST", "/t/kazan/hq/summary/subscription", analyst, map[string]string{"on": "0"}, nil)
+			if r := s.Page("GET", "/t/kazan/hq/summary", analyst, nil, nil); !strings.Contains(string(r.Body), `id="subscribe"`) {
+				t.Errorf("unsubscribed page: %s", r.Body)
+			}
+
 			for _, who := range []string{"citizen", "operator", "dispatcher"} {
 				tok := s.Login("kazan", who)
+				if r := s.Page("POST", "/t/kazan/hq/summary/subscription", tok, map[string]string{"on": "1"}, nil); r.Status != http.StatusForbidden {
+					t.Errorf("the %s subscribes: %d", who, r.Status)
+				}
 				for _, path := range []string{"/t/kazan/hq/summary", "/t/kazan/hq/summary?format=xlsx"} {
 					if r := s.Page("GET", path, tok, nil, nil); r.Status != http.StatusForbidden {
 						t.Errorf("%s for the %s: %d", path, who, r.Status)

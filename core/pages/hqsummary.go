@@ -19,6 +19,8 @@ type summaryData struct {
 	Prev     string
 	Next     string
 	Sections []summarySection
+	// Subscribed tells whether the reader gets the summary by e-mail.
+	Subscribed bool
 }
 
 // summarySection is one table of the summary as the page shows it.
@@ -121,6 +123,30 @@ func (p *Pages) hqSummary(c *gin.Context) {
 	if int64(len(s.Overdue)) < s.OverdueTotal {
 		sd.Sections[2].Note = pg.T("hq.overdue_shown", "Shown", len(s.Overdue), "Total", s.OverdueTotal)
 	}
+	if sd.Subscribed, err = svc.SummarySubscription(c.Request.Context(), actor); err != nil {
+		p.fail(c, err)
+		return
+	}
 	pg.Data = sd
 	p.views.Render(c, status, "hq_summary.html", pg)
+}
+
+// hqSummarySubscribe turns the reader's own weekly summary e-mail on
+// (on=1) or off.
+func (p *Pages) hqSummarySubscribe(c *gin.Context) {
+	ct, actor := city(c)
+	on := c.PostForm("on") == "1"
+	if err := p.analytics(ct).SubscribeSummary(c.Request.Context(), actor, on); err != nil {
+		p.fail(c, err)
+		return
+	}
+	flash := "done_summary_unsubscribed"
+	if on {
+		flash = "done_summary_subscribed"
+	}
+	v := url.Values{"ok": {flash}}
+	if w, ok := core.ParseISOWeek(c.PostForm("week"), ct.Location); ok {
+		v.Set("week", core.ISOWeek(w))
+	}
+	back(c, hqBase(ct)+"/summary?"+v.Encode(), "")
 }

@@ -119,6 +119,7 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.GET("/hq/hotspots", hq, p.hqHotSpots)
 	g.GET("/hq/hotspots/requests", hq, p.hqPlaceRequests)
 	g.GET("/hq/summary", hq, p.hqSummary)
+	g.POST("/hq/summary/subscription", hq, p.hqSummarySubscribe)
 }
 
 // maxForm bounds the body of a page form: one photo and the fields.

@@ -203,6 +203,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Billing.Changed = s.Cities.Invalidate
 	// Pages: one authorizer and the page kit.
 	s.authz = access.ForBackend(b) // one authorizer (and policy cache) for the API and the pages
+	if cfg.SMTPURL != "" && cfg.Billing.Mail != nil {
+		b.RegisterWeeklySummary(b.Jobs, tenants.WeeklySummaryMail{Sender: cfg.Billing.Mail, Now: cfg.Now,
+			Gate: func(slug string) core.Gate { return core.Gate{Authz: s.authz, City: slug} },
+			Link: func(slug string) string { return summaryLink(cfg, slug) }})
+	}
 	if s.Kit, err = s.newKit(cfg.Sessions, s.authz); err != nil {
 		b.Close()
 		return nil, err
@@ -365,4 +370,18 @@ func recoverProblem(c *gin.Context) {
 		}
 	}()
 	c.Next()
+}
+
+// summaryLink is the address of a city's weekly summary page in e-mails:
+// under OPENCITY_PUBLIC_URL, else the city's own host under the base
+// domain, else a path on this server.
+func summaryLink(cfg Config, slug string) string {
+	path := "/t/" + slug + "/hq/summary"
+	switch {
+	case cfg.Billing.PublicURL != "":
+		return cfg.Billing.PublicURL + path
+	case cfg.BaseDomain != "":
+		return "https://" + slug + "." + cfg.BaseDomain + path
+	}
+	return path
 }
