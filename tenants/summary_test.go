@@ -43,7 +43,9 @@ func TestWeeklySummaryJob(t *testing.T) {
 			}
 			monday7 := time.Date(2026, 11, 23, tenants.SummaryHour, 0, 0, 0, loc)
 			m := tenants.WeeklySummaryMail{Sender: mp.Sender(), Now: func() time.Time { return monday7 },
-				Gate: func(slug string) core.Gate { return core.Gate{Authz: core.StaticAuthorizer(core.DefaultPolicies), City: slug} },
+				Gate: func(slug string) core.Gate {
+					return core.Gate{Authz: core.StaticAuthorizer(core.DefaultPolicies), City: slug}
+				},
 				Link: func(slug string) string { return "https://opencity.test/t/" + slug + "/hq/summary" }}
 			b.RegisterWeeklySummary(b.Jobs, m)
 			for _, slot := range []time.Time{monday7.Add(-15 * time.Minute), monday7, monday7.Add(15 * time.Minute), monday7.Add(3 * time.Hour)} {
