@@ -24,7 +24,7 @@ var latinWord = regexp.MustCompile(`[A-Za-z][A-Za-z0-9._@:/+-]*`)
 var allowedLatin = map[string]bool{
 	"OpenCity": true, "English": true, "CSV": true, "XLSX": true, "API": true, "JSON": true, "JPEG": true, "PNG": true,
 	"WebP": true, "HEIC": true, "SHA-256": true, "Stripe": true, "Ctrl": true, "Enter": true, "ID": true,
-	"UTC": true, "name@version": true, "RU": true, "EN": true, "Ctrl+Enter": true,
+	"UTC": true, "name@version": true, "RU": true, "EN": true, "Ctrl+Enter": true, "UTF-8": true, "Windows-1251": true, // encodings of an imported file
 }
 
 // latinOfCity lists what a city's pages show in Latin script because it
