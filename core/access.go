@@ -106,6 +106,9 @@ var DefaultPolicies = func() []Policy {
 	for _, r := range []Role{RoleCityAdmin, RoleDispatcher, RoleOrgManager, RoleAnalyst} {
 		ps = append(ps, grant(r, ObjAlerts, ActRead)...)
 	}
+	for _, r := range []Role{RoleCityAdmin, RoleOrgManager} {
+		ps = append(ps, grant(r, ObjWebhooks, ActRead, ActCreate, ActUpdate)...)
+	}
 	for _, r := range []Role{RoleOrgOperator, RoleOrgManager} {
 		ps = append(ps, grant(r, ObjRequests, ActComment, ActAttach)...)
 		ps = append(ps, grant(r, ObjRequests, actions(ActionAccept, ActionStart, ActionResolve, ActionReturn)...)...)

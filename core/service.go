@@ -128,6 +128,21 @@ type Requests struct {
 	Observer IntakeObserver // nil: nobody is told
 	// Outages finds the outage a new request attaches to; nil: none do.
 	Outages OutageFinder
+	// Changes is told after a request or its history changed, so the
+	// city's outbound work (webhooks, notifications) runs soon; nil for
+	// nobody. The change itself is already durable (the event outbox).
+	Changes ChangeObserver
+}
+
+// ChangeObserver is told that a city's requests changed.
+type ChangeObserver interface {
+	Changed(city string)
+}
+
+func (s *Requests) changed() {
+	if s.Changes != nil {
+		s.Changes.Changed(s.City)
+	}
 }
 
 // OutageFinder finds the outage new requests about a utility from a
@@ -315,6 +330,7 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 	if s.Observer != nil {
 		s.Observer.Intake(s.City, stored.Channel, source)
 	}
+	s.changed()
 	return stored, true, nil
 }
 
@@ -456,6 +472,7 @@ func (s *Requests) Act(ctx context.Context, actor Actor, number string, action A
 		return nil, err
 	}
 	now := s.Now().UTC()
+	defer s.changed()
 	return s.Store.UpdateRequest(ctx, actor, number, s.Location, func(ctx context.Context, r *Request, l Lookup) ([]*RequestEvent, error) {
 		c := Change{Actor: actor, Action: action, Input: in, Now: now}
 		var err error
@@ -544,6 +561,7 @@ func (s *Requests) Comment(ctx context.Context, actor Actor, number, text string
 		public = true
 	}
 	ev := &RequestEvent{ActorID: actorID(actor), Kind: "comment", Comment: text, Public: public, CreatedAt: s.Now().UTC()}
+	defer s.changed()
 	return s.Store.AddComment(ctx, actor, number, ev)
 }
 

@@ -118,6 +118,10 @@ func (cs *Console) Register(r gin.IRouter) {
 	g.POST("/roles", need(core.ObjPolicies, create), cs.addPolicy)
 	g.POST("/roles/delete", need(core.ObjPolicies, del), cs.removePolicy)
 
+	g.GET("/webhooks", need(core.ObjWebhooks, read), cs.webhooks)
+	g.POST("/webhooks", need(core.ObjWebhooks, create), cs.createEndpoint)
+	g.POST("/webhooks/endpoints/:id/enable", need(core.ObjWebhooks, update), cs.enableEndpoint)
+	g.POST("/webhooks/deliveries/:id/redeliver", need(core.ObjWebhooks, update), cs.redeliver)
 	g.GET("/settings", need(core.ObjSettings, read), cs.settings)
 	g.POST("/settings", need(core.ObjSettings, update), cs.saveSettings)
 	g.POST("/settings/profile", need(core.ObjCity, update), cs.saveProfile)

@@ -32,6 +32,7 @@ type CityStore interface {
 	core.WishDecisionStore
 	core.EscalationStore
 	core.OutageStore
+	core.WebhookStore
 	PublicTrail(ctx context.Context, id int64) (*core.Request, []core.RequestEvent, error)
 	attachmentStore
 	AccountStore
@@ -75,6 +76,9 @@ type API struct {
 	// Intake is told of every new request, from the API and the pages
 	// (metrics); nil for nobody.
 	Intake core.IntakeObserver
+	// Changes is told after a city's requests changed (the relay runs
+	// soon); nil for nobody.
+	Changes core.ChangeObserver
 	// Limits bound the routes open to strangers per client address; nil
 	// leaves them unbounded.
 	Limits *ratelimit.Limiters
@@ -142,6 +146,7 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.deskRoutes()...)
 	rs = append(rs, a.outageRoutes()...)
 	rs = append(rs, a.alertRoutes()...)
+	rs = append(rs, a.webhookRoutes()...)
 	rs = append(rs, a.directoryRoutes()...)
 	rs = append(rs, a.settingsRoutes()...)
 	rs = append(rs, a.routingRoutes()...)

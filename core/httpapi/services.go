@@ -22,11 +22,13 @@ type Services struct {
 	// Statistics keeps recent public statistics answers; nil counts
 	// every time.
 	Statistics *core.StatisticsCache
+	// Changes is told after a city's requests changed; nil for nobody.
+	Changes core.ChangeObserver
 }
 
 // Services returns the services the API is wired with.
 func (a *API) Services() Services {
-	return Services{Authz: a.Authz, Policies: a.Policies, Routing: a.Routing, Now: a.Now, Intake: a.Intake, Statistics: a.Statistics}
+	return Services{Authz: a.Authz, Policies: a.Policies, Routing: a.Routing, Now: a.Now, Intake: a.Intake, Statistics: a.Statistics, Changes: a.Changes}
 }
 
 func (s Services) gate(city *City) core.Gate { return core.Gate{Authz: s.Authz, City: city.Slug} }
@@ -71,7 +73,12 @@ func (s Services) Users(city *City) *core.Users {
 // city's effective router.
 func (s Services) Requests(city *City) *core.Requests {
 	return &core.Requests{Store: city.Store, Gate: s.gate(city), City: city.Slug, Location: city.Location, Router: s.RouterFor(city), Now: s.Now,
-		Observer: s.Intake, Outages: city.Store}
+		Observer: s.Intake, Outages: city.Store, Changes: s.Changes}
+}
+
+// Webhooks is the city's outbound webhook endpoints and deliveries.
+func (s Services) Webhooks(city *City) *core.Webhooks {
+	return &core.Webhooks{Store: city.Store, Gate: s.gate(city), Now: s.Now, City: city.Slug, Changes: s.Changes}
 }
 
 // Desk is the city's dispatcher desk: its queues, counts and pages.

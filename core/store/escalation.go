@@ -127,8 +127,7 @@ func secondLevel(ctx context.Context, tx bun.Tx, now time.Time) (n int, err erro
 func escalationEvent(ctx context.Context, tx bun.Tx, r lateRow, note core.Msg, now time.Time) error {
 	ev := &core.RequestEvent{RequestID: r.ID, Kind: "escalated", FromState: r.Status, ToState: r.Status,
 		Note: note, Public: false, CreatedAt: now}
-	_, err := tx.NewInsert().Model(ev).Exec(ctx)
-	return err
+	return recordEvents(ctx, tx, ev)
 }
 
 // raiseAlerts stores the alerts of one escalation, one per addressee.

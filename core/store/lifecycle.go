@@ -139,9 +139,9 @@ func (s *Store) UpdateRequest(ctx context.Context, a core.Actor, number string, 
 		}
 		for _, ev := range evs {
 			ev.RequestID = r.ID
-			if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
-				return err
-			}
+		}
+		if err := recordEvents(ctx, tx, evs...); err != nil {
+			return err
 		}
 		out, err = requestByID(ctx, tx, r.ID)
 		return err
@@ -268,7 +268,7 @@ func (s *Store) AutoClose(ctx context.Context, before, now time.Time, note core.
 		for _, id := range ids {
 			ev := &core.RequestEvent{RequestID: id, Kind: string(core.ActionClose), FromState: string(core.StatusResolved),
 				ToState: string(core.StatusClosed), Note: note, Public: true, CreatedAt: now.UTC()}
-			if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
+			if err := recordEvents(ctx, tx, ev); err != nil {
 				return err
 			}
 		}
@@ -286,8 +286,7 @@ func (s *Store) AddComment(ctx context.Context, a core.Actor, number string, ev 
 			return notFound(err, "request")
 		}
 		ev.RequestID, ev.FromState, ev.ToState = r.ID, string(r.Status), string(r.Status)
-		_, err := tx.NewInsert().Model(ev).Exec(ctx)
-		return err
+		return recordEvents(ctx, tx, ev)
 	})
 	return ev, err
 }

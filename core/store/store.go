@@ -164,10 +164,8 @@ func (s *Store) CreateRequest(ctx context.Context, r *core.Request, events []*co
 		for _, ev := range events {
 			ev.RequestID = r.ID
 		}
-		if len(events) > 0 {
-			if _, err := tx.NewInsert().Model(&events).Exec(ctx); err != nil {
-				return err
-			}
+		if err := recordEvents(ctx, tx, events...); err != nil {
+			return err
 		}
 		number, err := s.assignNumber(ctx, tx, r.ID, year)
 		if err != nil {

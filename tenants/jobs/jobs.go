@@ -164,6 +164,20 @@ func (q *Queue) Enqueue(ctx context.Context, db bun.IDB, n NewJob) (id int64, in
 	return id, false, err
 }
 
+// EnqueueDue makes sure a job of kind for tenant runs at runAt or earlier:
+// it stores one unless such a job is already waiting, and reports whether
+// it did. Work that reads its input from the database when it runs (a
+// city's relay) is nudged this way without piling up jobs.
+func (q *Queue) EnqueueDue(ctx context.Context, kind, tenant string, runAt time.Time) (bool, error) {
+	n, err := q.db.NewSelect().TableExpr("?", q.table).
+		Where("kind = ? AND tenant = ? AND state = ? AND run_at <= ?", kind, tenant, StateAvailable, runAt.UTC()).Count(ctx)
+	if err != nil || n > 0 {
+		return false, err
+	}
+	_, _, err = q.Enqueue(ctx, nil, NewJob{Kind: kind, Tenant: tenant, RunAt: runAt, Attempts: 3})
+	return err == nil, err
+}
+
 // Notify wakes an idle worker of this process at once.
 func (q *Queue) Notify() {
 	select {

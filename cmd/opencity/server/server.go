@@ -70,6 +70,9 @@ type Config struct {
 	// Fleet: a dedicated installation's heartbeat to the vendor, and the
 	// vendor's silence limit for its installations.
 	Fleet FleetConfig
+	// WebhookTimeout bounds how long a webhook receiver may take to answer;
+	// zero is tenants.RelayTimeout.
+	WebhookTimeout time.Duration
 }
 
 // DefaultMailFrom is the sender of e-mails unless OPENCITY_MAIL_FROM says.
@@ -201,6 +204,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("billing: %w", err)
 	}
 	s.Billing.Changed = s.Cities.Invalidate
+	// Outbound webhooks: the relay, told of changes by the API and pages.
+	relay := tenants.RelayConfig{Mail: cfg.Billing.Mail, Now: cfg.Now}
+	if cfg.WebhookTimeout > 0 {
+		relay.HTTP = &http.Client{Timeout: cfg.WebhookTimeout}
+	}
+	b.RegisterRelay(b.Jobs, relay)
 	// Pages: one authorizer and the page kit.
 	s.authz = access.ForBackend(b) // one authorizer (and policy cache) for the API and the pages
 	if cfg.SMTPURL != "" && cfg.Billing.Mail != nil {
@@ -248,7 +257,7 @@ func (s *Server) routes() http.Handler {
 	authz := s.authz
 	api := &httpapi.API{Cities: s.Cities, Authz: authz, Policies: authz, Now: s.now, Photos: s.photos,
 		Routing: routing{host: s.Plugins, backend: s.Backend}, Intake: s.metrics, Limits: s.rateLimits,
-		Statistics: core.NewStatisticsCache(1024)}
+		Statistics: core.NewStatisticsCache(1024), Changes: relayNudge{s.Backend}}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
 	open311 := httpapi.Open311{API: api}
@@ -385,3 +394,8 @@ func summaryLink(cfg Config, slug string) string {
 	}
 	return path
 }
+
+// relayNudge runs a city's webhook relay soon after its requests changed.
+type relayNudge struct{ b *tenants.Backend }
+
+func (r relayNudge) Changed(city string) { r.b.NudgeRelay(city) }
