@@ -41,8 +41,7 @@ func (s *Store) SaveWishDecision(ctx context.Context, d *core.WishDecision, ev *
 			return err
 		}
 		ev.FromState, ev.ToState = string(r.Status), string(r.Status)
-		_, err := tx.NewInsert().Model(ev).Exec(ctx)
-		return err
+		return recordEvents(ctx, tx, ev)
 	})
 }
 
