@@ -128,6 +128,9 @@ type AnalyticsStore interface {
 	// category matching q: Current counts the days from current on,
 	// Baseline the days of q before it.
 	PlaceCounts(ctx context.Context, q DaysQuery, current string) ([]PlaceCount, error)
+	// DailyCounts sums the requests received per day and category
+	// matching q, from the daily rollups.
+	DailyCounts(ctx context.Context, q DaysQuery) ([]DailyCount, error)
 	// HQRequests returns at most limit requests matching q, newest first.
 	HQRequests(ctx context.Context, q DaysQuery, limit int) ([]Request, error)
 	// OverdueRequests returns at most limit of the city's requests overdue

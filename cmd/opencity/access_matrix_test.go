@@ -308,6 +308,8 @@ var routeAccess = map[string][]string{
 	"GET /hq/hotspots/requests":                                        hq,
 	"GET /hq/summary":                                                  hq,
 	"POST /hq/summary/subscription":                                    hq,
+	"GET /hq/trends":                                                   hq,
+	"GET /api/v1/analytics/trends":                                     hq,
 	"GET /api/v1/analytics/hotspots":                                   hq,
 	"GET /api/v1/analytics/hotspots/requests":                          hq,
 	"GET /api/v1/analytics/dashboard":                                  hq,

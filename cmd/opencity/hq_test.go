@@ -161,10 +161,32 @@ func TestHQPagesAndExports(t *testing.T) {
 			}
 			clean("hot spot's requests page", r.Body)
 
+			// Trends: a year of months by default, the request counted in
+			// its group; the page draws the chart as inline SVG.
+			r = s.Call("GET", "/t/kazan/api/v1/analytics/trends", analyst, nil)
+			if r.Status != http.StatusOK || r.JSON(t)["step"] != "month" || len(r.JSON(t)["points"].([]any)) < 12 ||
+				!strings.Contains(string(r.Body), `"group":"building"`) {
+				t.Errorf("trends: %d %s", r.Status, r.Body)
+			}
+			if r := s.Call("GET", "/t/kazan/api/v1/analytics/trends?step=hour", analyst, nil); r.Status != http.StatusUnprocessableEntity {
+				t.Errorf("trends by the hour: %d %s", r.Status, r.Body)
+			}
+			r = s.Page("GET", "/t/kazan/hq/trends?step=week", analyst, nil, nil)
+			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `<figure class="hq-chart"`) ||
+				!strings.Contains(string(r.Body), "<svg") || !strings.Contains(string(r.Body), "Обращения по неделям") {
+				t.Errorf("trends page: %d %s", r.Status, r.Body)
+			}
+			r = s.Page("GET", "/t/kazan/hq/trends?format=xlsx&step=day", analyst, nil, nil)
+			if f, err := excelize.OpenReader(bytes.NewReader(r.Body)); err != nil {
+				t.Errorf("trends xlsx: %v", err)
+			} else if h, _ := f.GetCellValue(f.GetSheetName(0), "A1"); h != "День" {
+				t.Errorf("trends xlsx A1 = %q", h)
+			}
+
 			// Nobody else: an operator and a citizen are refused pages,
 			// exports and the API; another city's analyst token is unknown here.
 			for _, tok := range []string{op, cit} {
-				for _, path := range []string{"/t/kazan/hq/", "/t/kazan/hq/leagues/district?format=xlsx", "/t/kazan/hq/hotspots",
+				for _, path := range []string{"/t/kazan/hq/", "/t/kazan/hq/leagues/district?format=xlsx", "/t/kazan/hq/hotspots", "/t/kazan/hq/trends",
 					"/t/kazan/hq/hotspots/requests?level=building&place=1",
 					"/t/kazan/hq/organizations/" + org + "/buildings/1?format=csv"} {
 					if r := s.Page("GET", path, tok, nil, nil); r.Status != http.StatusForbidden {

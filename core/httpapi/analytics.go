@@ -53,6 +53,10 @@ var hotSpotParams = append([]Param{
 	{"min_ratio", "number", "lowest ratio of the period's count to the place's expected count (3)"},
 }, hqFilterParams...)
 
+var trendParams = append([]Param{
+	{"step", "string", "a point per " + strings.Join(core.TrendSteps, ", ") + " (month); weeks run from Monday"},
+}, hqFilterParams...)
+
 var placeParams = append([]Param{
 	{"level", "string", "kind of place: " + strings.Join(core.PlaceLevels, ", ")},
 	{"place", "string", "the place: a building id, a street as in the registry's addresses, or a district code"},
@@ -99,6 +103,12 @@ func (a *API) analyticsRoutes() []Route {
 					return nil, err
 				}
 				return s(c).HotSpots(c.Ctx, c.Actor, HQFilter(c.Request.URL.Query()), lim)
+			}),
+		endpoint(Route{Method: "GET", Path: "/analytics/trends", Obj: o, Act: core.ActRead,
+			Summary: "Requests received per category group and day, week or month; without from, the year up to to",
+			Status:  200, Query: trendParams},
+			func(c *Call, _ none) (*core.Trends, error) {
+				return s(c).Trends(c.Ctx, c.Actor, HQFilter(c.Request.URL.Query()), c.Query("step"))
 			}),
 		endpoint(Route{Method: "GET", Path: "/analytics/hotspots/requests", Obj: o, Act: core.ActRead,
 			Summary: "The requests of the period about a hot spot's place (category narrows them), newest first, without personal data",

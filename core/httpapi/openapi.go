@@ -42,6 +42,7 @@ var taggedEnums = map[string][]string{
 	"league_ranks": core.LeagueRanks,
 	"place_levels": core.PlaceLevels,
 	"outage_kinds": core.OutageKinds,
+	"trend_steps":  core.TrendSteps,
 }
 
 type schemaGen struct {

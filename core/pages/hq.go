@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -32,8 +33,12 @@ type hqData struct {
 	HasTable    bool
 	HiddenRank  string // the league order kept by the filter form
 	PeriodTitle string
-	Note        string   // a line under the title: how the table was made
-	Side        *hqAside // the dashboard's hot spots
+	Note        string        // a line under the title: how the table was made
+	Side        *hqAside      // the dashboard's hot spots
+	RanksTitle  string        // what Ranks choose: "hq.rank_by" by default
+	HiddenStep  string        // the trend's step kept by the filter form
+	Chart       template.HTML // an SVG drawn on the server
+	ChartTitle  string
 }
 
 // hqAside is a short table beside the page's own, leading to its page.
@@ -62,7 +67,7 @@ func keep(q url.Values, extra ...string) string {
 	v := url.Values{}
 	for k, vs := range q {
 		switch k {
-		case "format", "sep", "lang", "ok", "rank":
+		case "format", "sep", "lang", "ok", "rank", "step":
 			continue
 		}
 		if len(vs) > 0 && vs[0] != "" {
@@ -109,14 +114,15 @@ func (p *Pages) hqPage(c *gin.Context, title, current string) (*web.Page, *hqDat
 	}
 	d.Tabs = append(d.Tabs, hqLink{Label: pg.T("hq.hotspots"), Link: hq + "/hotspots" + q, Current: current == "hotspots"})
 	d.Tabs = append(d.Tabs, hqLink{Label: pg.T("hq.summary"), Link: hq + "/summary", Current: current == "summary"})
+	d.Tabs = append(d.Tabs, hqLink{Label: pg.T("hq.trends"), Link: hq + "/trends" + q, Current: current == "trends"})
 	return pg, d, nil
 }
 
 // shown is t as the page writes it: headers, which columns are numbers,
 // and the cells in the reader's language.
 func (t *hqTable) shown(pg *web.Page) (headers []string, numeric []bool, rows [][]shownCell) {
-	for _, col := range t.Columns {
-		headers = append(headers, pg.T(col.Header))
+	for i, col := range t.Columns {
+		headers = append(headers, t.header(pg, i))
 		numeric = append(numeric, col.Kind != cellText && col.Kind != cellTime && col.Kind != cellDate)
 	}
 	for _, r := range t.Rows {

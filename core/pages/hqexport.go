@@ -109,8 +109,8 @@ func writeSheet(f *excelize.File, sheet string, pg *web.Page, loc *time.Location
 	}
 	widths := make([]float64, len(t.Columns))
 	head := make([]any, len(t.Columns))
-	for i, col := range t.Columns {
-		h := pg.T(col.Header)
+	for i := range t.Columns {
+		h := t.header(pg, i)
 		head[i] = excelize.Cell{StyleID: header, Value: h}
 		widths[i] = max(10, float64(len([]rune(h)))+2)
 	}
@@ -177,8 +177,8 @@ func sheetName(title string) string {
 // headers are t's column headers in the page's language.
 func headers(pg *web.Page, t *hqTable) []string {
 	head := make([]string, len(t.Columns))
-	for i, col := range t.Columns {
-		head[i] = pg.T(col.Header)
+	for i := range t.Columns {
+		head[i] = t.header(pg, i)
 	}
 	return head
 }

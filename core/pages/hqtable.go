@@ -51,6 +51,17 @@ type hqTable struct {
 	Title   string // the sheet's and page's title, in the reader's language
 	Columns []hqColumn
 	Rows    [][]hqCell
+	// Labels are headers as they stand (names from the directory), in
+	// place of the columns' catalog codes where set.
+	Labels []string
+}
+
+// header is column i's header in the reader's language.
+func (t *hqTable) header(pg *web.Page, i int) string {
+	if i < len(t.Labels) && t.Labels[i] != "" {
+		return t.Labels[i]
+	}
+	return pg.T(t.Columns[i].Header)
 }
 
 func text(s string) hqCell { return hqCell{Kind: cellText, Text: s} }

@@ -120,6 +120,7 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.GET("/hq/hotspots/requests", hq, p.hqPlaceRequests)
 	g.GET("/hq/summary", hq, p.hqSummary)
 	g.POST("/hq/summary/subscription", hq, p.hqSummarySubscribe)
+	g.GET("/hq/trends", hq, p.hqTrends)
 }
 
 // maxForm bounds the body of a page form: one photo and the fields.

@@ -194,3 +194,14 @@ func (s *Store) PlaceCounts(ctx context.Context, q core.DaysQuery, current strin
 	})
 	return rows, err
 }
+
+// DailyCounts implements core.AnalyticsStore from the daily rollups.
+func (s *Store) DailyCounts(ctx context.Context, q core.DaysQuery) (rows []core.DailyCount, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		sel := tx.NewSelect().TableExpr("request_days AS d").
+			ColumnExpr("d.day, d.category_id, coalesce(sum(d.received), 0) AS received").
+			GroupExpr("d.day, d.category_id").OrderExpr("d.day, d.category_id")
+		return daysWhere(sel, "d", q).Scan(ctx, &rows)
+	})
+	return rows, err
+}
