@@ -131,6 +131,8 @@ type AnalyticsStore interface {
 	// DailyCounts sums the requests received per day and category
 	// matching q, from the daily rollups.
 	DailyCounts(ctx context.Context, q DaysQuery) ([]DailyCount, error)
+	// Setting returns a city setting, "" when unset.
+	Setting(ctx context.Context, name string) (string, error)
 	// HQRequests returns at most limit requests matching q, newest first.
 	HQRequests(ctx context.Context, q DaysQuery, limit int) ([]Request, error)
 	// OverdueRequests returns at most limit of the city's requests overdue

@@ -50,6 +50,9 @@ type CitySettings struct {
 	ReopenDays    int           `json:"reopen_days"`
 	// SecondLevelMinutes is the delay of the second escalation level.
 	SecondLevelMinutes int `json:"escalation_second_level_minutes"`
+	// MapTileURL is HQ's map's tile server (SettingMapTiles); in Put, nil
+	// keeps it and "" removes it.
+	MapTileURL *string `json:"map_tile_url"`
 }
 
 // Limits of the city settings.
@@ -75,6 +78,8 @@ func (s *Settings) Get(ctx context.Context, actor Actor) (*CitySettings, error) 
 		WorkEnd: FormatClock(cal.WorkEnd), Weekend: []int{}, Days: days, AutoCloseDays: AutoCloseDays(kv),
 		PhoneRegion: PhoneRegion(kv),
 		ReopenDays:  ReopenDays(kv), SecondLevelMinutes: int(SecondLevelDelay(kv) / time.Minute)}
+	tiles := kv[SettingMapTiles]
+	out.MapTileURL = &tiles
 	for d := range cal.Weekend {
 		out.Weekend = append(out.Weekend, int(d))
 	}
@@ -152,6 +157,13 @@ func (s *Settings) Put(ctx context.Context, actor Actor, in CitySettings) (*City
 			f.Add("escalation_second_level_minutes", "error.range", "Min", MinSecondLevelMinutes, "Max", MaxSecondLevelMinutes)
 		}
 		kv[SettingSecondLevelMinutes] = strconv.Itoa(in.SecondLevelMinutes)
+	}
+	if in.MapTileURL != nil {
+		u := strings.TrimSpace(*in.MapTileURL)
+		if u != "" && (!ValidTileURL(u) || len(u) > 500) {
+			f.Add("map_tile_url", "error.tile_url")
+		}
+		kv[SettingMapTiles] = u
 	}
 	if err := f.Err(); err != nil {
 		return nil, err

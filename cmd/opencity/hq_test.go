@@ -183,10 +183,34 @@ func TestHQPagesAndExports(t *testing.T) {
 				t.Errorf("trends xlsx A1 = %q", h)
 			}
 
+			// The map: the building of the requests placed, none left
+			// off; a tile server set by the city admin brings tiles and
+			// widens the page's image policy to it alone; a bad one is refused.
+			r = s.Call("GET", "/t/kazan/api/v1/analytics/map", analyst, nil)
+			if r.Status != http.StatusOK || len(r.JSON(t)["points"].([]any)) < 1 || r.JSON(t)["tiles"] == nil {
+				t.Errorf("map: %d %s", r.Status, r.Body)
+			}
+			admin := s.Login("kazan", "admin")
+			settings := s.Call("GET", "/t/kazan/api/v1/settings", admin, nil).JSON(t)
+			settings["map_tile_url"] = "javascript:alert(1)"
+			if r := s.Call("PUT", "/t/kazan/api/v1/settings", admin, settings); r.Status != http.StatusUnprocessableEntity ||
+				!strings.Contains(string(r.Body), "map_tile_url") {
+				t.Errorf("a bad tile server: %d %s", r.Status, r.Body)
+			}
+			settings["map_tile_url"] = "https://tiles.example.org/{z}/{x}/{y}.png"
+			if r := s.Call("PUT", "/t/kazan/api/v1/settings", admin, settings); r.Status != http.StatusOK {
+				t.Errorf("a tile server: %d %s", r.Status, r.Body)
+			}
+			r = s.Page("GET", "/t/kazan/hq/map", analyst, nil, nil)
+			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `href="https://tiles.example.org/`) ||
+				!strings.Contains(r.Header.Get("Content-Security-Policy"), "img-src 'self' data: https://tiles.example.org;") {
+				t.Errorf("map with tiles: %d %s %s", r.Status, r.Header.Get("Content-Security-Policy"), r.Body)
+			}
+
 			// Nobody else: an operator and a citizen are refused pages,
 			// exports and the API; another city's analyst token is unknown here.
 			for _, tok := range []string{op, cit} {
-				for _, path := range []string{"/t/kazan/hq/", "/t/kazan/hq/leagues/district?format=xlsx", "/t/kazan/hq/hotspots", "/t/kazan/hq/trends",
+				for _, path := range []string{"/t/kazan/hq/", "/t/kazan/hq/leagues/district?format=xlsx", "/t/kazan/hq/hotspots", "/t/kazan/hq/trends", "/t/kazan/hq/map",
 					"/t/kazan/hq/hotspots/requests?level=building&place=1",
 					"/t/kazan/hq/organizations/" + org + "/buildings/1?format=csv"} {
 					if r := s.Page("GET", path, tok, nil, nil); r.Status != http.StatusForbidden {

@@ -172,7 +172,7 @@ func TestRussianPagesHaveNoLatin(t *testing.T) {
 				{"citizen", []string{"/", "/new", "/my/", "/requests/" + number}},
 				{"dispatcher", []string{"/outages/", "/desk/", "/desk/?queue=overdue&sort=deadline&channel=portal&age=1d", "/desk/call", "/requests/" + number}},
 				{"operator", []string{"/office/"}},
-				{"analyst", []string{"/hq/wishes", "/hq/", "/hq/hotspots", "/hq/summary", "/hq/trends", "/hq/trends?step=day"}},
+				{"analyst", []string{"/hq/wishes", "/hq/", "/hq/hotspots", "/hq/summary", "/hq/trends", "/hq/trends?step=day", "/hq/map"}},
 				{"admin", []string{"/admin/", "/admin/categories", "/admin/categories/lift", "/admin/organizations",
 					"/admin/organizations/uk-aviastroitel", "/admin/districts", "/admin/buildings", "/admin/routing",
 					"/admin/users", "/admin/roles", "/admin/settings", "/requests/" + number}},

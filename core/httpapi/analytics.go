@@ -110,6 +110,12 @@ func (a *API) analyticsRoutes() []Route {
 			func(c *Call, _ none) (*core.Trends, error) {
 				return s(c).Trends(c.Ctx, c.Actor, HQFilter(c.Request.URL.Query()), c.Query("step"))
 			}),
+		endpoint(Route{Method: "GET", Path: "/analytics/map", Obj: o, Act: core.ActRead,
+			Summary: "The period's requests per building and its hot spots, projected (Web Mercator) into the map's pixels, with the districts' outlines and the tiles of the city's tile server",
+			Status:  200, Query: hqFilterParams},
+			func(c *Call, _ none) (*core.CityMap, error) {
+				return s(c).Map(c.Ctx, c.Actor, HQFilter(c.Request.URL.Query()))
+			}),
 		endpoint(Route{Method: "GET", Path: "/analytics/hotspots/requests", Obj: o, Act: core.ActRead,
 			Summary: "The requests of the period about a hot spot's place (category narrows them), newest first, without personal data",
 			Status:  200, Query: placeParams},

@@ -39,6 +39,7 @@ type hqData struct {
 	HiddenStep  string        // the trend's step kept by the filter form
 	Chart       template.HTML // an SVG drawn on the server
 	ChartTitle  string
+	Map         *shownMap
 }
 
 // hqAside is a short table beside the page's own, leading to its page.
@@ -115,6 +116,7 @@ func (p *Pages) hqPage(c *gin.Context, title, current string) (*web.Page, *hqDat
 	d.Tabs = append(d.Tabs, hqLink{Label: pg.T("hq.hotspots"), Link: hq + "/hotspots" + q, Current: current == "hotspots"})
 	d.Tabs = append(d.Tabs, hqLink{Label: pg.T("hq.summary"), Link: hq + "/summary", Current: current == "summary"})
 	d.Tabs = append(d.Tabs, hqLink{Label: pg.T("hq.trends"), Link: hq + "/trends" + q, Current: current == "trends"})
+	d.Tabs = append(d.Tabs, hqLink{Label: pg.T("hq.map"), Link: hq + "/map" + q, Current: current == "map"})
 	return pg, d, nil
 }
 

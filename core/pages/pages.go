@@ -121,6 +121,7 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.GET("/hq/summary", hq, p.hqSummary)
 	g.POST("/hq/summary/subscription", hq, p.hqSummarySubscribe)
 	g.GET("/hq/trends", hq, p.hqTrends)
+	g.GET("/hq/map", hq, p.hqMap)
 }
 
 // maxForm bounds the body of a page form: one photo and the fields.

@@ -1,0 +1,133 @@
+package pages
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/web"
+)
+
+// shownMap is the map as the template draws it in SVG: every coordinate
+// already projected by core.Analytics.Map.
+type shownMap struct {
+	Width, Height int
+	Tiles         []core.MapTile
+	Districts     []shownOutline
+	Points        []shownDot
+	HotSpots      []shownDot
+	Note          string // what is left off the map
+	Credit        string // the tile server, when tiles are drawn
+}
+
+type shownOutline struct {
+	Points, Label string
+	LabelX        float64
+	LabelY        float64
+	Shape         string // "polygon", "line" or "point"
+	X1, Y1        float64
+	X2, Y2        float64
+}
+
+type shownDot struct {
+	X, Y, R float64
+	Title   string
+	Link    string
+	ID      string
+}
+
+// mapTable lists the map's points: the buildings with their requests.
+func mapTable(pg *web.Page, m *core.CityMap) *hqTable {
+	t := &hqTable{Name: "map", Title: pg.T("hq.map"), Columns: []hqColumn{
+		{"hq.address", cellText}, {"hq.district", cellText}, {"hq.received", cellCount}, {"hq.lat", cellDecimal}, {"hq.lon", cellDecimal}}}
+	for _, p := range m.Points {
+		lat, lon := p.Lat, p.Lon
+		t.Rows = append(t.Rows, []hqCell{text(p.Address), text(pg.District(p.District)), count(p.Count),
+			{Kind: cellDecimal, Num: lat}, {Kind: cellDecimal, Num: lon}})
+	}
+	return t
+}
+
+// showMap turns the map into what the template draws.
+func showMap(pg *web.Page, m *core.CityMap, link func(core.HotSpot) string) *shownMap {
+	s := &shownMap{Width: m.Width, Height: m.Height, Tiles: m.Tiles}
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+	for _, d := range m.Districts {
+		o := shownOutline{Label: core.LocalName(d.NameRU, d.NameEN, pg.Lang)}
+		var pts []string
+		var cx, cy float64
+		for _, p := range d.Outline {
+			pts = append(pts, f(p[0])+","+f(p[1]))
+			cx, cy = cx+p[0], cy+p[1]
+		}
+		o.Points = strings.Join(pts, " ")
+		o.LabelX, o.LabelY = cx/float64(len(d.Outline)), cy/float64(len(d.Outline))
+		switch len(d.Outline) {
+		case 1:
+			o.Shape, o.X1, o.Y1 = "point", d.Outline[0][0], d.Outline[0][1]
+		case 2:
+			o.Shape, o.X1, o.Y1, o.X2, o.Y2 = "line", d.Outline[0][0], d.Outline[0][1], d.Outline[1][0], d.Outline[1][1]
+		default:
+			o.Shape = "polygon"
+		}
+		s.Districts = append(s.Districts, o)
+	}
+	for _, p := range m.Points {
+		s.Points = append(s.Points, shownDot{X: p.X, Y: p.Y, R: math.Min(20, 3+2*math.Sqrt(float64(p.Count))),
+			Title: p.Address + ": " + pg.T("hq.map_requests", "Count", p.Count), ID: "point-" + strconv.FormatInt(p.BuildingID, 10)})
+	}
+	for i, h := range m.HotSpots {
+		cat := pg.Category(h.Category)
+		if h.Group {
+			cat = pg.Group(h.Category)
+		}
+		s.HotSpots = append(s.HotSpots, shownDot{X: h.X, Y: h.Y, R: 12, Link: link(h.HotSpot), ID: fmt.Sprintf("hotspot-%d", i+1),
+			Title: h.Name(pg.Lang) + " — " + cat + ": " + pg.T("hq.map_hot", "Count", h.Count,
+				"Ratio", localNumber(strconv.FormatFloat(h.Ratio, 'f', 1, 64), pg.Lang))})
+	}
+	s.Note = pg.T("hq.map_left_off", "Buildings", m.Unplaced, "Requests", m.UnplacedRequests, "NoBuilding", m.NoBuilding)
+	if m.TileURL != "" {
+		if u, err := url.Parse(strings.NewReplacer("{z}", "0", "{x}", "0", "{y}", "0", "{s}", "a").Replace(m.TileURL)); err == nil {
+			s.Credit = pg.T("hq.map_tiles", "Host", u.Host)
+		}
+	}
+	return s
+}
+
+// tileOrigin is the scheme and host of a tile URL template, for the page's
+// Content-Security-Policy.
+func tileOrigin(tiles string) string {
+	u, err := url.Parse(strings.NewReplacer("{z}", "0", "{x}", "0", "{y}", "0", "{s}", "a").Replace(tiles))
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// hqMap shows the period's requests and hot spots on the map: on the tile
+// server's tiles when the city has one, else on a plain background.
+func (p *Pages) hqMap(c *gin.Context) {
+	ct, actor := city(c)
+	pg, d, err := p.hqPage(c, "hq.map", "map")
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	query := c.Request.URL.Query()
+	m, err := p.analytics(ct).Map(c.Request.Context(), actor, httpapi.HQFilter(query))
+	var t *hqTable
+	if err == nil {
+		hq := hqBase(ct)
+		t = mapTable(pg, m)
+		d.Map = showMap(pg, m, func(h core.HotSpot) string { return hotSpotsLink(hq, query, h) })
+		if o := tileOrigin(m.TileURL); o != "" && len(m.Tiles) > 0 {
+			c.Header("Content-Security-Policy", strings.Replace(web.ContentSecurityPolicy, "img-src 'self' data:", "img-src 'self' data: "+o, 1))
+		}
+	}
+	p.hqAnswer(c, pg, d, t, err)
+}
