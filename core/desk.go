@@ -67,7 +67,7 @@ func (c *Category) Wish() bool { return c != nil && c.GroupCode == GroupWishes }
 // for a due time that is still running late: the reaction time while it is
 // not accepted, the resolution time while it is not resolved.
 func (r *Request) Escalated() bool {
-	return r.Status.Open() && ((r.ReactionEscalatedAt != nil && r.AcceptedAt == nil) ||
+	return r.Status.Running() && ((r.ReactionEscalatedAt != nil && r.AcceptedAt == nil) ||
 		(r.ResolutionEscalatedAt != nil && r.ResolvedAt == nil))
 }
 

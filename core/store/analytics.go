@@ -88,7 +88,7 @@ func (s *Store) OverdueCounts(ctx context.Context, q core.DaysQuery) (map[int64]
 	now := q.Now.UTC()
 	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		sel := tx.NewSelect().TableExpr("requests AS r").ColumnExpr(key+" AS k").ColumnExpr("count(*) AS n").
-			Where(overdueExpr, bun.In(core.OpenStatuses), now, now)
+			Where(overdueExpr, bun.In(core.UnfinishedStatuses), now, now)
 		sel = daysWhere(sel, "r", q)
 		if q.By == core.ByExecutor {
 			sel = sel.Where("r.executor_id IS NOT NULL")
@@ -170,12 +170,12 @@ func (s *Store) HQRequests(ctx context.Context, q core.DaysQuery, limit int) (rs
 func (s *Store) OverdueRequests(ctx context.Context, now time.Time, limit int) (rs []core.Request, total int64, err error) {
 	now = now.UTC()
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		n, err := tx.NewSelect().TableExpr("requests AS r").Where(overdueExpr, bun.In(core.OpenStatuses), now, now).Count(ctx)
+		n, err := tx.NewSelect().TableExpr("requests AS r").Where(overdueExpr, bun.In(core.UnfinishedStatuses), now, now).Count(ctx)
 		if err != nil {
 			return err
 		}
 		total = int64(n)
-		return selectRequests(tx, &rs).Where(overdueExpr, bun.In(core.OpenStatuses), now, now).
+		return selectRequests(tx, &rs).Where(overdueExpr, bun.In(core.UnfinishedStatuses), now, now).
 			OrderExpr("CASE WHEN r.accepted_at IS NULL AND r.reaction_due_at < ? THEN r.reaction_due_at ELSE r.resolution_due_at END, r.id", now).
 			Limit(limit).Scan(ctx)
 	})

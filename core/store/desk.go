@@ -68,10 +68,10 @@ func (r *deskRefs) deskQueueExpr(q core.Queue, now time.Time) (sql deskSQL, ok b
 	case core.QueueNew, core.QueueReturned:
 		return deskSQL{"(r.status = ? AND " + nw.expr + ")", append([]any{core.Status(q)}, nw.args...)}, true
 	case core.QueueOverdue:
-		return deskSQL{overdueExpr, []any{bun.In(core.OpenStatuses), now, now}}, true
+		return deskSQL{overdueExpr, []any{bun.In(core.UnfinishedStatuses), now, now}}, true
 	case core.QueueEscalated:
 		return deskSQL{`(r.status IN (?) AND ((r.reaction_escalated_at IS NOT NULL AND r.accepted_at IS NULL) OR
-			(r.resolution_escalated_at IS NOT NULL AND r.resolved_at IS NULL)))`, []any{bun.In(core.OpenStatuses)}}, true
+			(r.resolution_escalated_at IS NOT NULL AND r.resolved_at IS NULL)))`, []any{bun.In(core.UnfinishedStatuses)}}, true
 	case core.QueueEmergency:
 		return deskSQL{"(r.priority = ? AND " + nw.expr + " AND (r.status IN (?) OR (r.status IN (?) AND r.accepted_at IS NULL)))",
 			append(append([]any{core.PriorityEmergency}, nw.args...), bun.In(core.TriageStatuses), bun.In(core.OpenStatuses))}, true
@@ -137,7 +137,7 @@ func deskOrder(s core.DeskSort) (rank, key deskSQL) {
 	if s == core.SortDeadline {
 		due := deskSQL{`CASE WHEN r.status IN (?) AND r.accepted_at IS NULL AND r.reaction_due_at IS NOT NULL THEN r.reaction_due_at
 			WHEN r.status IN (?) AND r.resolved_at IS NULL THEN r.resolution_due_at END`,
-			[]any{bun.In(core.OpenStatuses), bun.In(core.OpenStatuses)}}
+			[]any{bun.In(core.UnfinishedStatuses), bun.In(core.UnfinishedStatuses)}}
 		return deskSQL{"CASE WHEN (" + due.expr + ") IS NULL THEN 1 ELSE 0 END", due.args},
 			deskSQL{"coalesce(" + due.expr + ", r.created_at)", due.args}
 	}

@@ -64,7 +64,7 @@ func TestHQFigures(t *testing.T) {
 				from string
 				want string
 			}{
-				{"current", d.Current, "2026-11-01", "received=11 apartments=200 per1000=55.0000 open=4 overdue=3 reaction=6/8 resolution=4/6 " +
+				{"current", d.Current, "2026-11-01", "received=11 apartments=200 per1000=55.0000 open=4 overdue=4 reaction=6/8 resolution=4/6 " +
 					"reaction_share=0.7500 resolution_share=0.6667 met=0.7143 reaction_median=5400 reaction_p90=12000 " +
 					"resolution_median=60000 resolution_p90=120000 reopened=0.0909 returned=0.0909 rating=3.5000"},
 				{"previous", d.Previous, "2026-10-22", "received=1 apartments=200 per1000=5.0000 open=0 overdue=0 reaction=1/1 resolution=1/1 " +
@@ -92,7 +92,7 @@ func TestHQFigures(t *testing.T) {
 				"mc-a":        {core.HQFilter{ManagementCompany: "mc-a"}, 4, 1, 160, 1, 0},
 				"contractor":  {core.HQFilter{Contractor: "ctr"}, 2, 0, 40, 0, 0},
 				"supplier":    {core.HQFilter{Supplier: "sup-heat"}, 2, 1, 160, 1, 1},
-				"utilities":   {core.HQFilter{Category: "utilities"}, 4, 3, 200, 2, 1},
+				"utilities":   {core.HQFilter{Category: "utilities"}, 4, 3, 200, 3, 1},
 				"call centre": {core.HQFilter{Channel: string(core.ChannelCallCentre)}, 5, 2, 200, 2, 0},
 				"mc-b south":  {core.HQFilter{ManagementCompany: "mc-b", District: "south"}, 2, 1, 40, 1, 0},
 			}

@@ -182,7 +182,8 @@ func (c *hqCity) fileFixture(t *testing.T) {
 	c.file(t, msk(2026, 11, 5, 9, 0), disp, "b1", "hot-water", assign(0, "sup-heat"))
 	// R7: accepted in 3600 s, never resolved: open and overdue.
 	c.file(t, msk(2026, 11, 6, 9, 0), cit, "b2", "roof-leak", assign(0, "mc-a"), by(60, "op-mc-a", core.ActionAccept))
-	// R8: no building, still in triage: open, not overdue.
+	// R8: no building, still in triage: open, and overdue since its
+	// reaction time runs from intake in triage too.
 	c.file(t, msk(2026, 11, 7, 9, 0), cit, "", "hot-water")
 	// R9: rejected.
 	c.file(t, msk(2026, 11, 8, 9, 0), disp, "b1", "roof-leak", by(30, disp, core.ActionReject))
