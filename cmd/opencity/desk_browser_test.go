@@ -44,16 +44,16 @@ func deskCount(t *testing.T, b *webtest.Browser, sel string) int {
 	return n
 }
 
-// The dispatcher's desk at peak in a browser: thousands of waiting
-// requests, the count of every queue shown, an overdue request found by
-// its filter, filters combined, the pages walked to the end without a
+// The dispatcher's desk at peak in a browser: 5,000 waiting requests, the
+// count of every queue shown, an overdue request found by its filter and
+// recalled from its organization to another, filters combined, the pages walked to the end without a
 // repeat or a gap, and the counts refreshing themselves when a new request
 // arrives.
 func TestBrowserDeskAtPeak(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			s := startServer(t, kind)
-			waiting := s.peakCity(t, "peak", 3000)
+			waiting := s.peakCity(t, "peak", 5000)
 			b := webtest.Start(t)
 			base := s.URL() + "/t/peak"
 			browserLogin(b, base, bench.DispatcherLogin)
@@ -99,6 +99,25 @@ func TestBrowserDeskAtPeak(t *testing.T) {
 			}
 			if len(nums) != total {
 				t.Errorf("%d rows through the pages, total %d", len(nums), total)
+			}
+
+			// The overdue request recalled from its organization and given
+			// to another, from its page, as one lifecycle step.
+			held, err := st.RequestByNumber(context.Background(), dispatcher, number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Navigate(base + "/requests/" + number + "?lang=ru")
+			target := bget(t, b, "recall target", chromedp.Evaluate[string](`document.querySelector("#recall-org option:not([value=''])").value`))
+			b.Run("recall", chromedp.SetValue(chromedp.CSS("#recall-org"), target),
+				chromedp.SetValue(chromedp.CSS("#recall-comment"), "Просрочено: передаём другой организации"))
+			b.Click("#f-recall button[type=submit]")
+			after, err := st.RequestByNumber(context.Background(), dispatcher, number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if target == "" || target == held.Organization || after.Organization != target || after.Status != core.StatusAssigned {
+				t.Errorf("recalled %s from %s: now %s with %q, want assigned to %q", number, held.Organization, after.Status, after.Organization, target)
 			}
 
 			// Filters combined, in deadline order: the pages give each row once.
