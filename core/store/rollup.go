@@ -128,14 +128,30 @@ func (s *Store) RecountDays(ctx context.Context) (rows []DayRow, err error) {
 
 var recountDays = "SELECT " + dayKeyAs + ", " + dayCounts(1) + " FROM requests GROUP BY " + dayKey
 
+// recountMonth is recountDays for the days between two bounds, both
+// included: one month of intake at a time.
+var recountMonth = "SELECT " + dayKeyAs + ", " + dayCounts(1) + " FROM requests WHERE created_day >= ? AND created_day <= ? GROUP BY " + dayKey
+
 // RebuildDays replaces the daily rollups with a recount, for requests
-// written without the lifecycle (a bulk load).
+// written without the lifecycle (a bulk load). It recounts one month of
+// intake per statement, in one transaction, so that no statement of a
+// city with millions of requests outlasts the connection's read timeout.
 func (s *Store) RebuildDays(ctx context.Context) error {
 	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewRaw("DELETE FROM request_days").Exec(ctx); err != nil {
 			return err
 		}
-		_, err := tx.NewRaw("INSERT INTO request_days (" + strings.Join(dayColumns, ", ") + ") " + recountDays).Exec(ctx)
-		return err
+		var months []string
+		if err := tx.NewRaw("SELECT DISTINCT substr(created_day, 1, 7) FROM requests").Scan(ctx, &months); err != nil {
+			return err
+		}
+		insert := "INSERT INTO request_days (" + strings.Join(dayColumns, ", ") + ") " + recountMonth
+		for _, m := range months {
+			// Every day of month m sorts between m-00 and m-99.
+			if _, err := tx.NewRaw(insert, m+"-00", m+"-99").Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
