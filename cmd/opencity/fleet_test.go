@@ -17,6 +17,7 @@ import (
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/tenanttest"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 )
 
 var heartbeatTokenRE = regexp.MustCompile(`id="heartbeat-token">([^<]+)<`)
@@ -201,7 +202,11 @@ func TestMigrateOnlyNamedCities(t *testing.T) {
 				scope, _ := b.Scope(slug)
 				err := scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 					for _, table := range []string{"attachments", "request_events", "requests", "counters"} {
-						if _, err := tx.ExecContext(ctx, "DROP TABLE "+table); err != nil {
+						drop := "DROP TABLE " + table
+						if tx.Dialect().Name() == dialect.PG {
+							drop += " CASCADE" // later migrations' tables refer to requests
+						}
+						if _, err := tx.ExecContext(ctx, drop); err != nil {
 							return err
 						}
 					}

@@ -398,7 +398,9 @@ func TestSignupPagesWithoutBilling(t *testing.T) {
 	}
 	status, body, _ = post("/t/zelenodolsk/invite", url.Values{"csrf_token": {csrf(body)}, "token": {u.Query().Get("token")},
 		"password": {"зелёный дол"}})
-	if status != 200 || !strings.Contains(body, `value="anna@zelenodolsk.example.org"`) {
+	// The button sets the password and logs in: the city's admin console,
+	// greeting the new admin.
+	if status != 200 || !strings.Contains(body, `Вы вошли как <strong>Анна</strong>`) || !strings.Contains(body, `href="/t/zelenodolsk/admin/users"`) {
 		t.Fatalf("set password: %d %s", status, body)
 	}
 	r := s.call("POST", "/t/zelenodolsk/api/v1/auth/token", "", map[string]string{"login": "anna@zelenodolsk.example.org", "password": "зелёный дол"})
