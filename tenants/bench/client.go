@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -28,12 +30,34 @@ func NewClient(ctx context.Context, base, slug, login, password string) (*Client
 	var tok struct {
 		Token string `json:"token"`
 	}
-	if err := c.Do(ctx, "POST", "/auth/token", map[string]string{"login": login, "password": password}, &tok, http.StatusCreated); err != nil {
-		return nil, fmt.Errorf("log in as %s: %w", login, err)
+	// Logins are rate limited per address (60 a minute by default): a run
+	// that logs in to many cities from one address waits as told.
+	for attempt := 0; ; attempt++ {
+		err := c.Do(ctx, "POST", "/auth/token", map[string]string{"login": login, "password": password}, &tok, http.StatusCreated)
+		var limited *TooManyError
+		if err == nil {
+			break
+		}
+		if !errors.As(err, &limited) || attempt >= 5 {
+			return nil, fmt.Errorf("log in as %s: %w", login, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(limited.RetryAfter):
+		}
 	}
 	c.Token = tok.Token
 	return c, nil
 }
+
+// TooManyError is an answer 429: the server asks to wait RetryAfter.
+type TooManyError struct {
+	RetryAfter time.Duration
+	Message    string
+}
+
+func (e *TooManyError) Error() string { return "429 " + e.Message }
 
 // Do sends a JSON request and decodes the answer into out (when not nil);
 // an answer with another status than want is an error.
@@ -61,6 +85,14 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any, wan
 		return err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusTooManyRequests && want != http.StatusTooManyRequests {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+		wait := time.Second
+		if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && n > 0 {
+			wait = time.Duration(n) * time.Second
+		}
+		return &TooManyError{RetryAfter: wait, Message: fmt.Sprintf("%s %s: %s", method, path, bytes.TrimSpace(msg))}
+	}
 	if resp.StatusCode != want {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
 		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(msg))
