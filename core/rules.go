@@ -110,6 +110,16 @@ func (d *Directory) District(id int64) *District {
 	return nil
 }
 
+// Category returns the category with id, nil when unknown.
+func (d *Directory) Category(id int64) *Category {
+	for i := range d.Categories {
+		if d.Categories[i].ID == id {
+			return &d.Categories[i]
+		}
+	}
+	return nil
+}
+
 // Organization returns the organization with id, nil when unknown.
 func (d *Directory) Organization(id int64) *Organization {
 	for i := range d.Organizations {

@@ -132,10 +132,8 @@ func (w *Wishes) Week(ctx context.Context, a Actor, week string) (*WishWeek, err
 		i, ok := at[k]
 		if !ok {
 			g := WishGroup{}
-			for _, c := range dir.Categories {
-				if c.ID == r.CategoryID {
-					g.Category = c
-				}
+			if c := dir.Category(r.CategoryID); c != nil {
+				g.Category = *c
 			}
 			if k.dist != 0 {
 				g.District = dir.District(k.dist)

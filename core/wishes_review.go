@@ -156,10 +156,8 @@ func clusterWishes(rs []Request, dir *Directory) []WishCluster {
 				k = len(cs)
 				at[root] = k
 				c := WishCluster{}
-				for _, cat := range dir.Categories {
-					if cat.ID == cid {
-						c.Category = cat
-					}
+				if cat := dir.Category(cid); cat != nil {
+					c.Category = *cat
 				}
 				cs = append(cs, c)
 			}
@@ -244,7 +242,7 @@ func (w *Wishes) Decide(ctx context.Context, a Actor, in WishDecisionInput) ([]R
 	if len(fe) == 0 {
 		for _, n := range numbers {
 			r, err := w.Requests.Store.RequestByNumber(ctx, a, n)
-			if err != nil || !categoryByID(dir, r.CategoryID).Wish() {
+			if err != nil || !dir.Category(r.CategoryID).Wish() {
 				fe.Add("numbers", "error.not_wish", "Number", n)
 				break
 			}
@@ -278,13 +276,4 @@ func (w *Wishes) Decide(ctx context.Context, a Actor, in WishDecisionInput) ([]R
 		out = append(out, r)
 	}
 	return out, nil
-}
-
-func categoryByID(dir *Directory, id int64) *Category {
-	for i := range dir.Categories {
-		if dir.Categories[i].ID == id {
-			return &dir.Categories[i]
-		}
-	}
-	return nil
 }
