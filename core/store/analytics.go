@@ -57,15 +57,21 @@ func groupKey(by core.Grouping, alias string) string {
 	return "0"
 }
 
-// DayCounts implements core.AnalyticsStore from the daily rollups.
-func (s *Store) DayCounts(ctx context.Context, q core.DaysQuery) (rows []core.GroupCounts, err error) {
+// daySums sums every count column of request_days (alias d) under its
+// own name, as core.DayCounts scans it.
+var daySums = func() string {
 	sums := make([]string, 0, len(dayColumns)-7)
 	for _, c := range dayColumns[7:] {
 		sums = append(sums, "coalesce(sum(d."+c+"), 0) AS "+c)
 	}
+	return strings.Join(sums, ", ")
+}()
+
+// DayCounts implements core.AnalyticsStore from the daily rollups.
+func (s *Store) DayCounts(ctx context.Context, q core.DaysQuery) (rows []core.GroupCounts, err error) {
 	key := groupKey(q.By, "d")
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		sel := tx.NewSelect().TableExpr("request_days AS d").ColumnExpr(key + " AS k").ColumnExpr(strings.Join(sums, ", "))
+		sel := tx.NewSelect().TableExpr("request_days AS d").ColumnExpr(key + " AS k").ColumnExpr(daySums)
 		sel = daysWhere(sel, "d", q)
 		if q.By == core.ByExecutor {
 			sel = sel.Where("d.executor_id <> 0")

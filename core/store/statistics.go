@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"strings"
 
 	"github.com/opencity/opencity/core"
 	"github.com/uptrace/bun"
@@ -13,14 +12,10 @@ var _ core.StatisticsStore = (*Store)(nil)
 // MonthCounts implements core.StatisticsStore from the daily rollups: a
 // day's month is its first seven characters (YYYY-MM).
 func (s *Store) MonthCounts(ctx context.Context, from, to string, by core.Grouping) (rows []core.MonthCounts, err error) {
-	sums := make([]string, 0, len(dayColumns)-7)
-	for _, c := range dayColumns[7:] {
-		sums = append(sums, "coalesce(sum(d."+c+"), 0) AS "+c)
-	}
 	key := groupKey(by, "d")
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		return tx.NewSelect().TableExpr("request_days AS d").
-			ColumnExpr("substr(d.day, 1, 7) AS m").ColumnExpr(key+" AS k").ColumnExpr(strings.Join(sums, ", ")).
+			ColumnExpr("substr(d.day, 1, 7) AS m").ColumnExpr(key+" AS k").ColumnExpr(daySums).
 			Where("d.day >= ? AND d.day <= ?", from, to).
 			GroupExpr("substr(d.day, 1, 7), "+key).Scan(ctx, &rows)
 	})
