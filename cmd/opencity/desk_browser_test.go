@@ -44,7 +44,7 @@ func deskCount(t *testing.T, b *webtest.Browser, sel string) int {
 	return n
 }
 
-// The dispatcher's desk at peak in a browser: 5,000 waiting requests, the
+// The dispatcher's desk at peak in a browser: 3,000 waiting requests, the
 // count of every queue shown, an overdue request found by its filter and
 // recalled from its organization to another, filters combined, the pages walked to the end without a
 // repeat or a gap, and the counts refreshing themselves when a new request
@@ -53,7 +53,7 @@ func TestBrowserDeskAtPeak(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			s := startServer(t, kind)
-			waiting := s.peakCity(t, "peak", 5000)
+			waiting := s.peakCity(t, "peak", 3000)
 			b := webtest.Start(t)
 			base := s.URL() + "/t/peak"
 			browserLogin(b, base, bench.DispatcherLogin)
@@ -74,8 +74,8 @@ func TestBrowserDeskAtPeak(t *testing.T) {
 				}
 				return c
 			}
-			if waiting < 5000 {
-				t.Fatalf("%d requests need the dispatcher, want at least 5,000", waiting)
+			if waiting < 3000 {
+				t.Fatalf("%d requests need the dispatcher, want at least 3,000", waiting)
 			}
 			// Requests fall overdue (and are escalated) as the clock runs,
 			// and nothing else changes them meanwhile: what the page shows
