@@ -16,7 +16,7 @@ import (
 const benchUsage = `Usage:
   opencity bench generate   provision a city and generate its request history (PostgreSQL or SQLite)
   opencity bench load       drive one scenario at a running server: -url -slug -scenario intake|queue|desk|request|search|info -c -rate -duration
-  opencity bench run        every scenario beside its same-run baseline (needs DATABASE_URL); saves deploy/bench/results.json
+  opencity bench run        every scenario beside its same-run baseline (needs DATABASE_URL; --only hq,… for some groups); saves deploy/bench/results.json
   opencity bench report     print the saved results as Markdown; --write-readme puts them into README.md
 `
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/bench"
 	"github.com/uptrace/bun"
@@ -41,8 +42,24 @@ func benchRun(ctx context.Context, cfg server.Config, args []string, out io.Writ
 	save := fs.String("out", "deploy/bench/results.json", "where to save the results")
 	conditions := fs.String("conditions", "", "load conditions to note in the report (other work on the machine)")
 	write := fs.Bool("write-readme", false, "also write the results into README.md")
+	hqRate := fs.Float64("hq-rate", 10, "pages a second for HQ's pages and the public statistics (a few analysts at once, the portal's visitors)")
+	only := fs.String("only", "", "run only these groups of scenarios, comma-separated: "+strings.Join(benchGroups, ", ")+" (all by default)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	run := map[string]bool{}
+	for _, g := range strings.Split(*only, ",") {
+		if g = strings.TrimSpace(g); g == "" {
+			continue
+		}
+		if !slices.Contains(benchGroups, g) {
+			return fmt.Errorf("bench run: --only: unknown group %q (%s)", g, strings.Join(benchGroups, ", "))
+		}
+		run[g] = true
+	}
+	all := len(run) == 0
+	if !all && *write {
+		return errors.New("bench run: --write-readme needs a complete run, without --only")
 	}
 	if cfg.DatabaseURL == "" {
 		return errors.New("bench run needs DATABASE_URL: the baselines are pgbench on the same PostgreSQL")
@@ -59,15 +76,28 @@ func benchRun(ctx context.Context, cfg server.Config, args []string, out io.Writ
 		rep.Figures = append(rep.Figures, f)
 		fmt.Fprintf(out, "  %-34s %s | baseline %s | target %s %s\n", f.Scenario, f.Measured, f.Baseline, f.Target, f.Verdict)
 	}
-	r := &benchRunner{cfg: cfg, b: b, h: h, c: *c, d: *d, pageRate: *pageRate, out: out, add: add}
-	if err := r.bigCity(ctx); err != nil {
-		return err
+	r := &benchRunner{cfg: cfg, b: b, h: h, c: *c, d: *d, pageRate: *pageRate, hqRate: *hqRate, out: out, add: add}
+	if all || run["city"] {
+		if err := r.bigCity(ctx); err != nil {
+			return err
+		}
 	}
-	if err := r.scratchScenarios(ctx, *cities); err != nil {
-		return err
+	if all || run["hq"] {
+		if err := r.hq(ctx); err != nil {
+			return err
+		}
 	}
-	r.authorization(ctx)
-	r.plugin(ctx)
+	if all || run["scratch"] {
+		if err := r.scratchScenarios(ctx, *cities); err != nil {
+			return err
+		}
+	}
+	if all || run["authorization"] {
+		r.authorization(ctx)
+	}
+	if all || run["plugin"] {
+		r.plugin(ctx)
+	}
 	rep.Conditions = fmt.Sprintf("%d workers, %s per load scenario; load average %s before and %s after the run",
 		*c, *d, loadBefore, bench.LoadAverage())
 	if *conditions != "" {
@@ -83,6 +113,13 @@ func benchRun(ctx context.Context, cfg server.Config, args []string, out io.Writ
 	return nil
 }
 
+// benchGroups are the groups of scenarios bench run can be limited to:
+// the big city's intake, queue, search, desk and request pages; HQ's pages,
+// the public statistics and a year's league table as XLSX in the same city;
+// provisioning, memory and migrations in a scratch database; the
+// authorization check; the routing plugin.
+var benchGroups = []string{"city", "hq", "scratch", "authorization", "plugin"}
+
 type benchRunner struct {
 	cfg server.Config
 	b   *tenants.Backend
@@ -90,30 +127,20 @@ type benchRunner struct {
 	c   int
 	d   time.Duration
 	out io.Writer
-	// pageRate is the fixed rate at which page latencies are measured.
-	pageRate float64
-	add      func(bench.Figure)
+	// pageRate is the fixed rate at which page latencies are measured;
+	// hqRate the one of HQ's pages and the public statistics.
+	pageRate, hqRate float64
+	add              func(bench.Figure)
 }
 
 // bigCity: intake beside pgbench, the queue page and a request's page in
 // the city with the generated history.
 func (r *benchRunner) bigCity(ctx context.Context) error {
-	scope, err := r.b.Scope(r.h.slug)
+	scope, err := r.city(ctx)
+	if err != nil {
+		return err
+	}
 	var count int
-	if err == nil {
-		err = scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			count, err = tx.NewSelect().TableExpr("requests").Count(ctx)
-			return err
-		})
-	}
-	if err != nil || count == 0 {
-		if err := r.h.generate(ctx, r.b, r.out); err != nil {
-			return err
-		}
-		if scope, err = r.b.Scope(r.h.slug); err != nil {
-			return err
-		}
-	}
 	var buildings []int64
 	var numbers []string
 	var sample []struct {
@@ -206,6 +233,26 @@ func (r *benchRunner) bigCity(ctx context.Context) error {
 		fmt.Fprintf(r.out, "    %-18s %s\n", x.name, x.r)
 	}
 	return nil
+}
+
+// city is the big city's scope, its history generated first when it has
+// no requests.
+func (r *benchRunner) city(ctx context.Context) (store.Scope, error) {
+	scope, err := r.b.Scope(r.h.slug)
+	var count int
+	if err == nil {
+		err = scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			count, err = tx.NewSelect().TableExpr("requests").Count(ctx)
+			return err
+		})
+	}
+	if err != nil || count == 0 {
+		if err := r.h.generate(ctx, r.b, r.out); err != nil {
+			return nil, err
+		}
+		return r.b.Scope(r.h.slug)
+	}
+	return scope, nil
 }
 
 // shellWords quotes the arguments that need it, so the command can be rerun.
