@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 // AccountStore is the storage of one city's accounts that the account
@@ -110,9 +108,13 @@ type PasswordChange struct {
 	New     string `json:"new"`
 }
 
-// ChangePassword sets actor's new password after checking the current one;
-// every other login session of the actor ends, the one of session stays.
-func (s *Accounts) ChangePassword(ctx context.Context, actor Actor, in PasswordChange, session string) error {
+// ChangePassword sets actor's new password after checking the current one
+// under the lockout policy of CheckLogin for client (the caller's address),
+// so a held session is no way to guess the password; every other login
+// session of the actor ends, the one of session stays. Errors: EINVALID
+// with a message on current for a wrong one, ETOOMANY (with RetryAfter)
+// while the address is locked out of the account.
+func (s *Accounts) ChangePassword(ctx context.Context, actor Actor, in PasswordChange, session, client string) error {
 	if actor.UserID == 0 {
 		return E(EUNAUTHORIZED, "error.log_in_first")
 	}
@@ -130,9 +132,16 @@ func (s *Accounts) ChangePassword(ctx context.Context, actor Actor, in PasswordC
 	if err != nil {
 		return err
 	}
-	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(in.Current)) != nil {
+	err = CheckLogin(ctx, s.Store, Credentials{Login: u.Login, Password: in.Current, Client: client}, s.now(),
+		func(context.Context, string) (PasswordAccount, error) {
+			return PasswordAccount{PasswordHash: u.PasswordHash, Active: u.Active}, nil
+		})
+	if ErrorCode(err) == EUNAUTHORIZED {
 		return &Error{Code: EINVALID, Message: "error.invalid_fields",
 			Fields: FieldErrors{"current": M("error.not_current_password")}}
+	}
+	if err != nil {
+		return err
 	}
 	hash, err := HashPassword(in.New)
 	if err != nil {

@@ -87,7 +87,7 @@ func (a *API) accountRoutes() []Route {
 			func(c *Call, _ none) (none, error) { return none{}, s(c).Logout(c.Ctx, bearer(c.Context)) }),
 		endpoint(Route{Method: "POST", Path: "/auth/password", Guard: guardSelf, Summary: "Change the caller's password; other sessions end", Status: http.StatusNoContent},
 			func(c *Call, in core.PasswordChange) (none, error) {
-				return none{}, s(c).ChangePassword(c.Ctx, c.Actor, in, bearer(c.Context))
+				return none{}, s(c).ChangePassword(c.Ctx, c.Actor, in, bearer(c.Context), c.ClientIP())
 			}),
 	}
 }

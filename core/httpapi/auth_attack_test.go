@@ -404,3 +404,38 @@ func TestAttackTokensOnlyForTheirPurpose(t *testing.T) {
 		})
 	}
 }
+
+// Whoever holds someone's session (a shared computer, a leaked token)
+// cannot guess the account's password through the password change: it is
+// checked under the login's lockout, counted with the logins of the same
+// address, and the owner changes it from their own address.
+func TestAttackPasswordChangeIsNoGuessingOracle(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := servertest.Start(t, kind)
+			thief := s.From("127.0.0.2")
+			stolen := s.Login("kazan", "citizen")
+			change := func(c *apitest.Client, current string) apitest.Response {
+				return c.Call("POST", "/t/kazan/api/v1/auth/password", stolen, map[string]string{"current": current, "new": "the owner's new 42"})
+			}
+			for i := 0; i < core.LoginFailures; i++ {
+				if r := change(thief, "guess"); r.Status != http.StatusUnprocessableEntity || r.Fields(t)["current"] == nil {
+					t.Fatalf("wrong current password %d: %d %s", i+1, r.Status, r.Body)
+				}
+			}
+			r := change(thief, "demo")
+			if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+				t.Fatalf("the right password after %d guesses from one address: %d %s", core.LoginFailures, r.Status, r.Body)
+			}
+			// The guesses count against the login from that address too.
+			if r := thief.Call("POST", cityToken, "", map[string]string{"login": "citizen", "password": "demo"}); r.Status != http.StatusTooManyRequests {
+				t.Errorf("a login after the guesses: %d %s", r.Status, r.Body)
+			}
+			// The owner, from their own address, is not locked out.
+			if r := change(s.From("127.0.0.4"), "demo"); r.Status != http.StatusNoContent {
+				t.Errorf("the owner's password change: %d %s", r.Status, r.Body)
+			}
+			s.LoginPassword("kazan", "citizen", "the owner's new 42")
+		})
+	}
+}

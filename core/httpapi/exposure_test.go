@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -100,8 +101,32 @@ func TestLinkedRequestsCarryNoOneElsesData(t *testing.T) {
 				}
 				payloads["API "+p] = string(s.Call("GET", base+p, tok, nil).Body)
 			}
+			// Open311 with Bob's token as its api_key: one request, the
+			// list and the updates feed.
+			key := "api_key=" + url.QueryEscape(bob)
+			for _, p := range []string{"requests/" + dup + ".json", "requests/" + orig + ".json", "requests.json?" + key,
+				"requests.json?service_request_id=" + dup + "," + orig, "servicerequestupdates.xml", "servicerequestupdates.json"} {
+				sep := "?"
+				if strings.Contains(p, "?") {
+					sep = "&"
+				}
+				payloads["Open311 "+p] = string(s.Call("GET", "/t/kazan/open311/v2/"+p+sep+key, "", nil).Body)
+			}
+			if !strings.Contains(payloads["Open311 requests/"+dup+".json"], dup) {
+				t.Errorf("Open311 does not show bob his own request: %s", payloads["Open311 requests/"+dup+".json"])
+			}
+			// Alice's photo itself, not only its name: neither through the
+			// API nor the pages, by the original's number or Bob's.
 			page := webtest.LogIn(t, s.URL(), "/t/kazan/login", "bob", "citizen")
-			for _, p := range []string{"/t/kazan/requests/" + dup, "/t/kazan/my/", "/t/kazan/requests/" + orig, "/t/kazan/"} {
+			for _, number := range []string{dup, orig} {
+				if r := s.Call("GET", fmt.Sprintf("%s/requests/%s/photos/%d", base, number, alicePhoto), bob, nil); r.Status == http.StatusOK {
+					t.Errorf("bob gets alice's photo through the API as %s", number)
+				}
+				if status, _, _ := page.Get(t, s.URL(), fmt.Sprintf("/t/kazan/requests/%s/photos/%d", number, alicePhoto)); status == http.StatusOK {
+					t.Errorf("bob gets alice's photo through the pages as %s", number)
+				}
+			}
+			for _, p := range []string{"/t/kazan/requests/" + dup, "/t/kazan/my/", "/t/kazan/requests/" + orig, "/t/kazan/", "/t/kazan/statistics"} {
 				status, _, body := page.Get(t, s.URL(), p)
 				if p == "/t/kazan/requests/"+dup && status != 200 {
 					t.Errorf("bob's request page: %d", status)
