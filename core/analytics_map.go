@@ -15,6 +15,15 @@ import (
 // Without it the map is drawn on a plain background.
 const SettingMapTiles = "map_tile_url"
 
+// SettingMapCredit is the credit of the map data under the tiles, shown
+// with them (the tile server's terms ask for it); empty means
+// OpenStreetMap's ("© OpenStreetMap contributors", in the reader's
+// language).
+const SettingMapCredit = "map_tile_credit"
+
+// MaxMapCredit bounds SettingMapCredit, in characters.
+const MaxMapCredit = 200
+
 // ValidTileURL reports whether u is an http(s) URL template with {z}, {x}
 // and {y}.
 func ValidTileURL(u string) bool {
@@ -96,12 +105,15 @@ type MapTile struct {
 // CityMap is HQ's map of a period's requests and hot spots, projected on
 // the server (Web Mercator) into Width × Height pixels at Zoom.
 type CityMap struct {
-	Filter    HQFilter      `json:"filter"`
-	Width     int           `json:"width"`
-	Height    int           `json:"height"`
-	Zoom      int           `json:"zoom"`
-	Tiles     []MapTile     `json:"tiles"` // none without SettingMapTiles
-	TileURL   string        `json:"tile_url"`
+	Filter  HQFilter  `json:"filter"`
+	Width   int       `json:"width"`
+	Height  int       `json:"height"`
+	Zoom    int       `json:"zoom"`
+	Tiles   []MapTile `json:"tiles"` // none without SettingMapTiles
+	TileURL string    `json:"tile_url"`
+	// Credit is SettingMapCredit, shown with the tiles; "" for
+	// OpenStreetMap's.
+	Credit    string        `json:"credit"`
 	Districts []MapDistrict `json:"districts"`
 	Points    []MapPoint    `json:"points"`
 	HotSpots  []MapHotSpot  `json:"hotspots"`
@@ -140,6 +152,12 @@ func (a *Analytics) Map(ctx context.Context, actor Actor, f HQFilter) (*CityMap,
 	tiles, err := a.Store.Setting(ctx, SettingMapTiles)
 	if err != nil {
 		return nil, err
+	}
+	credit := ""
+	if tiles != "" {
+		if credit, err = a.Store.Setting(ctx, SettingMapCredit); err != nil {
+			return nil, err
+		}
 	}
 	q := h.q
 	q.By = ByBuilding
@@ -220,7 +238,7 @@ func (a *Analytics) Map(ctx context.Context, actor Actor, f HQFilter) (*CityMap,
 		}
 	}
 	if tiles != "" && ValidTileURL(tiles) {
-		m.TileURL = tiles
+		m.TileURL, m.Credit = tiles, credit
 		n := 1 << m.Zoom
 		for ty := int(math.Floor(oy / tileSize)); float64(ty*tileSize) < oy+float64(m.Height); ty++ {
 			for tx := int(math.Floor(ox / tileSize)); float64(tx*tileSize) < ox+float64(m.Width); tx++ {

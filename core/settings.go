@@ -53,6 +53,10 @@ type CitySettings struct {
 	// MapTileURL is HQ's map's tile server (SettingMapTiles); in Put, nil
 	// keeps it and "" removes it.
 	MapTileURL *string `json:"map_tile_url"`
+	// MapTileCredit is the map data's credit shown with the tiles
+	// (SettingMapCredit, at most MaxMapCredit characters); in Put, nil
+	// keeps it and "" gives OpenStreetMap's.
+	MapTileCredit *string `json:"map_tile_credit"`
 }
 
 // Limits of the city settings.
@@ -78,8 +82,8 @@ func (s *Settings) Get(ctx context.Context, actor Actor) (*CitySettings, error) 
 		WorkEnd: FormatClock(cal.WorkEnd), Weekend: []int{}, Days: days, AutoCloseDays: AutoCloseDays(kv),
 		PhoneRegion: PhoneRegion(kv),
 		ReopenDays:  ReopenDays(kv), SecondLevelMinutes: int(SecondLevelDelay(kv) / time.Minute)}
-	tiles := kv[SettingMapTiles]
-	out.MapTileURL = &tiles
+	tiles, credit := kv[SettingMapTiles], kv[SettingMapCredit]
+	out.MapTileURL, out.MapTileCredit = &tiles, &credit
 	for d := range cal.Weekend {
 		out.Weekend = append(out.Weekend, int(d))
 	}
@@ -164,6 +168,13 @@ func (s *Settings) Put(ctx context.Context, actor Actor, in CitySettings) (*City
 			f.Add("map_tile_url", "error.tile_url")
 		}
 		kv[SettingMapTiles] = u
+	}
+	if in.MapTileCredit != nil {
+		credit := strings.TrimSpace(*in.MapTileCredit)
+		if n := utf8.RuneCountInString(credit); n > MaxMapCredit || strings.ContainsAny(credit, "\r\n") {
+			f.Add("map_tile_credit", "error.max_len", "Count", MaxMapCredit)
+		}
+		kv[SettingMapCredit] = credit
 	}
 	if err := f.Err(); err != nil {
 		return nil, err

@@ -70,7 +70,8 @@ func (cs *Console) showSettings(c *gin.Context, p *web.Page, status int) {
 		p.Form = url.Values{"work_start": {s.WorkStart}, "work_end": {s.WorkEnd}, "days": {formatDays(s.Days)},
 			"auto_close_days": {strconv.Itoa(s.AutoCloseDays)}, "reopen_days": {strconv.Itoa(s.ReopenDays)},
 			"escalation_second_level_minutes": {strconv.Itoa(s.SecondLevelMinutes)}, "name": {city.Name}, "locale": {city.Locale},
-			"timezone": {s.Timezone}, "phone_region": {s.PhoneRegion}}
+			"timezone": {s.Timezone}, "phone_region": {s.PhoneRegion}, "map_tile_url": {deref(s.MapTileURL)},
+			"map_tile_credit": {deref(s.MapTileCredit)}}
 		for _, d := range s.Weekend {
 			p.Form.Add("weekend", strconv.Itoa(d))
 		}
@@ -96,8 +97,16 @@ func (cs *Console) showSettings(c *gin.Context, p *web.Page, status int) {
 	cs.views.Render(c, status, "settings.html", p)
 }
 
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
 // settings shows the working calendar, holidays, auto-close days, the
-// phone region and the city's profile (name, locale, time zone).
+// phone region, HQ's map tiles and their credit, and the city's profile
+// (name, locale, time zone).
 func (cs *Console) settings(c *gin.Context) {
 	cs.showSettings(c, cs.page(c, "settings_title", "settings"), http.StatusOK)
 }
@@ -110,6 +119,10 @@ func (cs *Console) saveSettings(c *gin.Context) {
 		Days: parseDays(f.Values.Get("days")), AutoCloseDays: int(f.Int64("auto_close_days")),
 		PhoneRegion: f.String("phone_region"),
 		ReopenDays:  int(f.Int64("reopen_days")), SecondLevelMinutes: int(f.Int64("escalation_second_level_minutes"))}
+	if f.Values.Has("map_tile_url") {
+		tiles, credit := f.Values.Get("map_tile_url"), f.Values.Get("map_tile_credit")
+		in.MapTileURL, in.MapTileCredit = &tiles, &credit
+	}
 	for _, w := range f.Values["weekend"] {
 		n, err := strconv.Atoi(w)
 		if err != nil {
@@ -165,7 +178,8 @@ func (cs *Console) showSettingsWith(c *gin.Context, p *web.Page, status int, f *
 	p.Form = url.Values{"work_start": {s.WorkStart}, "work_end": {s.WorkEnd}, "days": {formatDays(s.Days)},
 		"auto_close_days": {strconv.Itoa(s.AutoCloseDays)}, "reopen_days": {strconv.Itoa(s.ReopenDays)},
 		"escalation_second_level_minutes": {strconv.Itoa(s.SecondLevelMinutes)}, "name": {f.String("name")}, "locale": {f.String("locale")},
-		"timezone": {f.String("timezone")}, "phone_region": {s.PhoneRegion}}
+		"timezone": {f.String("timezone")}, "phone_region": {s.PhoneRegion}, "map_tile_url": {deref(s.MapTileURL)},
+		"map_tile_credit": {deref(s.MapTileCredit)}}
 	for _, d := range s.Weekend {
 		p.Form.Add("weekend", strconv.Itoa(d))
 	}

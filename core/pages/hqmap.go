@@ -22,7 +22,8 @@ type shownMap struct {
 	Points        []shownDot
 	HotSpots      []shownDot
 	Note          string // what is left off the map
-	Credit        string // the tile server, when tiles are drawn
+	TilesHost     string // the tile server, when tiles are drawn
+	Credit        string // the map data's credit, when tiles are drawn
 }
 
 type shownOutline struct {
@@ -93,7 +94,11 @@ func showMap(pg *web.Page, m *core.CityMap, link func(core.HotSpot) string) *sho
 	s.Note = pg.T("hq.map_left_off", "Buildings", m.Unplaced, "Requests", m.UnplacedRequests, "NoBuilding", m.NoBuilding)
 	if m.TileURL != "" {
 		if u, err := url.Parse(strings.NewReplacer("{z}", "0", "{x}", "0", "{y}", "0", "{s}", "a").Replace(m.TileURL)); err == nil {
-			s.Credit = pg.T("hq.map_tiles", "Host", u.Host)
+			s.TilesHost = pg.T("hq.map_tiles", "Host", u.Host)
+		}
+		s.Credit = m.Credit
+		if s.Credit == "" {
+			s.Credit = pg.T("hq.map_credit_osm")
 		}
 	}
 	return s
