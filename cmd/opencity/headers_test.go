@@ -10,14 +10,18 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/opencity/opencity/cmd/opencity/server"
+	"github.com/opencity/opencity/core/ratelimit"
 	"github.com/opencity/opencity/core/web"
 	"github.com/opencity/opencity/core/web/webtest"
+	"github.com/opencity/opencity/tenants/tenanttest"
 )
 
 var (
@@ -212,10 +216,134 @@ func TestBrowserNoCSPViolations(t *testing.T) {
 	visit(base + "/office/")
 	browserLogout(b)
 	browserLogin(b, base, "admin")
-	visit(base+"/admin/", base+"/admin/settings", base+"/admin/routing", base+"/admin/buildings", base+"/admin/users")
+	visit(base+"/admin/", base+"/admin/settings", base+"/admin/routing", base+"/admin/buildings", base+"/admin/users",
+		base+"/hq/", base+"/hq/map", base+"/hq/hotspots", base+"/hq/summary", base+"/statistics", base+"/hq/trends")
+	if n := bget(t, b, "the trend chart", chromedp.Evaluate[int](`document.querySelectorAll('svg path[stroke]').length`)); n == 0 {
+		t.Error("the trend chart has no stroked lines")
+	}
 	browserLogout(b)
 	b.Navigate(s.URL() + "/admin/login")
 	b.Submit(`main form button[type=submit]`, "login", "vendor", "password", "demo")
 	w.check(t, b, "vendor console")
 	visit(s.URL()+"/admin/", s.URL()+"/admin/cities/kazan")
+}
+
+// TestSecurityHeadersOnEveryAnswer walks every GET route the server mounts
+// — as an anonymous visitor, a city administrator and the vendor, so pages
+// render as well as redirect — and the refusals answered before or beside
+// the handlers (an unknown path, a body over its bound, a missing CSRF
+// token, a rate limit): each answer carries the Content-Security-Policy,
+// nosniff and a Referrer-Policy, and no page in it runs inline code.
+func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := startServerConfig(t, kind, func(c *server.Config) {
+				c.RateLimits = ratelimit.Rules{Login: ratelimit.Rule{Requests: 4, Window: time.Minute}}
+			})
+			base := s.URL()
+			number := s.submit("kazan", s.login("kazan", "dispatcher"), "лифт")
+			admin := logIn(t, base, "/t/kazan/login", "admin", "admin")
+			vendor := logIn(t, base, "/admin/login", "vendor", "vendor")
+			anon := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			headers := func(label string, resp *http.Response, body []byte) {
+				t.Helper()
+				if csp := resp.Header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'self';") ||
+					strings.Contains(csp, "unsafe-") || !strings.Contains(csp, "script-src 'self';") {
+					t.Errorf("%s: %d with Content-Security-Policy %q", label, resp.StatusCode, csp)
+				}
+				if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+					t.Errorf("%s: %d with X-Content-Type-Options %q", label, resp.StatusCode, resp.Header.Get("X-Content-Type-Options"))
+				}
+				if rp := resp.Header.Get("Referrer-Policy"); rp != web.ReferrerPolicy && rp != "no-referrer" {
+					t.Errorf("%s: %d with Referrer-Policy %q", label, resp.StatusCode, rp)
+				}
+				if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+					for _, tag := range scriptTagRE.FindAllString(string(body), -1) {
+						if !strings.Contains(tag, " src=") {
+							t.Errorf("%s: inline script %s", label, tag)
+						}
+					}
+					if m := inlineRE.FindString(string(body)); m != "" {
+						t.Errorf("%s: inline handler or style: %s", label, m)
+					}
+				}
+			}
+			check := func(label string, c *http.Client, req *http.Request) int {
+				t.Helper()
+				resp, err := c.Do(req)
+				if err != nil {
+					t.Fatalf("%s: %v", label, err)
+				}
+				defer resp.Body.Close()
+				body, _ := io.ReadAll(resp.Body)
+				headers(label, resp, body)
+				return resp.StatusCode
+			}
+			params := regexp.MustCompile(`[:*][a-z_]+`)
+			walked := 0
+			for _, r := range s.Engine().Routes() {
+				if r.Method != http.MethodGet {
+					continue
+				}
+				path := params.ReplaceAllStringFunc(concrete(r.Path, number), func(p string) string {
+					if p == "*path" {
+						return "discovery.json"
+					}
+					return "x"
+				})
+				for who, c := range map[string]*http.Client{"anonymous": anon, "city admin": admin.Client, "vendor": vendor.Client} {
+					req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+					check(who+" GET "+path, c, req)
+				}
+				walked++
+			}
+			if walked < 80 {
+				t.Fatalf("only %d GET routes walked", walked)
+			}
+
+			refusals := []struct {
+				label  string
+				status int
+				req    func() *http.Request
+			}{
+				{"an unknown path", http.StatusNotFound, func() *http.Request {
+					req, _ := http.NewRequest(http.MethodGet, base+"/t/kazan/no/such/page", nil)
+					return req
+				}},
+				{"a body over its bound", http.StatusRequestEntityTooLarge, func() *http.Request {
+					req, _ := http.NewRequest(http.MethodPost, base+"/t/kazan/login", bytes.NewReader(bytes.Repeat([]byte("a"), 2<<20)))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					return req
+				}},
+				{"a JSON body over its bound", http.StatusRequestEntityTooLarge, func() *http.Request {
+					req, _ := http.NewRequest(http.MethodPost, base+cityToken, bytes.NewReader(bytes.Repeat([]byte(" "), 2<<20)))
+					req.Header.Set("Content-Type", "application/json")
+					return req
+				}},
+				{"a form without its CSRF token", http.StatusForbidden, func() *http.Request {
+					req, _ := http.NewRequest(http.MethodPost, base+"/t/kazan/admin/districts", strings.NewReader("code=x"))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					return req
+				}},
+			}
+			for _, f := range refusals {
+				c := anon
+				if f.status == http.StatusForbidden {
+					c = admin.Client
+				}
+				if st := check(f.label, c, f.req()); st != f.status {
+					t.Errorf("%s: %d, want %d", f.label, st, f.status)
+				}
+			}
+			limited := s.Client.From("127.0.4.1")
+			for range 4 {
+				limited.LoginForm("/t/kazan/login", "citizen", "demo", "ru")
+			}
+			r := limited.LoginForm("/t/kazan/login", "citizen", "demo", "ru")
+			headers("a login over the rate limit", &http.Response{StatusCode: r.Status, Header: r.Header}, r.Body)
+			if r.Status != http.StatusTooManyRequests {
+				t.Errorf("a login over the rate limit: %d", r.Status)
+			}
+		})
+	}
 }

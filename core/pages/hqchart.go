@@ -1,8 +1,11 @@
 package pages
 
 import (
+	"html"
 	"html/template"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-analyze/charts"
@@ -13,7 +16,9 @@ import (
 // Charts are drawn on the server as SVG by go-analyze/charts (a maintained
 // Go port of Apache ECharts' layouts): the page shows them inline, so they
 // read without JavaScript and print with the page. The library escapes
-// every text it writes.
+// every text it writes. Its style attributes are written as SVG
+// presentation attributes, since the site's Content-Security-Policy blocks
+// inline styles.
 
 // pointLabel names a trend's point in the reader's language: a day or a
 // week's first day as dd.mm, a month as its short name and year.
@@ -70,5 +75,27 @@ func trendChart(pg *web.Page, tr *core.Trends) (template.HTML, error) {
 	if err != nil {
 		return "", err
 	}
-	return template.HTML(b), nil // the library's own SVG, its texts escaped
+	return template.HTML(presentationAttrs(b)), nil // the library's own SVG, its texts escaped
+}
+
+var styleAttr = regexp.MustCompile(`\sstyle="([^"]*)"`)
+
+// presentationAttrs rewrites each style="name:value;…" attribute of an SVG
+// as name="value" presentation attributes (fill, stroke, stroke-width,
+// font-size, font-family are all of them): the same drawing, allowed by a
+// Content-Security-Policy without 'unsafe-inline' styles.
+func presentationAttrs(svg []byte) []byte {
+	return styleAttr.ReplaceAllFunc(svg, func(m []byte) []byte {
+		decl := html.UnescapeString(string(styleAttr.FindSubmatch(m)[1]))
+		var b strings.Builder
+		for _, d := range strings.Split(decl, ";") {
+			name, value, ok := strings.Cut(d, ":")
+			name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+			if !ok || name == "" || strings.ContainsFunc(name, func(r rune) bool { return !(r == '-' || r >= 'a' && r <= 'z') }) {
+				continue
+			}
+			b.WriteString(" " + name + `="` + html.EscapeString(value) + `"`)
+		}
+		return []byte(b.String())
+	})
 }

@@ -96,6 +96,11 @@ func TestTrendChartSVG(t *testing.T) {
 		if f := os.Getenv("HQ3_DUMP"); f != "" {
 			_ = os.WriteFile(f+tc.lang+".svg", []byte(svg), 0o644)
 		}
+		// The site's Content-Security-Policy blocks inline styles: the
+		// drawing's colours are presentation attributes.
+		if strings.Contains(string(svg), "style=") || !strings.Contains(string(svg), `stroke="rgb(84,112,198)"`) {
+			t.Errorf("%s: the chart relies on inline styles: %.300s", tc.lang, svg)
+		}
 		shape := readSVG(t, string(svg))
 		all := "\x00" + strings.Join(shape.texts, "\x00") + "\x00"
 		for _, want := range tc.texts {

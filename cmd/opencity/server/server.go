@@ -248,7 +248,9 @@ func (s *Server) routes() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	_ = r.SetTrustedProxies(s.proxies) // checked by NewServer; nil trusts no proxy
-	r.Use(s.metrics.observeHTTP, s.countRequests, requestLog, recoverProblem, s.limits.BodyLimits(s.Kit).Handler, web.SecurityHeaders,
+	// The security headers come first, so that every answer carries them,
+	// a refused body's and a recovered panic's too.
+	r.Use(web.SecurityHeaders, s.metrics.observeHTTP, s.countRequests, requestLog, recoverProblem, s.limits.BodyLimits(s.Kit).Handler,
 		web.CompressAssets(web.AssetPrefix, "/signup/assets/"))
 	s.metrics.mount(r)
 	r.HandleMethodNotAllowed = true
