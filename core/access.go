@@ -99,6 +99,7 @@ var DefaultPolicies = func() []Policy {
 	ps = append(ps, grant(RoleAnalyst, ObjAnalytics, ActRead)...)
 	ps = append(ps, grant(RoleCityAdmin, ObjAnalytics, ActRead)...)
 	ps = append(ps, grant(RoleCityAdmin, ObjWishes, ActUpdate)...)
+	ps = append(ps, grant(RoleCityAdmin, ObjImports, ActRead, ActCreate, ActUpdate, ActImport)...)
 	for _, r := range []Role{RoleCityAdmin, RoleDispatcher} {
 		ps = append(ps, grant(r, ObjRequests, ActCreate, ActComment, ActAttach)...)
 		ps = append(ps, grant(r, ObjRequests, actions(ActionAssign, ActionReject, ActionDuplicate, ActionClose, ActionReopen, ActionRecall)...)...)

@@ -33,7 +33,7 @@ type Decision struct {
 // plugin's reference ("plugin:kazan@1.0.0") as it is.
 func SourceArg(source string) any {
 	switch source {
-	case "none", "fallback", "rules", "fallback:rules", "fallback:triage", "bench":
+	case "none", "fallback", "rules", "fallback:rules", "fallback:triage", "bench", "import":
 		return i18n.Code("route.source." + strings.ReplaceAll(source, ":", "_"))
 	}
 	return source

@@ -178,6 +178,14 @@ func (s *Requests) Submit(ctx context.Context, actor Actor, in NewRequest, key s
 type Via struct {
 	Channel  Channel
 	MediaURL string // an absolute http or https URL, up to MaxMediaURL bytes; "" for none
+	// ExternalSource and ExternalID name the record of an external system
+	// the request comes from (an import connector's code and the source's
+	// id); "" for none.
+	ExternalSource, ExternalID string
+	// Triage, when set, sends the request to the dispatcher's triage queue
+	// with this reason instead of asking the router: an import whose
+	// category or address the city does not know.
+	Triage Msg
 }
 
 // MaxMediaURL bounds a media link, in bytes.
@@ -187,19 +195,19 @@ const MaxMediaURL = 2000
 // http or https URL.
 const MsgNotURL = "error.not_url"
 
-// SubmitVia is Submit for the adapter of another protocol (Open311): the
-// request carries via's channel whatever the submitter's role may choose,
-// and a channel given in in is refused like any other the role may not set.
-// There is no idempotency key: such protocols have none.
-func (s *Requests) SubmitVia(ctx context.Context, actor Actor, in NewRequest, via Via) (*Request, error) {
+// SubmitVia is Submit for the adapter of another protocol (Open311, an
+// import connector): the request carries via's channel whatever the
+// submitter's role may choose, and a channel given in in is refused like
+// any other the role may not set. key is the idempotency key, "" for
+// protocols that have none.
+func (s *Requests) SubmitVia(ctx context.Context, actor Actor, in NewRequest, key string, via Via) (*Request, bool, error) {
 	if err := s.Gate.Allow(ctx, actor, ObjRequests, ActCreate); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !via.Channel.Valid() {
-		return nil, fmt.Errorf("submit via unknown channel %q", via.Channel)
+		return nil, false, fmt.Errorf("submit via unknown channel %q", via.Channel)
 	}
-	r, _, err := s.submit(ctx, actor, in, "", via)
-	return r, err
+	return s.submit(ctx, actor, in, key, via)
 }
 
 // checkMediaURL adds the fault of a media link to f.
@@ -281,6 +289,9 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 		CreatedDay: now.In(s.Location).Format(time.DateOnly),
 		Cycle:      1, MediaURL: via.MediaURL,
 	}
+	if via.ExternalID != "" {
+		r.ExternalSource, r.ExternalID = &via.ExternalSource, &via.ExternalID
+	}
 	if r.Priority == "" {
 		r.Priority = cat.DefaultPriority
 	}
@@ -315,7 +326,7 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 		events = append(events, r.attachOutage(outage, now))
 	} else {
 		var route *RequestEvent
-		if route, source, err = s.route(ctx, r, cat, building, now); err != nil {
+		if route, source, err = s.route(ctx, r, cat, building, now, via.Triage); err != nil {
 			return nil, false, err
 		}
 		events = append(events, route)
@@ -371,12 +382,15 @@ func (s *Requests) replay(prev *Request, fp string) (*Request, bool, error) {
 // route asks the router where r goes and applies the decision: assignment
 // with due times, or the dispatcher's triage queue. A router failure or a
 // decision naming no active organization of the city sends the request to
-// triage; it is never lost. It returns the history event and the source of
-// the decision.
-func (s *Requests) route(ctx context.Context, r *Request, cat *Category, b *Building, now time.Time) (*RequestEvent, string, error) {
+// triage; it is never lost. A triage reason given sends it there without
+// asking the router. It returns the history event and the source of the
+// decision.
+func (s *Requests) route(ctx context.Context, r *Request, cat *Category, b *Building, now time.Time, triage Msg) (*RequestEvent, string, error) {
 	ev := &RequestEvent{Kind: "routed", FromState: string(StatusNew), ToState: string(StatusNew), Public: false, CreatedAt: now}
 	d := Decision{Triage: true, Reason: M("route.none"), Source: "none"}
-	if s.Router != nil {
+	if !triage.IsZero() {
+		d = Decision{Triage: true, Reason: triage, Source: "import"}
+	} else if s.Router != nil {
 		var err error
 		d, err = s.Router.Route(ctx, RouteInput{City: s.City, Request: r, Category: *cat, Building: b, At: now.In(s.Location)})
 		if err != nil {

@@ -26,16 +26,20 @@ type WebhookPayload struct {
 // WebhookRequest is the request an event is about, without the
 // applicant's personal data, and the event itself.
 type WebhookRequest struct {
-	Number       string       `json:"number"`
-	Status       Status       `json:"status"`
-	Priority     Priority     `json:"priority"`
-	Category     string       `json:"category"`
-	Organization string       `json:"organization,omitempty"`
-	Executor     string       `json:"executor,omitempty"`
-	Address      string       `json:"address,omitempty"`
-	Description  string       `json:"description"`
-	CreatedAt    time.Time    `json:"created_at"`
-	Event        WebhookEvent `json:"event"`
+	Number       string    `json:"number"`
+	Status       Status    `json:"status"`
+	Priority     Priority  `json:"priority"`
+	Category     string    `json:"category"`
+	Organization string    `json:"organization,omitempty"`
+	Executor     string    `json:"executor,omitempty"`
+	Address      string    `json:"address,omitempty"`
+	Description  string    `json:"description"`
+	CreatedAt    time.Time `json:"created_at"`
+	// ExternalSource and ExternalID name the external system's record an
+	// imported request came from.
+	ExternalSource string       `json:"external_source,omitempty"`
+	ExternalID     string       `json:"external_id,omitempty"`
+	Event          WebhookEvent `json:"event"`
 }
 
 // WebhookEvent is the history event behind a webhook event.
@@ -68,9 +72,13 @@ func WebhookTypes(ev *RequestEvent) []string {
 // WebhookAudience reports whether an endpoint receives event typ raised by
 // ev on request r: the city's endpoints all of them, an organization's
 // those of the requests it holds or executes or was just given, and only
-// public comments.
+// public comments; an import connector's callback those of the requests
+// from its source.
 func WebhookAudience(e *WebhookEndpoint, typ string, ev *RequestEvent, r *Request) bool {
 	if !e.Subscribes(typ) {
+		return false
+	}
+	if e.ExternalSource != "" && (r.ExternalSource == nil || *r.ExternalSource != e.ExternalSource) {
 		return false
 	}
 	if e.OrganizationID == nil {
@@ -95,6 +103,9 @@ func NewWebhookPayload(city, typ string, ev *RequestEvent, r *Request, orgs map[
 			Event:     WebhookEvent{Kind: ev.Kind, FromStatus: ev.FromState, ToStatus: ev.ToState}}}
 	if ev.OrganizationID != nil {
 		p.Data.Event.Organization = orgs[*ev.OrganizationID]
+	}
+	if r.ExternalSource != nil && r.ExternalID != nil {
+		p.Data.ExternalSource, p.Data.ExternalID = *r.ExternalSource, *r.ExternalID
 	}
 	if ev.Kind == "comment" {
 		p.Data.Event.Comment = ev.Comment

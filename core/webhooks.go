@@ -61,14 +61,17 @@ const WebhookRetryWindow = 72 * time.Hour
 // WebhookEndpoint is a URL that receives a city's or an organization's
 // events, signed with its secret.
 type WebhookEndpoint struct {
-	ID             int64      `bun:"id,pk,autoincrement" json:"id"`
-	OrganizationID *int64     `bun:"organization_id" json:"-"`
-	Organization   string     `bun:"organization,scanonly" json:"organization,omitempty"` // code; "" for the city's own
-	URL            string     `bun:"url,notnull" json:"url"`
-	Events         string     `bun:"events,notnull" json:"-"` // comma-separated
-	EventList      []string   `bun:"-" json:"events"`
-	Secret         string     `bun:"secret,notnull" json:"-"`
-	OwnerEmail     string     `bun:"owner_email,notnull" json:"owner_email"`
+	ID             int64    `bun:"id,pk,autoincrement" json:"id"`
+	OrganizationID *int64   `bun:"organization_id" json:"-"`
+	Organization   string   `bun:"organization,scanonly" json:"organization,omitempty"` // code; "" for the city's own
+	URL            string   `bun:"url,notnull" json:"url"`
+	Events         string   `bun:"events,notnull" json:"-"` // comma-separated
+	EventList      []string `bun:"-" json:"events"`
+	Secret         string   `bun:"secret,notnull" json:"-"`
+	OwnerEmail     string   `bun:"owner_email,notnull" json:"owner_email"`
+	// ExternalSource, when set, limits the endpoint to the requests an
+	// import connector of that code brought in: its status callback.
+	ExternalSource string     `bun:"external_source,notnull" json:"external_source,omitempty"`
 	Status         string     `bun:"status,notnull" json:"status"`
 	Failures       int        `bun:"failures,notnull" json:"failures"`
 	FailingSince   *time.Time `bun:"failing_since" json:"failing_since,omitempty"`

@@ -122,6 +122,13 @@ func (cs *Console) Register(r gin.IRouter) {
 	g.POST("/webhooks", need(core.ObjWebhooks, create), cs.createEndpoint)
 	g.POST("/webhooks/endpoints/:id/enable", need(core.ObjWebhooks, update), cs.enableEndpoint)
 	g.POST("/webhooks/deliveries/:id/redeliver", need(core.ObjWebhooks, update), cs.redeliver)
+	const im = core.ObjImports
+	g.GET("/imports", need(im, read), cs.imports)
+	g.POST("/imports", need(im, create), cs.saveImport)
+	g.GET("/imports/:id", need(im, read), cs.editImport)
+	g.POST("/imports/:id", need(im, update), cs.saveImport)
+	g.POST("/imports/:id/run", need(im, update), cs.runImport)
+	g.POST("/imports/:id/upload", need(im, core.ActImport), cs.uploadImport)
 	g.GET("/settings", need(core.ObjSettings, read), cs.settings)
 	g.POST("/settings", need(core.ObjSettings, update), cs.saveSettings)
 	g.POST("/settings/profile", need(core.ObjCity, update), cs.saveProfile)

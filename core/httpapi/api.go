@@ -33,6 +33,7 @@ type CityStore interface {
 	core.EscalationStore
 	core.OutageStore
 	core.WebhookStore
+	core.ImportStore
 	PublicTrail(ctx context.Context, id int64) (*core.Request, []core.RequestEvent, error)
 	attachmentStore
 	AccountStore

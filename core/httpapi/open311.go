@@ -430,7 +430,7 @@ func (o Open311) create(c *openCall) (open311.Document, error) {
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
-	r, err := o.API.Services().Requests(c.city).SubmitVia(ctx, actor, in, core.Via{Channel: core.ChannelOpen311, MediaURL: c.value("media_url")})
+	r, _, err := o.API.Services().Requests(c.city).SubmitVia(ctx, actor, in, "", core.Via{Channel: core.ChannelOpen311, MediaURL: c.value("media_url")})
 	if err != nil {
 		return nil, err
 	}

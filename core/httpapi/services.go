@@ -81,6 +81,12 @@ func (s Services) Webhooks(city *City) *core.Webhooks {
 	return &core.Webhooks{Store: city.Store, Gate: s.gate(city), Now: s.Now, City: city.Slug, Changes: s.Changes}
 }
 
+// Imports is the city's import connectors; their records enter through
+// the city's intake (Requests).
+func (s Services) Imports(city *City) *core.Imports {
+	return &core.Imports{Store: city.Store, Requests: s.Requests(city), Gate: s.gate(city), Now: s.Now}
+}
+
 // Desk is the city's dispatcher desk: its queues, counts and pages.
 func (s Services) Desk(city *City) *core.Desk {
 	return &core.Desk{Store: city.Store, Gate: s.gate(city), Now: s.Now}

@@ -119,6 +119,7 @@ var uploadRoutes = map[string]int64{
 	"POST /t/:slug/api/v1/buildings/import":        maxImport,
 	"POST /api/v1/buildings/import":                maxImport,
 	"POST /t/:slug/admin/buildings/import":         maxImport,
+	"POST /t/:slug/admin/imports/:id/upload":       maxImport,
 }
 
 // BodyLimits is the middleware bounding every body: l.Body for forms and

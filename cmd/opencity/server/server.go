@@ -262,6 +262,7 @@ func (s *Server) routes() http.Handler {
 		Statistics: core.NewStatisticsCache(1024), Changes: relayNudge{s.Backend}}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
+	s.registerImports(api) // scheduled pulls of the import connectors
 	open311 := httpapi.Open311{API: api}
 	open311.Register(r.Group("/t/:slug"), true)
 	open311.Register(r, false)
