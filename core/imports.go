@@ -173,8 +173,8 @@ type ImportStore interface {
 	// ImportRuns are a connector's newest runs with their refusals.
 	ImportRuns(ctx context.Context, connectorID int64, limit int) ([]ImportRun, error)
 	// ImportBuilding finds a building by its registry id, else by its
-	// address written as the registry writes it (case and spaces aside);
-	// nil when neither names one.
+	// address written exactly as the registry writes it (runs of spaces
+	// aside); nil when neither names one.
 	ImportBuilding(ctx context.Context, registryID, address string) (*Building, error)
 	// ImportActor is the city's system account imports submit as.
 	ImportActor(ctx context.Context) (Actor, error)
