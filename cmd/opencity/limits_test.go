@@ -183,13 +183,23 @@ func TestBodyLimits(t *testing.T) {
 	}
 }
 
-// TestSlowClientsAreCut is the attacker who sends a body one byte at a
-// time: the connection is cut after the read timeout, the upload routes
-// after their own longer deadline; a header block over the bound gets 431.
+// TestSlowClientsAreCut is the attacker who sends headers or a body one
+// byte at a time, or holds a keep-alive connection open without asking
+// anything: the connection is cut after the header, read or idle timeout,
+// the upload routes after their own longer deadline; a header block over
+// the bound gets 431.
 func TestSlowClientsAreCut(t *testing.T) {
-	s := startServerLimits(t, "sqlite", server.Limits{Read: time.Second, Upload: 3 * time.Second})
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) { slowClientsAreCut(t, kind) })
+	}
+}
+
+func slowClientsAreCut(t *testing.T, kind string) {
+	s := startServerLimits(t, kind, server.Limits{ReadHeader: time.Second, Read: time.Second, Idle: time.Second, Upload: 3 * time.Second})
 	addr := strings.TrimPrefix(s.URL(), "http://")
-	trickle := func(path, ctype string) time.Duration {
+	// closedAfter sends head, then a byte of drip every 400 ms until the
+	// server closes the connection, and says how long that took.
+	closedAfter := func(label, head, drip string) time.Duration {
 		t.Helper()
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
@@ -197,10 +207,10 @@ func TestSlowClientsAreCut(t *testing.T) {
 		}
 		defer conn.Close()
 		start := time.Now()
-		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: 100000\r\n\r\n", path, addr, ctype)
+		fmt.Fprint(conn, head)
 		closed := make(chan struct{})
 		go func() {
-			_, _ = io.Copy(io.Discard, conn) // the answer, if any, then the close
+			_, _ = io.Copy(io.Discard, conn) // the answers, if any, then the close
 			close(closed)
 		}()
 		tick := time.NewTicker(400 * time.Millisecond)
@@ -211,11 +221,23 @@ func TestSlowClientsAreCut(t *testing.T) {
 				return time.Since(start)
 			case <-tick.C:
 				if time.Since(start) > 20*time.Second {
-					t.Fatalf("%s: a client sending one byte every 400 ms is still connected after 20 s", path)
+					t.Fatalf("%s: still connected after 20 s", label)
 				}
-				_, _ = conn.Write([]byte("-"))
+				if drip != "" {
+					_, _ = conn.Write([]byte(drip))
+				}
 			}
 		}
+	}
+	if d := closedAfter("slow headers", fmt.Sprintf("GET /healthz HTTP/1.1\r\nHost: %s\r\nX-Slow: ", addr), "a"); d > 5*time.Second {
+		t.Errorf("headers one byte at a time: cut after %s, want about the 1 s header timeout", d)
+	}
+	if d := closedAfter("idle keep-alive", fmt.Sprintf("GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n", addr), ""); d > 5*time.Second {
+		t.Errorf("an idle keep-alive connection: closed after %s, want about the 1 s idle timeout", d)
+	}
+	trickle := func(path, ctype string) time.Duration {
+		t.Helper()
+		return closedAfter(path, fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: 100000\r\n\r\n", path, addr, ctype), "-")
 	}
 	if d := trickle("/t/kazan/api/v1/auth/token", "application/json"); d > 5*time.Second {
 		t.Errorf("JSON route: cut after %s, want about the 1 s read timeout", d)

@@ -22,6 +22,7 @@ import (
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/tenants/tenanttest"
+	"github.com/uptrace/bun"
 )
 
 // exifAPP1 is an APP1 segment (marker, length, "Exif\0\0", a big-endian
@@ -273,4 +274,85 @@ func (s *testServer) photoBytes(t *testing.T, token, url string) []byte {
 		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
 	}
 	return b
+}
+
+// TestPhotosLoseMetadataOnEveryUploadRoute sends the phone's photo, GPS
+// position and all, through every route that takes a photo — the API, the
+// portal's form, the anonymous report, the call form, a request page's
+// photo form and the resolve form — and reads every stored file: none
+// carries the metadata, and each route with a photo field stored its photo.
+func TestPhotosLoseMetadataOnEveryUploadRoute(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := startServer(t, kind)
+			cit, disp, op := s.login("kazan", "citizen"), s.login("kazan", "dispatcher"), s.login("kazan", "operator")
+			admin := s.login("kazan", "admin")
+			if r := s.call("PUT", "/t/kazan/api/v1/settings/access", admin, map[string]bool{"anonymous_submissions": true}); r.Status != 200 {
+				t.Fatalf("anonymous submissions on: %d %s", r.Status, r.Body)
+			}
+			var org string
+			s.InCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
+				return tx.NewRaw("SELECT o.code FROM organizations AS o JOIN users AS u ON u.organization_id = o.id WHERE u.login = 'operator'").Scan(ctx, &org)
+			})
+			photo := phoneJPEG(t)
+			intake := func(mark string) map[string]string {
+				return map[string]string{"category": "lift", "building_id": "1", "description": mark, "applicant.phone": "+79171234567"}
+			}
+			mine := s.submit("kazan", cit, "PHOTO-PAGE-FORM")
+			resolved := s.submit("kazan", disp, "PHOTO-RESOLVE")
+			if got := s.Get("kazan", disp, resolved); got["status"] != "assigned" {
+				s.MustAct("kazan", disp, resolved, "assign", map[string]string{"organization": org}, "assigned")
+			}
+			s.MustAct("kazan", op, resolved, "accept", nil, "accepted")
+			api := s.submit("kazan", cit, "PHOTO-API")
+			if r := s.upload("kazan", cit, api, "IMG_0001.jpg", photo); r.Status != http.StatusCreated {
+				t.Fatalf("API upload: %d %s", r.Status, r.Body)
+			}
+			for _, f := range []struct{ route, token, path, mark string }{
+				{"portal form", cit, "/t/kazan/new", "PHOTO-NEW"},
+				{"anonymous report", "", "/t/kazan/report", "PHOTO-REPORT"},
+				{"call form", disp, "/t/kazan/desk/call", "PHOTO-CALL"},
+				{"request page", cit, "/t/kazan/requests/" + mine + "/photo", ""},
+				{"resolve form", op, "/t/kazan/requests/" + resolved + "/resolve", ""},
+			} {
+				form := intake(f.mark)
+				if f.mark == "" {
+					form = map[string]string{"comment": "Готово"}
+				}
+				if r := s.page("POST", f.path, f.token, form, photo); r.Status != http.StatusSeeOther {
+					t.Errorf("%s: %d %.500s", f.route, r.Status, r.Body)
+				}
+			}
+			var stored []string
+			s.InCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
+				return tx.NewRaw(`SELECT r.description FROM attachments AS a JOIN requests AS r ON r.id = a.request_id
+					WHERE r.description LIKE 'PHOTO-%' ORDER BY 1`).Scan(ctx, &stored)
+			})
+			// The anonymous report has no photo field: a photo posted to it
+			// anyway is not kept.
+			if want := []string{"PHOTO-API", "PHOTO-CALL", "PHOTO-NEW", "PHOTO-PAGE-FORM", "PHOTO-RESOLVE"}; strings.Join(stored, ",") != strings.Join(want, ",") {
+				t.Errorf("requests with a stored photo: %v, want %v", stored, want)
+			}
+			files := 0
+			err := filepath.WalkDir(filepath.Join(s.DB.DataDir, "uploads"), func(p string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				files++
+				b, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				for _, leak := range []string{"Exif", "ns.adobe.com", "GPSLatitude", "PhoneMaker"} {
+					if bytes.Contains(b, []byte(leak)) {
+						t.Errorf("the stored %s still carries %q", filepath.Base(p), leak)
+					}
+				}
+				return nil
+			})
+			if err != nil || files == 0 {
+				t.Fatalf("the stored photos: %d files, %v", files, err)
+			}
+		})
+	}
 }
