@@ -16,6 +16,7 @@ import (
 	"github.com/opencity/opencity/core/httpapi/apitest"
 	"github.com/opencity/opencity/core/mail/mailtest"
 	"github.com/opencity/opencity/core/ratelimit"
+	"github.com/opencity/opencity/core/web"
 	"github.com/opencity/opencity/core/web/webtest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
@@ -376,6 +377,17 @@ func TestAttackTokensOnlyForTheirPurpose(t *testing.T) {
 				if r := s.Page("GET", "/t/"+c.city+"/admin/", c.token, nil, nil); r.Status != http.StatusSeeOther ||
 					!strings.Contains(r.Header.Get("Location"), "/login") {
 					t.Errorf("%s as a page session: %d %s", name, r.Status, r.Header.Get("Location"))
+				}
+				// Nor as the value of a page session's cookie.
+				req, _ := http.NewRequest("GET", s.URL()+"/t/"+c.city+"/admin/", nil)
+				req.AddCookie(&http.Cookie{Name: web.CityCookie, Value: c.token})
+				if r := s.From("127.0.0.1").Do(req); r.Status != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), "/login") {
+					t.Errorf("%s as a page session's cookie: %d %s", name, r.Status, r.Header.Get("Location"))
+				}
+				req, _ = http.NewRequest("GET", s.URL()+"/admin/", nil)
+				req.AddCookie(&http.Cookie{Name: web.VendorCookie, Value: c.token})
+				if r := s.From("127.0.0.1").Do(req); r.Status != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), "/admin/login") {
+					t.Errorf("%s as a vendor session's cookie: %d %s", name, r.Status, r.Header.Get("Location"))
 				}
 			}
 			if r := s.Call("GET", "/api/v1/vendor/tenants", admin, nil); r.Status != http.StatusUnauthorized {
