@@ -26,6 +26,10 @@ const (
 	// the times, the buildings), which anyone may read.
 	ObjOutages       = "outages"
 	ObjPublicOutages = "public_outages"
+	// ObjNotificationOptOut is turning notifications off by the link in
+	// every e-mail, which anyone holding the link may do (as the anonymous
+	// role).
+	ObjNotificationOptOut = "notification_optout"
 
 	ActRead    = "read"
 	ActCreate  = "create"
@@ -124,6 +128,10 @@ var DefaultPolicies = func() []Policy {
 	for _, r := range []Role{RoleAnonymous, RoleCitizen, RoleCityAdmin, RoleDispatcher, RoleOrgOperator, RoleOrgManager, RoleAnalyst} {
 		ps = append(ps, grant(r, ObjPublicOutages, ActRead)...)
 	}
+	// Notifications: the city admin words them; whoever holds an opt-out
+	// link may use it (as the anonymous role: the link is the credential).
+	ps = append(ps, grant(RoleCityAdmin, ObjNotifications, ActRead, ActUpdate)...)
+	ps = append(ps, grant(RoleAnonymous, ObjNotificationOptOut, ActUpdate)...)
 	ps = append(ps, grant(RoleOrgManager, ObjRequests, string(ActionDelegate))...)
 	ps = append(ps, grant(RoleOrgOperator, ObjRequests, string(ActionDelegate))...)
 	ps = append(ps, grant(RoleCitizen, ObjCategories, ActRead)...)

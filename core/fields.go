@@ -61,6 +61,8 @@ var IntakeFields = []IntakeField{
 		value: func(n *NewRequest) string { return n.Applicant.Phone }},
 	{Name: "applicant.email", Doc: "any submitter; a citizen's request defaults to the account's e-mail. Shown to staff and the organization only",
 		value: func(n *NewRequest) string { return n.Applicant.Email }},
+	{Name: "applicant.lang", Doc: "any submitter: the language (ru, en) the applicant's notifications are written in; the city's language when empty or another",
+		value: func(n *NewRequest) string { return n.Applicant.Lang }},
 	{Name: "follows", Doc: "any submitter, naming a closed request they may see (a citizen: their own); the new request is linked to it",
 		value: func(n *NewRequest) string { return n.Follows }},
 }

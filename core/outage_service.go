@@ -18,9 +18,11 @@ type OutageStore interface {
 	// Buildings returns a page of buildings (the street and district
 	// selections of an outage).
 	Buildings(ctx context.Context, q BuildingQuery) ([]Building, error)
-	// CreateOutage stores o with the buildings it covers; every id must be a
-	// building of the city (ENOTFOUND otherwise).
-	CreateOutage(ctx context.Context, o *Outage, buildings []int64) error
+	// CreateOutage stores o with the buildings it covers and, in the same
+	// transaction, its outage.declared webhook deliveries (the city is
+	// named by city in their payload); every id must be a building of the
+	// city (ENOTFOUND otherwise).
+	CreateOutage(ctx context.Context, city string, o *Outage, buildings []int64) error
 	// Outage returns the outage with its counts as the actor sees it;
 	// ErrNotFound otherwise.
 	Outage(ctx context.Context, a Actor, id int64) (*Outage, error)
@@ -62,6 +64,10 @@ type Outages struct {
 	Store OutageStore
 	Gate  Gate
 	Now   func() time.Time
+	City  string
+	// Changes is told after an outage is declared, so that its webhook
+	// deliveries go out soon; nil for nobody.
+	Changes ChangeObserver
 }
 
 // OutageView is an outage with the buildings it covers and the requests
@@ -135,7 +141,10 @@ func (s *Outages) Declare(ctx context.Context, a Actor, in NewOutage) (*Outage, 
 	if org != nil {
 		o.OrganizationID, o.Organization = &org.ID, org.Code
 	}
-	err = s.Store.CreateOutage(ctx, o, ids)
+	err = s.Store.CreateOutage(ctx, s.City, o, ids)
+	if err == nil && s.Changes != nil {
+		s.Changes.Changed(s.City)
+	}
 	if errors.Is(err, ErrNotFound) {
 		return nil, &Error{Code: EINVALID, Message: "error.invalid_fields",
 			Fields: FieldErrors{"buildings": M("error.outage_unknown_building")}}

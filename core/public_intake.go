@@ -31,8 +31,8 @@ type PublicIntake struct {
 // trackingEncoding avoids letters that read alike.
 var trackingEncoding = base32.NewEncoding("ABCDEFGHJKLMNPQRSTUVWXYZ23456789").WithPadding(base32.NoPadding)
 
-// newTrackingCode returns 16 characters (80 random bits).
-func newTrackingCode() string {
+// NewTrackingCode returns a fresh tracking code: 16 characters (80 random bits).
+func NewTrackingCode() string {
 	b := make([]byte, 10)
 	if _, err := rand.Read(b); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
@@ -76,7 +76,7 @@ func (s *PublicIntake) Submit(ctx context.Context, in NewRequest) (*Request, str
 	if err != nil {
 		return nil, "", err
 	}
-	code := newTrackingCode()
+	code := NewTrackingCode()
 	if err := s.Store.SetTrackingCode(ctx, r.ID, code); err != nil {
 		return nil, "", err
 	}

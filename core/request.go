@@ -81,23 +81,26 @@ func Names[T ~string](xs []T) []string {
 
 // Request is one citizen's request about housing and communal services.
 type Request struct {
-	ID              int64      `bun:"id,pk,autoincrement"`
-	Number          string     `bun:"number,notnull"`
-	Channel         Channel    `bun:"channel,notnull"`
-	Status          Status     `bun:"status,notnull"`
-	Priority        Priority   `bun:"priority,notnull"`
-	CategoryID      int64      `bun:"category_id,notnull"`
-	BuildingID      *int64     `bun:"building_id"`
-	DistrictID      *int64     `bun:"district_id"`
-	Address         string     `bun:"address,notnull"`
-	Apartment       string     `bun:"apartment,notnull"`
-	Entrance        string     `bun:"entrance,notnull"`
-	Lat             *float64   `bun:"lat"`
-	Lon             *float64   `bun:"lon"`
-	Description     string     `bun:"description,notnull"`
-	ApplicantName   string     `bun:"applicant_name,notnull"`
-	ApplicantPhone  string     `bun:"applicant_phone,notnull"`
-	ApplicantEmail  string     `bun:"applicant_email,notnull"`
+	ID             int64    `bun:"id,pk,autoincrement"`
+	Number         string   `bun:"number,notnull"`
+	Channel        Channel  `bun:"channel,notnull"`
+	Status         Status   `bun:"status,notnull"`
+	Priority       Priority `bun:"priority,notnull"`
+	CategoryID     int64    `bun:"category_id,notnull"`
+	BuildingID     *int64   `bun:"building_id"`
+	DistrictID     *int64   `bun:"district_id"`
+	Address        string   `bun:"address,notnull"`
+	Apartment      string   `bun:"apartment,notnull"`
+	Entrance       string   `bun:"entrance,notnull"`
+	Lat            *float64 `bun:"lat"`
+	Lon            *float64 `bun:"lon"`
+	Description    string   `bun:"description,notnull"`
+	ApplicantName  string   `bun:"applicant_name,notnull"`
+	ApplicantPhone string   `bun:"applicant_phone,notnull"`
+	ApplicantEmail string   `bun:"applicant_email,notnull"`
+	// ApplicantLang is the language the applicant is notified in; "" for
+	// the city's locale.
+	ApplicantLang   string     `bun:"applicant_lang,notnull"`
 	CitizenID       *int64     `bun:"citizen_id"`
 	CreatedBy       int64      `bun:"created_by,notnull"`
 	OrganizationID  *int64     `bun:"organization_id"`
@@ -197,6 +200,9 @@ type Applicant struct {
 	Name  string `json:"name"`
 	Phone string `json:"phone"`
 	Email string `json:"email"`
+	// Lang is the language the applicant is notified in ("ru", "en"); the
+	// city's locale when empty or not one the catalog speaks.
+	Lang string `json:"lang"`
 }
 
 // NewRequest is what intake accepts from any channel.

@@ -285,7 +285,7 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 		Channel: in.Channel, Status: StatusNew, Priority: in.Priority, CategoryID: cat.ID, CategoryCode: cat.Code,
 		BuildingID: in.BuildingID, Address: in.Address, Apartment: in.Apartment, Entrance: in.Entrance,
 		Description: in.Description, ApplicantName: in.Applicant.Name, ApplicantPhone: in.Applicant.Phone,
-		ApplicantEmail: in.Applicant.Email, CreatedBy: actor.UserID, Fingerprint: fp, CreatedAt: now, UpdatedAt: now,
+		ApplicantEmail: in.Applicant.Email, ApplicantLang: applicantLang(in.Applicant.Lang), CreatedBy: actor.UserID, Fingerprint: fp, CreatedAt: now, UpdatedAt: now,
 		CreatedDay: now.In(s.Location).Format(time.DateOnly),
 		Cycle:      1, MediaURL: via.MediaURL,
 	}

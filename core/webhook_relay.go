@@ -113,6 +113,49 @@ func NewWebhookPayload(city, typ string, ev *RequestEvent, r *Request, orgs map[
 	return p
 }
 
+// OutagePayload is the JSON body of an outage.declared delivery: the same
+// envelope as WebhookPayload, with the outage as its data.
+type OutagePayload struct {
+	ID         string        `json:"id"`
+	APIVersion string        `json:"api_version"`
+	Type       string        `json:"type"`
+	CreatedAt  time.Time     `json:"created_at"`
+	City       string        `json:"city"`
+	Data       WebhookOutage `json:"data"`
+}
+
+// WebhookOutage is an outage as webhooks describe it.
+type WebhookOutage struct {
+	ID           int64     `json:"id"`
+	Utility      string    `json:"utility"`
+	Kind         string    `json:"kind"`
+	Organization string    `json:"organization,omitempty"`
+	StartsAt     time.Time `json:"starts_at"`
+	EndsAt       time.Time `json:"ends_at"`
+	NoticeRU     string    `json:"notice_ru"`
+	NoticeEN     string    `json:"notice_en"`
+	Buildings    int       `json:"buildings"`
+}
+
+// NewOutagePayload builds the body of the outage.declared event of o,
+// which covers n buildings.
+func NewOutagePayload(city string, o *Outage, n int) OutagePayload {
+	return OutagePayload{ID: fmt.Sprintf("evt_%s_outage_%d_declared", city, o.ID), APIVersion: WebhookAPIVersion,
+		Type: EventOutageDeclared, CreatedAt: o.CreatedAt.UTC(), City: city,
+		Data: WebhookOutage{ID: o.ID, Utility: o.Utility, Kind: o.Kind, Organization: o.Organization, StartsAt: o.StartsAt.UTC(),
+			EndsAt: o.EndsAt.UTC(), NoticeRU: o.NoticeRU, NoticeEN: o.NoticeEN, Buildings: n}}
+}
+
+// OutageAudience reports whether an endpoint receives the outage.declared
+// event of o: the city's endpoints, and those of the organization the
+// outage is with.
+func OutageAudience(e *WebhookEndpoint, o *Outage) bool {
+	if !e.Subscribes(EventOutageDeclared) {
+		return false
+	}
+	return e.OrganizationID == nil || (o.OrganizationID != nil && *e.OrganizationID == *o.OrganizationID)
+}
+
 // RelayStore is what the relay needs of a city's storage.
 type RelayStore interface {
 	// FanOut turns up to limit new history events into deliveries for the

@@ -31,10 +31,13 @@ const (
 	// EventRequestOverdue: a request missed its reaction or resolution time
 	// and was escalated.
 	EventRequestOverdue = "request.overdue"
+	// EventOutageDeclared: an outage was declared (sent to the city and to
+	// the organization it is with).
+	EventOutageDeclared = "outage.declared"
 )
 
 // WebhookEvents lists the event types, in the order the API documents them.
-var WebhookEvents = []string{EventRequestAssigned, EventRequestStatusChanged, EventRequestCommented, EventRequestOverdue}
+var WebhookEvents = []string{EventRequestAssigned, EventRequestStatusChanged, EventRequestCommented, EventRequestOverdue, EventOutageDeclared}
 
 // WebhookAPIVersion is the version of the payload's shape; it changes only
 // when a field is removed or changes meaning.

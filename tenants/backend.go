@@ -44,6 +44,8 @@ type Backend struct {
 
 	postgres bool
 	dataDir  string
+	// notifying is set by RegisterNotify: NudgeNotify does nothing before.
+	notifying bool
 
 	mu             sync.Mutex
 	cities         map[string]*bun.DB // SQLite: one handle per city file

@@ -271,6 +271,8 @@ var routeAccess = map[string][]string{
 	"GET /report":                      {public},
 	"POST /report":                     {form},
 	"GET /track/:code":                 {public},
+	"GET /notifications/off/:token":    {public},
+	"POST /notifications/off/:token":   {form},
 	"GET /addresses":                   everyone,
 	"GET /requests/:number":            everyone,
 	"GET /requests/:number/photos/:id": everyone,

@@ -65,6 +65,9 @@ Environment:
   OPENCITY_SMTP_URL     mail server, smtp://[user:password@]host[:port] or smtps://… (signup confirmations);
                         unset: demo mode logs e-mails, other servers refuse signups
   OPENCITY_MAIL_FROM    sender of e-mails (default OpenCity <noreply@opencity.localhost>)
+  OPENCITY_SMSRU_API_ID  sends notification SMS through SMS.ru with this api_id; unset: no SMS
+  OPENCITY_SMSRU_FROM    SMS.ru sender name approved for the account (default: the account's)
+  OPENCITY_SMSRU_URL     another SMS.ru API address (default https://sms.ru)
   OPENCITY_SIGNUP_CONFIRM_TTL  an unconfirmed signup is removed after this long (default 48h)
   OPENCITY_METRICS_TOKEN  serve /metrics on the main address to "Authorization: Bearer <token>"
   OPENCITY_FLEET_URL      a dedicated installation: the vendor's server, to send heartbeats to
@@ -109,6 +112,7 @@ func configFromEnv(getenv func(string) string) server.Config {
 		Metrics:     server.MetricsConfigFromEnv(getenv),
 		SMTPURL:     getenv("OPENCITY_SMTP_URL"),
 		MailFrom:    getenv("OPENCITY_MAIL_FROM"),
+		SMS:         server.SMSConfigFromEnv(getenv),
 		Photos:      server.PhotoStorageFromEnv(getenv),
 		Fleet:       server.FleetConfigFromEnv(getenv),
 	}

@@ -34,6 +34,7 @@ type CityStore interface {
 	core.OutageStore
 	core.WebhookStore
 	core.ImportStore
+	core.NoticeStore // notification templates and opt-outs
 	PublicTrail(ctx context.Context, id int64) (*core.Request, []core.RequestEvent, error)
 	attachmentStore
 	AccountStore

@@ -87,6 +87,11 @@ func (s Services) Imports(city *City) *core.Imports {
 	return &core.Imports{Store: city.Store, Requests: s.Requests(city), Gate: s.gate(city), Now: s.Now}
 }
 
+// Notices is the city's notification templates and opt-outs.
+func (s Services) Notices(city *City) *core.Notices {
+	return &core.Notices{Store: city.Store, Gate: s.gate(city), Now: s.Now}
+}
+
 // Desk is the city's dispatcher desk: its queues, counts and pages.
 func (s Services) Desk(city *City) *core.Desk {
 	return &core.Desk{Store: city.Store, Gate: s.gate(city), Now: s.Now}
@@ -95,7 +100,7 @@ func (s Services) Desk(city *City) *core.Desk {
 // Outages is the city's outages: declared, shown to residents, closed with
 // their requests.
 func (s Services) Outages(city *City) *core.Outages {
-	return &core.Outages{Store: city.Store, Gate: s.gate(city), Now: s.Now}
+	return &core.Outages{Store: city.Store, Gate: s.gate(city), Now: s.Now, City: city.Slug, Changes: s.Changes}
 }
 
 // Wishes is the headquarters' weekly list of the city's wishes.

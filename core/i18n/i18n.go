@@ -43,13 +43,14 @@ const CountArg = "Count"
 type Catalog struct {
 	bundle *goi18n.Bundle
 	loc    map[string]*goi18n.Localizer
-	codes  map[string]map[string]bool // language → codes it defines
+	codes  map[string]map[string]bool   // language → codes it defines
+	raw    map[string]map[string]string // language → code → its text as written (one-form messages)
 }
 
 // Load parses the catalog files of fsys (a directory of <lang>.json).
 func Load(fsys fs.FS) (*Catalog, error) {
 	b := goi18n.NewBundle(language.Make(Default))
-	c := &Catalog{bundle: b, loc: map[string]*goi18n.Localizer{}, codes: map[string]map[string]bool{}}
+	c := &Catalog{bundle: b, loc: map[string]*goi18n.Localizer{}, codes: map[string]map[string]bool{}, raw: map[string]map[string]string{}}
 	for _, l := range Languages {
 		name := l + ".json"
 		data, err := fs.ReadFile(fsys, name)
@@ -61,8 +62,12 @@ func Load(fsys fs.FS) (*Catalog, error) {
 			return nil, fmt.Errorf("i18n: %s: %w", name, err)
 		}
 		c.codes[l] = map[string]bool{}
+		c.raw[l] = map[string]string{}
 		for _, m := range mf.Messages {
 			c.codes[l][m.ID] = true
+			if m.Other != "" && m.One == "" && m.Few == "" && m.Many == "" {
+				c.raw[l][m.ID] = m.Other
+			}
 		}
 		c.loc[l] = goi18n.NewLocalizer(b, l)
 	}
@@ -193,6 +198,20 @@ func (c *Catalog) resolve(lang string, args map[string]any, names Namer) map[str
 	}
 	return out
 }
+
+// Raw returns the text of a one-form message as written in the catalog,
+// its {{.Name}} arguments unrendered ("" for an unknown code), so that it
+// can serve as the default of a template a city may edit.
+func (c *Catalog) Raw(lang, code string) string {
+	if s, ok := c.raw[lang][code]; ok {
+		return s
+	}
+	return c.raw[Default][code]
+}
+
+// Source is Catalog.Raw of the embedded catalog: a message's text as
+// written, for a template that starts from it.
+func Source(lang, code string) string { return Embedded().Raw(lang, code) }
 
 // Text renders code in lang from the embedded catalog.
 func Text(lang, code string, args map[string]any) string {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/web"
 )
 
 // anonymous is the one authorization check of the portal's pages for people
@@ -67,6 +68,7 @@ func (p *Pages) reportSubmit(c *gin.Context) {
 	}
 	in, ferrs := newRequestForm(c.Request.PostForm)
 	in.Channel = core.ChannelPortal
+	in.Applicant.Lang = web.Language(c, ct.Locale)
 	if len(ferrs) > 0 {
 		// Every other fault of the form is shown with these, not after.
 		_, _, err := p.api.Services().Requests(ct).Check(c.Request.Context(), core.Actor{Role: core.RoleAnonymous}, &in, "", ferrs)

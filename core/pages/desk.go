@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
+	"github.com/opencity/opencity/core/web"
 )
 
 // queueRow is one line of a queue page with its category's name and its
@@ -149,6 +150,9 @@ func (p *Pages) submitForm(c *gin.Context, tmpl, title string, channel core.Chan
 	}
 	in, ferrs := newRequestForm(c.Request.PostForm)
 	in.Channel = channel
+	if channel == core.ChannelPortal { // the citizen's own page language
+		in.Applicant.Lang = web.Language(c, ct.Locale)
+	}
 	var photo []byte
 	var ctype, name string
 	if fh, err := c.FormFile(fPhoto); err == nil && fh.Filename != "" {

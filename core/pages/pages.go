@@ -70,6 +70,8 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.GET("/report", p.anonymous(core.ActCreate), p.reportForm)
 	g.POST("/report", p.anonymous(core.ActCreate), k.RateLimit(k.Limits.Anonymous), p.reportSubmit)
 	g.GET("/track/:code", p.anonymous(core.ActRead), p.track)
+	g.GET("/notifications/off/:token", p.optOutGate, p.optOutForm)
+	g.POST("/notifications/off/:token", p.optOutGate, k.RateLimit(k.Limits.Anonymous), p.optOut)
 	g.GET("/addresses", k.Require(core.ObjBuildings, core.ActRead), p.addresses)
 
 	// A request's page, for everyone who may see it, and its forms.

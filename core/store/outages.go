@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/opencity/opencity/core"
@@ -36,7 +37,7 @@ func scopeOutages(q *bun.SelectQuery, a core.Actor) *bun.SelectQuery {
 // CreateOutage implements core.OutageStore: the outage and its buildings in
 // one transaction; an id that is no building of the city undoes it all
 // (core.ErrNotFound).
-func (s *Store) CreateOutage(ctx context.Context, o *core.Outage, buildings []int64) error {
+func (s *Store) CreateOutage(ctx context.Context, city string, o *core.Outage, buildings []int64) error {
 	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(o).Returning("id").Exec(ctx); err != nil {
 			return err
@@ -54,8 +55,38 @@ func (s *Store) CreateOutage(ctx context.Context, o *core.Outage, buildings []in
 				return core.ErrNotFound
 			}
 		}
-		return nil
+		return outageDeliveries(ctx, tx, city, o, len(buildings))
 	})
+}
+
+// outageDeliveries queues the outage.declared event of o for every
+// endpoint that takes it.
+func outageDeliveries(ctx context.Context, tx bun.Tx, city string, o *core.Outage, n int) error {
+	var eps []core.WebhookEndpoint
+	if err := tx.NewSelect().Model(&eps).ModelTableExpr("webhook_endpoints AS e").ColumnExpr("e.*").Order("e.id").Scan(ctx); err != nil {
+		return err
+	}
+	var ds []core.WebhookDelivery
+	var body []byte
+	for i := range eps {
+		if !core.OutageAudience(&eps[i], o) {
+			continue
+		}
+		p := core.NewOutagePayload(city, o, n)
+		if body == nil {
+			var err error
+			if body, err = json.Marshal(p); err != nil {
+				return err
+			}
+		}
+		ds = append(ds, core.WebhookDelivery{EndpointID: eps[i].ID, EventID: p.ID, Type: core.EventOutageDeclared,
+			Payload: string(body), Status: core.DeliveryPending, CreatedAt: o.CreatedAt})
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	_, err := tx.NewInsert().Model(&ds).ModelTableExpr("webhook_deliveries").On("CONFLICT (endpoint_id, event_id) DO NOTHING").Exec(ctx)
+	return err
 }
 
 // Outage implements core.OutageStore.

@@ -10,8 +10,9 @@ import (
 )
 
 // recordEvents stores history events and, in the same transaction, their
-// rows in the outbox the webhook relay reads: an event is never stored
-// without being relayed, nor relayed without being stored.
+// rows in the outboxes the webhook relay and the notifier read: an event
+// is never stored without being relayed and looked at for notices, nor
+// relayed without being stored.
 func recordEvents(ctx context.Context, tx bun.IDB, evs ...*core.RequestEvent) error {
 	if len(evs) == 0 {
 		return nil
@@ -20,10 +21,15 @@ func recordEvents(ctx context.Context, tx bun.IDB, evs ...*core.RequestEvent) er
 		return err
 	}
 	rows := make([]outboxRow, len(evs))
+	notices := make([]noticeOutboxRow, len(evs))
 	for i, ev := range evs {
 		rows[i] = outboxRow{EventID: ev.ID, RequestID: ev.RequestID}
+		notices[i] = noticeOutboxRow{EventID: ev.ID, RequestID: ev.RequestID}
 	}
-	_, err := tx.NewInsert().Model(&rows).Exec(ctx)
+	if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		return err
+	}
+	_, err := tx.NewInsert().Model(&notices).Exec(ctx)
 	return err
 }
 

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/core/mail"
 	"github.com/opencity/opencity/core/ratelimit"
+	"github.com/opencity/opencity/core/sms"
 	"github.com/opencity/opencity/core/web"
 	"github.com/opencity/opencity/plugins/host"
 	"github.com/opencity/opencity/tenants"
@@ -70,6 +72,8 @@ type Config struct {
 	// Fleet: a dedicated installation's heartbeat to the vendor, and the
 	// vendor's silence limit for its installations.
 	Fleet FleetConfig
+	// SMS is the gateway of notification SMS; none when its key is empty.
+	SMS SMSConfig
 	// WebhookTimeout bounds how long a webhook receiver may take to answer;
 	// zero is tenants.RelayTimeout.
 	WebhookTimeout time.Duration
@@ -113,18 +117,20 @@ type Server struct {
 	rateLimits *ratelimit.Limiters
 	proxies    []string
 
-	http     *http.Server
-	ln       net.Listener
-	done     chan error
-	photos   core.Blobs
-	limits   Limits
-	now      func() time.Time
-	metrics  *metrics
-	stopJobs context.CancelFunc
-	jobsDone chan struct{}
-	fleet    FleetConfig
-	requests atomic.Int64 // requests processed since the start, for the heartbeat
-	beatDone chan struct{}
+	http   *http.Server
+	ln     net.Listener
+	done   chan error
+	photos core.Blobs
+	limits Limits
+	// notifyChannels are the notification channels configured.
+	notifyChannels notifyChannels
+	now            func() time.Time
+	metrics        *metrics
+	stopJobs       context.CancelFunc
+	jobsDone       chan struct{}
+	fleet          FleetConfig
+	requests       atomic.Int64 // requests processed since the start, for the heartbeat
+	beatDone       chan struct{}
 }
 
 // New opens the backend, migrates every city, seeds demo data in demo
@@ -210,6 +216,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		relay.HTTP = &http.Client{Timeout: cfg.WebhookTimeout}
 	}
 	b.RegisterRelay(b.Jobs, relay)
+	// Notifications of citizens, organizations and staff: e-mail where SMTP
+	// is configured (never the demo log: addresses are personal data), SMS
+	// where a gateway is.
+	notify := tenants.NotifyConfig{Now: cfg.Now, Base: func(slug string) string { return cityBase(cfg, slug) }, SMS: cfg.SMS.Sender()}
+	if cfg.SMTPURL != "" && cfg.Billing.Mail != nil {
+		notify.Mail = cfg.Billing.Mail
+	}
+	s.notifyChannels = notifyChannels{Email: notify.Mail != nil}
+	if notify.SMS != nil {
+		s.notifyChannels.SMS = notify.SMS.Name()
+	}
+	b.RegisterNotify(b.Jobs, notify)
 	// Pages: one authorizer and the page kit.
 	s.authz = access.ForBackend(b) // one authorizer (and policy cache) for the API and the pages
 	if cfg.SMTPURL != "" && cfg.Billing.Mail != nil {
@@ -398,7 +416,51 @@ func summaryLink(cfg Config, slug string) string {
 	return path
 }
 
-// relayNudge runs a city's webhook relay soon after its requests changed.
+// cityBase is the address of a city's pages in e-mails and SMS: under
+// OPENCITY_PUBLIC_URL, else the city's own host under the base domain,
+// else a path on this server.
+func cityBase(cfg Config, slug string) string {
+	switch {
+	case cfg.Billing.PublicURL != "":
+		return strings.TrimRight(cfg.Billing.PublicURL, "/") + "/t/" + slug
+	case cfg.BaseDomain != "":
+		return "https://" + slug + "." + cfg.BaseDomain
+	}
+	return "/t/" + slug
+}
+
+// relayNudge runs a city's webhook relay and notifier soon after its
+// requests changed.
 type relayNudge struct{ b *tenants.Backend }
 
-func (r relayNudge) Changed(city string) { r.b.NudgeRelay(city) }
+func (r relayNudge) Changed(city string) {
+	r.b.NudgeRelay(city)
+	r.b.NudgeNotify(city)
+}
+
+// notifyChannels are the notification channels this server sends on, as
+// the city console shows them.
+type notifyChannels struct {
+	Email bool
+	SMS   string // the gateway's name; "" for none
+}
+
+// SMSConfig chooses the SMS gateway: SMS.ru with its api_id
+// (OPENCITY_SMSRU_API_ID), sender name (OPENCITY_SMSRU_FROM) and API
+// address (OPENCITY_SMSRU_URL, for a test double).
+type SMSConfig struct {
+	SMSRuAPIID, SMSRuFrom, SMSRuURL string
+}
+
+// SMSConfigFromEnv reads SMSConfig from the environment.
+func SMSConfigFromEnv(getenv func(string) string) SMSConfig {
+	return SMSConfig{SMSRuAPIID: getenv("OPENCITY_SMSRU_API_ID"), SMSRuFrom: getenv("OPENCITY_SMSRU_FROM"), SMSRuURL: getenv("OPENCITY_SMSRU_URL")}
+}
+
+// Sender is the configured gateway, nil for none.
+func (c SMSConfig) Sender() sms.Sender {
+	if c.SMSRuAPIID == "" {
+		return nil
+	}
+	return &sms.SMSRu{APIID: c.SMSRuAPIID, From: c.SMSRuFrom, BaseURL: c.SMSRuURL}
+}
