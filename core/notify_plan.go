@@ -32,9 +32,9 @@ type NoticeInput struct {
 // NoticePlanner decides who is told what of a history event, and renders
 // it with the city's templates.
 type NoticePlanner struct {
-	City      string // the city's name in its messages
-	Locale    string // the city's language: of staff, organizations, and applicants who chose none
-	Location  *time.Location
+	City     string // the city's name in its messages
+	Locale   string // the city's language: of staff, organizations, and applicants who chose none
+	Location *time.Location
 	// PhoneRegion reads phone numbers written without a country code
 	// (DefaultPhoneRegion when empty).
 	PhoneRegion string
