@@ -32,6 +32,8 @@ type Console struct {
 	views   *web.Views
 	svc     httpapi.Services
 	profile Profile
+	// Channels are the notification channels the server sends on.
+	Channels Channels
 }
 
 // New builds the console over the kit and the cities' services; profile
@@ -129,6 +131,9 @@ func (cs *Console) Register(r gin.IRouter) {
 	g.POST("/imports/:id", need(im, update), cs.saveImport)
 	g.POST("/imports/:id/run", need(im, update), cs.runImport)
 	g.POST("/imports/:id/upload", need(im, core.ActImport), cs.uploadImport)
+	g.GET("/notifications", need(core.ObjNotifications, read), cs.notifications)
+	g.POST("/notifications", need(core.ObjNotifications, read), cs.saveNotification) // a preview reads; Put checks update
+	g.POST("/notifications/reset", need(core.ObjNotifications, update), cs.resetNotification)
 	g.GET("/settings", need(core.ObjSettings, read), cs.settings)
 	g.POST("/settings", need(core.ObjSettings, update), cs.saveSettings)
 	g.POST("/settings/profile", need(core.ObjCity, update), cs.saveProfile)

@@ -77,12 +77,37 @@ func TestNotifications(t *testing.T) {
 			}
 			fake.Wait(t, "79177654321")
 
+			// The city admin words the English "resolved" notice in the console,
+			// after a preview; a broken template is refused with a field message.
+			admin := s.login("kazan", "admin")
+			form := map[string]string{"kind": "resolved", "lang": "en", "subject": "Done: {{.Number}}",
+				"body": "{{.Number}} is done. {{.Answer}} Confirm: {{.Link}}", "sms": "{{.Number}} done {{.Link}}"}
+			form["preview"] = "1"
+			if pv := s.page("POST", "/t/kazan/admin/notifications", admin, form, nil); pv.Status != 200 || !strings.Contains(string(pv.Body), "Done: 2026-000123") {
+				t.Fatalf("preview: %d %s", pv.Status, truncate(pv.Body))
+			}
+			delete(form, "preview")
+			form["subject"] = "Done: {{.Number"
+			if bad := s.page("POST", "/t/kazan/admin/notifications", admin, form, nil); bad.Status != http.StatusUnprocessableEntity && bad.Status != http.StatusBadRequest {
+				t.Fatalf("a broken template: %d", bad.Status)
+			}
+			form["subject"] = "Done: {{.Number}}"
+			if sv := s.page("POST", "/t/kazan/admin/notifications", admin, form, nil); sv.Status != http.StatusSeeOther {
+				t.Fatalf("save: %d %s", sv.Status, truncate(sv.Body))
+			}
+			if pg := s.page("GET", "/t/kazan/admin/notifications?kind=resolved&lang=en", admin, nil, nil); pg.Status != 200 || !strings.Contains(string(pg.Body), "Done: {{.Number}}") {
+				t.Fatalf("the console page: %d %s", pg.Status, truncate(pg.Body))
+			}
+			if pg := s.page("POST", "/t/kazan/admin/notifications", disp, form, nil); pg.Status != http.StatusForbidden {
+				t.Errorf("a dispatcher saved a template: %d", pg.Status)
+			}
+
 			s.mustAct("kazan", operator, num, "start", nil, "in_progress")
 			s.mustAct("kazan", operator, num, "resolve", map[string]string{"comment": "The lift was repaired."}, "resolved")
 			waitFor(t, "the resolved mail", func() bool { return len(mp.Messages(t, anna)) >= 2 })
 			resolved := mp.Messages(t, anna)[0]
-			if !strings.Contains(resolved.Subject, "resolved") || !strings.Contains(resolved.Text, "The lift was repaired.") ||
-				!strings.Contains(resolved.Text, "confirm") {
+			if resolved.Subject != "Done: "+num || !strings.Contains(resolved.Text, "The lift was repaired.") ||
+				!strings.Contains(resolved.Text, "Confirm: https://kazan.opencity.test/track/") {
 				t.Errorf("resolved: %q %q", resolved.Subject, resolved.Text)
 			}
 

@@ -32,7 +32,9 @@ func (s *Server) newKit(sc SessionConfig, authz *access.Authorizer) (*web.Kit, e
 // mountPages mounts the kit's routes and every page package on r.
 func (s *Server) mountPages(r *gin.Engine, api *httpapi.API) {
 	s.Kit.Mount(r)
-	cityconsole.New(s.Kit, api.Services(), cityProfile{s}).Register(r)                          // city admin console
+	cc := cityconsole.New(s.Kit, api.Services(), cityProfile{s}) // city admin console
+	cc.Channels = s.notifyChannels
+	cc.Register(r)
 	vc := vendorconsole.New(s.Kit, s.Backend, s.Billing, s.Plugins, s.now, s.Cities.Invalidate) // super-admin console
 	if s.fleet.Silence > 0 {
 		vc.FleetSilence = s.fleet.Silence

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/admin/cityconsole"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/httpapi"
 	"github.com/opencity/opencity/core/mail"
@@ -123,7 +124,7 @@ type Server struct {
 	photos core.Blobs
 	limits Limits
 	// notifyChannels are the notification channels configured.
-	notifyChannels notifyChannels
+	notifyChannels cityconsole.Channels
 	now            func() time.Time
 	metrics        *metrics
 	stopJobs       context.CancelFunc
@@ -223,7 +224,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.SMTPURL != "" && cfg.Billing.Mail != nil {
 		notify.Mail = cfg.Billing.Mail
 	}
-	s.notifyChannels = notifyChannels{Email: notify.Mail != nil}
+	s.notifyChannels = cityconsole.Channels{Email: notify.Mail != nil}
 	if notify.SMS != nil {
 		s.notifyChannels.SMS = notify.SMS.Name()
 	}
@@ -436,13 +437,6 @@ type relayNudge struct{ b *tenants.Backend }
 func (r relayNudge) Changed(city string) {
 	r.b.NudgeRelay(city)
 	r.b.NudgeNotify(city)
-}
-
-// notifyChannels are the notification channels this server sends on, as
-// the city console shows them.
-type notifyChannels struct {
-	Email bool
-	SMS   string // the gateway's name; "" for none
 }
 
 // SMSConfig chooses the SMS gateway: SMS.ru with its api_id
