@@ -10,6 +10,7 @@ import (
 
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/store"
+	"github.com/opencity/opencity/tenants/bench"
 	"github.com/opencity/opencity/tenants/tenanttest"
 	"github.com/uptrace/bun"
 )
@@ -199,3 +200,64 @@ func TestSearchStaysInScope(t *testing.T) {
 		})
 	}
 }
+
+// A word search reads the newest rows through windows of ids walked
+// downwards on PostgreSQL: however narrow the windows, the pages hold the
+// same rows in the same order as one query over the whole city, with no
+// gaps or repeats between pages.
+func TestSearchWindowsPages(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			b := tenanttest.Open(t, kind)
+			loc, err := bench.PrepareCity(ctx, b, "search", 40, "pw")
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := bench.History{Requests: 3000, Years: 1, End: time.Date(2026, 11, 20, 0, 0, 0, 0, loc), Seed: 7, Buildings: 40}
+			if _, err := bench.Fill(ctx, b, "search", h, nil); err != nil {
+				t.Fatal(err)
+			}
+			scope, _ := b.Scope("search")
+			st := store.New(scope)
+			staff := core.Actor{UserID: 1, Role: core.RoleDispatcher}
+			walk := func(text string, limit int) []string {
+				var out []string
+				q := core.RequestQuery{Text: text, Limit: limit}
+				for {
+					page, err := st.ListRequests(ctx, staff, q)
+					if err != nil {
+						t.Fatalf("search %q: %v", text, err)
+					}
+					for _, r := range page.Items {
+						out = append(out, r.Number)
+					}
+					if page.NextID == 0 {
+						return out
+					}
+					q.BeforeID = page.NextID
+				}
+			}
+			texts := []string{"лифт", "Баумана", "холодн батаре", "не вывезли мусор", "подвал Пушкина", "Житель 12", "Заявитель", "2026-000012"}
+			for _, text := range texts {
+				for _, limit := range []int{7, 50} {
+					whole := walk(text, limit)
+					for _, window := range []int64{1, 5, 40, 300} {
+						restore := store.SetSearchWindow(window)
+						got := walk(text, limit)
+						restore()
+						if !slices.Equal(got, whole) {
+							t.Errorf("%q by %d in windows of %d: %d rows %v…, want %d %v…", text, limit, window,
+								len(got), head(got), len(whole), head(whole))
+						}
+					}
+					if len(whole) == 0 && text != "Житель 12" {
+						t.Errorf("%q finds nothing: the test would prove nothing", text)
+					}
+				}
+			}
+		})
+	}
+}
+
+func head(s []string) []string { return s[:min(len(s), 5)] }

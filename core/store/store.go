@@ -294,20 +294,14 @@ func (s *Store) ListRequests(ctx context.Context, a core.Actor, q core.RequestQu
 		return nil, err
 	}
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		sel := filterRequests(scopeRequests(selectRequests(tx, &page.Items), a), q, ids).Limit(q.Limit + 1)
 		byCreation := q.CreatedFrom != nil || q.CreatedTo != nil
-		switch {
-		case byCreation && q.BeforeID > 0:
-			sel = sel.Where("(r.created_at, r.id) < (SELECT k.created_at, k.id FROM requests AS k WHERE k.id = ?)", q.BeforeID)
-		case q.BeforeID > 0:
-			sel = sel.Where("r.id < ?", q.BeforeID)
-		}
-		if byCreation {
-			sel = sel.Order("r.created_at DESC", "r.id DESC")
-		} else {
-			sel = sel.Order("r.id DESC")
-		}
-		if err := sel.Scan(ctx); err != nil {
+		if len(ids.search.Words) > 0 && ids.postgres && !byCreation {
+			if err := searchPage(ctx, tx, q, func(dest *[]core.Request) *bun.SelectQuery {
+				return filterRequests(scopeRequests(selectRequests(tx, dest), a), q, ids)
+			}, &page.Items); err != nil {
+				return err
+			}
+		} else if err := listPage(ctx, filterRequests(scopeRequests(selectRequests(tx, &page.Items), a), q, ids), q, byCreation); err != nil {
 			return err
 		}
 		if len(page.Items) > q.Limit {
@@ -322,6 +316,69 @@ func (s *Store) ListRequests(ctx context.Context, a core.Actor, q core.RequestQu
 		return nil
 	})
 	return page, err
+}
+
+// listPage reads up to q.Limit+1 rows of sel newest first: by id, or by
+// creation time for a creation-time range.
+func listPage(ctx context.Context, sel *bun.SelectQuery, q core.RequestQuery, byCreation bool) error {
+	sel = sel.Limit(q.Limit + 1)
+	switch {
+	case byCreation && q.BeforeID > 0:
+		sel = sel.Where("(r.created_at, r.id) < (SELECT k.created_at, k.id FROM requests AS k WHERE k.id = ?)", q.BeforeID)
+	case q.BeforeID > 0:
+		sel = sel.Where("r.id < ?", q.BeforeID)
+	}
+	if byCreation {
+		sel = sel.Order("r.created_at DESC", "r.id DESC")
+	} else {
+		sel = sel.Order("r.id DESC")
+	}
+	return sel.Scan(ctx)
+}
+
+// searchWindow is the span of ids the first window of a word search
+// covers; each next window is searchGrowth times wider, the last of
+// searchSteps reaches the first request.
+var searchWindow int64 = 1 << 16
+
+const (
+	searchGrowth = 8
+	searchSteps  = 3
+)
+
+// searchPage reads up to q.Limit+1 rows of a word search on PostgreSQL,
+// newest first, in windows of ids walked downwards: the text index finds
+// the words' rows, the primary key bounds them to the window, so a page
+// of common words reads the newest rows only, not every row holding them,
+// and rare words reach back through wider windows. The rows are those of
+// one query ordered by id: the windows cut the ids without gaps or
+// overlap. sel builds the filtered query into dest.
+func searchPage(ctx context.Context, tx bun.Tx, q core.RequestQuery, sel func(dest *[]core.Request) *bun.SelectQuery, out *[]core.Request) error {
+	hi := q.BeforeID
+	if hi <= 0 {
+		if err := tx.NewRaw("SELECT coalesce(max(id), 0) + 1 FROM requests").Scan(ctx, &hi); err != nil {
+			return err
+		}
+	}
+	want := q.Limit + 1
+	width := searchWindow
+	for step := 1; len(*out) < want && hi > 1; step++ {
+		var rows []core.Request
+		w := sel(&rows).Where("r.id < ?", hi)
+		lo := int64(0)
+		if step < searchSteps {
+			lo = hi - width
+		}
+		if lo > 0 {
+			w = w.Where("r.id >= ?", lo)
+		}
+		if err := w.Order("r.id DESC").Limit(want - len(*out)).Scan(ctx); err != nil {
+			return err
+		}
+		*out = append(*out, rows...)
+		hi, width = lo, width*searchGrowth
+	}
+	return nil
 }
 
 // filterIDs resolves the codes a request query names to ids.
