@@ -12,7 +12,8 @@ import (
 // The dispatcher's desk reads only the requests in core.WaitingStatuses:
 // every query starts with that condition written exactly as the partial
 // index requests_waiting_idx (migration 0070) states it, so both databases
-// walk the few thousand waiting rows, never the city's history.
+// walk the few thousand waiting rows, never the city's history. On
+// PostgreSQL the waiting rows have an index per order besides (deskIndexes).
 
 // deskSQL is a piece of SQL with its arguments.
 type deskSQL struct {
@@ -156,13 +157,17 @@ func (s *Store) DeskQueue(ctx context.Context, a core.Actor, q core.DeskQuery) (
 	}
 	rank, key := deskOrder(q.Sort)
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		sel := refs.deskBase(selectRequests(tx, &out), a, q.DeskFilter, q.Now).Where(queue.expr, queue.args...)
+		// The page's ids first, from the waiting rows' indexes alone, then
+		// their rows.
+		ids := refs.deskBase(tx.NewSelect().TableExpr("requests AS r").Column("r.id"), a, q.DeskFilter, q.Now).
+			Where(queue.expr, queue.args...)
 		if k := q.After; k != nil {
 			args := append(append(append([]any{}, rank.args...), key.args...), k.Rank, k.Key.UTC(), k.ID)
-			sel = sel.Where("("+rank.expr+", "+key.expr+", r.id) > (?, ?, ?)", args...)
+			ids = ids.Where("("+rank.expr+", "+key.expr+", r.id) > (?, ?, ?)", args...)
 		}
-		return sel.OrderExpr(rank.expr, rank.args...).OrderExpr(key.expr, key.args...).Order("r.id").
-			Limit(q.Limit + 1).Scan(ctx)
+		ids = ids.OrderExpr(rank.expr, rank.args...).OrderExpr(key.expr, key.args...).Order("r.id").Limit(q.Limit + 1)
+		return selectRequests(tx, &out).Where("r.id IN (?)", ids).
+			OrderExpr(rank.expr, rank.args...).OrderExpr(key.expr, key.args...).Order("r.id").Scan(ctx)
 	})
 	if err != nil {
 		return nil, nil, err

@@ -33,6 +33,7 @@ var goMigrations = []Migration{
 	{Version: 60, Name: "phone_numbers", Step: repairPhones},
 	{Version: 61, Name: "request_search", Step: requestSearch},
 	{Version: 141, Name: "building_points", Step: buildingPoints},
+	{Version: 210, Name: "desk_indexes", Step: deskIndexes},
 }
 
 // Migrations returns the city migrations in order. It panics on a malformed
