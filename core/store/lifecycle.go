@@ -39,7 +39,7 @@ func filterRequests(sel *bun.SelectQuery, q core.RequestQuery, ids *filterIDs) *
 		sel = sel.Where("r.created_at < ?", q.CreatedTo.UTC())
 	}
 	if q.Text != "" {
-		sel = searchWhere(sel, ids.search, ids.postgres)
+		sel = searchWhere(sel, ids.search, ids.postgres, ids.expanded)
 	}
 	return sel
 }
@@ -47,7 +47,8 @@ func filterRequests(sel *bun.SelectQuery, q core.RequestQuery, ids *filterIDs) *
 // filterIDs are the ids of the codes a request query names.
 type filterIDs struct {
 	categories, districts, organizations []int64
-	search                               core.Search // q.Text parsed in the city's phone region
+	search                               core.Search         // q.Text parsed in the city's phone region
+	expanded                             map[string][]string // search words looked up (expandWords), PostgreSQL
 	postgres                             bool
 }
 

@@ -34,6 +34,7 @@ var goMigrations = []Migration{
 	{Version: 61, Name: "request_search", Step: requestSearch},
 	{Version: 141, Name: "building_points", Step: buildingPoints},
 	{Version: 210, Name: "desk_indexes", Step: deskIndexes},
+	{Version: 211, Name: "search_lexicon", Step: searchLexicon},
 }
 
 // Migrations returns the city migrations in order. It panics on a malformed

@@ -73,10 +73,75 @@ func requestSearch(ctx context.Context, tx bun.Tx, postgres bool) error {
 	return nil
 }
 
+// searchWords is the lexicon of the PostgreSQL text index: every word of
+// every request's search document, as the index holds it, kept by a
+// trigger on every insert and change of a document (words of changed
+// documents stay: they find nothing). A search word, which matches the
+// document words it begins, is looked up here first and asks the index
+// for those words exactly: the index answers a prefix by collecting
+// every row of every word it begins before it can intersect the words,
+// which for a common word of a big city is most of the query's time.
+var searchWords = []string{
+	`CREATE TABLE search_words (word TEXT COLLATE "C" PRIMARY KEY)`,
+	`CREATE FUNCTION requests_search_words() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		INSERT INTO search_words (word) SELECT unnest(tsvector_to_array(to_tsvector('simple', NEW.search_text)))
+			ON CONFLICT DO NOTHING;
+		RETURN NULL;
+	END $$`,
+	`CREATE TRIGGER requests_search_words AFTER INSERT OR UPDATE OF search_text ON requests
+		FOR EACH ROW EXECUTE FUNCTION requests_search_words()`,
+	`INSERT INTO search_words (word) SELECT word FROM ts_stat('SELECT to_tsvector(''simple'', search_text) FROM requests')
+		ON CONFLICT DO NOTHING`,
+}
+
+// searchLexicon creates the lexicon of the text index on PostgreSQL
+// (searchWords).
+func searchLexicon(ctx context.Context, tx bun.Tx, postgres bool) error {
+	if !postgres {
+		return nil
+	}
+	for _, q := range searchWords {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxExpansion bounds the document words one search word is expanded to;
+// a word beginning more is asked of the index as a prefix.
+const maxExpansion = 64
+
+// expandWords looks the search words (but numbers, which match only
+// themselves) up in the lexicon: the document words each begins, nil for a
+// word beginning more than maxExpansion (left a prefix).
+func expandWords(ctx context.Context, tx bun.Tx, words []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, w := range words {
+		if core.Digits(w) {
+			continue
+		}
+		var found []string
+		if err := tx.NewRaw("SELECT word FROM search_words WHERE word LIKE ? ORDER BY word LIMIT ?",
+			w+"%", maxExpansion+1).Scan(ctx, &found); err != nil {
+			return nil, err
+		}
+		if len(found) > maxExpansion {
+			found = nil
+		} else if found == nil {
+			found = []string{}
+		}
+		out[w] = found
+	}
+	return out, nil
+}
+
 // searchWhere is the condition of a search on requests AS r: its number,
 // its applicant's phone, or every word in its search document. A search
-// that names nothing matches nothing.
-func searchWhere(sel *bun.SelectQuery, s core.Search, postgres bool) *bun.SelectQuery {
+// that names nothing matches nothing. On PostgreSQL, expanded holds the
+// document words each search word begins (expandWords), when looked up.
+func searchWhere(sel *bun.SelectQuery, s core.Search, postgres bool, expanded map[string][]string) *bun.SelectQuery {
 	if s.Empty() {
 		return sel.Where("1 = 0")
 	}
@@ -93,9 +158,18 @@ func searchWhere(sel *bun.SelectQuery, s core.Search, postgres bool) *bun.Select
 		terms := make([]string, len(s.Words))
 		for i, w := range s.Words {
 			// Words are letters and digits only (core.ParseSearch).
+			exp, looked := expanded[w]
 			switch {
 			case postgres && core.Digits(w):
 				terms[i] = w
+			case postgres && looked && len(exp) == 0:
+				return q.WhereOr("1 = 0") // a word no document holds: only the number or phone may match
+			case postgres && exp != nil:
+				quoted := make([]string, len(exp))
+				for j, x := range exp {
+					quoted[j] = "'" + strings.NewReplacer(`'`, `''`, `\`, `\\`).Replace(x) + "'"
+				}
+				terms[i] = "(" + strings.Join(quoted, " | ") + ")"
 			case postgres:
 				terms[i] = w + ":*"
 			case core.Digits(w):
@@ -103,6 +177,10 @@ func searchWhere(sel *bun.SelectQuery, s core.Search, postgres bool) *bun.Select
 			default:
 				terms[i] = `"` + w + `"*`
 			}
+		}
+		if postgres && expanded != nil {
+			// Lexicon words as they are, never parsed again.
+			return q.WhereOr("to_tsvector('simple', r.search_text) @@ ?::tsquery", strings.Join(terms, " & "))
 		}
 		if postgres {
 			return q.WhereOr("to_tsvector('simple', r.search_text) @@ to_tsquery('simple', ?)", strings.Join(terms, " & "))

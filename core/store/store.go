@@ -295,9 +295,23 @@ func (s *Store) ListRequests(ctx context.Context, a core.Actor, q core.RequestQu
 	}
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		byCreation := q.CreatedFrom != nil || q.CreatedTo != nil
+		if len(ids.search.Words) > 0 && ids.postgres {
+			var err error
+			if ids.expanded, err = expandWords(ctx, tx, ids.search.Words); err != nil {
+				return err
+			}
+		}
 		if len(ids.search.Words) > 0 && ids.postgres && !byCreation {
-			if err := searchPage(ctx, tx, q, func(dest *[]core.Request) *bun.SelectQuery {
-				return filterRequests(scopeRequests(selectRequests(tx, dest), a), q, ids)
+			if err := searchPage(ctx, tx, q, func(dest *[]core.Request, lo, hi int64) *bun.SelectQuery {
+				// The window's rows from the text and primary key indexes,
+				// planned apart from the page's order (OFFSET 0), then theirs.
+				in := filterRequests(scopeRequests(tx.NewSelect().TableExpr("requests AS r").Column("r.id"), a), q, ids).
+					Where("r.id < ?", hi)
+				if lo > 0 {
+					in = in.Where("r.id >= ?", lo)
+				}
+				return selectRequests(tx, dest).
+					Where("r.id IN (SELECT m.id FROM (SELECT * FROM (?) AS i OFFSET 0) AS m ORDER BY m.id DESC LIMIT ?)", in, q.Limit+1)
 			}, &page.Items); err != nil {
 				return err
 			}
@@ -352,8 +366,9 @@ const (
 // of common words reads the newest rows only, not every row holding them,
 // and rare words reach back through wider windows. The rows are those of
 // one query ordered by id: the windows cut the ids without gaps or
-// overlap. sel builds the filtered query into dest.
-func searchPage(ctx context.Context, tx bun.Tx, q core.RequestQuery, sel func(dest *[]core.Request) *bun.SelectQuery, out *[]core.Request) error {
+// overlap. sel builds the filtered query of the ids in [lo, hi) into dest
+// (lo 0: no lower bound).
+func searchPage(ctx context.Context, tx bun.Tx, q core.RequestQuery, sel func(dest *[]core.Request, lo, hi int64) *bun.SelectQuery, out *[]core.Request) error {
 	hi := q.BeforeID
 	if hi <= 0 {
 		if err := tx.NewRaw("SELECT coalesce(max(id), 0) + 1 FROM requests").Scan(ctx, &hi); err != nil {
@@ -364,15 +379,11 @@ func searchPage(ctx context.Context, tx bun.Tx, q core.RequestQuery, sel func(de
 	width := searchWindow
 	for step := 1; len(*out) < want && hi > 1; step++ {
 		var rows []core.Request
-		w := sel(&rows).Where("r.id < ?", hi)
 		lo := int64(0)
 		if step < searchSteps {
 			lo = hi - width
 		}
-		if lo > 0 {
-			w = w.Where("r.id >= ?", lo)
-		}
-		if err := w.Order("r.id DESC").Limit(want - len(*out)).Scan(ctx); err != nil {
+		if err := sel(&rows, lo, hi).Order("r.id DESC").Limit(want - len(*out)).Scan(ctx); err != nil {
 			return err
 		}
 		*out = append(*out, rows...)
