@@ -107,30 +107,40 @@ func (s *Store) DeskQueues() []core.Queue {
 // under the filter f.
 func (r *deskRefs) deskBase(sel *bun.SelectQuery, a core.Actor, f core.DeskFilter, now time.Time) *bun.SelectQuery {
 	sel = scopeRequests(sel, a).Where("r.status IN (?)", bun.In(core.WaitingStatuses))
-	if f.Category != "" {
-		sel = inIDs(sel, "r.category_id", r.categories)
-	}
-	if f.District != "" {
-		sel = inIDs(sel, "r.district_id", r.districts)
-	}
-	if f.Channel != "" {
-		sel = sel.Where("r.channel = ?", f.Channel)
-	}
-	if f.Priority != "" {
-		sel = sel.Where("r.priority = ?", f.Priority)
-	}
-	if d := f.Age.Duration(); d > 0 {
-		sel = sel.Where("r.created_at < ?", now.UTC().Add(-d))
+	for _, c := range r.filters(f, now) {
+		sel = sel.Where(c.expr, c.args...)
 	}
 	return sel
 }
 
-// inIDs keeps the rows whose column is one of ids; none when ids is empty.
-func inIDs(sel *bun.SelectQuery, col string, ids []int64) *bun.SelectQuery {
-	if len(ids) == 0 {
-		return sel.Where("1 = 0")
+// filters are the conditions of the filter f (deskColumns and the
+// creation time only).
+func (r *deskRefs) filters(f core.DeskFilter, now time.Time) []deskSQL {
+	var out []deskSQL
+	if f.Category != "" {
+		out = append(out, inIDs("r.category_id", r.categories))
 	}
-	return sel.Where("? IN (?)", bun.Safe(col), bun.In(ids))
+	if f.District != "" {
+		out = append(out, inIDs("r.district_id", r.districts))
+	}
+	if f.Channel != "" {
+		out = append(out, deskSQL{"r.channel = ?", []any{f.Channel}})
+	}
+	if f.Priority != "" {
+		out = append(out, deskSQL{"r.priority = ?", []any{f.Priority}})
+	}
+	if d := f.Age.Duration(); d > 0 {
+		out = append(out, deskSQL{"r.created_at < ?", []any{now.UTC().Add(-d)}})
+	}
+	return out
+}
+
+// inIDs keeps the rows whose column is one of ids; none when ids is empty.
+func inIDs(col string, ids []int64) deskSQL {
+	if len(ids) == 0 {
+		return deskSQL{"1 = 0", nil}
+	}
+	return deskSQL{"? IN (?)", []any{bun.Safe(col), bun.In(ids)}}
 }
 
 // deskOrder is core.KeyOf in SQL: the rank and key expressions of an order.
@@ -157,8 +167,16 @@ func (s *Store) DeskQueue(ctx context.Context, a core.Actor, q core.DeskQuery) (
 	}
 	rank, key := deskOrder(q.Sort)
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		// The page's ids first, from the waiting rows' indexes alone, then
-		// their rows.
+		if s.scope.Postgres() {
+			ids, err := refs.walk(ctx, tx, a, q, queue)
+			if err != nil || len(ids) == 0 {
+				return err
+			}
+			return selectRequests(tx, &out).Where("r.id IN (?)", bun.In(ids)).
+				OrderExpr(rank.expr, rank.args...).OrderExpr(key.expr, key.args...).Order("r.id").Scan(ctx)
+		}
+		// The page's ids first, from the waiting rows' index, then their
+		// rows.
 		ids := refs.deskBase(tx.NewSelect().TableExpr("requests AS r").Column("r.id"), a, q.DeskFilter, q.Now).
 			Where(queue.expr, queue.args...)
 		if k := q.After; k != nil {
@@ -178,6 +196,72 @@ func (s *Store) DeskQueue(ctx context.Context, a core.Actor, q core.DeskQuery) (
 		next = &k
 	}
 	return out, next, nil
+}
+
+// deskChunk is the number of waiting rows the first step of a page's walk
+// reads per row of the page; each next step reads twice as many.
+const deskChunk = 4
+
+// walk returns the ids of a page of the queue on PostgreSQL: it walks the
+// waiting rows in the page's order (the order's index, deskIndexes) in
+// growing steps from the cursor and keeps those in the queue under the
+// filter, until the page is full or the rows end. The planner cannot tell
+// how many waiting rows a queue holds (its conditions are not
+// independent), so it is given walks it cannot get wrong.
+func (r *deskRefs) walk(ctx context.Context, tx bun.Tx, a core.Actor, q core.DeskQuery, queue deskSQL) ([]int64, error) {
+	rank, key := deskOrder(q.Sort)
+	cond := append([]deskSQL{queue}, r.filters(q.DeskFilter, q.Now)...)
+	var parts []string
+	var args []any
+	for _, c := range cond {
+		parts = append(parts, "("+c.expr+")")
+		args = append(args, c.args...)
+	}
+	hit := deskSQL{"CASE WHEN " + strings.Join(parts, " AND ") + " THEN 1 ELSE 0 END", args}
+	want, step := q.Limit+1, (q.Limit+1)*deskChunk
+	after := q.After
+	var ids []int64
+	for {
+		inner := scopeRequests(tx.NewSelect().TableExpr("requests AS r").Column("r.id", "r.created_at").
+			ColumnExpr(deskColumnsOf("r.")).
+			ColumnExpr(rank.expr+" AS desk_rank", rank.args...).ColumnExpr(key.expr+" AS desk_key", key.args...), a).
+			Where("r.status IN (?)", bun.In(core.WaitingStatuses))
+		if k := after; k != nil {
+			kargs := append(append(append([]any{}, rank.args...), key.args...), k.Rank, k.Key.UTC(), k.ID)
+			inner = inner.Where("("+rank.expr+", "+key.expr+", r.id) > (?, ?, ?)", kargs...)
+		}
+		inner = inner.OrderExpr(rank.expr, rank.args...).OrderExpr(key.expr, key.args...).Order("r.id").Limit(step)
+		var rows []struct {
+			ID   int64     `bun:"id"`
+			Rank int       `bun:"desk_rank"`
+			Key  time.Time `bun:"desk_key"`
+			Hit  int       `bun:"hit"`
+		}
+		if err := tx.NewSelect().TableExpr("(?) AS r", inner).Column("r.id", "r.desk_rank", "r.desk_key").
+			ColumnExpr(hit.expr+" AS hit", hit.args...).OrderExpr("r.desk_rank, r.desk_key, r.id").Scan(ctx, &rows); err != nil {
+			return nil, err
+		}
+		for _, x := range rows {
+			if x.Hit == 1 && len(ids) < want {
+				ids = append(ids, x.ID)
+			}
+		}
+		if len(ids) >= want || len(rows) < step {
+			return ids, nil
+		}
+		last := rows[len(rows)-1]
+		after = &core.DeskKey{Rank: last.Rank, Key: last.Key, ID: last.ID}
+		step *= 2
+	}
+}
+
+// deskColumnsOf is deskColumns with each column prefixed.
+func deskColumnsOf(prefix string) string {
+	cols := strings.Split(deskColumns, ", ")
+	for i, c := range cols {
+		cols[i] = prefix + c
+	}
+	return strings.Join(cols, ", ")
 }
 
 // DeskCounts implements core.DeskStore: one pass over the waiting rows.
