@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/core/mail/mailtest"
@@ -79,6 +80,32 @@ func TestBrowserNotifications(t *testing.T) {
 			}
 			if m := mp.Wait(t, opEmail); !strings.Contains(m.Text, num) {
 				t.Errorf("the company's e-mail: %q", m.Text)
+			}
+
+			// An outage declared produces the signed outage.declared event for
+			// the city's endpoint.
+			cityRC := newReceiver(t)
+			r = s.call("POST", "/t/kazan/api/v1/webhooks/endpoints", admin, map[string]any{"url": cityRC.URL, "events": []string{"outage.declared"}})
+			if r.Status != 201 {
+				t.Fatalf("subscribe the city: %d %s", r.Status, r.Body)
+			}
+			cityRC.secret = r.json(t)["secret"].(string)
+			o := s.call("POST", "/t/kazan/api/v1/outages", disp, map[string]any{"utility": "power", "district": "kirovsky",
+				"starts_at": time.Now().Add(-time.Hour).Format(time.RFC3339), "ends_at": time.Now().Add(3 * time.Hour).Format(time.RFC3339),
+				"notice_ru": "Нет света", "notice_en": "No power"})
+			if o.Status != 201 {
+				t.Fatalf("declare: %d %s", o.Status, o.Body)
+			}
+			waitFor(t, "the signed outage.declared event", func() bool {
+				cityRC.mu.Lock()
+				defer cityRC.mu.Unlock()
+				return len(cityRC.got) > 0
+			})
+			cityRC.mu.Lock()
+			ev := cityRC.got[0]
+			cityRC.mu.Unlock()
+			if data, _ := ev["data"].(map[string]any); ev["type"] != "outage.declared" || data["notice_en"] != "No power" || cityRC.bad != 0 {
+				t.Errorf("outage event: %v", ev)
 			}
 
 			s.mustAct("kazan", operator, num, "accept", nil, "accepted")
