@@ -160,6 +160,10 @@ type Analytics struct {
 	Gate     Gate
 	Location *time.Location
 	Now      func() time.Time
+	// City (the slug) and Baselines keep the hot spots' baselines; a nil
+	// cache counts them every time.
+	City      string
+	Baselines *BaselineCache
 }
 
 // Period is a span of days in the city's time zone, both ends included.

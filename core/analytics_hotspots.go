@@ -2,11 +2,14 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
 )
 
 // Places HQ looks for hot spots in: a building, a street (the buildings
@@ -133,12 +136,14 @@ func (a *Analytics) HotSpots(ctx context.Context, actor Actor, f HQFilter, lim H
 	if err := fe.Err(); err != nil {
 		return nil, err
 	}
+	key := fmt.Sprintf("%s|%+v|%d|%g", a.City, h.f, lim.MinCount, lim.MinRatio)
+	if hs, ok := a.Baselines.spots(key); ok {
+		return hs, nil
+	}
 	baseFrom, baseTo := h.from.AddDate(0, -HotBaselineMonths, 0), h.from.AddDate(0, 0, -1)
 	out := &HotSpots{Filter: h.f, Period: Period{h.q.From, h.q.To},
 		Baseline: Period{baseFrom.Format(time.DateOnly), baseTo.Format(time.DateOnly)}, MinCount: lim.MinCount, MinRatio: lim.MinRatio, Rows: []HotSpot{}}
-	q := h.q
-	q.From = out.Baseline.From
-	rows, err := a.Store.PlaceCounts(ctx, q, h.q.From)
+	rows, err := a.placeCounts(ctx, h.q, out.Baseline)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +244,110 @@ func (a *Analytics) HotSpots(ctx context.Context, actor Actor, f HQFilter, lim H
 	if len(out.Rows) > MaxHotSpots {
 		out.Rows, out.More = out.Rows[:MaxHotSpots], true
 	}
+	a.Baselines.addSpots(key, out)
 	return out, nil
+}
+
+// placeCounts counts q's period (Current) live and the baseline before
+// it (Baseline) through the city's BaselineCache: the baseline's days are
+// past, so new requests never change them.
+func (a *Analytics) placeCounts(ctx context.Context, q DaysQuery, baseline Period) ([]PlaceCount, error) {
+	rows, err := a.Store.PlaceCounts(ctx, q, q.From)
+	if err != nil {
+		return nil, err
+	}
+	bq := q
+	bq.From, bq.To, bq.Now = baseline.From, baseline.To, time.Time{}
+	key := fmt.Sprintf("%s|%+v", a.City, bq)
+	base, ok := a.Baselines.get(key)
+	if !ok {
+		// Every day of the baseline is before its To's next day.
+		next, err := time.Parse(time.DateOnly, baseline.To)
+		if err != nil {
+			return nil, err
+		}
+		if base, err = a.Store.PlaceCounts(ctx, bq, next.AddDate(0, 0, 1).Format(time.DateOnly)); err != nil {
+			return nil, err
+		}
+		a.Baselines.add(key, base)
+	}
+	type place struct{ building, district, category int64 }
+	at := make(map[place]int, len(rows))
+	for i, r := range rows {
+		at[place{r.BuildingID, r.DistrictID, r.CategoryID}] = i
+	}
+	for _, b := range base {
+		k := place{b.BuildingID, b.DistrictID, b.CategoryID}
+		if i, ok := at[k]; ok {
+			rows[i].Baseline += b.Baseline
+			continue
+		}
+		at[k] = len(rows)
+		rows = append(rows, PlaceCount{BuildingID: b.BuildingID, DistrictID: b.DistrictID, CategoryID: b.CategoryID, Baseline: b.Baseline})
+	}
+	return rows, nil
+}
+
+// BaselineTTL is how long a hot spots' baseline is kept: its days are
+// past, and only a change to an old request (its category, building or
+// district) moves it, which shows within this time.
+const BaselineTTL = 15 * time.Minute
+
+// HotSpotsTTL is how long a list of hot spots is kept: HQ's pages show
+// it (the dashboard, the map, the weekly summary), and a request received
+// since shows within this time.
+const HotSpotsTTL = time.Minute
+
+// BaselineCache keeps, per city and filter, the baselines of recent
+// hot-spot queries for BaselineTTL (one row per building and category with
+// requests in the baseline: a few hundred thousand in a city of millions,
+// so it holds few) and their lists of hot spots for HotSpotsTTL. It is
+// safe for concurrent use; a nil cache counts every time.
+type BaselineCache struct {
+	lru   *expirable.LRU[string, []PlaceCount]
+	lists *expirable.LRU[string, *HotSpots]
+}
+
+// NewBaselineCache returns a cache of at most size baselines and 8 × size
+// lists of hot spots.
+func NewBaselineCache(size int) *BaselineCache {
+	return &BaselineCache{lru: expirable.NewLRU[string, []PlaceCount](size, nil, BaselineTTL),
+		lists: expirable.NewLRU[string, *HotSpots](8*size, nil, HotSpotsTTL)}
+}
+
+func (c *BaselineCache) spots(key string) (*HotSpots, bool) {
+	if c == nil {
+		return nil, false
+	}
+	hs, ok := c.lists.Get(key)
+	if !ok {
+		return nil, false
+	}
+	// The callers shorten the list they get: each gets its own.
+	cp := *hs
+	cp.Rows = append([]HotSpot(nil), hs.Rows...)
+	return &cp, true
+}
+
+func (c *BaselineCache) addSpots(key string, hs *HotSpots) {
+	if c != nil {
+		cp := *hs
+		cp.Rows = append([]HotSpot(nil), hs.Rows...)
+		c.lists.Add(key, &cp)
+	}
+}
+
+func (c *BaselineCache) get(key string) ([]PlaceCount, bool) {
+	if c == nil {
+		return nil, false
+	}
+	return c.lru.Get(key)
+}
+
+func (c *BaselineCache) add(key string, rows []PlaceCount) {
+	if c != nil {
+		c.lru.Add(key, rows)
+	}
 }
 
 // locate names a hot spot's place and places it on the map.

@@ -87,6 +87,9 @@ type API struct {
 	// Statistics keeps recent public statistics answers; nil counts
 	// every time.
 	Statistics *core.StatisticsCache
+	// Baselines keeps the hot spots' recent baselines; nil counts them
+	// every time.
+	Baselines *core.BaselineCache
 }
 
 // Route is one operation of the API: what the router mounts, what the

@@ -22,13 +22,16 @@ type Services struct {
 	// Statistics keeps recent public statistics answers; nil counts
 	// every time.
 	Statistics *core.StatisticsCache
+	// Baselines keeps the hot spots' recent baselines; nil counts them
+	// every time.
+	Baselines *core.BaselineCache
 	// Changes is told after a city's requests changed; nil for nobody.
 	Changes core.ChangeObserver
 }
 
 // Services returns the services the API is wired with.
 func (a *API) Services() Services {
-	return Services{Authz: a.Authz, Policies: a.Policies, Routing: a.Routing, Now: a.Now, Intake: a.Intake, Statistics: a.Statistics, Changes: a.Changes}
+	return Services{Authz: a.Authz, Policies: a.Policies, Routing: a.Routing, Now: a.Now, Intake: a.Intake, Statistics: a.Statistics, Baselines: a.Baselines, Changes: a.Changes}
 }
 
 func (s Services) gate(city *City) core.Gate { return core.Gate{Authz: s.Authz, City: city.Slug} }
@@ -110,7 +113,7 @@ func (s Services) Wishes(city *City) *core.Wishes {
 
 // Analytics is HQ's figures of the city, read-only.
 func (s Services) Analytics(city *City) *core.Analytics {
-	return &core.Analytics{Store: city.Store, Gate: s.gate(city), Location: city.Location, Now: s.Now}
+	return &core.Analytics{Store: city.Store, Gate: s.gate(city), Location: city.Location, Now: s.Now, City: city.Slug, Baselines: s.Baselines}
 }
 
 // PublicStatistics is the city's open statistics, readable by everyone.

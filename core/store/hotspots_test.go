@@ -140,6 +140,52 @@ func TestHotSpots(t *testing.T) {
 			if _, err := c.hq.HotSpots(ctx, c.people["hq-citizen"], period, core.HotSpotLimits{}); err == nil {
 				t.Error("a citizen read hot spots")
 			}
+
+			// Through the baselines' cache: the same hot spots; a request
+			// filed in the period counts at once, the kept baseline with it.
+			cached := *c.hq
+			cached.City, cached.Baselines = "hqhot", core.NewBaselineCache(4)
+			for range 2 {
+				again, err := cached.HotSpots(ctx, analyst, period, core.HotSpotLimits{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if spots(again.Rows) != spots(hs.Rows) {
+					t.Errorf("cached hot spots:\n%s\nwant\n%s", spots(again.Rows), spots(hs.Rows))
+				}
+			}
+			// One more request in the period and one in the baseline: the
+			// list is kept for a minute; a list not kept (other limits)
+			// counts the period afresh against the kept baseline; counted
+			// without the cache, both show.
+			c.file(t, time.Date(2026, 11, 1, 9, 0, 0, 0, c.loc), "hq-citizen", "b2", "street-lighting")
+			c.file(t, time.Date(2026, 6, 20, 9, 0, 0, 0, c.loc), "hq-citizen", "b2", "street-lighting")
+			if kept, err := cached.HotSpots(ctx, analyst, period, core.HotSpotLimits{}); err != nil || spots(kept.Rows) != spots(hs.Rows) {
+				t.Errorf("the kept list: %v %s", err, spots(kept.Rows))
+			}
+			later, err := cached.HotSpots(ctx, analyst, period, core.HotSpotLimits{MinCount: 5, MinRatio: 2.9})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(later.Rows) == 0 || later.Rows[0].Level != core.PlaceDistrict || later.Rows[0].Count != 10 || later.Rows[0].BaselineCount != 3 {
+				t.Errorf("through the kept baseline: %s", spots(later.Rows))
+			}
+			fresh, err := c.hq.HotSpots(ctx, analyst, period, core.HotSpotLimits{MinCount: 5, MinRatio: 2.9})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(fresh.Rows) == 0 || fresh.Rows[0].Count != 10 || fresh.Rows[0].BaselineCount != 4 {
+				t.Errorf("counted afresh: %s", spots(fresh.Rows))
+			}
 		})
 	}
+}
+
+// spots is hot spots' evidence, one line each.
+func spots(rows []core.HotSpot) string {
+	var b strings.Builder
+	for _, h := range rows {
+		fmt.Fprintf(&b, "%s %s %s %v %d %d %.4f %.4f\n", h.Level, h.Place, h.Category, h.Group, h.Count, h.BaselineCount, h.Expected, h.Ratio)
+	}
+	return b.String()
 }

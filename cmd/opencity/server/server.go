@@ -278,7 +278,7 @@ func (s *Server) routes() http.Handler {
 	authz := s.authz
 	api := &httpapi.API{Cities: s.Cities, Authz: authz, Policies: authz, Now: s.now, Photos: s.photos,
 		Routing: routing{host: s.Plugins, backend: s.Backend}, Intake: s.metrics, Limits: s.rateLimits,
-		Statistics: core.NewStatisticsCache(1024), Changes: relayNudge{s.Backend}}
+		Statistics: core.NewStatisticsCache(1024), Baselines: core.NewBaselineCache(32), Changes: relayNudge{s.Backend}}
 	api.Register(r.Group("/t/:slug"), true)
 	api.Register(r, false)
 	s.registerImports(api) // scheduled pulls of the import connectors
