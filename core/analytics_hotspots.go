@@ -136,10 +136,6 @@ func (a *Analytics) HotSpots(ctx context.Context, actor Actor, f HQFilter, lim H
 	if err := fe.Err(); err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("%s|%+v|%d|%g", a.City, h.f, lim.MinCount, lim.MinRatio)
-	if hs, ok := a.Baselines.spots(key); ok {
-		return hs, nil
-	}
 	baseFrom, baseTo := h.from.AddDate(0, -HotBaselineMonths, 0), h.from.AddDate(0, 0, -1)
 	out := &HotSpots{Filter: h.f, Period: Period{h.q.From, h.q.To},
 		Baseline: Period{baseFrom.Format(time.DateOnly), baseTo.Format(time.DateOnly)}, MinCount: lim.MinCount, MinRatio: lim.MinRatio, Rows: []HotSpot{}}
@@ -244,7 +240,6 @@ func (a *Analytics) HotSpots(ctx context.Context, actor Actor, f HQFilter, lim H
 	if len(out.Rows) > MaxHotSpots {
 		out.Rows, out.More = out.Rows[:MaxHotSpots], true
 	}
-	a.Baselines.addSpots(key, out)
 	return out, nil
 }
 
@@ -293,48 +288,18 @@ func (a *Analytics) placeCounts(ctx context.Context, q DaysQuery, baseline Perio
 // district) moves it, which shows within this time.
 const BaselineTTL = 15 * time.Minute
 
-// HotSpotsTTL is how long a list of hot spots is kept: HQ's pages show
-// it (the dashboard, the map, the weekly summary), and a request received
-// since shows within this time.
-const HotSpotsTTL = time.Minute
-
 // BaselineCache keeps, per city and filter, the baselines of recent
-// hot-spot queries for BaselineTTL (one row per building and category with
-// requests in the baseline: a few hundred thousand in a city of millions,
-// so it holds few) and their lists of hot spots for HotSpotsTTL. It is
-// safe for concurrent use; a nil cache counts every time.
+// hot-spot queries for BaselineTTL: one row per building and category with
+// requests in the baseline (a few hundred thousand in a city of millions),
+// so it holds few. It is safe for concurrent use; a nil cache counts every
+// time.
 type BaselineCache struct {
-	lru   *expirable.LRU[string, []PlaceCount]
-	lists *expirable.LRU[string, *HotSpots]
+	lru *expirable.LRU[string, []PlaceCount]
 }
 
-// NewBaselineCache returns a cache of at most size baselines and 8 × size
-// lists of hot spots.
+// NewBaselineCache returns a cache of at most size baselines.
 func NewBaselineCache(size int) *BaselineCache {
-	return &BaselineCache{lru: expirable.NewLRU[string, []PlaceCount](size, nil, BaselineTTL),
-		lists: expirable.NewLRU[string, *HotSpots](8*size, nil, HotSpotsTTL)}
-}
-
-func (c *BaselineCache) spots(key string) (*HotSpots, bool) {
-	if c == nil {
-		return nil, false
-	}
-	hs, ok := c.lists.Get(key)
-	if !ok {
-		return nil, false
-	}
-	// The callers shorten the list they get: each gets its own.
-	cp := *hs
-	cp.Rows = append([]HotSpot(nil), hs.Rows...)
-	return &cp, true
-}
-
-func (c *BaselineCache) addSpots(key string, hs *HotSpots) {
-	if c != nil {
-		cp := *hs
-		cp.Rows = append([]HotSpot(nil), hs.Rows...)
-		c.lists.Add(key, &cp)
-	}
+	return &BaselineCache{lru: expirable.NewLRU[string, []PlaceCount](size, nil, BaselineTTL)}
 }
 
 func (c *BaselineCache) get(key string) ([]PlaceCount, bool) {
