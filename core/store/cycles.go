@@ -50,9 +50,20 @@ func (s *Store) Cycles(ctx context.Context, a core.Actor, requestID int64) (out 
 
 // Backfill computes the deadlines and cycle of up to limit requests stored
 // before cycles existed (cycle_started_at unset), from their intake or last
-// reopen in the city's calendar, and returns how many it did.
+// reopen in the city's calendar, and returns how many it did. On
+// PostgreSQL it does nothing while another backfill of the city runs, so 0
+// means none was left for this call, not that every request is done.
 func (s *Store) Backfill(ctx context.Context, loc *time.Location, limit int) (n int, err error) {
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if s.scope.Postgres() {
+			// One backfill at a time per city: two would update the same
+			// rollup rows and wait on each other's locks.
+			var mine bool
+			err := tx.NewRaw("SELECT pg_try_advisory_xact_lock(hashtext('opencity.backfill.' || current_schema()))").Scan(ctx, &mine)
+			if err != nil || !mine {
+				return err
+			}
+		}
 		var rs []core.Request
 		if err := selectRequests(tx, &rs).Where("r.cycle_started_at IS NULL").Order("r.id").Limit(limit).Scan(ctx); err != nil {
 			return err
