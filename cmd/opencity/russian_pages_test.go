@@ -25,7 +25,12 @@ var allowedLatin = map[string]bool{
 	"OpenCity": true, "English": true, "CSV": true, "XLSX": true, "API": true, "JSON": true, "JPEG": true, "PNG": true,
 	"WebP": true, "HEIC": true, "SHA-256": true, "Stripe": true, "Ctrl": true, "Enter": true, "ID": true,
 	"UTC": true, "name@version": true, "RU": true, "EN": true, "Ctrl+Enter": true, "UTF-8": true, "Windows-1251": true, // encodings of an imported file
+	"OpenStreetMap": true, // the map data's credit
 }
+
+// literalText is what a page shows to be typed as it stands: a URL (a tile
+// server template with its braces) and the tile placeholders {z}, {x}, {y}.
+var literalText = regexp.MustCompile(`\S+://\S+|\{[xyz]\}`)
 
 // latinOfCity lists what a city's pages show in Latin script because it
 // is data: its users' logins and e-mails, its buildings' registry ids, its
@@ -103,11 +108,12 @@ func latinOfVendor(t *testing.T, s *testServer) map[string]bool {
 
 // foreignWords returns the Latin-script words of text that neither list
 // allows; an e-mail address, a URL, a number like 2026-000123 and a
-// request's tracking path pass.
+// request's tracking path pass, and so do a whole URL and a tile placeholder
+// (literalText).
 func foreignWords(text string, allowed ...map[string]bool) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, w := range latinWord.FindAllString(text, -1) {
+	for _, w := range latinWord.FindAllString(literalText.ReplaceAllString(text, " "), -1) {
 		ok := strings.ContainsAny(w, "@/") // e-mails, URLs and paths, time zones
 		w = strings.TrimRight(w, ".:,/-")
 		for _, a := range allowed {
