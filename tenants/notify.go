@@ -59,20 +59,7 @@ func (b *Backend) RegisterNotify(q *jobs.Queue, cfg NotifyConfig) {
 		}
 		return b.sendNotice(ctx, j, p.ID, cfg)
 	})
-	q.Every(jobs.Periodic{Every: SweepEvery, Enqueue: func(ctx context.Context, q *jobs.Queue, slot time.Time) error {
-		ts, err := b.Registry().List(ctx)
-		if err != nil {
-			return err
-		}
-		for _, t := range ts {
-			if t.Serving() && (t.Status == StatusActive || t.Status == StatusPastDue) {
-				if _, err := q.EnqueueDue(ctx, JobNotify, t.Slug, q.Now()); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}})
+	q.Every(jobs.Periodic{Every: SweepEvery, Enqueue: b.enqueueDueEach(JobNotify)})
 }
 
 // NudgeNotify asks for the city's notifications to be made now; a failure

@@ -48,6 +48,12 @@ type Tenant struct {
 // ReadOnly reports whether the city accepts only reads.
 func (t *Tenant) ReadOnly() bool { return t.Status == StatusSuspended }
 
+// Working reports whether the city's background work (sweeps, relays,
+// notifications, imports, summaries) runs: it is served and not suspended.
+func (t *Tenant) Working() bool {
+	return t.Serving() && (t.Status == StatusActive || t.Status == StatusPastDue)
+}
+
 // Serving reports whether the city is reachable at all: live, and its last
 // migration did not fail.
 func (t *Tenant) Serving() bool {

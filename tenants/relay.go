@@ -56,20 +56,27 @@ func (b *Backend) RegisterRelay(q *jobs.Queue, cfg RelayConfig) {
 		}
 		return err
 	})
-	q.Every(jobs.Periodic{Every: SweepEvery, Enqueue: func(ctx context.Context, q *jobs.Queue, slot time.Time) error {
+	q.Every(jobs.Periodic{Every: SweepEvery, Enqueue: b.enqueueDueEach(JobRelay)})
+}
+
+// enqueueDueEach makes the periodic enqueue of a due job of the given kind
+// for every working city (one pending job per city: jobs.Queue.EnqueueDue).
+func (b *Backend) enqueueDueEach(kind string) func(ctx context.Context, q *jobs.Queue, slot time.Time) error {
+	return func(ctx context.Context, q *jobs.Queue, slot time.Time) error {
 		ts, err := b.Registry().List(ctx)
 		if err != nil {
 			return err
 		}
 		for _, t := range ts {
-			if t.Serving() && (t.Status == StatusActive || t.Status == StatusPastDue) {
-				if _, err := q.EnqueueDue(ctx, JobRelay, t.Slug, q.Now()); err != nil {
-					return err
-				}
+			if !t.Working() {
+				continue
+			}
+			if _, err := q.EnqueueDue(ctx, kind, t.Slug, q.Now()); err != nil {
+				return err
 			}
 		}
 		return nil
-	}})
+	}
 }
 
 // NudgeRelay asks for the city's relay to run now; it implements

@@ -43,7 +43,7 @@ func (b *Backend) EnqueueWeeklySummaries(ctx context.Context, q *jobs.Queue, slo
 		return err
 	}
 	for _, t := range ts {
-		if t.Status != StatusActive && t.Status != StatusPastDue || !t.Serving() {
+		if !t.Working() {
 			continue
 		}
 		loc, err := time.LoadLocation(t.Timezone)

@@ -100,7 +100,7 @@ func (b *Backend) RegisterSweep(q *jobs.Queue, now func() time.Time) {
 			return err
 		}
 		for _, t := range ts {
-			if t.Status != StatusActive && t.Status != StatusPastDue || !t.Serving() {
+			if !t.Working() {
 				continue
 			}
 			key := fmt.Sprintf("%s:%s:%s", JobSweep, t.Slug, slot.Format(time.RFC3339))

@@ -43,7 +43,7 @@ func (s *Server) registerImports(api *httpapi.API) {
 			return err
 		}
 		for _, t := range ts {
-			if t.Status != tenants.StatusActive && t.Status != tenants.StatusPastDue || !t.Serving() {
+			if !t.Working() {
 				continue
 			}
 			key := fmt.Sprintf("%s:%s:%s", JobImport, t.Slug, slot.Format(time.RFC3339))
