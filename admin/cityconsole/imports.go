@@ -109,12 +109,7 @@ func (cs *Console) saveImport(c *gin.Context) {
 	}
 	ic, secret, err := cs.svc.Imports(k.city).Save(k.ctx, k.actor, id, in)
 	if err != nil {
-		status := p.SetError(c, err)
-		if status == http.StatusNotFound || status == http.StatusForbidden || status == http.StatusInternalServerError {
-			cs.views.Fail(c, "imports.html", p, err)
-			return
-		}
-		cs.showImports(c, p, status, id, &importsData{})
+		cs.importRefused(c, p, id, err)
 		return
 	}
 	if secret == "" {
@@ -165,13 +160,20 @@ func (cs *Console) importRun(c *gin.Context, run func(k call, id int64) (*core.I
 	}
 	r, err := run(k, id)
 	if err != nil {
-		status := p.SetError(c, err)
-		if status == http.StatusNotFound || status == http.StatusForbidden || status == http.StatusInternalServerError {
-			cs.views.Fail(c, "imports.html", p, err)
-			return
-		}
-		cs.showImports(c, p, status, id, &importsData{})
+		cs.importRefused(c, p, id, err)
 		return
 	}
 	cs.showImports(c, p, http.StatusOK, id, &importsData{Run: r})
+}
+
+// importRefused answers a refused save or run: the page with its message
+// beside the connector, or the error page when there is no connector to
+// show (not found, forbidden, a fault).
+func (cs *Console) importRefused(c *gin.Context, p *web.Page, id int64, err error) {
+	status := p.SetError(c, err)
+	if status == http.StatusNotFound || status == http.StatusForbidden || status == http.StatusInternalServerError {
+		cs.views.Fail(c, "imports.html", p, err)
+		return
+	}
+	cs.showImports(c, p, status, id, &importsData{})
 }
