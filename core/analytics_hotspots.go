@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"sort"
 	"strconv"
@@ -139,92 +140,72 @@ func (a *Analytics) HotSpots(ctx context.Context, actor Actor, f HQFilter, lim H
 	baseFrom, baseTo := h.from.AddDate(0, -HotBaselineMonths, 0), h.from.AddDate(0, 0, -1)
 	out := &HotSpots{Filter: h.f, Period: Period{h.q.From, h.q.To},
 		Baseline: Period{baseFrom.Format(time.DateOnly), baseTo.Format(time.DateOnly)}, MinCount: lim.MinCount, MinRatio: lim.MinRatio, Rows: []HotSpot{}}
-	rows, err := a.placeCounts(ctx, h.q, out.Baseline)
+	base, err := a.baseline(ctx, h, out.Baseline)
 	if err != nil {
 		return nil, err
 	}
-	ids := []int64{}
+	rows, err := a.Store.PlaceCounts(ctx, h.q, h.q.From)
+	if err != nil {
+		return nil, err
+	}
+	// The period's buildings the baseline does not know yet.
+	buildings := base.buildings
+	var ids []int64
 	seen := map[int64]bool{}
 	for _, r := range rows {
-		if r.BuildingID != 0 && !seen[r.BuildingID] {
+		if r.BuildingID != 0 && buildings[r.BuildingID] == nil && !seen[r.BuildingID] {
 			seen[r.BuildingID] = true
 			ids = append(ids, r.BuildingID)
 		}
 	}
-	bs, err := a.Store.BuildingsByID(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	buildings := make(map[int64]*Building, len(bs))
-	for i := range bs {
-		buildings[bs[i].ID] = &bs[i]
-	}
-	cats := map[int64]*Category{}
-	groupSize := map[string]int{}
-	for i := range h.dir.Categories {
-		c := &h.dir.Categories[i]
-		cats[c.ID] = c
-		if c.GroupCode != "" {
-			groupSize[c.GroupCode]++
+	if len(ids) > 0 {
+		bs, err := a.Store.BuildingsByID(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		buildings = maps.Clone(buildings)
+		for i := range bs {
+			buildings[bs[i].ID] = &bs[i]
 		}
 	}
 	type tally struct {
-		cur, base int64
-		cats      map[string]bool // the categories a group's count comes from
+		cur  int64
+		cats map[string]bool // the categories a group's count comes from
 	}
 	tallies := map[placeKey]*tally{}
-	add := func(k placeKey, r PlaceCount, cat string) {
-		t := tallies[k]
-		if t == nil {
-			t = &tally{cats: map[string]bool{}}
-			tallies[k] = t
-		}
-		t.cur += r.Current
-		t.base += r.Baseline
-		if r.Current > 0 {
-			t.cats[cat] = true
-		}
-	}
+	pl := newPlacer(h.dir, buildings)
 	for _, r := range rows {
-		c := cats[r.CategoryID]
-		if c == nil {
+		if r.Current == 0 {
 			continue
 		}
-		var places []placeKey
-		if d := h.dir.District(r.DistrictID); d != nil {
-			places = append(places, placeKey{level: PlaceDistrict, place: d.Code})
-		}
-		if b := buildings[r.BuildingID]; b != nil {
-			places = append(places, placeKey{level: PlaceBuilding, place: strconv.FormatInt(b.ID, 10)})
-			if s := StreetOf(b.AddressRU); s != "" {
-				places = append(places, placeKey{level: PlaceStreet, place: s})
+		pl.each(r, func(k placeKey, cat string) {
+			t := tallies[k]
+			if t == nil {
+				t = &tally{cats: map[string]bool{}}
+				tallies[k] = t
 			}
-		}
-		for _, p := range places {
-			p.category = c.Code
-			add(p, r, c.Code)
-			if c.GroupCode != "" && groupSize[c.GroupCode] > 1 {
-				p.category, p.group = c.GroupCode, true
-				add(p, r, c.Code)
-			}
-		}
+			t.cur += r.Current
+			t.cats[cat] = true
+		})
 	}
 	periodDays := float64(days(h.from, h.to))
 	baseDays := float64(days(baseFrom, baseTo))
+	where := locations(h.dir, buildings)
 	for k, t := range tallies {
 		// A group repeating only through one of its categories says no
 		// more than that category's own row.
 		if t.cur < int64(lim.MinCount) || (k.group && len(t.cats) < 2) {
 			continue
 		}
-		expected := float64(t.base+1) * periodDays / baseDays
+		baseCount := base.counts[k]
+		expected := float64(baseCount+1) * periodDays / baseDays
 		ratio := float64(t.cur) / expected
 		if ratio < lim.MinRatio {
 			continue
 		}
 		hs := HotSpot{Level: k.level, Place: k.place, Category: k.category, Group: k.group, Count: t.cur,
-			BaselineCount: t.base, Expected: expected, Ratio: ratio}
-		a.locate(&hs, h.dir, buildings)
+			BaselineCount: baseCount, Expected: expected, Ratio: ratio}
+		locate(&hs, h.dir, buildings, where)
 		out.Rows = append(out.Rows, hs)
 	}
 	sort.Slice(out.Rows, func(i, j int) bool {
@@ -243,44 +224,106 @@ func (a *Analytics) HotSpots(ctx context.Context, actor Actor, f HQFilter, lim H
 	return out, nil
 }
 
-// placeCounts counts q's period (Current) live and the baseline before
-// it (Baseline) through the city's BaselineCache: the baseline's days are
-// past, so new requests never change them.
-func (a *Analytics) placeCounts(ctx context.Context, q DaysQuery, baseline Period) ([]PlaceCount, error) {
-	rows, err := a.Store.PlaceCounts(ctx, q, q.From)
+// placer names the places and categories a row of PlaceCounts counts in:
+// its district, its building and the building's street, each for the
+// row's category and, when that belongs to a group of several, the group.
+type placer struct {
+	dir       *Directory
+	buildings map[int64]*Building
+	cats      map[int64]*Category
+	groupSize map[string]int
+}
+
+func newPlacer(dir *Directory, buildings map[int64]*Building) *placer {
+	p := &placer{dir: dir, buildings: buildings, cats: map[int64]*Category{}, groupSize: map[string]int{}}
+	for i := range dir.Categories {
+		c := &dir.Categories[i]
+		p.cats[c.ID] = c
+		if c.GroupCode != "" {
+			p.groupSize[c.GroupCode]++
+		}
+	}
+	return p
+}
+
+// each calls fn with every place key of r and the code of r's category.
+func (p *placer) each(r PlaceCount, fn func(k placeKey, cat string)) {
+	c := p.cats[r.CategoryID]
+	if c == nil {
+		return
+	}
+	var places [3]placeKey
+	n := 0
+	if d := p.dir.District(r.DistrictID); d != nil {
+		places[n] = placeKey{level: PlaceDistrict, place: d.Code}
+		n++
+	}
+	if b := p.buildings[r.BuildingID]; b != nil {
+		places[n] = placeKey{level: PlaceBuilding, place: strconv.FormatInt(b.ID, 10)}
+		n++
+		if s := StreetOf(b.AddressRU); s != "" {
+			places[n] = placeKey{level: PlaceStreet, place: s}
+			n++
+		}
+	}
+	for _, k := range places[:n] {
+		k.category = c.Code
+		fn(k, c.Code)
+		if c.GroupCode != "" && p.groupSize[c.GroupCode] > 1 {
+			k.category, k.group = c.GroupCode, true
+			fn(k, c.Code)
+		}
+	}
+}
+
+// hotBaseline is a hot spots' baseline as kept: the requests received per
+// place and category (or group) in it, and the buildings they name.
+type hotBaseline struct {
+	counts    map[placeKey]int64
+	buildings map[int64]*Building
+}
+
+// baseline counts h's filter over the baseline period through the city's
+// BaselineCache: the baseline's days are past, so new requests never
+// change them.
+func (a *Analytics) baseline(ctx context.Context, h *hqQuery, baseline Period) (*hotBaseline, error) {
+	bq := h.q
+	bq.From, bq.To, bq.Now = baseline.From, baseline.To, time.Time{}
+	key := fmt.Sprintf("%s|%+v", a.City, bq)
+	if b, ok := a.Baselines.get(key); ok {
+		return b, nil
+	}
+	// Every day of the baseline is before its To's next day.
+	next, err := time.Parse(time.DateOnly, baseline.To)
 	if err != nil {
 		return nil, err
 	}
-	bq := q
-	bq.From, bq.To, bq.Now = baseline.From, baseline.To, time.Time{}
-	key := fmt.Sprintf("%s|%+v", a.City, bq)
-	base, ok := a.Baselines.get(key)
-	if !ok {
-		// Every day of the baseline is before its To's next day.
-		next, err := time.Parse(time.DateOnly, baseline.To)
-		if err != nil {
-			return nil, err
-		}
-		if base, err = a.Store.PlaceCounts(ctx, bq, next.AddDate(0, 0, 1).Format(time.DateOnly)); err != nil {
-			return nil, err
-		}
-		a.Baselines.add(key, base)
+	rows, err := a.Store.PlaceCounts(ctx, bq, next.AddDate(0, 0, 1).Format(time.DateOnly))
+	if err != nil {
+		return nil, err
 	}
-	type place struct{ building, district, category int64 }
-	at := make(map[place]int, len(rows))
-	for i, r := range rows {
-		at[place{r.BuildingID, r.DistrictID, r.CategoryID}] = i
-	}
-	for _, b := range base {
-		k := place{b.BuildingID, b.DistrictID, b.CategoryID}
-		if i, ok := at[k]; ok {
-			rows[i].Baseline += b.Baseline
-			continue
+	ids := []int64{}
+	seen := map[int64]bool{}
+	for _, r := range rows {
+		if r.BuildingID != 0 && !seen[r.BuildingID] {
+			seen[r.BuildingID] = true
+			ids = append(ids, r.BuildingID)
 		}
-		at[k] = len(rows)
-		rows = append(rows, PlaceCount{BuildingID: b.BuildingID, DistrictID: b.DistrictID, CategoryID: b.CategoryID, Baseline: b.Baseline})
 	}
-	return rows, nil
+	bs, err := a.Store.BuildingsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	b := &hotBaseline{counts: map[placeKey]int64{}, buildings: make(map[int64]*Building, len(bs))}
+	for i := range bs {
+		b.buildings[bs[i].ID] = &bs[i]
+	}
+	pl := newPlacer(h.dir, b.buildings)
+	for _, r := range rows {
+		pl.each(r, func(k placeKey, _ string) { b.counts[k] += r.Baseline })
+	}
+	a.Baselines.add(key, b)
+	return b, nil
 }
 
 // BaselineTTL is how long a hot spots' baseline is kept: its days are
@@ -289,41 +332,74 @@ func (a *Analytics) placeCounts(ctx context.Context, q DaysQuery, baseline Perio
 const BaselineTTL = 15 * time.Minute
 
 // BaselineCache keeps, per city and filter, the baselines of recent
-// hot-spot queries for BaselineTTL: one row per building and category with
-// requests in the baseline (a few hundred thousand in a city of millions),
-// so it holds few. It is safe for concurrent use; a nil cache counts every
-// time.
+// hot-spot queries for BaselineTTL: the requests per place and category or
+// group with requests in the baseline and the buildings they name (a few
+// hundred thousand entries in a city of millions), so it holds few. It is
+// safe for concurrent use; a nil cache counts every time.
 type BaselineCache struct {
-	lru *expirable.LRU[string, []PlaceCount]
+	lru *expirable.LRU[string, *hotBaseline]
 }
 
 // NewBaselineCache returns a cache of at most size baselines.
 func NewBaselineCache(size int) *BaselineCache {
-	return &BaselineCache{lru: expirable.NewLRU[string, []PlaceCount](size, nil, BaselineTTL)}
+	return &BaselineCache{lru: expirable.NewLRU[string, *hotBaseline](size, nil, BaselineTTL)}
 }
 
-func (c *BaselineCache) get(key string) ([]PlaceCount, bool) {
+func (c *BaselineCache) get(key string) (*hotBaseline, bool) {
 	if c == nil {
 		return nil, false
 	}
 	return c.lru.Get(key)
 }
 
-func (c *BaselineCache) add(key string, rows []PlaceCount) {
+func (c *BaselineCache) add(key string, b *hotBaseline) {
 	if c != nil {
-		c.lru.Add(key, rows)
+		c.lru.Add(key, b)
 	}
 }
 
-// locate names a hot spot's place and places it on the map.
-func (a *Analytics) locate(hs *HotSpot, dir *Directory, buildings map[int64]*Building) {
-	var lat, lon float64
-	var n int
-	at := func(b *Building) {
-		if blat, blon, ok := b.Point(); ok {
-			lat, lon, n = lat+blat, lon+blon, n+1
-		}
+// point sums the coordinates of the buildings that have them.
+type point struct {
+	lat, lon float64
+	n        int
+}
+
+func (p *point) add(b *Building) {
+	if lat, lon, ok := b.Point(); ok {
+		p.lat, p.lon, p.n = p.lat+lat, p.lon+lon, p.n+1
 	}
+}
+
+// places are the summed coordinates of the buildings per street and per
+// district (by id), for locate.
+type places struct {
+	streets   map[string]*point
+	districts map[int64]*point
+}
+
+// locations sums the buildings' coordinates per street and district once,
+// so that locating each hot spot does not walk every building again.
+func locations(dir *Directory, buildings map[int64]*Building) places {
+	w := places{streets: map[string]*point{}, districts: map[int64]*point{}}
+	for _, b := range buildings {
+		s := StreetOf(b.AddressRU)
+		if w.streets[s] == nil {
+			w.streets[s] = &point{}
+		}
+		w.streets[s].add(b)
+		if w.districts[b.DistrictID] == nil {
+			w.districts[b.DistrictID] = &point{}
+		}
+		w.districts[b.DistrictID].add(b)
+	}
+	return w
+}
+
+// locate names a hot spot's place and places it on the map: a building at
+// its coordinates, a street or district at the average of its buildings
+// (among those the counts name) that have them.
+func locate(hs *HotSpot, dir *Directory, buildings map[int64]*Building, where places) {
+	p := &point{}
 	switch hs.Level {
 	case PlaceBuilding:
 		id, _ := strconv.ParseInt(hs.Place, 10, 64)
@@ -332,25 +408,21 @@ func (a *Analytics) locate(hs *HotSpot, dir *Directory, buildings map[int64]*Bui
 		if d := dir.District(b.DistrictID); d != nil {
 			hs.District = d.Code
 		}
-		at(b)
+		p.add(b)
 	case PlaceStreet:
 		hs.NameRU = hs.Place
-		for _, b := range buildings {
-			if StreetOf(b.AddressRU) == hs.Place {
-				at(b)
-			}
+		if s := where.streets[hs.Place]; s != nil {
+			p = s
 		}
 	case PlaceDistrict:
 		d := dir.DistrictByCode(hs.Place)
 		hs.NameRU, hs.NameEN, hs.District = d.NameRU, d.NameEN, d.Code
-		for _, b := range buildings {
-			if b.DistrictID == d.ID {
-				at(b)
-			}
+		if s := where.districts[d.ID]; s != nil {
+			p = s
 		}
 	}
-	if n > 0 {
-		lat, lon = lat/float64(n), lon/float64(n)
+	if p.n > 0 {
+		lat, lon := p.lat/float64(p.n), p.lon/float64(p.n)
 		hs.Lat, hs.Lon = &lat, &lon
 	}
 }
