@@ -116,9 +116,9 @@ type AnalyticsStore interface {
 	// q.Now (Request.Overdue), per key of q.By.
 	OverdueCounts(ctx context.Context, q DaysQuery) (map[int64]int64, error)
 	// Percentiles returns the nearest-rank percentiles ps (0 < p ≤ 1) of
-	// the reaction seconds (or resolution seconds) of the requests matching
-	// q; nil ones when no request has the time.
-	Percentiles(ctx context.Context, q DaysQuery, resolution bool, ps []float64) ([]*int64, error)
+	// the reaction seconds and of the resolution seconds of the requests
+	// matching q, each in ps' order; nil ones when no request has the time.
+	Percentiles(ctx context.Context, q DaysQuery, ps []float64) (reaction, resolution []*int64, err error)
 	// HousingStock returns the registry's apartments per district and
 	// management company.
 	HousingStock(ctx context.Context) ([]HousingStock, error)
@@ -423,11 +423,7 @@ func (a *Analytics) periodFigures(ctx context.Context, h *hqQuery, from, to time
 	}
 	fig := figures(c, overdue[0], apartments)
 	ps := []float64{0.5, 0.9}
-	react, err := a.Store.Percentiles(ctx, q, false, ps)
-	if err != nil {
-		return PeriodFigures{}, err
-	}
-	resolve, err := a.Store.Percentiles(ctx, q, true, ps)
+	react, resolve, err := a.Store.Percentiles(ctx, q, ps)
 	if err != nil {
 		return PeriodFigures{}, err
 	}

@@ -115,55 +115,61 @@ func (s *Store) OverdueCounts(ctx context.Context, q core.DaysQuery) (map[int64]
 
 // Percentiles implements core.AnalyticsStore: the nearest-rank percentile
 // p of n values is the value at rank ⌈p·n⌉ in ascending order.
-func (s *Store) Percentiles(ctx context.Context, q core.DaysQuery, resolution bool, ps []float64) ([]*int64, error) {
-	col := "r.reaction_seconds"
-	if resolution {
-		col = "r.resolution_seconds"
-	}
-	out := make([]*int64, len(ps))
+func (s *Store) Percentiles(ctx context.Context, q core.DaysQuery, ps []float64) (reaction, resolution []*int64, err error) {
+	cols := []string{"r.reaction_seconds", "r.resolution_seconds"}
+	out := [][]*int64{make([]*int64, len(ps)), make([]*int64, len(ps))}
 	if s.scope.Postgres() {
 		// percentile_disc is the first value whose position in the order
-		// reaches the fraction: the nearest rank, in one scan.
-		err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			sel := tx.NewSelect().TableExpr("requests AS r").Where(col + " IS NOT NULL")
-			vs := make([]sql.NullInt64, len(ps))
-			dest := make([]any, len(ps))
-			for i, p := range ps {
-				// The fractions are core's constants, never input.
-				sel = sel.ColumnExpr("percentile_disc(" + strconv.FormatFloat(p, 'g', -1, 64) + ") WITHIN GROUP (ORDER BY " + col + ")")
-				dest[i] = &vs[i]
+		// reaches the fraction: the nearest rank, of every percentile of
+		// both times in one scan of the period's requests (an ordered-set
+		// aggregate skips the nulls).
+		err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			sel := tx.NewSelect().TableExpr("requests AS r").Where("(r.reaction_seconds IS NOT NULL OR r.resolution_seconds IS NOT NULL)")
+			vs := make([]sql.NullInt64, 2*len(ps))
+			dest := make([]any, len(vs))
+			for c, col := range cols {
+				for i, p := range ps {
+					// The fractions are core's constants, never input.
+					sel = sel.ColumnExpr("percentile_disc(" + strconv.FormatFloat(p, 'g', -1, 64) + ") WITHIN GROUP (ORDER BY " + col + ")")
+					dest[c*len(ps)+i] = &vs[c*len(ps)+i]
+				}
 			}
 			if err := daysWhere(sel, "r", q).Scan(ctx, dest...); err != nil {
 				return err
 			}
 			for i := range vs {
 				if vs[i].Valid {
-					out[i] = &vs[i].Int64
+					out[i/len(ps)][i%len(ps)] = &vs[i].Int64
 				}
 			}
 			return nil
 		})
-		return out, err
+		return out[0], out[1], err
 	}
-	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		base := func() *bun.SelectQuery {
-			return daysWhere(tx.NewSelect().TableExpr("requests AS r").Where(col+" IS NOT NULL"), "r", q)
-		}
-		n, err := base().Count(ctx)
-		if err != nil || n == 0 {
-			return err
-		}
-		for i, p := range ps {
-			rank := max(1, int(math.Ceil(p*float64(n)-1e-9)))
-			var v int64
-			if err := base().ColumnExpr(col).OrderExpr(col).Limit(1).Offset(rank-1).Scan(ctx, &v); err != nil {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		for c, col := range cols {
+			base := func() *bun.SelectQuery {
+				return daysWhere(tx.NewSelect().TableExpr("requests AS r").Where(col+" IS NOT NULL"), "r", q)
+			}
+			n, err := base().Count(ctx)
+			if err != nil {
 				return err
 			}
-			out[i] = &v
+			if n == 0 {
+				continue
+			}
+			for i, p := range ps {
+				rank := max(1, int(math.Ceil(p*float64(n)-1e-9)))
+				var v int64
+				if err := base().ColumnExpr(col).OrderExpr(col).Limit(1).Offset(rank-1).Scan(ctx, &v); err != nil {
+					return err
+				}
+				out[c][i] = &v
+			}
 		}
 		return nil
 	})
-	return out, err
+	return out[0], out[1], err
 }
 
 // HousingStock implements core.AnalyticsStore.
