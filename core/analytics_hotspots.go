@@ -331,18 +331,23 @@ func (a *Analytics) baseline(ctx context.Context, h *hqQuery, baseline Period) (
 // district) moves it, which shows within this time.
 const BaselineTTL = 15 * time.Minute
 
-// BaselineCache keeps, per city and filter, the baselines of recent
-// hot-spot queries for BaselineTTL: the requests per place and category or
-// group with requests in the baseline and the buildings they name (a few
-// hundred thousand entries in a city of millions), so it holds few. It is
-// safe for concurrent use; a nil cache counts every time.
+// BaselineCache keeps, per city and filter, counts of past days for
+// BaselineTTL: the baselines of recent hot-spot queries (the requests per
+// place and category or group with requests in the baseline and the
+// buildings they name, a few hundred thousand entries in a city of
+// millions) and the past days of recent trends (a row per day and
+// category), so it holds few. It is safe for concurrent use; a nil cache
+// counts every time.
 type BaselineCache struct {
-	lru *expirable.LRU[string, *hotBaseline]
+	lru  *expirable.LRU[string, *hotBaseline]
+	days *expirable.LRU[string, []DailyCount]
 }
 
-// NewBaselineCache returns a cache of at most size baselines.
+// NewBaselineCache returns a cache of at most size baselines and size
+// trends' past days.
 func NewBaselineCache(size int) *BaselineCache {
-	return &BaselineCache{lru: expirable.NewLRU[string, *hotBaseline](size, nil, BaselineTTL)}
+	return &BaselineCache{lru: expirable.NewLRU[string, *hotBaseline](size, nil, BaselineTTL),
+		days: expirable.NewLRU[string, []DailyCount](size, nil, BaselineTTL)}
 }
 
 func (c *BaselineCache) get(key string) (*hotBaseline, bool) {
@@ -355,6 +360,19 @@ func (c *BaselineCache) get(key string) (*hotBaseline, bool) {
 func (c *BaselineCache) add(key string, b *hotBaseline) {
 	if c != nil {
 		c.lru.Add(key, b)
+	}
+}
+
+func (c *BaselineCache) getDays(key string) ([]DailyCount, bool) {
+	if c == nil {
+		return nil, false
+	}
+	return c.days.Get(key)
+}
+
+func (c *BaselineCache) addDays(key string, rows []DailyCount) {
+	if c != nil {
+		c.days.Add(key, rows)
 	}
 }
 

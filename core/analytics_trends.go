@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -73,7 +74,7 @@ func (a *Analytics) Trends(ctx context.Context, actor Actor, f HQFilter, step st
 		h.q.From = h.f.From
 	}
 	out := &Trends{Filter: h.f, Step: step, Points: stepSpans(h.from, h.to, step), Series: []TrendSeries{}}
-	rows, err := a.Store.DailyCounts(ctx, h.q)
+	rows, err := a.dailyCounts(ctx, h.q)
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +141,48 @@ func (a *Analytics) Trends(ctx context.Context, actor Actor, f HQFilter, step st
 		out.Series = append(out.Series, *s)
 	}
 	return out, nil
+}
+
+// dailyCounts returns the daily counts of q: the days before today
+// through the city's BaselineCache, as a request is received on the day it
+// is filed (the city's day, or UTC's where no city's is given: today is
+// the earlier of the two); today's counted live. A request filed with a
+// past time (an import) or moved to another category shows in the past
+// days within BaselineTTL.
+func (a *Analytics) dailyCounts(ctx context.Context, q DaysQuery) ([]DailyCount, error) {
+	now := a.Now()
+	today := min(now.In(a.Location).Format(time.DateOnly), now.UTC().Format(time.DateOnly))
+	if a.Baselines == nil || q.From >= today {
+		return a.Store.DailyCounts(ctx, q)
+	}
+	past := q
+	past.Now = time.Time{}
+	if past.To >= today {
+		t, err := time.Parse(time.DateOnly, today)
+		if err != nil {
+			return nil, err
+		}
+		past.To = t.AddDate(0, 0, -1).Format(time.DateOnly)
+	}
+	key := fmt.Sprintf("%s|%+v", a.City, past)
+	rows, ok := a.Baselines.getDays(key)
+	if !ok {
+		var err error
+		if rows, err = a.Store.DailyCounts(ctx, past); err != nil {
+			return nil, err
+		}
+		a.Baselines.addDays(key, rows)
+	}
+	if q.To < today {
+		return rows, nil
+	}
+	live := q
+	live.From = today
+	fresh, err := a.Store.DailyCounts(ctx, live)
+	if err != nil {
+		return nil, err
+	}
+	return append(slices.Clip(rows), fresh...), nil
 }
 
 // stepSpans cuts from–to into steps: days, weeks from Monday, calendar

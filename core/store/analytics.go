@@ -23,7 +23,13 @@ func daysWhere(sel *bun.SelectQuery, alias string, q core.DaysQuery) *bun.Select
 		}
 		return bun.Ident(alias + "." + c)
 	}
-	sel = sel.Where("? >= ? AND ? <= ?", col("day"), q.From, col("day"), q.To)
+	return filterWhere(sel.Where("? >= ? AND ? <= ?", col("day"), q.From, col("day"), q.To), alias, q)
+}
+
+// filterWhere narrows a query over request_days (alias d), request_months
+// (alias m) or requests (alias r) to q's filter, its period aside.
+func filterWhere(sel *bun.SelectQuery, alias string, q core.DaysQuery) *bun.SelectQuery {
+	col := func(c string) bun.Ident { return bun.Ident(alias + "." + c) }
 	if q.DistrictID != 0 {
 		sel = sel.Where("? = ?", col("district_id"), q.DistrictID)
 	}
@@ -69,21 +75,97 @@ var daySums = func() string {
 	return strings.Join(sums, ", ")
 }()
 
-// DayCounts implements core.AnalyticsStore from the daily rollups.
+// DayCounts implements core.AnalyticsStore from the rollups: the whole
+// months of q's period from the monthly ones, the days before and after
+// them from the daily ones (all of them from the daily ones when q names
+// or groups by buildings, which the monthly rollups leave out).
 func (s *Store) DayCounts(ctx context.Context, q core.DaysQuery) (rows []core.GroupCounts, err error) {
-	key := groupKey(q.By, "d")
+	spans := []core.DaysQuery{q}
+	first, last := "", ""
+	if q.BuildingID == 0 && q.BuildingIDs == nil && q.By != core.ByBuilding {
+		first, last, spans = wholeMonths(q)
+	}
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		sel := tx.NewSelect().TableExpr("request_days AS d").ColumnExpr(key + " AS k").ColumnExpr(daySums)
-		sel = daysWhere(sel, "d", q)
-		if q.By == core.ByExecutor {
-			sel = sel.Where("d.executor_id <> 0")
+		if first != "" {
+			key := groupKey(q.By, "m")
+			sel := tx.NewSelect().TableExpr("request_months AS m").ColumnExpr(key + " AS k").ColumnExpr(strings.ReplaceAll(daySums, "d.", "m."))
+			sel = filterWhere(sel.Where("m.month >= ? AND m.month <= ?", first, last), "m", q)
+			if q.By == core.ByExecutor {
+				sel = sel.Where("m.executor_id <> 0")
+			}
+			if key != "0" {
+				sel = sel.GroupExpr(key)
+			}
+			if err := sel.Scan(ctx, &rows); err != nil {
+				return err
+			}
 		}
-		if key != "0" {
-			sel = sel.GroupExpr(key)
+		key := groupKey(q.By, "d")
+		for _, span := range spans {
+			var part []core.GroupCounts
+			sel := tx.NewSelect().TableExpr("request_days AS d").ColumnExpr(key + " AS k").ColumnExpr(daySums)
+			sel = daysWhere(sel, "d", span)
+			if q.By == core.ByExecutor {
+				sel = sel.Where("d.executor_id <> 0")
+			}
+			if key != "0" {
+				sel = sel.GroupExpr(key)
+			}
+			if err := sel.Scan(ctx, &part); err != nil {
+				return err
+			}
+			rows = append(rows, part...)
 		}
-		return sel.Scan(ctx, &rows)
+		return nil
 	})
-	return rows, err
+	if err != nil {
+		return nil, err
+	}
+	// One row per key, the months' and the days' counts added.
+	at := map[int64]int{}
+	out := rows[:0]
+	for _, r := range rows {
+		if i, ok := at[r.Key]; ok {
+			out[i].Add(r.DayCounts)
+			continue
+		}
+		at[r.Key] = len(out)
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// wholeMonths cuts q's period into the whole calendar months it holds,
+// first to last (YYYY-MM; "" for none), and the spans of days before and
+// after them, as queries over those days.
+func wholeMonths(q core.DaysQuery) (first, last string, spans []core.DaysQuery) {
+	from, err1 := time.Parse(time.DateOnly, q.From)
+	to, err2 := time.Parse(time.DateOnly, q.To)
+	if err1 != nil || err2 != nil {
+		return "", "", []core.DaysQuery{q}
+	}
+	start := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if !start.Equal(from) {
+		start = start.AddDate(0, 1, 0)
+	}
+	end := time.Date(to.Year(), to.Month(), 1, 0, 0, 0, 0, time.UTC) // the first day after the whole months
+	if to.AddDate(0, 0, 1).Month() != to.Month() {
+		end = end.AddDate(0, 1, 0)
+	}
+	if !start.Before(end) {
+		return "", "", []core.DaysQuery{q}
+	}
+	if from.Before(start) {
+		before := q
+		before.To = start.AddDate(0, 0, -1).Format(time.DateOnly)
+		spans = append(spans, before)
+	}
+	if !to.Before(end) {
+		after := q
+		after.From = end.Format(time.DateOnly)
+		spans = append(spans, after)
+	}
+	return start.Format("2006-01"), end.AddDate(0, -1, 0).Format("2006-01"), spans
 }
 
 // OverdueCounts implements core.AnalyticsStore from the open requests.

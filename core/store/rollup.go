@@ -17,6 +17,12 @@ import (
 // rollups before the write and puts them back after it, in the same
 // transaction; so the rollups always equal a recount from the requests
 // (RecountDays), whatever the lifecycle did.
+//
+// The monthly rollups, table request_months, are the same counts without
+// the building, per month of intake (YYYY-MM, the created_day's first
+// seven characters), kept by the same path: figures over whole months
+// read them (DayCounts), a few thousand rows a month in a city of
+// millions where request_days holds about one a request.
 
 // dayKey is the rollup key of a request row; dayKeyAs names its columns
 // as request_days does.
@@ -27,6 +33,17 @@ const (
 	coalesce(building_id, 0) AS building_id, coalesce(organization_id, 0) AS organization_id,
 	coalesce(executor_id, 0) AS executor_id`
 )
+
+// monthKey is the monthly rollup key of a request row.
+const monthKey = `substr(created_day, 1, 7), category_id, channel, coalesce(district_id, 0),
+	coalesce(organization_id, 0), coalesce(executor_id, 0)`
+
+// monthKeyAs is monthKey with request_months' column names.
+const monthKeyAs = `substr(created_day, 1, 7) AS month, category_id, channel, coalesce(district_id, 0) AS district_id,
+	coalesce(organization_id, 0) AS organization_id, coalesce(executor_id, 0) AS executor_id`
+
+// monthColumns are the columns of request_months, key first.
+var monthColumns = append([]string{"month", "category_id", "channel", "district_id", "organization_id", "executor_id"}, dayColumns[7:]...)
 
 // dayColumns are the columns of request_days, key first.
 var dayColumns = []string{"day", "category_id", "channel", "district_id", "building_id", "organization_id", "executor_id",
@@ -75,6 +92,13 @@ func tallyRequests(ctx context.Context, tx bun.IDB, ids []int64, sign int) error
 	q := "INSERT INTO request_days (" + strings.Join(dayColumns, ", ") + ") SELECT " + dayKey + ", " + dayCounts(sign) +
 		" FROM requests WHERE id IN (?) GROUP BY " + dayKey +
 		" ON CONFLICT (" + strings.Join(dayColumns[:7], ", ") + ") DO UPDATE SET " + strings.Join(sets, ", ")
+	if _, err := tx.NewRaw(q, bun.In(ids)).Exec(ctx); err != nil {
+		return err
+	}
+	q = "INSERT INTO request_months (" + strings.Join(monthColumns, ", ") + ") SELECT " + monthKey + ", " + dayCounts(sign) +
+		" FROM requests WHERE id IN (?) GROUP BY " + monthKey +
+		" ON CONFLICT (" + strings.Join(monthColumns[:6], ", ") + ") DO UPDATE SET " +
+		strings.ReplaceAll(strings.Join(sets, ", "), "request_days.", "request_months.")
 	_, err := tx.NewRaw(q, bun.In(ids)).Exec(ctx)
 	return err
 }
@@ -92,7 +116,10 @@ func rewriteRequests(ctx context.Context, tx bun.IDB, ids []int64, write func() 
 	if err := tallyRequests(ctx, tx, ids, 1); err != nil {
 		return fmt.Errorf("rollups: %w", err)
 	}
-	_, err := tx.NewRaw("DELETE FROM request_days WHERE received = 0").Exec(ctx)
+	if _, err := tx.NewRaw("DELETE FROM request_days WHERE received = 0").Exec(ctx); err != nil {
+		return err
+	}
+	_, err := tx.NewRaw("DELETE FROM request_months WHERE received = 0").Exec(ctx)
 	return err
 }
 
@@ -132,10 +159,41 @@ var recountDays = "SELECT " + dayKeyAs + ", " + dayCounts(1) + " FROM requests G
 // included: one month of intake at a time.
 var recountMonth = "SELECT " + dayKeyAs + ", " + dayCounts(1) + " FROM requests WHERE created_day >= ? AND created_day <= ? GROUP BY " + dayKey
 
-// RebuildDays replaces the daily rollups with a recount, for requests
-// written without the lifecycle (a bulk load). It recounts one month of
-// intake per statement, in one transaction, so that no statement of a
-// city with millions of requests outlasts the connection's read timeout.
+// MonthRow is one row of the monthly rollups.
+type MonthRow struct {
+	Month          string `bun:"month"`
+	CategoryID     int64  `bun:"category_id"`
+	Channel        string `bun:"channel"`
+	DistrictID     int64  `bun:"district_id"`
+	OrganizationID int64  `bun:"organization_id"`
+	ExecutorID     int64  `bun:"executor_id"`
+	core.DayCounts
+}
+
+// Months returns the monthly rollups as kept, in key order.
+func (s *Store) Months(ctx context.Context) (rows []MonthRow, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewRaw("SELECT "+strings.Join(monthColumns, ", ")+" FROM request_months ORDER BY "+
+			strings.Join(monthColumns[:6], ", ")).Scan(ctx, &rows)
+	})
+	return rows, err
+}
+
+// RecountMonths counts the monthly rollups afresh from the requests, in
+// key order: what Months must equal.
+func (s *Store) RecountMonths(ctx context.Context) (rows []MonthRow, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewRaw("SELECT "+monthKeyAs+", "+dayCounts(1)+" FROM requests GROUP BY "+monthKey+
+			" ORDER BY 1, 2, 3, 4, 5, 6").Scan(ctx, &rows)
+	})
+	return rows, err
+}
+
+// RebuildDays replaces the daily and monthly rollups with a recount, for
+// requests written without the lifecycle (a bulk load). It recounts one
+// month of intake per statement, in one transaction, so that no statement
+// of a city with millions of requests outlasts the connection's read
+// timeout; the months are summed from the days.
 func (s *Store) RebuildDays(ctx context.Context) error {
 	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewRaw("DELETE FROM request_days").Exec(ctx); err != nil {
@@ -145,10 +203,23 @@ func (s *Store) RebuildDays(ctx context.Context) error {
 		if err := tx.NewRaw("SELECT DISTINCT substr(created_day, 1, 7) FROM requests").Scan(ctx, &months); err != nil {
 			return err
 		}
+		if _, err := tx.NewRaw("DELETE FROM request_months").Exec(ctx); err != nil {
+			return err
+		}
 		insert := "INSERT INTO request_days (" + strings.Join(dayColumns, ", ") + ") " + recountMonth
+		sums := make([]string, 0, len(dayColumns)-7)
+		for _, c := range dayColumns[7:] {
+			sums = append(sums, "sum("+c+")")
+		}
+		sum := "INSERT INTO request_months (" + strings.Join(monthColumns, ", ") + ") SELECT substr(day, 1, 7), " +
+			"category_id, channel, district_id, organization_id, executor_id, " + strings.Join(sums, ", ") +
+			" FROM request_days WHERE day >= ? AND day <= ? GROUP BY substr(day, 1, 7), category_id, channel, district_id, organization_id, executor_id"
 		for _, m := range months {
 			// Every day of month m sorts between m-00 and m-99.
 			if _, err := tx.NewRaw(insert, m+"-00", m+"-99").Exec(ctx); err != nil {
+				return err
+			}
+			if _, err := tx.NewRaw(sum, m+"-00", m+"-99").Exec(ctx); err != nil {
 				return err
 			}
 		}

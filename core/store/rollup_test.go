@@ -139,6 +139,41 @@ func TestRollupsEqualRecount(t *testing.T) {
 			if total != 60 {
 				t.Errorf("rollups count %d requests, want 60", total)
 			}
+			months, err := c.st.Months(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recountMonths, err := c.st.RecountMonths(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(months) == 0 || fmt.Sprint(months) != fmt.Sprint(recountMonths) {
+				t.Fatalf("monthly rollups differ from the recount:\nkept    %v\nrecount %v", months, recountMonths)
+			}
+			// Periods of whole months, of months and days, and of days
+			// only count as the recount's days do, per organization.
+			for _, p := range [][2]string{{"2026-10-01", "2026-11-30"}, {"2026-09-20", "2026-10-31"}, {"2026-10-01", "2026-11-07"},
+				{"2026-09-25", "2026-11-12"}, {"2026-10-03", "2026-10-29"}, {"2026-11-01", "2026-11-30"}} {
+				got, err := c.st.DayCounts(ctx, core.DaysQuery{From: p[0], To: p[1], By: core.ByOrganization})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := map[int64]core.DayCounts{}
+				for _, r := range recount {
+					if r.Day >= p[0] && r.Day <= p[1] {
+						c := want[r.OrganizationID]
+						c.Add(r.DayCounts)
+						want[r.OrganizationID] = c
+					}
+				}
+				have := map[int64]core.DayCounts{}
+				for _, r := range got {
+					have[r.Key] = r.DayCounts
+				}
+				if fmt.Sprint(have) != fmt.Sprint(want) {
+					t.Errorf("%s–%s per organization:\n got %v\nwant %v", p[0], p[1], have, want)
+				}
+			}
 			if err := c.st.RebuildDays(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -148,6 +183,13 @@ func TestRollupsEqualRecount(t *testing.T) {
 			}
 			if fmt.Sprint(rebuilt) != fmt.Sprint(kept) {
 				t.Errorf("a rebuild changed the rollups")
+			}
+			rebuiltMonths, err := c.st.Months(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(rebuiltMonths) != fmt.Sprint(months) {
+				t.Errorf("a rebuild changed the monthly rollups")
 			}
 		})
 	}

@@ -85,6 +85,32 @@ func TestTrends(t *testing.T) {
 					t.Errorf("%+v %s:\n got %s\nwant %s", tc.f, tc.step, got, tc.want)
 				}
 			}
+			// Through the cache of past days: the same series, and a
+			// request filed today (HQ's clock: 12 November) counts at once.
+			cached := *c.hq
+			cached.City, cached.Baselines = "hqtrend", core.NewBaselineCache(4)
+			year := core.HQFilter{From: "2026-10-01", To: "2026-11-12"}
+			want, err := c.hq.Trends(ctx, analyst, year, core.StepDay)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				got, err := cached.Trends(ctx, analyst, year, core.StepDay)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if seriesLine(got) != seriesLine(want) {
+					t.Errorf("cached trends:\n got %s\nwant %s", seriesLine(got), seriesLine(want))
+				}
+			}
+			c.file(t, time.Date(2026, 11, 12, 10, 0, 0, 0, c.loc), "hq-citizen", "b1", "heating")
+			got, err := cached.Trends(ctx, analyst, year, core.StepDay)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if last := got.Series[0].Counts[len(got.Points)-1]; last != want.Series[0].Counts[len(want.Points)-1]+1 {
+				t.Errorf("today through the cache: %s", seriesLine(got))
+			}
 			tr, _ := c.hq.Trends(ctx, analyst, core.HQFilter{From: "2026-09-30", To: "2026-10-13"}, core.StepWeek)
 			if p := tr.Points[1]; p != (core.Period{From: "2026-10-05", To: "2026-10-11"}) {
 				t.Errorf("second week %+v", p)
