@@ -43,6 +43,8 @@ func benchRun(ctx context.Context, cfg server.Config, args []string, out io.Writ
 	conditions := fs.String("conditions", "", "load conditions to note in the report (other work on the machine)")
 	write := fs.Bool("write-readme", false, "also write the results into README.md")
 	hqRate := fs.Float64("hq-rate", 10, "pages a second for HQ's pages and the public statistics (a few analysts at once, the portal's visitors)")
+	var country countryFlags
+	country.register(fs)
 	only := fs.String("only", "", "run only these groups of scenarios, comma-separated: "+strings.Join(benchGroups, ", ")+" (all by default)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -92,6 +94,11 @@ func benchRun(ctx context.Context, cfg server.Config, args []string, out io.Writ
 			return err
 		}
 	}
+	if all || run["country"] {
+		if err := r.country(ctx, country); err != nil {
+			return err
+		}
+	}
 	if all || run["authorization"] {
 		r.authorization(ctx)
 	}
@@ -116,9 +123,10 @@ func benchRun(ctx context.Context, cfg server.Config, args []string, out io.Writ
 // benchGroups are the groups of scenarios bench run can be limited to:
 // the big city's intake, queue, search, desk and request pages; HQ's pages,
 // the public statistics and a year's league table as XLSX in the same city;
-// provisioning, memory and migrations in a scratch database; the
-// authorization check; the routing plugin.
-var benchGroups = []string{"city", "hq", "scratch", "authorization", "plugin"}
+// provisioning, memory and migrations in a scratch database; a whole
+// country's peak morning in another (country); the authorization check;
+// the routing plugin.
+var benchGroups = []string{"city", "hq", "scratch", "country", "authorization", "plugin"}
 
 type benchRunner struct {
 	cfg server.Config

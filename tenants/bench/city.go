@@ -18,6 +18,12 @@ func PrepareCity(ctx context.Context, b *tenants.Backend, slug string, buildings
 	if err != nil {
 		return nil, err
 	}
+	return PrepareCityHash(ctx, b, slug, buildings, hash)
+}
+
+// PrepareCityHash is PrepareCity with every account's password hash given
+// (core.HashPassword's form).
+func PrepareCityHash(ctx context.Context, b *tenants.Backend, slug string, buildings int, hash string) (*time.Location, error) {
 	t, err := b.Registry().Get(ctx, slug)
 	if core.ErrorCode(err) == core.ENOTFOUND {
 		p, perr := b.Provision(ctx, tenants.NewTenant{Slug: slug, Name: "Bench " + slug, Locale: "ru", Timezone: "Europe/Moscow"},

@@ -25,8 +25,14 @@ type Client struct {
 // NewClient returns a client for the city slug at server base (keep-alive
 // connections for concurrent workers), logged in with login and password.
 func NewClient(ctx context.Context, base, slug, login, password string) (*Client, error) {
+	return NewClientVia(ctx, &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}, base, slug, login, password)
+}
+
+// NewClientVia is NewClient whose connections go through rt (e.g. From: a
+// transport of another client address).
+func NewClientVia(ctx context.Context, rt http.RoundTripper, base, slug, login, password string) (*Client, error) {
 	c := &Client{API: strings.TrimRight(base, "/") + "/t/" + url.PathEscape(slug) + "/api/v1",
-		HTTP: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}}
+		HTTP: &http.Client{Timeout: 30 * time.Second, Transport: rt}}
 	var tok struct {
 		Token string `json:"token"`
 	}
@@ -58,6 +64,18 @@ type TooManyError struct {
 }
 
 func (e *TooManyError) Error() string { return "429 " + e.Message }
+
+// StatusError is an answer with another status than the one expected;
+// Body is its first 300 bytes.
+type StatusError struct {
+	Method, Path string
+	Status       int
+	Body         string
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.Status, e.Body)
+}
 
 // Do sends a JSON request and decodes the answer into out (when not nil);
 // an answer with another status than want is an error.
@@ -95,7 +113,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any, wan
 	}
 	if resp.StatusCode != want {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
-		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(msg))
+		return &StatusError{Method: method, Path: path, Status: resp.StatusCode, Body: string(bytes.TrimSpace(msg))}
 	}
 	if out == nil {
 		_, err = io.Copy(io.Discard, resp.Body)

@@ -18,6 +18,7 @@ import (
 type PageClient struct {
 	City string // e.g. http://127.0.0.1:8080/t/kazan
 	HTTP *http.Client
+	csrf string // the session's CSRF token, once Post read it
 }
 
 var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
@@ -26,10 +27,16 @@ var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 // (keep-alive connections for concurrent workers); an empty login stays
 // anonymous, for the public pages.
 func NewPageClient(ctx context.Context, base, slug, login, password string) (*PageClient, error) {
+	return NewPageClientVia(ctx, &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}, base, slug, login, password)
+}
+
+// NewPageClientVia is NewPageClient whose connections go through rt (e.g.
+// From: a transport of another client address).
+func NewPageClientVia(ctx context.Context, rt http.RoundTripper, base, slug, login, password string) (*PageClient, error) {
 	jar, _ := cookiejar.New(nil)
 	c := &PageClient{City: strings.TrimRight(base, "/") + "/t/" + url.PathEscape(slug),
 		HTTP: &http.Client{Jar: jar, Timeout: 60 * time.Second,
-			Transport:     &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256},
+			Transport:     rt,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	if login == "" {
 		return c, nil
@@ -77,7 +84,7 @@ func (c *PageClient) Get(ctx context.Context, path string) ([]byte, error) {
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, bytes.TrimSpace(body[:min(len(body), 300)]))
+		return nil, &StatusError{Method: "GET", Path: path, Status: resp.StatusCode, Body: string(bytes.TrimSpace(body[:min(len(body), 300)]))}
 	}
 	return body, nil
 }
