@@ -38,7 +38,9 @@ func benchRun(ctx context.Context, cfg server.Config, args []string, out io.Writ
 	c := fs.Int("c", 8, "concurrent workers (and pgbench clients)")
 	d := fs.Duration("duration", 10*time.Second, "how long each load scenario runs")
 	pageRate := fs.Float64("page-rate", 100, "pages a second for the queue and request page latency (14 dispatcher desks and the organizations' offices)")
-	cities := fs.Int("cities", 500, "cities of the no-op migration run (the memory figure uses 100)")
+	cities := fs.Int("cities", 500, "cities of the no-op migration run")
+	memCities := fs.Int("memory-cities", 1000, "cities provisioned for the memory figure (the scratch database of the migration run, grown)")
+	memUsed := fs.Int("memory-used", 200, "cities of those the memory figure uses")
 	save := fs.String("out", "deploy/bench/results.json", "where to save the results")
 	conditions := fs.String("conditions", "", "load conditions to note in the report (other work on the machine)")
 	write := fs.Bool("write-readme", false, "also write the results into README.md")
@@ -78,7 +80,8 @@ func benchRun(ctx context.Context, cfg server.Config, args []string, out io.Writ
 		rep.Figures = append(rep.Figures, f)
 		fmt.Fprintf(out, "  %-34s %s | baseline %s | target %s %s\n", f.Scenario, f.Measured, f.Baseline, f.Target, f.Verdict)
 	}
-	r := &benchRunner{cfg: cfg, b: b, h: h, c: *c, d: *d, pageRate: *pageRate, hqRate: *hqRate, out: out, add: add}
+	r := &benchRunner{cfg: cfg, b: b, h: h, c: *c, d: *d, pageRate: *pageRate, hqRate: *hqRate, out: out, add: add,
+		memCities: *memCities, memUsed: *memUsed}
 	if all || run["city"] {
 		if err := r.bigCity(ctx); err != nil {
 			return err
@@ -138,7 +141,10 @@ type benchRunner struct {
 	// pageRate is the fixed rate at which page latencies are measured;
 	// hqRate the one of HQ's pages and the public statistics.
 	pageRate, hqRate float64
-	add              func(bench.Figure)
+	// memCities are the cities provisioned for the memory figure, memUsed
+	// those of them used.
+	memCities, memUsed int
+	add                func(bench.Figure)
 }
 
 // bigCity: intake beside pgbench, the queue page and a request's page in
