@@ -93,7 +93,9 @@ func (r *benchRunner) country(ctx context.Context, f countryFlags) error {
 		return err
 	}
 	dbName := strings.TrimPrefix(u.Path, "/")
-	direct, err := r.playCountry(ctx, b, ts, "PostgreSQL directly", dbURL, dbName, f)
+	m := &morning{b: b, ts: ts, dbName: dbName, f: f, shared: &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512, IdleConnTimeout: time.Minute}}
+	defer m.shared.CloseIdleConnections()
+	direct, err := r.playCountry(ctx, m, "PostgreSQL directly", dbURL)
 	if err != nil {
 		return err
 	}
@@ -110,7 +112,7 @@ func (r *benchRunner) country(ctx context.Context, f countryFlags) error {
 	defer pgb.Close()
 	via := *u
 	via.Host = fmt.Sprintf("127.0.0.1:%d", pgb.Port)
-	pooled, err := r.playCountry(ctx, b, ts, "PgBouncer (transaction mode)", via.String(), dbName, f)
+	pooled, err := r.playCountry(ctx, m, "PgBouncer (transaction mode)", via.String())
 	if err != nil {
 		return err
 	}
@@ -159,9 +161,22 @@ type countryRun struct {
 	joinedTook time.Duration
 }
 
+// morning is the country's scratch database, its cities and, once logged
+// in, their people, who stay logged in from one variant to the next.
+type morning struct {
+	b      *tenants.Backend
+	ts     []tenants.Tenant
+	dbName string
+	f      countryFlags
+	shared *http.Transport
+	cities []*bench.CountryCity
+}
+
 // playCountry starts the server on databaseURL, logs every city's people
-// in and plays the morning for f.duration.
-func (r *benchRunner) playCountry(ctx context.Context, b *tenants.Backend, ts []tenants.Tenant, via, databaseURL, dbName string, f countryFlags) (*countryRun, error) {
+// in (the first time; later they are pointed at the new server) and plays
+// the morning for f.duration.
+func (r *benchRunner) playCountry(ctx context.Context, m *morning, via, databaseURL string) (*countryRun, error) {
+	b, ts, dbName, f := m.b, m.ts, m.dbName, m.f
 	run := &countryRun{via: via, rec: bench.NewRecorder()}
 	fmt.Fprintf(r.out, "country via %s: pgbench INSERT, %d clients, %s …\n", run.via, r.c, r.d)
 	pg, err := bench.Pgbench(ctx, databaseURL, r.c, r.d)
@@ -175,38 +190,23 @@ func (r *benchRunner) playCountry(ctx context.Context, b *tenants.Backend, ts []
 	}
 	defer srv.stop()
 	run.idle, _ = srv.memory()
-	shared := &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512, IdleConnTimeout: time.Minute}
-	defer shared.CloseIdleConnections()
-	var addr atomic.Int64
-	from := func() net.IP { return bench.Loopback(int(addr.Add(1))) }
 	start := time.Now()
-	cities := make([]*bench.CountryCity, len(ts))
-	errs := make(chan error, len(ts))
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
-	for i, t := range ts {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			scope, err := b.Scope(t.Slug)
-			if err == nil {
-				cities[i], err = bench.JoinCountryCity(ctx, store.New(scope), srv.url, t.Slug, r.h.password, from, shared)
-			}
-			if err != nil {
-				errs <- fmt.Errorf("city %s: %w", t.Slug, err)
-			}
-		}()
+	if m.cities == nil {
+		cities, err := joinCountry(ctx, b, ts, srv.url, r.h.password, m.shared)
+		if err != nil {
+			return nil, err
+		}
+		m.cities = cities
+	} else {
+		for _, c := range m.cities {
+			c.Rebase(srv.url)
+		}
 	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return nil, err
-	}
+	cities := m.cities
 	run.joinedTook = time.Since(start)
 	rate := bench.Morning{Day: f.day, Compression: f.compression}.Rate()
 	run.planned = rate * float64(len(cities))
-	fmt.Fprintf(r.out, "  %d cities' people logged in in %s; playing %.0f requests/s in all (%.2f a city) for %s …\n",
+	fmt.Fprintf(r.out, "  %d cities' people logged in or moved over in %s; playing %.0f requests/s in all (%.2f a city) for %s …\n",
 		len(cities), run.joinedTook.Round(time.Second), run.planned, rate, f.duration)
 	tx0, err := databaseTransactions(ctx, b, dbName)
 	if err != nil {
@@ -246,6 +246,37 @@ func (r *benchRunner) playCountry(ctx context.Context, b *tenants.Backend, ts []
 		fmt.Fprintf(r.out, "    error: %s\n", e)
 	}
 	return run, nil
+}
+
+// joinCountry logs every city's people in at base, eight cities at a time,
+// each person from a loopback address of their own.
+func joinCountry(ctx context.Context, b *tenants.Backend, ts []tenants.Tenant, base, password string, shared http.RoundTripper) ([]*bench.CountryCity, error) {
+	var addr atomic.Int64
+	from := func() net.IP { return bench.Loopback(int(addr.Add(1))) }
+	cities := make([]*bench.CountryCity, len(ts))
+	errs := make(chan error, len(ts))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, t := range ts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			scope, err := b.Scope(t.Slug)
+			if err == nil {
+				cities[i], err = bench.JoinCountryCity(ctx, store.New(scope), base, t.Slug, password, from, shared)
+			}
+			if err != nil {
+				errs <- fmt.Errorf("city %s: %w", t.Slug, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, err
+	}
+	return cities, nil
 }
 
 // databaseTransactions is pg_stat_database's count of committed and rolled

@@ -92,6 +92,7 @@ const countryCitizens = 3
 // operator of every organization.
 type CountryCity struct {
 	Slug       string
+	base       string
 	dispatcher *Client
 	callDesk   *PageClient
 	citizens   []*Client
@@ -152,7 +153,7 @@ func JoinCountryCity(ctx context.Context, st *store.Store, base, slug, password 
 	if err != nil {
 		return nil, err
 	}
-	c := &CountryCity{Slug: slug, buildings: dir.Buildings}
+	c := &CountryCity{Slug: slug, base: strings.TrimRight(base, "/"), buildings: dir.Buildings}
 	for _, s := range CategoryMix {
 		if i := slices.IndexFunc(cats, func(k core.Category) bool { return k.Code == s.Code && k.Active && k.CitizenVisible }); i >= 0 {
 			c.visible = append(c.visible, s)
@@ -217,6 +218,23 @@ func JoinCountryCity(ctx context.Context, st *store.Store, base, slug, password 
 		return nil, fmt.Errorf("city %s has no organizations: seed it with DirectoryData", slug)
 	}
 	return c, nil
+}
+
+// Rebase points every person of the city at another server over the same
+// database: their tokens and page sessions live in the database, so they
+// stay logged in.
+func (c *CountryCity) Rebase(base string) {
+	base = strings.TrimRight(base, "/")
+	for _, cl := range append([]*Client{c.dispatcher}, c.citizens...) {
+		cl.API = base + strings.TrimPrefix(cl.API, c.base)
+	}
+	for _, o := range c.operators {
+		o.c.API = base + strings.TrimPrefix(o.c.API, c.base)
+	}
+	for _, pc := range append([]*PageClient{c.callDesk, c.analyst}, c.pages...) {
+		pc.City = base + strings.TrimPrefix(pc.City, c.base)
+	}
+	c.base = base
 }
 
 // request is what visit i files: a category of the mix, a building of the
