@@ -399,7 +399,9 @@ func scratchDatabase(ctx context.Context, databaseURL string) (string, func(), e
 	}
 	u.Path = "/" + name
 	drop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		// A database of a thousand cities on a busy machine takes minutes
+		// to drop (its checkpoint waits for the others' writes).
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		if _, err := admin.ExecContext(ctx, `DROP DATABASE IF EXISTS "`+name+`" WITH (FORCE)`); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: drop scratch database %s: %v\n", name, err)
