@@ -21,15 +21,7 @@ import (
 func TestBenchCommands(t *testing.T) {
 	ctx := context.Background()
 	db := tenanttest.New(t, "postgres")
-	env := func(k string) string {
-		switch k {
-		case "DATABASE_URL":
-			return db.DatabaseURL
-		case "OPENCITY_DATA":
-			return db.DataDir
-		}
-		return ""
-	}
+	env := dbEnv(db)
 	var out bytes.Buffer
 	if err := run(ctx, []string{"bench", "generate", "--slug", "gen", "--requests", "3000", "--years", "1", "--buildings", "60"}, env, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
@@ -86,6 +78,20 @@ func TestBenchCommands(t *testing.T) {
 	if !strings.Contains(string(got), "| intake | 1/s | 2/s | ≥ ½ | ❌ missed |") || strings.Contains(string(got), "old") ||
 		!strings.HasSuffix(string(got), bench.ReadmeEnd+"\n\nend\n") {
 		t.Fatalf("README:\n%s", got)
+	}
+}
+
+// dbEnv is the environment of a command on db: its DATABASE_URL and
+// OPENCITY_DATA, nothing else.
+func dbEnv(db tenanttest.DB) func(string) string {
+	return func(k string) string {
+		switch k {
+		case "DATABASE_URL":
+			return db.DatabaseURL
+		case "OPENCITY_DATA":
+			return db.DataDir
+		}
+		return ""
 	}
 }
 

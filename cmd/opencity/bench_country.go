@@ -60,16 +60,11 @@ func (r *benchRunner) country(ctx context.Context, f countryFlags) error {
 	case f.day <= 0 || f.compression <= 0 || f.duration <= 0:
 		return fmt.Errorf("bench run: --country-day, --country-compression and --country-duration must be positive")
 	}
-	dbURL, drop, err := scratchDatabase(ctx, r.cfg.DatabaseURL)
+	b, dbURL, done, err := r.scratchBackend(ctx)
 	if err != nil {
 		return err
 	}
-	defer drop()
-	b, err := tenants.Open(ctx, dbURL, r.cfg.DataDir)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
+	defer done()
 	// The country's people log in once before the morning; a cheap hash
 	// keeps their thousands of logins from swamping the set-up.
 	hash, err := bcrypt.GenerateFromPassword([]byte(r.h.password), bcrypt.MinCost)
@@ -122,29 +117,10 @@ func (r *benchRunner) country(ctx context.Context, f countryFlags) error {
 
 // seedCountry seeds the bench directory into every city, two at a time.
 func seedCountry(ctx context.Context, b *tenants.Backend, ts []tenants.Tenant, buildings int, hash string) error {
-	slugs := make(chan string)
-	var first error
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for s := range slugs {
-				if _, err := bench.PrepareCityHash(ctx, b, s, buildings, hash); err != nil {
-					mu.Lock()
-					first = cmpOr(first, err)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for _, t := range ts {
-		slugs <- t.Slug
-	}
-	close(slugs)
-	wg.Wait()
-	return first
+	return forCities(ts, 2, func(_ int, t tenants.Tenant) error {
+		_, err := bench.PrepareCityHash(ctx, b, t.Slug, buildings, hash)
+		return err
+	})
 }
 
 // countryRun is what one variant of the morning measured.
@@ -254,29 +230,17 @@ func joinCountry(ctx context.Context, b *tenants.Backend, ts []tenants.Tenant, b
 	var addr atomic.Int64
 	from := func() net.IP { return bench.Loopback(int(addr.Add(1))) }
 	cities := make([]*bench.CountryCity, len(ts))
-	errs := make(chan error, len(ts))
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
-	for i, t := range ts {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			scope, err := b.Scope(t.Slug)
-			if err == nil {
-				cities[i], err = bench.JoinCountryCity(ctx, store.New(scope), base, t.Slug, password, from, shared)
-			}
-			if err != nil {
-				errs <- fmt.Errorf("city %s: %w", t.Slug, err)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return nil, err
-	}
-	return cities, nil
+	err := forCities(ts, 8, func(i int, t tenants.Tenant) error {
+		scope, err := b.Scope(t.Slug)
+		if err == nil {
+			cities[i], err = bench.JoinCountryCity(ctx, store.New(scope), base, t.Slug, password, from, shared)
+		}
+		if err != nil {
+			return fmt.Errorf("city %s: %w", t.Slug, err)
+		}
+		return nil
+	})
+	return cities, err
 }
 
 // databaseTransactions is pg_stat_database's count of committed and rolled

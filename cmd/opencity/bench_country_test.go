@@ -18,15 +18,7 @@ import (
 func TestBenchCountry(t *testing.T) {
 	db := tenanttest.New(t, "postgres")
 	t.Setenv(asOpencity, "1") // the server the bench starts is this binary
-	env := func(k string) string {
-		switch k {
-		case "DATABASE_URL":
-			return db.DatabaseURL
-		case "OPENCITY_DATA":
-			return db.DataDir
-		}
-		return ""
-	}
+	env := dbEnv(db)
 	results := filepath.Join(t.TempDir(), "results.json")
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"bench", "run", "--only", "country", "--country-cities", "3", "--country-buildings", "60",

@@ -411,6 +411,20 @@ func scratchDatabase(ctx context.Context, databaseURL string) (string, func(), e
 	return u.String(), drop, nil
 }
 
+// scratchBackend opens a backend over a new scratch database
+// (scratchDatabase); done closes it and drops the database.
+func (r *benchRunner) scratchBackend(ctx context.Context) (b *tenants.Backend, dbURL string, done func(), err error) {
+	dbURL, drop, err := scratchDatabase(ctx, r.cfg.DatabaseURL)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if b, err = tenants.Open(ctx, dbURL, r.cfg.DataDir); err != nil {
+		drop()
+		return nil, "", nil, err
+	}
+	return b, dbURL, func() { b.Close(); drop() }, nil
+}
+
 func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)

@@ -23,16 +23,11 @@ import (
 // provisioning one city, a no-op migration run over many cities, and the
 // server's memory with more cities provisioned, some of them used.
 func (r *benchRunner) scratchScenarios(ctx context.Context, cities int) error {
-	dbURL, drop, err := scratchDatabase(ctx, r.cfg.DatabaseURL)
+	b, dbURL, done, err := r.scratchBackend(ctx)
 	if err != nil {
 		return err
 	}
-	defer drop()
-	b, err := tenants.Open(ctx, dbURL, r.cfg.DataDir)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
+	defer done()
 	// Provisioning as a signup does it: a generated admin password (bcrypt).
 	var took []time.Duration
 	for i := 0; i < 7; i++ {
@@ -171,20 +166,28 @@ func provisionMany(ctx context.Context, b *tenants.Backend, n int, hash string) 
 
 // eachCity runs fn in every city's scope, four cities at a time.
 func eachCity(ctx context.Context, b *tenants.Backend, ts []tenants.Tenant, fn func(context.Context, bun.Tx) error) error {
-	sem := make(chan struct{}, 4)
+	return forCities(ts, 4, func(_ int, t tenants.Tenant) error {
+		scope, err := b.Scope(t.Slug)
+		if err != nil {
+			return err
+		}
+		return scope.RunInTx(ctx, fn)
+	})
+}
+
+// forCities calls fn for every city, n at a time, and returns the first
+// error.
+func forCities(ts []tenants.Tenant, n int, fn func(i int, t tenants.Tenant) error) error {
+	sem := make(chan struct{}, n)
 	var mu sync.Mutex
 	var first error
 	var wg sync.WaitGroup
-	for _, t := range ts {
+	for i, t := range ts {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			scope, err := b.Scope(t.Slug)
-			if err == nil {
-				err = scope.RunInTx(ctx, fn)
-			}
-			if err != nil {
+			if err := fn(i, t); err != nil {
 				mu.Lock()
 				first = cmpOr(first, err)
 				mu.Unlock()
