@@ -103,7 +103,8 @@ type CountryCity struct {
 	visible    []Share // CategoryMix's categories citizens may choose
 	assignees  []string
 	triageMu   sync.Mutex
-	turn       atomic.Int64
+	turn       atomic.Int64 // the next organization whose operator visits
+	hqTurn     atomic.Int64 // the next HQ page
 	filed      [countryCitizens]ring
 }
 
@@ -398,9 +399,9 @@ func (c *CountryCity) check(ctx context.Context, rec *Recorder, i int) {
 	})
 }
 
-func (c *CountryCity) hq(ctx context.Context, rec *Recorder, i int) {
+func (c *CountryCity) hq(ctx context.Context, rec *Recorder, _ int) {
 	g, path := GroupDashboard, "/hq/"
-	if i%2 == 1 {
+	if c.hqTurn.Add(1)%2 == 0 {
 		g, path = GroupLeague, "/hq/leagues/"+core.OrgManagementCompany
 	}
 	rec.Time(g, func() error {
