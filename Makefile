@@ -7,7 +7,8 @@ run:
 # The whole test suite: installs or starts what it needs (PostgreSQL,
 # PgBouncer, stripe-mock, mailpit, Chromium, gcc, systemd-analyze, the
 # Redocly CLI), then gofmt, vet, the tests (under the race detector but the
-# end-to-end cmd/opencity, which runs beside them without it), the
+# end-to-end cmd/opencity and the browser tests, TestBrowser…, which run
+# beside them without it), the
 # generated API client's test (cmd/opencity/clienttest) and the deployment
 # files' tests (deploy/test). See .ci/test.
 test:

@@ -566,7 +566,7 @@ func (s *testServer) matrixSetup(t *testing.T) (map[string]string, fixture, fixt
 	admin := tokens["admin"]
 	own := s.cityFixture(t, "kazan", admin, "KZN-own")
 	// An org_manager of the operator's organization, invited by the admin.
-	orgID := s.userOrg(t, "kazan", "operator")
+	orgID := s.UserOrg(t, "kazan", "operator")
 	r := s.call("POST", "/t/kazan/api/v1/users", admin, map[string]any{"login": "manager", "role": "org_manager", "organization_id": orgID})
 	if r.Status != http.StatusCreated {
 		t.Fatalf("invite manager: %d %s", r.Status, r.Body)
@@ -634,15 +634,6 @@ func (s *testServer) cityFixture(t *testing.T, city, admin, mark string) fixture
 	return f
 }
 
-// userOrg returns the organization of a user, read from the city's storage.
-func (s *testServer) userOrg(t *testing.T, city, login string) int64 {
-	var id int64
-	s.inCity(t, city, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewRaw("SELECT organization_id FROM users WHERE login = ?", login).Scan(ctx, &id)
-	})
-	return id
-}
-
 func (s *testServer) inCity(t *testing.T, city string, fn func(context.Context, bun.Tx) error) {
 	t.Helper()
 	s.InCity(t, city, fn)
@@ -653,7 +644,7 @@ func (s *testServer) inCity(t *testing.T, city string, fn func(context.Context, 
 func (s *testServer) crossOrganization(t *testing.T, tokens map[string]string) {
 	const secret = "OTHER-ORG-SECRET"
 	number := s.submit("kazan", tokens["dispatcher"], secret)
-	mine := s.userOrg(t, "kazan", "operator")
+	mine := s.UserOrg(t, "kazan", "operator")
 	s.inCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewRaw("UPDATE requests SET organization_id = (SELECT min(id) FROM organizations WHERE id <> ?) WHERE number = ?", mine, number).Exec(ctx)
 		return err

@@ -183,7 +183,7 @@ func TestConsoleLinksByRole(t *testing.T) {
 	}
 	t.Logf("walked %d city pages, %d city forms, %d vendor pages, %d vendor forms as %d principals",
 		len(pages), len(forms), len(vpages), len(vforms), len(city))
-	if st := tenantStatus(t, s, "kazan"); st != "active" {
+	if st := s.CityStatus(t, "kazan"); st != "active" {
 		t.Fatalf("kazan is %s after the walk", st)
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,86 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/opencity/opencity/core"
-	"github.com/opencity/opencity/core/store"
-	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/bench"
 	"github.com/opencity/opencity/tenants/tenanttest"
-	"github.com/uptrace/bun"
 )
-
-// peakCity provisions a city with the bench directory (every account's
-// password "demo"), a year of history and thousands of requests waiting
-// at the desk, written through the store (not HTTP) with their deadlines
-// computed; the escalation has flagged the overdue ones. It returns the number of waiting requests.
-func (s *testServer) peakCity(t *testing.T, slug string, waiting int) int {
-	t.Helper()
-	ctx := context.Background()
-	loc, err := bench.PrepareCity(ctx, s.Backend, slug, 40, "demo")
-	if err != nil {
-		t.Fatalf("peak city: prepare: %v", err)
-	}
-	// Suspended while it is filled, so that the server's sweep leaves its
-	// rows alone until they are ready.
-	if _, err := s.Backend.Registry().SetStatus(ctx, "test", slug, tenants.StatusSuspended); err != nil {
-		t.Fatalf("peak city: suspend: %v", err)
-	}
-	now := time.Now().In(loc)
-	end := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
-	h := bench.History{Requests: 2 * waiting, Years: 1, End: end, Seed: 14, Buildings: 40}
-	if _, err := bench.Fill(ctx, s.Backend, slug, h, nil); err != nil {
-		t.Fatalf("peak city: fill: %v", err)
-	}
-	scope, err := s.Backend.Scope(slug)
-	if err != nil {
-		t.Fatalf("peak city: scope: %v", err)
-	}
-	if _, err := bench.MakeWaiting(ctx, scope, waiting); err != nil {
-		t.Fatalf("peak city: make waiting: %v", err)
-	}
-	st := store.New(scope)
-	// The deadlines of the generated history are computed here (a sweep
-	// that began before the suspension may still be at it) until none is
-	// left, so that no row moves while a test walks the pages.
-	for {
-		if _, err := st.Backfill(ctx, loc, 1000); err != nil {
-			t.Fatalf("peak city: backfill: %v", err)
-		}
-		var left int
-		s.inCity(t, slug, func(ctx context.Context, tx bun.Tx) error {
-			return tx.NewRaw("SELECT count(*) FROM requests WHERE cycle_started_at IS NULL").Scan(ctx, &left)
-		})
-		if left == 0 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	for range 4 {
-		if _, err := st.Escalate(ctx, time.Now()); err != nil {
-			t.Fatalf("peak city: escalate: %v", err)
-		}
-	}
-	if _, err := s.Backend.Registry().SetStatus(ctx, "test", slug, tenants.StatusActive); err != nil {
-		t.Fatalf("peak city: activate: %v", err)
-	}
-	counts, err := st.DeskCounts(ctx, core.Actor{UserID: 1, Role: core.RoleDispatcher}, core.DeskFilter{}, time.Now())
-	if err != nil {
-		t.Fatalf("peak city: desk counts: %v", err)
-	}
-	return counts[core.QueueAll]
-}
-
-// overdueOne is an overdue request of the city with its category and
-// district codes, read straight from its storage.
-func (s *testServer) overdueOne(t *testing.T, slug string) (number, category, district string) {
-	t.Helper()
-	s.inCity(t, slug, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewRaw(`SELECT r.number, c.code, d.code FROM requests AS r JOIN categories AS c ON c.id = r.category_id
-			JOIN districts AS d ON d.id = r.district_id WHERE r.status = 'in_progress' AND r.resolution_due_at < ?
-			ORDER BY r.id LIMIT 1`, time.Now().UTC()).Scan(ctx, &number, &category, &district)
-	})
-	return number, category, district
-}
 
 // deskWalkAPI follows the desk's pages through the API and returns the
 // requests in the order seen.
@@ -122,7 +44,7 @@ func TestDeskAPIAtPeak(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			s := startServer(t, kind)
-			waiting := s.peakCity(t, "peak", 3000)
+			waiting := s.PeakCity(t, "peak", 3000)
 			if waiting < 2000 {
 				t.Fatalf("only %d requests waiting at the desk", waiting)
 			}
@@ -192,7 +114,7 @@ func TestDeskAPIAtPeak(t *testing.T) {
 			}
 
 			// An overdue request found by its filter.
-			number, cat, dist := s.overdueOne(t, "peak")
+			number, cat, dist := s.OverdueOne(t, "peak")
 			found := false
 			for _, it := range s.deskWalkAPI(t, "peak", tok, url.Values{"queue": {"overdue"}, "category": {cat}, "district": {dist}, "limit": {"100"}}) {
 				found = found || it["number"] == number

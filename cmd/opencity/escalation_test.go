@@ -26,7 +26,7 @@ func TestClockFromIntakeEscalationAndRecall(t *testing.T) {
 			ctx := context.Background()
 			admin, disp, op, cit, analyst := s.login("kazan", "admin"), s.login("kazan", "dispatcher"), s.login("kazan", "operator"),
 				s.login("kazan", "citizen"), s.login("kazan", "analyst")
-			manager := s.inviteManager(t, admin)
+			manager := s.InviteManager(t, admin)
 
 			settings := map[string]any{"work_start": "09:00", "work_end": "18:00", "weekend": []int{0, 6}, "days": []any{},
 				"auto_close_days": 3, "reopen_days": 400, "escalation_second_level_minutes": 1}
@@ -181,22 +181,6 @@ func TestClockFromIntakeEscalationAndRecall(t *testing.T) {
 			}
 		})
 	}
-}
-
-// inviteManager creates an organization manager of the demo operator's
-// company and returns its token.
-func (s *testServer) inviteManager(t *testing.T, admin string) string {
-	t.Helper()
-	orgID := s.userOrg(t, "kazan", "operator")
-	r := s.call("POST", "/t/kazan/api/v1/users", admin, map[string]any{"login": "manager", "role": "org_manager", "organization_id": orgID})
-	if r.Status != http.StatusCreated {
-		t.Fatalf("invite manager: %d %s", r.Status, r.Body)
-	}
-	invite := r.json(t)["invite_token"].(string)
-	if r := s.call("POST", "/t/kazan/api/v1/auth/invite", "", map[string]string{"token": invite, "password": "manager password"}); r.Status != 200 {
-		t.Fatalf("redeem invite: %d %s", r.Status, r.Body)
-	}
-	return s.loginPassword("kazan", "manager", "manager password")
 }
 
 // alertRoles lists the roles of a request's alerts of one level, in order.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/cmd/opencity/server/servertest"
+	"github.com/opencity/opencity/core/httpapi/apitest"
 	"github.com/opencity/opencity/tenants/jobs"
 	"github.com/opencity/opencity/tenants/tenanttest"
 	"github.com/uptrace/bun"
@@ -162,7 +163,7 @@ func TestImportConnector(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				waitFor(t, "the import job", func() bool {
+				apitest.WaitFor(t, "the import job", func() bool {
 					j, err := s.Backend.Jobs.Get(ctx, jid)
 					if err != nil {
 						t.Fatal(err)
@@ -275,11 +276,11 @@ func TestImportConnector(t *testing.T) {
 			s.mustAct("kazan", disp, n2, "assign", map[string]string{"organization": opOrg}, "assigned")
 			other := s.submit("kazan", citizen, "not from the source")
 			s.Backend.NudgeRelay("kazan")
-			waitFor(t, "a failed callback", func() bool { rc.mu.Lock(); defer rc.mu.Unlock(); return rc.tries > 0 })
+			apitest.WaitFor(t, "a failed callback", func() bool { rc.mu.Lock(); defer rc.mu.Unlock(); return rc.tries > 0 })
 			rc.set("ok")
 			clock.Add(time.Hour)
 			s.Backend.NudgeRelay("kazan")
-			waitFor(t, "the status callback", func() bool {
+			apitest.WaitFor(t, "the status callback", func() bool {
 				rc.mu.Lock()
 				defer rc.mu.Unlock()
 				for _, p := range rc.got {

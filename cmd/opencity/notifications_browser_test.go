@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/opencity/opencity/cmd/opencity/server"
+	"github.com/opencity/opencity/core/httpapi/apitest"
 	"github.com/opencity/opencity/core/mail/mailtest"
 	"github.com/opencity/opencity/core/web/webtest"
 	"github.com/opencity/opencity/tenants/tenanttest"
@@ -29,7 +30,7 @@ func TestBrowserNotifications(t *testing.T) {
 			disp := s.login("kazan", "dispatcher")
 			citizen := s.login("kazan", "citizen")
 			operator := s.login("kazan", "operator")
-			manager := s.inviteManager(t, admin)
+			manager := s.InviteManager(t, admin)
 			var opOrg, opEmail, otherOrg string
 			s.inCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
 				if err := tx.NewRaw("SELECT o.code, o.email FROM users AS u JOIN organizations AS o ON o.id = u.organization_id WHERE u.login = 'operator'").Scan(ctx, &opOrg, &opEmail); err != nil {
@@ -58,13 +59,13 @@ func TestBrowserNotifications(t *testing.T) {
 
 			b := webtest.Start(t)
 			base := s.URL() + "/t/kazan"
-			browserLogin(b, base, "dispatcher")
+			b.LogIn(base, "dispatcher")
 			b.Navigate(base + "/requests/" + num + "?lang=ru")
 			b.Submit("#f-recall button", "#recall-org", opOrg, "#recall-comment", "это их дом")
-			if got := status(t, b); got != "assigned" {
+			if got := b.Attr("#status", "data-status"); got != "assigned" {
 				t.Fatalf("after the recall: %s %s", got, b.Text("main"))
 			}
-			waitFor(t, "the signed request.assigned event", func() bool {
+			apitest.WaitFor(t, "the signed request.assigned event", func() bool {
 				ids, _ := rc.events(num)
 				return len(ids) > len(before)
 			})
@@ -96,7 +97,7 @@ func TestBrowserNotifications(t *testing.T) {
 			if o.Status != 201 {
 				t.Fatalf("declare: %d %s", o.Status, o.Body)
 			}
-			waitFor(t, "the signed outage.declared event", func() bool {
+			apitest.WaitFor(t, "the signed outage.declared event", func() bool {
 				cityRC.mu.Lock()
 				defer cityRC.mu.Unlock()
 				return len(cityRC.got) > 0
@@ -114,7 +115,7 @@ func TestBrowserNotifications(t *testing.T) {
 			if got := b.Text("#number"); got != num {
 				t.Fatalf("the tracking link opens %q: %s", got, b.Text("main"))
 			}
-			if got := status(t, b); got != "accepted" {
+			if got := b.Attr("#status", "data-status"); got != "accepted" {
 				t.Errorf("the tracking page says %s", got)
 			}
 		})

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/opencity/opencity/cmd/opencity/server"
+	"github.com/opencity/opencity/core/httpapi/apitest"
 	"github.com/opencity/opencity/core/mail/mailtest"
 	"github.com/opencity/opencity/core/sms/smstest"
 	"github.com/opencity/opencity/tenants/tenanttest"
@@ -104,7 +105,7 @@ func TestNotifications(t *testing.T) {
 
 			s.mustAct("kazan", operator, num, "start", nil, "in_progress")
 			s.mustAct("kazan", operator, num, "resolve", map[string]string{"comment": "The lift was repaired."}, "resolved")
-			waitFor(t, "the resolved mail", func() bool { return len(mp.Messages(t, anna)) >= 2 })
+			apitest.WaitFor(t, "the resolved mail", func() bool { return len(mp.Messages(t, anna)) >= 2 })
 			resolved := mp.Messages(t, anna)[0]
 			if resolved.Subject != "Done: "+num || !strings.Contains(resolved.Text, "The lift was repaired.") ||
 				!strings.Contains(resolved.Text, "Confirm: https://kazan.opencity.test/track/") {
@@ -139,7 +140,7 @@ func TestNotifications(t *testing.T) {
 				s.mustAct("kazan", operator, second, "return", map[string]string{"comment": "not ours"}, "returned")
 			}
 			s.mustAct("kazan", disp, second, "reject", map[string]string{"comment": "Reported twice by mistake."}, "rejected")
-			waitFor(t, "the rejection SMS", func() bool {
+			apitest.WaitFor(t, "the rejection SMS", func() bool {
 				for _, m := range fake.Messages() {
 					if m.To == annaPhone && strings.Contains(m.Text, second) && strings.Contains(m.Text, "Reported twice by mistake.") {
 						return true

@@ -108,11 +108,11 @@ func TestSignupCannotBeAbused(t *testing.T) {
 			} else {
 				resp.Body.Close()
 			}
-			if st := s.cityStatus("victim-city"); st != tenants.StatusPending {
+			if st := s.CityStatus(s.t, "victim-city"); st != tenants.StatusPending {
 				t.Fatalf("opening the link made the city %s", st)
 			}
 			setPassword := s.confirmSignup(mp, "anna@victim-city.example.org")
-			if st := s.cityStatus("victim-city"); st != tenants.StatusActive {
+			if st := s.CityStatus(s.t, "victim-city"); st != tenants.StatusActive {
 				t.Fatalf("confirmed city is %s", st)
 			}
 			// The confirmation link is single-purpose: once, and never a

@@ -60,15 +60,6 @@ func (s *testServer) event(id, typ string, created time.Time, obj map[string]any
 	return s.call("POST", "/billing/webhook", "", string(payload), "Stripe-Signature", header)
 }
 
-func (s *testServer) cityStatus(slug string) string {
-	s.t.Helper()
-	tn, err := s.Backend.Registry().Get(context.Background(), slug)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return tn.Status
-}
-
 // waitActive polls the public status API until the city is active.
 func (s *testServer) waitActive(slug string) {
 	s.t.Helper()
@@ -134,7 +125,7 @@ func TestSignupThroughStripe(t *testing.T) {
 				t.Fatalf("unsigned webhook accepted: %s", r.Body)
 			}
 			time.Sleep(300 * time.Millisecond)
-			if st := s.cityStatus("city-00"); st != tenants.StatusPending {
+			if st := s.CityStatus(s.t, "city-00"); st != tenants.StatusPending {
 				t.Fatalf("forged webhook changed city-00 to %s", st)
 			}
 
@@ -254,7 +245,7 @@ func TestSignupThroughStripe(t *testing.T) {
 				t.Fatalf("suspended city must keep its requests readable: %d %s", r.Status, r.Body)
 			}
 			s.event("evt_old_update", "customer.subscription.updated", paidAt.Add(90*time.Second), sub("active"))
-			if st := s.cityStatus("city-00"); st != tenants.StatusSuspended {
+			if st := s.CityStatus(s.t, "city-00"); st != tenants.StatusSuspended {
 				t.Fatalf("an older subscription update resumed the city: %s", st)
 			}
 			s.event("evt_resubscribed", "customer.subscription.updated", paidAt.Add(3*time.Minute), sub("active"))
@@ -373,7 +364,7 @@ func TestSignupPagesWithoutBilling(t *testing.T) {
 	if status != 200 || !strings.Contains(body, `id="confirm"`) {
 		t.Fatalf("confirmation page: %d %s", status, body)
 	}
-	if st := s.cityStatus("zelenodolsk"); st != tenants.StatusPending {
+	if st := s.CityStatus(s.t, "zelenodolsk"); st != tenants.StatusPending {
 		t.Fatalf("opening the link (as a mail scanner would) made the city %s", st)
 	}
 	confirmToken, _ := url.Parse(confirmLink)

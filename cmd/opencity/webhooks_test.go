@@ -17,6 +17,7 @@ import (
 
 	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/cmd/opencity/server/servertest"
+	"github.com/opencity/opencity/core/httpapi/apitest"
 	"github.com/opencity/opencity/core/mail/mailtest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 	"github.com/uptrace/bun"
@@ -139,7 +140,7 @@ func TestWebhooksDeliverAtLeastOnceInOrder(t *testing.T) {
 			disp := s.login("kazan", "dispatcher")
 			citizen := s.login("kazan", "citizen")
 			operator := s.login("kazan", "operator")
-			manager := s.inviteManager(t, admin)
+			manager := s.InviteManager(t, admin)
 			var opOrg string
 			s.inCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
 				return tx.NewRaw("SELECT o.code FROM users AS u JOIN organizations AS o ON o.id = u.organization_id WHERE u.login = 'operator'").Scan(ctx, &opOrg)
@@ -199,7 +200,7 @@ func TestWebhooksDeliverAtLeastOnceInOrder(t *testing.T) {
 			if r := s.call("POST", "/t/kazan/api/v1/requests/"+other+"/comments", disp, map[string]any{"comment": "for the other company", "public": true}); r.Status != http.StatusCreated {
 				t.Fatalf("comment: %d %s", r.Status, r.Body)
 			}
-			waitFor(t, "a failed attempt", func() bool {
+			apitest.WaitFor(t, "a failed attempt", func() bool {
 				cityRC.mu.Lock()
 				defer cityRC.mu.Unlock()
 				return cityRC.tries > 0
@@ -209,7 +210,7 @@ func TestWebhooksDeliverAtLeastOnceInOrder(t *testing.T) {
 			orgRC.set("hang")
 			clock.Add(time.Minute)
 			s.Backend.NudgeRelay("kazan")
-			waitFor(t, "hanging attempts given up", func() bool {
+			apitest.WaitFor(t, "hanging attempts given up", func() bool {
 				return endpointFailures(t, s, admin, cityEP) >= 2 && endpointFailures(t, s, admin, orgEP) >= 2
 			})
 			// Recovered: everything arrives, in order.
@@ -218,7 +219,7 @@ func TestWebhooksDeliverAtLeastOnceInOrder(t *testing.T) {
 			s.mustAct("kazan", operator, num, "start", nil, "in_progress")
 			clock.Add(time.Hour)
 			s.Backend.NudgeRelay("kazan")
-			waitFor(t, "every event delivered", func() bool {
+			apitest.WaitFor(t, "every event delivered", func() bool {
 				ids, _ := cityRC.events(num)
 				oids, _ := orgRC.events(num)
 				if len(ids) >= 6 && len(oids) >= 4 {
@@ -316,7 +317,7 @@ func TestWebhooksDeliverAtLeastOnceInOrder(t *testing.T) {
 			if r := s.call("POST", "/t/kazan/api/v1/webhooks/deliveries/"+itoa(delID)+"/redeliver", manager, nil); r.Status != http.StatusAccepted {
 				t.Fatalf("redeliver: %d %s", r.Status, r.Body)
 			}
-			waitFor(t, "the redelivery", func() bool { _, all := orgRC.events(num); return all > before })
+			apitest.WaitFor(t, "the redelivery", func() bool { _, all := orgRC.events(num); return all > before })
 			orgRC.mu.Lock()
 			last := orgRC.got[len(orgRC.got)-1]["id"]
 			orgRC.mu.Unlock()
@@ -334,7 +335,7 @@ func TestWebhooksDeliverAtLeastOnceInOrder(t *testing.T) {
 			if r := s.page("POST", "/t/kazan/admin/webhooks/deliveries/"+itoa(delID)+"/redeliver", admin, map[string]string{"endpoint": itoa(orgEP)}, nil); r.Status != http.StatusSeeOther {
 				t.Fatalf("console redeliver: %d %s", r.Status, truncate(r.Body))
 			}
-			waitFor(t, "the console's redelivery", func() bool { _, all := orgRC.events(num); return all > before })
+			apitest.WaitFor(t, "the console's redelivery", func() bool { _, all := orgRC.events(num); return all > before })
 			if r := s.page("POST", "/t/kazan/admin/webhooks/deliveries/"+itoa(cityDelID)+"/redeliver", manager, map[string]string{}, nil); r.Status != http.StatusNotFound {
 				t.Errorf("a manager redelivered the city's delivery in the console: %d", r.Status)
 			}
@@ -355,7 +356,7 @@ func TestWebhooksDeliverAtLeastOnceInOrder(t *testing.T) {
 				_, n := state(cityEP)
 				clock.Add(12 * time.Hour)
 				s.Backend.NudgeRelay("kazan")
-				waitFor(t, "a retry", func() bool { st, f := state(cityEP); return f > n || st == "disabled" })
+				apitest.WaitFor(t, "a retry", func() bool { st, f := state(cityEP); return f > n || st == "disabled" })
 			}
 			if st, _ := state(cityEP); st != "disabled" {
 				t.Fatalf("after three days of failures the endpoint is %s", st)
@@ -405,16 +406,4 @@ func endpointStatus(t *testing.T, s *testServer, token string, id int64) string 
 		}
 	}
 	return "missing"
-}
-
-// waitFor polls cond until it holds (at most 30 s).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

@@ -188,7 +188,7 @@ func TestKitLoginAndPageAuthorization(t *testing.T) {
 
 // The harness drives chromium through the login page without JavaScript
 // tricks: fill, click, land on the page, screenshot.
-func TestKitBrowserLogin(t *testing.T) {
+func TestBrowserKitLogin(t *testing.T) {
 	srv := kitServer(t, "sqlite")
 	b := webtest.Start(t)
 	b.Navigate(srv.URL + "/t/testgrad/secret?lang=en")

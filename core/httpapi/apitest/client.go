@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // DemoPassword is the password of every demo account.
@@ -247,4 +248,17 @@ func (c *Client) Get(city, token, number string) map[string]any {
 		c.T.Fatalf("get %s: %d %s", number, r.Status, r.Body)
 	}
 	return r.JSON(c.T)
+}
+
+// WaitFor polls cond every 50 ms until it holds, failing the test after
+// 30 s with what was awaited (a webhook delivered, a job done, a mail sent).
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -101,8 +101,9 @@ func (b *Browser) Run(step string, actions ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// get runs one action that yields a value.
-func get[T any](b *Browser, step string, a chromedp.Action[T]) T {
+// Value runs one action that yields a value (an evaluated script, an
+// attribute), failing the test with step on error.
+func Value[T any](b *Browser, step string, a chromedp.Action[T]) T {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
 	defer cancel()
@@ -116,7 +117,7 @@ func get[T any](b *Browser, step string, a chromedp.Action[T]) T {
 // Screenshot saves a full-page PNG named after name and logs its path.
 func (b *Browser) Screenshot(name string) string {
 	b.t.Helper()
-	png := get(b, "screenshot "+name, chromedp.FullScreenshot(100)) // quality 100 is PNG
+	png := Value(b, "screenshot "+name, chromedp.FullScreenshot(100)) // quality 100 is PNG
 	n := b.counter.Add(1)
 	p := filepath.Join(b.shots, fmt.Sprintf("%02d-%s.png", n, safeName(name)))
 	if err := os.WriteFile(p, png, 0o644); err != nil {
@@ -135,13 +136,20 @@ func (b *Browser) Viewport(width, height int64) {
 // Text is the visible text of the first node matching sel.
 func (b *Browser) Text(sel string) string {
 	b.t.Helper()
-	return get(b, "text of "+sel, chromedp.Text(chromedp.CSS(sel)))
+	return Value(b, "text of "+sel, chromedp.Text(chromedp.CSS(sel)))
+}
+
+// Attr is the value of the attribute name of the first node matching sel
+// ("" when the node lacks it).
+func (b *Browser) Attr(sel, name string) string {
+	b.t.Helper()
+	return Value(b, name+" of "+sel, chromedp.AttributeValue(chromedp.CSS(sel), name)).Value
 }
 
 // Location is the current URL of the tab.
 func (b *Browser) Location() string {
 	b.t.Helper()
-	return get(b, "location", chromedp.Location())
+	return Value(b, "location", chromedp.Location())
 }
 
 // Navigate opens url and waits for the body.
@@ -164,7 +172,7 @@ func (b *Browser) Submit(button string, fields ...string) {
 			sel = fields[i]
 		}
 		v := fields[i+1]
-		kind := get(b, "field "+fields[i], chromedp.AttributeValue(chromedp.CSS(sel), "type")).Value
+		kind := Value(b, "field "+fields[i], chromedp.AttributeValue(chromedp.CSS(sel), "type")).Value
 		switch {
 		case kind == "checkbox":
 			acts = append(acts, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
@@ -183,6 +191,20 @@ func (b *Browser) Submit(button string, fields ...string) {
 	b.Click(button)
 }
 
+// LogIn logs a demo account (password "demo") in through the login page
+// of base (a city's /t/<slug> or the vendor console's root).
+func (b *Browser) LogIn(base, login string) {
+	b.t.Helper()
+	b.Navigate(base + "/login")
+	b.Submit(`main form button[type=submit]`, "login", login, "password", "demo")
+}
+
+// LogOut ends the session through the page header's logout button.
+func (b *Browser) LogOut() {
+	b.t.Helper()
+	b.Click(`form.who button[type=submit]`)
+}
+
 // Click clicks the element matching sel and waits for the page it leads to.
 func (b *Browser) Click(sel string) {
 	b.t.Helper()
@@ -196,7 +218,7 @@ func (b *Browser) Click(sel string) {
 // HTML is the outer HTML of the document, for assertions on content.
 func (b *Browser) HTML() string {
 	b.t.Helper()
-	return get(b, "html", chromedp.OuterHTML(chromedp.CSS("html")))
+	return Value(b, "html", chromedp.OuterHTML(chromedp.CSS("html")))
 }
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)

@@ -1,131 +1,26 @@
-package main
+package cityconsole_test
 
 import (
 	"cmp"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core/web/webtest"
-	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
-
-// The vendor logs in to /admin/, suspends Kazan (the city becomes read-only)
-// and resumes it, each after the confirmation step; every vendor page is
-// photographed.
-func TestVendorConsoleBrowser(t *testing.T) {
-	for _, kind := range tenanttest.Kinds {
-		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
-			b := webtest.Start(t)
-			b.Navigate(s.URL() + "/admin/?lang=en")
-			if !strings.Contains(b.Location(), "/admin/login") {
-				t.Fatalf("anonymous vendor page: at %s", b.Location())
-			}
-			b.Screenshot("vendor-login")
-			b.Submit("button.primary", "login", "vendor", "password", "wrong")
-			if got := b.Text("#password-error"); got != "wrong login or password" {
-				t.Fatalf("wrong vendor password: %q", got)
-			}
-			b.Submit("button.primary", "login", "vendor", "password", "demo")
-			if got := b.Text("#city-kazan"); !strings.Contains(got, "Казань") || !strings.Contains(got, "active") {
-				t.Fatalf("cities table row of kazan: %q", got)
-			}
-			b.Screenshot("vendor-cities")
-			b.Navigate(s.URL() + "/admin/?sort=requests30d&desc=1&q=kaz")
-			if html := b.HTML(); strings.Contains(html, "city-nizhnekamsk") || !strings.Contains(html, "city-kazan") {
-				t.Fatal("search for kaz does not keep kazan alone")
-			}
-			b.Screenshot("vendor-cities-sorted")
-
-			b.Navigate(s.URL() + "/admin/cities/kazan")
-			b.Screenshot("vendor-city")
-			b.Click("#suspend")
-			if !strings.Contains(b.Text("main"), "Suspend the city") {
-				t.Fatalf("no confirmation step: %s", b.Text("main"))
-			}
-			b.Screenshot("vendor-suspend-confirm")
-			b.Click("button.danger") // without ticking the box
-			if got := b.Text("#confirm-error"); got != "tick the box to confirm" {
-				t.Fatalf("unticked confirmation: %q", got)
-			}
-			if st := tenantStatus(t, s, "kazan"); st != tenants.StatusActive {
-				t.Fatalf("suspended without confirmation: %s", st)
-			}
-			b.Submit("button.danger", "confirm", "on")
-			if got := b.Text("#city-status"); got != "suspended" {
-				t.Fatalf("status after suspending: %q", got)
-			}
-			b.Screenshot("vendor-city-suspended")
-			if st := tenantStatus(t, s, "kazan"); st != tenants.StatusSuspended {
-				t.Fatalf("registry says %s", st)
-			}
-			s.Cities.Invalidate()
-			admin := s.login("kazan", "admin")
-			if r := s.call("POST", "/t/kazan/api/v1/districts", admin, map[string]string{"code": "new-one", "name_ru": "Новый", "name_en": "New"}); r.Status != http.StatusForbidden {
-				t.Fatalf("a suspended city accepted a change: %d %s", r.Status, r.Body)
-			}
-			b.Click("#resume")
-			b.Submit("button.primary", "confirm", "on")
-			if got := b.Text("#city-status"); got != "active" {
-				t.Fatalf("status after resuming: %q", got)
-			}
-			if log := b.Text("#city-log"); !strings.Contains(log, "tenant.suspended") || !strings.Contains(log, "tenant.active") {
-				t.Fatalf("the city's log lacks the changes: %s", log)
-			}
-			s.Cities.Invalidate()
-			if r := s.call("POST", "/t/kazan/api/v1/districts", admin, map[string]string{"code": "new-one", "name_ru": "Новый", "name_en": "New"}); r.Status != http.StatusCreated {
-				t.Fatalf("a resumed city refused a change: %d %s", r.Status, r.Body)
-			}
-
-			b.Navigate(s.URL() + "/admin/cities/new")
-			b.Submit("#create-city", "slug", "Bad Slug", "name", "")
-			if !strings.Contains(b.Text("#e-slug"), "") || b.Text("#e-name") != "is required" {
-				t.Fatalf("new city errors: %s", b.Text("main"))
-			}
-			b.Submit("#create-city", "slug", "kitezh", "name", "Китеж")
-			if pw := b.Text("#admin-password"); len(pw) < 8 {
-				t.Fatalf("no admin password shown: %q", pw)
-			}
-			b.Screenshot("vendor-city-created")
-			if st := tenantStatus(t, s, "kitezh"); st != tenants.StatusActive {
-				t.Fatalf("kitezh is %s", st)
-			}
-			for _, page := range []string{"plugins", "health", "audit", "vendor-users", "cities/kitezh"} {
-				b.Navigate(s.URL() + "/admin/" + page)
-				if h := b.Text("h1"); h == "" || strings.Contains(h, "not found") {
-					t.Fatalf("/admin/%s: %q", page, h)
-				}
-				b.Screenshot("vendor-" + page)
-			}
-			if jobs := b.HTML(); !strings.Contains(jobs, "kitezh") {
-				t.Fatal("the new city's page does not show it")
-			}
-		})
-	}
-}
-
-func tenantStatus(t *testing.T, s *testServer, slug string) string {
-	t.Helper()
-	tn, err := s.Backend.Registry().Get(t.Context(), slug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tn.Status
-}
 
 // A city admin adds a category with a 2-hour deadline, imports buildings
 // with one bad row and sees that row's error, adds and edits a routing rule
 // and checks it in the simulator, and invites a dispatcher who then sets a
 // password and logs in. Every console page is photographed.
-func TestCityConsoleBrowser(t *testing.T) {
+func TestBrowserCityConsole(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
+			s := servertest.Start(t, kind)
 			b := webtest.Start(t)
 			base := s.URL() + "/t/kazan"
 			b.Navigate(base + "/admin/categories?lang=en")
@@ -150,9 +45,9 @@ func TestCityConsoleBrowser(t *testing.T) {
 				t.Fatalf("the new category's deadline: %q", got)
 			}
 			b.Screenshot("city-categories")
-			admin := s.login("kazan", "admin")
-			r := s.call("GET", "/t/kazan/api/v1/categories/entrance-bulb", admin, nil)
-			if m := r.json(t); m["resolution_minutes"] != float64(120) || m["reaction_minutes"] != float64(30) || m["group"] != "building" {
+			admin := s.Login("kazan", "admin")
+			r := s.Call("GET", "/t/kazan/api/v1/categories/entrance-bulb", admin, nil)
+			if m := r.JSON(t); m["resolution_minutes"] != float64(120) || m["reaction_minutes"] != float64(30) || m["group"] != "building" {
 				t.Fatalf("stored category: %s", r.Body)
 			}
 
@@ -187,7 +82,7 @@ func TestCityConsoleBrowser(t *testing.T) {
 			}
 
 			// Routing: a rule, edited, then checked in the simulator.
-			lift, roof := orgID(t, s, admin, "lifttech-kazan"), orgID(t, s, admin, "krovlya-kazan")
+			lift, roof := fmt.Sprint(s.OrgID("kazan", "lifttech-kazan")), fmt.Sprint(s.OrgID("kazan", "krovlya-kazan"))
 			b.Navigate(base + "/admin/routing")
 			b.Submit("#add-rule button.primary", "name", "Lifts to the lift company", "category", "lift",
 				"target", "organization", "organization_id", lift)
@@ -196,7 +91,7 @@ func TestCityConsoleBrowser(t *testing.T) {
 			}
 			b.Screenshot("city-routing")
 			ruleID := ""
-			for _, it := range s.call("GET", "/t/kazan/api/v1/routing/rules", admin, nil).json(t)["items"].([]any) {
+			for _, it := range s.Call("GET", "/t/kazan/api/v1/routing/rules", admin, nil).JSON(t)["items"].([]any) {
 				if r := it.(map[string]any); r["name"] == "Lifts to the lift company" {
 					ruleID = fmt.Sprint(r["id"])
 				}
@@ -281,14 +176,4 @@ func TestCityConsoleBrowser(t *testing.T) {
 			b.Screenshot("city-dispatcher-refused")
 		})
 	}
-}
-
-// orgID is an organization's id, as the forms' pickers send it.
-func orgID(t *testing.T, s *testServer, token, code string) string {
-	t.Helper()
-	r := s.call("GET", "/t/kazan/api/v1/organizations/"+code, token, nil)
-	if r.Status != http.StatusOK {
-		t.Fatalf("organization %s: %d", code, r.Status)
-	}
-	return fmt.Sprint(r.json(t)["id"])
 }

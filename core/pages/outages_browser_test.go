@@ -1,12 +1,14 @@
-package main
+package pages_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core/web/webtest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
@@ -19,14 +21,14 @@ import (
 func TestBrowserOutage(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
-			disp := s.login("kazan", "dispatcher")
-			info, _ := s.call("GET", "/t/kazan/api/v1", "", nil).json(t)["city"].(map[string]any)
+			s := servertest.Start(t, kind)
+			disp := s.Login("kazan", "dispatcher")
+			info, _ := s.Call("GET", "/t/kazan/api/v1", "", nil).JSON(t)["city"].(map[string]any)
 			loc, err := time.LoadLocation(fmt.Sprint(info["timezone"]))
 			if err != nil {
 				t.Fatal(err)
 			}
-			items, _ := s.call("GET", "/t/kazan/api/v1/buildings?q=Копылова", disp, nil).json(t)["items"].([]any)
+			items, _ := s.Call("GET", "/t/kazan/api/v1/buildings?q=Копылова", disp, nil).JSON(t)["items"].([]any)
 			if len(items) < 2 {
 				t.Fatalf("buildings on Kopylova: %v", items)
 			}
@@ -34,13 +36,13 @@ func TestBrowserOutage(t *testing.T) {
 
 			b := webtest.Start(t)
 			base := s.URL() + "/t/kazan"
-			browserLogin(b, base, "dispatcher")
+			b.LogIn(base, "dispatcher")
 			b.Navigate(base + "/outages/?lang=ru")
 			now := time.Now().In(loc)
 			b.Submit("#declare", "utility", "water", "kind", "emergency", "organization", "vodokanal-kazan", "street", "Копылова",
 				"starts_at", now.Add(-time.Hour).Format("2006-01-02T15:04"), "ends_at", now.Add(5*time.Hour).Format("2006-01-02T15:04"),
 				"notice_ru", "Авария на водоводе, вода будет к вечеру", "notice_en", "Water main burst, water back tonight")
-			id := bget(t, b, "outage", chromedp.AttributeValue(chromedp.CSS("#outage"), "data-outage")).Value
+			id := webtest.Value(b, "outage", chromedp.AttributeValue(chromedp.CSS("#outage"), "data-outage")).Value
 			if id == "" || !strings.Contains(b.Location(), "/t/kazan/outages/"+id) {
 				t.Fatalf("after declaring: %s %s", b.Location(), b.Text("main"))
 			}
@@ -50,7 +52,7 @@ func TestBrowserOutage(t *testing.T) {
 
 			// The call form names the outage once the building is known.
 			b.Navigate(base + "/desk/call?lang=ru")
-			bget(t, b, "pick category and building", chromedp.Evaluate[bool](fmt.Sprintf(
+			webtest.Value(b, "pick category and building", chromedp.Evaluate[bool](fmt.Sprintf(
 				`document.querySelector("#category").value = "water-network-fault"; document.querySelector("#building_id").value = %q; true`, b1)))
 			b.Click("#check-matches")
 			if got := b.Text("#outages"); !strings.Contains(got, "Авария на водоводе, вода будет к вечеру") {
@@ -62,7 +64,7 @@ func TestBrowserOutage(t *testing.T) {
 				chromedp.SetValue(chromedp.CSS(`#description`), "Нет холодной воды"))
 			b.Click("#send")
 			call := b.Text("#number")
-			if got := status(t, b); got != "outage" {
+			if got := b.Attr("#status", "data-status"); got != "outage" {
 				t.Errorf("the call %s: %s", call, got)
 			}
 			if h := b.Text("#history"); !strings.Contains(h, "Авария на водоводе, вода будет к вечеру") {
@@ -70,9 +72,9 @@ func TestBrowserOutage(t *testing.T) {
 			}
 
 			// The citizen's portal request through the API, from the other building.
-			cit := s.login("kazan", "citizen")
-			r := s.call("POST", "/t/kazan/api/v1/requests", cit, map[string]any{"category": "water-network-fault", "building_id": mustInt(t, b2),
-				"description": "Нет воды в кране"}).json(t)
+			cit := s.Login("kazan", "citizen")
+			r := s.Call("POST", "/t/kazan/api/v1/requests", cit, map[string]any{"category": "water-network-fault", "building_id": json.Number(b2),
+				"description": "Нет воды в кране"}).JSON(t)
 			portal, _ := r["number"].(string)
 			if r["status"] != "outage" || r["channel"] != "portal" {
 				t.Errorf("the portal request: %v", r)
@@ -91,32 +93,23 @@ func TestBrowserOutage(t *testing.T) {
 				t.Errorf("after closing: %q", got)
 			}
 			for _, n := range []string{call, portal} {
-				if got := s.call("GET", "/t/kazan/api/v1/requests/"+n, disp, nil).json(t)["status"]; got != "resolved" {
+				if got := s.Call("GET", "/t/kazan/api/v1/requests/"+n, disp, nil).JSON(t)["status"]; got != "resolved" {
 					t.Errorf("%s after the closing: %v", n, got)
 				}
 			}
 			b.Navigate(base + "/requests/" + call + "?lang=ru")
-			if got := status(t, b); got != "resolved" {
+			if got := b.Attr("#status", "data-status"); got != "resolved" {
 				t.Errorf("the call's page after the closing: %s", got)
 			}
 
 			// An outage past its expected end is named on the desk.
-			late := s.call("POST", "/t/kazan/api/v1/outages", disp, map[string]any{"utility": "power", "district": "kirovsky",
+			late := s.Call("POST", "/t/kazan/api/v1/outages", disp, map[string]any{"utility": "power", "district": "kirovsky",
 				"starts_at": time.Now().Add(-3 * time.Hour).Format(time.RFC3339), "ends_at": time.Now().Add(-time.Hour).Format(time.RFC3339),
-				"notice_ru": "Нет света", "notice_en": "No power"}).json(t)
+				"notice_ru": "Нет света", "notice_en": "No power"}).JSON(t)
 			b.Navigate(base + "/desk/?lang=ru")
 			if got := b.Text("#late-outages"); !strings.Contains(got, fmt.Sprintf("№ %v", late["id"])) {
 				t.Errorf("the desk names late outages as %q", got)
 			}
 		})
 	}
-}
-
-func mustInt(t *testing.T, s string) int64 {
-	t.Helper()
-	var n int64
-	if _, err := fmt.Sscan(s, &n); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }

@@ -1,4 +1,4 @@
-package main
+package pages_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core/web/webtest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
@@ -21,25 +22,25 @@ import (
 // and the citizen reads the decisions on her requests; the next week's
 // printable agenda, read by the analyst, lists last week's decisions, and
 // printing it leaves the week's controls off the paper.
-func TestWishesReviewInABrowser(t *testing.T) {
+func TestBrowserWishesReview(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
-			cit := s.login("kazan", "citizen")
+			s := servertest.Start(t, kind)
+			cit := s.Login("kazan", "citizen")
 			wish := func(building int, text string) string {
 				t.Helper()
-				r := s.call("POST", "/t/kazan/api/v1/requests", cit, map[string]any{"category": "wishes", "building_id": building, "description": text})
+				r := s.Call("POST", "/t/kazan/api/v1/requests", cit, map[string]any{"category": "wishes", "building_id": building, "description": text})
 				if r.Status != http.StatusCreated {
 					t.Fatalf("a wish: %d %s", r.Status, r.Body)
 				}
-				return r.json(t)["number"].(string)
+				return r.JSON(t)["number"].(string)
 			}
 			benches := []string{wish(1, "Просим поставить скамейку у подъезда"), wish(2, "Просим поставить скамейку у подъезда во дворе")}
 			path := wish(8, "Сделайте велодорожку вдоль набережной Казанки")
 
 			b := webtest.Start(t)
 			base := s.URL() + "/t/kazan"
-			browserLogin(b, base, "admin")
+			b.LogIn(base, "admin")
 			b.Navigate(base + "/hq/wishes")
 			if total := b.Text("#wishes-total"); total != "3" {
 				t.Fatalf("the week's wishes: %q", total)
@@ -82,10 +83,10 @@ func TestWishesReviewInABrowser(t *testing.T) {
 				t.Errorf("the decisions are not shown on the review: %q", clusters)
 			}
 			b.Screenshot("wishes-decided")
-			browserLogout(b)
+			b.LogOut()
 
 			// The citizen sees each decision on her request.
-			browserLogin(b, base, "citizen")
+			b.LogIn(base, "citizen")
 			for _, c := range []struct{ number, want string }{{benches[0], "включено в план на 2027-05-01"},
 				{benches[1], "включено в план на 2027-05-01"}, {path, "отклонено на еженедельном рассмотрении — Нет места на набережной"}} {
 				b.Navigate(base + "/requests/" + c.number)
@@ -93,11 +94,11 @@ func TestWishesReviewInABrowser(t *testing.T) {
 					t.Errorf("the citizen's request %s does not say %q: %q", c.number, c.want, page)
 				}
 			}
-			browserLogout(b)
+			b.LogOut()
 
 			// The next week's agenda, as the analyst, lists last week's
 			// decisions; on paper it has no controls.
-			browserLogin(b, base, "analyst")
+			b.LogIn(base, "analyst")
 			b.Navigate(base + "/hq/wishes/agenda")
 			b.Click("#next-week")
 			decided := b.Text("#decided")
@@ -114,11 +115,11 @@ func TestWishesReviewInABrowser(t *testing.T) {
 				return err
 			}))
 			for _, sel := range []string{"#week-form", "header.top"} {
-				if d := bget(t, b, "display of "+sel, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("`+sel+`")).display`)); d != "none" {
+				if d := webtest.Value(b, "display of "+sel, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("`+sel+`")).display`)); d != "none" {
 					t.Errorf("printed, %s is shown (%s)", sel, d)
 				}
 			}
-			if d := bget(t, b, "display of #decided", chromedp.Evaluate[string](`getComputedStyle(document.querySelector("#decided")).display`)); d == "none" {
+			if d := webtest.Value(b, "display of #decided", chromedp.Evaluate[string](`getComputedStyle(document.querySelector("#decided")).display`)); d == "none" {
 				t.Errorf("printed, the decisions are hidden")
 			}
 			b.Screenshot("wishes-agenda-print")

@@ -1,10 +1,11 @@
-package main
+package pages_test
 
 import (
 	"encoding/xml"
 	"strings"
 	"testing"
 
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core/web/webtest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
@@ -14,18 +15,18 @@ import (
 // requests behind it; the trends tab draws its chart and the map tab the
 // buildings and the hot spot as SVG, whose ring leads to the same
 // requests. No JavaScript is needed on the way.
-func TestHQBrowserHotSpotAndMap(t *testing.T) {
+func TestBrowserHQHotSpotAndMap(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
-			cit := s.login("kazan", "citizen")
+			s := servertest.Start(t, kind)
+			cit := s.Login("kazan", "citizen")
 			var numbers []string
 			for range 5 {
-				numbers = append(numbers, s.submit("kazan", cit, "Лифт стоит"))
+				numbers = append(numbers, s.Submit("kazan", cit, "Лифт стоит"))
 			}
 			b := webtest.Start(t)
 			base := s.URL() + "/t/kazan"
-			browserLogin(b, base, "analyst")
+			b.LogIn(base, "analyst")
 			if !strings.HasSuffix(b.Location(), "/t/kazan/hq/") {
 				t.Fatalf("the analyst lands on %s", b.Location())
 			}

@@ -1,4 +1,4 @@
-package main
+package pages_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/web/webtest"
 	"github.com/opencity/opencity/tenants/tenanttest"
@@ -36,7 +37,7 @@ var literalText = regexp.MustCompile(`\S+://\S+|\{[xyz]\}`)
 // is data: its users' logins and e-mails, its buildings' registry ids, its
 // slug; and, apart (codes), what only the city console shows to the admin
 // who edits them: the codes of its directory and of its roles.
-func latinOfCity(t *testing.T, s *testServer, city, admin string) (data, codes map[string]bool) {
+func latinOfCity(t *testing.T, s *servertest.Server, city, admin string) (data, codes map[string]bool) {
 	t.Helper()
 	ok := map[string]bool{city: true}
 	codes = map[string]bool{}
@@ -47,7 +48,7 @@ func latinOfCity(t *testing.T, s *testServer, city, admin string) (data, codes m
 		codes[string(r)] = true
 	}
 	for _, path := range []string{"/categories", "/category-groups", "/districts", "/organizations", "/users", "/routing/rules", "/buildings?limit=500"} {
-		r := s.call("GET", "/t/"+city+"/api/v1"+path, admin, nil)
+		r := s.Call("GET", "/t/"+city+"/api/v1"+path, admin, nil)
 		var list struct {
 			Items []map[string]any `json:"items"`
 		}
@@ -73,7 +74,7 @@ func latinOfCity(t *testing.T, s *testServer, city, admin string) (data, codes m
 // latinOfVendor lists what the vendor console shows in Latin script
 // because it is data: cities' slugs and plans, vendor accounts, the audit
 // log's actors, actions and details as recorded.
-func latinOfVendor(t *testing.T, s *testServer) map[string]bool {
+func latinOfVendor(t *testing.T, s *servertest.Server) map[string]bool {
 	t.Helper()
 	ctx := context.Background()
 	ok := map[string]bool{}
@@ -134,15 +135,15 @@ func foreignWords(text string, allowed ...map[string]bool) []string {
 // portal, login, the citizen's pages, the dispatcher's desk and call form,
 // the organization's office, a request page, every city console page, the
 // vendor console (in Russian by its switch) and the signup.
-func TestRussianPagesHaveNoLatin(t *testing.T) {
+func TestBrowserRussianPagesHaveNoLatin(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
-			admin := s.login("kazan", "admin")
+			s := servertest.Start(t, kind)
+			admin := s.Login("kazan", "admin")
 			city, codes := latinOfCity(t, s, "kazan", admin)
-			number := s.submit("kazan", s.login("kazan", "citizen"), "Лифт застрял между этажами")
-			org := s.call("GET", "/t/kazan/api/v1/requests/"+number, admin, nil).json(t)["organization"].(string)
-			orgName := s.call("GET", "/t/kazan/api/v1/organizations/"+org, admin, nil).json(t)["name_ru"].(string)
+			number := s.Submit("kazan", s.Login("kazan", "citizen"), "Лифт застрял между этажами")
+			org := s.Call("GET", "/t/kazan/api/v1/requests/"+number, admin, nil).JSON(t)["organization"].(string)
+			orgName := s.Call("GET", "/t/kazan/api/v1/organizations/"+org, admin, nil).JSON(t)["name_ru"].(string)
 			b := webtest.Start(t)
 			base := s.URL() + "/t/kazan"
 			// Directory codes are allowed only on the console's pages, where
@@ -183,7 +184,7 @@ func TestRussianPagesHaveNoLatin(t *testing.T) {
 					"/admin/organizations/uk-aviastroitel", "/admin/districts", "/admin/buildings", "/admin/routing",
 					"/admin/users", "/admin/roles", "/admin/settings", "/requests/" + number}},
 			} {
-				browserLogin(b, base, who.login)
+				b.LogIn(base, who.login)
 				for _, p := range who.pages {
 					visit(who.login+strings.ReplaceAll(p, "/", "_"), base+p)
 					// The request names its organization, and its history
@@ -209,7 +210,7 @@ func TestRussianPagesHaveNoLatin(t *testing.T) {
 						"reaction_minutes", "30m", "resolution_minutes", "20m")
 					check("admin-category-refused")
 				}
-				browserLogout(b)
+				b.LogOut()
 			}
 
 			// The vendor console, switched to Russian.

@@ -1,4 +1,4 @@
-package main
+package pages_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/core/web/webtest"
@@ -23,10 +24,10 @@ func deskNumbers(t *testing.T, b *webtest.Browser) []string {
 	t.Helper()
 	var out []string
 	for pages := 0; ; pages++ {
-		nums := bget(t, b, "rows", chromedp.Evaluate[[]string](
+		nums := webtest.Value(b, "rows", chromedp.Evaluate[[]string](
 			`Array.from(document.querySelectorAll("table.queue tbody tr[data-number]")).map(tr => tr.dataset.number)`))
 		out = append(out, nums...)
-		next := bget(t, b, "next", chromedp.Evaluate[string](`(document.getElementById("next-page") || {}).href || ""`))
+		next := webtest.Value(b, "next", chromedp.Evaluate[string](`(document.getElementById("next-page") || {}).href || ""`))
 		if next == "" || pages > 200 {
 			return out
 		}
@@ -52,11 +53,11 @@ func deskCount(t *testing.T, b *webtest.Browser, sel string) int {
 func TestBrowserDeskAtPeak(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
-			waiting := s.peakCity(t, "peak", 5000)
+			s := servertest.Start(t, kind)
+			waiting := s.PeakCity(t, "peak", 5000)
 			b := webtest.Start(t)
 			base := s.URL() + "/t/peak"
-			browserLogin(b, base, bench.DispatcherLogin)
+			b.LogIn(base, bench.DispatcherLogin)
 			if !strings.HasSuffix(b.Location(), "/t/peak/desk/") {
 				t.Fatalf("dispatcher lands on %s", b.Location())
 			}
@@ -100,7 +101,7 @@ func TestBrowserDeskAtPeak(t *testing.T) {
 			b.Screenshot("desk-peak")
 
 			// An overdue request found by the filter form.
-			number, cat, dist := s.overdueOne(t, "peak")
+			number, cat, dist := s.OverdueOne(t, "peak")
 			b.Click("#q-overdue")
 			b.Run("filter", chromedp.SetValue(chromedp.CSS("#f-category"), cat), chromedp.SetValue(chromedp.CSS("#f-district"), dist))
 			b.Click("#apply")
@@ -123,7 +124,7 @@ func TestBrowserDeskAtPeak(t *testing.T) {
 				t.Fatal(err)
 			}
 			b.Navigate(base + "/requests/" + number + "?lang=ru")
-			target := bget(t, b, "recall target", chromedp.Evaluate[string](`document.querySelector("#recall-org option:not([value=''])").value`))
+			target := webtest.Value(b, "recall target", chromedp.Evaluate[string](`document.querySelector("#recall-org option:not([value=''])").value`))
 			b.Run("recall", chromedp.SetValue(chromedp.CSS("#recall-org"), target),
 				chromedp.SetValue(chromedp.CSS("#recall-comment"), "Просрочено: передаём другой организации"))
 			b.Click("#f-recall button[type=submit]")
@@ -185,7 +186,7 @@ func TestBrowserDeskAtPeak(t *testing.T) {
 			// The counts refresh by themselves: one more request in triage.
 			b.Navigate(base + "/desk/?lang=ru")
 			triage := deskCount(t, b, "#q-new .count")
-			s.inCity(t, "peak", func(ctx context.Context, tx bun.Tx) error {
+			s.InCity(t, "peak", func(ctx context.Context, tx bun.Tx) error {
 				_, err := tx.NewRaw(`UPDATE requests SET status = 'new', organization_id = NULL, accepted_at = NULL, resolved_at = NULL,
 					closed_at = NULL, reaction_due_at = NULL, resolution_due_at = NULL
 					WHERE id = (SELECT max(id) FROM requests WHERE status = 'closed' AND priority <> 'emergency'

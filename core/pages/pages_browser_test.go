@@ -1,4 +1,4 @@
-package main
+package pages_test
 
 import (
 	"context"
@@ -10,38 +10,11 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
+	"github.com/opencity/opencity/core/httpapi/apitest"
 	"github.com/opencity/opencity/core/web/webtest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
-
-// browserLogin logs a demo account in through the login page.
-func browserLogin(b *webtest.Browser, base, login string) {
-	b.Navigate(base + "/login")
-	b.Submit(`main form button[type=submit]`, "login", login, "password", "demo")
-}
-
-// browserLogout ends the session through the header's logout button.
-func browserLogout(b *webtest.Browser) {
-	b.Click(`form.who button[type=submit]`)
-}
-
-// status is the status the request page shows.
-func status(t *testing.T, b *webtest.Browser) string {
-	t.Helper()
-	return bget(t, b, "status", chromedp.AttributeValue(chromedp.CSS("#status"), "data-status")).Value
-}
-
-// bget runs one browser action that yields a value.
-func bget[T any](t *testing.T, b *webtest.Browser, step string, a chromedp.Action[T]) T {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatalf("%s: %v", step, err)
-	}
-	return v
-}
 
 // A citizen submits through the portal, routing assigns the request to the
 // building's management company, the operator finds it in the office,
@@ -50,16 +23,16 @@ func bget[T any](t *testing.T, b *webtest.Browser, step string, a chromedp.Actio
 func TestBrowserCitizenToOperator(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
+			s := servertest.Start(t, kind)
 			b := webtest.Start(t)
 			base := s.URL() + "/t/kazan"
 			photo := filepath.Join(t.TempDir(), "work.png")
-			if err := os.WriteFile(photo, pngBytes(t), 0o600); err != nil {
+			if err := os.WriteFile(photo, apitest.PNG(t), 0o600); err != nil {
 				t.Fatal(err)
 			}
 
 			// The citizen: the address found without JavaScript's help, by the Find button.
-			browserLogin(b, base, "citizen")
+			b.LogIn(base, "citizen")
 			if !strings.HasSuffix(b.Location(), "/t/kazan/my/") {
 				t.Fatalf("citizen lands on %s", b.Location())
 			}
@@ -76,14 +49,14 @@ func TestBrowserCitizenToOperator(t *testing.T) {
 			if !strings.Contains(b.Text(".flash"), "Обращение принято") || !strings.Contains(b.Text("#tracking"), "/t/kazan/requests/"+number) {
 				t.Errorf("after submit: %s", b.Text("main"))
 			}
-			if st := status(t, b); st != "assigned" {
+			if st := b.Attr("#status", "data-status"); st != "assigned" {
 				t.Fatalf("routing left the request %s", st)
 			}
 			b.Screenshot("citizen-submitted")
-			browserLogout(b)
+			b.LogOut()
 
 			// The operator: the request is first in the office's queue.
-			browserLogin(b, base, "operator")
+			b.LogIn(base, "operator")
 			if !strings.HasSuffix(b.Location(), "/t/kazan/office/") {
 				t.Fatalf("operator lands on %s", b.Location())
 			}
@@ -95,30 +68,30 @@ func TestBrowserCitizenToOperator(t *testing.T) {
 			}
 			b.Click(`table.queue a[href$="` + number + `"]`)
 			b.Click("#f-accept button")
-			if st := status(t, b); st != "accepted" {
+			if st := b.Attr("#status", "data-status"); st != "accepted" {
 				t.Fatalf("after accept: %s", st)
 			}
 			b.Run("resolve", chromedp.SetValue(chromedp.CSS("#resolve-comment"), "Лифт запущен, заменён датчик"),
 				chromedp.SetUploadFiles(chromedp.CSS("#resolve-photo"), []string{photo}))
 			b.Click("#f-resolve button")
-			if st := status(t, b); st != "resolved" {
+			if st := b.Attr("#status", "data-status"); st != "resolved" {
 				t.Fatalf("after resolve: %s %s", st, b.Text("main"))
 			}
 			b.Screenshot("operator-resolved")
-			browserLogout(b)
+			b.LogOut()
 
 			// The citizen sees the fix with its photo, confirms and rates.
-			browserLogin(b, base, "citizen")
+			b.LogIn(base, "citizen")
 			if !strings.Contains(b.Text("table.queue"), number) {
 				t.Errorf("my requests miss %s", number)
 			}
 			b.Navigate(base + "/requests/" + number)
-			if st := status(t, b); st != "resolved" || !strings.Contains(b.Text("#history"), "Лифт запущен") ||
+			if st := b.Attr("#status", "data-status"); st != "resolved" || !strings.Contains(b.Text("#history"), "Лифт запущен") ||
 				!strings.Contains(b.HTML(), "/photos/") {
 				t.Errorf("citizen sees %s: %s", st, b.Text("#history"))
 			}
 			b.Click("#f-close button")
-			if st := status(t, b); st != "closed" {
+			if st := b.Attr("#status", "data-status"); st != "closed" {
 				t.Fatalf("after confirm: %s", st)
 			}
 			b.Run("stars", chromedp.SetValue(chromedp.CSS("#rating-stars"), "5"))
@@ -138,10 +111,10 @@ func TestBrowserCitizenToOperator(t *testing.T) {
 func TestBrowserDispatcherDesk(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
+			s := servertest.Start(t, kind)
 			b := webtest.Start(t)
 			base := s.URL() + "/t/kazan"
-			browserLogin(b, base, "dispatcher")
+			b.LogIn(base, "dispatcher")
 			if !strings.HasSuffix(b.Location(), "/t/kazan/desk/") {
 				t.Fatalf("dispatcher lands on %s", b.Location())
 			}
@@ -151,9 +124,9 @@ func TestBrowserDispatcherDesk(t *testing.T) {
 					chromedp.SetValue(chromedp.CSS("#category"), "yard-improvement"),
 					chromedp.SendKeys(chromedp.CSS("#q"), "Челюскина 17"),
 					chromedp.Poll[chromedp.Void](`document.querySelectorAll("#q-list option").length > 0`, chromedp.WithPollingTimeout(10*time.Second)))
-				addr := bget(t, b, "suggestion", chromedp.Evaluate[string](`document.querySelector("#q-list option").value`))
+				addr := webtest.Value(b, "suggestion", chromedp.Evaluate[string](`document.querySelector("#q-list option").value`))
 				// Picking from the list puts the whole address into the field.
-				bget(t, b, "pick the suggestion", chromedp.Evaluate[bool](fmt.Sprintf(
+				webtest.Value(b, "pick the suggestion", chromedp.Evaluate[bool](fmt.Sprintf(
 					`(function(q){q.value=%q; q.dispatchEvent(new Event("input")); return true})(document.querySelector("#q"))`, addr)))
 				b.Run("fill the call",
 					chromedp.Poll[chromedp.Void](`document.querySelector("#building_id").value !== ""`, chromedp.WithPollingTimeout(10*time.Second)),
@@ -186,17 +159,17 @@ func TestBrowserDispatcherDesk(t *testing.T) {
 			b.Navigate(base + "/requests/" + second + "?lang=ru")
 			b.Run("original", chromedp.SetValue(chromedp.CSS("#original-number"), first))
 			b.Click("#f-duplicate button")
-			if st := status(t, b); st != "duplicate" || b.Text("#original") != first {
+			if st := b.Attr("#status", "data-status"); st != "duplicate" || b.Text("#original") != first {
 				t.Errorf("after merge: %s %s", st, b.Text("main"))
 			}
 			b.Navigate(base + "/desk/")
 			if strings.Contains(b.Text("table.queue"), second) {
 				t.Errorf("the duplicate stays in triage")
 			}
-			browserLogout(b)
+			b.LogOut()
 
 			// The first call is a yard: not the operator's, whose page says so.
-			browserLogin(b, base, "operator")
+			b.LogIn(base, "operator")
 			b.Navigate(base + "/requests/" + first)
 			if html := b.HTML(); strings.Contains(html, "Яма во дворе") || !strings.Contains(b.Text("main"), "not found") && !strings.Contains(b.Text("main"), "не найдена") {
 				t.Errorf("operator opened another organization's request: %s", b.Text("main"))
