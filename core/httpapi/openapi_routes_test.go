@@ -1,4 +1,4 @@
-package main
+package httpapi_test
 
 import (
 	"encoding/json"
@@ -6,14 +6,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core/httpapi"
 )
 
 // Every route the server mounts for a city is in the description, and the
 // description names no route the server lacks.
 func TestOpenAPICoversEveryRoute(t *testing.T) {
-	s := startServer(t, "sqlite")
-	r := s.call("GET", "/t/kazan/api/v1/openapi.json", "", nil)
+	s := servertest.Start(t, "sqlite")
+	r := s.Call("GET", "/t/kazan/api/v1/openapi.json", "", nil)
 	var doc struct {
 		Paths map[string]map[string]any `json:"paths"`
 	}
