@@ -44,6 +44,9 @@ type Store interface {
 	// made in [from, to).
 	RequestUpdates(ctx context.Context, actor Actor, from, to time.Time, limit int) ([]RequestUpdate, error)
 
+	// WorkingCalendar returns the city's working calendar in loc, for the
+	// deadlines counted in working time.
+	WorkingCalendar(ctx context.Context, loc *time.Location) (*Calendar, error)
 	// Directory returns the city's directory (see RoutingStore); without
 	// buildings it is the snapshot routing reads, so intake takes the
 	// organization the router chose from it without a transaction.
@@ -254,25 +257,16 @@ func (s *Requests) submit(ctx context.Context, actor Actor, in NewRequest, key s
 		return nil, false, err
 	}
 	fp := fingerprint(in)
-	if key != "" {
-		// A retry is answered before routing runs again.
-		prev, err := s.Store.RequestByKey(ctx, actor.UserID, key)
-		if err == nil {
-			return s.replay(prev, fp)
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return nil, false, err
-		}
-	}
+	// A retry with a used idempotency key is found by the store's write
+	// itself (CreateRequest), so a new request costs no query for it; a
+	// retry whose references no longer hold is answered here.
 	cat, building, err := s.lookup(ctx, &in, faults)
-	if err != nil {
-		return nil, false, err
-	}
 	var follows *Request
-	if in.Follows != "" {
-		if follows, err = s.followed(ctx, actor, in.Follows); err != nil {
-			return nil, false, err
-		}
+	if err == nil && in.Follows != "" {
+		follows, err = s.followed(ctx, actor, in.Follows)
+	}
+	if err != nil {
+		return s.replayOr(ctx, actor, key, fp, err)
 	}
 	if in.Channel == "" {
 		in.Channel = ChannelPortal
@@ -372,6 +366,23 @@ func (s *Requests) followed(ctx context.Context, actor Actor, number string) (*R
 	return old, nil
 }
 
+// replayOr answers a submission refused with err: the request first
+// submitted with the same idempotency key when there is one, err otherwise.
+func (s *Requests) replayOr(ctx context.Context, actor Actor, key, fp string, err error) (*Request, bool, error) {
+	var e *Error
+	if key == "" || !errors.As(err, &e) || e.Code != EINVALID {
+		return nil, false, err
+	}
+	prev, perr := s.Store.RequestByKey(ctx, actor.UserID, key)
+	if errors.Is(perr, ErrNotFound) {
+		return nil, false, err
+	}
+	if perr != nil {
+		return nil, false, perr
+	}
+	return s.replay(prev, fp)
+}
+
 func (s *Requests) replay(prev *Request, fp string) (*Request, bool, error) {
 	if prev.Fingerprint != fp {
 		return nil, false, E(ECONFLICT, "error.idempotency_reused")
@@ -431,41 +442,25 @@ func (s *Requests) route(ctx context.Context, r *Request, cat *Category, b *Buil
 
 // placeAndCalendar returns the active organization the decision names (nil
 // for triage, or when it names none of the city's active ones) and the
-// calendar the deadlines are counted in. Calendar time costs no
-// transaction: the organization comes from the directory the router read,
-// and it needs no working calendar.
+// calendar the deadlines are counted in. It costs no transaction: the
+// organization comes from the directory the router read, the working
+// calendar from the store's memo.
 func (s *Requests) placeAndCalendar(ctx context.Context, d Decision, cat *Category, p Priority) (*Organization, *Calendar, error) {
-	place := !d.Triage && d.OrganizationID != 0
-	var org *Organization
-	var cal *Calendar
-	var err error
-	if !cat.WorkingTime || p == PriorityEmergency {
-		cal = DefaultCalendar(s.Location)
-		if place {
-			var dir *Directory
-			if dir, err = s.Store.Directory(ctx, false); err == nil {
-				org = dir.Organization(d.OrganizationID)
-			}
+	cal := DefaultCalendar(s.Location)
+	if cat.WorkingTime && p != PriorityEmergency {
+		var err error
+		if cal, err = s.Store.WorkingCalendar(ctx, s.Location); err != nil {
+			return nil, nil, err
 		}
-	} else {
-		err = s.Store.Lookup(ctx, s.Location, func(ctx context.Context, l Lookup) error {
-			if place {
-				o, err := l.OrganizationByID(ctx, d.OrganizationID)
-				if err != nil && !errors.Is(err, ErrNotFound) {
-					return err
-				}
-				if err == nil {
-					org = o
-				}
-			}
-			var err error
-			cal, err = l.Calendar(ctx)
-			return err
-		})
 	}
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if d.Triage || d.OrganizationID == 0 {
+		return nil, cal, nil
+	}
+	dir, err := s.Store.Directory(ctx, false)
+	if err != nil {
 		return nil, nil, err
 	}
+	org := dir.Organization(d.OrganizationID)
 	if org != nil && !org.Active {
 		org = nil
 	}

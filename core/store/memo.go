@@ -12,7 +12,8 @@ import (
 )
 
 // RoutingMemoTTL bounds how long a city's routing inputs (routing settings,
-// rule table and directory without buildings) are reused between intakes,
+// rule table, directory without buildings, working calendar and the open
+// outages' utilities) are reused between intakes,
 // by the Store's clock. A change made through the Store is seen at once;
 // one made elsewhere (another server process, or another Store of the same
 // city) within the TTL, like a registry change seen by the city resolver
@@ -28,6 +29,18 @@ type routingInputs struct {
 	dir      *core.Directory
 	// phoneRegion reads the phone numbers typed at intake, login and search.
 	phoneRegion string
+	// calendar is the working calendar in UTC (see WorkingCalendar).
+	calendar *core.Calendar
+	// outages are the open outages' utilities and starts: intake asks the
+	// database for the outage a request attaches to only when one of them
+	// could match.
+	outages []openOutage
+}
+
+// openOutage is what the routing memo keeps of an open outage.
+type openOutage struct {
+	Utility  string    `bun:"utility"`
+	StartsAt time.Time `bun:"starts_at"`
 }
 
 // routingMemo is a Store's memo of its city's routing inputs.
@@ -36,6 +49,9 @@ type routingMemo struct {
 	gen      uint64         // bumped by every directory or routing write
 	inputs   *routingInputs // nil until loaded, and after a write
 	loadedAt time.Time      // by the Store's clock
+	// buildings are the buildings intake named, by id, each kept for
+	// BuildingCacheTTL; dropped with the memo by every directory write.
+	buildings map[int64]cachedBuilding
 }
 
 // changed drops the city's routing memo after a directory or routing write.
@@ -43,6 +59,7 @@ func (s *Store) changed() {
 	s.memo.mu.Lock()
 	s.memo.gen++
 	s.memo.inputs = nil
+	s.memo.buildings = nil
 	s.memo.mu.Unlock()
 }
 
@@ -83,7 +100,10 @@ func (s *Store) routingInputs(ctx context.Context) (*routingInputs, error) {
 			return err
 		}
 		fresh.phoneRegion = core.PhoneRegion(map[string]string{core.SettingPhoneRegion: strings.Join(region, "")})
-		return nil
+		if fresh.calendar, err = loadCalendar(ctx, tx, time.UTC); err != nil {
+			return err
+		}
+		return tx.NewRaw("SELECT utility, starts_at FROM outages WHERE closed_at IS NULL").Scan(ctx, &fresh.outages)
 	})
 	if err != nil {
 		return nil, err
@@ -143,4 +163,63 @@ func (s *Store) PhoneRegion(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return m.phoneRegion, nil
+}
+
+// WorkingCalendar returns the city's working calendar (hours, weekend,
+// holidays) in loc, from the routing memo.
+func (s *Store) WorkingCalendar(ctx context.Context, loc *time.Location) (*core.Calendar, error) {
+	m, err := s.routingInputs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := *m.calendar // the maps are shared and never changed
+	c.Location = loc
+	return &c, nil
+}
+
+// BuildingCacheTTL bounds how long a building intake named is reused
+// without asking the database again, by the Store's clock. A change made
+// through the Store is seen at once; one made by another server process
+// within the TTL. Only found buildings are kept: an id unknown here is
+// always looked up.
+const BuildingCacheTTL = time.Minute
+
+// maxCachedBuildings bounds one city's building cache; past it the cache
+// starts afresh.
+const maxCachedBuildings = 20000
+
+type cachedBuilding struct {
+	b     core.Building
+	until time.Time
+}
+
+// building returns the building with the given id, from the cache when it
+// was read in the last BuildingCacheTTL; sql.ErrNoRows when there is none.
+func (s *Store) building(ctx context.Context, id int64) (*core.Building, error) {
+	m := &s.memo
+	m.mu.Lock()
+	now := s.now()
+	if e, ok := m.buildings[id]; ok && now.Before(e.until) && !now.Before(e.until.Add(-BuildingCacheTTL)) {
+		m.mu.Unlock()
+		b := e.b
+		return &b, nil
+	}
+	gen := m.gen
+	m.mu.Unlock()
+	b := new(core.Building)
+	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewSelect().Model(b).Where("id = ?", id).Scan(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	if m.gen == gen {
+		if m.buildings == nil || len(m.buildings) >= maxCachedBuildings {
+			m.buildings = map[int64]cachedBuilding{}
+		}
+		m.buildings[id] = cachedBuilding{b: *b, until: now.Add(BuildingCacheTTL)}
+	}
+	m.mu.Unlock()
+	return b, nil
 }

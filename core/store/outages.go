@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/opencity/opencity/core"
@@ -38,7 +39,7 @@ func scopeOutages(q *bun.SelectQuery, a core.Actor) *bun.SelectQuery {
 // one transaction; an id that is no building of the city undoes it all
 // (core.ErrNotFound).
 func (s *Store) CreateOutage(ctx context.Context, city string, o *core.Outage, buildings []int64) error {
-	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(o).Returning("id").Exec(ctx); err != nil {
 			return err
 		}
@@ -132,8 +133,15 @@ func (s *Store) OutageRequests(ctx context.Context, a core.Actor, id int64, limi
 
 // ActiveOutage implements core.OutageStore.
 func (s *Store) ActiveOutage(ctx context.Context, utility string, buildingID int64, now time.Time) (*core.Outage, error) {
+	m, err := s.routingInputs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(m.outages, func(o openOutage) bool { return o.Utility == utility && !o.StartsAt.After(now) }) {
+		return nil, nil // no open outage of the utility has begun: no query
+	}
 	var out []core.Outage
-	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		return tx.NewSelect().Model(&out).ModelTableExpr("outages AS o").ColumnExpr("o.*").
 			ColumnExpr("coalesce(g.code, '') AS organization_code").
 			Join("LEFT JOIN organizations AS g ON g.id = o.organization_id").
@@ -154,7 +162,7 @@ func (s *Store) CloseOutage(ctx context.Context, a core.Actor, id int64, note st
 	resolve func(o *core.Outage, r *core.Request) (*core.RequestEvent, error)) (*core.Outage, int, error) {
 	var out *core.Outage
 	n := 0
-	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err := s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		o := new(core.Outage)
 		q := scopeOutages(tx.NewSelect().Model(o).ModelTableExpr("outages AS o").ColumnExpr("o.*"), a).Where("o.id = ?", id)
 		if s.scope.Postgres() {

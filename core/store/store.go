@@ -9,7 +9,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -34,6 +33,8 @@ type Store struct {
 	now        func() time.Time
 	memo       routingMemo
 	tokenCache tokenCache
+	batching   Batching
+	intake     intakeQueue
 }
 
 var _ core.Store = (*Store)(nil)
@@ -53,7 +54,7 @@ func WithClock(now func() time.Time) Option {
 
 // New returns the store of the city behind scope, with empty caches.
 func New(scope Scope, opts ...Option) *Store {
-	s := &Store{scope: scope, now: time.Now}
+	s := &Store{scope: scope, now: time.Now, batching: DefaultBatching}
 	for _, o := range opts {
 		o(s)
 	}
@@ -81,15 +82,11 @@ func notFound(err error, what string) error {
 	return err
 }
 
-// errIdempotentRace tells CreateRequest that a concurrent submit with the same
-// key committed first; the transaction is rolled back and the winner read.
-var errIdempotentRace = errors.New("idempotency key taken concurrently")
-
 // IntakeLookup implements core.Store: the category and building a new
 // request names, with field errors for unknown ones.
 func (s *Store) IntakeLookup(ctx context.Context, categoryCode string, buildingID *int64) (*core.Category, *core.Building, error) {
-	// The category comes from the memoized directory routing reads anyway;
-	// only a named building costs a query.
+	// The category comes from the memoized directory routing reads anyway,
+	// the building from the building cache.
 	m, err := s.routingInputs(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -106,10 +103,7 @@ func (s *Store) IntakeLookup(ctx context.Context, categoryCode string, buildingI
 	}
 	var b *core.Building
 	if buildingID != nil {
-		b = new(core.Building)
-		err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			return tx.NewSelect().Model(b).Where("id = ?", *buildingID).Scan(ctx)
-		})
+		b, err = s.building(ctx, *buildingID)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			f.Add("building_id", "error.no_building")
@@ -133,68 +127,6 @@ func (s *Store) RequestByKey(ctx context.Context, userID int64, key string) (r *
 	return r, err
 }
 
-// CreateRequest implements core.Store.
-func (s *Store) CreateRequest(ctx context.Context, r *core.Request, events []*core.RequestEvent, year int) (*core.Request, bool, error) {
-	var out *core.Request
-	created := false
-	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if r.IdempotencyKey != nil {
-			prev, err := byIdempotencyKey(ctx, tx, r.CreatedBy, *r.IdempotencyKey)
-			if err == nil {
-				out = prev
-				return nil
-			}
-			if !errors.Is(err, core.ErrNotFound) {
-				return err
-			}
-		}
-		// The year's counter row is locked from its increment to the commit,
-		// which serializes a city's intake: so it is taken last, after the
-		// request and its events are written under a provisional number.
-		r.Number = provisionalNumber()
-		if r.CreatedDay == "" {
-			r.CreatedDay = r.CreatedAt.UTC().Format(time.DateOnly)
-		}
-		if _, err := tx.NewInsert().Model(r).Returning("id").Exec(ctx); err != nil {
-			if r.IdempotencyKey != nil && IsUniqueViolation(err) {
-				return errIdempotentRace
-			}
-			return err
-		}
-		for _, ev := range events {
-			ev.RequestID = r.ID
-		}
-		if err := recordEvents(ctx, tx, events...); err != nil {
-			return err
-		}
-		number, err := s.assignNumber(ctx, tx, r.ID, year)
-		if err != nil {
-			return err
-		}
-		r.Number = number
-		if err := saveCycle(ctx, tx, r); err != nil {
-			return err
-		}
-		if err := tallyRequests(ctx, tx, []int64{r.ID}, 1); err != nil {
-			return fmt.Errorf("rollups: %w", err)
-		}
-		copied := *r
-		out, created = &copied, true
-		return nil
-	})
-	if errors.Is(err, errIdempotentRace) {
-		err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			out, err = byIdempotencyKey(ctx, tx, r.CreatedBy, *r.IdempotencyKey)
-			return err
-		})
-		created = false
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	return out, created, nil
-}
-
 func requestByID(ctx context.Context, tx bun.IDB, id int64) (*core.Request, error) {
 	r := new(core.Request)
 	err := selectRequests(tx, r).Where("r.id = ?", id).Scan(ctx)
@@ -207,42 +139,11 @@ func byIdempotencyKey(ctx context.Context, tx bun.IDB, userID int64, key string)
 	return r, notFound(err, "request")
 }
 
-// nextNumber increments the city's request counter for the year.
+// provisionalNumber is a new request's number until it is given its own.
 func provisionalNumber() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b) // crypto/rand never fails on supported platforms
 	return "tmp-" + hex.EncodeToString(b)
-}
-
-// assignNumber gives a stored request its per-city, per-year number. On
-// PostgreSQL the increment and the update are one statement, so the counter
-// row stays locked only until the commit that follows.
-func (s *Store) assignNumber(ctx context.Context, tx bun.Tx, id int64, year int) (string, error) {
-	var number string
-	if s.scope.Postgres() {
-		err := tx.NewRaw(`WITH n AS (
-			INSERT INTO counters (name, value) VALUES (?, 1)
-			ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value)
-		UPDATE requests SET number = ? || CASE WHEN n.value < 1000000 THEN lpad(n.value::text, 6, '0') ELSE n.value::text END
-		FROM n WHERE requests.id = ?
-		RETURNING requests.number`, fmt.Sprintf("requests-%d", year), fmt.Sprintf("%d-", year), id).Scan(ctx, &number)
-		return number, err
-	}
-	n, err := nextNumber(ctx, tx, year)
-	if err != nil {
-		return "", err
-	}
-	number = fmt.Sprintf("%d-%06d", year, n)
-	_, err = tx.NewRaw("UPDATE requests SET number = ? WHERE id = ?", number, id).Exec(ctx)
-	return number, err
-}
-
-func nextNumber(ctx context.Context, tx bun.Tx, year int) (int64, error) {
-	var n int64
-	err := tx.NewRaw(`INSERT INTO counters (name, value) VALUES (?, 1)
-		ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value`,
-		fmt.Sprintf("requests-%d", year)).Scan(ctx, &n)
-	return n, err
 }
 
 // selectRequests selects requests with the codes of their category and
