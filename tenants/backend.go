@@ -41,6 +41,9 @@ type Backend struct {
 	// Now is the clock of the cities' stores (see Store); nil is time.Now.
 	// Set it before the first Store.
 	Now func() time.Time
+	// Batching is the cities' intake group commit (nil:
+	// store.DefaultBatching); set it before the first Store.
+	Batching *store.Batching
 
 	postgres bool
 	dataDir  string

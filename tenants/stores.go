@@ -35,7 +35,11 @@ func (b *Backend) Store(slug string) (*store.Store, error) {
 	if b.stores == nil {
 		b.stores = map[string]*store.Store{}
 	}
-	st = store.New(scope, store.WithClock(now))
+	opts := []store.Option{store.WithClock(now)}
+	if b.Batching != nil {
+		opts = append(opts, store.WithBatching(*b.Batching))
+	}
+	st = store.New(scope, opts...)
 	b.stores[slug] = st
 	return st, nil
 }

@@ -81,6 +81,10 @@ Environment:
   OPENCITY_WRITE_TIMEOUT  writing an answer (default 2m)
   OPENCITY_IDLE_TIMEOUT   closing an idle keep-alive connection (default 2m)
   OPENCITY_UPLOAD_TIMEOUT reading and answering a photo or import upload (default 10m)
+  OPENCITY_INTAKE_BATCH_WINDOW  intake's group commit: how long a new request waits for others
+                        of its city to share its transaction (default 1ms; 0: only those that
+                        came while the previous one was written)
+  OPENCITY_INTAKE_BATCH_MAX  new requests per transaction (default 64; 1: no batching)
 
 Run "opencity COMMAND -h" for a command's flags.
 `
@@ -115,6 +119,7 @@ func configFromEnv(getenv func(string) string) server.Config {
 		SMS:         server.SMSConfigFromEnv(getenv),
 		Photos:      server.PhotoStorageFromEnv(getenv),
 		Fleet:       server.FleetConfigFromEnv(getenv),
+		Intake:      server.IntakeFromEnv(getenv),
 	}
 	for _, p := range strings.Split(getenv("OPENCITY_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {

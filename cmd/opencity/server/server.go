@@ -46,6 +46,8 @@ type Config struct {
 	KazanPlugin string // demo mode: Kazan's plugin binary (OPENCITY_KAZAN_PLUGIN)
 	// Now is the clock; nil means time.Now. Tests set it to check deadlines.
 	Now func() time.Time
+	// Intake: the group commit of new requests.
+	Intake IntakeConfig
 	// Billing: Stripe keys, plans, grace period; off without a key.
 	Billing billing.Config
 	// Sessions: the page sessions' lifetime, idle timeout and cookies.
@@ -144,6 +146,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Fleet.Err != nil {
 		return nil, cfg.Fleet.Err
 	}
+	if cfg.Intake.Err != nil {
+		return nil, cfg.Intake.Err
+	}
 	photos, err := OpenPhotos(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -156,6 +161,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	b.Now = cfg.Now // the cities' stores read it
+	b.Batching = cfg.Intake.Batching
 	if cfg.Demo {
 		if err := demo.Seed(ctx, b); err != nil {
 			b.Close()
