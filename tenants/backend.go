@@ -47,6 +47,7 @@ type Backend struct {
 
 	postgres bool
 	dataDir  string
+	sent     statementCounter
 	// notifying is set by RegisterNotify: NudgeNotify does nothing before.
 	notifying bool
 
@@ -69,6 +70,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*Backend, error) {
 			return nil, errors.New("DATABASE_URL must be a postgres:// URL")
 		}
 		b.Control = bun.NewDB(openPostgres(databaseURL), pgdialect.New())
+		b.Control.AddQueryHook(&b.sent)
 		b.postgres = true
 	} else {
 		if err := os.MkdirAll(filepath.Join(dataDir, "cities"), 0o750); err != nil {

@@ -189,6 +189,10 @@ func (r *benchRunner) bigCity(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	unbatched, sentOff, err := r.intakeUnbatched(ctx, buildings)
+	if err != nil {
+		return err
+	}
 	srv, err := startServerProcess(ctx, r.cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -200,9 +204,14 @@ func (r *benchRunner) bigCity(ctx context.Context) error {
 	}
 	// Warm up the connections and caches.
 	bench.Load{Concurrency: r.c, Duration: 2 * time.Second, Op: cl.Intake(buildings)}.Run(ctx)
-	intake := bench.Load{Concurrency: r.c, Duration: r.d, Op: cl.Intake(buildings)}.Run(ctx)
-	r.add(bench.Figure{Scenario: fmt.Sprintf("intake POST /requests, %d workers", r.c), Measured: rate(intake),
+	var sent dbSent
+	intake := sent.during(ctx, srv, func() bench.Result {
+		return bench.Load{Concurrency: r.c, Duration: r.d, Op: cl.Intake(buildings)}.Run(ctx)
+	})
+	r.add(bench.Figure{Scenario: fmt.Sprintf("intake POST /requests, %d workers", r.c), Measured: rate(intake) + ", " + sent.per(intake),
 		Baseline: "pgbench INSERT " + rate(pg), Target: "≥ ½ pgbench", Verdict: bench.Verdict(intake.Errors == 0 && intake.Throughput >= pg.Throughput/2)})
+	r.add(bench.Figure{Scenario: fmt.Sprintf("intake without group commit (OPENCITY_INTAKE_BATCH_MAX=1), %d workers", r.c),
+		Measured: rate(unbatched) + ", " + sentOff.per(unbatched), Baseline: "pgbench INSERT " + rate(pg)})
 	quarter := pg.Throughput / 4
 	fixed := bench.Load{Concurrency: 4 * r.c, Rate: quarter, Duration: r.d, Op: cl.Intake(buildings)}.Run(ctx)
 	r.add(bench.Figure{Scenario: fmt.Sprintf("intake at %.0f/s (half of ½ pgbench)", quarter), Measured: "p99 " + msf(fixed.P99) + ", " + rate(fixed),
@@ -243,7 +252,7 @@ func (r *benchRunner) bigCity(ctx context.Context) error {
 	for _, x := range []struct {
 		name string
 		r    bench.Result
-	}{{"pgbench", pg}, {"intake", intake}, {"intake ¼ pgbench", fixed}, {"intake ½ own", atOwn}, {"queue flat out", qmax}, {"queue", q}, {"search", search}, {"request page", page}, {"city info", floor}} {
+	}{{"pgbench", pg}, {"intake", intake}, {"intake unbatched", unbatched}, {"intake ¼ pgbench", fixed}, {"intake ½ own", atOwn}, {"queue flat out", qmax}, {"queue", q}, {"search", search}, {"request page", page}, {"city info", floor}} {
 		fmt.Fprintf(r.out, "    %-18s %s\n", x.name, x.r)
 	}
 	return nil
@@ -300,7 +309,7 @@ type serverProcess struct {
 	dir  string
 }
 
-func startServerProcess(ctx context.Context, databaseURL string) (*serverProcess, error) {
+func startServerProcess(ctx context.Context, databaseURL string, env ...string) (*serverProcess, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -320,7 +329,8 @@ func startServerProcess(ctx context.Context, databaseURL string) (*serverProcess
 		return nil, err
 	}
 	cmd := exec.Command(exe, "serve", "--addr", addr)
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "OPENCITY_DATA="+dir, "STRIPE_SECRET_KEY=")
+	cmd.Env = append(append(os.Environ(), "DATABASE_URL="+databaseURL, "OPENCITY_DATA="+dir, "STRIPE_SECRET_KEY=",
+		"OPENCITY_METRICS_TOKEN="+benchMetricsToken), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, err

@@ -126,6 +126,12 @@ func (m *metrics) pluginHooks(o host.Options) host.Options {
 func (m *metrics) watch(ctx context.Context, s *Server) {
 	b := s.Backend
 	m.registry.MustRegister(collectors.NewDBStatsCollector(b.Control.DB, "control"))
+	m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "opencity_db_statements_total",
+		Help: "Statements this process sent to PostgreSQL, BEGIN and COMMIT included: its round trips."},
+		func() float64 { n, _ := b.Sent(); return float64(n) }))
+	m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "opencity_db_transactions_total",
+		Help: "Transactions this process began on PostgreSQL."},
+		func() float64 { _, n := b.Sent(); return float64(n) }))
 	b.Jobs.OnFinish = func(kind, outcome string) { m.jobRuns.WithLabelValues(kind, outcome).Inc() }
 	m.registry.MustRegister(&queueCollector{s: s, desc: prometheus.NewDesc("opencity_job_queue_jobs",
 		"Jobs in the durable queue, by state (available: waiting to run).", []string{"state"}, nil)})
