@@ -42,7 +42,7 @@ func TestKillDuringBatchedIntake(t *testing.T) {
 
 			var mu sync.Mutex
 			acked := map[string]string{} // key → number answered
-			var doubt []string             // keys whose submit got no answer
+			var doubt []string           // keys whose submit got no answer
 			var failed []string
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
