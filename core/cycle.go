@@ -162,35 +162,50 @@ func ReopenDays(settings map[string]string) int {
 const (
 	DeadlineReaction   = "reaction"
 	DeadlineResolution = "resolution"
+	// DeadlineOutageEnd is an outage's expected end.
+	DeadlineOutageEnd = "outage_end"
 )
 
 // Deadlines lists the deadlines an alert may be about.
-var Deadlines = []string{DeadlineReaction, DeadlineResolution}
+var Deadlines = []string{DeadlineReaction, DeadlineResolution, DeadlineOutageEnd}
 
-// EscalationAlert is one alert an overdue request raised: level 1 at its
-// deadline, level 2 after the city's delay (SecondLevelDelay), addressed to
-// a role and, for the organization's manager, to OrganizationID. It is the
-// row of escalation_alerts; times are UTC.
+// EscalationAlert is one alert an overdue request or a late outage raised:
+// level 1 at its deadline (an outage's expected end), level 2 after the
+// city's delay (SecondLevelDelay), addressed to a role and, for an
+// organization's manager, to OrganizationID (the organization holding the
+// request, or the one that declared the outage). It is the row of
+// escalation_alerts: exactly one of RequestID and OutageID is set; times
+// are UTC.
 type EscalationAlert struct {
 	ID             int64     `bun:"id,pk,autoincrement"`
-	RequestID      int64     `bun:"request_id,notnull"`
-	Cycle          int       `bun:"cycle,notnull"`
+	RequestID      *int64    `bun:"request_id"`
+	OutageID       *int64    `bun:"outage_id"`
+	Cycle          int       `bun:"cycle,notnull"` // 0 for an outage
 	Level          int       `bun:"level,notnull"`
 	Role           Role      `bun:"role,notnull"`
 	OrganizationID *int64    `bun:"organization_id"`
-	Deadline       string    `bun:"deadline,notnull"` // DeadlineReaction or DeadlineResolution
+	Deadline       string    `bun:"deadline,notnull"` // one of Deadlines
 	DueAt          time.Time `bun:"due_at,notnull"`
 	CreatedAt      time.Time `bun:"created_at,notnull"`
 
-	// Joined for display.
+	// Joined for display: the request's number, or the outage's utility.
 	Number       string `bun:"number,scanonly"`
+	Utility      string `bun:"utility,scanonly"`
 	Organization string `bun:"organization_code,scanonly"`
+}
+
+// OutageNumber is the id of the outage the alert is of, 0 for a request's.
+func (al EscalationAlert) OutageNumber() int64 {
+	if al.OutageID == nil {
+		return 0
+	}
+	return *al.OutageID
 }
 
 // AlertAddressees are the roles an alert of the given level goes to: the
 // first level to the dispatcher on duty and the manager of the organization
-// holding the request (when one holds it), the second to HQ (analysts) as
-// well as the dispatcher.
+// holding the request or that declared the outage (when there is one), the
+// second to HQ (analysts) as well as the dispatcher.
 func AlertAddressees(level int, held bool) []Role {
 	if level >= 2 {
 		return []Role{RoleDispatcher, RoleAnalyst}

@@ -23,10 +23,13 @@ const (
 	NoticeOutage    = "outage"    // citizen: the request waits for an outage, with its notice
 	NoticeAssigned  = "assigned"  // organization: a request was given to it
 	NoticeEscalated = "escalated" // organization, dispatchers, HQ: a request is late
+	// NoticeOutageLate: the organization that declared an outage, its
+	// managers, dispatchers, HQ: the outage is open past its expected end.
+	NoticeOutageLate = "outage_late"
 )
 
 // NoticeKinds lists the kinds in the order the console shows them.
-var NoticeKinds = []string{NoticeAccepted, NoticeResolved, NoticeClosed, NoticeRejected, NoticeOutage, NoticeAssigned, NoticeEscalated}
+var NoticeKinds = []string{NoticeAccepted, NoticeResolved, NoticeClosed, NoticeRejected, NoticeOutage, NoticeAssigned, NoticeEscalated, NoticeOutageLate}
 
 // Notification channels.
 const (
@@ -55,8 +58,9 @@ type Notification struct {
 	Lang      string     `bun:"lang,notnull"`
 	Subject   string     `bun:"subject,notnull"`
 	Body      string     `bun:"body,notnull"`
-	RequestID int64      `bun:"request_id,notnull"`
-	EventID   int64      `bun:"event_id,notnull"`
+	RequestID int64      `bun:"request_id,notnull"` // 0 for an outage's alert
+	EventID   int64      `bun:"event_id,notnull"`   // the history event told of, 0 for an alert
+	AlertID   int64      `bun:"alert_id,notnull"`   // the outage's escalation alert told of, 0 for an event
 	Status    string     `bun:"status,notnull"`
 	Attempts  int        `bun:"attempts,notnull"`
 	LastError string     `bun:"last_error,notnull"`
@@ -80,7 +84,7 @@ type NoticeTemplate struct {
 }
 
 // NoticeArgs are the names a template may use.
-var NoticeArgs = []string{"City", "Number", "Category", "Address", "Status", "Link", "Answer", "Reason", "Notice", "Organization", "Due", "OptOut"}
+var NoticeArgs = []string{"City", "Number", "Category", "Address", "Status", "Link", "Answer", "Reason", "Notice", "Organization", "Due", "OptOut", "Utility", "Level"}
 
 // Limits of a template.
 const (
@@ -279,11 +283,12 @@ func SampleNoticeArgs(lang string) map[string]string {
 	args := map[string]string{"City": "Казань", "Number": "2026-000123", "Category": "Протечка кровли",
 		"Address": "ул. Баумана, 19", "Status": "решена", "Link": "https://kazan.opencity.example/track/ABCD-EFGH-JKLM-NPQR",
 		"Answer": "Кровля отремонтирована.", "Reason": "Дом не обслуживается городом.", "Notice": "Плановое отключение горячей воды до 18:00.",
-		"Organization": "УК «Вахитовская»", "Due": "30.11.2026 18:00", "OptOut": "https://kazan.opencity.example/notifications/off/0123456789abcdef"}
+		"Organization": "УК «Вахитовская»", "Due": "30.11.2026 18:00", "OptOut": "https://kazan.opencity.example/notifications/off/0123456789abcdef",
+		"Utility": "вода", "Level": "1"}
 	if lang == "en" {
 		maps.Copy(args, map[string]string{"City": "Kazan", "Category": "Roof leak", "Address": "19 Baumana St", "Status": "resolved",
 			"Answer": "The roof was repaired.", "Reason": "The building is not served by the city.",
-			"Notice": "Planned hot water shutdown until 18:00.", "Organization": "Vakhitovsky MC"})
+			"Notice": "Planned hot water shutdown until 18:00.", "Organization": "Vakhitovsky MC", "Utility": "water"})
 	}
 	return args
 }

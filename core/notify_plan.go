@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,12 +45,52 @@ type NoticePlanner struct {
 	// TrackLink is the tracking page of a code, StaffLink the request's
 	// page for staff, OptOutLink the opt-out page of a contact's token.
 	TrackLink, StaffLink, OptOutLink func(string) string
+	// OutageLink is an outage's page for staff.
+	OutageLink func(id int64) string
 }
 
 // PlannedNotice is one notification before its opt-out token is known.
 type PlannedNotice struct {
 	Kind, Channel, Address, Lang string
 	Args                         map[string]string
+	// AlertID is the outage's escalation alert told of, 0 for a history
+	// event's notice.
+	AlertID int64
+}
+
+// notices collects planned notices, each kind, channel and address once.
+type notices struct {
+	p    *NoticePlanner
+	out  []PlannedNotice
+	seen map[string]bool
+}
+
+// add plans one notice; a phone number that does not parse, an empty
+// address or a channel the server cannot send on plans none.
+func (l *notices) add(kind, channel, addr, lang string, args map[string]string) {
+	addr = strings.TrimSpace(addr)
+	if channel == ChannelSMS && addr != "" {
+		region := l.p.PhoneRegion
+		if region == "" {
+			region = DefaultPhoneRegion
+		}
+		var ok bool
+		if addr, ok = ParsePhone(addr, region); !ok {
+			return
+		}
+	}
+	if addr == "" || (channel == ChannelEmail && !l.p.Email) || (channel == ChannelSMS && !l.p.SMS) {
+		return
+	}
+	key := kind + "\x00" + channel + "\x00" + strings.ToLower(addr)
+	if l.seen[key] {
+		return
+	}
+	if l.seen == nil {
+		l.seen = map[string]bool{}
+	}
+	l.seen[key] = true
+	l.out = append(l.out, PlannedNotice{Kind: kind, Channel: channel, Address: addr, Lang: lang, Args: args})
 }
 
 // Plan lists the notifications a history event raises: one per kind,
@@ -58,30 +99,8 @@ type PlannedNotice struct {
 // e-mail and SMS (the account's address and number where the request
 // gives none); organizations and staff e-mail.
 func (p *NoticePlanner) Plan(in NoticeInput) []PlannedNotice {
-	var out []PlannedNotice
-	seen := map[string]bool{}
-	add := func(kind, channel, addr, lang string, args map[string]string) {
-		addr = strings.TrimSpace(addr)
-		if channel == ChannelSMS && addr != "" {
-			region := p.PhoneRegion
-			if region == "" {
-				region = DefaultPhoneRegion
-			}
-			var ok bool
-			if addr, ok = ParsePhone(addr, region); !ok {
-				return
-			}
-		}
-		if addr == "" || (channel == ChannelEmail && !p.Email) || (channel == ChannelSMS && !p.SMS) {
-			return
-		}
-		key := kind + "\x00" + channel + "\x00" + strings.ToLower(addr)
-		if seen[key] {
-			return
-		}
-		seen[key] = true
-		out = append(out, PlannedNotice{Kind: kind, Channel: channel, Address: addr, Lang: lang, Args: args})
-	}
+	l := &notices{p: p}
+	add := l.add
 	ev, r := in.Event, in.Request
 	if kind := CitizenNotice(ev); kind != "" && !(kind == NoticeClosed && ev.ActorID != nil && r.CitizenID != nil && *ev.ActorID == *r.CitizenID) {
 		lang := applicantLang(r.ApplicantLang)
@@ -128,7 +147,51 @@ func (p *NoticePlanner) Plan(in NoticeInput) []PlannedNotice {
 			add(NoticeEscalated, ChannelEmail, u.Email, p.lang(), args)
 		}
 	}
-	return out
+	return l.out
+}
+
+// OutageAlertInput is what the fan-out knows of one alert of a late
+// outage.
+type OutageAlertInput struct {
+	Alert  *EscalationAlert
+	Outage *Outage
+	// Users are the active users the alert is addressed to: those of its
+	// role, and for an organization's manager those of its organization.
+	Users []User
+	Dir   *Directory
+}
+
+// PlanOutageAlert lists the e-mails one alert of a late outage raises
+// (NoticeOutageLate, in the city's language): to every user it is
+// addressed to and, when it is addressed to an organization's manager, to
+// the organization's own address as well; an address once.
+func (p *NoticePlanner) PlanOutageAlert(in OutageAlertInput) []PlannedNotice {
+	l := &notices{p: p}
+	lang, o := p.lang(), in.Outage
+	loc := p.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	args := map[string]string{"City": p.City, "Number": strconv.FormatInt(o.ID, 10), "Link": p.OutageLink(o.ID),
+		"Utility": i18n.Text(lang, "utility."+o.Utility, nil), "Due": o.EndsAt.In(loc).Format("02.01.2006 15:04"),
+		"Notice": o.Notice(lang), "Level": strconv.Itoa(in.Alert.Level),
+		"Organization": i18n.Text(lang, "notify.no_organization", nil)}
+	var org *Organization
+	if o.OrganizationID != nil {
+		if org = in.Dir.Organization(*o.OrganizationID); org != nil {
+			args["Organization"] = LocalName(org.NameRU, org.NameEN, lang)
+		}
+	}
+	if in.Alert.Role == RoleOrgManager && org != nil && org.Active {
+		l.add(NoticeOutageLate, ChannelEmail, org.Email, lang, args)
+	}
+	for _, u := range in.Users {
+		l.add(NoticeOutageLate, ChannelEmail, u.Email, lang, args)
+	}
+	for i := range l.out {
+		l.out[i].AlertID = in.Alert.ID
+	}
+	return l.out
 }
 
 func (p *NoticePlanner) lang() string { return i18n.Choose("", p.Locale, "") }
@@ -177,7 +240,8 @@ func (p *NoticePlanner) args(in NoticeInput, lang, link string) map[string]strin
 
 // Render turns a planned notice into the notification to send: the city's
 // template (or the catalog's) in its language, an e-mail ending with the
-// opt-out link of the address's token.
+// opt-out link of the address's token. ev is the history event told of,
+// nil for an outage's alert (pn.AlertID).
 func (p *NoticePlanner) Render(pn PlannedNotice, token string, ev *RequestEvent, now time.Time) Notification {
 	args := pn.Args
 	args["OptOut"] = p.OptOutLink(token)
@@ -186,8 +250,11 @@ func (p *NoticePlanner) Render(pn PlannedNotice, token string, ev *RequestEvent,
 		t = p.Templates[i]
 	}
 	rn := RenderNotice(t, args)
-	n := Notification{Kind: pn.Kind, Channel: pn.Channel, Address: pn.Address, Lang: pn.Lang, RequestID: ev.RequestID,
-		EventID: ev.ID, Status: NotificationPending, CreatedAt: now}
+	n := Notification{Kind: pn.Kind, Channel: pn.Channel, Address: pn.Address, Lang: pn.Lang, AlertID: pn.AlertID,
+		Status: NotificationPending, CreatedAt: now}
+	if ev != nil {
+		n.RequestID, n.EventID = ev.RequestID, ev.ID
+	}
 	if pn.Channel == ChannelSMS {
 		n.Body = rn.SMS
 		return n
@@ -199,10 +266,12 @@ func (p *NoticePlanner) Render(pn PlannedNotice, token string, ev *RequestEvent,
 
 // NotifyStore is what the notifier needs of a city's storage.
 type NotifyStore interface {
-	// NoticeFanOut turns up to limit new history events into pending
-	// notifications (p.Plan and p.Render, with the city's templates and
-	// each address's opt-out token), skipping addresses that opted out,
-	// in one transaction; it reports how many events it took.
+	// NoticeFanOut turns up to limit new history events and up to limit
+	// new alerts of late outages into pending notifications (p.Plan,
+	// p.PlanOutageAlert and p.Render, with the city's templates and each
+	// address's opt-out token), skipping addresses that opted out, in one
+	// transaction; it reports the larger of how many events and how many
+	// alerts it took.
 	NoticeFanOut(ctx context.Context, p *NoticePlanner, now time.Time, limit int) (int, error)
 	// PendingNotifications lists the ids of notifications not yet sent,
 	// oldest first, after the id after.

@@ -35,8 +35,11 @@ type Outage struct {
 	ClosedBy    *int64     `bun:"closed_by"`
 	CloseNote   string     `bun:"close_note,notnull"`
 	EscalatedAt *time.Time `bun:"escalated_at"`
-	CreatedBy   int64      `bun:"created_by,notnull"`
-	CreatedAt   time.Time  `bun:"created_at,notnull"`
+	// EscalationLevel is how far the sweep escalated it: 0 none, 1 at
+	// EscalatedAt, 2 the city's second-level delay after it.
+	EscalationLevel int       `bun:"escalation_level,notnull"`
+	CreatedBy       int64     `bun:"created_by,notnull"`
+	CreatedAt       time.Time `bun:"created_at,notnull"`
 
 	// Joined for display; not columns of outages.
 	Organization string `bun:"organization_code,scanonly"`

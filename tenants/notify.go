@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"time"
 
@@ -97,7 +98,8 @@ func (b *Backend) fanOutNotices(ctx context.Context, q *jobs.Queue, slug string,
 	p := &core.NoticePlanner{City: t.Name, Locale: t.Locale, Location: loc, PhoneRegion: region, Email: cfg.Mail != nil, SMS: cfg.SMS != nil,
 		TrackLink:  func(code string) string { return base + "/track/" + code },
 		StaffLink:  func(number string) string { return base + "/requests/" + number },
-		OptOutLink: func(token string) string { return base + "/notifications/off/" + token }}
+		OptOutLink: func(token string) string { return base + "/notifications/off/" + token },
+		OutageLink: func(id int64) string { return base + "/outages/" + strconv.FormatInt(id, 10) }}
 	for {
 		n, err := st.NoticeFanOut(ctx, p, cfg.Now().UTC(), notifyBatch)
 		if err != nil {

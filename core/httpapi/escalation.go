@@ -23,10 +23,13 @@ type cycleJSON struct {
 	EscalationLevel   int        `json:"escalation_level"`
 }
 
-// alertJSON is one escalation alert (core.EscalationAlert).
+// alertJSON is one escalation alert (core.EscalationAlert): of a request
+// (its number) or of an outage past its expected end (its id and utility).
 type alertJSON struct {
 	ID           int64     `json:"id"`
-	Number       string    `json:"number"`
+	Number       string    `json:"number,omitempty" doc:"the late request's number"`
+	Outage       int64     `json:"outage,omitempty" doc:"the late outage's id"`
+	Utility      string    `json:"utility,omitempty" doc:"the late outage's utility"`
 	Cycle        int       `json:"cycle"`
 	Level        int       `json:"level"`
 	Role         core.Role `json:"role"`
@@ -43,7 +46,7 @@ type alertList struct {
 func (a *API) alertRoutes() []Route {
 	return []Route{
 		endpoint(Route{Method: "GET", Path: "/alerts", Obj: core.ObjAlerts, Act: core.ActRead,
-			Summary: "The newest escalation alerts addressed to the caller's role (an organization's manager: its organization's), up to limit",
+			Summary: "The newest escalation alerts of late requests and outages addressed to the caller's role (an organization's manager: its organization's), up to limit",
 			Status:  200, Query: []Param{{"limit", "integer", "1 to 100 (20)"}}}, a.listAlerts),
 	}
 }
@@ -64,7 +67,7 @@ func (a *API) listAlerts(c *Call, _ none) (*alertList, error) {
 func alertsView(als []core.EscalationAlert) []alertJSON {
 	out := make([]alertJSON, 0, len(als))
 	for _, al := range als {
-		out = append(out, alertJSON{ID: al.ID, Number: al.Number, Cycle: al.Cycle, Level: al.Level, Role: al.Role,
+		out = append(out, alertJSON{ID: al.ID, Number: al.Number, Outage: al.OutageNumber(), Utility: al.Utility, Cycle: al.Cycle, Level: al.Level, Role: al.Role,
 			Organization: al.Organization, Deadline: al.Deadline, DueAt: al.DueAt, CreatedAt: al.CreatedAt})
 	}
 	return out

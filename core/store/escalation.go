@@ -133,7 +133,7 @@ func escalationEvent(ctx context.Context, tx bun.Tx, r lateRow, note core.Msg, n
 // raiseAlerts stores the alerts of one escalation, one per addressee.
 func raiseAlerts(ctx context.Context, tx bun.Tx, r lateRow, level int, deadline string, due, now time.Time) error {
 	for _, role := range core.AlertAddressees(level, r.OrganizationID != nil) {
-		al := &core.EscalationAlert{RequestID: r.ID, Cycle: r.Cycle, Level: level, Role: role, Deadline: deadline,
+		al := &core.EscalationAlert{RequestID: &r.ID, Cycle: r.Cycle, Level: level, Role: role, Deadline: deadline,
 			DueAt: due.UTC(), CreatedAt: now}
 		if role == core.RoleOrgManager {
 			al.OrganizationID = r.OrganizationID
@@ -145,18 +145,22 @@ func raiseAlerts(ctx context.Context, tx bun.Tx, r lateRow, level int, deadline 
 	return nil
 }
 
-// selectAlerts reads alerts with their request's number and the code of
-// the organization they are addressed to.
+// selectAlerts reads alerts with their request's number or their
+// outage's utility, and the code of the organization they are addressed
+// to.
 func selectAlerts(tx bun.IDB, dest any) *bun.SelectQuery {
 	return tx.NewSelect().Model(dest).ModelTableExpr("escalation_alerts AS al").ColumnExpr("al.*").
-		ColumnExpr("r.number AS number").ColumnExpr("coalesce(o.code, '') AS organization_code").
-		Join("JOIN requests AS r ON r.id = al.request_id").
+		ColumnExpr("coalesce(r.number, '') AS number").ColumnExpr("coalesce(g.utility, '') AS utility").
+		ColumnExpr("coalesce(o.code, '') AS organization_code").
+		Join("LEFT JOIN requests AS r ON r.id = al.request_id").
+		Join("LEFT JOIN outages AS g ON g.id = al.outage_id").
 		Join("LEFT JOIN organizations AS o ON o.id = al.organization_id")
 }
 
-// Alerts returns up to limit of the newest alerts addressed to the actor
-// (core.Actor.SeesAlert in SQL): a city admin sees all, an organization's
-// manager those of its organization, other roles those of their role.
+// Alerts returns up to limit of the newest alerts addressed to the actor,
+// of requests and of outages (core.Actor.SeesAlert in SQL): a city admin
+// sees all, an organization's manager those of its organization, other
+// roles those of their role.
 func (s *Store) Alerts(ctx context.Context, a core.Actor, limit int) (out []core.EscalationAlert, err error) {
 	if limit <= 0 || limit > core.MaxPage {
 		limit = core.MaxPage

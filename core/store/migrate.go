@@ -35,6 +35,7 @@ var goMigrations = []Migration{
 	{Version: 141, Name: "building_points", Step: buildingPoints},
 	{Version: 210, Name: "desk_indexes", Step: deskIndexes},
 	{Version: 211, Name: "search_lexicon", Step: searchLexicon},
+	{Version: 230, Name: "outage_alerts", Step: outageAlertColumns},
 }
 
 // Migrations returns the city migrations in order. It panics on a malformed

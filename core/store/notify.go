@@ -40,17 +40,82 @@ func (s *Store) NoticeFanOut(ctx context.Context, p *core.NoticePlanner, now tim
 		if s.scope.Postgres() {
 			q = q.For("UPDATE SKIP LOCKED")
 		}
-		if err := q.Scan(ctx, &ids); err != nil || len(ids) == 0 {
+		if err := q.Scan(ctx, &ids); err != nil {
 			return err
 		}
-		n = len(ids)
-		if err := s.noticeFanOut(ctx, tx, p, ids, now); err != nil {
-			return err
+		if len(ids) > 0 {
+			n = len(ids)
+			if err := s.noticeFanOut(ctx, tx, p, ids, now); err != nil {
+				return err
+			}
+			if _, err := tx.NewRaw("DELETE FROM notification_outbox WHERE event_id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
+				return err
+			}
 		}
-		_, err := tx.NewRaw("DELETE FROM notification_outbox WHERE event_id IN (?)", bun.In(ids)).Exec(ctx)
+		m, err := s.outageAlertFanOut(ctx, tx, p, now, limit)
+		n = max(n, m)
 		return err
 	})
 	return n, err
+}
+
+// noticeDirectory loads what every plan of a fan-out reads: the city's
+// directory, its templates (into p) and its staff by role.
+func noticeDirectory(ctx context.Context, tx bun.Tx, p *core.NoticePlanner) (*core.Directory, map[core.Role][]core.User, error) {
+	dir, err := directory(ctx, tx, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := tx.NewSelect().Model(&p.Templates).ModelTableExpr("notification_templates AS notice_template").Scan(ctx); err != nil {
+		return nil, nil, err
+	}
+	staff, err := staffByRole(ctx, tx)
+	return dir, staff, err
+}
+
+// outageAlertFanOut turns up to limit alerts of late outages waiting in
+// alert_outbox into pending notifications (p.PlanOutageAlert), each to the
+// active users it is addressed to; it reports how many alerts it took.
+func (s *Store) outageAlertFanOut(ctx context.Context, tx bun.Tx, p *core.NoticePlanner, now time.Time, limit int) (int, error) {
+	var ids []int64
+	q := tx.NewSelect().TableExpr("alert_outbox").Column("alert_id").Order("alert_id").Limit(limit)
+	if s.scope.Postgres() {
+		q = q.For("UPDATE SKIP LOCKED")
+	}
+	if err := q.Scan(ctx, &ids); err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	var als []core.EscalationAlert
+	if err := tx.NewSelect().Model(&als).ModelTableExpr("escalation_alerts AS al").ColumnExpr("al.*").
+		Where("al.id IN (?) AND al.outage_id IS NOT NULL", bun.In(ids)).Order("al.id").Scan(ctx); err != nil {
+		return 0, err
+	}
+	if len(als) > 0 {
+		dir, staff, err := noticeDirectory(ctx, tx, p)
+		if err != nil {
+			return 0, err
+		}
+		var planned []core.PlannedNotice
+		for i := range als {
+			al := &als[i]
+			o := new(core.Outage)
+			if err := tx.NewSelect().Model(o).Where("id = ?", *al.OutageID).Scan(ctx); err != nil {
+				return 0, err
+			}
+			var users []core.User
+			for _, u := range staff[al.Role] {
+				if al.Role != core.RoleOrgManager || (u.OrganizationID != nil && al.OrganizationID != nil && *u.OrganizationID == *al.OrganizationID) {
+					users = append(users, u)
+				}
+			}
+			planned = append(planned, p.PlanOutageAlert(core.OutageAlertInput{Alert: al, Outage: o, Users: users, Dir: dir})...)
+		}
+		if err := insertNotices(ctx, tx, p, planned, make([]*core.RequestEvent, len(planned)), now); err != nil {
+			return 0, err
+		}
+	}
+	_, err := tx.NewRaw("DELETE FROM alert_outbox WHERE alert_id IN (?)", bun.In(ids)).Exec(ctx)
+	return len(ids), err
 }
 
 func (s *Store) noticeFanOut(ctx context.Context, tx bun.Tx, p *core.NoticePlanner, ids []int64, now time.Time) error {
@@ -70,13 +135,7 @@ func (s *Store) noticeFanOut(ctx context.Context, tx bun.Tx, p *core.NoticePlann
 		}
 		if dir == nil {
 			var err error
-			if dir, err = directory(ctx, tx, false); err != nil {
-				return err
-			}
-			if err := tx.NewSelect().Model(&p.Templates).ModelTableExpr("notification_templates AS notice_template").Scan(ctx); err != nil {
-				return err
-			}
-			if staff, err = staffByRole(ctx, tx); err != nil {
+			if dir, staff, err = noticeDirectory(ctx, tx, p); err != nil {
 				return err
 			}
 		}
@@ -92,6 +151,13 @@ func (s *Store) noticeFanOut(ctx context.Context, tx bun.Tx, p *core.NoticePlann
 			owners = append(owners, ev)
 		}
 	}
+	return insertNotices(ctx, tx, p, planned, owners, now)
+}
+
+// insertNotices renders the planned notices, each with the history event
+// it tells of (owners, nil for an alert's), as pending notifications,
+// leaving out the addresses that opted out.
+func insertNotices(ctx context.Context, tx bun.Tx, p *core.NoticePlanner, planned []core.PlannedNotice, owners []*core.RequestEvent, now time.Time) error {
 	if len(planned) == 0 {
 		return nil
 	}
@@ -109,7 +175,7 @@ func (s *Store) noticeFanOut(ctx context.Context, tx bun.Tx, p *core.NoticePlann
 	if len(ns) == 0 {
 		return nil
 	}
-	_, err := tx.NewInsert().Model(&ns).ModelTableExpr("notifications").On("CONFLICT (event_id, kind, channel, address) DO NOTHING").Exec(ctx)
+	_, err := tx.NewInsert().Model(&ns).ModelTableExpr("notifications").On("CONFLICT (event_id, alert_id, kind, channel, address) DO NOTHING").Exec(ctx)
 	return err
 }
 

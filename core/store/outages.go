@@ -228,30 +228,3 @@ func (s *Store) CloseOutage(ctx context.Context, a core.Actor, id int64, note st
 	}
 	return out, n, nil
 }
-
-// escalateOutages flags the open outages past their expected end at now,
-// with an internal event on each request still waiting for one; it returns
-// how many outages it flagged.
-func escalateOutages(ctx context.Context, tx bun.Tx, now time.Time) (int, error) {
-	var ids []int64
-	err := tx.NewSelect().TableExpr("outages").Column("id").
-		Where("closed_at IS NULL AND escalated_at IS NULL AND ends_at < ?", now).Order("id").Limit(1000).Scan(ctx, &ids)
-	if err != nil || len(ids) == 0 {
-		return 0, err
-	}
-	if _, err := tx.NewRaw("UPDATE outages SET escalated_at = ? WHERE id IN (?)", now, bun.In(ids)).Exec(ctx); err != nil {
-		return 0, err
-	}
-	var rs []lateRow
-	err = tx.NewSelect().TableExpr("requests").Column("id", "status", "outage_id").
-		Where("outage_id IN (?) AND status = ?", bun.In(ids), core.StatusOutage).Order("id").Scan(ctx, &rs)
-	if err != nil {
-		return 0, err
-	}
-	for _, r := range rs {
-		if err := escalationEvent(ctx, tx, r, core.M("event.outage_late", "ID", r.OutageID), now); err != nil {
-			return 0, err
-		}
-	}
-	return len(ids), nil
-}

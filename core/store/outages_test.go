@@ -3,12 +3,14 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/tenants/tenanttest"
+	"github.com/uptrace/bun"
 )
 
 // An outage of a utility takes the new requests about it from its
@@ -20,7 +22,7 @@ func TestOutageLinksAndCloses(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
-			st, _, _, reqs := phoneCity(t, kind, "outages")
+			st, scope, _, reqs := phoneCity(t, kind, "outages")
 			reqs.Outages = st
 			seed := store.SeedData{
 				Districts: []core.District{{Code: "centre", NameRU: "Центр", NameEN: "Centre"}, {Code: "north", NameRU: "Север", NameEN: "North"}},
@@ -189,8 +191,8 @@ func TestOutageLinksAndCloses(t *testing.T) {
 				t.Errorf("a request after the closing attached to the closed outage")
 			}
 
-			// An outage past its expected end escalates once.
-			late, err := outages.Declare(ctx, dispatcher, core.NewOutage{Utility: "power", District: "north",
+			// An outage past its expected end escalates once at each level.
+			late, err := outages.Declare(ctx, power, core.NewOutage{Utility: "power", District: "north",
 				StartsAt: clock.Add(-3 * time.Hour), EndsAt: clock.Add(-time.Hour), NoticeRU: "Нет света", NoticeEN: "No power"})
 			if err != nil {
 				t.Fatal(err)
@@ -203,9 +205,10 @@ func TestOutageLinksAndCloses(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, err := st.Outage(ctx, dispatcher, late.ID)
-			if err != nil || got.EscalatedAt == nil || !got.Overdue(clock) {
+			if err != nil || got.EscalatedAt == nil || !got.Overdue(clock) || got.EscalationLevel != 1 {
 				t.Errorf("the late outage after the sweep: %+v %v", got, err)
 			}
+			lateAlerts(t, ctx, st, scope, late, dir, clock)
 
 			kept, err := st.Days(ctx)
 			if err != nil {
@@ -231,4 +234,122 @@ func fields(err error) map[string]string {
 		}
 	}
 	return out
+}
+
+// lateAlerts follows the alerts of an outage its organization (energo)
+// declared and that is open past its expected end after a first sweep at
+// clock: the first level goes to the dispatcher on duty and energo's
+// manager, not to HQ nor to another organization's manager; a second sweep
+// raises nothing new; the city's delay later the second level goes to the
+// dispatcher and HQ; each alert becomes e-mails to the active users it is
+// addressed to (and energo's own address), none to anyone else.
+func lateAlerts(t *testing.T, ctx context.Context, st *store.Store, scope store.Scope, late *core.Outage, dir *core.Directory, clock time.Time) {
+	t.Helper()
+	energo, vodokanal := dir.OrganizationByCode("energo").ID, dir.OrganizationByCode("vodokanal").ID
+	for _, u := range []core.User{
+		{Login: "disp", Email: "disp@example.org", Role: core.RoleDispatcher},
+		{Login: "hq", Email: "hq@example.org", Role: core.RoleAnalyst},
+		{Login: "energo-boss", Email: "boss@energo.example.org", Role: core.RoleOrgManager, OrganizationID: &energo},
+		{Login: "water-boss", Email: "boss@water.example.org", Role: core.RoleOrgManager, OrganizationID: &vodokanal},
+		{Login: "energo-op", Email: "op@energo.example.org", Role: core.RoleOrgOperator, OrganizationID: &energo},
+	} {
+		u.Active, u.CreatedAt = true, clock
+		if err := st.CreateUser(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := func(a core.Actor) string {
+		t.Helper()
+		als, err := st.Alerts(ctx, a, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, al := range als {
+			if al.OutageNumber() != late.ID {
+				continue
+			}
+			if al.Deadline != core.DeadlineOutageEnd || !al.DueAt.Equal(late.EndsAt) || al.Utility != "power" || al.RequestID != nil {
+				t.Errorf("alert %+v of outage %+v", al, late)
+			}
+			out = append(out, fmt.Sprintf("%d:%s", al.Level, al.Role))
+		}
+		return fmt.Sprint(out)
+	}
+	dispatcher := core.Actor{UserID: 1, Role: core.RoleDispatcher}
+	analyst := core.Actor{UserID: 2, Role: core.RoleAnalyst}
+	boss := core.Actor{UserID: 3, Role: core.RoleOrgManager, OrganizationID: energo}
+	otherBoss := core.Actor{UserID: 4, Role: core.RoleOrgManager, OrganizationID: vodokanal}
+	operator := core.Actor{UserID: 5, Role: core.RoleOrgOperator, OrganizationID: energo}
+	check := func(when string, want map[string]core.Actor) {
+		t.Helper()
+		for w, a := range want {
+			if got := seen(a); got != w {
+				t.Errorf("%s: %s sees %s, want %s", when, a.Role, got, w)
+			}
+		}
+	}
+	check("first level", map[string]core.Actor{"[1:dispatcher]": dispatcher, "[1:org_manager]": boss, "[]": analyst})
+	for _, a := range []core.Actor{otherBoss, operator} {
+		if got := seen(a); got != "[]" {
+			t.Errorf("first level: %s of organization %d sees %s", a.Role, a.OrganizationID, got)
+		}
+	}
+	if _, err := st.Escalate(ctx, clock.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	check("a second sweep", map[string]core.Actor{"[1:dispatcher]": dispatcher})
+	second := clock.Add(core.SecondLevelDelay(nil) + time.Minute)
+	if _, err := st.Escalate(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	check("second level", map[string]core.Actor{"[2:dispatcher 1:dispatcher]": dispatcher, "[2:analyst]": analyst, "[1:org_manager]": boss})
+	if got, err := st.Outage(ctx, dispatcher, late.ID); err != nil || got.EscalationLevel != 2 || got.EscalatedAt.Sub(clock).Abs() > time.Millisecond {
+		t.Errorf("the outage at the second level: %+v %v", got, err)
+	}
+
+	p := &core.NoticePlanner{City: "Город", Locale: "ru", Email: true, SMS: true,
+		TrackLink: func(s string) string { return "t/" + s }, StaffLink: func(s string) string { return "s/" + s },
+		OptOutLink: func(s string) string { return "o/" + s }, OutageLink: func(id int64) string { return fmt.Sprintf("outages/%d", id) }}
+	for {
+		n, err := st.NoticeFanOut(ctx, p, second, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n < 2 {
+			break
+		}
+	}
+	var rows []struct {
+		Level   int    `bun:"level"`
+		Address string `bun:"address"`
+		Subject string `bun:"subject"`
+		Body    string `bun:"body"`
+	}
+	err := scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewRaw(`SELECT al.level, n.address, n.subject, n.body FROM notifications AS n
+			JOIN escalation_alerts AS al ON al.id = n.alert_id
+			WHERE n.kind = ? AND n.channel = ? AND al.outage_id = ? ORDER BY al.level, n.address`,
+			core.NoticeOutageLate, core.ChannelEmail, late.ID).Scan(ctx, &rows)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var told []string
+	for _, r := range rows {
+		told = append(told, fmt.Sprintf("%d:%s", r.Level, r.Address))
+		link := fmt.Sprintf("outages/%d", late.ID)
+		if !strings.Contains(r.Subject, fmt.Sprint(late.ID)) || !strings.Contains(r.Body, link) || !strings.Contains(r.Body, "Нет света") {
+			t.Errorf("the mail to %s: %q %q", r.Address, r.Subject, r.Body)
+		}
+	}
+	want := "[1:boss@energo.example.org 1:disp@example.org 1:energo@example.org 2:disp@example.org 2:hq@example.org]"
+	if energoMail := dir.OrganizationByCode("energo").Email; energoMail == "" {
+		want = "[1:boss@energo.example.org 1:disp@example.org 2:disp@example.org 2:hq@example.org]"
+	} else {
+		want = strings.ReplaceAll(want, "energo@example.org", energoMail)
+	}
+	if fmt.Sprint(told) != want {
+		t.Errorf("told %v, want %s", told, want)
+	}
 }
