@@ -30,6 +30,9 @@ func (b *Backend) Sweep(ctx context.Context, slug string, now time.Time) (escala
 	if escalated, err = st.Escalate(ctx, now); err != nil {
 		return 0, 0, err
 	}
+	if escalated > 0 { // the escalations' e-mails go now, not at the next periodic run
+		b.NudgeNotify(slug)
+	}
 	settings, err := st.Settings(ctx)
 	if err != nil {
 		return escalated, 0, err
