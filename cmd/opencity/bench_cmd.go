@@ -172,6 +172,7 @@ func benchLoad(ctx context.Context, args []string, out io.Writer) error {
 				Address     string `json:"address"`
 				Description string `json:"description"`
 				Applicant   *struct {
+					Name  string `json:"name"`
 					Phone string `json:"phone"`
 				} `json:"applicant"`
 			} `json:"items"`
@@ -179,18 +180,18 @@ func benchLoad(ctx context.Context, args []string, out io.Writer) error {
 		if err := cl.Do(ctx, "GET", "/requests?limit=100", nil, &page, 200); err != nil {
 			return err
 		}
-		var n, p, a, d []string
+		var sample []bench.SearchSample
 		for _, it := range page.Items {
-			phone := ""
+			x := bench.SearchSample{Number: it.Number, Address: it.Address, Description: it.Description}
 			if it.Applicant != nil {
-				phone = it.Applicant.Phone
+				x.Name, x.Phone = it.Applicant.Name, it.Applicant.Phone
 			}
-			n, p, a, d = append(n, it.Number), append(p, phone), append(a, it.Address), append(d, it.Description)
+			sample = append(sample, x)
 		}
-		if len(n) == 0 {
+		if len(sample) == 0 {
 			return errors.New("the city has no requests to find")
 		}
-		op = cl.Search(bench.SearchTexts(n, p, a, d))
+		op = cl.Search(bench.SearchTexts(sample))
 	default:
 		return fmt.Errorf("unknown scenario %q: intake, queue, desk, request, search or info", *scenario)
 	}

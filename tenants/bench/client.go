@@ -217,18 +217,36 @@ func (c *Client) Search(texts []string) func(ctx context.Context, i int) error {
 	}
 }
 
+// SearchSample is what the search box is asked about one request.
+type SearchSample struct {
+	Number, Name, Phone, Address, Description string
+}
+
+// addressWords spells the standard abbreviations of an address out, as a
+// caller says them ("ул. Баумана, д. 19" → "улица Баумана дом 19").
+var addressWords = strings.NewReplacer("ул.", "улица", "д.", "дом", "пр.", "проспект", "пер.", "переулок", "корп.", "корпус", ",", "")
+
 // SearchTexts makes what dispatchers type into the search box from a
-// sample of a city's requests: the number, the applicant's phone in the
-// national form ("8 (917) 555-01-23"), and a word of the street with a
-// word of the description in reverse order.
-func SearchTexts(numbers, phones, addresses, descriptions []string) []string {
+// sample of a city's requests: the number; the applicant's phone written
+// three ways ("8 (917) 555-01-23", "+7 917 555-01-23", "917 555 01 23");
+// the applicant's name when it names one person; the address with its
+// abbreviations spelled out; and a word of the description with the
+// street's name, in that (reverse) order.
+func SearchTexts(sample []SearchSample) []string {
 	var out []string
-	for i := range numbers {
-		out = append(out, numbers[i])
-		if p := phones[i]; len(p) == 12 && strings.HasPrefix(p, "+7") {
-			out = append(out, "8 ("+p[2:5]+") "+p[5:8]+"-"+p[8:10]+"-"+p[10:])
+	for _, x := range sample {
+		out = append(out, x.Number)
+		if p := x.Phone; len(p) == 12 && strings.HasPrefix(p, "+7") {
+			out = append(out, "8 ("+p[2:5]+") "+p[5:8]+"-"+p[8:10]+"-"+p[10:], "+7 "+p[2:5]+" "+p[5:8]+"-"+p[8:10]+"-"+p[10:],
+				p[2:5]+" "+p[5:8]+" "+p[8:10]+" "+p[10:])
 		}
-		street, word := longestWord(addresses[i]), longestWord(descriptions[i])
+		if strings.ContainsAny(x.Name, "0123456789") || len(strings.Fields(x.Name)) == 1 {
+			out = append(out, x.Name)
+		}
+		if a := strings.Join(strings.Fields(addressWords.Replace(x.Address)), " "); a != "" {
+			out = append(out, a)
+		}
+		street, word := longestWord(x.Address), longestWord(x.Description)
 		if street != "" && word != "" {
 			out = append(out, word+" "+street)
 		}
