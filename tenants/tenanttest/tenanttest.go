@@ -30,6 +30,10 @@ var KindsWithPgBouncer = []string{"sqlite", "postgres", "pgbouncer"}
 // OPENCITY_TEST_DATABASE_URL says otherwise.
 const DefaultAdminURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
+// adminTimeout bounds each statement on the admin connection (creating,
+// dropping a test database).
+const adminTimeout = 3 * time.Minute
+
 // DB is a test database: DatabaseURL for PostgreSQL, DataDir for SQLite.
 type DB struct {
 	Kind        string
@@ -52,8 +56,12 @@ func New(tb testing.TB, kind string) DB {
 	if admin == "" {
 		admin = DefaultAdminURL
 	}
-	conn := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(admin)))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// CREATE and DROP DATABASE wait for PostgreSQL's checkpoints, which
+	// take far longer than the driver's 10-second default read timeout
+	// while the whole suite writes on two cores.
+	conn := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(admin),
+		pgdriver.WithReadTimeout(adminTimeout), pgdriver.WithWriteTimeout(adminTimeout)))
+	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
 	if err := conn.PingContext(ctx); err != nil {
 		conn.Close()
@@ -72,7 +80,7 @@ func New(tb testing.TB, kind string) DB {
 	u.Path = "/" + name
 	db.DatabaseURL = u.String()
 	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 		defer cancel()
 		if _, err := conn.ExecContext(ctx, `DROP DATABASE IF EXISTS "`+name+`" WITH (FORCE)`); err != nil {
 			tb.Errorf("drop test database %s: %v", name, err)
