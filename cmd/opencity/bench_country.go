@@ -233,7 +233,7 @@ func joinCountry(ctx context.Context, b *tenants.Backend, ts []tenants.Tenant, b
 	err := forCities(ts, 8, func(i int, t tenants.Tenant) error {
 		scope, err := b.Scope(t.Slug)
 		if err == nil {
-			cities[i], err = bench.JoinCountryCity(ctx, store.New(scope), base, t.Slug, password, from, shared)
+			cities[i], err = bench.JoinCountryCity(ctx, store.New(scope), i, base, t.Slug, password, from, shared)
 		}
 		if err != nil {
 			return fmt.Errorf("city %s: %w", t.Slug, err)

@@ -104,7 +104,7 @@ type CountryCity struct {
 	assignees  []string
 	triageMu   sync.Mutex
 	turn       atomic.Int64 // the next organization whose operator visits
-	hqTurn     atomic.Int64 // the next HQ page
+	index      int          // the city's place in the country (JoinCountryCity's index)
 	filed      [countryCitizens]ring
 }
 
@@ -144,8 +144,9 @@ func (r *ring) pick(i int) string {
 // from st and logs its people in at base with password: each from an
 // address of their own (from gives it, Loopback), as the per-address login
 // limit expects; then their requests go through shared, the one
-// keep-alive pool a reverse proxy would hold.
-func JoinCountryCity(ctx context.Context, st *store.Store, base, slug, password string, from func() net.IP, shared http.RoundTripper) (*CountryCity, error) {
+// keep-alive pool a reverse proxy would hold. index is the city's place in
+// the country, which staggers its HQ pages against its neighbours'.
+func JoinCountryCity(ctx context.Context, st *store.Store, index int, base, slug, password string, from func() net.IP, shared http.RoundTripper) (*CountryCity, error) {
 	dir, err := st.Directory(ctx, true)
 	if err != nil {
 		return nil, err
@@ -154,7 +155,7 @@ func JoinCountryCity(ctx context.Context, st *store.Store, base, slug, password 
 	if err != nil {
 		return nil, err
 	}
-	c := &CountryCity{Slug: slug, base: strings.TrimRight(base, "/"), buildings: dir.Buildings}
+	c := &CountryCity{Slug: slug, index: index, base: strings.TrimRight(base, "/"), buildings: dir.Buildings}
 	for _, s := range CategoryMix {
 		if i := slices.IndexFunc(cats, func(k core.Category) bool { return k.Code == s.Code && k.Active && k.CitizenVisible }); i >= 0 {
 			c.visible = append(c.visible, s)
@@ -399,9 +400,12 @@ func (c *CountryCity) check(ctx context.Context, rec *Recorder, i int) {
 	})
 }
 
-func (c *CountryCity) hq(ctx context.Context, rec *Recorder, _ int) {
+// hq reads the dashboard or the league table: the n-th visit of a city,
+// shifted by the city's place, so that the country reads both pages in
+// turn even when each city gets a single visit.
+func (c *CountryCity) hq(ctx context.Context, rec *Recorder, n int) {
 	g, path := GroupDashboard, "/hq/"
-	if c.hqTurn.Add(1)%2 == 0 {
+	if (c.index+n)%2 == 1 {
 		g, path = GroupLeague, "/hq/leagues/"+core.OrgManagementCompany
 	}
 	rec.Time(g, func() error {
