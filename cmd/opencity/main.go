@@ -218,17 +218,25 @@ func serve(ctx context.Context, cfg server.Config, args []string, out io.Writer)
 	if cfg.DatabaseURL != "" {
 		where = "PostgreSQL"
 	}
-	fmt.Fprintf(out, "OpenCity is serving on %s (%s), ready in %s\n", s.URL(), where, time.Since(start).Round(time.Millisecond))
 	ts, err := s.Backend.Registry().List(ctx)
 	if err != nil {
 		s.Close()
 		return err
 	}
+	// The banner is written in one piece, so whoever reads the output (a
+	// person, a supervisor, a test) never sees the first line without the
+	// cities and accounts that belong to it.
+	var banner strings.Builder
+	fmt.Fprintf(&banner, "OpenCity is serving on %s (%s), ready in %s\n", s.URL(), where, time.Since(start).Round(time.Millisecond))
 	for _, t := range ts {
-		fmt.Fprintf(out, "  %-18s %-10s %s/t/%s/api/v1\n", t.Slug, t.Status, s.URL(), t.Slug)
+		fmt.Fprintf(&banner, "  %-18s %-10s %s/t/%s/api/v1\n", t.Slug, t.Status, s.URL(), t.Slug)
 	}
 	if cfg.Demo {
-		printDemoAccounts(out)
+		printDemoAccounts(&banner)
+	}
+	if _, err := io.WriteString(out, banner.String()); err != nil {
+		s.Close()
+		return err
 	}
 	<-ctx.Done()
 	fmt.Fprintln(out, "shutting down")
