@@ -43,12 +43,6 @@ func multipartBody(t *testing.T, field string, n int) (string, []byte) {
 	return w.FormDataContentType(), buf.Bytes()
 }
 
-// concrete fills a route pattern's parameters.
-func concrete(pattern, number string) string {
-	r := strings.NewReplacer(":slug", "kazan", ":number", number, ":code", "lift", ":id", "1")
-	return r.Replace(pattern)
-}
-
 func tempEntries(t *testing.T, dir string) []string {
 	t.Helper()
 	es, err := os.ReadDir(dir)
@@ -127,7 +121,7 @@ func TestBodyLimits(t *testing.T) {
 					continue
 				}
 				limit := s.Limits().BodyLimits(nil).Limit(r.Method, r.Path).Bytes
-				url := s.URL() + concrete(r.Path, number)
+				url := s.URL() + servertest.Concrete(r.Path, number)
 				ct, big := multipartBody(t, "photo", int(limit)+32<<10)
 				for _, who := range []string{"anonymous", "dispatcher"} {
 					var auth []string

@@ -1,4 +1,4 @@
-package main
+package web_test
 
 import (
 	"bytes"
@@ -11,8 +11,11 @@ import (
 	"time"
 
 	"github.com/opencity/opencity/cmd/opencity/server"
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
+	"github.com/opencity/opencity/core/httpapi/apitest"
 	"github.com/opencity/opencity/core/ratelimit"
 	"github.com/opencity/opencity/core/web"
+	"github.com/opencity/opencity/core/web/webtest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
 
@@ -22,37 +25,18 @@ var (
 	assetRE     = regexp.MustCompile(`(?:href|src)="(/(?:static|signup/assets)/[^"]+)"`)
 )
 
-// rawGet fetches path without the client's own decompression, so the test
-// sees what the server sent.
-func rawGet(t *testing.T, url string, header ...string) (*http.Response, []byte) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	client := &http.Client{Transport: &http.Transport{DisableCompression: true},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, b
-}
-
 // TestSecurityHeaders checks what a browser is told on every kind of
 // answer: a Content-Security-Policy without inline code, nosniff and a
 // referrer policy; pages carry no inline script, handler or style that the
 // policy would block; assets come gzipped to clients that accept it; and
 // /favicon.ico exists.
 func TestSecurityHeaders(t *testing.T) {
-	s := startServer(t, "sqlite")
-	admin := s.login("kazan", "admin")
+	s := servertest.Start(t, "sqlite")
+	admin := s.Login("kazan", "admin")
 	var assets []string
 	for _, path := range []string{"/t/kazan/", "/t/kazan/login", "/t/kazan/invite?token=x", "/admin/login", "/signup",
 		"/t/kazan/admin/", "/t/kazan/admin/settings", "/t/kazan/desk/", "/t/kazan/api/v1", "/healthz", "/no/such/page", "/favicon.ico"} {
-		resp, body := rawGet(t, s.URL()+path, "Authorization", "Bearer "+admin)
+		resp, body := webtest.RawGet(t, s.URL()+path, "Authorization", "Bearer "+admin)
 		if resp.StatusCode >= 500 {
 			t.Errorf("%s: %d", path, resp.StatusCode)
 		}
@@ -89,7 +73,7 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Fatalf("pages link only %d assets", len(assets))
 	}
 	for _, a := range assets {
-		plain, want := rawGet(t, s.URL()+a)
+		plain, want := webtest.RawGet(t, s.URL()+a)
 		if plain.StatusCode != http.StatusOK {
 			t.Fatalf("%s: %d", a, plain.StatusCode)
 		}
@@ -97,7 +81,7 @@ func TestSecurityHeaders(t *testing.T) {
 		if !strings.Contains(ct, "css") && !strings.Contains(ct, "javascript") {
 			continue
 		}
-		zipped, got := rawGet(t, s.URL()+a, "Accept-Encoding", "gzip, deflate, br")
+		zipped, got := webtest.RawGet(t, s.URL()+a, "Accept-Encoding", "gzip, deflate, br")
 		if zipped.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(zipped.Header.Get("Vary"), "Accept-Encoding") {
 			t.Errorf("%s: Content-Encoding %q, Vary %q", a, zipped.Header.Get("Content-Encoding"), zipped.Header.Get("Vary"))
 			continue
@@ -115,10 +99,10 @@ func TestSecurityHeaders(t *testing.T) {
 		}
 	}
 	// Pages are never compressed: a CSRF token next to reflected text.
-	if resp, _ := rawGet(t, s.URL()+"/t/kazan/login?next=/t/kazan/x", "Accept-Encoding", "gzip"); resp.Header.Get("Content-Encoding") != "" {
+	if resp, _ := webtest.RawGet(t, s.URL()+"/t/kazan/login?next=/t/kazan/x", "Accept-Encoding", "gzip"); resp.Header.Get("Content-Encoding") != "" {
 		t.Errorf("the login page is sent with Content-Encoding %q", resp.Header.Get("Content-Encoding"))
 	}
-	resp, ico := rawGet(t, s.URL()+"/favicon.ico")
+	resp, ico := webtest.RawGet(t, s.URL()+"/favicon.ico")
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/x-icon" || !bytes.HasPrefix(ico, []byte{0, 0, 1, 0}) {
 		t.Errorf("/favicon.ico: %d %s, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), len(ico))
 	}
@@ -133,13 +117,13 @@ func TestSecurityHeaders(t *testing.T) {
 func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServerConfig(t, kind, func(c *server.Config) {
+			s := servertest.Start(t, kind, func(c *server.Config) {
 				c.RateLimits = ratelimit.Rules{Login: ratelimit.Rule{Requests: 4, Window: time.Minute}}
 			})
 			base := s.URL()
-			number := s.submit("kazan", s.login("kazan", "dispatcher"), "лифт")
-			admin := logIn(t, base, "/t/kazan/login", "admin", "admin")
-			vendor := logIn(t, base, "/admin/login", "vendor", "vendor")
+			number := s.Submit("kazan", s.Login("kazan", "dispatcher"), "лифт")
+			admin := webtest.LogIn(t, base, "/t/kazan/login", "admin", "admin")
+			vendor := webtest.LogIn(t, base, "/admin/login", "vendor", "vendor")
 			anon := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 			headers := func(label string, resp *http.Response, body []byte) {
 				t.Helper()
@@ -181,7 +165,7 @@ func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
 				if r.Method != http.MethodGet {
 					continue
 				}
-				path := params.ReplaceAllStringFunc(concrete(r.Path, number), func(p string) string {
+				path := params.ReplaceAllStringFunc(servertest.Concrete(r.Path, number), func(p string) string {
 					if p == "*path" {
 						return "discovery.json"
 					}
@@ -212,7 +196,7 @@ func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
 					return req
 				}},
 				{"a JSON body over its bound", http.StatusRequestEntityTooLarge, func() *http.Request {
-					req, _ := http.NewRequest(http.MethodPost, base+cityToken, bytes.NewReader(bytes.Repeat([]byte(" "), 2<<20)))
+					req, _ := http.NewRequest(http.MethodPost, base+apitest.Path("kazan", "/auth/token"), bytes.NewReader(bytes.Repeat([]byte(" "), 2<<20)))
 					req.Header.Set("Content-Type", "application/json")
 					return req
 				}},
