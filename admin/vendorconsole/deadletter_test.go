@@ -1,14 +1,17 @@
-package main
+package vendorconsole_test
 
 import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
+	"github.com/opencity/opencity/core/httpapi/apitest"
 	"github.com/opencity/opencity/tenants/jobs"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
@@ -19,7 +22,7 @@ import (
 func TestDeadLetterJobsInVendorConsole(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
+			s := servertest.Start(t, kind)
 			ctx := context.Background()
 			var healthy atomic.Bool
 			s.Backend.Jobs.Handle("test.peer", func(ctx context.Context, j *jobs.Job) error {
@@ -34,21 +37,21 @@ func TestDeadLetterJobsInVendorConsole(t *testing.T) {
 			}
 			waitJob(t, s, id, jobs.StateFailed)
 
-			r := s.call("POST", vendorToken, "", map[string]string{"login": "vendor", "password": "demo"})
-			vtok, _ := r.json(t)["token"].(string)
-			r = s.call("POST", cityToken, "", map[string]string{"login": "admin", "password": "demo"})
-			ctok, _ := r.json(t)["token"].(string)
+			r := s.Call("POST", "/api/v1/vendor/auth/token", "", map[string]string{"login": "vendor", "password": "demo"})
+			vtok, _ := r.JSON(t)["token"].(string)
+			r = s.Call("POST", apitest.Path("kazan", "/auth/token"), "", map[string]string{"login": "admin", "password": "demo"})
+			ctok, _ := r.JSON(t)["token"].(string)
 			if vtok == "" || ctok == "" {
 				t.Fatal("login failed")
 			}
-			page := s.page("GET", "/admin/health", vtok, nil, nil)
+			page := s.Page("GET", "/admin/health", vtok, nil, nil)
 			body := string(page.Body)
-			if page.Status != http.StatusOK || !strings.Contains(body, `action="/admin/jobs/`+itoa(id)+`/retry"`) ||
+			if page.Status != http.StatusOK || !strings.Contains(body, `action="/admin/jobs/`+strconv.FormatInt(id, 10)+`/retry"`) ||
 				!strings.Contains(body, "peer refused: 503") || !strings.Contains(body, "test.peer") {
-				t.Fatalf("health page: %d %s", page.Status, truncate(page.Body))
+				t.Fatalf("health page: %d %s", page.Status, apitest.Truncate(page.Body))
 			}
 			for name, tok := range map[string]string{"city admin": ctok, "nobody": ""} {
-				if r := s.page("POST", "/admin/jobs/"+itoa(id)+"/retry", tok, map[string]string{}, nil); r.Status == http.StatusSeeOther && strings.HasPrefix(r.Header.Get("Location"), "/admin/health") {
+				if r := s.Page("POST", "/admin/jobs/"+strconv.FormatInt(id, 10)+"/retry", tok, map[string]string{}, nil); r.Status == http.StatusSeeOther && strings.HasPrefix(r.Header.Get("Location"), "/admin/health") {
 					t.Errorf("%s retried a job: %d", name, r.Status)
 				}
 			}
@@ -56,16 +59,16 @@ func TestDeadLetterJobsInVendorConsole(t *testing.T) {
 				t.Fatalf("job after refused retries: %s", j.State)
 			}
 			for _, bad := range []string{"999999", "x"} {
-				if r := s.page("POST", "/admin/jobs/"+bad+"/retry", vtok, map[string]string{}, nil); r.Status != http.StatusNotFound {
+				if r := s.Page("POST", "/admin/jobs/"+bad+"/retry", vtok, map[string]string{}, nil); r.Status != http.StatusNotFound {
 					t.Errorf("retry of job %s: %d", bad, r.Status)
 				}
 			}
 			healthy.Store(true)
-			if r := s.page("POST", "/admin/jobs/"+itoa(id)+"/retry", vtok, map[string]string{}, nil); r.Status != http.StatusSeeOther {
-				t.Fatalf("retry: %d %s", r.Status, truncate(r.Body))
+			if r := s.Page("POST", "/admin/jobs/"+strconv.FormatInt(id, 10)+"/retry", vtok, map[string]string{}, nil); r.Status != http.StatusSeeOther {
+				t.Fatalf("retry: %d %s", r.Status, apitest.Truncate(r.Body))
 			}
 			waitJob(t, s, id, jobs.StateDone)
-			if page := s.page("GET", "/admin/health", vtok, nil, nil); strings.Contains(string(page.Body), "/admin/jobs/"+itoa(id)+"/retry") {
+			if page := s.Page("GET", "/admin/health", vtok, nil, nil); strings.Contains(string(page.Body), "/admin/jobs/"+strconv.FormatInt(id, 10)+"/retry") {
 				t.Error("a retried job is still listed as failed")
 			}
 		})
@@ -73,7 +76,7 @@ func TestDeadLetterJobsInVendorConsole(t *testing.T) {
 }
 
 // waitJob waits until the server's queue has taken job id to state.
-func waitJob(t *testing.T, s *testServer, id int64, state string) {
+func waitJob(t *testing.T, s *servertest.Server, id int64, state string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
