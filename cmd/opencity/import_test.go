@@ -17,6 +17,7 @@ import (
 	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core/httpapi/apitest"
+	"github.com/opencity/opencity/core/webhooktest"
 	"github.com/opencity/opencity/tenants/jobs"
 	"github.com/opencity/opencity/tenants/tenanttest"
 	"github.com/uptrace/bun"
@@ -93,7 +94,7 @@ func TestImportConnector(t *testing.T) {
 				}
 				return tx.NewRaw("SELECT o.code FROM users AS u JOIN organizations AS o ON o.id = u.organization_id WHERE u.login = 'operator'").Scan(ctx, &opOrg)
 			})
-			src, rc := newFeed(t), newReceiver(t)
+			src, rc := newFeed(t), webhooktest.Start(t)
 			good := map[string]string{"code": "narcontrol", "name": "Народный контроль", "feed_url": src.URL + "/api/appeals",
 				"format": "json", "every_minutes": "5", "mapping.items": "data.items", "mapping.external_id": "id",
 				"mapping.category": "problem.kind", "mapping.description": "problem.text", "mapping.address": "where.address",
@@ -137,16 +138,14 @@ func TestImportConnector(t *testing.T) {
 				t.Fatalf("no connector id or secret: %s", truncate(r.Body))
 			}
 			id := string(m[1])
-			rc.mu.Lock()
-			rc.secret = string(sm[1])
-			rc.mu.Unlock()
+			rc.SetSecret(string(sm[1]))
 			if r := s.page("POST", "/t/kazan/admin/imports", admin, good, nil); r.Status != http.StatusUnprocessableEntity ||
 				!strings.Contains(string(r.Body), `id="e-code"`) {
 				t.Errorf("a second connector of the same code: %d", r.Status)
 			}
 
 			// The first scheduled pull, through the durable queue.
-			rc.set("fail")
+			rc.Set(webhooktest.Fail)
 			src.set(
 				record("pk-1", "Лифт", "Лифт стоит между этажами", regID, ""),
 				record("pk-2", "НЛО", "Над домом висит тарелка", "", "ул. Несуществующая, 13"),
@@ -219,8 +218,8 @@ func TestImportConnector(t *testing.T) {
 			if !strings.Contains(note, "НЛО") || !strings.Contains(note, "Несуществующая") {
 				t.Errorf("pk-2's triage note keeps not the source's text: %s", note)
 			}
-			if got := s.get("kazan", disp, n2); !strings.Contains(mustJSON(got), "Несуществующая") {
-				t.Errorf("pk-2 lost the source's address: %v", got)
+			if got, _ := json.Marshal(s.get("kazan", disp, n2)); !strings.Contains(string(got), "Несуществующая") {
+				t.Errorf("pk-2 lost the source's address: %s", got)
 			}
 
 			// Repeated and reordered: nothing changes. By hand, from the console.
@@ -276,14 +275,12 @@ func TestImportConnector(t *testing.T) {
 			s.mustAct("kazan", disp, n2, "assign", map[string]string{"organization": opOrg}, "assigned")
 			other := s.submit("kazan", citizen, "not from the source")
 			s.Backend.NudgeRelay("kazan")
-			apitest.WaitFor(t, "a failed callback", func() bool { rc.mu.Lock(); defer rc.mu.Unlock(); return rc.tries > 0 })
-			rc.set("ok")
+			apitest.WaitFor(t, "a failed callback", func() bool { return rc.Tries() > 0 })
+			rc.Set(webhooktest.Accept)
 			clock.Add(time.Hour)
 			s.Backend.NudgeRelay("kazan")
 			apitest.WaitFor(t, "the status callback", func() bool {
-				rc.mu.Lock()
-				defer rc.mu.Unlock()
-				for _, p := range rc.got {
+				for _, p := range rc.Got() {
 					d, _ := p["data"].(map[string]any)
 					if d["external_id"] == "pk-2" && d["status"] == "assigned" && d["external_source"] == "narcontrol" {
 						return true
@@ -291,17 +288,15 @@ func TestImportConnector(t *testing.T) {
 				}
 				return false
 			})
-			if ids, _ := rc.events(other); len(ids) > 0 {
+			if ids, _ := rc.Events(other); len(ids) > 0 {
 				t.Errorf("the source was told of a request it did not send: %v", ids)
 			}
-			if ids, _ := rc.events(n1); len(ids) == 0 {
+			if ids, _ := rc.Events(n1); len(ids) == 0 {
 				t.Errorf("the source was not told pk-1's number")
 			}
-			rc.mu.Lock()
-			if rc.bad != 0 {
-				t.Errorf("%d callbacks with a bad signature", rc.bad)
+			if bad := rc.Bad(); bad != 0 {
+				t.Errorf("%d callbacks with a bad signature", bad)
 			}
-			rc.mu.Unlock()
 
 			// Console in both languages; the run log's causes.
 			ru := s.page("GET", "/t/kazan/admin/imports/"+id+"?lang=ru", admin, nil, nil)

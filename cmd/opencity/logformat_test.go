@@ -10,11 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/opencity/opencity/cmd/opencity/server"
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/uptrace/bun/driver/pgdriver"
 )
 
@@ -54,48 +54,13 @@ func TestLogFormat(t *testing.T) {
 	}
 }
 
-// logRecords collects the JSON log records written while a test runs.
-type logRecords struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logRecords) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logRecords) records() []map[string]any {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(l.buf.String()), "\n") {
-		var m map[string]any
-		if json.Unmarshal([]byte(line), &m) == nil {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// captureLogs sends the default logger's records (info and above) to the
-// returned collector until the test ends.
-func captureLogs(t *testing.T) *logRecords {
-	l := &logRecords{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(logHandler(l, "json")))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	return l
-}
-
 // A client that gives up while its request waits on the database is not a
 // server error: the request is logged with status 499 and no error line,
 // for the API and for the pages alike.
 func TestClientDisconnectIsNotAnError(t *testing.T) {
 	s := startServer(t, "postgres")
 	disp := s.login("kazan", "dispatcher")
-	logs := captureLogs(t)
+	logs := servertest.CaptureLogs(t)
 
 	for _, path := range []string{"/t/kazan/api/v1/requests", "/t/kazan/desk/"} {
 		// Another session holds kazan's requests table, so the request waits.
@@ -122,7 +87,7 @@ func TestClientDisconnectIsNotAnError(t *testing.T) {
 
 		var line map[string]any
 		for deadline := time.Now().Add(10 * time.Second); line == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			for _, r := range logs.records() {
+			for _, r := range logs.Records() {
 				if r["msg"] == "http" && r["request_id"] == req.Header.Get("X-Request-ID") {
 					line = r
 				}
@@ -135,7 +100,7 @@ func TestClientDisconnectIsNotAnError(t *testing.T) {
 			t.Errorf("abandoned GET %s logged as %v, want 499", path, line["status"])
 		}
 	}
-	for _, r := range logs.records() {
+	for _, r := range logs.Records() {
 		if r["level"] == "ERROR" {
 			t.Errorf("a disconnect was logged as an error: %v", r)
 		}

@@ -9,23 +9,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
-
-// record returns the first logged record whose fields have the given
-// values (compared as printed), nil when none has.
-func (l *logRecords) record(want map[string]string) map[string]any {
-next:
-	for _, r := range l.records() {
-		for k, v := range want {
-			if fmt.Sprint(r[k]) != v {
-				continue next
-			}
-		}
-		return r
-	}
-	return nil
-}
 
 // Every line the server logs in a request's scope carries the request id,
 // the city and the user, the request's own line and an internal error's
@@ -33,7 +19,7 @@ next:
 func TestLogLinesCarryTheRequest(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			logs := captureLogs(t)
+			logs := servertest.CaptureLogs(t)
 			s := startServer(t, kind)
 			token := s.login("kazan", "citizen")
 			st, err := s.Backend.Store("kazan")
@@ -50,8 +36,8 @@ func TestLogLinesCarryTheRequest(t *testing.T) {
 				t.Fatalf("list: %d %s, X-Request-ID %q", list.Status, list.Body, list.Header.Get("X-Request-ID"))
 			}
 			want := map[string]string{"msg": "http", "request_id": "test-list-1", "city": "kazan", "user_id": userID}
-			if logs.record(want) == nil {
-				t.Errorf("no request line with %v in %v", want, logs.records())
+			if logs.Record(want) == nil {
+				t.Errorf("no request line with %v in %v", want, logs.Records())
 			}
 
 			// An internal error: the upload folder cannot be made.
@@ -69,8 +55,8 @@ func TestLogLinesCarryTheRequest(t *testing.T) {
 			}
 			id := req.Header.Get("X-Request-ID")
 			want = map[string]string{"level": "ERROR", "request_id": id, "city": "kazan", "user_id": userID}
-			if id == "" || logs.record(want) == nil {
-				t.Errorf("no error line with %v in %v", want, logs.records())
+			if id == "" || logs.Record(want) == nil {
+				t.Errorf("no error line with %v in %v", want, logs.Records())
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package main
+package pages_test
 
 import (
 	"context"
@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"github.com/opencity/opencity/cmd/opencity/server"
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core/httpapi/apitest"
 	"github.com/opencity/opencity/core/mail/mailtest"
 	"github.com/opencity/opencity/core/web/webtest"
+	"github.com/opencity/opencity/core/webhooktest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 	"github.com/uptrace/bun"
 )
@@ -25,37 +27,37 @@ func TestBrowserNotifications(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			mp := mailtest.Start(t)
-			s := startServerConfig(t, kind, func(c *server.Config) { c.SMTPURL = mp.URL() })
-			admin := s.login("kazan", "admin")
-			disp := s.login("kazan", "dispatcher")
-			citizen := s.login("kazan", "citizen")
-			operator := s.login("kazan", "operator")
+			s := servertest.Start(t, kind, func(c *server.Config) { c.SMTPURL = mp.URL() })
+			admin := s.Login("kazan", "admin")
+			disp := s.Login("kazan", "dispatcher")
+			citizen := s.Login("kazan", "citizen")
+			operator := s.Login("kazan", "operator")
 			manager := s.InviteManager(t, admin)
 			var opOrg, opEmail, otherOrg string
-			s.inCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
+			s.InCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
 				if err := tx.NewRaw("SELECT o.code, o.email FROM users AS u JOIN organizations AS o ON o.id = u.organization_id WHERE u.login = 'operator'").Scan(ctx, &opOrg, &opEmail); err != nil {
 					return err
 				}
 				return tx.NewRaw("SELECT code FROM organizations WHERE code <> ? AND kind = 'management_company' ORDER BY id LIMIT 1", opOrg).Scan(ctx, &otherOrg)
 			})
-			rc := newReceiver(t)
-			r := s.call("POST", "/t/kazan/api/v1/webhooks/endpoints", manager, map[string]any{"url": rc.URL + "/opencity", "events": []string{"request.assigned"}})
+			rc := webhooktest.Start(t)
+			r := s.Call("POST", "/t/kazan/api/v1/webhooks/endpoints", manager, map[string]any{"url": rc.URL + "/opencity", "events": []string{"request.assigned"}})
 			if r.Status != 201 {
 				t.Fatalf("subscribe: %d %s", r.Status, r.Body)
 			}
-			rc.secret = r.json(t)["secret"].(string)
+			rc.SetSecret(r.JSON(t)["secret"].(string))
 
 			const email = "maria.browser@example.org"
-			r = s.call("POST", "/t/kazan/api/v1/requests", citizen, map[string]any{"category": "lift", "building_id": 1,
+			r = s.Call("POST", "/t/kazan/api/v1/requests", citizen, map[string]any{"category": "lift", "building_id": 1,
 				"description": "the lift is stuck", "applicant": map[string]string{"name": "Maria", "email": email, "lang": "ru"}})
 			if r.Status != 201 {
 				t.Fatalf("submit: %d %s", r.Status, r.Body)
 			}
-			num := r.json(t)["number"].(string)
-			if got := s.get("kazan", disp, num); got["organization"] == opOrg {
-				s.mustAct("kazan", disp, num, "recall", map[string]string{"organization": otherOrg, "comment": "first elsewhere"}, "assigned")
+			num := r.JSON(t)["number"].(string)
+			if got := s.Get("kazan", disp, num); got["organization"] == opOrg {
+				s.MustAct("kazan", disp, num, "recall", map[string]string{"organization": otherOrg, "comment": "first elsewhere"}, "assigned")
 			}
-			before, _ := rc.events(num)
+			before, _ := rc.Events(num)
 
 			b := webtest.Start(t)
 			base := s.URL() + "/t/kazan"
@@ -66,13 +68,11 @@ func TestBrowserNotifications(t *testing.T) {
 				t.Fatalf("after the recall: %s %s", got, b.Text("main"))
 			}
 			apitest.WaitFor(t, "the signed request.assigned event", func() bool {
-				ids, _ := rc.events(num)
+				ids, _ := rc.Events(num)
 				return len(ids) > len(before)
 			})
-			rc.mu.Lock()
-			last := rc.got[len(rc.got)-1]
-			bad := rc.bad
-			rc.mu.Unlock()
+			got := rc.Got()
+			last, bad := got[len(got)-1], rc.Bad()
 			if last["type"] != "request.assigned" || bad != 0 {
 				t.Errorf("the receiver got %v (%d with a bad signature)", last, bad)
 			}
@@ -85,31 +85,27 @@ func TestBrowserNotifications(t *testing.T) {
 
 			// An outage declared produces the signed outage.declared event for
 			// the city's endpoint.
-			cityRC := newReceiver(t)
-			r = s.call("POST", "/t/kazan/api/v1/webhooks/endpoints", admin, map[string]any{"url": cityRC.URL, "events": []string{"outage.declared"}})
+			cityRC := webhooktest.Start(t)
+			r = s.Call("POST", "/t/kazan/api/v1/webhooks/endpoints", admin, map[string]any{"url": cityRC.URL, "events": []string{"outage.declared"}})
 			if r.Status != 201 {
 				t.Fatalf("subscribe the city: %d %s", r.Status, r.Body)
 			}
-			cityRC.secret = r.json(t)["secret"].(string)
-			o := s.call("POST", "/t/kazan/api/v1/outages", disp, map[string]any{"utility": "power", "district": "kirovsky",
+			cityRC.SetSecret(r.JSON(t)["secret"].(string))
+			o := s.Call("POST", "/t/kazan/api/v1/outages", disp, map[string]any{"utility": "power", "district": "kirovsky",
 				"starts_at": time.Now().Add(-time.Hour).Format(time.RFC3339), "ends_at": time.Now().Add(3 * time.Hour).Format(time.RFC3339),
 				"notice_ru": "Нет света", "notice_en": "No power"})
 			if o.Status != 201 {
 				t.Fatalf("declare: %d %s", o.Status, o.Body)
 			}
 			apitest.WaitFor(t, "the signed outage.declared event", func() bool {
-				cityRC.mu.Lock()
-				defer cityRC.mu.Unlock()
-				return len(cityRC.got) > 0
+				return len(cityRC.Got()) > 0
 			})
-			cityRC.mu.Lock()
-			ev := cityRC.got[0]
-			cityRC.mu.Unlock()
-			if data, _ := ev["data"].(map[string]any); ev["type"] != "outage.declared" || data["notice_en"] != "No power" || cityRC.bad != 0 {
+			ev := cityRC.Got()[0]
+			if data, _ := ev["data"].(map[string]any); ev["type"] != "outage.declared" || data["notice_en"] != "No power" || cityRC.Bad() != 0 {
 				t.Errorf("outage event: %v", ev)
 			}
 
-			s.mustAct("kazan", operator, num, "accept", nil, "accepted")
+			s.MustAct("kazan", operator, num, "accept", nil, "accepted")
 			link := mp.Link(t, email, "https://kazan.opencity.test/track/")
 			b.Navigate(strings.Replace(link, "https://kazan.opencity.test", base, 1))
 			if got := b.Text("#number"); got != num {
