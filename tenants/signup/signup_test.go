@@ -1,4 +1,4 @@
-package main
+package signup_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/cmd/opencity/server/servertest"
+	"github.com/opencity/opencity/core/httpapi/apitest"
 	"github.com/opencity/opencity/core/mail/mailtest"
 	"github.com/opencity/opencity/core/ratelimit"
 	"github.com/opencity/opencity/tenants"
@@ -27,7 +28,7 @@ const webhookSecret = "whsec_e2e_opencity"
 
 // startBilling starts a server without demo cities that sends its e-mail to
 // mp (none when nil); with mock set, billing is on against that stripe-mock.
-func startBilling(t *testing.T, kind string, mock *stripemock.Mock, mp *mailtest.Mailpit) *testServer {
+func startBilling(t *testing.T, kind string, mock *stripemock.Mock, mp *mailtest.Mailpit) *servertest.Server {
 	t.Helper()
 	db := tenanttest.New(t, kind)
 	bc := billing.ConfigFromEnv(func(string) string { return "" })
@@ -43,27 +44,14 @@ func startBilling(t *testing.T, kind string, mock *stripemock.Mock, mp *mailtest
 	if mp != nil {
 		cfg.SMTPURL = mp.URL()
 	}
-	return wrap(t, servertest.StartConfig(t, db, cfg))
-}
-
-// confirmSignup confirms a signup through the API with the link mailed to
-// its administrator and returns the admin's set-password URL.
-func (s *testServer) confirmSignup(mp *mailtest.Mailpit, email string) string {
-	s.t.Helper()
-	return s.api().ConfirmSignup(mp, email)
+	return servertest.StartConfig(t, db, cfg)
 }
 
 // event posts a signed Stripe event to the webhook endpoint.
-func (s *testServer) event(id, typ string, created time.Time, obj map[string]any) response {
-	s.t.Helper()
-	payload, header := stripemock.Signed(s.t, webhookSecret, id, typ, created, obj)
-	return s.call("POST", "/billing/webhook", "", string(payload), "Stripe-Signature", header)
-}
-
-// waitActive polls the public status API until the city is active.
-func (s *testServer) waitActive(slug string) {
-	s.t.Helper()
-	s.api().WaitActive(slug)
+func event(t testing.TB, s *servertest.Server, id, typ string, created time.Time, obj map[string]any) apitest.Response {
+	t.Helper()
+	payload, header := stripemock.Signed(t, webhookSecret, id, typ, created, obj)
+	return s.Call("POST", "/billing/webhook", "", string(payload), "Stripe-Signature", header)
 }
 
 func TestSignupThroughStripe(t *testing.T) {
@@ -79,20 +67,20 @@ func TestSignupThroughStripe(t *testing.T) {
 			for i := range n {
 				wg.Go(func() {
 					slug := fmt.Sprintf("city-%02d", i)
-					r := s.call("POST", "/signup/api", "", map[string]string{"city_name": "Город " + slug, "slug": slug,
+					r := s.Call("POST", "/signup/api", "", map[string]string{"city_name": "Город " + slug, "slug": slug,
 						"admin_name": "Админ " + slug, "admin_email": "admin@" + slug + ".example.org", "plan": "city"})
 					if r.Status != http.StatusCreated {
 						errs <- fmt.Sprintf("signup %s: %d %s", slug, r.Status, r.Body)
 						return
 					}
-					m := r.json(t)
+					m := r.JSON(t)
 					if m["status"] != tenants.StatusPending || !strings.HasPrefix(m["checkout_url"].(string), "https://checkout.stripe.com/") {
 						errs <- fmt.Sprintf("signup %s: %s", slug, r.Body)
 					}
 					if _, leaked := m["set_password_url"]; leaked {
 						errs <- fmt.Sprintf("signup %s hands the admin's link to whoever signed up: %s", slug, r.Body)
 					}
-					setPassword[i] = s.confirmSignup(mp, "admin@"+slug+".example.org")
+					setPassword[i] = s.ConfirmSignup(mp, "admin@"+slug+".example.org")
 				})
 			}
 			wg.Wait()
@@ -108,24 +96,24 @@ func TestSignupThroughStripe(t *testing.T) {
 				t.Fatalf("%d checkout sessions, want %d", got, n)
 			}
 			// Pending cities are not served.
-			if r := s.call("GET", "/t/city-00/api/v1", "", nil); r.Status != http.StatusNotFound {
+			if r := s.Call("GET", "/t/city-00/api/v1", "", nil); r.Status != http.StatusNotFound {
 				t.Fatalf("pending city served: %d %s", r.Status, r.Body)
 			}
-			if r := s.call("GET", "/signup/api/slug?slug=city-00", "", nil); r.json(t)["available"] != false || r.json(t)["reason"] != "taken" {
+			if r := s.Call("GET", "/signup/api/slug?slug=city-00", "", nil); r.JSON(t)["available"] != false || r.JSON(t)["reason"] != "taken" {
 				t.Fatalf("slug check of a pending city: %s", r.Body)
 			}
 
 			// A forged signature: 400, nothing changes.
 			payload, _ := stripemock.Signed(t, webhookSecret, "evt_forged", "checkout.session.completed", time.Now(), checkoutObj("city-00", "cus_x"))
 			_, forged := stripemock.Signed(t, "whsec_attacker", "evt_forged", "checkout.session.completed", time.Now(), checkoutObj("city-00", "cus_x"))
-			if r := s.call("POST", "/billing/webhook", "", string(payload), "Stripe-Signature", forged); r.Status != http.StatusBadRequest || r.Header.Get("Content-Type") != "application/problem+json" {
+			if r := s.Call("POST", "/billing/webhook", "", string(payload), "Stripe-Signature", forged); r.Status != http.StatusBadRequest || r.Header.Get("Content-Type") != "application/problem+json" {
 				t.Fatalf("forged webhook: %d %s", r.Status, r.Body)
 			}
-			if r := s.call("POST", "/billing/webhook", "", string(payload)); r.Status == http.StatusOK {
+			if r := s.Call("POST", "/billing/webhook", "", string(payload)); r.Status == http.StatusOK {
 				t.Fatalf("unsigned webhook accepted: %s", r.Body)
 			}
 			time.Sleep(300 * time.Millisecond)
-			if st := s.CityStatus(s.t, "city-00"); st != tenants.StatusPending {
+			if st := s.CityStatus(t, "city-00"); st != tenants.StatusPending {
 				t.Fatalf("forged webhook changed city-00 to %s", st)
 			}
 
@@ -133,23 +121,23 @@ func TestSignupThroughStripe(t *testing.T) {
 			for i := range n {
 				slug := fmt.Sprintf("city-%02d", i)
 				tn, _ := s.Backend.Registry().Get(context.Background(), slug)
-				if r := s.event("evt_cs_"+slug, "checkout.session.completed", paidAt, checkoutObj(slug, tn.StripeCustomerID)); r.Status != 200 {
+				if r := event(t, s, "evt_cs_"+slug, "checkout.session.completed", paidAt, checkoutObj(slug, tn.StripeCustomerID)); r.Status != 200 {
 					t.Fatalf("webhook %s: %d %s", slug, r.Status, r.Body)
 				}
 			}
 			tn, _ := s.Backend.Registry().Get(context.Background(), "city-00")
-			if r := s.event("evt_cs_city-00", "checkout.session.completed", paidAt, checkoutObj("city-00", tn.StripeCustomerID)); r.Status != 200 || r.json(t)["duplicate"] != true {
+			if r := event(t, s, "evt_cs_city-00", "checkout.session.completed", paidAt, checkoutObj("city-00", tn.StripeCustomerID)); r.Status != 200 || r.JSON(t)["duplicate"] != true {
 				t.Fatalf("replayed webhook: %d %s", r.Status, r.Body)
 			}
 			var took []float64
 			for i := range n {
 				slug := fmt.Sprintf("city-%02d", i)
-				s.waitActive(slug)
+				s.WaitActive(slug)
 				// The city turns active inside provisioning, a moment before
 				// the job records how long it took.
 				var ms float64
 				for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-					if v, ok := s.call("GET", "/signup/api/status/"+slug, "", nil).json(t)["provision_ms"].(float64); ok {
+					if v, ok := s.Call("GET", "/signup/api/status/"+slug, "", nil).JSON(t)["provision_ms"].(float64); ok {
 						ms = v
 						break
 					}
@@ -178,18 +166,18 @@ func TestSignupThroughStripe(t *testing.T) {
 						errs <- fmt.Sprintf("set-password link of %s: %s", slug, setPassword[i])
 						return
 					}
-					r := s.call("POST", "/t/"+slug+"/api/v1/auth/invite", "", map[string]string{"token": u.Query().Get("token"), "password": "password-" + slug})
+					r := s.Call("POST", "/t/"+slug+"/api/v1/auth/invite", "", map[string]string{"token": u.Query().Get("token"), "password": "password-" + slug})
 					if r.Status != 200 {
 						errs <- fmt.Sprintf("set password %s: %d %s", slug, r.Status, r.Body)
 						return
 					}
-					r = s.call("POST", "/t/"+slug+"/api/v1/auth/token", "", map[string]string{"login": "admin@" + slug + ".example.org", "password": "password-" + slug})
+					r = s.Call("POST", "/t/"+slug+"/api/v1/auth/token", "", map[string]string{"login": "admin@" + slug + ".example.org", "password": "password-" + slug})
 					if r.Status != http.StatusCreated {
 						errs <- fmt.Sprintf("login %s: %d %s", slug, r.Status, r.Body)
 						return
 					}
-					tokens[i] = r.json(t)["token"].(string)
-					r = s.call("POST", "/t/"+slug+"/api/v1/requests", tokens[i], newRequest("Протечка крыши в "+slug))
+					tokens[i] = r.JSON(t)["token"].(string)
+					r = s.Call("POST", "/t/"+slug+"/api/v1/requests", tokens[i], newRequest("Протечка крыши в "+slug))
 					if r.Status != http.StatusCreated {
 						errs <- fmt.Sprintf("request in %s: %d %s", slug, r.Status, r.Body)
 					}
@@ -205,21 +193,21 @@ func TestSignupThroughStripe(t *testing.T) {
 			}
 			for i := range n {
 				slug := fmt.Sprintf("city-%02d", i)
-				r := s.call("GET", "/t/"+slug+"/api/v1/requests", tokens[i], nil)
+				r := s.Call("GET", "/t/"+slug+"/api/v1/requests", tokens[i], nil)
 				if r.Status != 200 || strings.Count(string(r.Body), `"number"`) != 1 || !strings.Contains(string(r.Body), "в "+slug+`"`) {
 					t.Fatalf("requests of %s: %d %s", slug, r.Status, r.Body)
 				}
 			}
 			// Another city's token, a used link: refused.
-			if r := s.call("GET", "/t/city-01/api/v1/requests", tokens[0], nil); r.Status != http.StatusUnauthorized {
+			if r := s.Call("GET", "/t/city-01/api/v1/requests", tokens[0], nil); r.Status != http.StatusUnauthorized {
 				t.Fatalf("city-00's token in city-01: %d", r.Status)
 			}
 			u, _ := url.Parse(setPassword[0])
-			if r := s.call("POST", "/t/city-00/api/v1/auth/invite", "", map[string]string{"token": u.Query().Get("token"), "password": "taken over!"}); r.Status != http.StatusNotFound {
+			if r := s.Call("POST", "/t/city-00/api/v1/auth/invite", "", map[string]string{"token": u.Query().Get("token"), "password": "taken over!"}); r.Status != http.StatusNotFound {
 				t.Fatalf("second use of a set-password link: %d %s", r.Status, r.Body)
 			}
 			u2, _ := url.Parse(setPassword[2])
-			if r := s.call("POST", "/t/city-01/api/v1/auth/invite", "", map[string]string{"token": u2.Query().Get("token"), "password": "taken over!"}); r.Status < 400 {
+			if r := s.Call("POST", "/t/city-01/api/v1/auth/invite", "", map[string]string{"token": u2.Query().Get("token"), "password": "taken over!"}); r.Status < 400 {
 				t.Fatalf("a link of city-02 used in city-01: %d", r.Status)
 			}
 
@@ -229,31 +217,31 @@ func TestSignupThroughStripe(t *testing.T) {
 				return map[string]any{"id": "sub_city-00", "object": "subscription", "customer": cus, "status": status,
 					"metadata": map[string]any{"tenant_slug": "city-00"}}
 			}
-			s.event("evt_fail", "invoice.payment_failed", paidAt.Add(time.Minute), map[string]any{"object": "invoice", "customer": cus})
-			idx := s.call("GET", "/t/city-00/api/v1", "", nil).json(t)["city"].(map[string]any)
+			event(t, s, "evt_fail", "invoice.payment_failed", paidAt.Add(time.Minute), map[string]any{"object": "invoice", "customer": cus})
+			idx := s.Call("GET", "/t/city-00/api/v1", "", nil).JSON(t)["city"].(map[string]any)
 			if idx["status"] != tenants.StatusPastDue || !strings.Contains(idx["banner"].(string), "Оплата") {
 				t.Fatalf("past due index: %v", idx)
 			}
-			if r := s.call("POST", "/t/city-00/api/v1/requests", tokens[0], newRequest("ещё одна")); r.Status != http.StatusCreated {
+			if r := s.Call("POST", "/t/city-00/api/v1/requests", tokens[0], newRequest("ещё одна")); r.Status != http.StatusCreated {
 				t.Fatalf("a past-due city must still take requests: %d", r.Status)
 			}
-			s.event("evt_deleted", "customer.subscription.deleted", paidAt.Add(2*time.Minute), sub("canceled"))
-			if r := s.call("POST", "/t/city-00/api/v1/requests", tokens[0], newRequest("не пройдёт")); r.Status != http.StatusForbidden {
+			event(t, s, "evt_deleted", "customer.subscription.deleted", paidAt.Add(2*time.Minute), sub("canceled"))
+			if r := s.Call("POST", "/t/city-00/api/v1/requests", tokens[0], newRequest("не пройдёт")); r.Status != http.StatusForbidden {
 				t.Fatalf("suspended city took a request: %d %s", r.Status, r.Body)
 			}
-			if r := s.call("GET", "/t/city-00/api/v1/requests", tokens[0], nil); r.Status != 200 || strings.Count(string(r.Body), `"number"`) != 2 {
+			if r := s.Call("GET", "/t/city-00/api/v1/requests", tokens[0], nil); r.Status != 200 || strings.Count(string(r.Body), `"number"`) != 2 {
 				t.Fatalf("suspended city must keep its requests readable: %d %s", r.Status, r.Body)
 			}
-			s.event("evt_old_update", "customer.subscription.updated", paidAt.Add(90*time.Second), sub("active"))
-			if st := s.CityStatus(s.t, "city-00"); st != tenants.StatusSuspended {
+			event(t, s, "evt_old_update", "customer.subscription.updated", paidAt.Add(90*time.Second), sub("active"))
+			if st := s.CityStatus(t, "city-00"); st != tenants.StatusSuspended {
 				t.Fatalf("an older subscription update resumed the city: %s", st)
 			}
-			s.event("evt_resubscribed", "customer.subscription.updated", paidAt.Add(3*time.Minute), sub("active"))
-			s.event("evt_paid", "invoice.paid", paidAt.Add(3*time.Minute), map[string]any{"object": "invoice", "customer": cus})
-			if r := s.call("POST", "/t/city-00/api/v1/requests", tokens[0], newRequest("снова работает")); r.Status != http.StatusCreated {
+			event(t, s, "evt_resubscribed", "customer.subscription.updated", paidAt.Add(3*time.Minute), sub("active"))
+			event(t, s, "evt_paid", "invoice.paid", paidAt.Add(3*time.Minute), map[string]any{"object": "invoice", "customer": cus})
+			if r := s.Call("POST", "/t/city-00/api/v1/requests", tokens[0], newRequest("снова работает")); r.Status != http.StatusCreated {
 				t.Fatalf("resumed city refused a request: %d %s", r.Status, r.Body)
 			}
-			if idx := s.call("GET", "/t/city-00/api/v1", "", nil).json(t)["city"].(map[string]any); idx["status"] != "active" || idx["banner"] != "" {
+			if idx := s.Call("GET", "/t/city-00/api/v1", "", nil).JSON(t)["city"].(map[string]any); idx["status"] != "active" || idx["banner"] != "" {
 				t.Fatalf("resumed index: %v", idx)
 			}
 		})
@@ -339,7 +327,7 @@ func TestSignupPagesWithoutBilling(t *testing.T) {
 		!strings.Contains(body, `<p class="error" id="admin_name-error">обязательное поле</p>`) || !strings.Contains(body, `value="Зеленодольск"`) {
 		t.Fatalf("form errors: %d %s", status, body)
 	}
-	if r := s.call("GET", "/signup/api/slug?slug=zelenodolsk&lang=en", "", nil); r.json(t)["available"] != true {
+	if r := s.Call("GET", "/signup/api/slug?slug=zelenodolsk&lang=en", "", nil); r.JSON(t)["available"] != true {
 		t.Fatalf("free slug: %s", r.Body)
 	}
 
@@ -352,7 +340,7 @@ func TestSignupPagesWithoutBilling(t *testing.T) {
 		strings.Contains(body, "/invite?token=") {
 		t.Fatalf("signup: %d %s %s", status, at, body)
 	}
-	if r := s.call("GET", "/t/zelenodolsk/api/v1", "", nil); r.Status != http.StatusNotFound {
+	if r := s.Call("GET", "/t/zelenodolsk/api/v1", "", nil); r.Status != http.StatusNotFound {
 		t.Fatalf("an unconfirmed city is served: %d", r.Status)
 	}
 	mailed := mp.Wait(t, "anna@zelenodolsk.example.org")
@@ -364,7 +352,7 @@ func TestSignupPagesWithoutBilling(t *testing.T) {
 	if status != 200 || !strings.Contains(body, `id="confirm"`) {
 		t.Fatalf("confirmation page: %d %s", status, body)
 	}
-	if st := s.CityStatus(s.t, "zelenodolsk"); st != tenants.StatusPending {
+	if st := s.CityStatus(t, "zelenodolsk"); st != tenants.StatusPending {
 		t.Fatalf("opening the link (as a mail scanner would) made the city %s", st)
 	}
 	confirmToken, _ := url.Parse(confirmLink)
@@ -394,15 +382,15 @@ func TestSignupPagesWithoutBilling(t *testing.T) {
 	if status != 200 || !strings.Contains(body, `Вы вошли как <strong>Анна</strong>`) || !strings.Contains(body, `href="/t/zelenodolsk/admin/users"`) {
 		t.Fatalf("set password: %d %s", status, body)
 	}
-	r := s.call("POST", "/t/zelenodolsk/api/v1/auth/token", "", map[string]string{"login": "anna@zelenodolsk.example.org", "password": "зелёный дол"})
+	r := s.Call("POST", "/t/zelenodolsk/api/v1/auth/token", "", map[string]string{"login": "anna@zelenodolsk.example.org", "password": "зелёный дол"})
 	if r.Status != http.StatusCreated {
 		t.Fatalf("login: %d %s", r.Status, r.Body)
 	}
-	if r := s.call("POST", "/t/zelenodolsk/api/v1/requests", r.json(t)["token"].(string), newRequest("Не горит фонарь")); r.Status != http.StatusCreated {
+	if r := s.Call("POST", "/t/zelenodolsk/api/v1/requests", r.JSON(t)["token"].(string), newRequest("Не горит фонарь")); r.Status != http.StatusCreated {
 		t.Fatalf("request: %d %s", r.Status, r.Body)
 	}
 	// Billing is off: the webhook endpoint does not exist in effect.
-	if r := s.event("evt_x", "invoice.paid", time.Now(), map[string]any{"customer": "cus_x"}); r.Status != http.StatusNotFound {
+	if r := event(t, s, "evt_x", "invoice.paid", time.Now(), map[string]any{"customer": "cus_x"}); r.Status != http.StatusNotFound {
 		t.Fatalf("webhook with billing off: %d %s", r.Status, r.Body)
 	}
 }

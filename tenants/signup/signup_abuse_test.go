@@ -1,4 +1,4 @@
-package main
+package signup_test
 
 import (
 	"io"
@@ -27,7 +27,7 @@ func TestSignupCannotBeAbused(t *testing.T) {
 				return url.Values{"city_name": {"Город " + slug}, "slug": {slug}, "admin_name": {"Анна"}, "admin_email": {"anna@" + slug + ".example.org"}}
 			}
 			available := func(slug string) bool {
-				return s.call("GET", "/signup/api/slug?slug="+slug, "", nil).json(t)["available"] == true
+				return s.Call("GET", "/signup/api/slug?slug="+slug, "", nil).JSON(t)["available"] == true
 			}
 
 			// A form posted from another site: no session, or a session but
@@ -54,18 +54,18 @@ func TestSignupCannotBeAbused(t *testing.T) {
 			// The JSON API takes only application/json, which a form cannot send.
 			req, _ := http.NewRequest("POST", s.URL()+"/signup/api", strings.NewReader(`{"city_name":"Город","slug":"plain-city","admin_name":"Анна","admin_email":"anna@plain-city.example.org"}`))
 			req.Header.Set("Content-Type", "text/plain")
-			if r := s.do(req); r.Status != http.StatusUnprocessableEntity || !available("plain-city") {
+			if r := s.Do(req); r.Status != http.StatusUnprocessableEntity || !available("plain-city") {
 				t.Fatalf("a text/plain signup: %d %s", r.Status, r.Body)
 			}
 
 			// Slugs are DNS labels; the server's own top-level paths are
 			// reserved, whatever they are today.
 			for _, slug := range []string{"kazan-", "xn--80ak6aa92e", "ab--cd", "-kazan"} {
-				r := s.call("GET", "/signup/api/slug?slug="+url.QueryEscape(slug), "", nil).json(t)
+				r := s.Call("GET", "/signup/api/slug?slug="+url.QueryEscape(slug), "", nil).JSON(t)
 				if r["available"] != false || r["reason"] != "invalid" {
 					t.Errorf("slug %q: %v", slug, r)
 				}
-				if r := s.call("POST", "/signup/api", "", jsonFields(fields(slug))); r.Status != http.StatusUnprocessableEntity || problemFields(t, r)["slug"] == nil {
+				if r := s.Call("POST", "/signup/api", "", jsonFields(fields(slug))); r.Status != http.StatusUnprocessableEntity || r.Fields(t)["slug"] == nil {
 					t.Errorf("signup as %q: %d %s", slug, r.Status, r.Body)
 				}
 			}
@@ -82,22 +82,22 @@ func TestSignupCannotBeAbused(t *testing.T) {
 				}
 			}
 			for slug := range reserved {
-				r := s.call("GET", "/signup/api/slug?slug="+slug, "", nil).json(t)
+				r := s.Call("GET", "/signup/api/slug?slug="+slug, "", nil).JSON(t)
 				if r["available"] != false || r["reason"] != "reserved" {
 					t.Errorf("reserved slug %q: %v", slug, r)
 				}
-				if r := s.call("POST", "/signup/api", "", jsonFields(fields(slug))); r.Status != http.StatusUnprocessableEntity || problemFields(t, r)["slug"] == nil {
+				if r := s.Call("POST", "/signup/api", "", jsonFields(fields(slug))); r.Status != http.StatusUnprocessableEntity || r.Fields(t)["slug"] == nil {
 					t.Errorf("signup as %q: %d %s", slug, r.Status, r.Body)
 				}
 			}
 
 			// A signup with someone else's address: the city exists only as
 			// a pending name, not served; whoever signed up gets no link.
-			r := s.call("POST", "/signup/api", "", jsonFields(fields("victim-city")))
-			if r.Status != http.StatusCreated || r.json(t)["status"] != tenants.StatusPending || strings.Contains(string(r.Body), "token") {
+			r := s.Call("POST", "/signup/api", "", jsonFields(fields("victim-city")))
+			if r.Status != http.StatusCreated || r.JSON(t)["status"] != tenants.StatusPending || strings.Contains(string(r.Body), "token") {
 				t.Fatalf("signup: %d %s", r.Status, r.Body)
 			}
-			if r := s.call("GET", "/t/victim-city/api/v1", "", nil); r.Status != http.StatusNotFound {
+			if r := s.Call("GET", "/t/victim-city/api/v1", "", nil); r.Status != http.StatusNotFound {
 				t.Fatalf("an unconfirmed city is served: %d", r.Status)
 			}
 			link, _ := url.Parse(mp.Link(t, "anna@victim-city.example.org", s.URL()+"/signup/confirm?token="))
@@ -108,24 +108,24 @@ func TestSignupCannotBeAbused(t *testing.T) {
 			} else {
 				resp.Body.Close()
 			}
-			if st := s.CityStatus(s.t, "victim-city"); st != tenants.StatusPending {
+			if st := s.CityStatus(t, "victim-city"); st != tenants.StatusPending {
 				t.Fatalf("opening the link made the city %s", st)
 			}
-			setPassword := s.confirmSignup(mp, "anna@victim-city.example.org")
-			if st := s.CityStatus(s.t, "victim-city"); st != tenants.StatusActive {
+			setPassword := s.ConfirmSignup(mp, "anna@victim-city.example.org")
+			if st := s.CityStatus(t, "victim-city"); st != tenants.StatusActive {
 				t.Fatalf("confirmed city is %s", st)
 			}
 			// The confirmation link is single-purpose: once, and never a
 			// credential.
-			if r := s.call("POST", "/signup/api/confirm", "", map[string]string{"token": confirm}); r.Status != http.StatusNotFound {
+			if r := s.Call("POST", "/signup/api/confirm", "", map[string]string{"token": confirm}); r.Status != http.StatusNotFound {
 				t.Errorf("the confirmation link used twice: %d %s", r.Status, r.Body)
 			}
 			for _, p := range []string{"/t/victim-city/api/v1/requests", "/t/victim-city/api/v1/users", "/api/v1/vendor/tenants"} {
-				if r := s.call("GET", p, confirm, nil); r.Status != http.StatusUnauthorized {
+				if r := s.Call("GET", p, confirm, nil); r.Status != http.StatusUnauthorized {
 					t.Errorf("the confirmation token as a bearer token on %s: %d", p, r.Status)
 				}
 			}
-			if r := s.call("POST", "/t/victim-city/api/v1/auth/invite", "", map[string]string{"token": confirm, "password": "taken over!"}); r.Status < 400 {
+			if r := s.Call("POST", "/t/victim-city/api/v1/auth/invite", "", map[string]string{"token": confirm, "password": "taken over!"}); r.Status < 400 {
 				t.Errorf("the confirmation token as the admin's invitation: %d %s", r.Status, r.Body)
 			}
 			page := &http.Client{}
@@ -145,11 +145,11 @@ func TestSignupCannotBeAbused(t *testing.T) {
 			// A server that cannot send e-mail takes no signups at all (and
 			// says so); nothing is left behind.
 			closed := startBilling(t, kind, nil, nil)
-			if r := closed.call("POST", "/signup/api", "", jsonFields(fields("no-mail-city")), "Accept-Language", "en"); r.Status != http.StatusServiceUnavailable ||
+			if r := closed.Call("POST", "/signup/api", "", jsonFields(fields("no-mail-city")), "Accept-Language", "en"); r.Status != http.StatusServiceUnavailable ||
 				!strings.Contains(string(r.Body), "confirmation e-mail") {
 				t.Errorf("signup without SMTP: %d %s", r.Status, r.Body)
 			}
-			if r := closed.call("GET", "/signup/api/slug?slug=no-mail-city", "", nil); r.json(t)["available"] != true {
+			if r := closed.Call("GET", "/signup/api/slug?slug=no-mail-city", "", nil); r.JSON(t)["available"] != true {
 				t.Errorf("a refused signup holds its slug: %s", r.Body)
 			}
 		})
