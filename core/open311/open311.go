@@ -162,14 +162,19 @@ type Value struct {
 	Name string `xml:"name" json:"name"`
 }
 
-// Created answers POST requests: the request made at once (no token).
-type Created struct {
-	XMLName xml.Name         `xml:"service_requests"`
-	Items   []CreatedRequest `xml:"request"`
+// ServiceRequests is a list of requests under the specification's
+// service_requests root, one request element each: the answer of POST
+// requests, GET tokens/{token} and GET requests.
+type ServiceRequests[T any] struct {
+	XMLName xml.Name `xml:"service_requests"`
+	Items   []T      `xml:"request"`
 }
 
 // JSON implements Document.
-func (d Created) JSON() any { return nonNil(d.Items) }
+func (d ServiceRequests[T]) JSON() any { return nonNil(d.Items) }
+
+// Created answers POST requests: the request made at once (no token).
+type Created = ServiceRequests[CreatedRequest]
 
 // CreatedRequest is the id of a request made, with what the city says it
 // will do.
@@ -193,13 +198,7 @@ func (n Null) MarshalJSON() ([]byte, error) {
 }
 
 // Tokens answers GET tokens/{token}.
-type Tokens struct {
-	XMLName xml.Name       `xml:"service_requests"`
-	Items   []TokenRequest `xml:"request"`
-}
-
-// JSON implements Document.
-func (d Tokens) JSON() any { return nonNil(d.Items) }
+type Tokens = ServiceRequests[TokenRequest]
 
 // TokenRequest is the request a token stands for.
 type TokenRequest struct {
@@ -208,13 +207,7 @@ type TokenRequest struct {
 }
 
 // Requests answers GET requests and GET requests/{id}.
-type Requests struct {
-	XMLName xml.Name  `xml:"service_requests"`
-	Items   []Request `xml:"request"`
-}
-
-// JSON implements Document.
-func (d Requests) JSON() any { return nonNil(d.Items) }
+type Requests = ServiceRequests[Request]
 
 // Request is a service request as GET requests shows it: no contact data
 // of the person who made it (the specification has none).
