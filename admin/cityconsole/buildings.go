@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/web"
 )
 
 // MaxImport bounds an uploaded buildings CSV (the API's own limit).
@@ -51,13 +52,37 @@ func (cs *Console) buildings(c *gin.Context) {
 		}
 		q.AfterID = n
 	}
+	cs.showBuildings(c, p, q, http.StatusOK, nil)
+}
+
+// showBuildings renders the registry found by q with status, or, when
+// refused is not nil, with the page's message and status for it.
+func (cs *Console) showBuildings(c *gin.Context, p *web.Page, q core.BuildingQuery, status int, refused error) {
 	d, err := cs.buildingsData(c, q)
 	if err != nil {
 		cs.views.Fail(c, "buildings.html", p, err)
 		return
 	}
 	p.Data = d
-	cs.views.Render(c, http.StatusOK, "buildings.html", p)
+	if refused != nil {
+		cs.views.Fail(c, "buildings.html", p, refused)
+		return
+	}
+	cs.views.Render(c, status, "buildings.html", p)
+}
+
+// uploadedFile reads the file posted in the form's "file" field.
+func uploadedFile(c *gin.Context) ([]byte, error) {
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return nil, err
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }
 
 // importBuildings takes the uploaded CSV, imports it through the API (new
@@ -66,39 +91,16 @@ func (cs *Console) buildings(c *gin.Context) {
 func (cs *Console) importBuildings(c *gin.Context) {
 	p := cs.page(c, "import_title", "buildings")
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxImport)
-	var data []byte
-	fh, err := c.FormFile("file")
-	if err == nil {
-		var f interface {
-			io.Reader
-			Close() error
-		}
-		if f, err = fh.Open(); err == nil {
-			data, err = io.ReadAll(f)
-			f.Close()
-		}
-	}
+	data, err := uploadedFile(c)
 	if err != nil || len(data) == 0 {
 		p.Errors = core.FieldErrors{"file": core.M("error.csv_choose")}
-		d, derr := cs.buildingsData(c, core.BuildingQuery{})
-		if derr != nil {
-			cs.views.Fail(c, "buildings.html", p, derr)
-			return
-		}
-		p.Data = d
-		cs.views.Render(c, http.StatusUnprocessableEntity, "buildings.html", p)
+		cs.showBuildings(c, p, core.BuildingQuery{}, http.StatusUnprocessableEntity, nil)
 		return
 	}
 	k := callOf(c)
 	rep, err := cs.directory(k).ImportBuildings(k.ctx, k.actor, bytes.NewReader(data))
 	if err != nil {
-		d, derr := cs.buildingsData(c, core.BuildingQuery{})
-		if derr != nil {
-			cs.views.Fail(c, "buildings.html", p, derr)
-			return
-		}
-		p.Data = d
-		cs.views.Fail(c, "buildings.html", p, err)
+		cs.showBuildings(c, p, core.BuildingQuery{}, 0, err)
 		return
 	}
 	p.Data = &buildingsData{Report: rep, Refused: len(rowsWithErrors(rep.Errors))}

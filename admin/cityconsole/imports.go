@@ -1,7 +1,6 @@
 package cityconsole
 
 import (
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -131,18 +130,7 @@ func (cs *Console) runImport(c *gin.Context) {
 func (cs *Console) uploadImport(c *gin.Context) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxImport)
 	cs.importRun(c, func(k call, id int64) (*core.ImportRun, error) {
-		var data []byte
-		fh, err := c.FormFile("file")
-		if err == nil {
-			var f interface {
-				io.Reader
-				Close() error
-			}
-			if f, err = fh.Open(); err == nil {
-				data, err = io.ReadAll(f)
-				f.Close()
-			}
-		}
+		data, err := uploadedFile(c)
 		if err != nil {
 			data = nil
 		}
