@@ -25,9 +25,7 @@ type District struct {
 // Validate checks a district.
 func (d *District) Validate() error {
 	f := FieldErrors{}
-	d.Code, d.NameRU, d.NameEN = strings.TrimSpace(d.Code), strings.TrimSpace(d.NameRU), strings.TrimSpace(d.NameEN)
-	validCode(f, d.Code)
-	names(f, d.NameRU, d.NameEN)
+	codeAndNames(f, &d.Code, &d.NameRU, &d.NameEN)
 	return f.Err()
 }
 
@@ -43,9 +41,7 @@ type CategoryGroup struct {
 // Validate checks a category group.
 func (g *CategoryGroup) Validate() error {
 	f := FieldErrors{}
-	g.Code, g.NameRU, g.NameEN = strings.TrimSpace(g.Code), strings.TrimSpace(g.NameRU), strings.TrimSpace(g.NameEN)
-	validCode(f, g.Code)
-	names(f, g.NameRU, g.NameEN)
+	codeAndNames(f, &g.Code, &g.NameRU, &g.NameEN)
 	return f.Err()
 }
 
@@ -78,9 +74,8 @@ const MaxDeadlineMinutes = 90 * 24 * 60
 // Validate checks a category and fills defaults.
 func (c *Category) Validate() error {
 	f := FieldErrors{}
-	c.Code, c.NameRU, c.NameEN, c.GroupCode = strings.TrimSpace(c.Code), strings.TrimSpace(c.NameRU), strings.TrimSpace(c.NameEN), strings.TrimSpace(c.GroupCode)
-	validCode(f, c.Code)
-	names(f, c.NameRU, c.NameEN)
+	codeAndNames(f, &c.Code, &c.NameRU, &c.NameEN)
+	c.GroupCode = strings.TrimSpace(c.GroupCode)
 	if c.GroupCode != "" && !ValidSlug(c.GroupCode) {
 		f.Add("group", codeMsg)
 	}
@@ -140,10 +135,8 @@ type Organization struct {
 // Validate checks an organization.
 func (o *Organization) Validate() error {
 	f := FieldErrors{}
-	o.Code, o.NameRU, o.NameEN = strings.TrimSpace(o.Code), strings.TrimSpace(o.NameRU), strings.TrimSpace(o.NameEN)
+	codeAndNames(f, &o.Code, &o.NameRU, &o.NameEN)
 	o.Phone, o.Email = strings.TrimSpace(o.Phone), strings.TrimSpace(o.Email)
-	validCode(f, o.Code)
-	names(f, o.NameRU, o.NameEN)
 	if !oneOf(o.Kind, OrgKinds) {
 		f.Add("kind", "error.one_of", "List", strings.Join(OrgKinds, ", "))
 	}
@@ -267,10 +260,14 @@ func (b *Building) Validate() error {
 	return f.Err()
 }
 
-func validCode(f FieldErrors, code string) {
-	if !ValidSlug(code) {
+// codeAndNames trims and checks what every coded directory entry has: a
+// code of the slug shape and a name in both languages.
+func codeAndNames(f FieldErrors, code, ru, en *string) {
+	*code, *ru, *en = strings.TrimSpace(*code), strings.TrimSpace(*ru), strings.TrimSpace(*en)
+	if !ValidSlug(*code) {
 		f.Add("code", codeMsg)
 	}
+	names(f, *ru, *en)
 }
 
 func names(f FieldErrors, ru, en string) {
