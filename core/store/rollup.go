@@ -135,22 +135,30 @@ type DayRow struct {
 	core.DayCounts
 }
 
-// Days returns the daily rollups as kept, in key order.
-func (s *Store) Days(ctx context.Context) (rows []DayRow, err error) {
+// rollupRows reads the rows of q, a query of a rollup's columns, in one
+// transaction of the city.
+func rollupRows[T any](ctx context.Context, s *Store, q string) (rows []T, err error) {
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewRaw("SELECT "+strings.Join(dayColumns, ", ")+" FROM request_days ORDER BY "+
-			strings.Join(dayColumns[:7], ", ")).Scan(ctx, &rows)
+		return tx.NewRaw(q).Scan(ctx, &rows)
 	})
 	return rows, err
 }
 
+// keptRollup is the query of a rollup table as kept: its columns, ordered
+// by the first key of them.
+func keptRollup(table string, columns []string, key int) string {
+	return "SELECT " + strings.Join(columns, ", ") + " FROM " + table + " ORDER BY " + strings.Join(columns[:key], ", ")
+}
+
+// Days returns the daily rollups as kept, in key order.
+func (s *Store) Days(ctx context.Context) ([]DayRow, error) {
+	return rollupRows[DayRow](ctx, s, keptRollup("request_days", dayColumns, 7))
+}
+
 // RecountDays counts the daily rollups afresh from the requests, in key
 // order: what Days must equal.
-func (s *Store) RecountDays(ctx context.Context) (rows []DayRow, err error) {
-	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewRaw(recountDays+" ORDER BY 1, 2, 3, 4, 5, 6, 7").Scan(ctx, &rows)
-	})
-	return rows, err
+func (s *Store) RecountDays(ctx context.Context) ([]DayRow, error) {
+	return rollupRows[DayRow](ctx, s, recountDays+" ORDER BY 1, 2, 3, 4, 5, 6, 7")
 }
 
 var recountDays = "SELECT " + dayKeyAs + ", " + dayCounts(1) + " FROM requests GROUP BY " + dayKey
@@ -171,22 +179,15 @@ type MonthRow struct {
 }
 
 // Months returns the monthly rollups as kept, in key order.
-func (s *Store) Months(ctx context.Context) (rows []MonthRow, err error) {
-	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewRaw("SELECT "+strings.Join(monthColumns, ", ")+" FROM request_months ORDER BY "+
-			strings.Join(monthColumns[:6], ", ")).Scan(ctx, &rows)
-	})
-	return rows, err
+func (s *Store) Months(ctx context.Context) ([]MonthRow, error) {
+	return rollupRows[MonthRow](ctx, s, keptRollup("request_months", monthColumns, 6))
 }
 
 // RecountMonths counts the monthly rollups afresh from the requests, in
 // key order: what Months must equal.
-func (s *Store) RecountMonths(ctx context.Context) (rows []MonthRow, err error) {
-	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewRaw("SELECT "+monthKeyAs+", "+dayCounts(1)+" FROM requests GROUP BY "+monthKey+
-			" ORDER BY 1, 2, 3, 4, 5, 6").Scan(ctx, &rows)
-	})
-	return rows, err
+func (s *Store) RecountMonths(ctx context.Context) ([]MonthRow, error) {
+	return rollupRows[MonthRow](ctx, s, "SELECT "+monthKeyAs+", "+dayCounts(1)+" FROM requests GROUP BY "+monthKey+
+		" ORDER BY 1, 2, 3, 4, 5, 6")
 }
 
 // RebuildDays replaces the daily and monthly rollups with a recount, for
