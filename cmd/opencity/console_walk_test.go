@@ -1,93 +1,22 @@
 package main
 
 import (
-	"html"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
-	"github.com/gin-gonic/gin"
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core/web/webtest"
 )
 
 // pageUser is a page visitor with a session (see webtest.Session).
 type pageUser = webtest.Session
 
-var (
-	hrefRE   = regexp.MustCompile(`href="([^"]+)"`)
-	actionRE = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
-	csrfRE   = webtest.CSRFField
-)
-
 // logIn logs a user in through a login page; an empty login stays anonymous.
 func logIn(t *testing.T, base, loginPath, name, login string) *pageUser {
 	return webtest.LogIn(t, base, loginPath, name, login)
-}
-
-// crawl follows the links under prefix from start, as u, and returns the
-// pages found (GET) and the forms they post to.
-func crawl(t *testing.T, u *pageUser, base, start, prefix string) (pages, forms []string) {
-	t.Helper()
-	seen := map[string]bool{start: true}
-	formSeen := map[string]bool{}
-	queue := []string{start}
-	for len(queue) > 0 && len(seen) < 120 {
-		p := queue[0]
-		queue = queue[1:]
-		status, _, body := u.Get(t, base, p)
-		if status != http.StatusOK {
-			t.Errorf("%s: %s answers %d", u.Name, p, status)
-			continue
-		}
-		pages = append(pages, p)
-		for _, m := range hrefRE.FindAllStringSubmatch(body, -1) {
-			link := html.UnescapeString(m[1])
-			link, _, _ = strings.Cut(link, "#")
-			if !strings.HasPrefix(link, prefix) || strings.Contains(link, "/login") || strings.Contains(link, "lang=") || seen[link] {
-				continue
-			}
-			seen[link] = true
-			queue = append(queue, link)
-		}
-		for _, m := range actionRE.FindAllStringSubmatch(body, -1) {
-			if a := html.UnescapeString(m[1]); strings.HasPrefix(a, prefix) && !formSeen[a] {
-				formSeen[a] = true
-				forms = append(forms, a)
-			}
-		}
-	}
-	sort.Strings(forms)
-	return pages, forms
-}
-
-// routeOf finds the gin route pattern a concrete path belongs to.
-func routeOf(routes gin.RoutesInfo, method, path string) string {
-	path, _, _ = strings.Cut(path, "?")
-	segs := strings.Split(path, "/")
-	for _, r := range routes {
-		if r.Method != method {
-			continue
-		}
-		ps := strings.Split(r.Path, "/")
-		if len(ps) != len(segs) {
-			continue
-		}
-		ok := true
-		for i := range ps {
-			if ps[i] != segs[i] && !strings.HasPrefix(ps[i], ":") {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return r.Path
-		}
-	}
-	return ""
 }
 
 // Every page and form the consoles link to, walked as each role: it renders
@@ -130,12 +59,12 @@ func TestConsoleLinksByRole(t *testing.T) {
 		}
 	}
 
-	pages, forms := crawl(t, city["admin"], base, "/t/kazan/admin/", "/t/kazan/admin/")
+	pages, forms := webtest.Crawl(t, city["admin"], base, "/t/kazan/admin/", "/t/kazan/admin/")
 	if len(pages) < 12 || len(forms) < 15 {
 		t.Fatalf("the city console links to only %d pages and %d forms: %v %v", len(pages), len(forms), pages, forms)
 	}
 	for _, p := range pages {
-		key := routeKey("GET", routeOf(routes, "GET", p))
+		key := routeKey("GET", servertest.RouteOf(routes, "GET", p))
 		want, ok := routeAccess[key]
 		if !ok {
 			t.Errorf("%s (%s) has no routeAccess entry", p, key)
@@ -144,7 +73,7 @@ func TestConsoleLinksByRole(t *testing.T) {
 		check("city page", p, key, func(who string) bool { return who != "vendor" && who != "anonymous" && slices.Contains(want, who) }, "/t/kazan/login")
 	}
 	for _, f := range forms {
-		key := routeKey("POST", routeOf(routes, "POST", f))
+		key := routeKey("POST", servertest.RouteOf(routes, "POST", f))
 		want, ok := routeAccess[key]
 		if !ok {
 			t.Errorf("form %s (%s) has no routeAccess entry", f, key)
@@ -161,12 +90,12 @@ func TestConsoleLinksByRole(t *testing.T) {
 		}
 	}
 
-	vpages, vforms := crawl(t, vendorUser, base, "/admin/", "/admin/")
+	vpages, vforms := webtest.Crawl(t, vendorUser, base, "/admin/", "/admin/")
 	if len(vpages) < 8 || len(vforms) < 4 {
 		t.Fatalf("the vendor console links to only %d pages and %d forms: %v %v", len(vpages), len(vforms), vpages, vforms)
 	}
 	for _, p := range vpages {
-		key := routeKey("GET", routeOf(routes, "GET", p))
+		key := routeKey("GET", servertest.RouteOf(routes, "GET", p))
 		if want, ok := routeAccess[key]; !ok || !slices.Contains(want, vendor) {
 			t.Errorf("%s (%s): routeAccess says %v", p, key, want)
 		}

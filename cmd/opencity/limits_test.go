@@ -161,7 +161,7 @@ func TestBodyLimits(t *testing.T) {
 			// an anonymous visitor reaches first.
 			for _, path := range []string{"/t/kazan/login", "/t/kazan/logout", "/t/kazan/invite", "/admin/login",
 				"/admin/logout", "/signup", "/t/kazan/api/v1/auth/token", "/t/kazan/new", "/t/kazan/api/v1/requests/" + number + "/photos"} {
-				limit := s.Limits().BodyLimits(nil).Limit(http.MethodPost, routeOf(routes, http.MethodPost, path)).Bytes
+				limit := s.Limits().BodyLimits(nil).Limit(http.MethodPost, servertest.RouteOf(routes, http.MethodPost, path)).Bytes
 				ct, big := multipartBody(t, "photo", int(limit)+32<<10)
 				status, rct, body := postRaw(t, client, http.MethodPost, s.URL()+path, ct, big, true)
 				check("chunked "+path, status, rct, body, http.StatusRequestEntityTooLarge, http.StatusTooManyRequests)
