@@ -1,4 +1,4 @@
-package main
+package web_test
 
 import (
 	"encoding/json"
@@ -9,12 +9,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/core/web"
+	"github.com/opencity/opencity/core/web/webtest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
 
 // sessionCookie is the value of a page user's cookie name at the server.
-func sessionCookie(t *testing.T, u *pageUser, base, name string) *http.Cookie {
+func sessionCookie(t *testing.T, u *webtest.Session, base, name string) *http.Cookie {
 	t.Helper()
 	at, _ := url.Parse(base + "/")
 	for _, ck := range u.Client.Jar.Cookies(at) {
@@ -57,9 +59,9 @@ func visit(t *testing.T, base, method, path, host string, ck *http.Cookie, form 
 }
 
 // userID finds a demo user's id through the city's API.
-func (s *testServer) userID(city, admin, login string) int64 {
-	s.t.Helper()
-	r := s.call("GET", "/t/"+city+"/api/v1/users", admin, nil)
+func userID(t *testing.T, s *servertest.Server, city, admin, login string) int64 {
+	t.Helper()
+	r := s.Call("GET", "/t/"+city+"/api/v1/users", admin, nil)
 	var us struct {
 		Items []struct {
 			ID    int64  `json:"id"`
@@ -67,14 +69,14 @@ func (s *testServer) userID(city, admin, login string) int64 {
 		} `json:"items"`
 	}
 	if err := json.Unmarshal(r.Body, &us); err != nil {
-		s.t.Fatalf("users: %v %s", err, r.Body)
+		t.Fatalf("users: %v %s", err, r.Body)
 	}
 	for _, u := range us.Items {
 		if u.Login == login {
 			return u.ID
 		}
 	}
-	s.t.Fatalf("no user %s in %s: %s", login, city, r.Body)
+	t.Fatalf("no user %s in %s: %s", login, city, r.Body)
 	return 0
 }
 
@@ -86,9 +88,9 @@ func (s *testServer) userID(city, admin, login string) int64 {
 func TestAttackPageSessions(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
+			s := servertest.Start(t, kind)
 			base := s.URL()
-			admin := s.login("kazan", "admin")
+			admin := s.Login("kazan", "admin")
 			loggedIn := func(ck *http.Cookie, path, host string) bool {
 				status, _, _ := visit(t, base, "GET", path, host, ck, nil)
 				return status == http.StatusOK
@@ -96,14 +98,14 @@ func TestAttackPageSessions(t *testing.T) {
 
 			// Fixation: the id a visitor (or an attacker who planted it)
 			// holds before the login is not the session after it.
-			anon := logIn(t, base, "/t/kazan/login", "planted", "")
+			anon := webtest.LogIn(t, base, "/t/kazan/login", "planted", "")
 			planted := sessionCookie(t, anon, base, web.CityCookie)
-			disp := logIn(t, base, "/t/kazan/login", "dispatcher", "dispatcher")
+			disp := webtest.LogIn(t, base, "/t/kazan/login", "dispatcher", "dispatcher")
 			dispCk := sessionCookie(t, disp, base, web.CityCookie)
 			if !loggedIn(dispCk, "/t/kazan/desk/", "") {
 				t.Fatal("the dispatcher's session does not open the desk")
 			}
-			fixed := logIn(t, base, "/t/kazan/login", "fixed", "")
+			fixed := webtest.LogIn(t, base, "/t/kazan/login", "fixed", "")
 			before := sessionCookie(t, fixed, base, web.CityCookie)
 			if st, _ := fixed.Post(t, base, "/t/kazan/login", url.Values{"login": {"dispatcher"}, "password": {"demo"}, "csrf_token": {fixed.CSRF}}); st != http.StatusSeeOther {
 				t.Fatalf("login: %d", st)
@@ -123,7 +125,7 @@ func TestAttackPageSessions(t *testing.T) {
 
 			// A Kazan session is unknown in Nizhnekamsk, by path and by host,
 			// and no credential for the JSON API.
-			kazanAdmin := logIn(t, base, "/t/kazan/login", "admin", "admin")
+			kazanAdmin := webtest.LogIn(t, base, "/t/kazan/login", "admin", "admin")
 			adminCk := sessionCookie(t, kazanAdmin, base, web.CityCookie)
 			if !loggedIn(adminCk, "/t/kazan/admin/", "") {
 				t.Fatal("the admin's session does not open the console")
@@ -143,7 +145,7 @@ func TestAttackPageSessions(t *testing.T) {
 
 			// A vendor session is no city session, and the other way round,
 			// whatever the cookie is called.
-			vendor := logIn(t, base, "/admin/login", "vendor", "vendor")
+			vendor := webtest.LogIn(t, base, "/admin/login", "vendor", "vendor")
 			vendorCk := sessionCookie(t, vendor, base, web.VendorCookie)
 			if !loggedIn(vendorCk, "/admin/", "") {
 				t.Fatal("the vendor's session does not open the vendor console")
@@ -157,7 +159,7 @@ func TestAttackPageSessions(t *testing.T) {
 
 			// CSRF on a console form: missing, forged, another session's, or
 			// replaced by a bearer header — all refused, nothing created.
-			other := logIn(t, base, "/t/kazan/login", "other", "")
+			other := webtest.LogIn(t, base, "/t/kazan/login", "other", "")
 			form := func(csrf string) url.Values {
 				return url.Values{"code": {"csrf-probe"}, "name_ru": {"Проба"}, "name_en": {"Probe"}, "csrf_token": {csrf}}
 			}
@@ -172,7 +174,7 @@ func TestAttackPageSessions(t *testing.T) {
 			if st, _, _ := visit(t, base, "POST", "/t/kazan/admin/districts", "", nil, form(""), "Authorization", "Bearer "+admin); st != http.StatusForbidden {
 				t.Errorf("a bearer header instead of the CSRF token: %d", st)
 			}
-			if r := s.call("GET", "/t/kazan/api/v1/districts", admin, nil); strings.Contains(string(r.Body), "csrf-probe") {
+			if r := s.Call("GET", "/t/kazan/api/v1/districts", admin, nil); strings.Contains(string(r.Body), "csrf-probe") {
 				t.Error("a refused form created a district")
 			}
 
@@ -185,13 +187,13 @@ func TestAttackPageSessions(t *testing.T) {
 			}
 
 			// A password change (through the API) ends the user's page sessions.
-			cit := logIn(t, base, "/t/kazan/login", "citizen", "citizen")
+			cit := webtest.LogIn(t, base, "/t/kazan/login", "citizen", "citizen")
 			citCk := sessionCookie(t, cit, base, web.CityCookie)
 			if !loggedIn(citCk, "/t/kazan/new", "") {
 				t.Fatal("the citizen's session does not open the form")
 			}
-			citToken := s.login("kazan", "citizen")
-			if r := s.call("POST", "/t/kazan/api/v1/auth/password", citToken, map[string]string{"current": "demo", "new": "a new secret 42"}); r.Status != http.StatusNoContent {
+			citToken := s.Login("kazan", "citizen")
+			if r := s.Call("POST", "/t/kazan/api/v1/auth/password", citToken, map[string]string{"current": "demo", "new": "a new secret 42"}); r.Status != http.StatusNoContent {
 				t.Fatalf("password change: %d %s", r.Status, r.Body)
 			}
 			if loggedIn(citCk, "/t/kazan/new", "") {
@@ -199,18 +201,18 @@ func TestAttackPageSessions(t *testing.T) {
 			}
 
 			// A disabled user's and a user with another role's sessions end.
-			op := logIn(t, base, "/t/kazan/login", "operator", "operator")
+			op := webtest.LogIn(t, base, "/t/kazan/login", "operator", "operator")
 			opCk := sessionCookie(t, op, base, web.CityCookie)
 			if !loggedIn(opCk, "/t/kazan/office/", "") {
 				t.Fatal("the operator's session does not open the office")
 			}
-			if r := s.call("PATCH", fmt.Sprintf("/t/kazan/api/v1/users/%d", s.userID("kazan", admin, "operator")), admin, map[string]bool{"active": false}); r.Status != 200 {
+			if r := s.Call("PATCH", fmt.Sprintf("/t/kazan/api/v1/users/%d", userID(t, s, "kazan", admin, "operator")), admin, map[string]bool{"active": false}); r.Status != 200 {
 				t.Fatalf("disable: %d %s", r.Status, r.Body)
 			}
 			if loggedIn(opCk, "/t/kazan/office/", "") {
 				t.Error("the session works after the user was disabled")
 			}
-			if r := s.call("PATCH", fmt.Sprintf("/t/kazan/api/v1/users/%d", s.userID("kazan", admin, "dispatcher")), admin, map[string]string{"role": "analyst"}); r.Status != 200 {
+			if r := s.Call("PATCH", fmt.Sprintf("/t/kazan/api/v1/users/%d", userID(t, s, "kazan", admin, "dispatcher")), admin, map[string]string{"role": "analyst"}); r.Status != 200 {
 				t.Fatalf("role change: %d %s", r.Status, r.Body)
 			}
 			if st, loc, _ := visit(t, base, "GET", "/t/kazan/desk/", "", dispCk, nil); st != http.StatusSeeOther || !strings.Contains(loc, "/login") {
