@@ -76,6 +76,7 @@ Environment:
   OPENCITY_FLEET_SILENCE  the vendor's server: an installation without a heartbeat this long is silent (default 15m)
   OPENCITY_METRICS_ADDR   serve /metrics on an address of its own (none of the two: not served)
   OPENCITY_METRICS_CITY_LIMIT  per-city metric labels up to this many cities (default 50)
+  OPENCITY_PPROF        true: also serve Go's profiles at /debug/pprof/ where /metrics is served, same token
   OPENCITY_LOG_FORMAT   json or text (default: text on a terminal, JSON otherwise)
   OPENCITY_READ_TIMEOUT   reading a whole request, body included (default 30s)
   OPENCITY_WRITE_TIMEOUT  writing an answer (default 2m)

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +32,12 @@ type MetricsConfig struct {
 	// of its own, e.g. 127.0.0.1:9090 or a pod's port that only the
 	// scraper reaches; the token is required there too when set.
 	Addr string
+	// Profiling (OPENCITY_PPROF=true) also serves Go's runtime profiles
+	// (net/http/pprof: /debug/pprof/, e.g. /debug/pprof/profile?seconds=30
+	// for 30 s of CPU) where /metrics is served, behind the same token. Off
+	// by default: a profile names the code's functions and costs CPU while
+	// it is taken.
+	Profiling bool
 	// CityLimit (OPENCITY_METRICS_CITY_LIMIT): metrics carry a city label
 	// while the registry holds at most this many cities; above it they are
 	// summed under city="all", so the number of series stays bounded.
@@ -43,6 +51,7 @@ const DefaultMetricsCityLimit = 50
 func MetricsConfigFromEnv(getenv func(string) string) MetricsConfig {
 	m := MetricsConfig{Token: getenv("OPENCITY_METRICS_TOKEN"), Addr: getenv("OPENCITY_METRICS_ADDR")}
 	m.CityLimit, _ = strconv.Atoi(getenv("OPENCITY_METRICS_CITY_LIMIT"))
+	m.Profiling, _ = strconv.ParseBool(getenv("OPENCITY_PPROF"))
 	return m
 }
 
@@ -175,7 +184,33 @@ func (m *metrics) observeHTTP(c *gin.Context) {
 // handler serves the registry in Prometheus' text format, to holders of the
 // token when one is set.
 func (m *metrics) handler() gin.HandlerFunc {
-	h := promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn)})
+	return m.guard(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn)}))
+}
+
+// routes adds /metrics and, with Profiling, /debug/pprof/ to r.
+func (m *metrics) routes(r *gin.Engine) {
+	r.GET("/metrics", m.handler())
+	if !m.cfg.Profiling {
+		return
+	}
+	r.GET("/debug/pprof/*name", m.guard(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		switch strings.TrimPrefix(req.URL.Path, "/debug/pprof/") {
+		case "cmdline":
+			pprof.Cmdline(w, req)
+		case "profile":
+			pprof.Profile(w, req)
+		case "symbol":
+			pprof.Symbol(w, req)
+		case "trace":
+			pprof.Trace(w, req)
+		default: // the index and the named profiles: heap, goroutine, allocs, …
+			pprof.Index(w, req)
+		}
+	})))
+}
+
+// guard serves h to holders of the token when one is set.
+func (m *metrics) guard(h http.Handler) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if m.cfg.Token != "" {
 			got := []byte(c.GetHeader("Authorization"))
@@ -193,7 +228,7 @@ func (m *metrics) handler() gin.HandlerFunc {
 // address of its own is set.
 func (m *metrics) mount(r *gin.Engine) {
 	if m.cfg.Token != "" && m.cfg.Addr == "" {
-		r.GET("/metrics", m.handler())
+		m.routes(r)
 	}
 }
 
@@ -207,7 +242,7 @@ func (m *metrics) listen() error {
 		return err
 	}
 	r := gin.New()
-	r.GET("/metrics", m.handler())
+	m.routes(r)
 	m.ln, m.srv, m.done = ln, &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}, make(chan error, 1)
 	go func() { m.done <- m.srv.Serve(ln) }()
 	return nil
