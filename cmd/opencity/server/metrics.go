@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -42,6 +43,9 @@ type MetricsConfig struct {
 	// while the registry holds at most this many cities; above it they are
 	// summed under city="all", so the number of series stays bounded.
 	CityLimit int
+	// Err is what was wrong with the settings read from the environment;
+	// New refuses to start with it.
+	Err error
 }
 
 // DefaultMetricsCityLimit is MetricsConfig.CityLimit when unset.
@@ -50,8 +54,22 @@ const DefaultMetricsCityLimit = 50
 // MetricsConfigFromEnv reads the metrics settings.
 func MetricsConfigFromEnv(getenv func(string) string) MetricsConfig {
 	m := MetricsConfig{Token: getenv("OPENCITY_METRICS_TOKEN"), Addr: getenv("OPENCITY_METRICS_ADDR")}
-	m.CityLimit, _ = strconv.Atoi(getenv("OPENCITY_METRICS_CITY_LIMIT"))
-	m.Profiling, _ = strconv.ParseBool(getenv("OPENCITY_PPROF"))
+	var errs []error
+	if v := getenv("OPENCITY_METRICS_CITY_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("OPENCITY_METRICS_CITY_LIMIT %q: use a whole number of cities, 1 or more", v))
+		}
+		m.CityLimit = n
+	}
+	if v := getenv("OPENCITY_PPROF"); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("OPENCITY_PPROF %q: use true or false", v))
+		}
+		m.Profiling = on
+	}
+	m.Err = errors.Join(errs...)
 	return m
 }
 

@@ -2,35 +2,25 @@ package server_test
 
 import (
 	"bytes"
-	"io"
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/opencity/opencity/cmd/opencity/server"
 	"github.com/opencity/opencity/cmd/opencity/server/servertest"
+	"github.com/opencity/opencity/core/web/webtest"
 )
 
 // get fetches url with the bearer token (none when "") and returns the
-// status and the body.
+// status and the body as the server sent them.
 func get(t *testing.T, url, token string) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var header []string
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		header = []string{"Authorization", "Bearer " + token}
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, body := webtest.RawGet(t, url, header...)
 	return resp.StatusCode, body
 }
 
@@ -78,17 +68,41 @@ func TestProfilingBehindTheMetricsToken(t *testing.T) {
 	}
 }
 
-// OPENCITY_PPROF turns profiling on; anything but a true value leaves it off.
-func TestProfilingSetting(t *testing.T) {
-	for value, want := range map[string]bool{"true": true, "1": true, "": false, "false": false, "yes-please": false} {
+// OPENCITY_PPROF turns profiling on or off; a value that is neither, like
+// a city limit that is not a number of cities, stops the server from
+// starting with a message naming the setting.
+func TestMetricsSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+		profiling   bool
+		refused     string
+	}{
+		{"OPENCITY_PPROF", "true", true, ""},
+		{"OPENCITY_PPROF", "1", true, ""},
+		{"OPENCITY_PPROF", "", false, ""},
+		{"OPENCITY_PPROF", "false", false, ""},
+		{"OPENCITY_PPROF", "yes-please", false, `OPENCITY_PPROF "yes-please"`},
+		{"OPENCITY_METRICS_CITY_LIMIT", "many", false, `OPENCITY_METRICS_CITY_LIMIT "many"`},
+		{"OPENCITY_METRICS_CITY_LIMIT", "0", false, `OPENCITY_METRICS_CITY_LIMIT "0"`},
+	} {
 		cfg := server.MetricsConfigFromEnv(func(k string) string {
-			if k == "OPENCITY_PPROF" {
-				return value
+			if k == tc.name {
+				return tc.value
 			}
 			return ""
 		})
-		if cfg.Profiling != want {
-			t.Errorf("OPENCITY_PPROF=%q: profiling %v, want %v", value, cfg.Profiling, want)
+		if cfg.Profiling != tc.profiling {
+			t.Errorf("%s=%q: profiling %v, want %v", tc.name, tc.value, cfg.Profiling, tc.profiling)
+		}
+		if tc.refused == "" {
+			if cfg.Err != nil {
+				t.Errorf("%s=%q refused: %v", tc.name, tc.value, cfg.Err)
+			}
+			continue
+		}
+		_, err := server.New(context.Background(), server.Config{DataDir: t.TempDir(), Metrics: cfg})
+		if err == nil || !strings.Contains(err.Error(), tc.refused) {
+			t.Errorf("server with %s=%q: %v, want a refusal naming %s", tc.name, tc.value, err, tc.refused)
 		}
 	}
 }

@@ -149,6 +149,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Intake.Err != nil {
 		return nil, cfg.Intake.Err
 	}
+	if cfg.Metrics.Err != nil {
+		return nil, cfg.Metrics.Err
+	}
 	photos, err := OpenPhotos(ctx, cfg)
 	if err != nil {
 		return nil, err
