@@ -21,10 +21,10 @@ type categoriesData struct {
 	Tree      []groupNode
 	Groups    []core.CategoryGroup
 	Utilities []string
-	Edit      *core.Category // the category being edited, nil on the list
+	Edit      string // the code of the category being edited, "" on the list
 }
 
-func (cs *Console) categoryData(c *gin.Context) (*categoriesData, error) {
+func (cs *Console) categoryData(c *gin.Context, edit string) (any, error) {
 	k := callOf(c)
 	dir := cs.directory(k)
 	groups, err := dir.CategoryGroups().List(k.ctx, k.actor, true)
@@ -35,7 +35,7 @@ func (cs *Console) categoryData(c *gin.Context) (*categoriesData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &categoriesData{Groups: groups, Utilities: core.Utilities}
+	d := &categoriesData{Groups: groups, Utilities: core.Utilities, Edit: edit}
 	byGroup := map[string]int{}
 	for i, g := range groups {
 		byGroup[g.Code] = i
@@ -55,21 +55,32 @@ func (cs *Console) categoryData(c *gin.Context) (*categoriesData, error) {
 	return d, nil
 }
 
+// categoryPages are the categories' list and edit pages.
+var categoryPages = entryPages[core.Category]{
+	path: "/categories", nav: "categories", title: "categories_title", editTitle: "category_edit",
+	list: "categories.html", edit: "category.html",
+	data: (*Console).categoryData,
+	get: func(cs *Console, k call, code string) (*core.Category, error) {
+		return cs.directory(k).Categories().Get(k.ctx, k.actor, code)
+	},
+	form: func(k *core.Category) url.Values {
+		v := url.Values{"code": {k.Code}, "group": {k.GroupCode}, "name_ru": {k.NameRU}, "name_en": {k.NameEN},
+			"default_priority": {string(k.DefaultPriority)}, "reaction_minutes": {core.FormatMinutes(k.ReactionMinutes)},
+			"resolution_minutes": {core.FormatMinutes(k.ResolutionMinutes)}, "utility": {k.Utility}}
+		for name, on := range map[string]bool{"emergency": k.Emergency, "working_time": k.WorkingTime, "photo_required": k.PhotoRequired,
+			"citizen_visible": k.CitizenVisible, "active": k.Active} {
+			if on {
+				v.Set(name, "on")
+			}
+		}
+		return v
+	},
+}
+
 func (cs *Console) categories(c *gin.Context) {
 	p := cs.page(c, "categories_title", "categories")
 	p.Form = url.Values{"active": {"on"}, "citizen_visible": {"on"}, "reaction_minutes": {"2h"}, "resolution_minutes": {"24h"}}
-	cs.showCategories(c, p, http.StatusOK, "categories.html", nil)
-}
-
-func (cs *Console) showCategories(c *gin.Context, p *web.Page, status int, tpl string, edit *core.Category) {
-	d, err := cs.categoryData(c)
-	if err != nil {
-		cs.views.Fail(c, tpl, p, err)
-		return
-	}
-	d.Edit = edit
-	p.Data = d
-	cs.views.Render(c, status, tpl, p)
+	categoryPages.show(cs, c, p, http.StatusOK, "")
 }
 
 // categoryForm reads the category form; deadlines are durations ("30m",
@@ -89,49 +100,18 @@ func (cs *Console) saveCategory(c *gin.Context, code string) {
 	k := categoryForm(f)
 	p := cs.page(c, "categories_title", "categories")
 	p.Form = f.Values
-	tpl := "categories.html"
-	if code != "" {
-		tpl = "category.html"
-	}
 	err := f.Err()
 	if err == nil {
 		kc := callOf(c)
 		_, err = cs.directory(kc).Categories().Save(kc.ctx, kc.actor, code, &k)
 	}
-	if err != nil {
-		status := p.SetError(c, err)
-		var edit *core.Category
-		if code != "" {
-			edit = &core.Category{Code: code}
-		}
-		cs.showCategories(c, p, status, tpl, edit)
-		return
-	}
-	done(c, "/categories")
+	categoryPages.saved(cs, c, p, code, err)
 }
 
 func (cs *Console) createCategory(c *gin.Context) { cs.saveCategory(c, "") }
 func (cs *Console) updateCategory(c *gin.Context) { cs.saveCategory(c, c.Param("code")) }
 
-func (cs *Console) editCategory(c *gin.Context) {
-	p := cs.page(c, "category_edit", "categories")
-	kc := callOf(c)
-	k, err := cs.directory(kc).Categories().Get(kc.ctx, kc.actor, c.Param("code"))
-	if err != nil {
-		cs.views.Fail(c, "category.html", p, err)
-		return
-	}
-	p.Form = url.Values{"code": {k.Code}, "group": {k.GroupCode}, "name_ru": {k.NameRU}, "name_en": {k.NameEN},
-		"default_priority": {string(k.DefaultPriority)}, "reaction_minutes": {core.FormatMinutes(k.ReactionMinutes)},
-		"resolution_minutes": {core.FormatMinutes(k.ResolutionMinutes)}, "utility": {k.Utility}}
-	for name, on := range map[string]bool{"emergency": k.Emergency, "working_time": k.WorkingTime, "photo_required": k.PhotoRequired,
-		"citizen_visible": k.CitizenVisible, "active": k.Active} {
-		if on {
-			p.Form.Set(name, "on")
-		}
-	}
-	cs.showCategories(c, p, http.StatusOK, "category.html", k)
-}
+func (cs *Console) editCategory(c *gin.Context) { categoryPages.editPage(cs, c) }
 
 func (cs *Console) createGroup(c *gin.Context) {
 	f := web.ReadForm(c)
@@ -153,10 +133,10 @@ func (cs *Console) createGroup(c *gin.Context) {
 				delete(p.Errors, k)
 			}
 		}
-		cs.showCategories(c, p, status, "categories.html", nil)
+		categoryPages.show(cs, c, p, status, "")
 		return
 	}
-	done(c, "/categories")
+	done(c, categoryPages.path)
 }
 
 type orgsData struct {
@@ -167,7 +147,7 @@ type orgsData struct {
 	Edit      string
 }
 
-func (cs *Console) orgData(c *gin.Context) (*orgsData, error) {
+func (cs *Console) orgData(c *gin.Context, edit string) (any, error) {
 	k := callOf(c)
 	dir := cs.directory(k)
 	orgs, err := dir.Organizations().List(k.ctx, k.actor, true)
@@ -178,24 +158,31 @@ func (cs *Console) orgData(c *gin.Context) (*orgsData, error) {
 	if err = optional(err); err != nil {
 		return nil, err
 	}
-	return &orgsData{Items: orgs, Kinds: core.OrgKinds, Utilities: core.Utilities, Districts: ds}, nil
+	return &orgsData{Items: orgs, Kinds: core.OrgKinds, Utilities: core.Utilities, Districts: ds, Edit: edit}, nil
 }
 
-func (cs *Console) showOrgs(c *gin.Context, p *web.Page, status int, tpl, edit string) {
-	d, err := cs.orgData(c)
-	if err != nil {
-		cs.views.Fail(c, tpl, p, err)
-		return
-	}
-	d.Edit = edit
-	p.Data = d
-	cs.views.Render(c, status, tpl, p)
+// orgPages are the organizations' list and edit pages.
+var orgPages = entryPages[core.Organization]{
+	path: "/organizations", nav: "organizations", title: "organizations_title", editTitle: "organization_edit",
+	list: "organizations.html", edit: "organization.html",
+	data: (*Console).orgData,
+	get: func(cs *Console, k call, code string) (*core.Organization, error) {
+		return cs.directory(k).Organizations().Get(k.ctx, k.actor, code)
+	},
+	form: func(o *core.Organization) url.Values {
+		v := url.Values{"code": {o.Code}, "kind": {o.Kind}, "name_ru": {o.NameRU}, "name_en": {o.NameEN}, "phone": {o.Phone},
+			"email": {o.Email}, "utility": {o.Utility}, "districts": o.Districts, "categories": {strings.Join(o.Categories, ", ")}}
+		if o.Active {
+			v.Set("active", "on")
+		}
+		return v
+	},
 }
 
 func (cs *Console) organizations(c *gin.Context) {
 	p := cs.page(c, "organizations_title", "organizations")
 	p.Form = url.Values{"active": {"on"}}
-	cs.showOrgs(c, p, http.StatusOK, "organizations.html", "")
+	orgPages.show(cs, c, p, http.StatusOK, "")
 }
 
 func orgForm(f *web.Form) core.Organization {
@@ -209,36 +196,14 @@ func (cs *Console) saveOrganization(c *gin.Context, code string) {
 	o := orgForm(f)
 	p := cs.page(c, "organizations_title", "organizations")
 	p.Form = f.Values
-	tpl := "organizations.html"
-	if code != "" {
-		tpl = "organization.html"
-	}
 	k := callOf(c)
-	if _, err := cs.directory(k).Organizations().Save(k.ctx, k.actor, code, &o); err != nil {
-		cs.showOrgs(c, p, p.SetError(c, err), tpl, code)
-		return
-	}
-	done(c, "/organizations")
+	_, err := cs.directory(k).Organizations().Save(k.ctx, k.actor, code, &o)
+	orgPages.saved(cs, c, p, code, err)
 }
 
 func (cs *Console) createOrganization(c *gin.Context) { cs.saveOrganization(c, "") }
 func (cs *Console) updateOrganization(c *gin.Context) { cs.saveOrganization(c, c.Param("code")) }
-
-func (cs *Console) editOrganization(c *gin.Context) {
-	p := cs.page(c, "organization_edit", "organizations")
-	k := callOf(c)
-	o, err := cs.directory(k).Organizations().Get(k.ctx, k.actor, c.Param("code"))
-	if err != nil {
-		cs.views.Fail(c, "organization.html", p, err)
-		return
-	}
-	p.Form = url.Values{"code": {o.Code}, "kind": {o.Kind}, "name_ru": {o.NameRU}, "name_en": {o.NameEN}, "phone": {o.Phone},
-		"email": {o.Email}, "utility": {o.Utility}, "districts": o.Districts, "categories": {strings.Join(o.Categories, ", ")}}
-	if o.Active {
-		p.Form.Set("active", "on")
-	}
-	cs.showOrgs(c, p, http.StatusOK, "organization.html", o.Code)
-}
+func (cs *Console) editOrganization(c *gin.Context)   { orgPages.editPage(cs, c) }
 
 func (cs *Console) districts(c *gin.Context) {
 	cs.showDistricts(c, cs.page(c, "districts_title", "districts"), http.StatusOK)
@@ -281,4 +246,60 @@ func nonEmpty(vs []string) []string {
 // splitCodes reads "a, b c" as [a b c].
 func splitCodes(s string) []string {
 	return nonEmpty(strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == ';' || r == '\n' }))
+}
+
+// entryPages are the list page and the edit page of one kind of directory
+// entry named by a code (categories, organizations), T being the entry.
+type entryPages[T any] struct {
+	path             string // the list's path in the console, "/categories"
+	nav              string // the menu item the pages belong to
+	title, editTitle string // message keys of the pages' titles
+	list, edit       string // the pages' templates
+	// data reads what the pages show; edit is the code of the entry being
+	// edited, "" on the list.
+	data func(cs *Console, c *gin.Context, edit string) (any, error)
+	get  func(cs *Console, k call, code string) (*T, error)
+	// form fills the edit page's form from an entry.
+	form func(*T) url.Values
+}
+
+// show draws the list (edit "") or the edit page of the entry coded edit
+// with the answer status.
+func (e entryPages[T]) show(cs *Console, c *gin.Context, p *web.Page, status int, edit string) {
+	tpl := e.list
+	if edit != "" {
+		tpl = e.edit
+	}
+	d, err := e.data(cs, c, edit)
+	if err != nil {
+		cs.views.Fail(c, tpl, p, err)
+		return
+	}
+	p.Data = d
+	cs.views.Render(c, status, tpl, p)
+}
+
+// saved ends a post of the form that adds (code "") or changes an entry:
+// the browser goes back to the list when err is nil; otherwise the page the
+// form was on is drawn again with the form as sent and err's messages.
+func (e entryPages[T]) saved(cs *Console, c *gin.Context, p *web.Page, code string, err error) {
+	if err != nil {
+		e.show(cs, c, p, p.SetError(c, err), code)
+		return
+	}
+	done(c, e.path)
+}
+
+// editPage draws the edit page of the entry named by the path's code.
+func (e entryPages[T]) editPage(cs *Console, c *gin.Context) {
+	p := cs.page(c, e.editTitle, e.nav)
+	k := callOf(c)
+	code := c.Param("code")
+	v, err := e.get(cs, k, code)
+	if err != nil {
+		cs.views.Fail(c, e.edit, p, err)
+		return
+	}
+	p.Form = e.form(v)
+	e.show(cs, c, p, http.StatusOK, code)
 }

@@ -134,6 +134,22 @@ func TestConsoleForms(t *testing.T) {
 							t.Fatalf("stored organization: %d %s", r.Status, r.Body)
 						}
 					}},
+				{name: "a changed organization with a bad e-mail stays on its edit page", path: "/t/kazan/admin/organizations/uk-new",
+					form: url.Values{"code": {"uk-new"}, "kind": {"management_company"}, "name_ru": {"УК Новее"},
+						"name_en": {"New MC"}, "email": {"nope"}, "active": {"on"}},
+					status:  http.StatusUnprocessableEntity,
+					content: []string{`id="e-email">is not an e-mail address`, `value="УК Новее"`, `action="/t/kazan/admin/organizations/uk-new"`}},
+				{name: "a category changed with a bad deadline stays on its edit page", path: "/t/kazan/admin/categories/lift",
+					form: url.Values{"code": {"lift"}, "name_ru": {"Лифт сломан"}, "name_en": {"Lift"},
+						"reaction_minutes": {"soon"}, "resolution_minutes": {"24h"}, "active": {"on"}},
+					status:  http.StatusUnprocessableEntity,
+					content: []string{`id="e-reaction_minutes">`, `value="Лифт сломан"`, `action="/t/kazan/admin/categories/lift"`},
+					after: func(t *testing.T) {
+						status, _, body := admin.Get(t, base, "/t/kazan/admin/categories/lift")
+						if status != http.StatusOK || !strings.Contains(body, `action="/t/kazan/admin/categories/lift"`) || strings.Contains(body, "Лифт сломан") {
+							t.Fatalf("the category's edit page after a refused change: %d\n%s", status, body)
+						}
+					}},
 				{name: "a district", path: "/t/kazan/admin/districts",
 					form:   url.Values{"code": {"zarechny"}, "name_ru": {"Заречный"}, "name_en": {"Zarechny"}},
 					status: http.StatusSeeOther, after: district(http.StatusOK)},
