@@ -1,4 +1,4 @@
-package main
+package cityconsole_test
 
 import (
 	"bytes"
@@ -81,14 +81,14 @@ func TestImportConnector(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			clock := servertest.NewClock(time.Now())
-			s := startServerConfig(t, kind, func(c *server.Config) {
+			s := servertest.Start(t, kind, func(c *server.Config) {
 				c.Now, c.WebhookTimeout = clock.Now, 300*time.Millisecond
 			})
-			admin := s.login("kazan", "admin")
-			disp := s.login("kazan", "dispatcher")
-			citizen := s.login("kazan", "citizen")
+			admin := s.Login("kazan", "admin")
+			disp := s.Login("kazan", "dispatcher")
+			citizen := s.Login("kazan", "citizen")
 			var regID, opOrg string
-			s.inCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
+			s.InCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
 				if err := tx.NewRaw("SELECT registry_id FROM buildings WHERE registry_id <> '' ORDER BY id LIMIT 1").Scan(ctx, &regID); err != nil {
 					return err
 				}
@@ -109,9 +109,9 @@ func TestImportConnector(t *testing.T) {
 			bad["code"], bad["feed_url"], bad["every_minutes"] = "Народный", "ftp://example.org/feed", "3"
 			bad["mapping.category"], bad["mapping.description"] = "problem..kind", ""
 			bad["default_category"], bad["category_map"] = "no-such", "Лифт = lift\nкрыша"
-			r := s.page("POST", "/t/kazan/admin/imports?lang=en", admin, bad, nil)
+			r := s.Page("POST", "/t/kazan/admin/imports?lang=en", admin, bad, nil)
 			if r.Status != http.StatusUnprocessableEntity {
-				t.Fatalf("bad connector: %d %s", r.Status, truncate(r.Body))
+				t.Fatalf("bad connector: %d %s", r.Status, apitest.Truncate(r.Body))
 			}
 			for _, want := range []string{`id="e-code"`, `id="e-feed_url"`, `id="e-every_minutes"`, `id="e-mapping.category"`,
 				`id="e-mapping.description"`, `id="e-default_category"`, `id="e-category_map"`, "line 2: write", "names of letters"} {
@@ -119,27 +119,27 @@ func TestImportConnector(t *testing.T) {
 					t.Errorf("the bad connector's page lacks %s", want)
 				}
 			}
-			if r := s.page("POST", "/t/kazan/admin/imports?lang=ru", admin, bad, nil); !strings.Contains(string(r.Body), "строка 2: пишите") {
-				t.Errorf("no Russian field message: %s", truncate(r.Body))
+			if r := s.Page("POST", "/t/kazan/admin/imports?lang=ru", admin, bad, nil); !strings.Contains(string(r.Body), "строка 2: пишите") {
+				t.Errorf("no Russian field message: %s", apitest.Truncate(r.Body))
 			}
 
 			// The attacker's side: a dispatcher configures nothing.
-			if r := s.page("POST", "/t/kazan/admin/imports", disp, good, nil); r.Status != http.StatusForbidden {
+			if r := s.Page("POST", "/t/kazan/admin/imports", disp, good, nil); r.Status != http.StatusForbidden {
 				t.Errorf("a dispatcher created a connector: %d", r.Status)
 			}
 
-			r = s.page("POST", "/t/kazan/admin/imports", admin, good, nil)
+			r = s.Page("POST", "/t/kazan/admin/imports", admin, good, nil)
 			if r.Status != http.StatusCreated {
-				t.Fatalf("connector: %d %s", r.Status, truncate(r.Body))
+				t.Fatalf("connector: %d %s", r.Status, apitest.Truncate(r.Body))
 			}
 			m := connectorID.FindSubmatch(r.Body)
 			sm := secretCode.FindSubmatch(r.Body)
 			if m == nil || sm == nil {
-				t.Fatalf("no connector id or secret: %s", truncate(r.Body))
+				t.Fatalf("no connector id or secret: %s", apitest.Truncate(r.Body))
 			}
 			id := string(m[1])
 			rc.SetSecret(string(sm[1]))
-			if r := s.page("POST", "/t/kazan/admin/imports", admin, good, nil); r.Status != http.StatusUnprocessableEntity ||
+			if r := s.Page("POST", "/t/kazan/admin/imports", admin, good, nil); r.Status != http.StatusUnprocessableEntity ||
 				!strings.Contains(string(r.Body), `id="e-code"`) {
 				t.Errorf("a second connector of the same code: %d", r.Status)
 			}
@@ -175,7 +175,7 @@ func TestImportConnector(t *testing.T) {
 			}
 			runs := func() int {
 				var n int
-				s.inCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
+				s.InCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
 					return tx.NewRaw("SELECT count(*) FROM import_runs").Scan(ctx, &n)
 				})
 				return n
@@ -184,12 +184,12 @@ func TestImportConnector(t *testing.T) {
 			if n := runs(); n != 1 {
 				t.Fatalf("%d runs after the first scheduled pull", n)
 			}
-			page := s.page("GET", "/t/kazan/admin/imports/"+id+"?lang=en", admin, nil, nil)
+			page := s.Page("GET", "/t/kazan/admin/imports/"+id+"?lang=en", admin, nil, nil)
 			if page.Status != 200 || !strings.Contains(string(page.Body), "Runs of") {
-				t.Fatalf("connector page: %d %s", page.Status, truncate(page.Body))
+				t.Fatalf("connector page: %d %s", page.Status, apitest.Truncate(page.Body))
 			}
 			var counts [5]int
-			s.inCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
+			s.InCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
 				return tx.NewRaw("SELECT fetched, created, updated, unchanged, refused FROM import_runs ORDER BY id DESC LIMIT 1").
 					Scan(ctx, &counts[0], &counts[1], &counts[2], &counts[3], &counts[4])
 			})
@@ -197,10 +197,10 @@ func TestImportConnector(t *testing.T) {
 				t.Errorf("first run fetched, created, updated, unchanged, refused = %v", counts)
 			}
 			if !strings.Contains(string(page.Body), "record 3 (id «pk-3»): description") || !strings.Contains(string(page.Body), "record 4 (id «»): external_id") {
-				t.Errorf("the run log lacks the refusals: %s", truncate(page.Body))
+				t.Errorf("the run log lacks the refusals: %s", apitest.Truncate(page.Body))
 			}
 			number := func(ext string) (num, status, channel string) {
-				s.inCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
+				s.InCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
 					return tx.NewRaw("SELECT number, status, channel FROM requests WHERE external_source = 'narcontrol' AND external_id = ?", ext).
 						Scan(ctx, &num, &status, &channel)
 				})
@@ -212,13 +212,13 @@ func TestImportConnector(t *testing.T) {
 				t.Errorf("pk-1 %s %s, pk-2 %s", st1, ch1, st2)
 			}
 			var note string
-			s.inCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
+			s.InCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
 				return tx.NewRaw("SELECT e.note FROM request_events AS e JOIN requests AS r ON r.id = e.request_id WHERE r.number = ? AND e.kind = 'triage'", n2).Scan(ctx, &note)
 			})
 			if !strings.Contains(note, "НЛО") || !strings.Contains(note, "Несуществующая") {
 				t.Errorf("pk-2's triage note keeps not the source's text: %s", note)
 			}
-			if got, _ := json.Marshal(s.get("kazan", disp, n2)); !strings.Contains(string(got), "Несуществующая") {
+			if got, _ := json.Marshal(s.Get("kazan", disp, n2)); !strings.Contains(string(got), "Несуществующая") {
 				t.Errorf("pk-2 lost the source's address: %s", got)
 			}
 
@@ -228,7 +228,7 @@ func TestImportConnector(t *testing.T) {
 				record("pk-1", "Лифт", "Лифт стоит между этажами", regID, ""),
 				record("pk-1", "Лифт", "Лифт стоит между этажами", regID, ""),
 			)
-			r = s.page("POST", "/t/kazan/admin/imports/"+id+"/run?lang=en", admin, map[string]string{}, nil)
+			r = s.Page("POST", "/t/kazan/admin/imports/"+id+"/run?lang=en", admin, map[string]string{}, nil)
 			if lm := runLine.FindStringSubmatch(string(r.Body)); r.Status != 200 || lm == nil || lm[2] != "0" || lm[3] != "0" || lm[4] != "3" {
 				t.Errorf("a repeated feed: %d %v", r.Status, lm)
 			}
@@ -242,11 +242,11 @@ func TestImportConnector(t *testing.T) {
 			if n := runs(); n != 3 {
 				t.Fatalf("%d runs after the second scheduled pull", n)
 			}
-			if got := s.get("kazan", disp, n2); got["description"] != "Над домом висит тарелка, мигает" {
+			if got := s.Get("kazan", disp, n2); got["description"] != "Над домом висит тарелка, мигает" {
 				t.Errorf("the changed record did not update its request: %v", got["description"])
 			}
 			var total int
-			s.inCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
+			s.InCity(t, "kazan", func(ctx context.Context, tx bun.Tx) error {
 				return tx.NewRaw("SELECT count(*) FROM requests WHERE external_source = 'narcontrol'").Scan(ctx, &total)
 			})
 			if total != 2 {
@@ -261,19 +261,19 @@ func TestImportConnector(t *testing.T) {
 			// An uploaded CSV batch (Russian Excel's semicolons), twice.
 			csvBatch := "id;problem.kind;problem.text;where.fias;author.phone\npk-10;Не работает лифт;Лифт не едет;" + regID + ";89175550124\n"
 			for i, want := range []string{"1", "0"} {
-				r := s.uploadImport(t, "/t/kazan/admin/imports/"+id+"/upload?lang=en", admin, "batch.csv", []byte(csvBatch))
+				r := uploadImport(t, s, "/t/kazan/admin/imports/"+id+"/upload?lang=en", admin, "batch.csv", []byte(csvBatch))
 				if lm := runLine.FindStringSubmatch(string(r.Body)); r.Status != 200 || lm == nil || lm[2] != want {
-					t.Errorf("upload %d: %d %v %s", i, r.Status, lm, truncate(r.Body))
+					t.Errorf("upload %d: %d %v %s", i, r.Status, lm, apitest.Truncate(r.Body))
 				}
 			}
-			if r := s.uploadImport(t, "/t/kazan/admin/imports/"+id+"/upload?lang=en", admin, "batch.json", []byte(`{"items": [`)); r.Status != http.StatusUnprocessableEntity ||
+			if r := uploadImport(t, s, "/t/kazan/admin/imports/"+id+"/upload?lang=en", admin, "batch.json", []byte(`{"items": [`)); r.Status != http.StatusUnprocessableEntity ||
 				!strings.Contains(string(r.Body), "not valid JSON") {
 				t.Errorf("a broken upload: %d", r.Status)
 			}
 
 			// Status changes go back to the source once it answers.
-			s.mustAct("kazan", disp, n2, "assign", map[string]string{"organization": opOrg}, "assigned")
-			other := s.submit("kazan", citizen, "not from the source")
+			s.MustAct("kazan", disp, n2, "assign", map[string]string{"organization": opOrg}, "assigned")
+			other := s.Submit("kazan", citizen, "not from the source")
 			s.Backend.NudgeRelay("kazan")
 			apitest.WaitFor(t, "a failed callback", func() bool { return rc.Tries() > 0 })
 			rc.Set(webhooktest.Accept)
@@ -299,7 +299,7 @@ func TestImportConnector(t *testing.T) {
 			}
 
 			// Console in both languages; the run log's causes.
-			ru := s.page("GET", "/t/kazan/admin/imports/"+id+"?lang=ru", admin, nil, nil)
+			ru := s.Page("GET", "/t/kazan/admin/imports/"+id+"?lang=ru", admin, nil, nil)
 			for _, want := range []string{"Запуски коннектора", "по расписанию", "вручную", "загрузка", "Доставки обратного вызова"} {
 				if !strings.Contains(string(ru.Body), want) {
 					t.Errorf("the Russian page lacks %q", want)
@@ -307,7 +307,7 @@ func TestImportConnector(t *testing.T) {
 			}
 
 			// Another city's administrator, with kazan's connector id.
-			nkm := s.login("nizhnekamsk", "admin")
+			nkm := s.Login("nizhnekamsk", "admin")
 			for _, try := range []struct{ method, path string }{
 				{"GET", "/t/nizhnekamsk/admin/imports/" + id}, {"POST", "/t/nizhnekamsk/admin/imports/" + id},
 				{"POST", "/t/nizhnekamsk/admin/imports/" + id + "/run"},
@@ -316,17 +316,17 @@ func TestImportConnector(t *testing.T) {
 				if try.method == "POST" {
 					form = good
 				}
-				if r := s.page(try.method, try.path, nkm, form, nil); r.Status != http.StatusNotFound {
+				if r := s.Page(try.method, try.path, nkm, form, nil); r.Status != http.StatusNotFound {
 					t.Errorf("%s %s by another city's admin: %d", try.method, try.path, r.Status)
 				}
 			}
-			if r := s.uploadImport(t, "/t/nizhnekamsk/admin/imports/"+id+"/upload", nkm, "batch.csv", []byte(csvBatch)); r.Status != http.StatusNotFound {
+			if r := uploadImport(t, s, "/t/nizhnekamsk/admin/imports/"+id+"/upload", nkm, "batch.csv", []byte(csvBatch)); r.Status != http.StatusNotFound {
 				t.Errorf("upload to kazan's connector from another city: %d", r.Status)
 			}
-			if r := s.page("GET", "/t/kazan/admin/imports/"+id, nkm, nil, nil); r.Status == http.StatusOK {
+			if r := s.Page("GET", "/t/kazan/admin/imports/"+id, nkm, nil, nil); r.Status == http.StatusOK {
 				t.Errorf("another city's token read kazan's connector")
 			}
-			if r := s.page("GET", "/t/kazan/admin/imports/"+id, disp, nil, nil); r.Status != http.StatusForbidden {
+			if r := s.Page("GET", "/t/kazan/admin/imports/"+id, disp, nil, nil); r.Status != http.StatusForbidden {
 				t.Errorf("a dispatcher read the connector: %d", r.Status)
 			}
 			src.mu.Lock()
@@ -340,16 +340,16 @@ func TestImportConnector(t *testing.T) {
 
 // uploadImport posts a file to a console upload form as a browser does:
 // with the page session's CSRF token.
-func (s *testServer) uploadImport(t *testing.T, path, token, name string, data []byte) response {
+func uploadImport(t *testing.T, s *servertest.Server, path, token, name string, data []byte) apitest.Response {
 	t.Helper()
-	cookie, csrf := s.api().PageSession(path)
+	cookie, csrf := s.PageSession(path)
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
 	_ = w.WriteField("csrf_token", csrf)
 	fw, _ := w.CreateFormFile("file", name)
 	_, _ = fw.Write(data)
 	w.Close()
-	req, _ := http.NewRequest("POST", s.api().Base+path, &body)
+	req, _ := http.NewRequest("POST", s.Base+path, &body)
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept-Language", "en")
@@ -360,5 +360,5 @@ func (s *testServer) uploadImport(t *testing.T, path, token, name string, data [
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	return apitest.Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
