@@ -33,7 +33,7 @@ func TestWishesGoToHeadquarters(t *testing.T) {
 			}
 
 			// Not in triage, no Reject button, and the API refuses the rejection.
-			for _, it := range s.deskWalkAPI(t, "kazan", disp, url.Values{"queue": {"all"}, "limit": {"100"}}) {
+			for _, it := range s.api().DeskWalk("kazan", disp, url.Values{"queue": {"all"}, "limit": {"100"}}) {
 				for _, n := range numbers {
 					if it["number"] == n {
 						t.Errorf("wish %s on the desk", n)
