@@ -1,4 +1,4 @@
-package main
+package httpapi_test
 
 import (
 	"context"
@@ -27,17 +27,17 @@ func TestOutageLateAlerts(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			clk := servertest.NewClock(servertest.Moscow("2026-11-03 10:00"))
 			mp := mailtest.Start(t)
-			s := startServerConfig(t, kind, func(c *server.Config) { c.Now = clk.Now; c.SMTPURL = mp.URL() })
+			s := servertest.Start(t, kind, func(c *server.Config) { c.Now = clk.Now; c.SMTPURL = mp.URL() })
 			ctx := context.Background()
-			admin, disp := s.login("kazan", "admin"), s.login("kazan", "dispatcher")
+			admin, disp := s.Login("kazan", "admin"), s.Login("kazan", "dispatcher")
 			otherManager := s.InviteManager(t, admin) // of the operator's management company
-			settings := s.call("GET", "/t/kazan/api/v1/settings", admin, nil).json(t)
+			settings := s.Call("GET", "/t/kazan/api/v1/settings", admin, nil).JSON(t)
 			settings["escalation_second_level_minutes"] = 30
-			if r := s.call("PUT", "/t/kazan/api/v1/settings", admin, settings); r.Status != 200 {
+			if r := s.Call("PUT", "/t/kazan/api/v1/settings", admin, settings); r.Status != 200 {
 				t.Fatalf("settings: %d %s", r.Status, r.Body)
 			}
 			var supplier int64
-			for _, o := range s.call("GET", "/t/kazan/api/v1/organizations?limit=100", admin, nil).json(t)["items"].([]any) {
+			for _, o := range s.Call("GET", "/t/kazan/api/v1/organizations?limit=100", admin, nil).JSON(t)["items"].([]any) {
 				if m := o.(map[string]any); m["code"] == "vodokanal-kazan" {
 					supplier = int64(m["id"].(float64))
 				}
@@ -47,19 +47,12 @@ func TestOutageLateAlerts(t *testing.T) {
 			}
 			invite := func(login string, role string, org int64) string {
 				t.Helper()
-				body := map[string]any{"login": login, "role": role, "email": login + "@example.org"}
+				fields := map[string]any{"role": role, "email": login + "@example.org"}
 				if org != 0 {
-					body["organization_id"] = org
+					fields["organization_id"] = org
 				}
-				r := s.call("POST", "/t/kazan/api/v1/users", admin, body)
-				if r.Status != http.StatusCreated {
-					t.Fatalf("invite %s: %d %s", login, r.Status, r.Body)
-				}
-				if r := s.call("POST", "/t/kazan/api/v1/auth/invite", "", map[string]string{"token": r.json(t)["invite_token"].(string),
-					"password": login + " password"}); r.Status != 200 {
-					t.Fatalf("redeem %s: %d %s", login, r.Status, r.Body)
-				}
-				return s.loginPassword("kazan", login, login+" password")
+				s.Invite("kazan", login, login+" password", fields)
+				return s.LoginPassword("kazan", login, login+" password")
 			}
 			duty := invite("duty-dispatcher", "dispatcher", 0)
 			hq := invite("hq-analyst", "analyst", 0)
@@ -67,21 +60,21 @@ func TestOutageLateAlerts(t *testing.T) {
 			waterOp := invite("water-operator", "org_operator", supplier)
 			invite("mc-boss", "org_manager", s.UserOrg(t, "kazan", "operator"))
 
-			o := s.call("POST", "/t/kazan/api/v1/outages", disp, map[string]any{"utility": "water", "organization": "vodokanal-kazan",
+			o := s.Call("POST", "/t/kazan/api/v1/outages", disp, map[string]any{"utility": "water", "organization": "vodokanal-kazan",
 				"street": "Копылова", "starts_at": clk.Now().Add(-time.Hour), "ends_at": clk.Now().Add(time.Hour),
 				"notice_ru": "Ремонт водовода", "notice_en": "Water main repair"})
 			if o.Status != http.StatusCreated {
 				t.Fatalf("declare: %d %s", o.Status, o.Body)
 			}
-			id := int64(o.json(t)["id"].(float64))
+			id := int64(o.JSON(t)["id"].(float64))
 			seen := func(city, token string) string {
 				t.Helper()
-				r := s.call("GET", "/t/"+city+"/api/v1/alerts", token, nil)
+				r := s.Call("GET", "/t/"+city+"/api/v1/alerts", token, nil)
 				if r.Status != http.StatusOK {
 					t.Fatalf("alerts: %d %s", r.Status, r.Body)
 				}
 				var out []string
-				for _, a := range r.json(t)["items"].([]any) {
+				for _, a := range r.JSON(t)["items"].([]any) {
 					if al := a.(map[string]any); al["outage"] == float64(id) {
 						if al["deadline"] != "outage_end" || al["utility"] != "water" || al["number"] != nil {
 							t.Errorf("alert %v", al)
@@ -109,21 +102,22 @@ func TestOutageLateAlerts(t *testing.T) {
 					t.Errorf("first level: sees %q, want %q", got, want)
 				}
 			}
-			if r := s.call("GET", "/t/kazan/api/v1/alerts", waterOp, nil); r.Status != http.StatusForbidden {
-				t.Errorf("the supplier's operator reads alerts: %d", r.Status)
-			}
-			page := string(s.page("GET", "/t/kazan/alerts?lang=ru", duty, nil, nil).Body)
+			page := string(s.Page("GET", "/t/kazan/alerts?lang=ru", duty, nil, nil).Body)
 			if !strings.Contains(page, fmt.Sprintf(`data-outage="%d"`, id)) || !strings.Contains(page, fmt.Sprintf("отключение № %d", id)) {
-				t.Errorf("the dispatcher's alerts page lacks the outage: %s", truncate([]byte(page)))
+				t.Errorf("the dispatcher's alerts page lacks the outage: %s", apitest.Truncate([]byte(page)))
 			}
-			if page := string(s.page("GET", "/t/kazan/alerts", otherManager, nil, nil).Body); strings.Contains(page, fmt.Sprintf(`data-outage="%d"`, id)) {
+			if page := string(s.Page("GET", "/t/kazan/alerts", otherManager, nil, nil).Body); strings.Contains(page, fmt.Sprintf(`data-outage="%d"`, id)) {
 				t.Errorf("another organization's manager sees the outage's alert on the page")
 			}
-			// Another city's dispatcher: refused here, and nothing of it at home.
-			foreign := s.login("nizhnekamsk", "dispatcher")
-			if r := s.call("GET", "/t/kazan/api/v1/alerts", foreign, nil); r.Status != http.StatusUnauthorized && r.Status != http.StatusForbidden {
-				t.Errorf("another city's dispatcher reads this city's alerts: %d", r.Status)
-			}
+			// The supplier's operator reads no alerts; another city's
+			// dispatcher is refused here, and sees nothing of it at home.
+			foreign := s.Token(apitest.Dispatcher.Of("nizhnekamsk"))
+			s.Run(t,
+				apitest.Scenario{Name: "the supplier's operator", Path: "/alerts", As: apitest.Principal{Token: waterOp},
+					ExpectedStatus: http.StatusForbidden},
+				apitest.Scenario{Name: "another city's dispatcher", Path: "/alerts", As: apitest.Principal{Token: foreign},
+					ExpectedStatus: http.StatusUnauthorized},
+			)
 			if got := seen("nizhnekamsk", foreign); got != "" {
 				t.Errorf("another city's dispatcher sees %s", got)
 			}
