@@ -16,12 +16,7 @@ func TestLoginAttempts(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
-			b := tenanttest.Open(t, kind)
-			tenanttest.Provision(t, b, "kazan")
-			scope, err := b.Scope("kazan")
-			if err != nil {
-				t.Fatal(err)
-			}
+			scope := provisionCity(t, kind, "kazan").Scope
 			st := store.New(scope)
 			t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 			// 30 concurrent attempts of one address on one login: exactly

@@ -23,18 +23,9 @@ func TestDeskQueuesPages(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
-			b := tenanttest.Open(t, kind)
-			loc, err := bench.PrepareCity(ctx, b, "desk", 40, "pw")
-			if err != nil {
-				t.Fatal(err)
-			}
-			now := time.Date(2026, 11, 20, 0, 0, 0, 0, loc)
-			h := bench.History{Requests: 6000, Years: 1, End: now, Seed: 5, Buildings: 40}
-			if _, err := bench.Fill(ctx, b, "desk", h, nil); err != nil {
-				t.Fatal(err)
-			}
-			scope, _ := b.Scope("desk")
-			st := store.New(scope)
+			city := filledCity(t, kind, "desk", 6000, "2026-11-20", 5)
+			scope, st := city.Scope, city.Store
+			now := city.End
 			// Thousands waiting, and escalation flags as the sweep leaves them.
 			if _, err := bench.MakeWaiting(ctx, scope, 2400); err != nil {
 				t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/store"
-	"github.com/opencity/opencity/tenants/tenanttest"
 	"github.com/uptrace/bun"
 )
 
@@ -31,13 +30,8 @@ type hqCity struct {
 func openHQCity(t *testing.T, kind, slug string) *hqCity {
 	t.Helper()
 	ctx := context.Background()
-	b := tenanttest.Open(t, kind)
-	tenanttest.Provision(t, b, slug)
-	st, err := b.Store(slug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	scope, _ := b.Scope(slug)
+	city := provisionCity(t, kind, slug)
+	st, scope := city.Store, city.Scope
 	loc, err := time.LoadLocation("Europe/Moscow")
 	if err != nil {
 		t.Fatal(err)

@@ -36,12 +36,7 @@ func TestIntakeBatchFallback(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
-			b := tenanttest.Open(t, kind)
-			tenanttest.Provision(t, b, "batch")
-			raw, err := b.Scope("batch")
-			if err != nil {
-				t.Fatal(err)
-			}
+			raw := provisionCity(t, kind, "batch").Scope
 			scope := &countingScope{Scope: raw}
 			// Batches are flushed when full, so the long window never runs out.
 			st := store.New(scope, store.WithBatching(store.Batching{Window: time.Minute, Max: 6}))

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/opencity/opencity/core"
-	"github.com/opencity/opencity/core/store"
-	"github.com/opencity/opencity/tenants/bench"
 	"github.com/opencity/opencity/tenants/tenanttest"
 	"github.com/uptrace/bun"
 )
@@ -20,18 +18,10 @@ func TestListRequestsPages(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
-			b := tenanttest.Open(t, kind)
-			loc, err := bench.PrepareCity(ctx, b, "pages", 40, "pw")
-			if err != nil {
-				t.Fatal(err)
-			}
-			h := bench.History{Requests: 1500, Years: 1, End: time.Date(2026, 11, 1, 0, 0, 0, 0, loc), Seed: 3, Buildings: 40}
-			if _, err := bench.Fill(ctx, b, "pages", h, nil); err != nil {
-				t.Fatal(err)
-			}
-			scope, _ := b.Scope("pages")
-			st := store.New(scope)
+			city := filledCity(t, kind, "pages", 1500, "2026-11-01", 3)
+			scope, st := city.Scope, city.Store
 			staff := core.Actor{UserID: 1, Role: core.RoleDispatcher}
+			loc := city.End.Location()
 			from, to := time.Date(2026, 3, 1, 0, 0, 0, 0, loc), time.Date(2026, 5, 1, 0, 0, 0, 0, loc)
 			cases := []struct {
 				name  string

@@ -17,27 +17,12 @@ import (
 // catalog messages, so they read in the reader's language, and keeps the
 // person's own words as the comment.
 func TestEventNotesMigration(t *testing.T) {
-	var notes store.Migration
-	for _, m := range store.Migrations() {
-		if m.Name == "event_notes" {
-			notes = m
-		}
-	}
-	if notes.SQL == "" {
-		t.Fatal("no event_notes migration")
-	}
+	notes := migrationNamed(t, "event_notes")
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
-			b := tenanttest.Open(t, kind)
-			tenanttest.Provision(t, b, "notes")
-			st, err := b.Store("notes")
-			if err != nil {
-				t.Fatal(err)
-			}
-			scope, _ := b.Scope("notes")
-			reqs := &core.Requests{Store: st, Gate: core.Gate{Authz: core.StaticAuthorizer(core.DefaultPolicies), City: "notes"}, City: "notes",
-				Location: time.UTC, Now: time.Now}
+			c := provisionCity(t, kind, "notes")
+			st, scope, reqs := c.Store, c.Scope, c.Requests
 			citizen := core.Actor{UserID: 1, Role: core.RoleCitizen}
 			var u struct{ ID int64 }
 			if err := scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {

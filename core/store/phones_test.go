@@ -15,19 +15,8 @@ import (
 // phoneCity provisions a city and returns its store, scope and services.
 func phoneCity(t *testing.T, kind, slug string) (*store.Store, store.Scope, *core.Accounts, *core.Requests) {
 	t.Helper()
-	b := tenanttest.Open(t, kind)
-	tenanttest.Provision(t, b, slug)
-	st, err := b.Store(slug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	scope, err := b.Scope(slug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gate := core.Gate{Authz: core.StaticAuthorizer(core.DefaultPolicies), City: slug}
-	return st, scope, &core.Accounts{Store: st, Gate: gate, Now: time.Now},
-		&core.Requests{Store: st, Gate: gate, City: slug, Location: time.UTC, Now: time.Now}
+	c := provisionCity(t, kind, slug)
+	return c.Store, c.Scope, &core.Accounts{Store: c.Store, Gate: c.Requests.Gate, Now: time.Now}, c.Requests
 }
 
 // "8 (917) 555-01-23", "+7 917 555-01-23" and "917 555 01 23" are one

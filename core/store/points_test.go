@@ -4,7 +4,6 @@ import (
 	"context"
 	"regexp"
 	"testing"
-	"time"
 
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/store"
@@ -16,27 +15,14 @@ import (
 // nullable and their 0,0 unknown, on a city whose requests refer to its
 // buildings; a building with a point keeps it.
 func TestBuildingPointsMigration(t *testing.T) {
-	var mig store.Migration
-	for _, m := range store.Migrations() {
-		if m.Name == "building_points" {
-			mig = m
-		}
-	}
-	if mig.Step == nil {
-		t.Fatal("no building_points migration")
-	}
+	mig := migrationNamed(t, "building_points")
 	nullable := regexp.MustCompile(`(?i)\b(lat|lon) DOUBLE PRECISION\b`)
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
-			b := tenanttest.Open(t, kind)
-			tenanttest.Provision(t, b, "points")
-			st, err := b.Store("points")
-			if err != nil {
-				t.Fatal(err)
-			}
-			scope, _ := b.Scope("points")
-			err = st.Seed(ctx, store.SeedData{Districts: []core.District{{Code: "centre", NameRU: "Центр", NameEN: "Centre"}},
+			c := provisionCity(t, kind, "points")
+			st, scope, reqs := c.Store, c.Scope, c.Requests
+			err := st.Seed(ctx, store.SeedData{Districts: []core.District{{Code: "centre", NameRU: "Центр", NameEN: "Centre"}},
 				Buildings: []store.SeedBuilding{
 					{Building: core.Building{RegistryID: "P-1", AddressRU: "ул. Где-то, 1", Lat: core.Coord(55.79), Lon: core.Coord(49.12)}, District: "centre"},
 					{Building: core.Building{RegistryID: "P-2", AddressRU: "ул. Нигде, 2"}, District: "centre"},
@@ -48,8 +34,6 @@ func TestBuildingPointsMigration(t *testing.T) {
 			if err != nil || len(bs) != 2 || bs[1].Lat != nil {
 				t.Fatalf("buildings %+v, %v", bs, err)
 			}
-			reqs := &core.Requests{Store: st, Gate: core.Gate{Authz: core.StaticAuthorizer(core.DefaultPolicies), City: "points"}, City: "points",
-				Location: time.UTC, Now: time.Now}
 			if _, _, err := reqs.Submit(ctx, core.Actor{UserID: 1, Role: core.RoleDispatcher}, core.NewRequest{Category: "lift", BuildingID: &bs[1].ID,
 				Description: "Лифт стоит", Applicant: core.Applicant{Phone: "+79171234567"}}, ""); err != nil {
 				t.Fatal(err)

@@ -18,25 +18,12 @@ import (
 // reader's language. An admin who saves a starter rule under its shown name
 // keeps the message; one who renames it gets their own words.
 func TestStarterRuleNames(t *testing.T) {
-	var mig store.Migration
-	for _, m := range store.Migrations() {
-		if m.Name == "rule_names" {
-			mig = m
-		}
-	}
-	if mig.SQL == "" {
-		t.Fatal("no rule_names migration")
-	}
+	mig := migrationNamed(t, "rule_names")
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
-			b := tenanttest.Open(t, kind)
-			tenanttest.Provision(t, b, "rulenames")
-			st, err := b.Store("rulenames")
-			if err != nil {
-				t.Fatal(err)
-			}
-			scope, _ := b.Scope("rulenames")
+			c := provisionCity(t, kind, "rulenames")
+			st, scope, reqs := c.Store, c.Scope, c.Requests
 			rules, err := st.RoutingRules(ctx)
 			if err != nil || len(rules) < 2 {
 				t.Fatalf("rules %v, %v", rules, err)
@@ -45,8 +32,6 @@ func TestStarterRuleNames(t *testing.T) {
 				t.Fatalf("starter rules are named %q and %q", rules[0].NameCode, rules[1].NameCode)
 			}
 
-			reqs := &core.Requests{Store: st, Gate: core.Gate{Authz: core.StaticAuthorizer(core.DefaultPolicies), City: "rulenames"}, City: "rulenames",
-				Location: time.UTC, Now: time.Now}
 			r, _, err := reqs.Submit(ctx, core.Actor{UserID: 1, Role: core.RoleDispatcher}, core.NewRequest{Category: "lift", Address: "ул. Баумана, 1",
 				Description: "Лифт стоит", Applicant: core.Applicant{Phone: "+79171234567"}}, "")
 			if err != nil {

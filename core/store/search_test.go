@@ -6,11 +6,9 @@ import (
 	"slices"
 	"sort"
 	"testing"
-	"time"
 
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/store"
-	"github.com/opencity/opencity/tenants/bench"
 	"github.com/opencity/opencity/tenants/tenanttest"
 	"github.com/uptrace/bun"
 )
@@ -119,14 +117,8 @@ func TestSearchStaysInScope(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
 			b := tenanttest.Open(t, kind)
-			tenanttest.Provision(t, b, "home")
-			tenanttest.Provision(t, b, "away")
-			gate := func(slug string) core.Gate {
-				return core.Gate{Authz: core.StaticAuthorizer(core.DefaultPolicies), City: slug}
-			}
-			home, _ := b.Store("home")
-			away, _ := b.Store("away")
-			scope, _ := b.Scope("home")
+			homeCity, awayCity := cityOf(t, b, "home"), cityOf(t, b, "away")
+			home, scope := homeCity.Store, homeCity.Scope
 			orgs := store.SeedData{Organizations: []store.SeedOrganization{
 				{Organization: core.Organization{Code: "uk-one", Kind: core.OrgManagementCompany, NameRU: "УК Один", NameEN: "One", Active: true}},
 				{Organization: core.Organization{Code: "uk-two", Kind: core.OrgManagementCompany, NameRU: "УК Два", NameEN: "Two", Active: true}},
@@ -149,8 +141,7 @@ func TestSearchStaysInScope(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			homeReqs := &core.Requests{Store: home, Gate: gate("home"), City: "home", Location: time.UTC, Now: time.Now}
-			awayReqs := &core.Requests{Store: away, Gate: gate("away"), City: "away", Location: time.UTC, Now: time.Now}
+			homeReqs, awayReqs := homeCity.Requests, awayCity.Requests
 			staff := core.Actor{UserID: 1, Role: core.RoleDispatcher}
 			citizen := core.Actor{UserID: citizenID, Role: core.RoleCitizen}
 			submit := func(r *core.Requests, a core.Actor, desc string) string {
@@ -209,17 +200,8 @@ func TestSearchWindowsPages(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
-			b := tenanttest.Open(t, kind)
-			loc, err := bench.PrepareCity(ctx, b, "search", 40, "pw")
-			if err != nil {
-				t.Fatal(err)
-			}
-			h := bench.History{Requests: 3000, Years: 1, End: time.Date(2026, 11, 20, 0, 0, 0, 0, loc), Seed: 7, Buildings: 40}
-			if _, err := bench.Fill(ctx, b, "search", h, nil); err != nil {
-				t.Fatal(err)
-			}
-			scope, _ := b.Scope("search")
-			st := store.New(scope)
+			city := filledCity(t, kind, "search", 3000, "2026-11-20", 7)
+			st := city.Store
 			staff := core.Actor{UserID: 1, Role: core.RoleDispatcher}
 			walk := func(text string, limit int) []string {
 				var out []string
