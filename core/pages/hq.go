@@ -59,6 +59,20 @@ type shownCell struct {
 	Text, Link, Class string
 }
 
+// choices links the page to itself with each of options as the query
+// parameter key, the rest of its filter kept; the current one is the
+// request's, or def when it names none. Labels are the catalog's messages
+// prefix+option.
+func choices(c *gin.Context, pg *web.Page, key string, options []string, def, prefix string) []hqLink {
+	query, current := c.Request.URL.Query(), c.Query(key)
+	links := make([]hqLink, 0, len(options))
+	for _, o := range options {
+		links = append(links, hqLink{Label: pg.T(prefix + o), Link: c.Request.URL.Path + keep(query, key, o),
+			Current: o == current || (current == "" && o == def)})
+	}
+	return links
+}
+
 // hqBase is the address of HQ's pages in a city.
 func hqBase(ct *httpapi.City) string { return base(ct) + "/hq" }
 
@@ -217,10 +231,7 @@ func (p *Pages) hqLeague(c *gin.Context) {
 	query := c.Request.URL.Query()
 	rank := c.Query("rank")
 	d.HiddenRank = rank
-	for _, r := range core.LeagueRanks {
-		d.Ranks = append(d.Ranks, hqLink{Label: pg.T("hq.rank_by." + r), Link: c.Request.URL.Path + keep(query, "rank", r),
-			Current: r == rank || (rank == "" && r == core.RankPerThousand)})
-	}
+	d.Ranks = choices(c, pg, "rank", core.LeagueRanks, core.RankPerThousand, "hq.rank_by.")
 	l, err := p.analytics(ct).League(c.Request.Context(), actor, kind, rank, httpapi.HQFilter(query))
 	var t *hqTable
 	if err == nil {

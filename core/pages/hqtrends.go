@@ -48,10 +48,7 @@ func (p *Pages) hqTrends(c *gin.Context) {
 	query := c.Request.URL.Query()
 	step := c.Query("step")
 	d.HiddenStep = step
-	for _, s := range core.TrendSteps {
-		d.Ranks = append(d.Ranks, hqLink{Label: pg.T("hq.step." + s), Link: c.Request.URL.Path + keep(query, "step", s),
-			Current: s == step || (step == "" && s == core.StepMonth)})
-	}
+	d.Ranks = choices(c, pg, "step", core.TrendSteps, core.StepMonth, "hq.step.")
 	d.RanksTitle = "hq.step"
 	tr, err := p.analytics(ct).Trends(c.Request.Context(), actor, httpapi.HQFilter(query), step)
 	var t *hqTable
