@@ -1,14 +1,15 @@
-package main
+package pages_test
 
 import (
 	"bytes"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/opencity/opencity/cmd/opencity/server"
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 	"github.com/xuri/excelize/v2"
 )
@@ -22,14 +23,10 @@ import (
 func TestWeeklySummaryPage(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			var mu sync.Mutex
-			clock := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
-			now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
-			s := startServerAt(t, kind, now)
+			clock := servertest.NewClock(time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC))
+			s := servertest.Start(t, kind, func(c *server.Config) { c.Now = clock.Now })
 			number := s.Submit("kazan", s.Login("kazan", "citizen"), "Лифт стоит HQ-SECRET-TEXT")
-			mu.Lock()
-			clock = clock.AddDate(0, 0, 8)
-			mu.Unlock()
+			clock.Add(8 * 24 * time.Hour)
 			analyst := s.Login("kazan", "analyst")
 
 			r := s.Page("GET", "/t/kazan/hq/summary", analyst, nil, nil)
@@ -105,7 +102,9 @@ func TestWeeklySummaryPage(t *testing.T) {
 			if r := s.Page("GET", "/t/kazan/hq/summary", analyst, nil, nil); !strings.Contains(string(r.Body), `id="unsubscribe"`) {
 				t.Errorf("subscribed page: %s", r.Body)
 			}
-			s.Page("POST", "/t/kazan/hq/summary/subscription", analyst, map[string]string{"on": "0"}, nil)
+			if r := s.Page("POST", "/t/kazan/hq/summary/subscription", analyst, map[string]string{"on": "0"}, nil); r.Status != http.StatusSeeOther {
+				t.Errorf("unsubscribe: %d %v", r.Status, r.Header)
+			}
 			if r := s.Page("GET", "/t/kazan/hq/summary", analyst, nil, nil); !strings.Contains(string(r.Body), `id="subscribe"`) {
 				t.Errorf("unsubscribed page: %s", r.Body)
 			}
