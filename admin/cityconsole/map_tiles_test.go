@@ -1,4 +1,4 @@
-package main
+package cityconsole_test
 
 import (
 	"io"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
+	"github.com/opencity/opencity/core/web/webtest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
 
@@ -19,12 +21,12 @@ import (
 func TestMapTilesInTheConsole(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
+			s := servertest.Start(t, kind)
 			base := s.URL()
-			cit := s.login("kazan", "citizen")
-			s.submit("kazan", cit, "Лифт стоит")
-			admin := logIn(t, base, "/t/kazan/login?lang=ru", "admin", "admin")
-			post := func(u *pageUser, form url.Values) (int, string, string) {
+			cit := s.Login("kazan", "citizen")
+			s.Submit("kazan", cit, "Лифт стоит")
+			admin := webtest.LogIn(t, base, "/t/kazan/login?lang=ru", "admin", "admin")
+			post := func(u *webtest.Session, form url.Values) (int, string, string) {
 				t.Helper()
 				form.Set("csrf_token", u.CSRF)
 				resp, err := u.Client.PostForm(base+"/t/kazan/admin/settings", form)
@@ -56,10 +58,10 @@ func TestMapTilesInTheConsole(t *testing.T) {
 				t.Errorf("a long credit: %d %s", status, body)
 			}
 
-			analyst := s.login("kazan", "analyst")
+			analyst := s.Login("kazan", "analyst")
 			mapPage := func() string {
 				t.Helper()
-				r := s.page("GET", "/t/kazan/hq/map", analyst, nil, nil)
+				r := s.Page("GET", "/t/kazan/hq/map", analyst, nil, nil)
 				if r.Status != http.StatusOK {
 					t.Fatalf("the map: %d %s", r.Status, r.Body)
 				}
@@ -85,13 +87,13 @@ func TestMapTilesInTheConsole(t *testing.T) {
 			if m := mapPage(); !strings.Contains(m, ">© ООО «Карты» &amp; OpenStreetMap</text>") {
 				t.Errorf("the map's credit: %s", m)
 			}
-			got := s.call("GET", "/t/kazan/api/v1/analytics/map", analyst, nil).json(t)
+			got := s.Call("GET", "/t/kazan/api/v1/analytics/map", analyst, nil).JSON(t)
 			if got["credit"] != "© ООО «Карты» & OpenStreetMap" || got["tile_url"] != "https://tiles.example.org/{z}/{x}/{y}.png" {
 				t.Errorf("the map API: credit %v, tiles %v", got["credit"], got["tile_url"])
 			}
 
 			// The analyst may not change the settings.
-			a := logIn(t, base, "/t/kazan/login?lang=ru", "analyst", "analyst")
+			a := webtest.LogIn(t, base, "/t/kazan/login?lang=ru", "analyst", "analyst")
 			if status, _, _ := post(a, form("", "")); status != http.StatusForbidden {
 				t.Errorf("the analyst changed the settings: %d", status)
 			}
