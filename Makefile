@@ -6,9 +6,9 @@ run:
 
 # The whole test suite: installs or starts what it needs (PostgreSQL,
 # PgBouncer, stripe-mock, mailpit, Chromium, gcc, systemd-analyze, the
-# Redocly CLI), then gofmt, vet, the tests (under the race detector but the
-# end-to-end cmd/opencity and the browser tests, TestBrowser…, which run
-# beside them without it), the
+# Redocly CLI), then gofmt, vet, the tests (on PostgreSQL under the race
+# detector, on SQLite without it; the end-to-end cmd/opencity, the browser
+# tests TestBrowser… and the load tests …AtPeak beside them without it), the
 # generated API client's test (cmd/opencity/clienttest) and the deployment
 # files' tests (deploy/test). See .ci/test.
 test:

@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"github.com/opencity/opencity/plugins/host"
+	"github.com/opencity/opencity/tenants/tenanttest"
 )
 
 const kazanRef = "kazan@1.0.0"
 
 func TestKazanPluginRoutesThroughARealProcess(t *testing.T) {
-	for _, kind := range []string{"sqlite", "postgres"} {
+	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			f := newFixture(t, kind, host.Options{})
 			f.install(t, kazanRef, buildPlugin(t, "plugins/cities/kazan"), map[string]any{})

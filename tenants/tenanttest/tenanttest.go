@@ -4,12 +4,14 @@ package tenanttest
 
 import (
 	"context"
+	"fmt"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,14 +19,50 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 )
 
-// Kinds are the backends every isolation test runs on.
-var Kinds = []string{"sqlite", "postgres"}
+// Kinds are the backends every isolation test runs on: SQLite and
+// PostgreSQL, or those of them that BackendsEnv selects.
+var Kinds = selected([]string{"sqlite", "postgres"})
 
 // KindsWithPgBouncer adds "pgbouncer": PostgreSQL reached through a
 // PgBouncer in transaction pooling mode that the test starts, as in a
 // production deployment. The isolation, idempotency, provisioning and
-// migration tests run on it too.
-var KindsWithPgBouncer = []string{"sqlite", "postgres", "pgbouncer"}
+// migration tests run on it too. BackendsEnv narrows it as it does Kinds.
+var KindsWithPgBouncer = selected([]string{"sqlite", "postgres", "pgbouncer"})
+
+// BackendsEnv names the environment variable that narrows the backends the
+// tests run on: a comma-separated list of kinds ("sqlite", "postgres",
+// "pgbouncer"); unset or empty means every backend. It lets one run take
+// PostgreSQL under the race detector while another takes SQLite without it
+// (the detector would instrument the SQLite engine itself, which is Go code
+// transpiled from C and several times slower under it). A value naming an
+// unknown kind, or selecting neither SQLite nor PostgreSQL, stops the tests.
+const BackendsEnv = "OPENCITY_TEST_BACKENDS"
+
+// selected returns the kinds of all that BackendsEnv selects, in order.
+func selected(all []string) []string {
+	v := strings.TrimSpace(os.Getenv(BackendsEnv))
+	if v == "" {
+		return all
+	}
+	want := map[string]bool{}
+	for _, k := range strings.Split(v, ",") {
+		k = strings.TrimSpace(k)
+		if k != "sqlite" && k != "postgres" && k != "pgbouncer" {
+			panic(fmt.Sprintf("%s=%q: %q is not a backend; use a comma-separated list of sqlite, postgres and pgbouncer", BackendsEnv, v, k))
+		}
+		want[k] = true
+	}
+	if !want["sqlite"] && !want["postgres"] {
+		panic(fmt.Sprintf("%s=%q selects neither sqlite nor postgres, so the tests over both would test nothing", BackendsEnv, v))
+	}
+	var kinds []string
+	for _, k := range all {
+		if want[k] {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds
+}
 
 // DefaultAdminURL is where tests find PostgreSQL unless
 // OPENCITY_TEST_DATABASE_URL says otherwise.
