@@ -18,9 +18,6 @@ type testServer struct {
 	*servertest.Server
 	t  *testing.T
 	db tenanttest.DB
-	// client sends the calls; nil is http.DefaultClient. The access matrix
-	// uses one that does not follow redirects, to see pages' 303s.
-	client *http.Client
 }
 
 func startServer(t *testing.T, kind string) *testServer {
@@ -46,11 +43,9 @@ func (r response) json(t *testing.T) map[string]any {
 	return apitest.Response(r).JSON(t)
 }
 
-// api is the server's client reporting to s.t, through s.client.
+// api is the server's client reporting to s.t.
 func (s *testServer) api() *apitest.Client {
-	c := s.Client.WithT(s.t)
-	c.HTTP = s.client
-	return c
+	return s.Client.WithT(s.t)
 }
 
 // call sends a request; a "Host" header overrides the request's host.

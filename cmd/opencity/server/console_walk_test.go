@@ -1,9 +1,8 @@
-package main
+package server_test
 
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"testing"
 
@@ -11,33 +10,32 @@ import (
 	"github.com/opencity/opencity/core/web/webtest"
 )
 
-// pageUser is a page visitor with a session (see webtest.Session).
-type pageUser = webtest.Session
-
-// logIn logs a user in through a login page; an empty login stays anonymous.
-func logIn(t *testing.T, base, loginPath, name, login string) *pageUser {
-	return webtest.LogIn(t, base, loginPath, name, login)
-}
-
 // Every page and form the consoles link to, walked as each role: it renders
-// for the roles routeAccess names, is a 403 page for the other roles of the
-// city, and sends the others (anonymous, another console's session) to the
-// login page. Posting any console form as a role that may not use it is
-// refused before anything changes.
+// for the roles servertest.RouteAccess names, is a 403 page for the other
+// roles of the city, and sends the others (anonymous, another console's
+// session) to the login page. Posting any console form as a role that may
+// not use it is refused before anything changes.
 func TestConsoleLinksByRole(t *testing.T) {
-	s := startServer(t, "sqlite")
+	s := servertest.Start(t, "sqlite")
 	base := s.URL()
 	routes := s.Engine().Routes()
-	city := map[string]*pageUser{}
-	for _, who := range []string{"admin", "dispatcher", "operator", "analyst", "citizen", "anonymous"} {
+	// access is the key and the expectation of the route a concrete path
+	// belongs to.
+	access := func(method, path string) (string, servertest.Access, bool) {
+		key := servertest.RouteKey(method, servertest.RouteOf(routes, method, path))
+		want, ok := servertest.RouteAccess[key]
+		return key, want, ok
+	}
+	city := map[string]*webtest.Session{}
+	for _, who := range []string{"admin", "dispatcher", "operator", "analyst", "citizen", servertest.Anonymous} {
 		login := who
-		if who == "anonymous" {
+		if who == servertest.Anonymous {
 			login = ""
 		}
-		city[who] = logIn(t, base, "/t/kazan/login", who, login)
+		city[who] = webtest.LogIn(t, base, "/t/kazan/login", who, login)
 	}
-	vendorUser := logIn(t, base, "/admin/login", "vendor", "vendor")
-	city["vendor"] = vendorUser
+	vendorUser := webtest.LogIn(t, base, "/admin/login", servertest.Vendor, "vendor")
+	city[servertest.Vendor] = vendorUser
 
 	check := func(label string, link, key string, allowed func(who string) bool, loginPage string) {
 		for who, u := range city {
@@ -47,7 +45,7 @@ func TestConsoleLinksByRole(t *testing.T) {
 				if status != http.StatusOK || !strings.Contains(body, "<main>") {
 					t.Errorf("%s %s as %s (%s): %d", label, link, who, key, status)
 				}
-			case who == "anonymous" || who == "vendor" || strings.HasPrefix(link, "/admin/"):
+			case who == servertest.Anonymous || who == servertest.Vendor || strings.HasPrefix(link, "/admin/"):
 				if status != http.StatusSeeOther || !strings.HasPrefix(loc, loginPage) {
 					t.Errorf("%s %s as %s: want a 303 to %s, got %d %s", label, link, who, loginPage, status, loc)
 				}
@@ -64,23 +62,23 @@ func TestConsoleLinksByRole(t *testing.T) {
 		t.Fatalf("the city console links to only %d pages and %d forms: %v %v", len(pages), len(forms), pages, forms)
 	}
 	for _, p := range pages {
-		key := routeKey("GET", servertest.RouteOf(routes, "GET", p))
-		want, ok := routeAccess[key]
+		key, want, ok := access("GET", p)
 		if !ok {
-			t.Errorf("%s (%s) has no routeAccess entry", p, key)
+			t.Errorf("%s (%s) has no servertest.RouteAccess entry", p, key)
 			continue
 		}
-		check("city page", p, key, func(who string) bool { return who != "vendor" && who != "anonymous" && slices.Contains(want, who) }, "/t/kazan/login")
+		check("city page", p, key, func(who string) bool {
+			return who != servertest.Vendor && who != servertest.Anonymous && want.Lists(who)
+		}, "/t/kazan/login")
 	}
 	for _, f := range forms {
-		key := routeKey("POST", servertest.RouteOf(routes, "POST", f))
-		want, ok := routeAccess[key]
+		key, want, ok := access("POST", f)
 		if !ok {
-			t.Errorf("form %s (%s) has no routeAccess entry", f, key)
+			t.Errorf("form %s (%s) has no servertest.RouteAccess entry", f, key)
 			continue
 		}
 		for _, who := range []string{"dispatcher", "operator", "analyst", "citizen"} {
-			if slices.Contains(want, who) {
+			if want.Lists(who) {
 				continue
 			}
 			status, _ := city[who].Post(t, base, f, url.Values{"csrf_token": {city[who].CSRF}, "confirm": {"yes"}, "code": {"x"}})
@@ -95,11 +93,11 @@ func TestConsoleLinksByRole(t *testing.T) {
 		t.Fatalf("the vendor console links to only %d pages and %d forms: %v %v", len(vpages), len(vforms), vpages, vforms)
 	}
 	for _, p := range vpages {
-		key := routeKey("GET", servertest.RouteOf(routes, "GET", p))
-		if want, ok := routeAccess[key]; !ok || !slices.Contains(want, vendor) {
-			t.Errorf("%s (%s): routeAccess says %v", p, key, want)
+		key, want, ok := access("GET", p)
+		if !ok || want.Kind != servertest.VendorOnly {
+			t.Errorf("%s (%s): servertest.RouteAccess says %+v", p, key, want)
 		}
-		check("vendor page", p, key, func(who string) bool { return who == "vendor" }, "/admin/login")
+		check("vendor page", p, key, func(who string) bool { return who == servertest.Vendor }, "/admin/login")
 	}
 	for _, f := range vforms {
 		if f == "/admin/logout" {
