@@ -3,7 +3,6 @@ package core
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -161,22 +160,6 @@ func AutoCloseDays(settings map[string]string) int {
 		return n
 	}
 	return DefaultAutoCloseDays
-}
-
-// ParseClock reads a clock time "HH:MM" (two digits each, 00:00 to 24:00,
-// where 24:00 is the end of the day) into minutes after midnight, 0 to
-// 1440. Working hours and the time windows of routing rules are read by it.
-func ParseClock(s string) (int, error) {
-	s = strings.TrimSpace(s)
-	digit := func(i int) bool { return s[i] >= '0' && s[i] <= '9' }
-	if len(s) != 5 || s[2] != ':' || !digit(0) || !digit(1) || !digit(3) || !digit(4) {
-		return 0, fmt.Errorf("%q is not a time of day HH:MM", s)
-	}
-	h, m := int(s[0]-'0')*10+int(s[1]-'0'), int(s[3]-'0')*10+int(s[4]-'0')
-	if h > 24 || m > 59 || (h == 24 && m != 0) {
-		return 0, fmt.Errorf("%q is not a time of day HH:MM", s)
-	}
-	return h*60 + m, nil
 }
 
 // FormatMinutes writes a span of minutes (a category's deadline) the way the

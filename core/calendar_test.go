@@ -51,16 +51,3 @@ func TestAddWorking(t *testing.T) {
 		t.Errorf("calendar time: %s", got)
 	}
 }
-
-func TestParseClock(t *testing.T) {
-	for s, want := range map[string]int{"09:00": 540, "18:30": 1110, "24:00": 1440, "00:05": 5} {
-		if got, err := ParseClock(s); err != nil || got != want {
-			t.Errorf("ParseClock(%q) = %d, %v", s, got, err)
-		}
-	}
-	for _, s := range []string{"", "9", "0:05", "9:00", "25:00", "12:60", "24:01", "ab:cd", "-1:00", "+1:00", "12:+5", "12.30"} {
-		if _, err := ParseClock(s); err == nil {
-			t.Errorf("ParseClock(%q) accepted", s)
-		}
-	}
-}

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"github.com/opencity/opencity/core/clock"
 	"github.com/opencity/opencity/core/i18n"
 	"strings"
 	"time"
@@ -69,7 +70,7 @@ func (r *RoutingRule) Validate() error {
 		f.Add("time_to", "error.time_pair")
 	}
 	for field, v := range map[string]string{"time_from": r.TimeFrom, "time_to": r.TimeTo} {
-		if v != "" && !ValidClock(v) {
+		if v != "" && !clock.Valid(v) {
 			f.Add(field, "error.time_of_day")
 		}
 	}
@@ -277,7 +278,7 @@ func (r *RoutingRule) matches(in RouteInput, district string, emergency bool) bo
 		r.District != "" && r.District != district,
 		r.BuildingID != nil && (in.Building == nil || in.Building.ID != *r.BuildingID),
 		r.Emergency != nil && *r.Emergency != emergency,
-		r.TimeFrom != "" && !InWindow(in.At, r.TimeFrom, r.TimeTo):
+		r.TimeFrom != "" && !clock.InWindow(in.At, r.TimeFrom, r.TimeTo):
 		return false
 	}
 	return true
@@ -310,26 +311,4 @@ func (r *RoutingRule) resolve(dir *Directory, in RouteInput, district int64) (or
 		return nil, Msg{}, M("route.miss.no_supplier", "Utility", i18n.Code("utility."+in.Category.Utility))
 	}
 	return nil, Msg{}, M("route.miss.unknown_target", "Target", r.Target)
-}
-
-// ValidClock reports whether s is a clock time "HH:MM" (see ParseClock).
-func ValidClock(s string) bool {
-	_, err := ParseClock(s)
-	return err == nil
-}
-
-// InWindow reports whether the clock time of t lies in [from, to), both
-// "HH:MM" (see ParseClock); a window whose end is before its start wraps
-// midnight.
-func InWindow(t time.Time, from, to string) bool {
-	f, err1 := ParseClock(from)
-	e, err2 := ParseClock(to)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	m := t.Hour()*60 + t.Minute()
-	if f <= e {
-		return m >= f && m < e
-	}
-	return m >= f || m < e
 }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"github.com/opencity/opencity/core/clock"
 	"sort"
 	"strconv"
 	"strings"
@@ -105,10 +106,10 @@ func (s *Settings) Put(ctx context.Context, actor Actor, in CitySettings) (*City
 	f := FieldErrors{}
 	cal := DefaultCalendar(s.Location)
 	var err error
-	if cal.WorkStart, err = ParseClock(in.WorkStart); err != nil {
+	if cal.WorkStart, err = clock.Parse(in.WorkStart); err != nil {
 		f.Add("work_start", "error.time_of_day")
 	}
-	if cal.WorkEnd, err = ParseClock(in.WorkEnd); err != nil {
+	if cal.WorkEnd, err = clock.Parse(in.WorkEnd); err != nil {
 		f.Add("work_end", "error.time_of_day")
 	}
 	cal.Weekend = map[time.Weekday]bool{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"github.com/opencity/opencity/core/clock"
 	"strconv"
 	"strings"
 	"time"
@@ -164,12 +165,12 @@ func loadCalendar(ctx context.Context, tx bun.IDB, loc *time.Location) (*core.Ca
 		return nil, err
 	}
 	if v, ok := settings[core.SettingWorkStart]; ok {
-		if m, err := core.ParseClock(v); err == nil {
+		if m, err := clock.Parse(v); err == nil {
 			c.WorkStart = m
 		}
 	}
 	if v, ok := settings[core.SettingWorkEnd]; ok {
-		if m, err := core.ParseClock(v); err == nil {
+		if m, err := clock.Parse(v); err == nil {
 			c.WorkEnd = m
 		}
 	}

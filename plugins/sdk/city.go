@@ -3,6 +3,7 @@ package sdk
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/opencity/opencity/core/clock"
 	"time"
 
 	"github.com/opencity/opencity/plugins/proto/routingv1"
@@ -140,34 +141,10 @@ func serves(o *routingv1.Organization, district string) bool {
 }
 
 // InWindow reports whether the clock time of t lies in [from, to), both
-// "HH:MM"; a window whose end is before its start wraps midnight
-// (22:00–07:00).
-func InWindow(t time.Time, from, to string) bool {
-	f, err1 := minutes(from)
-	e, err2 := minutes(to)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	m := t.Hour()*60 + t.Minute()
-	if f <= e {
-		return m >= f && m < e
-	}
-	return m >= f || m < e
-}
+// "HH:MM" from 00:00 to 24:00; a window whose end is before its start wraps
+// midnight (22:00–07:00). It is OpenCity's own rule (core/clock), the one
+// the city's routing rules use.
+func InWindow(t time.Time, from, to string) bool { return clock.InWindow(t, from, to) }
 
-// ValidClock reports whether s is a clock time "HH:MM".
-func ValidClock(s string) bool {
-	_, err := minutes(s)
-	return err == nil
-}
-
-func minutes(hhmm string) (int, error) {
-	t, err := time.Parse("15:04", hhmm)
-	if err != nil {
-		return 0, err
-	}
-	if len(hhmm) != 5 {
-		return 0, fmt.Errorf("clock time %q is not HH:MM", hhmm)
-	}
-	return t.Hour()*60 + t.Minute(), nil
-}
+// ValidClock reports whether s is a clock time "HH:MM" from 00:00 to 24:00.
+func ValidClock(s string) bool { return clock.Valid(s) }

@@ -28,7 +28,7 @@ func TestInWindow(t *testing.T) {
 			t.Errorf("%s in [%s, %s): %v, want %v", c.t.Format("15:04"), c.from, c.to, got, c.want)
 		}
 	}
-	if ValidClock("7:00") || ValidClock("24:00") || !ValidClock("07:00") {
+	if ValidClock("7:00") || ValidClock("24:01") || !ValidClock("07:00") || !ValidClock("24:00") {
 		t.Error("ValidClock")
 	}
 }
