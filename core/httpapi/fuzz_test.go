@@ -1,4 +1,4 @@
-package main
+package httpapi_test
 
 import (
 	"bytes"
@@ -15,37 +15,13 @@ import (
 
 // fuzzServers are one demo server per backend for a fuzz target: every
 // input goes to both.
-func fuzzServers(f *testing.F) []*testServer {
+func fuzzServers(f *testing.F) []*servertest.Server {
 	f.Helper()
-	var out []*testServer
+	var out []*servertest.Server
 	for _, kind := range tenanttest.Kinds {
-		s := servertest.Start(f, kind)
-		out = append(out, &testServer{Server: s, db: s.DB})
+		out = append(out, servertest.Start(f, kind))
 	}
 	return out
-}
-
-// post sends body as JSON and returns status, content type and answer.
-func post(t testing.TB, url, token string, body []byte, header ...string) (int, string, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Content-Type"), b
 }
 
 // strictCredentials decodes body as the one JSON object a login takes,
@@ -84,19 +60,19 @@ func FuzzLoginBody(f *testing.F) {
 	servers := fuzzServers(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, s := range servers {
-			status, ctype, answer := post(t, s.URL()+"/t/kazan/api/v1/auth/token", "", body)
-			if status >= 500 {
-				t.Fatalf("%s: %d for %q: %s", s.db.Kind, status, body, answer)
+			r := s.WithT(t).Call("POST", "/t/kazan/api/v1/auth/token", "", body)
+			if r.Status >= 500 {
+				t.Fatalf("%s: %d for %q: %s", s.DB.Kind, r.Status, body, r.Body)
 			}
-			if status != http.StatusCreated {
-				if ctype != "application/problem+json" {
-					t.Fatalf("%s: %d as %q for %q", s.db.Kind, status, ctype, body)
+			if r.Status != http.StatusCreated {
+				if ctype := r.Header.Get("Content-Type"); ctype != "application/problem+json" {
+					t.Fatalf("%s: %d as %q for %q", s.DB.Kind, r.Status, ctype, body)
 				}
 				continue
 			}
 			login, password, ok := strictCredentials(body)
 			if !ok || password != "demo" || !strings.Contains(" admin dispatcher operator analyst citizen ", " "+strings.ToLower(strings.TrimSpace(login))+" ") {
-				t.Fatalf("%s: a token for %q", s.db.Kind, body)
+				t.Fatalf("%s: a token for %q", s.DB.Kind, body)
 			}
 		}
 	})
@@ -118,46 +94,33 @@ func FuzzIntakeJSON(f *testing.F) {
 	servers := fuzzServers(f)
 	tokens := make([]string, len(servers))
 	for i, s := range servers {
-		status, _, b := post(f, s.URL()+"/t/kazan/api/v1/auth/token", "", []byte(`{"login":"dispatcher","password":"demo"}`))
-		var tok struct {
-			Token string `json:"token"`
-		}
-		if status != http.StatusCreated || json.Unmarshal(b, &tok) != nil {
-			f.Fatalf("%s: dispatcher login: %d %s", s.db.Kind, status, b)
-		}
-		tokens[i] = tok.Token
+		tokens[i] = s.Login("kazan", "dispatcher")
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for i, s := range servers {
-			status, ctype, answer := post(t, s.URL()+"/t/kazan/api/v1/requests", tokens[i], body)
-			if status >= 500 {
-				t.Fatalf("%s: %d for %q: %s", s.db.Kind, status, body, answer)
+			c := s.WithT(t)
+			answer := c.Call("POST", "/t/kazan/api/v1/requests", tokens[i], body)
+			if answer.Status >= 500 {
+				t.Fatalf("%s: %d for %q: %s", s.DB.Kind, answer.Status, body, answer.Body)
 			}
-			if status != http.StatusCreated && status != http.StatusOK {
+			if answer.Status != http.StatusCreated && answer.Status != http.StatusOK {
 				var p struct {
 					Detail string `json:"detail"`
 				}
-				if ctype != "application/problem+json" || json.Unmarshal(answer, &p) != nil || p.Detail == "" {
-					t.Fatalf("%s: %d as %q without a message for %q: %s", s.db.Kind, status, ctype, body, answer)
+				if ctype := answer.Header.Get("Content-Type"); ctype != "application/problem+json" || json.Unmarshal(answer.Body, &p) != nil || p.Detail == "" {
+					t.Fatalf("%s: %d as %q without a message for %q: %s", s.DB.Kind, answer.Status, ctype, body, answer.Body)
 				}
 				continue
 			}
 			var r struct {
 				Number string `json:"number"`
 			}
-			if err := json.Unmarshal(answer, &r); err != nil || r.Number == "" {
-				t.Fatalf("%s: accepted without a number: %s", s.db.Kind, answer)
+			if err := json.Unmarshal(answer.Body, &r); err != nil || r.Number == "" {
+				t.Fatalf("%s: accepted without a number: %s", s.DB.Kind, answer.Body)
 			}
-			req, _ := http.NewRequest(http.MethodGet, s.URL()+"/t/kazan/api/v1/requests/"+r.Number, nil)
-			req.Header.Set("Authorization", "Bearer "+tokens[i])
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK || !json.Valid(got) {
-				t.Fatalf("%s: request %s from %q reads back as %d: %s", s.db.Kind, r.Number, body, resp.StatusCode, got)
+			got := c.Call("GET", "/t/kazan/api/v1/requests/"+r.Number, tokens[i], nil)
+			if got.Status != http.StatusOK || !json.Valid(got.Body) {
+				t.Fatalf("%s: request %s from %q reads back as %d: %s", s.DB.Kind, r.Number, body, got.Status, got.Body)
 			}
 		}
 	})
@@ -170,26 +133,26 @@ func FuzzIntakeJSON(f *testing.F) {
 func TestNotANumberCoordinates(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			s := startServer(t, kind)
-			cit, admin := s.login("kazan", "citizen"), s.login("kazan", "admin")
-			before := s.call("GET", "/t/kazan/api/v1/requests?total=true", cit, nil).json(t)["total"]
-			r := s.page("POST", "/t/kazan/new", cit, map[string]string{"category": "lift", "location.lat": "NaN",
+			s := servertest.Start(t, kind)
+			cit, admin := s.Login("kazan", "citizen"), s.Login("kazan", "admin")
+			before := s.Call("GET", "/t/kazan/api/v1/requests?total=true", cit, nil).JSON(t)["total"]
+			r := s.Page("POST", "/t/kazan/new", cit, map[string]string{"category": "lift", "location.lat": "NaN",
 				"location.lon": "nan", "description": "Лифт", "applicant.phone": "+79171234567"}, nil)
 			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "от −90 до 90") {
 				t.Errorf("portal with NaN coordinates: %d %.500s", r.Status, r.Body)
 			}
-			if after := s.call("GET", "/t/kazan/api/v1/requests?total=true", cit, nil).json(t)["total"]; after != before {
+			if after := s.Call("GET", "/t/kazan/api/v1/requests?total=true", cit, nil).JSON(t)["total"]; after != before {
 				t.Errorf("a request was stored: %v → %v", before, after)
 			}
 			csv := "registry_id,address_ru,district,lat,lon\nNAN-1,ул. Баумана 1,vakhitovsky,NaN,49.1\n"
 			req, _ := http.NewRequest("POST", s.URL()+"/t/kazan/api/v1/buildings/import", strings.NewReader(csv))
 			req.Header.Set("Authorization", "Bearer "+admin)
 			req.Header.Set("Content-Type", "text/csv")
-			rep := s.do(req)
+			rep := s.Do(req)
 			if rep.Status >= 300 || !strings.Contains(string(rep.Body), `"field":"lat"`) {
 				t.Errorf("CSV with a NaN latitude: %d %s", rep.Status, rep.Body)
 			}
-			if g := s.call("GET", "/t/kazan/api/v1/buildings?q=NAN-1", admin, nil); g.Status != http.StatusOK || strings.Contains(string(g.Body), "NAN-1") {
+			if g := s.Call("GET", "/t/kazan/api/v1/buildings?q=NAN-1", admin, nil); g.Status != http.StatusOK || strings.Contains(string(g.Body), "NAN-1") {
 				t.Errorf("the NaN building was stored: %d %s", g.Status, g.Body)
 			}
 		})

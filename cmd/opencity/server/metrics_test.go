@@ -1,4 +1,4 @@
-package main
+package server_test
 
 import (
 	"context"
@@ -100,9 +100,8 @@ func TestMetrics(t *testing.T) {
 			db := tenanttest.New(t, kind)
 			clock := servertest.NewClock(time.Now())
 			cfg := server.Config{DatabaseURL: db.DatabaseURL, DataDir: db.DataDir, Demo: true, Now: clock.Now,
-				KazanPlugin: kazanPlugin(t), Metrics: server.MetricsConfig{Token: "scrape-secret"}}
-			ts := wrap(t, servertest.StartConfig(t, db, cfg))
-			s := ts.Server
+				KazanPlugin: servertest.KazanPlugin(t), Metrics: server.MetricsConfig{Token: "scrape-secret"}}
+			s := servertest.StartConfig(t, db, cfg)
 
 			for _, token := range []string{"", "wrong"} {
 				if code, _ := scrape(t, s.URL()+"/metrics", token); code != http.StatusUnauthorized {
@@ -116,19 +115,19 @@ func TestMetrics(t *testing.T) {
 			if err := s.Plugins.Prepare(context.Background(), server.DemoKazanRef); err != nil {
 				t.Fatal(err)
 			}
-			kznCitizen, nkmCitizen := ts.login("kazan", "citizen"), ts.login("nizhnekamsk", "citizen")
+			kznCitizen, nkmCitizen := s.Login("kazan", "citizen"), s.Login("nizhnekamsk", "citizen")
 			for i := range 3 {
-				ts.submit("kazan", kznCitizen, fmt.Sprintf("metrics %d", i))
+				s.Submit("kazan", kznCitizen, fmt.Sprintf("metrics %d", i))
 			}
-			ts.submit("kazan", kznCitizen, "metrics 0 again", "Idempotency-Key", "m-1")
+			s.Submit("kazan", kznCitizen, "metrics 0 again", "Idempotency-Key", "m-1")
 			replay := map[string]any{"category": "lift", "building_id": 1, "description": "metrics 0 again",
 				"applicant": map[string]string{"name": "Иван Петров", "phone": "+7 917 123-45-67"}}
-			if r := ts.call("POST", "/t/kazan/api/v1/requests", kznCitizen, replay, "Idempotency-Key", "m-1"); r.Status != http.StatusOK {
+			if r := s.Call("POST", "/t/kazan/api/v1/requests", kznCitizen, replay, "Idempotency-Key", "m-1"); r.Status != http.StatusOK {
 				t.Fatalf("replay: %d %s", r.Status, r.Body) // a replay: no intake
 			}
-			ts.submit("nizhnekamsk", nkmCitizen, "metrics nkm")
-			ts.submit("nizhnekamsk", ts.login("nizhnekamsk", "dispatcher"), "by phone")
-			if r := ts.call("GET", "/t/kazan/api/v1/no-such-thing", kznCitizen, nil); r.Status != http.StatusNotFound {
+			s.Submit("nizhnekamsk", nkmCitizen, "metrics nkm")
+			s.Submit("nizhnekamsk", s.Login("nizhnekamsk", "dispatcher"), "by phone")
+			if r := s.Call("GET", "/t/kazan/api/v1/no-such-thing", kznCitizen, nil); r.Status != http.StatusNotFound {
 				t.Fatalf("missing route: %d", r.Status)
 			}
 			// The plugin crashes; the next request restarts it.
@@ -139,7 +138,7 @@ func TestMetrics(t *testing.T) {
 			}
 			deadline := time.Now().Add(20 * time.Second)
 			for s.Plugins.Starts(server.DemoKazanRef) < 2 && time.Now().Before(deadline) {
-				ts.submit("kazan", kznCitizen, "after the crash")
+				s.Submit("kazan", kznCitizen, "after the crash")
 				time.Sleep(200 * time.Millisecond)
 			}
 			// A job that fails twice: retried, then failed.
@@ -222,11 +221,11 @@ func TestMetrics(t *testing.T) {
 			}
 			// Each city's overdue and waiting requests, as the API counts them.
 			for _, city := range []string{"kazan", "nizhnekamsk", "nizhny-novgorod"} {
-				disp := ts.login(city, "dispatcher")
-				overdue := ts.call("GET", "/t/"+city+"/api/v1/requests?overdue=true&total=true&limit=1", disp, nil).json(t)["total"].(float64)
+				disp := s.Login(city, "dispatcher")
+				overdue := s.Call("GET", "/t/"+city+"/api/v1/requests?overdue=true&total=true&limit=1", disp, nil).JSON(t)["total"].(float64)
 				waiting := 0.0
 				for _, status := range []string{"new", "returned"} {
-					waiting += ts.call("GET", "/t/"+city+"/api/v1/requests?status="+status+"&total=true&limit=1", disp, nil).json(t)["total"].(float64)
+					waiting += s.Call("GET", "/t/"+city+"/api/v1/requests?status="+status+"&total=true&limit=1", disp, nil).JSON(t)["total"].(float64)
 				}
 				if got := value(fams, "opencity_requests_overdue", map[string]string{"city": city}); got != overdue {
 					t.Errorf("%s overdue: metrics %v, API %v", city, got, overdue)
@@ -256,13 +255,12 @@ func TestMetrics(t *testing.T) {
 // city labels collapse into "all".
 func TestMetricsAddressAndCityLimit(t *testing.T) {
 	db := tenanttest.New(t, "sqlite")
-	ts := wrap(t, servertest.StartConfig(t, db, server.Config{DataDir: db.DataDir, Demo: true,
-		Metrics: server.MetricsConfig{Addr: "127.0.0.1:0", CityLimit: 2}}))
-	s := ts.Server
-	if r := ts.call("GET", "/metrics", "", nil); r.Status != http.StatusNotFound {
+	s := servertest.StartConfig(t, db, server.Config{DataDir: db.DataDir, Demo: true,
+		Metrics: server.MetricsConfig{Addr: "127.0.0.1:0", CityLimit: 2}})
+	if r := s.Call("GET", "/metrics", "", nil); r.Status != http.StatusNotFound {
 		t.Errorf("/metrics on the main address: %d", r.Status)
 	}
-	ts.submit("kazan", ts.login("kazan", "citizen"), "counted under all")
+	s.Submit("kazan", s.Login("kazan", "citizen"), "counted under all")
 	code, fams := scrape(t, "http://"+s.MetricsAddr()+"/metrics", "")
 	if code != http.StatusOK {
 		t.Fatalf("/metrics on its own address: %d", code)
@@ -276,8 +274,8 @@ func TestMetricsAddressAndCityLimit(t *testing.T) {
 		t.Errorf("intake under all: %v", got)
 	}
 
-	plain := startServer(t, "sqlite")
-	if r := plain.call("GET", "/metrics", "", nil); r.Status != http.StatusNotFound {
+	plain := servertest.Start(t, "sqlite")
+	if r := plain.Call("GET", "/metrics", "", nil); r.Status != http.StatusNotFound {
 		t.Errorf("/metrics without a token or an address: %d", r.Status)
 	}
 }

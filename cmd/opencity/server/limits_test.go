@@ -1,4 +1,4 @@
-package main
+package server_test
 
 import (
 	"bufio"
@@ -19,12 +19,6 @@ import (
 	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/tenants/tenanttest"
 )
-
-// startServerLimits starts a demo server with the given limits.
-func startServerLimits(t *testing.T, kind string, l server.Limits) *testServer {
-	t.Helper()
-	return wrap(t, servertest.Start(t, kind, func(c *server.Config) { c.Limits = l }))
-}
 
 // multipartBody is a form with a csrf_token field and a file part of n
 // bytes named field.
@@ -91,9 +85,9 @@ func TestBodyLimits(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			tmp := t.TempDir()
 			t.Setenv("TMPDIR", tmp)
-			s := startServer(t, kind)
-			dispatcher := s.login("kazan", "dispatcher")
-			number := s.submit("kazan", dispatcher, "лифт")
+			s := servertest.Start(t, kind)
+			dispatcher := s.Login("kazan", "dispatcher")
+			number := s.Submit("kazan", dispatcher, "лифт")
 			routes := s.Engine().Routes()
 			mounted := map[string]bool{}
 			for _, r := range routes {
@@ -189,7 +183,9 @@ func TestSlowClientsAreCut(t *testing.T) {
 }
 
 func slowClientsAreCut(t *testing.T, kind string) {
-	s := startServerLimits(t, kind, server.Limits{ReadHeader: time.Second, Read: time.Second, Idle: time.Second, Upload: 3 * time.Second})
+	s := servertest.Start(t, kind, func(c *server.Config) {
+		c.Limits = server.Limits{ReadHeader: time.Second, Read: time.Second, Idle: time.Second, Upload: 3 * time.Second}
+	})
 	addr := strings.TrimPrefix(s.URL(), "http://")
 	// closedAfter sends head, then a byte of drip every 400 ms until the
 	// server closes the connection, and says how long that took.
