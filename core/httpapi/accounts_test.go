@@ -257,7 +257,7 @@ func TestAnonymousRequests(t *testing.T) {
 }
 
 func TestVendorAPI(t *testing.T) {
-	s := servertest.Start(t, "sqlite")
+	s := servertest.StartOne(t)
 	if r := s.Call("POST", "/api/v1/vendor/auth/token", "", map[string]string{"login": "vendor", "password": "wrong"}); r.Status != 401 {
 		t.Errorf("wrong vendor password: %d", r.Status)
 	}
@@ -289,7 +289,7 @@ func TestVendorAPI(t *testing.T) {
 		t.Errorf("locked vendor login: %d %s", r.Status, r.Body)
 	}
 	// A vendor user whose role lost the global policy is refused.
-	if _, err := s.Backend.Control.ExecContext(context.Background(), "UPDATE vendor_users SET role = 'vendor_support'"); err != nil {
+	if _, err := s.Backend.Control.NewRaw("UPDATE ? SET role = 'vendor_support'", s.Backend.ControlTable("vendor_users")).Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if r := s.Call("GET", "/api/v1/vendor/tenants", vt, nil); r.Status != 403 {

@@ -164,7 +164,7 @@ func TestRowScoping(t *testing.T) {
 
 // Keyset pages walk every request once, newest first.
 func TestListPages(t *testing.T) {
-	s := servertest.Start(t, "sqlite")
+	s := servertest.StartOne(t)
 	tok := s.Login("kazan", "dispatcher")
 	var want []string
 	for i := 0; i < 7; i++ {

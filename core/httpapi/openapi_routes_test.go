@@ -13,7 +13,7 @@ import (
 // Every route the server mounts for a city is in the description, and the
 // description names no route the server lacks.
 func TestOpenAPICoversEveryRoute(t *testing.T) {
-	s := servertest.Start(t, "sqlite")
+	s := servertest.StartOne(t)
 	r := s.Call("GET", "/t/kazan/api/v1/openapi.json", "", nil)
 	var doc struct {
 		Paths map[string]map[string]any `json:"paths"`

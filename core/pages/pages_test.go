@@ -148,7 +148,7 @@ func TestPagesQueuesAndRules(t *testing.T) {
 // allows it: the form needs the session's CSRF token, and the tracking page
 // shows the request without its contacts.
 func TestPagesAnonymousReport(t *testing.T) {
-	s := servertest.Start(t, "sqlite")
+	s := servertest.StartOne(t)
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar}
 	get := func(path string) (*http.Response, string) {

@@ -31,7 +31,7 @@ var (
 // policy would block; assets come gzipped to clients that accept it; and
 // /favicon.ico exists.
 func TestSecurityHeaders(t *testing.T) {
-	s := servertest.Start(t, "sqlite")
+	s := servertest.StartOne(t)
 	admin := s.Login("kazan", "admin")
 	var assets []string
 	for _, path := range []string{"/t/kazan/", "/t/kazan/login", "/t/kazan/invite?token=x", "/admin/login", "/signup",

@@ -13,7 +13,7 @@ import (
 // the browser prefers), never a JSON document; API clients and clients
 // that do not ask for HTML keep the problem document.
 func TestUnknownAddresses(t *testing.T) {
-	s := servertest.Start(t, "sqlite")
+	s := servertest.StartOne(t)
 	html := "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 	for _, tc := range []struct {
 		path, accept, lang, wantType, wantText string

@@ -16,7 +16,7 @@ import (
 // session) to the login page. Posting any console form as a role that may
 // not use it is refused before anything changes.
 func TestConsoleLinksByRole(t *testing.T) {
-	s := servertest.Start(t, "sqlite")
+	s := servertest.StartOne(t)
 	base := s.URL()
 	routes := s.Engine().Routes()
 	// access is the key and the expectation of the route a concrete path

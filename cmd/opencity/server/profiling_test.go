@@ -29,7 +29,7 @@ func get(t *testing.T, url, token string) (int, []byte) {
 // operator's token, a wrong token or none at all get nothing.
 func TestProfilingBehindTheMetricsToken(t *testing.T) {
 	const token = "scraper-secret"
-	s := servertest.Start(t, "sqlite", func(c *server.Config) {
+	s := servertest.StartOne(t, func(c *server.Config) {
 		c.Metrics = server.MetricsConfig{Token: token, Profiling: true}
 	})
 	citizen := s.Login("kazan", "citizen")
@@ -57,7 +57,7 @@ func TestProfilingBehindTheMetricsToken(t *testing.T) {
 	}
 
 	// Without Profiling the metrics are served and the profiles are not.
-	plain := servertest.Start(t, "sqlite", func(c *server.Config) {
+	plain := servertest.StartOne(t, func(c *server.Config) {
 		c.Metrics = server.MetricsConfig{Token: token}
 	})
 	if code, _ := get(t, plain.URL()+"/metrics", token); code != http.StatusOK {

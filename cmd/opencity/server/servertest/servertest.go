@@ -51,6 +51,15 @@ func Start(t testing.TB, kind string, edit ...func(*server.Config)) *Server {
 	return StartConfig(t, db, cfg)
 }
 
+// StartOne starts a demo server as Start does, on one backend: the first
+// that the run selects (tenanttest.Kinds), for a test whose subject does
+// not depend on the database. A run under the race detector on PostgreSQL
+// so takes it on PostgreSQL, the SQLite run on SQLite.
+func StartOne(t testing.TB, edit ...func(*server.Config)) *Server {
+	t.Helper()
+	return Start(t, tenanttest.Kinds[0], edit...)
+}
+
 // StartConfig starts a server on db with cfg as it is (two servers over one
 // database, a server without the demo).
 func StartConfig(t testing.TB, db tenanttest.DB, cfg server.Config) *Server {
