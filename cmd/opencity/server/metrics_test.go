@@ -254,9 +254,9 @@ func TestMetrics(t *testing.T) {
 // token nor an address they are not served at all; above the city limit the
 // city labels collapse into "all".
 func TestMetricsAddressAndCityLimit(t *testing.T) {
-	db := tenanttest.New(t, "sqlite")
-	s := servertest.StartConfig(t, db, server.Config{DataDir: db.DataDir, Demo: true,
-		Metrics: server.MetricsConfig{Addr: "127.0.0.1:0", CityLimit: 2}})
+	s := servertest.StartOne(t, func(c *server.Config) {
+		c.Metrics = server.MetricsConfig{Addr: "127.0.0.1:0", CityLimit: 2}
+	})
 	if r := s.Call("GET", "/metrics", "", nil); r.Status != http.StatusNotFound {
 		t.Errorf("/metrics on the main address: %d", r.Status)
 	}
@@ -274,7 +274,7 @@ func TestMetricsAddressAndCityLimit(t *testing.T) {
 		t.Errorf("intake under all: %v", got)
 	}
 
-	plain := servertest.Start(t, "sqlite")
+	plain := servertest.StartOne(t)
 	if r := plain.Call("GET", "/metrics", "", nil); r.Status != http.StatusNotFound {
 		t.Errorf("/metrics without a token or an address: %d", r.Status)
 	}
