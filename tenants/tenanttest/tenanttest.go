@@ -4,10 +4,10 @@ package tenanttest
 
 import (
 	"context"
-	"fmt"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"strconv"
