@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/opencity/opencity/cmd/opencity/server"
+	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/tenanttest"
 	"github.com/uptrace/bun"
@@ -235,7 +236,7 @@ func serveOnce(t *testing.T, db tenanttest.DB, args []string, extra ...string) (
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &syncBuffer{}
+	out := &servertest.Logs{} // written by the serving goroutine
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"serve"}, args...), env(db, append([]string{"OPENCITY_ADDR", "127.0.0.1:0"}, extra...)...), out)

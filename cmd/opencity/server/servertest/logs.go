@@ -37,6 +37,14 @@ func (l *Logs) Write(p []byte) (int, error) {
 	return l.buf.Write(p)
 }
 
+// String returns what was written so far, as written (a command's output
+// collected while it runs, for instance).
+func (l *Logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
 // Records returns the records logged so far, decoded.
 func (l *Logs) Records() []map[string]any {
 	l.mu.Lock()
