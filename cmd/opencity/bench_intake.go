@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -107,4 +109,46 @@ func (s *serverProcess) sent(ctx context.Context) (statements, transactions floa
 		return 0, 0, fmt.Errorf("/metrics has no statement counts")
 	}
 	return statements, transactions, nil
+}
+
+// cpuProfile starts taking the server's CPU profile for d (its
+// /debug/pprof/profile, served with OPENCITY_PPROF=true behind the metrics
+// token) and returns a function that waits for it and names the file it
+// was saved to, in the system's temporary folder.
+func (s *serverProcess) cpuProfile(ctx context.Context, d time.Duration) func() (string, error) {
+	done := make(chan struct{})
+	var path string
+	var err error
+	go func() {
+		defer close(done)
+		var req *http.Request
+		url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.url, max(int(d.Seconds()), 1))
+		if req, err = http.NewRequestWithContext(ctx, "GET", url, nil); err != nil {
+			return
+		}
+		req.Header.Set("Authorization", "Bearer "+benchMetricsToken)
+		var resp *http.Response
+		if resp, err = http.DefaultClient.Do(req); err != nil {
+			return
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("/debug/pprof/profile: %s", resp.Status)
+			return
+		}
+		var f *os.File
+		if f, err = os.CreateTemp("", "opencity-intake-*.pprof"); err != nil {
+			return
+		}
+		path = f.Name()
+		if _, err = io.Copy(f, resp.Body); err == nil {
+			err = f.Close()
+		} else {
+			f.Close()
+		}
+	}()
+	return func() (string, error) {
+		<-done
+		return path, err
+	}
 }

@@ -183,7 +183,28 @@ func (r *benchRunner) bigCity(ctx context.Context) error {
 	}
 	fmt.Fprintf(r.out, "city %s: %d requests, %d buildings\n", r.h.slug, count, len(buildings))
 	fmt.Fprintf(r.out, "pgbench: single-row INSERT, %d clients, %s …\n", r.c, r.d)
+	// pgbench's backends end with it, and their CPU time with them: the
+	// split is read inside its run, from a tenth of it to nine tenths.
+	var pgSplit string
+	window := make(chan struct{})
+	go func() {
+		defer close(window)
+		margin := r.d / 10
+		select {
+		case <-time.After(margin):
+		case <-ctx.Done():
+			return
+		}
+		a := bench.ReadCPU(0)
+		select {
+		case <-time.After(r.d - 2*margin):
+		case <-ctx.Done():
+			return
+		}
+		pgSplit = a.Split(bench.ReadCPU(0))
+	}()
 	pg, err := bench.Pgbench(ctx, r.cfg.DatabaseURL, r.c, r.d)
+	<-window
 	if err != nil {
 		return err
 	}
@@ -191,7 +212,7 @@ func (r *benchRunner) bigCity(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv, err := startServerProcess(ctx, r.cfg.DatabaseURL)
+	srv, err := startServerProcess(ctx, r.cfg.DatabaseURL, "OPENCITY_PPROF=true")
 	if err != nil {
 		return err
 	}
@@ -203,11 +224,20 @@ func (r *benchRunner) bigCity(ctx context.Context) error {
 	// Warm up the connections and caches.
 	bench.Load{Concurrency: r.c, Duration: 2 * time.Second, Op: cl.Intake(buildings)}.Run(ctx)
 	var sent dbSent
+	profile := srv.cpuProfile(ctx, r.d)
+	cpu0 := bench.ReadCPU(srv.cmd.Process.Pid)
 	intake := sent.during(ctx, srv, func() bench.Result {
 		return bench.Load{Concurrency: r.c, Duration: r.d, Op: cl.Intake(buildings)}.Run(ctx)
 	})
+	intakeSplit := cpu0.Split(bench.ReadCPU(srv.cmd.Process.Pid))
+	if path, err := profile(); err != nil {
+		fmt.Fprintf(r.out, "the server's CPU profile during intake: %v\n", err)
+	} else {
+		fmt.Fprintf(r.out, "the server's CPU profile during intake: go tool pprof -top %s\n", path)
+	}
 	r.add(bench.Figure{Scenario: fmt.Sprintf("intake POST /requests, %d workers", r.c), Measured: rate(intake) + ", " + sent.per(intake),
 		Baseline: "pgbench INSERT " + rate(pg), Target: "≥ ½ pgbench", Verdict: bench.Verdict(intake.Errors == 0 && intake.Throughput >= pg.Throughput/2)})
+	r.add(bench.Figure{Scenario: "CPU during intake (above)", Measured: intakeSplit, Baseline: "during pgbench: " + pgSplit + " (pgbench itself is other)"})
 	r.add(bench.Figure{Scenario: fmt.Sprintf("intake without group commit (OPENCITY_INTAKE_BATCH_MAX=1), %d workers", r.c),
 		Measured: rate(unbatched) + ", " + sentOff.per(unbatched), Baseline: "pgbench INSERT " + rate(pg)})
 	quarter := pg.Throughput / 4
