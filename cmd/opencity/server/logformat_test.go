@@ -1,4 +1,4 @@
-package main
+package server_test
 
 import (
 	"bytes"
@@ -58,13 +58,14 @@ func TestLogFormat(t *testing.T) {
 // server error: the request is logged with status 499 and no error line,
 // for the API and for the pages alike.
 func TestClientDisconnectIsNotAnError(t *testing.T) {
-	s := startServer(t, "postgres")
-	disp := s.login("kazan", "dispatcher")
+	// PostgreSQL: another session locks a table under the request.
+	s := servertest.Start(t, "postgres")
+	disp := s.Login("kazan", "dispatcher")
 	logs := servertest.CaptureLogs(t)
 
 	for _, path := range []string{"/t/kazan/api/v1/requests", "/t/kazan/desk/"} {
 		// Another session holds kazan's requests table, so the request waits.
-		db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(s.db.DatabaseURL)))
+		db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(s.DB.DatabaseURL)))
 		tx, err := db.Begin()
 		if err != nil {
 			t.Fatal(err)
@@ -105,7 +106,7 @@ func TestClientDisconnectIsNotAnError(t *testing.T) {
 			t.Errorf("a disconnect was logged as an error: %v", r)
 		}
 	}
-	if r := s.call("GET", "/t/kazan/api/v1/requests", disp, nil); r.Status != http.StatusOK {
+	if r := s.Call("GET", "/t/kazan/api/v1/requests", disp, nil); r.Status != http.StatusOK {
 		t.Errorf("after the disconnects: %d %s", r.Status, r.Body)
 	}
 }
