@@ -66,9 +66,14 @@ func (r *benchRunner) hq(ctx context.Context) error {
 		weeks = append(weeks, fmt.Sprintf("%d-W%02d", y, w))
 	}
 	pick := func(xs []string, i int) string { return xs[(i*7)%len(xs)] }
+	// A year up to today, as HQ asks for the year's figures.
+	day, yearAgo := today.Format(time.DateOnly), today.AddDate(0, 0, -364).Format(time.DateOnly)
 	scenarios := []hqPages{
 		{name: "HQ dashboard GET /hq/ (30 days, filters)", paths: []string{"/hq/", "/hq/?district=" + pick(districts, 0),
 			"/hq/?management_company=" + pick(companies, 1), "/hq/?category=" + pick(groups, 2), "/hq/?channel=portal"}},
+		{name: "HQ dashboard GET /hq/ for a year (the heating season in it)", paths: []string{"/hq/?from=" + yearAgo + "&to=" + day,
+			"/hq/?from=" + yearAgo + "&to=" + day + "&district=" + pick(districts, 8),
+			"/hq/?from=" + yearAgo + "&to=" + day + "&category=" + pick(groups, 9)}},
 		{name: "HQ league tables GET /hq/leagues/{kind} (4 kinds, 2 orders)", paths: leaguePaths()},
 		{name: "HQ hot spots GET /hq/hotspots", paths: []string{"/hq/hotspots", "/hq/hotspots?district=" + pick(districts, 3),
 			"/hq/hotspots?category=" + pick(groups, 4)}},
