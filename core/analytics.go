@@ -399,7 +399,14 @@ func (a *Analytics) Dashboard(ctx context.Context, actor Actor, f HQFilter) (*Da
 	if d.Previous, err = at(pf, pt); err != nil {
 		return nil, err
 	}
-	if d.YearAgo, err = at(h.from.AddDate(-1, 0, 0), h.to.AddDate(-1, 0, 0)); err != nil {
+	yf, yt := h.from.AddDate(-1, 0, 0), h.to.AddDate(-1, 0, 0)
+	if yf.Equal(pf) && yt.Equal(pt) {
+		// A year's period: the one before it is the same year a year ago,
+		// counted once.
+		d.YearAgo = d.Previous
+		return d, nil
+	}
+	if d.YearAgo, err = at(yf, yt); err != nil {
 		return nil, err
 	}
 	return d, nil

@@ -82,6 +82,27 @@ func TestHQFigures(t *testing.T) {
 				}
 			}
 
+			// For a year's period the period before it is the year before:
+			// both columns are the figures of that year, as its own
+			// dashboard counts them.
+			year, err := c.hq.Dashboard(ctx, analyst, core.HQFilter{From: "2025-11-11", To: "2026-11-10"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, err := c.hq.Dashboard(ctx, analyst, core.HQFilter{From: "2024-11-11", To: "2025-11-10"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := line(before.Current.Figures)
+			for name, got := range map[string]core.PeriodFigures{"previous": year.Previous, "year ago": year.YearAgo} {
+				if line(got.Figures) != want || got.Period != before.Current.Period {
+					t.Errorf("a year's %s: %v %s, want the year before: %v %s", name, got.Period, line(got.Figures), before.Current.Period, want)
+				}
+			}
+			if line(year.Current.Figures) == line(before.Current.Figures) {
+				t.Errorf("the fixture's year and the year before count alike: %s", line(year.Current.Figures))
+			}
+
 			filtered := map[string]struct {
 				f                 core.HQFilter
 				received, open    int64

@@ -79,7 +79,7 @@ func Fill(ctx context.Context, b *tenants.Backend, slug string, h History, progr
 			return FillStats{}, err
 		}
 		defer conn.Close()
-		w = &pgWriter{conn: conn, path: `"` + strings.ReplaceAll(tenants.SchemaName(slug), `"`, `""`) + `"`}
+		w = &pgWriter{conn: conn, schema: tenants.SchemaName(slug), path: `"` + strings.ReplaceAll(tenants.SchemaName(slug), `"`, `""`) + `"`}
 	}
 	// Generate the next chunk while the current one is written.
 	type chunk struct {
@@ -208,10 +208,11 @@ func (w *sqliteWriter) finish(ctx context.Context) error {
 
 // pgWriter copies rows into the city's schema on one connection.
 type pgWriter struct {
-	conn bun.Conn
-	path string // the quoted schema, for search_path
-	reqs bytes.Buffer
-	evs  bytes.Buffer
+	conn   bun.Conn
+	schema string // the city's schema
+	path   string // the quoted schema, for search_path
+	reqs   bytes.Buffer
+	evs    bytes.Buffer
 }
 
 const (
@@ -255,13 +256,14 @@ func (w *pgWriter) write(ctx context.Context, rows []generated) (err error) {
 	return err
 }
 
+// finish vacuums and analyzes the written tables, as autovacuum keeps a
+// city's tables that grew over years: the visibility map set (so the
+// covering indexes answer HQ's periods without reading the table) and the
+// planner's statistics current. VACUUM runs outside a transaction, so the
+// tables are named with their schema.
 func (w *pgWriter) finish(ctx context.Context) error {
-	for _, q := range []string{"BEGIN", "SELECT set_config('search_path', ?, true)", "ANALYZE requests", "ANALYZE request_events", "COMMIT"} {
-		var args []any
-		if strings.Contains(q, "?") {
-			args = []any{w.path}
-		}
-		if _, err := w.conn.ExecContext(ctx, q, args...); err != nil {
+	for _, table := range []string{"requests", "request_events"} {
+		if _, err := w.conn.ExecContext(ctx, "VACUUM (ANALYZE) ?.?", bun.Ident(w.schema), bun.Ident(table)); err != nil {
 			return err
 		}
 	}

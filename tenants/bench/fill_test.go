@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opencity/opencity/core/store"
+	"github.com/opencity/opencity/tenants"
 	"github.com/opencity/opencity/tenants/bench"
 	"github.com/opencity/opencity/tenants/tenanttest"
 	"github.com/uptrace/bun"
@@ -92,6 +93,14 @@ func TestFill(t *testing.T) {
 			checkHistory(t, ctx, scope, h)
 			if kind == "postgres" {
 				checkSequences(t, ctx, scope, statements)
+				// Vacuumed and analyzed, as autovacuum keeps an old city.
+				for _, table := range []string{"requests", "request_events"} {
+					var vacuumed, analyzed bool
+					if err := b.Control.NewRaw("SELECT last_vacuum IS NOT NULL, last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE schemaname = ? AND relname = ?",
+						tenants.SchemaName("benchcity"), table).Scan(ctx, &vacuumed, &analyzed); err != nil || !vacuumed || !analyzed {
+						t.Errorf("%s after the fill: vacuumed %v, analyzed %v (%v)", table, vacuumed, analyzed, err)
+					}
+				}
 			}
 			if _, err := bench.Fill(ctx, b, "benchcity", h, nil); err == nil || !strings.Contains(err.Error(), "already has") {
 				t.Fatalf("a second fill into the same city: %v, want a refusal", err)
