@@ -2,22 +2,17 @@ package bench
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
-)
 
-// userHz is the unit of the CPU times in /proc (USER_HZ, 100 on Linux:
-// proc(5), "/proc/pid/stat" utime and stime, and "/proc/stat").
-const userHz = 100
+	"github.com/prometheus/procfs"
+)
 
 // CPU is a reading of the CPU time used so far, in seconds of one core, by
 // the server, by PostgreSQL (every process called postgres: the
 // postmaster, its backends and its workers) and by this process (the load
-// driver), and by the whole machine. Two readings around a load give the
-// split of the machine between them (Split). Linux only: elsewhere every
-// figure is 0.
+// driver), and by the whole machine, read from Linux's /proc through
+// prometheus/procfs (proc(5): /proc/PID/stat utime and stime, /proc/stat).
+// Two readings around a load give the split of the machine between them
+// (Split). Where /proc cannot be read every figure is 0.
 type CPU struct {
 	Server, Postgres, Driver float64
 	// Busy is the machine's time not idle or waiting for I/O, All its whole
@@ -27,54 +22,46 @@ type CPU struct {
 	Cores int
 }
 
-// ReadCPU reads the CPU times now; server is the server process's id.
+// ReadCPU reads the CPU times now; server is the server process's id (0:
+// no server).
 func ReadCPU(server int) CPU {
-	c := CPU{Server: processCPU(strconv.Itoa(server)), Driver: processCPU("self")}
-	dirs, _ := filepath.Glob("/proc/[0-9]*")
-	for _, d := range dirs {
-		if comm, err := os.ReadFile(filepath.Join(d, "comm")); err == nil && strings.TrimSpace(string(comm)) == "postgres" {
-			c.Postgres += processCPU(filepath.Base(d))
-		}
-	}
-	b, err := os.ReadFile("/proc/stat")
+	var c CPU
+	fs, err := procfs.NewDefaultFS()
 	if err != nil {
 		return c
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		switch {
-		case len(f) > 5 && f[0] == "cpu":
-			// user nice system idle iowait irq softirq steal …
-			for i, v := range f[1:] {
-				n, _ := strconv.ParseFloat(v, 64)
-				c.All += n / userHz
-				if i != 3 && i != 4 {
-					c.Busy += n / userHz
-				}
-			}
-		case len(f) > 0 && strings.HasPrefix(f[0], "cpu"):
-			c.Cores++
+	if server > 0 {
+		if p, err := fs.Proc(server); err == nil {
+			c.Server = processCPU(p)
 		}
+	}
+	if p, err := fs.Self(); err == nil {
+		c.Driver = processCPU(p)
+	}
+	if procs, err := fs.AllProcs(); err == nil {
+		for _, p := range procs {
+			if comm, err := p.Comm(); err == nil && comm == "postgres" {
+				c.Postgres += processCPU(p)
+			}
+		}
+	}
+	if st, err := fs.Stat(); err == nil {
+		t := st.CPUTotal // guest time is already in user and nice
+		c.All = t.User + t.Nice + t.System + t.Idle + t.Iowait + t.IRQ + t.SoftIRQ + t.Steal
+		c.Busy = c.All - t.Idle - t.Iowait
+		c.Cores = len(st.CPU)
 	}
 	return c
 }
 
-// processCPU is the user and system time of the process pid ("self" for
-// this one), 0 when it cannot be read (gone, or not Linux).
-func processCPU(pid string) float64 {
-	b, err := os.ReadFile("/proc/" + pid + "/stat")
+// processCPU is the user and system time of p, 0 when it cannot be read
+// (the process is gone).
+func processCPU(p procfs.Proc) float64 {
+	st, err := p.Stat()
 	if err != nil {
 		return 0
 	}
-	// The command name in parentheses may hold spaces: count from after it.
-	_, rest, _ := strings.Cut(string(b), ") ")
-	f := strings.Fields(rest)
-	if len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseFloat(f[11], 64)
-	stime, _ := strconv.ParseFloat(f[12], 64)
-	return (utime + stime) / userHz
+	return st.CPUTime()
 }
 
 // Split renders what the machine did between the readings c and later:
