@@ -78,7 +78,7 @@ var categoryPages = entryPages[core.Category]{
 }
 
 func (cs *Console) categories(c *gin.Context) {
-	p := cs.page(c, "categories_title", "categories")
+	p := categoryPages.listPage(cs, c)
 	p.Form = url.Values{"active": {"on"}, "citizen_visible": {"on"}, "reaction_minutes": {"2h"}, "resolution_minutes": {"24h"}}
 	categoryPages.show(cs, c, p, http.StatusOK, "")
 }
@@ -98,7 +98,7 @@ func categoryForm(f *web.Form) core.Category {
 func (cs *Console) saveCategory(c *gin.Context, code string) {
 	f := web.ReadForm(c)
 	k := categoryForm(f)
-	p := cs.page(c, "categories_title", "categories")
+	p := categoryPages.listPage(cs, c)
 	p.Form = f.Values
 	err := f.Err()
 	if err == nil {
@@ -117,7 +117,7 @@ func (cs *Console) createGroup(c *gin.Context) {
 	f := web.ReadForm(c)
 	g := core.CategoryGroup{Code: f.String("group_code"), NameRU: f.String("group_name_ru"), NameEN: f.String("group_name_en"),
 		Position: int(f.Int64("position"))}
-	p := cs.page(c, "categories_title", "categories")
+	p := categoryPages.listPage(cs, c)
 	p.Form = f.Values
 	err := f.Err()
 	if err == nil {
@@ -180,7 +180,7 @@ var orgPages = entryPages[core.Organization]{
 }
 
 func (cs *Console) organizations(c *gin.Context) {
-	p := cs.page(c, "organizations_title", "organizations")
+	p := orgPages.listPage(cs, c)
 	p.Form = url.Values{"active": {"on"}}
 	orgPages.show(cs, c, p, http.StatusOK, "")
 }
@@ -194,7 +194,7 @@ func orgForm(f *web.Form) core.Organization {
 func (cs *Console) saveOrganization(c *gin.Context, code string) {
 	f := web.ReadForm(c)
 	o := orgForm(f)
-	p := cs.page(c, "organizations_title", "organizations")
+	p := orgPages.listPage(cs, c)
 	p.Form = f.Values
 	k := callOf(c)
 	_, err := cs.directory(k).Organizations().Save(k.ctx, k.actor, code, &o)
@@ -288,6 +288,12 @@ func (e entryPages[T]) saved(cs *Console, c *gin.Context, p *web.Page, code stri
 		return
 	}
 	done(c, e.path)
+}
+
+// listPage starts the list page (or a form post on it) with its title and
+// menu item.
+func (e entryPages[T]) listPage(cs *Console, c *gin.Context) *web.Page {
+	return cs.page(c, e.title, e.nav)
 }
 
 // editPage draws the edit page of the entry named by the path's code.
