@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -252,23 +251,8 @@ func databaseTransactions(ctx context.Context, b *tenants.Backend, dbName string
 }
 
 // cpuSeconds is the CPU time the server process used so far, user and
-// system (/proc/PID/stat, in clock ticks of 1/100 s).
-func (s *serverProcess) cpuSeconds() float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	// The command name in parentheses may hold spaces: count from after it.
-	_, rest, _ := strings.Cut(string(b), ") ")
-	fs := strings.Fields(rest)
-	if len(fs) < 13 {
-		return 0
-	}
-	var utime, stime float64
-	fmt.Sscan(fs[11], &utime)
-	fmt.Sscan(fs[12], &stime)
-	return (utime + stime) / 100
-}
+// system, in seconds (bench.ProcessCPU).
+func (s *serverProcess) cpuSeconds() float64 { return bench.ProcessCPU(s.cmd.Process.Pid) }
 
 func pcts(g bench.GroupFigures) string {
 	return fmt.Sprintf("p50 %s / p95 %s / p99 %s", msf(g.P50), msf(g.P95), msf(g.P99))

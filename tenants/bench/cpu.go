@@ -54,6 +54,16 @@ func ReadCPU(server int) CPU {
 	return c
 }
 
+// ProcessCPU is the user and system time the process pid used so far, in
+// seconds; 0 when it cannot be read (gone, or no /proc).
+func ProcessCPU(pid int) float64 {
+	p, err := procfs.NewProc(pid)
+	if err != nil {
+		return 0
+	}
+	return processCPU(p)
+}
+
 // processCPU is the user and system time of p, 0 when it cannot be read
 // (the process is gone).
 func processCPU(p procfs.Proc) float64 {

@@ -32,6 +32,12 @@ func TestCPUReadings(t *testing.T) {
 	if d := b.Server - b.Driver; b.Server <= 0 || d > 0.05 || d < -0.05 {
 		t.Errorf("the server given as this process reads %.2f s, the driver %.2f s", b.Server, b.Driver)
 	}
+	if got := ProcessCPU(os.Getpid()); got < b.Driver {
+		t.Errorf("ProcessCPU of this process: %.2f s, below its earlier reading %.2f s", got, b.Driver)
+	}
+	if ProcessCPU(-1) != 0 {
+		t.Error("a process that does not exist has CPU time")
+	}
 	split := a.Split(b)
 	for _, part := range []string{"server ", "PostgreSQL ", "load driver ", "other ", "% busy of "} {
 		if !strings.Contains(split, part) {
