@@ -91,6 +91,13 @@ func (c *DayCounts) Add(o DayCounts) {
 	c.RatingSum += o.RatingSum
 }
 
+// Negated returns c with every count's sign turned.
+func (c DayCounts) Negated() DayCounts {
+	return DayCounts{Received: -c.Received, Open: -c.Open, ReactionDone: -c.ReactionDone, ReactionOnTime: -c.ReactionOnTime,
+		ResolutionDone: -c.ResolutionDone, ResolutionOnTime: -c.ResolutionOnTime, Reopened: -c.Reopened, Returned: -c.Returned,
+		Rated: -c.Rated, RatingSum: -c.RatingSum}
+}
+
 // GroupCounts are the counts of one group (Key: the id the query grouped
 // by; 0 for none, or for requests without it).
 type GroupCounts struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,21 +76,21 @@ var daySums = func() string {
 	return strings.Join(sums, ", ")
 }()
 
-// DayCounts implements core.AnalyticsStore from the rollups: the whole
-// months of q's period from the monthly ones, the days before and after
-// them from the daily ones (all of them from the daily ones when q names
-// or groups by buildings, which the monthly rollups leave out).
+// DayCounts implements core.AnalyticsStore from the rollups: the months
+// of q's period from the monthly ones, the days from the daily ones (all
+// of it from the daily ones when q names or groups by buildings, which the
+// monthly rollups leave out). A month mostly inside the period is read
+// whole, less its days outside the period (monthPlan).
 func (s *Store) DayCounts(ctx context.Context, q core.DaysQuery) (rows []core.GroupCounts, err error) {
-	spans := []core.DaysQuery{q}
-	first, last := "", ""
+	plan := monthPlan{add: []core.DaysQuery{q}}
 	if q.BuildingID == 0 && q.BuildingIDs == nil && q.By != core.ByBuilding {
-		first, last, spans = wholeMonths(q)
+		plan = wholeMonths(q)
 	}
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if first != "" {
+		if plan.first != "" {
 			key := groupKey(q.By, "m")
 			sel := tx.NewSelect().TableExpr("request_months AS m").ColumnExpr(key + " AS k").ColumnExpr(strings.ReplaceAll(daySums, "d.", "m."))
-			sel = filterWhere(sel.Where("m.month >= ? AND m.month <= ?", first, last), "m", q)
+			sel = filterWhere(sel.Where("m.month >= ? AND m.month <= ?", plan.first, plan.last), "m", q)
 			if q.By == core.ByExecutor {
 				sel = sel.Where("m.executor_id <> 0")
 			}
@@ -101,7 +102,7 @@ func (s *Store) DayCounts(ctx context.Context, q core.DaysQuery) (rows []core.Gr
 			}
 		}
 		key := groupKey(q.By, "d")
-		for _, span := range spans {
+		for i, span := range append(slices.Clone(plan.add), plan.sub...) {
 			var part []core.GroupCounts
 			sel := tx.NewSelect().TableExpr("request_days AS d").ColumnExpr(key + " AS k").ColumnExpr(daySums)
 			sel = daysWhere(sel, "d", span)
@@ -114,6 +115,11 @@ func (s *Store) DayCounts(ctx context.Context, q core.DaysQuery) (rows []core.Gr
 			if err := sel.Scan(ctx, &part); err != nil {
 				return err
 			}
+			if i >= len(plan.add) {
+				for j := range part {
+					part[j].DayCounts = part[j].DayCounts.Negated()
+				}
+			}
 			rows = append(rows, part...)
 		}
 		return nil
@@ -121,7 +127,8 @@ func (s *Store) DayCounts(ctx context.Context, q core.DaysQuery) (rows []core.Gr
 	if err != nil {
 		return nil, err
 	}
-	// One row per key, the months' and the days' counts added.
+	// One row per key, the months' and the days' counts added; a key whose
+	// requests were all in the days taken away counts nothing.
 	at := map[int64]int{}
 	out := rows[:0]
 	for _, r := range rows {
@@ -132,40 +139,70 @@ func (s *Store) DayCounts(ctx context.Context, q core.DaysQuery) (rows []core.Gr
 		at[r.Key] = len(out)
 		out = append(out, r)
 	}
-	return out, nil
+	return slices.DeleteFunc(out, func(r core.GroupCounts) bool { return r.Received == 0 }), nil
 }
 
-// wholeMonths cuts q's period into the whole calendar months it holds,
-// first to last (YYYY-MM; "" for none), and the spans of days before and
-// after them, as queries over those days.
-func wholeMonths(q core.DaysQuery) (first, last string, spans []core.DaysQuery) {
+// monthPlan is how DayCounts reads a period: the calendar months first to
+// last (YYYY-MM; "" for none) from the monthly rollups, plus the spans of
+// days add, less the spans of days sub, from the daily ones.
+type monthPlan struct {
+	first, last string
+	add, sub    []core.DaysQuery
+}
+
+// wholeMonths plans q's period: the whole calendar months it holds, and a
+// month it holds only partly read whole less the days outside the period
+// where those are fewer than the days inside it, else its days inside.
+func wholeMonths(q core.DaysQuery) monthPlan {
 	from, err1 := time.Parse(time.DateOnly, q.From)
 	to, err2 := time.Parse(time.DateOnly, q.To)
-	if err1 != nil || err2 != nil {
-		return "", "", []core.DaysQuery{q}
+	if err1 != nil || err2 != nil || to.Before(from) {
+		return monthPlan{add: []core.DaysQuery{q}}
 	}
-	start := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC)
-	if !start.Equal(from) {
-		start = start.AddDate(0, 1, 0)
+	span := func(a, b time.Time) core.DaysQuery {
+		s := q
+		s.From, s.To = a.Format(time.DateOnly), b.Format(time.DateOnly)
+		return s
 	}
-	end := time.Date(to.Year(), to.Month(), 1, 0, 0, 0, 0, time.UTC) // the first day after the whole months
-	if to.AddDate(0, 0, 1).Month() != to.Month() {
-		end = end.AddDate(0, 1, 0)
+	start := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC) }
+	end := func(t time.Time) time.Time { return start(t).AddDate(0, 1, -1) }
+	count := func(a, b time.Time) int { return int(b.Sub(a).Hours()/24) + 1 }
+	var p monthPlan
+	// lo and hi are the first days of the first and last month read whole.
+	lo, hi := start(from), start(to)
+	if lo.Equal(hi) {
+		if in := count(from, to); 2*in <= count(lo, end(lo)) {
+			return monthPlan{add: []core.DaysQuery{q}}
+		}
+		if from.After(lo) {
+			p.sub = append(p.sub, span(lo, from.AddDate(0, 0, -1)))
+		}
+		if to.Before(end(lo)) {
+			p.sub = append(p.sub, span(to.AddDate(0, 0, 1), end(lo)))
+		}
+		p.first, p.last = lo.Format("2006-01"), lo.Format("2006-01")
+		return p
 	}
-	if !start.Before(end) {
-		return "", "", []core.DaysQuery{q}
+	if from.After(lo) {
+		if in := count(from, end(lo)); 2*in > count(lo, end(lo)) {
+			p.sub = append(p.sub, span(lo, from.AddDate(0, 0, -1)))
+		} else {
+			p.add = append(p.add, span(from, end(lo)))
+			lo = lo.AddDate(0, 1, 0)
+		}
 	}
-	if from.Before(start) {
-		before := q
-		before.To = start.AddDate(0, 0, -1).Format(time.DateOnly)
-		spans = append(spans, before)
+	if e := end(hi); to.Before(e) {
+		if in := count(hi, to); 2*in > count(hi, e) {
+			p.sub = append(p.sub, span(to.AddDate(0, 0, 1), e))
+		} else {
+			p.add = append(p.add, span(hi, to))
+			hi = hi.AddDate(0, -1, 0)
+		}
 	}
-	if !to.Before(end) {
-		after := q
-		after.From = end.Format(time.DateOnly)
-		spans = append(spans, after)
+	if !hi.Before(lo) {
+		p.first, p.last = lo.Format("2006-01"), hi.Format("2006-01")
 	}
-	return start.Format("2006-01"), end.AddDate(0, -1, 0).Format("2006-01"), spans
+	return p
 }
 
 // OverdueCounts implements core.AnalyticsStore from the open requests.
@@ -195,6 +232,12 @@ func (s *Store) OverdueCounts(ctx context.Context, q core.DaysQuery) (map[int64]
 	return out, err
 }
 
+// percentileWorkMem is PostgreSQL's work_mem for the percentiles' sorts,
+// set for their transaction alone: a sort takes 24 to 48 bytes a value, so
+// a year of a city of 3,000 requests a day (1.1 million values) sorts in
+// memory; a longer period may spill to disk, and is still right.
+const percentileWorkMem = "48MB"
+
 // Percentiles implements core.AnalyticsStore: the nearest-rank percentile
 // p of n values is the value at rank ⌈p·n⌉ in ascending order.
 func (s *Store) Percentiles(ctx context.Context, q core.DaysQuery, ps []float64) (reaction, resolution []*int64, err error) {
@@ -206,6 +249,11 @@ func (s *Store) Percentiles(ctx context.Context, q core.DaysQuery, ps []float64)
 		// both times in one scan of the period's requests (an ordered-set
 		// aggregate skips the nulls).
 		err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			// A year of a big city is two sorts of some 400,000 values,
+			// past PostgreSQL's default work_mem (4 MB).
+			if _, err := tx.ExecContext(ctx, "SET LOCAL work_mem = '"+percentileWorkMem+"'"); err != nil {
+				return err
+			}
 			sel := tx.NewSelect().TableExpr("requests AS r").Where("(r.reaction_seconds IS NOT NULL OR r.resolution_seconds IS NOT NULL)")
 			vs := make([]sql.NullInt64, 2*len(ps))
 			dest := make([]any, len(vs))

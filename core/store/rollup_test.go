@@ -150,10 +150,12 @@ func TestRollupsEqualRecount(t *testing.T) {
 			if len(months) == 0 || fmt.Sprint(months) != fmt.Sprint(recountMonths) {
 				t.Fatalf("monthly rollups differ from the recount:\nkept    %v\nrecount %v", months, recountMonths)
 			}
-			// Periods of whole months, of months and days, and of days
-			// only count as the recount's days do, per organization.
+			// Periods of whole months, of months and days, of days only,
+			// and of months less a few days count as the recount's days
+			// do, per organization.
 			for _, p := range [][2]string{{"2026-10-01", "2026-11-30"}, {"2026-09-20", "2026-10-31"}, {"2026-10-01", "2026-11-07"},
-				{"2026-09-25", "2026-11-12"}, {"2026-10-03", "2026-10-29"}, {"2026-11-01", "2026-11-30"}} {
+				{"2026-09-25", "2026-11-12"}, {"2026-10-03", "2026-10-29"}, {"2026-11-01", "2026-11-30"},
+				{"2026-10-02", "2026-10-31"}, {"2026-10-05", "2026-11-25"}, {"2026-10-16", "2026-11-08"}, {"2026-10-16", "2026-10-16"}} {
 				got, err := c.st.DayCounts(ctx, core.DaysQuery{From: p[0], To: p[1], By: core.ByOrganization})
 				if err != nil {
 					t.Fatal(err)
