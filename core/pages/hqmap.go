@@ -1,9 +1,11 @@
 package pages
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,11 +44,35 @@ type shownDot struct {
 	ID      string
 }
 
-// mapTable lists the map's points: the buildings with their requests.
+// mapPageRows bounds the map's table on the page: the buildings with the
+// most requests; the exports list every building on the map.
+const mapPageRows = 100
+
+// firstBuildings keeps the map table t's first n rows (buildings) and says
+// so in the reader's language; a table of at most n rows stays whole, and
+// the note is "".
+func (t *hqTable) firstBuildings(pg *web.Page, n int) string {
+	if len(t.Rows) <= n {
+		return ""
+	}
+	note := pg.T("hq.map_rows", "Shown", n, "All", len(t.Rows))
+	t.Rows = t.Rows[:n]
+	return note
+}
+
+// mapTable lists the map's points: the buildings with their requests, the
+// most first (then by address).
 func mapTable(pg *web.Page, m *core.CityMap) *hqTable {
 	t := &hqTable{Name: "map", Title: pg.T("hq.map"), Columns: []hqColumn{
 		{"hq.address", cellText}, {"hq.district", cellText}, {"hq.received", cellCount}, {"hq.lat", cellDecimal}, {"hq.lon", cellDecimal}}}
-	for _, p := range m.Points {
+	points := slices.Clone(m.Points)
+	slices.SortStableFunc(points, func(a, b core.MapPoint) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Address, b.Address)
+	})
+	for _, p := range points {
 		lat, lon := p.Lat, p.Lon
 		t.Rows = append(t.Rows, []hqCell{text(p.Address), text(pg.District(p.District)), count(p.Count),
 			{Kind: cellDecimal, Num: lat}, {Kind: cellDecimal, Num: lon}})
@@ -78,9 +104,17 @@ func showMap(pg *web.Page, m *core.CityMap, link func(core.HotSpot) string) *sho
 		}
 		s.Districts = append(s.Districts, o)
 	}
+	// A city's thousands of points share a few dozen counts: each count's
+	// words are made once.
+	counted := map[int64]string{}
 	for _, p := range m.Points {
+		n, ok := counted[p.Count]
+		if !ok {
+			n = pg.T("hq.map_requests", "Count", p.Count)
+			counted[p.Count] = n
+		}
 		s.Points = append(s.Points, shownDot{X: p.X, Y: p.Y, R: math.Min(20, 3+2*math.Sqrt(float64(p.Count))),
-			Title: p.Address + ": " + pg.T("hq.map_requests", "Count", p.Count), ID: "point-" + strconv.FormatInt(p.BuildingID, 10)})
+			Title: p.Address + ": " + n, ID: "point-" + strconv.FormatInt(p.BuildingID, 10)})
 	}
 	for i, h := range m.HotSpots {
 		cat := pg.Category(h.Category)
@@ -129,6 +163,9 @@ func (p *Pages) hqMap(c *gin.Context) {
 	if err == nil {
 		hq := hqBase(ct)
 		t = mapTable(pg, m)
+		if c.Query("format") == "" {
+			d.Note = t.firstBuildings(pg, mapPageRows)
+		}
 		d.Map = showMap(pg, m, func(h core.HotSpot) string { return hotSpotsLink(hq, query, h) })
 		if o := tileOrigin(m.TileURL); o != "" && len(m.Tiles) > 0 {
 			c.Header("Content-Security-Policy", strings.Replace(web.ContentSecurityPolicy, "img-src 'self' data:", "img-src 'self' data: "+o, 1))
