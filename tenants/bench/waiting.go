@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"time"
 
 	"github.com/opencity/opencity/core"
 	"github.com/opencity/opencity/core/store"
@@ -47,4 +48,29 @@ func MakeWaiting(ctx context.Context, scope store.Scope, n int) (changed int, er
 		return nil
 	})
 	return changed, err
+}
+
+// CloseWaiting closes the city's n newest requests waiting at the desk
+// (core.WaitingStatuses): the bench's own intake leaves thousands of new
+// ones in the big city, and the desk is measured with DeskWaiting waiting.
+// Like MakeWaiting it writes straight through the city's scope; it returns
+// how many it closed.
+func CloseWaiting(ctx context.Context, scope store.Scope, n int) (closed int, err error) {
+	err = scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var ids []int64
+		if err := tx.NewSelect().TableExpr("requests").Column("id").Where("status IN (?)", bun.In(core.WaitingStatuses)).
+			OrderExpr("id DESC").Limit(n).Scan(ctx, &ids); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		if _, err := tx.NewRaw(`UPDATE requests SET status = ?, closed_at = coalesce(closed_at, ?) WHERE id IN (?)`,
+			core.StatusClosed, time.Now().UTC(), bun.In(ids)).Exec(ctx); err != nil {
+			return err
+		}
+		closed = len(ids)
+		return nil
+	})
+	return closed, err
 }
