@@ -168,42 +168,18 @@ func (a *Analytics) HotSpots(ctx context.Context, actor Actor, f HQFilter, lim H
 			buildings[bs[i].ID] = &bs[i]
 		}
 	}
-	type tally struct {
-		cur  int64
-		cats map[string]bool // the categories a group's count comes from
-	}
-	tallies := map[placeKey]*tally{}
 	pl := newPlacer(h.dir, buildings)
-	for _, r := range rows {
-		if r.Current == 0 {
-			continue
-		}
-		pl.each(r, func(k placeKey, cat string) {
-			t := tallies[k]
-			if t == nil {
-				t = &tally{cats: map[string]bool{}}
-				tallies[k] = t
-			}
-			t.cur += r.Current
-			t.cats[cat] = true
-		})
-	}
 	periodDays := float64(days(h.from, h.to))
 	baseDays := float64(days(baseFrom, baseTo))
 	where := locations(h.dir, buildings)
-	for k, t := range tallies {
-		// A group repeating only through one of its categories says no
-		// more than that category's own row.
-		if t.cur < int64(lim.MinCount) || (k.group && len(t.cats) < 2) {
-			continue
-		}
+	for k, cur := range pl.current(rows, int64(lim.MinCount)) {
 		baseCount := base.counts[k]
 		expected := float64(baseCount+1) * periodDays / baseDays
-		ratio := float64(t.cur) / expected
+		ratio := float64(cur) / expected
 		if ratio < lim.MinRatio {
 			continue
 		}
-		hs := HotSpot{Level: k.level, Place: k.place, Category: k.category, Group: k.group, Count: t.cur,
+		hs := HotSpot{Level: k.level, Place: k.place, Category: k.category, Group: k.group, Count: cur,
 			BaselineCount: baseCount, Expected: expected, Ratio: ratio}
 		locate(&hs, h.dir, buildings, where)
 		out.Rows = append(out.Rows, hs)
@@ -274,6 +250,119 @@ func (p *placer) each(r PlaceCount, fn func(k placeKey, cat string)) {
 			fn(k, c.Code)
 		}
 	}
+}
+
+// current sums the period's counts (rows' Current) per place key and
+// returns those of at least minCount, a group's only where more than one
+// of its categories counts in it (else it says no more than that
+// category's own key). It keys its sums by small numbers, not by
+// placeKey's strings: a big city's month is tens of thousands of rows.
+func (p *placer) current(rows []PlaceCount, minCount int64) map[placeKey]int64 {
+	type slotKey struct {
+		place, cat int32
+		group      bool
+	}
+	type slot struct {
+		n     int64
+		cat   int32 // the first category counted
+		multi bool  // another category counted too
+	}
+	var placeKeys []placeKey // by place number: level and place
+	intern := func(k placeKey) int32 {
+		placeKeys = append(placeKeys, k)
+		return int32(len(placeKeys) - 1)
+	}
+	districts := map[int64]int32{}
+	buildingPlaces := map[int64][2]int32{} // the building's and its street's numbers; -1 for none
+	streets := map[string]int32{}
+	var codes []string // by category number
+	catNum := map[int64]int32{}
+	groupNum := map[string]int32{}
+	slots := map[slotKey]*slot{}
+	add := func(k slotKey, n int64, cat int32) {
+		s := slots[k]
+		if s == nil {
+			slots[k] = &slot{n: n, cat: cat}
+			return
+		}
+		s.n += n
+		if s.cat != cat {
+			s.multi = true
+		}
+	}
+	for _, r := range rows {
+		if r.Current == 0 {
+			continue
+		}
+		c := p.cats[r.CategoryID]
+		if c == nil {
+			continue
+		}
+		cat, ok := catNum[c.ID]
+		if !ok {
+			codes = append(codes, c.Code)
+			cat = int32(len(codes) - 1)
+			catNum[c.ID] = cat
+		}
+		group := int32(-1)
+		if c.GroupCode != "" && p.groupSize[c.GroupCode] > 1 {
+			if group, ok = groupNum[c.GroupCode]; !ok {
+				codes = append(codes, c.GroupCode)
+				group = int32(len(codes) - 1)
+				groupNum[c.GroupCode] = group
+			}
+		}
+		var places [3]int32
+		n := 0
+		d, ok := districts[r.DistrictID]
+		if !ok {
+			d = -1
+			if dist := p.dir.District(r.DistrictID); dist != nil {
+				d = intern(placeKey{level: PlaceDistrict, place: dist.Code})
+			}
+			districts[r.DistrictID] = d
+		}
+		if d >= 0 {
+			places[n] = d
+			n++
+		}
+		bp, ok := buildingPlaces[r.BuildingID]
+		if !ok {
+			bp = [2]int32{-1, -1}
+			if b := p.buildings[r.BuildingID]; b != nil {
+				bp[0] = intern(placeKey{level: PlaceBuilding, place: strconv.FormatInt(b.ID, 10)})
+				if st := StreetOf(b.AddressRU); st != "" {
+					if bp[1], ok = streets[st]; !ok {
+						bp[1] = intern(placeKey{level: PlaceStreet, place: st})
+						streets[st] = bp[1]
+					}
+				}
+			}
+			buildingPlaces[r.BuildingID] = bp
+		}
+		for _, pl := range bp {
+			if pl >= 0 {
+				places[n] = pl
+				n++
+			}
+		}
+		for _, pl := range places[:n] {
+			add(slotKey{place: pl, cat: cat}, r.Current, cat)
+			if group >= 0 {
+				add(slotKey{place: pl, cat: group, group: true}, r.Current, cat)
+			}
+		}
+	}
+	out := map[placeKey]int64{}
+	for k, s := range slots {
+		if s.n < minCount || (k.group && !s.multi) {
+			continue
+		}
+		pk := placeKeys[k.place]
+		pk.category, pk.group = codes[k.cat], k.group
+		out[pk] = s.n
+	}
+	return out
 }
 
 // hotBaseline is a hot spots' baseline as kept: the requests received per

@@ -350,15 +350,30 @@ func (s *Store) OverdueRequests(ctx context.Context, now time.Time, limit int) (
 	return rs, total, err
 }
 
-// PlaceCounts implements core.AnalyticsStore from the daily rollups.
+// PlaceCounts implements core.AnalyticsStore from the daily rollups. Its
+// rows (tens of thousands for a month of a big city) are scanned straight
+// into their fields, not through bun's model.
 func (s *Store) PlaceCounts(ctx context.Context, q core.DaysQuery, current string) (rows []core.PlaceCount, err error) {
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		rows = rows[:0]
 		sel := tx.NewSelect().TableExpr("request_days AS d").
 			ColumnExpr("d.building_id, d.district_id, d.category_id").
 			ColumnExpr("coalesce(sum(CASE WHEN d.day >= ? THEN d.received ELSE 0 END), 0) AS current", current).
 			ColumnExpr("coalesce(sum(CASE WHEN d.day < ? THEN d.received ELSE 0 END), 0) AS baseline", current).
 			GroupExpr("d.building_id, d.district_id, d.category_id")
-		return daysWhere(sel, "d", q).Scan(ctx, &rows)
+		rs, err := daysWhere(sel, "d", q).Rows(ctx)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var r core.PlaceCount
+			if err := rs.Scan(&r.BuildingID, &r.DistrictID, &r.CategoryID, &r.Current, &r.Baseline); err != nil {
+				return err
+			}
+			rows = append(rows, r)
+		}
+		return rs.Err()
 	})
 	return rows, err
 }
