@@ -105,10 +105,26 @@ func tallyRequests(ctx context.Context, tx bun.IDB, ids []int64, sign int) error
 
 // rewriteRequests runs write, which changes the given requests, between
 // taking their rows out of the rollups and putting them back: the one
-// place every write of existing requests keeps HQ's figures with.
+// place every write of existing requests keeps HQ's figures with. A
+// rollup row the requests leave empty is deleted by its key, found
+// through the primary key: a scan of every empty row would also walk the
+// dead ones the table's churn leaves until it is vacuumed, tens of
+// thousands in a city of millions.
 func rewriteRequests(ctx context.Context, tx bun.IDB, ids []int64, write func() error) error {
 	if err := tallyRequests(ctx, tx, ids, -1); err != nil {
 		return fmt.Errorf("rollups: %w", err)
+	}
+	if len(ids) > 0 {
+		// The requests' rows as they were; the write below puts back
+		// (inserts again) those it keeps.
+		if _, err := tx.NewRaw("DELETE FROM request_days WHERE received = 0 AND ("+strings.Join(dayColumns[:7], ", ")+") IN (SELECT "+
+			dayKey+" FROM requests WHERE id IN (?))", bun.In(ids)).Exec(ctx); err != nil {
+			return fmt.Errorf("rollups: %w", err)
+		}
+		if _, err := tx.NewRaw("DELETE FROM request_months WHERE received = 0 AND ("+strings.Join(monthColumns[:6], ", ")+") IN (SELECT "+
+			monthKey+" FROM requests WHERE id IN (?))", bun.In(ids)).Exec(ctx); err != nil {
+			return fmt.Errorf("rollups: %w", err)
+		}
 	}
 	if err := write(); err != nil {
 		return err
@@ -116,11 +132,7 @@ func rewriteRequests(ctx context.Context, tx bun.IDB, ids []int64, write func() 
 	if err := tallyRequests(ctx, tx, ids, 1); err != nil {
 		return fmt.Errorf("rollups: %w", err)
 	}
-	if _, err := tx.NewRaw("DELETE FROM request_days WHERE received = 0").Exec(ctx); err != nil {
-		return err
-	}
-	_, err := tx.NewRaw("DELETE FROM request_months WHERE received = 0").Exec(ctx)
-	return err
+	return nil
 }
 
 // DayRow is one row of the daily rollups.
