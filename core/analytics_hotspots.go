@@ -222,146 +222,129 @@ func newPlacer(dir *Directory, buildings map[int64]*Building) *placer {
 	return p
 }
 
-// each calls fn with every place key of r and the code of r's category.
-func (p *placer) each(r PlaceCount, fn func(k placeKey, cat string)) {
-	c := p.cats[r.CategoryID]
-	if c == nil {
-		return
-	}
-	var places [3]placeKey
-	n := 0
-	if d := p.dir.District(r.DistrictID); d != nil {
-		places[n] = placeKey{level: PlaceDistrict, place: d.Code}
-		n++
-	}
-	if b := p.buildings[r.BuildingID]; b != nil {
-		places[n] = placeKey{level: PlaceBuilding, place: strconv.FormatInt(b.ID, 10)}
-		n++
-		if s := StreetOf(b.AddressRU); s != "" {
-			places[n] = placeKey{level: PlaceStreet, place: s}
-			n++
-		}
-	}
-	for _, k := range places[:n] {
-		k.category = c.Code
-		fn(k, c.Code)
-		if c.GroupCode != "" && p.groupSize[c.GroupCode] > 1 {
-			k.category, k.group = c.GroupCode, true
-			fn(k, c.Code)
-		}
-	}
+// placeSums are counts summed per place key, the keys numbered while
+// summing (a place, a category or group) so that a big city's tens of
+// thousands of rows are summed under small numbers, not placeKey's
+// strings.
+type placeSums struct {
+	places []placeKey // by place number: level and place
+	codes  []string   // by category number: a category's or a group's code
+	sums   map[placeSlot]*placeSum
 }
 
-// current sums the period's counts (rows' Current) per place key and
-// returns those of at least minCount, a group's only where more than one
-// of its categories counts in it (else it says no more than that
-// category's own key). It keys its sums by small numbers, not by
-// placeKey's strings: a big city's month is tens of thousands of rows.
-func (p *placer) current(rows []PlaceCount, minCount int64) map[placeKey]int64 {
-	type slotKey struct {
-		place, cat int32
-		group      bool
+type placeSlot struct {
+	place, cat int32
+	group      bool
+}
+
+// placeSum is one key's sum, with the first category counted in it and
+// whether another one was too: a group counted through one of its
+// categories alone says no more than that category's own key.
+type placeSum struct {
+	n     int64
+	cat   int32
+	multi bool
+}
+
+// sum adds value(r) of every row with a value to each of its place keys:
+// its district, its building and the building's street, each for its
+// category and, when that belongs to a group of several, the group.
+func (p *placer) sum(rows []PlaceCount, value func(PlaceCount) int64) *placeSums {
+	out := &placeSums{sums: map[placeSlot]*placeSum{}}
+	number := func(k placeKey) int32 {
+		out.places = append(out.places, k)
+		return int32(len(out.places) - 1)
 	}
-	type slot struct {
-		n     int64
-		cat   int32 // the first category counted
-		multi bool  // another category counted too
-	}
-	var placeKeys []placeKey // by place number: level and place
-	intern := func(k placeKey) int32 {
-		placeKeys = append(placeKeys, k)
-		return int32(len(placeKeys) - 1)
+	code := func(c string) int32 {
+		out.codes = append(out.codes, c)
+		return int32(len(out.codes) - 1)
 	}
 	districts := map[int64]int32{}
-	buildingPlaces := map[int64][2]int32{} // the building's and its street's numbers; -1 for none
+	buildings := map[int64][2]int32{} // the building's and its street's numbers; -1 for none
 	streets := map[string]int32{}
-	var codes []string // by category number
 	catNum := map[int64]int32{}
 	groupNum := map[string]int32{}
-	slots := map[slotKey]*slot{}
-	add := func(k slotKey, n int64, cat int32) {
-		s := slots[k]
+	add := func(k placeSlot, n int64, cat int32) {
+		s := out.sums[k]
 		if s == nil {
-			slots[k] = &slot{n: n, cat: cat}
+			out.sums[k] = &placeSum{n: n, cat: cat}
 			return
 		}
 		s.n += n
-		if s.cat != cat {
-			s.multi = true
-		}
+		s.multi = s.multi || s.cat != cat
 	}
 	for _, r := range rows {
-		if r.Current == 0 {
-			continue
-		}
+		v := value(r)
 		c := p.cats[r.CategoryID]
-		if c == nil {
+		if v == 0 || c == nil {
 			continue
 		}
 		cat, ok := catNum[c.ID]
 		if !ok {
-			codes = append(codes, c.Code)
-			cat = int32(len(codes) - 1)
+			cat = code(c.Code)
 			catNum[c.ID] = cat
 		}
 		group := int32(-1)
 		if c.GroupCode != "" && p.groupSize[c.GroupCode] > 1 {
 			if group, ok = groupNum[c.GroupCode]; !ok {
-				codes = append(codes, c.GroupCode)
-				group = int32(len(codes) - 1)
+				group = code(c.GroupCode)
 				groupNum[c.GroupCode] = group
 			}
 		}
-		var places [3]int32
-		n := 0
 		d, ok := districts[r.DistrictID]
 		if !ok {
 			d = -1
 			if dist := p.dir.District(r.DistrictID); dist != nil {
-				d = intern(placeKey{level: PlaceDistrict, place: dist.Code})
+				d = number(placeKey{level: PlaceDistrict, place: dist.Code})
 			}
 			districts[r.DistrictID] = d
 		}
-		if d >= 0 {
-			places[n] = d
-			n++
-		}
-		bp, ok := buildingPlaces[r.BuildingID]
+		bp, ok := buildings[r.BuildingID]
 		if !ok {
 			bp = [2]int32{-1, -1}
 			if b := p.buildings[r.BuildingID]; b != nil {
-				bp[0] = intern(placeKey{level: PlaceBuilding, place: strconv.FormatInt(b.ID, 10)})
+				bp[0] = number(placeKey{level: PlaceBuilding, place: strconv.FormatInt(b.ID, 10)})
 				if st := StreetOf(b.AddressRU); st != "" {
 					if bp[1], ok = streets[st]; !ok {
-						bp[1] = intern(placeKey{level: PlaceStreet, place: st})
+						bp[1] = number(placeKey{level: PlaceStreet, place: st})
 						streets[st] = bp[1]
 					}
 				}
 			}
-			buildingPlaces[r.BuildingID] = bp
+			buildings[r.BuildingID] = bp
 		}
-		for _, pl := range bp {
-			if pl >= 0 {
-				places[n] = pl
-				n++
+		for _, pl := range [3]int32{d, bp[0], bp[1]} {
+			if pl < 0 {
+				continue
 			}
-		}
-		for _, pl := range places[:n] {
-			add(slotKey{place: pl, cat: cat}, r.Current, cat)
+			add(placeSlot{place: pl, cat: cat}, v, cat)
 			if group >= 0 {
-				add(slotKey{place: pl, cat: group, group: true}, r.Current, cat)
+				add(placeSlot{place: pl, cat: group, group: true}, v, cat)
 			}
 		}
 	}
-	out := map[placeKey]int64{}
-	for k, s := range slots {
-		if s.n < minCount || (k.group && !s.multi) {
-			continue
-		}
-		pk := placeKeys[k.place]
-		pk.category, pk.group = codes[k.cat], k.group
-		out[pk] = s.n
+	return out
+}
+
+// each calls fn with every key summed and its sum.
+func (s *placeSums) each(fn func(k placeKey, sum placeSum)) {
+	for slot, sum := range s.sums {
+		k := s.places[slot.place]
+		k.category, k.group = s.codes[slot.cat], slot.group
+		fn(k, *sum)
 	}
+}
+
+// current sums the period's counts (rows' Current) per place key and
+// returns those of at least minCount, a group's only where more than one
+// of its categories counts in it.
+func (p *placer) current(rows []PlaceCount, minCount int64) map[placeKey]int64 {
+	out := map[placeKey]int64{}
+	p.sum(rows, func(r PlaceCount) int64 { return r.Current }).each(func(k placeKey, s placeSum) {
+		if s.n >= minCount && (!k.group || s.multi) {
+			out[k] = s.n
+		}
+	})
 	return out
 }
 
@@ -407,10 +390,9 @@ func (a *Analytics) baseline(ctx context.Context, h *hqQuery, baseline Period) (
 	for i := range bs {
 		b.buildings[bs[i].ID] = &bs[i]
 	}
-	pl := newPlacer(h.dir, b.buildings)
-	for _, r := range rows {
-		pl.each(r, func(k placeKey, _ string) { b.counts[k] += r.Baseline })
-	}
+	newPlacer(h.dir, b.buildings).sum(rows, func(r PlaceCount) int64 { return r.Baseline }).each(func(k placeKey, s placeSum) {
+		b.counts[k] = s.n
+	})
 	a.Baselines.add(key, b)
 	return b, nil
 }
