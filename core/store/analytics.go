@@ -80,11 +80,11 @@ var daySums = func() string {
 // of q's period from the monthly ones, the days from the daily ones (all
 // of it from the daily ones when q names or groups by buildings, which the
 // monthly rollups leave out). A month mostly inside the period is read
-// whole, less its days outside the period (monthPlan).
+// whole, less its days outside the period (planMonths).
 func (s *Store) DayCounts(ctx context.Context, q core.DaysQuery) (rows []core.GroupCounts, err error) {
 	plan := monthPlan{add: []core.DaysQuery{q}}
 	if q.BuildingID == 0 && q.BuildingIDs == nil && q.By != core.ByBuilding {
-		plan = wholeMonths(q)
+		plan = planMonths(q)
 	}
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if plan.first != "" {
@@ -102,7 +102,7 @@ func (s *Store) DayCounts(ctx context.Context, q core.DaysQuery) (rows []core.Gr
 			}
 		}
 		key := groupKey(q.By, "d")
-		for i, span := range append(slices.Clone(plan.add), plan.sub...) {
+		days := func(span core.DaysQuery) ([]core.GroupCounts, error) {
 			var part []core.GroupCounts
 			sel := tx.NewSelect().TableExpr("request_days AS d").ColumnExpr(key + " AS k").ColumnExpr(daySums)
 			sel = daysWhere(sel, "d", span)
@@ -112,15 +112,24 @@ func (s *Store) DayCounts(ctx context.Context, q core.DaysQuery) (rows []core.Gr
 			if key != "0" {
 				sel = sel.GroupExpr(key)
 			}
-			if err := sel.Scan(ctx, &part); err != nil {
+			return part, sel.Scan(ctx, &part)
+		}
+		for _, span := range plan.add {
+			part, err := days(span)
+			if err != nil {
 				return err
 			}
-			if i >= len(plan.add) {
-				for j := range part {
-					part[j].DayCounts = part[j].DayCounts.Negated()
-				}
-			}
 			rows = append(rows, part...)
+		}
+		for _, span := range plan.sub {
+			part, err := days(span)
+			if err != nil {
+				return err
+			}
+			for _, r := range part {
+				r.DayCounts = r.DayCounts.Negated()
+				rows = append(rows, r)
+			}
 		}
 		return nil
 	})
@@ -150,10 +159,10 @@ type monthPlan struct {
 	add, sub    []core.DaysQuery
 }
 
-// wholeMonths plans q's period: the whole calendar months it holds, and a
+// planMonths plans q's period: the whole calendar months it holds, and a
 // month it holds only partly read whole less the days outside the period
 // where those are fewer than the days inside it, else its days inside.
-func wholeMonths(q core.DaysQuery) monthPlan {
+func planMonths(q core.DaysQuery) monthPlan {
 	from, err1 := time.Parse(time.DateOnly, q.From)
 	to, err2 := time.Parse(time.DateOnly, q.To)
 	if err1 != nil || err2 != nil || to.Before(from) {

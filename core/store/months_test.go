@@ -9,7 +9,7 @@ import (
 
 // A period is read as whole months where a month is mostly inside it, less
 // the days outside; else as days.
-func TestWholeMonthsPlan(t *testing.T) {
+func TestPlanMonths(t *testing.T) {
 	spans := func(qs []core.DaysQuery) (out []string) {
 		for _, q := range qs {
 			out = append(out, q.From+"…"+q.To)
@@ -30,7 +30,7 @@ func TestWholeMonthsPlan(t *testing.T) {
 		{"2026-02-14", "2026-02-28", "2026-02", "2026-02", nil, []string{"2026-02-01…2026-02-13"}},
 		{"2026-02-15", "2026-02-28", "", "", []string{"2026-02-15…2026-02-28"}, nil},
 	} {
-		p := wholeMonths(core.DaysQuery{From: c.from, To: c.to})
+		p := planMonths(core.DaysQuery{From: c.from, To: c.to})
 		if p.first != c.first || p.last != c.last || fmt.Sprint(spans(p.add)) != fmt.Sprint(c.add) || fmt.Sprint(spans(p.sub)) != fmt.Sprint(c.sub) {
 			t.Errorf("%s–%s: months %q–%q, add %v, less %v; want %q–%q, add %v, less %v",
 				c.from, c.to, p.first, p.last, spans(p.add), spans(p.sub), c.first, c.last, c.add, c.sub)

@@ -115,8 +115,8 @@ func rewriteRequests(ctx context.Context, tx bun.IDB, ids []int64, write func() 
 		return fmt.Errorf("rollups: %w", err)
 	}
 	if len(ids) > 0 {
-		// The requests' rows as they were; the write below puts back
-		// (inserts again) those it keeps.
+		// The rows of the requests' keys as they are before the write;
+		// the tally after it inserts again those it keeps.
 		if _, err := tx.NewRaw("DELETE FROM request_days WHERE received = 0 AND ("+strings.Join(dayColumns[:7], ", ")+") IN (SELECT "+
 			dayKey+" FROM requests WHERE id IN (?))", bun.In(ids)).Exec(ctx); err != nil {
 			return fmt.Errorf("rollups: %w", err)
