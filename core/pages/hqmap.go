@@ -48,22 +48,12 @@ type shownDot struct {
 // most requests; the exports list every building on the map.
 const mapPageRows = 100
 
-// firstBuildings keeps the map table t's first n rows (buildings) and says
-// so in the reader's language; a table of at most n rows stays whole, and
-// the note is "".
-func (t *hqTable) firstBuildings(pg *web.Page, n int) string {
-	if len(t.Rows) <= n {
-		return ""
-	}
-	note := pg.T("hq.map_rows", "Shown", n, "All", len(t.Rows))
-	t.Rows = t.Rows[:n]
-	return note
-}
-
 // mapTable lists the map's points: the buildings with their requests, the
-// most first (then by address).
-func mapTable(pg *web.Page, m *core.CityMap) *hqTable {
-	t := &hqTable{Name: "map", Title: pg.T("hq.map"), Columns: []hqColumn{
+// most first (then by address). For the page it keeps the mapPageRows
+// first and returns the note that says so ("" when it keeps them all);
+// for the exports it lists every building.
+func mapTable(pg *web.Page, m *core.CityMap, page bool) (t *hqTable, note string) {
+	t = &hqTable{Name: "map", Title: pg.T("hq.map"), Columns: []hqColumn{
 		{"hq.address", cellText}, {"hq.district", cellText}, {"hq.received", cellCount}, {"hq.lat", cellDecimal}, {"hq.lon", cellDecimal}}}
 	points := slices.Clone(m.Points)
 	slices.SortStableFunc(points, func(a, b core.MapPoint) int {
@@ -72,12 +62,16 @@ func mapTable(pg *web.Page, m *core.CityMap) *hqTable {
 		}
 		return cmp.Compare(a.Address, b.Address)
 	})
+	if page && len(points) > mapPageRows {
+		note = pg.T("hq.map_rows", "Shown", mapPageRows, "All", len(points))
+		points = points[:mapPageRows]
+	}
 	for _, p := range points {
 		lat, lon := p.Lat, p.Lon
 		t.Rows = append(t.Rows, []hqCell{text(p.Address), text(pg.District(p.District)), count(p.Count),
 			{Kind: cellDecimal, Num: lat}, {Kind: cellDecimal, Num: lon}})
 	}
-	return t
+	return t, note
 }
 
 // showMap turns the map into what the template draws.
@@ -162,10 +156,7 @@ func (p *Pages) hqMap(c *gin.Context) {
 	var t *hqTable
 	if err == nil {
 		hq := hqBase(ct)
-		t = mapTable(pg, m)
-		if c.Query("format") == "" {
-			d.Note = t.firstBuildings(pg, mapPageRows)
-		}
+		t, d.Note = mapTable(pg, m, c.Query("format") == "")
 		d.Map = showMap(pg, m, func(h core.HotSpot) string { return hotSpotsLink(hq, query, h) })
 		if o := tileOrigin(m.TileURL); o != "" && len(m.Tiles) > 0 {
 			c.Header("Content-Security-Policy", strings.Replace(web.ContentSecurityPolicy, "img-src 'self' data:", "img-src 'self' data: "+o, 1))

@@ -21,9 +21,9 @@ func TestMapTableMostFirst(t *testing.T) {
 	}
 	m.Points = append(m.Points, core.MapPoint{BuildingID: 999, Address: "ул. Баумана, д. 1", Count: mapPageRows + 50})
 	pg := &web.Page{Lang: "ru"}
-	tab := mapTable(pg, m)
-	if len(tab.Rows) != len(m.Points) {
-		t.Fatalf("the table has %d rows for %d points", len(tab.Rows), len(m.Points))
+	tab, note := mapTable(pg, m, false)
+	if len(tab.Rows) != len(m.Points) || note != "" {
+		t.Fatalf("the export has %d rows for %d points, note %q", len(tab.Rows), len(m.Points), note)
 	}
 	if tab.Rows[0][0].Text != "ул. Баумана, д. 1" || tab.Rows[1][2].Num != float64(mapPageRows+50) || tab.Rows[2][2].Num != float64(mapPageRows+49) {
 		t.Errorf("first rows: %v / %v / %v", tab.Rows[0], tab.Rows[1], tab.Rows[2])
@@ -34,11 +34,13 @@ func TestMapTableMostFirst(t *testing.T) {
 		}
 	}
 
-	note := tab.firstBuildings(pg, mapPageRows)
-	if len(tab.Rows) != mapPageRows || !strings.Contains(note, fmt.Sprint(mapPageRows)) || !strings.Contains(note, fmt.Sprint(len(m.Points))) {
-		t.Errorf("cut to %d rows, note %q", len(tab.Rows), note)
+	page, note := mapTable(pg, m, true)
+	if len(page.Rows) != mapPageRows || fmt.Sprint(page.Rows) != fmt.Sprint(tab.Rows[:mapPageRows]) ||
+		!strings.Contains(note, fmt.Sprint(mapPageRows)) || !strings.Contains(note, fmt.Sprint(len(m.Points))) {
+		t.Errorf("the page has %d rows, note %q", len(page.Rows), note)
 	}
-	if note := tab.firstBuildings(pg, mapPageRows); note != "" {
-		t.Errorf("a table of %d rows cut again: %q", len(tab.Rows), note)
+	few := &core.CityMap{Points: m.Points[:mapPageRows]}
+	if page, note := mapTable(pg, few, true); len(page.Rows) != mapPageRows || note != "" {
+		t.Errorf("a map of %d buildings: %d rows on the page, note %q", mapPageRows, len(page.Rows), note)
 	}
 }
