@@ -45,6 +45,7 @@ func TestKillDuringBatchedIntake(t *testing.T) {
 			var doubt []string           // keys whose submit got no answer
 			var failed []string
 			stop := make(chan struct{})
+			enough := make(chan struct{}) // closed at killAfter acknowledgements
 			var wg sync.WaitGroup
 			client := &http.Client{Timeout: 10 * time.Second}
 			for w := range 8 {
@@ -65,6 +66,9 @@ func TestKillDuringBatchedIntake(t *testing.T) {
 							doubt = append(doubt, key)
 						case status == http.StatusCreated:
 							acked[key] = number
+							if len(acked) == killAfter {
+								close(enough)
+							}
 						default:
 							failed = append(failed, fmt.Sprintf("%s: %d", key, status))
 						}
@@ -75,7 +79,16 @@ func TestKillDuringBatchedIntake(t *testing.T) {
 					}
 				}()
 			}
-			time.Sleep(1500 * time.Millisecond)
+			// The kill comes once killAfter submits are answered, not after
+			// a fixed time: on a loaded machine the first answers can take
+			// seconds, and the other workers are mid-submit either way.
+			select {
+			case <-enough:
+			case <-time.After(2 * time.Minute):
+				mu.Lock()
+				t.Errorf("only %d submits answered in 2 minutes", len(acked))
+				mu.Unlock()
+			}
 			if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +98,7 @@ func TestKillDuringBatchedIntake(t *testing.T) {
 			if len(failed) > 0 {
 				t.Fatalf("submits refused before the kill: %v", failed)
 			}
-			if len(acked) < 10 {
+			if len(acked) < killAfter {
 				t.Fatalf("only %d submits were answered before the kill", len(acked))
 			}
 			t.Logf("%d submits acknowledged, %d in flight at the kill", len(acked), len(doubt))
@@ -151,6 +164,9 @@ func TestKillDuringBatchedIntake(t *testing.T) {
 		})
 	}
 }
+
+// killAfter is how many acknowledged submits the kill waits for.
+const killAfter = 40
 
 type killable struct {
 	cmd    *exec.Cmd
