@@ -36,6 +36,7 @@ var goMigrations = []Migration{
 	{Version: 210, Name: "desk_indexes", Step: deskIndexes},
 	{Version: 211, Name: "search_lexicon", Step: searchLexicon},
 	{Version: 230, Name: "outage_alerts", Step: outageAlertColumns},
+	{Version: 231, Name: "search_pending", Step: searchPending},
 }
 
 // Migrations returns the city migrations in order. It panics on a malformed

@@ -243,3 +243,39 @@ func TestSearchWindowsPages(t *testing.T) {
 }
 
 func head(s []string) []string { return s[:min(len(s), 5)] }
+
+// New documents wait in the PostgreSQL text index's pending list, which
+// every word search reads whole: after 3,000 documents are written anew
+// (as a changed description writes one) the list holds at most the 128 kB
+// (16 pages) a city's index allows, not PostgreSQL's 4 MB, and every
+// document is found by its new word.
+func TestSearchPendingListBounded(t *testing.T) {
+	ctx := context.Background()
+	city := filledCity(t, "postgres", "pending", 3000, "2026-11-20", 3)
+	var pages, tuples int64
+	err := city.Scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS pgstattuple SCHEMA public"); err != nil {
+			return fmt.Errorf("%w (pgstattuple is in PostgreSQL's contrib: apt-get install postgresql-contrib)", err)
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE requests SET search_text = search_text || ' переписан'"); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, "SELECT pending_pages, pending_tuples FROM public.pgstatginindex('requests_search_idx'::regclass)").
+			Scan(&pages, &tuples)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("pending list: %d pages, %d documents", pages, tuples)
+	if pages > 16 {
+		t.Errorf("the text index's pending list holds %d pages (%d documents): searches read them all", pages, tuples)
+	}
+	staff := core.Actor{UserID: 1, Role: core.RoleDispatcher}
+	page, err := city.Store.ListRequests(ctx, staff, core.RequestQuery{Text: "переписан", Limit: 1, WithTotal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Total != 3000 {
+		t.Errorf("the word every document now holds finds %d of 3000 requests", page.Total)
+	}
+}
