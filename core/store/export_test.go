@@ -1,5 +1,12 @@
 package store
 
+import (
+	"context"
+
+	"github.com/opencity/opencity/core"
+	"github.com/uptrace/bun"
+)
+
 // RebuildSQLiteTable lets the tests put a table back in an older shape.
 var RebuildSQLiteTable = rebuildSQLiteTable
 
@@ -9,4 +16,30 @@ func SetSearchWindow(n int64) (restore func()) {
 	old := searchWindow
 	searchWindow = n
 	return func() { searchWindow = old }
+}
+
+// SetSearchWalkWindow narrows the span of ids a word search of common
+// words walks to n until the returned func puts it back.
+func SetSearchWalkWindow(n int64) (restore func()) {
+	old := searchWalkWindow
+	searchWalkWindow = n
+	return func() { searchWalkWindow = old }
+}
+
+// SearchWalks reports whether a dispatcher's search of text walks its
+// first window through the primary key (walksFirst).
+func (s *Store) SearchWalks(ctx context.Context, text string) (walk bool, err error) {
+	q := core.RequestQuery{Text: text, Limit: 50}
+	ids, err := s.filterIDs(ctx, q)
+	if err != nil || !ids.postgres {
+		return false, err
+	}
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if ids.expanded, err = expandWords(ctx, tx, ids.search.Words); err != nil {
+			return err
+		}
+		walk, err = walksFirst(ctx, tx, core.Actor{UserID: 1, Role: core.RoleDispatcher}, q, ids)
+		return err
+	})
+	return walk, err
 }

@@ -40,7 +40,7 @@ func filterRequests(sel *bun.SelectQuery, q core.RequestQuery, ids *filterIDs) *
 		sel = sel.Where("r.created_at < ?", q.CreatedTo.UTC())
 	}
 	if q.Text != "" {
-		sel = searchWhere(sel, ids.search, ids.postgres, ids.expanded)
+		sel = searchWhere(sel, ids)
 	}
 	return sel
 }
@@ -50,6 +50,7 @@ type filterIDs struct {
 	categories, districts, organizations []int64
 	search                               core.Search         // q.Text parsed in the city's phone region
 	expanded                             map[string][]string // search words looked up (expandWords), PostgreSQL
+	walk                                 bool                // the words checked on each row, not found by the index (walksFirst)
 	postgres                             bool
 }
 
