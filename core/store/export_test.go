@@ -26,20 +26,29 @@ func SetSearchWalkWindow(n int64) (restore func()) {
 	return func() { searchWalkWindow = old }
 }
 
-// SearchWalks reports whether a dispatcher's search of text walks its
-// first window through the primary key (walksFirst).
-func (s *Store) SearchWalks(ctx context.Context, text string) (walk bool, err error) {
+// SetSearchWhole lets searchMode read a search of rare words across the
+// whole city at once, or not, until the returned func puts it back.
+func SetSearchWhole(allowed bool) (restore func()) {
+	old := searchWholeAllowed
+	searchWholeAllowed = allowed
+	return func() { searchWholeAllowed = old }
+}
+
+// SearchMode reports how a dispatcher's search of text reads its page:
+// "walk", "whole" or "windows" (searchMode).
+func (s *Store) SearchMode(ctx context.Context, text string) (mode string, err error) {
 	q := core.RequestQuery{Text: text, Limit: 50}
 	ids, err := s.filterIDs(ctx, q)
 	if err != nil || !ids.postgres {
-		return false, err
+		return "", err
 	}
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if ids.expanded, err = expandWords(ctx, tx, ids.search.Words); err != nil {
 			return err
 		}
-		walk, err = walksFirst(ctx, tx, core.Actor{UserID: 1, Role: core.RoleDispatcher}, q, ids)
+		m, err := s.searchMode(ctx, tx, core.Actor{UserID: 1, Role: core.RoleDispatcher}, q, ids)
+		mode = [...]string{searchWindows: "windows", searchWalk: "walk", searchWhole: "whole"}[m]
 		return err
 	})
-	return walk, err
+	return mode, err
 }

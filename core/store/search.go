@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/opencity/opencity/core"
 	"github.com/uptrace/bun"
@@ -160,49 +162,63 @@ func expandWords(ctx context.Context, tx bun.Tx, words []string) (map[string][]s
 	return out, nil
 }
 
+// searchStatsTTL is how long a Store reuses its text index's statistics
+// (wordShares). ANALYZE renews them, after a tenth of the city's requests
+// changed; asking PostgreSQL for them cost 4 to 7 ms a search.
+const searchStatsTTL = 10 * time.Minute
+
+// searchStats is a Store's memo of its text index's statistics.
+type searchStats struct {
+	mu       sync.Mutex
+	loadedAt time.Time          // by the Store's clock; zero: never loaded
+	listed   map[string]float64 // share of documents by word; empty without statistics
+	least    float64            // the least share listed
+}
+
 // wordShares returns the share of documents (0 to 1) that hold each
 // search word, from PostgreSQL's statistics of the text index
 // (pg_stats.most_common_elems and most_common_elem_freqs of
-// requests_search_idx, kept by ANALYZE): a word expanded to document words
-// holds the sum of theirs, a word or number the statistics do not list the
-// least share they list, and a prefix not expanded (it begins more than
-// maxExpansion words) all documents. It returns nil when the index has no
-// statistics yet.
-func wordShares(ctx context.Context, tx bun.Tx, words []string, expanded map[string][]string) (map[string]float64, error) {
-	doc := []string{""} // never empty: IN () is no SQL
-	for _, w := range words {
-		if core.Digits(w) {
-			doc = append(doc, w)
+// requests_search_idx, kept by ANALYZE; memoized for searchStatsTTL): a
+// word expanded to document words holds the sum of theirs, a word or
+// number the statistics do not list the least share they list, and a
+// prefix not expanded (it begins more than maxExpansion words) all
+// documents. It returns nil when the index has no statistics yet.
+func (s *Store) wordShares(ctx context.Context, tx bun.Tx, words []string, expanded map[string][]string) (map[string]float64, error) {
+	m := &s.searchStats
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if now := s.now(); m.loadedAt.IsZero() || now.Sub(m.loadedAt) > searchStatsTTL || now.Before(m.loadedAt) {
+		var rows []struct {
+			Elem  sql.NullString `bun:"elem"`
+			Share float64        `bun:"share"`
 		}
-		doc = append(doc, expanded[w]...)
-	}
-	var rows []struct {
-		Elem  sql.NullString `bun:"elem"`
-		Share float64        `bun:"share"`
-	}
-	// most_common_elem_freqs ends with the least and the greatest share
-	// listed and the share of empty documents: the first after the
-	// elements is the least.
-	err := tx.NewRaw(`SELECT u.elem, u.share FROM pg_stats AS s,
-		unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) WITH ORDINALITY AS u(elem, share, i)
-		WHERE s.schemaname = current_schema() AND s.tablename = 'requests_search_idx'
-		AND (u.elem IN (?) OR u.i = cardinality(s.most_common_elems) + 1)`, bun.In(doc)).Scan(ctx, &rows)
-	if err != nil || len(rows) == 0 {
-		return nil, err
-	}
-	listed, least := map[string]float64{}, 0.0
-	for _, r := range rows {
-		if r.Elem.Valid {
-			listed[r.Elem.String] = r.Share
-		} else {
-			least = r.Share
+		// most_common_elem_freqs ends with the least and the greatest
+		// share listed and the share of empty documents: the first after
+		// the elements is the least.
+		err := tx.NewRaw(`SELECT u.elem, u.share FROM pg_stats AS s,
+			unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) WITH ORDINALITY AS u(elem, share, i)
+			WHERE s.schemaname = current_schema() AND s.tablename = 'requests_search_idx'
+			AND (u.elem IS NOT NULL OR u.i = cardinality(s.most_common_elems) + 1)`).Scan(ctx, &rows)
+		if err != nil {
+			return nil, err
 		}
+		m.listed, m.least, m.loadedAt = map[string]float64{}, 0, now
+		for _, r := range rows {
+			if r.Elem.Valid {
+				m.listed[r.Elem.String] = r.Share
+			} else {
+				m.least = r.Share
+			}
+		}
+	}
+	if len(m.listed) == 0 {
+		return nil, nil
 	}
 	share := func(x string) float64 {
-		if f, ok := listed[x]; ok {
+		if f, ok := m.listed[x]; ok {
 			return f
 		}
-		return least
+		return m.least
 	}
 	out := map[string]float64{}
 	for _, w := range words {
@@ -281,34 +297,66 @@ func searchWhere(sel *bun.SelectQuery, ids *filterIDs) *bun.SelectQuery {
 	})
 }
 
-// searchWalkRows is the most rows a word search expects to read when it
-// walks its first window by the primary key (walksFirst).
+// How a word search on PostgreSQL reads its page (searchMode).
+type searchMode int
+
+const (
+	// searchWindows asks the text index for the words' rows in windows of
+	// ids walked downwards (searchPage).
+	searchWindows searchMode = iota
+	// searchWalk reads the newest searchWalkWindow ids through the primary
+	// key, checking each row for the words, then goes on in windows.
+	searchWalk
+	// searchWhole asks the text index for the words' rows across the whole
+	// city at once: they are few.
+	searchWhole
+)
+
+// searchWalkRows is the most rows a walk expects to read for a page
+// (searchMode).
 const searchWalkRows = 4000
 
-// walksFirst reports whether a word search on PostgreSQL reads its first
-// window of ids (searchPage) newest first by the primary key, checking
-// each row for the words, rather than asking the text index: when the
-// words are so common that a page is expected within searchWalkRows rows,
-// by their shares of documents (wordShares) taken as independent. The
-// index would collect every row holding them across the whole city first:
-// "лифт", in 7 % of the bench city's 2 million documents, took 230 ms that
-// way. Only a search by words alone walks, of a caller who sees every
-// request, with no other filter: a filter or a narrower scope thins the
-// rows by a share the estimate does not know. A walk never reads past the
-// first window, however wrong the estimate.
-func walksFirst(ctx context.Context, tx bun.Tx, a core.Actor, q core.RequestQuery, ids *filterIDs) (bool, error) {
-	s := ids.search
-	if s.Number != "" || s.Phone != "" || !a.SeesAllRequests() || len(q.Statuses) > 0 ||
-		q.Category != "" || q.District != "" || q.Organization != "" || q.Overdue {
-		return false, nil
+// searchWholeAllowed lets searchMode choose searchWhole; the tests turn
+// it off to walk rare words through windows too.
+var searchWholeAllowed = true
+
+// searchMode chooses how a word search on PostgreSQL reads its page, by
+// the share of documents expected to hold all its words (wordShares,
+// taken as independent):
+//   - searchWalk when a page is expected within searchWalkRows rows: the
+//     text index would collect every row holding the words across the
+//     whole city first ("лифт", in 7 % of the bench city's 2 million
+//     documents, took 280 ms that way, 16 ms walked). Only a search by
+//     words alone walks, of a caller who sees every request, with no
+//     other filter: a filter or a narrower scope thins the rows by a share
+//     the estimate does not know. A walk never reads past its window,
+//     however wrong the estimate.
+//   - searchWhole when the first window of ids (searchWindow) is not
+//     expected to fill the page: the whole city holds at most some 1,600
+//     rows with the words in 2 million, and each window would intersect
+//     the index's rows with a range of the primary key of up to half a
+//     million ids ("Житель 414": 33 ms in two windows, 12 ms at once).
+//   - searchWindows otherwise, and without statistics.
+func (s *Store) searchMode(ctx context.Context, tx bun.Tx, a core.Actor, q core.RequestQuery, ids *filterIDs) (searchMode, error) {
+	search := ids.search
+	if search.Number != "" || search.Phone != "" {
+		return searchWindows, nil
 	}
-	shares, err := wordShares(ctx, tx, s.Words, ids.expanded)
+	shares, err := s.wordShares(ctx, tx, search.Words, ids.expanded)
 	if err != nil || shares == nil {
-		return false, err
+		return searchWindows, err
 	}
 	expect := 1.0
-	for _, w := range s.Words {
+	for _, w := range search.Words {
 		expect *= shares[w]
 	}
-	return expect*searchWalkRows >= float64(q.Limit+1), nil
+	everyone := a.SeesAllRequests() && len(q.Statuses) == 0 &&
+		q.Category == "" && q.District == "" && q.Organization == "" && !q.Overdue
+	switch {
+	case everyone && expect*searchWalkRows >= float64(q.Limit+1):
+		return searchWalk, nil
+	case searchWholeAllowed && expect*float64(searchWindow) < float64(q.Limit+1):
+		return searchWhole, nil
+	}
+	return searchWindows, nil
 }

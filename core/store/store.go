@@ -29,12 +29,14 @@ type Scope interface {
 // invalidate; so a process keeps one Store per city (tenants.Backend.Store)
 // and every writer of the city goes through it.
 type Store struct {
-	scope      Scope
-	now        func() time.Time
-	memo       routingMemo
-	tokenCache tokenCache
-	batching   Batching
-	intake     intakeQueue
+	scope Scope
+	now   func() time.Time
+	memo  routingMemo
+	// searchStats are the text index's statistics (wordShares).
+	searchStats searchStats
+	tokenCache  tokenCache
+	batching    Batching
+	intake      intakeQueue
 }
 
 var _ core.Store = (*Store)(nil)
@@ -203,11 +205,11 @@ func (s *Store) ListRequests(ctx context.Context, a core.Actor, q core.RequestQu
 			}
 		}
 		if len(ids.search.Words) > 0 && ids.postgres && !byCreation {
-			walk, err := walksFirst(ctx, tx, a, q, ids)
+			mode, err := s.searchMode(ctx, tx, a, q, ids)
 			if err != nil {
 				return err
 			}
-			if err := searchPage(ctx, tx, q, walk, func(dest *[]core.Request, walked bool, lo, hi int64) *bun.SelectQuery {
+			if err := searchPage(ctx, tx, q, mode, func(dest *[]core.Request, walked bool, lo, hi int64) *bun.SelectQuery {
 				if walked {
 					// The window's rows newest first by the primary key,
 					// each checked for the words, until the page is full.
@@ -270,7 +272,7 @@ func listPage(ctx context.Context, sel *bun.SelectQuery, q core.RequestQuery, by
 var searchWindow int64 = 1 << 16
 
 // searchWalkWindow is the span of ids a word search of common words reads
-// through the primary key before it asks the text index (walksFirst): at
+// through the primary key before it asks the text index (searchWalk): at
 // some 9 µs a row checked, at most ~75 ms when the words turn out rare
 // among the newest requests.
 var searchWalkWindow int64 = 2 * searchWalkRows
@@ -284,13 +286,13 @@ const (
 // newest first, in windows of ids walked downwards: the text index finds
 // the words' rows, the primary key bounds them to the window, so a page
 // of common words reads the newest rows only, not every row holding them,
-// and rare words reach back through wider windows. With walk, the first
-// window is the newest searchWalkWindow ids read through the primary key
-// alone (walksFirst). The rows are those of one query ordered by id: the
-// windows cut the ids without gaps or overlap. sel builds the filtered
-// query of the ids in [lo, hi) into dest (lo 0: no lower bound), walked or
-// from the text index.
-func searchPage(ctx context.Context, tx bun.Tx, q core.RequestQuery, walk bool,
+// and rare words reach back through wider windows. In mode searchWalk the
+// first window is the newest searchWalkWindow ids read through the primary
+// key alone; in mode searchWhole the one window is the whole city. The
+// rows are those of one query ordered by id: the windows cut the ids
+// without gaps or overlap. sel builds the filtered query of the ids in
+// [lo, hi) into dest (lo 0: no lower bound), walked or from the text index.
+func searchPage(ctx context.Context, tx bun.Tx, q core.RequestQuery, mode searchMode,
 	sel func(dest *[]core.Request, walked bool, lo, hi int64) *bun.SelectQuery, out *[]core.Request) error {
 	hi := q.BeforeID
 	if hi <= 0 {
@@ -307,7 +309,7 @@ func searchPage(ctx context.Context, tx bun.Tx, q core.RequestQuery, walk bool,
 		*out = append(*out, rows...)
 		return nil
 	}
-	if walk {
+	if mode == searchWalk {
 		lo := max(hi-searchWalkWindow, 0)
 		if err := read(true, lo, hi); err != nil {
 			return err
@@ -317,7 +319,7 @@ func searchPage(ctx context.Context, tx bun.Tx, q core.RequestQuery, walk bool,
 	width := searchWindow
 	for step := 1; len(*out) < want && hi > 1; step++ {
 		lo := int64(0)
-		if step < searchSteps {
+		if step < searchSteps && mode != searchWhole {
 			lo = hi - width
 		}
 		if err := read(false, lo, hi); err != nil {
