@@ -50,7 +50,7 @@ type filterIDs struct {
 	categories, districts, organizations []int64
 	search                               core.Search         // q.Text parsed in the city's phone region
 	expanded                             map[string][]string // search words looked up (expandWords), PostgreSQL
-	walk                                 bool                // the words checked on each row, not found by the index (walksFirst)
+	walk                                 bool                // the words checked on each row, not found by the index (searchWalk)
 	postgres                             bool
 }
 

@@ -209,25 +209,27 @@ func (s *Store) ListRequests(ctx context.Context, a core.Actor, q core.RequestQu
 			if err != nil {
 				return err
 			}
+			// The ids in [lo, hi) that f's filters keep (lo 0: no lower bound).
+			window := func(f *filterIDs, lo, hi int64) *bun.SelectQuery {
+				in := filterRequests(scopeRequests(tx.NewSelect().TableExpr("requests AS r").Column("r.id"), a), q, f).
+					Where("r.id < ?", hi)
+				if lo > 0 {
+					in = in.Where("r.id >= ?", lo)
+				}
+				return in
+			}
 			if err := searchPage(ctx, tx, q, mode, func(dest *[]core.Request, walked bool, lo, hi int64) *bun.SelectQuery {
 				if walked {
 					// The window's rows newest first by the primary key,
 					// each checked for the words, until the page is full.
 					checked := *ids
 					checked.walk = true
-					return selectRequests(tx, dest).Where("r.id IN (?)",
-						filterRequests(scopeRequests(tx.NewSelect().TableExpr("requests AS r").Column("r.id"), a), q, &checked).
-							Where("r.id >= ? AND r.id < ?", lo, hi).OrderExpr("r.id DESC").Limit(q.Limit+1))
+					return selectRequests(tx, dest).Where("r.id IN (?)", window(&checked, lo, hi).OrderExpr("r.id DESC").Limit(q.Limit+1))
 				}
 				// The window's rows from the text and primary key indexes,
 				// planned apart from the page's order (OFFSET 0), then theirs.
-				in := filterRequests(scopeRequests(tx.NewSelect().TableExpr("requests AS r").Column("r.id"), a), q, ids).
-					Where("r.id < ?", hi)
-				if lo > 0 {
-					in = in.Where("r.id >= ?", lo)
-				}
 				return selectRequests(tx, dest).
-					Where("r.id IN (SELECT m.id FROM (SELECT * FROM (?) AS i OFFSET 0) AS m ORDER BY m.id DESC LIMIT ?)", in, q.Limit+1)
+					Where("r.id IN (SELECT m.id FROM (SELECT * FROM (?) AS i OFFSET 0) AS m ORDER BY m.id DESC LIMIT ?)", window(ids, lo, hi), q.Limit+1)
 			}, &page.Items); err != nil {
 				return err
 			}
