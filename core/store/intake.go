@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -179,28 +181,60 @@ type intakeResult struct {
 	created bool
 }
 
+// errKeyUsed stops a batch numbered before its insert when a request's
+// idempotency key was used before: the transaction is rolled back, its
+// numbers with it, and the batch is written again numbering after the
+// insert, which answers such a request with the one stored first.
+var errKeyUsed = errors.New("intake: an idempotency key of the batch was used before")
+
 // insertRequests stores the batch's requests in one transaction and
 // returns what each submitter is answered: a copy of its stored request, or
 // the request stored before under the same creator and idempotency key.
-// The statements are one each for the requests, their events (with the two
-// outboxes), their cycles and HQ's rollups, whatever the batch's size, and
-// the numbers last: the year's counter row is locked from its increment to
-// the commit, which serializes a city's intake.
+//
+// The numbers are taken first, from the year's counter, and written with
+// the rows: a number given after the insert would be a second version of
+// every new row, with an entry in each of the table's indexes again. The
+// counter's row stays locked until the commit, which serializes a city's
+// intake; a Store writes a city's batches one after another anyway (see
+// Batching). Only when a key turns out used before is the batch written
+// again with the numbers given last, to the rows actually inserted, so
+// that no number is skipped.
 func (s *Store) insertRequests(ctx context.Context, batch []*pendingIntake) ([]intakeResult, error) {
+	results, err := s.writeRequests(ctx, batch, true)
+	if errors.Is(err, errKeyUsed) {
+		return s.writeRequests(ctx, batch, false)
+	}
+	return results, err
+}
+
+// writeRequests is insertRequests with the numbers taken before the
+// insert (numberFirst; errKeyUsed when a row was not inserted) or given
+// after it to the rows inserted. The statements are one each for the
+// numbers of each year, the requests, their events (with the two
+// outboxes), their cycles and HQ's rollups, whatever the batch's size.
+func (s *Store) writeRequests(ctx context.Context, batch []*pendingIntake, numberFirst bool) ([]intakeResult, error) {
 	results := make([]intakeResult, len(batch))
 	err := s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		rows := make([]*core.Request, len(batch))
-		byTmp := make(map[string]int, len(batch))
+		byNumber := make(map[string]int, len(batch))
 		for i, p := range batch {
 			r := p.r
 			r.ID = 0
-			// Unique until the number is given, last.
+			// Unique until the number is given.
 			r.Number = provisionalNumber()
 			if r.CreatedDay == "" {
 				r.CreatedDay = r.CreatedAt.UTC().Format(time.DateOnly)
 			}
-			rows[i], byTmp[r.Number] = r, i
+			rows[i] = r
 			results[i] = intakeResult{}
+		}
+		if numberFirst {
+			if err := takeNumbers(ctx, tx, batch); err != nil {
+				return err
+			}
+		}
+		for i, r := range rows {
+			byNumber[r.Number] = i
 		}
 		var stored []struct {
 			ID     int64  `bun:"id"`
@@ -211,10 +245,13 @@ func (s *Store) insertRequests(ctx context.Context, batch []*pendingIntake) ([]i
 			Returning("id, number").Scan(ctx, &stored); err != nil {
 			return err
 		}
+		if numberFirst && len(stored) < len(rows) {
+			return errKeyUsed
+		}
 		for _, st := range stored {
-			i, ok := byTmp[st.Number]
+			i, ok := byNumber[st.Number]
 			if !ok {
-				return fmt.Errorf("intake: the database returned an unknown provisional number %q", st.Number)
+				return fmt.Errorf("intake: the database returned an unknown number %q", st.Number)
 			}
 			rows[i].ID = st.ID
 		}
@@ -250,7 +287,7 @@ func (s *Store) insertRequests(ctx context.Context, batch []*pendingIntake) ([]i
 			ids[p.year] = append(ids[p.year], r.ID)
 		}
 		if len(years) > 0 {
-			if err := s.storeCreated(ctx, tx, batch, results, events, cycles, years, ids); err != nil {
+			if err := s.storeCreated(ctx, tx, batch, results, events, cycles, years, ids, numberFirst); err != nil {
 				return err
 			}
 		}
@@ -270,11 +307,49 @@ func (s *Store) insertRequests(ctx context.Context, batch []*pendingIntake) ([]i
 	return results, nil
 }
 
-// storeCreated writes the events, cycles, rollups and numbers of the
-// batch's inserted requests (ids by year, in arrival order) and sets their
-// results.
+// takeNumbers sets the numbers of the batch's requests from their years'
+// counters, in arrival order: one statement a year, the years in
+// ascending order so that two writers lock the counters alike.
+func takeNumbers(ctx context.Context, tx bun.Tx, batch []*pendingIntake) error {
+	count := map[int]int{}
+	for _, p := range batch {
+		count[p.year]++
+	}
+	next := make(map[int]int64, len(count))
+	for _, y := range slices.Sorted(maps.Keys(count)) {
+		last, err := advanceCounter(ctx, tx, y, count[y])
+		if err != nil {
+			return err
+		}
+		next[y] = last - int64(count[y]) + 1
+	}
+	for _, p := range batch {
+		p.r.Number = requestNumber(p.year, next[p.year])
+		next[p.year]++
+	}
+	return nil
+}
+
+// advanceCounter adds n to the year's counter of request numbers and
+// returns its new value, the last number taken.
+func advanceCounter(ctx context.Context, tx bun.Tx, year, n int) (last int64, err error) {
+	err = tx.NewRaw(`INSERT INTO counters (name, value) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING value`,
+		fmt.Sprintf("requests-%d", year), n).Scan(ctx, &last)
+	return last, err
+}
+
+// requestNumber is the k-th request number of a year: "2026-000042", the
+// count taking more digits past 999,999.
+func requestNumber(year int, k int64) string {
+	return fmt.Sprintf("%d-%06d", year, k)
+}
+
+// storeCreated writes the events, cycles, rollups and, unless the rows
+// were numbered before their insert, the numbers of the batch's inserted
+// requests (ids by year, in arrival order) and sets their results.
 func (s *Store) storeCreated(ctx context.Context, tx bun.Tx, batch []*pendingIntake, results []intakeResult,
-	events []*core.RequestEvent, cycles []*core.RequestCycle, years []int, ids map[int][]int64) error {
+	events []*core.RequestEvent, cycles []*core.RequestCycle, years []int, ids map[int][]int64, numbered bool) error {
 	if err := recordEvents(ctx, tx, events...); err != nil {
 		return err
 	}
@@ -290,21 +365,29 @@ func (s *Store) storeCreated(ctx context.Context, tx bun.Tx, batch []*pendingInt
 	if err := tallyRequests(ctx, tx, all, 1); err != nil {
 		return fmt.Errorf("rollups: %w", err)
 	}
-	numbers := make(map[int64]string, len(all))
-	for _, y := range years {
-		if err := s.assignNumbers(ctx, tx, ids[y], y, numbers); err != nil {
-			return err
+	if !numbered {
+		numbers := make(map[int64]string, len(all))
+		slices.Sort(years)
+		for _, y := range years {
+			if err := s.assignNumbers(ctx, tx, ids[y], y, numbers); err != nil {
+				return err
+			}
+		}
+		for _, p := range batch {
+			if p.r.ID == 0 {
+				continue
+			}
+			n, ok := numbers[p.r.ID]
+			if !ok {
+				return fmt.Errorf("intake: request %d got no number", p.r.ID)
+			}
+			p.r.Number = n
 		}
 	}
 	for i, p := range batch {
 		if p.r.ID == 0 {
 			continue
 		}
-		n, ok := numbers[p.r.ID]
-		if !ok {
-			return fmt.Errorf("intake: request %d got no number", p.r.ID)
-		}
-		p.r.Number = n
 		copied := *p.r
 		results[i] = intakeResult{out: &copied, created: true}
 	}
@@ -312,8 +395,9 @@ func (s *Store) storeCreated(ctx context.Context, tx bun.Tx, batch []*pendingInt
 }
 
 // assignNumbers gives stored requests their per-city, per-year numbers in
-// the order of ids, adding them to numbers. On PostgreSQL the counter's
-// increment and the requests' update are one statement.
+// the order of ids, adding them to numbers: the batch written again after
+// errKeyUsed. On PostgreSQL the counter's increment and the requests'
+// update are one statement.
 func (s *Store) assignNumbers(ctx context.Context, tx bun.Tx, ids []int64, year int, numbers map[int64]string) error {
 	var rows []struct {
 		ID     int64  `bun:"id"`
@@ -336,14 +420,12 @@ func (s *Store) assignNumbers(ctx context.Context, tx bun.Tx, ids []int64, year 
 		}
 		return nil
 	}
-	var last int64
-	err := tx.NewRaw(`INSERT INTO counters (name, value) VALUES (?, ?)
-		ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING value`, name, len(ids)).Scan(ctx, &last)
+	last, err := advanceCounter(ctx, tx, year, len(ids))
 	if err != nil {
 		return err
 	}
 	for i, id := range ids {
-		number := fmt.Sprintf("%s%06d", prefix, last-int64(len(ids))+int64(i)+1)
+		number := requestNumber(year, last-int64(len(ids))+int64(i)+1)
 		if _, err := tx.NewRaw("UPDATE requests SET number = ? WHERE id = ?", number, id).Exec(ctx); err != nil {
 			return err
 		}

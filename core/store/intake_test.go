@@ -27,11 +27,13 @@ func (s *countingScope) RunInTx(ctx context.Context, fn func(ctx context.Context
 }
 
 // Intake's group commit on both backends: requests submitted together are
-// written in one transaction with consecutive numbers in arrival order, a
-// key used twice in one batch stores one request, and when a row of a batch
-// fails (here a category the city does not have) the batch is written again
-// one request at a time, so only that request fails, and the numbers stay
-// without gaps or duplicates. HQ's rollups equal a recount after it all.
+// written in one transaction, numbered with their insert (no row is
+// updated after it), a key used twice in one batch stores one request (the
+// batch is written again with the numbers given after the insert), and
+// when a row of a batch fails (here a category the city does not have) the
+// batch is written again one request at a time, so only that request
+// fails, and the numbers stay without gaps or duplicates. HQ's rollups
+// equal a recount after it all.
 func TestIntakeBatchFallback(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
@@ -49,6 +51,33 @@ func TestIntakeBatchFallback(t *testing.T) {
 				return tx.NewRaw("SELECT id FROM users WHERE login = 'admin'").Scan(ctx, &admin)
 			}); err != nil {
 				t.Fatal(err)
+			}
+			// Every update of a request's row is counted.
+			counting := []string{"CREATE TABLE request_updates (id bigint)",
+				"CREATE TRIGGER count_updates AFTER UPDATE ON requests BEGIN INSERT INTO request_updates VALUES (new.id); END"}
+			if kind != "sqlite" {
+				counting = []string{"CREATE TABLE request_updates (id bigint)",
+					"CREATE FUNCTION count_updates() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO request_updates VALUES (NEW.id); RETURN NULL; END $$",
+					"CREATE TRIGGER count_updates AFTER UPDATE ON requests FOR EACH ROW EXECUTE FUNCTION count_updates()"}
+			}
+			if err := raw.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				for _, q := range counting {
+					if _, err := tx.ExecContext(ctx, q); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			updates := func() (n int) {
+				t.Helper()
+				if err := raw.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+					return tx.NewRaw("SELECT count(*) FROM request_updates").Scan(ctx, &n)
+				}); err != nil {
+					t.Fatal(err)
+				}
+				return n
 			}
 			now := time.Now().UTC().Truncate(time.Microsecond)
 			newRequest := func(desc, key string, category int64) (*core.Request, []*core.RequestEvent) {
@@ -100,8 +129,11 @@ func TestIntakeBatchFallback(t *testing.T) {
 			}
 			before := scope.txs.Load()
 			first := submit(reqs, evs)
-			if n := scope.txs.Load() - before; n != 1 {
-				t.Errorf("a full batch of 6 took %d transactions, want 1", n)
+			if n := scope.txs.Load() - before; n != 2 {
+				t.Errorf("a full batch of 6 with a key used twice took %d transactions, want 2 (numbered first, then after the insert)", n)
+			}
+			if n := updates(); n != 5 {
+				t.Errorf("numbering after the insert updated %d rows, want 5", n)
 			}
 			numbers := map[string]string{}
 			created := 0
@@ -146,6 +178,25 @@ func TestIntakeBatchFallback(t *testing.T) {
 					numbers[o.desc] = o.out.Number
 				}
 			}
+			// A batch of new keys: one transaction, numbered with its insert.
+			reqs, evs = nil, nil
+			for i := range 6 {
+				r, e := newRequest(fmt.Sprintf("third %d", i), fmt.Sprintf("third-%d", i), cat)
+				reqs, evs = append(reqs, r), append(evs, e)
+			}
+			before = scope.txs.Load()
+			for _, o := range submit(reqs, evs) {
+				if o.err != nil || !o.created {
+					t.Fatalf("%s: created %v, %v", o.desc, o.created, o.err)
+				}
+				numbers[o.desc] = o.out.Number
+			}
+			if n := scope.txs.Load() - before; n != 1 {
+				t.Errorf("a full batch of 6 new keys took %d transactions, want 1", n)
+			}
+			if n := updates(); n != 5 {
+				t.Errorf("%d rows updated after the insert, want only the 5 of the first batch", n-5)
+			}
 			var stored []string
 			if err := raw.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 				return tx.NewRaw("SELECT number FROM requests ORDER BY number").Scan(ctx, &stored)
@@ -153,7 +204,7 @@ func TestIntakeBatchFallback(t *testing.T) {
 				t.Fatal(err)
 			}
 			var want []string
-			for i := 1; i <= 10; i++ {
+			for i := 1; i <= 16; i++ {
 				want = append(want, fmt.Sprintf("%d-%06d", now.Year(), i))
 			}
 			var answered []string
@@ -173,8 +224,8 @@ func TestIntakeBatchFallback(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			if events != 20 || outbox != 20 {
-				t.Errorf("%d events, %d in the outbox; want 20 and 20 (two for each of 10 requests)", events, outbox)
+			if events != 32 || outbox != 32 {
+				t.Errorf("%d events, %d in the outbox; want 32 and 32 (two for each of 16 requests)", events, outbox)
 			}
 			days, err := st.Days(ctx)
 			if err != nil {
