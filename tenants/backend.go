@@ -50,6 +50,7 @@ type Backend struct {
 	sent     statementCounter
 	// notifying is set by RegisterNotify: NudgeNotify does nothing before.
 	notifying bool
+	nudges    nudges
 
 	mu             sync.Mutex
 	cities         map[string]*bun.DB // SQLite: one handle per city file
@@ -231,6 +232,7 @@ func (b *Backend) createStorage(ctx context.Context, slug string) error {
 
 // Close releases every connection.
 func (b *Backend) Close() error {
+	b.nudges.stop()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for slug, db := range b.cities {

@@ -63,15 +63,14 @@ func (b *Backend) RegisterNotify(q *jobs.Queue, cfg NotifyConfig) {
 	q.Every(jobs.Periodic{Every: SweepEvery, Enqueue: b.enqueueDueEach(JobNotify)})
 }
 
-// NudgeNotify asks for the city's notifications to be made now; a failure
-// is logged, as the periodic run makes them anyway.
+// NudgeNotify asks for the city's notifications to be made now, without
+// waiting for the queue (see nudges); a failure is logged, as the periodic
+// run makes them anyway.
 func (b *Backend) NudgeNotify(slug string) {
 	if !b.notifying {
 		return
 	}
-	if _, err := b.Jobs.EnqueueDue(context.Background(), JobNotify, slug, b.Jobs.Now()); err != nil {
-		slog.Error("notify nudge", "city", slug, "err", err)
-	}
+	b.nudge(JobNotify, slug)
 }
 
 // fanOutNotices makes the notifications of a city's new events and

@@ -79,13 +79,11 @@ func (b *Backend) enqueueDueEach(kind string) func(ctx context.Context, q *jobs.
 	}
 }
 
-// NudgeRelay asks for the city's relay to run now; it implements
-// core.ChangeObserver for the API and the pages. A failure is logged: the
-// periodic run delivers anyway.
+// NudgeRelay asks for the city's relay to run now, without waiting for
+// the queue (see nudges); it implements core.ChangeObserver for the API
+// and the pages. A failure is logged: the periodic run delivers anyway.
 func (b *Backend) NudgeRelay(slug string) {
-	if _, err := b.Jobs.EnqueueDue(context.Background(), JobRelay, slug, b.Jobs.Now()); err != nil {
-		slog.Error("relay nudge", "city", slug, "err", err)
-	}
+	b.nudge(JobRelay, slug)
 }
 
 // tellDisabled e-mails the owner of an endpoint just disabled, in the
