@@ -30,6 +30,8 @@ func (c copyText) row(vs ...any) {
 				v = copyEscapes.Replace(v)
 			}
 			c.b.WriteString(v)
+		case int:
+			c.b.Write(strconv.AppendInt(c.b.AvailableBuffer(), int64(v), 10))
 		case int64:
 			c.b.Write(strconv.AppendInt(c.b.AvailableBuffer(), v, 10))
 		case *int64:
@@ -75,7 +77,14 @@ func encodeRequest(b *bytes.Buffer, r *core.Request) {
 		r.CitizenID, r.CreatedBy, r.OrganizationID, r.DuplicateOf,
 		r.ReactionDueAt, r.ResolutionDueAt, r.AssignedAt, r.AcceptedAt, r.ResolvedAt, r.ClosedAt,
 		r.ReactionSeconds, r.ResolutionSeconds, r.Rating,
-		r.SearchText, r.CreatedAt, r.UpdatedAt, r.CreatedDay)
+		r.SearchText, r.CreatedAt, r.UpdatedAt, r.CreatedDay, r.Cycle, r.CycleStartedAt)
+}
+
+// encodeCycle writes c as one COPY line in the order of cycleColumns.
+func encodeCycle(b *bytes.Buffer, c *core.RequestCycle) {
+	copyText{b}.row(c.RequestID, c.Cycle, c.StartedAt, c.OrganizationID, c.ReactionDueAt, c.ResolutionDueAt,
+		c.AcceptedAt, c.ResolvedAt, c.ClosedAt, c.ReactionSeconds, c.ResolutionSeconds,
+		c.ReactionLate, c.ResolutionLate, c.EscalationLevel)
 }
 
 // encodeEvent writes e as one COPY line in the order of eventColumns.

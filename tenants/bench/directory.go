@@ -104,6 +104,7 @@ type city struct {
 	citizens   []int64
 	operators  map[int64]int64 // organization id → its operator's user id
 	contractor []int64         // contractors and city services, for what routing leaves to triage
+	cal        *core.Calendar  // the working calendar, in the city's time zone
 }
 
 // readCity loads what the generator needs from the city's store.

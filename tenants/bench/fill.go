@@ -44,6 +44,9 @@ func Fill(ctx context.Context, b *tenants.Backend, slug string, h History, progr
 	if err != nil {
 		return FillStats{}, err
 	}
+	if c.cal, err = st.WorkingCalendar(ctx, h.End.Location()); err != nil {
+		return FillStats{}, err
+	}
 	var existing int
 	counters := map[int]int64{}
 	err = scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -180,12 +183,17 @@ func (w *sqliteWriter) write(ctx context.Context, rows []generated) error {
 		for i := 0; i < len(rows); i += batch {
 			part := rows[i:min(i+batch, len(rows))]
 			reqs := make([]core.Request, len(part))
+			cycles := make([]*core.RequestCycle, len(part))
 			var evs []core.RequestEvent
 			for j := range part {
 				reqs[j] = part[j].R
+				cycles[j] = part[j].R.CurrentCycle()
 				evs = append(evs, part[j].Events...)
 			}
 			if _, err := tx.NewInsert().Model(&reqs).Exec(ctx); err != nil {
+				return err
+			}
+			if _, err := tx.NewInsert().Model(&cycles).Exec(ctx); err != nil {
 				return err
 			}
 			for k := 0; k < len(evs); k += batch {
@@ -213,21 +221,26 @@ type pgWriter struct {
 	path   string // the quoted schema, for search_path
 	reqs   bytes.Buffer
 	evs    bytes.Buffer
+	cycles bytes.Buffer
 }
 
 const (
 	requestColumns = "id, number, channel, status, priority, category_id, building_id, district_id, address, apartment, " +
 		"description, applicant_name, applicant_phone, citizen_id, created_by, organization_id, duplicate_of, " +
 		"reaction_due_at, resolution_due_at, assigned_at, accepted_at, resolved_at, closed_at, reaction_seconds, " +
-		"resolution_seconds, rating, search_text, created_at, updated_at, created_day"
+		"resolution_seconds, rating, search_text, created_at, updated_at, created_day, cycle, cycle_started_at"
 	eventColumns = "request_id, actor_id, kind, organization_id, from_status, to_status, note, comment, public, created_at"
+	cycleColumns = "request_id, cycle, started_at, organization_id, reaction_due_at, resolution_due_at, accepted_at, resolved_at, " +
+		"closed_at, reaction_seconds, resolution_seconds, reaction_late, resolution_late, escalation_level"
 )
 
 func (w *pgWriter) write(ctx context.Context, rows []generated) (err error) {
 	w.reqs.Reset()
 	w.evs.Reset()
+	w.cycles.Reset()
 	for i := range rows {
 		encodeRequest(&w.reqs, &rows[i].R)
+		encodeCycle(&w.cycles, rows[i].R.CurrentCycle())
 		for j := range rows[i].Events {
 			encodeEvent(&w.evs, &rows[i].Events[j])
 		}
@@ -251,6 +264,10 @@ func (w *pgWriter) write(ctx context.Context, rows []generated) (err error) {
 	if _, err := pgdriver.CopyFrom(ctx, w.conn, bytes.NewReader(w.evs.Bytes()),
 		"COPY request_events ("+eventColumns+") FROM STDIN"); err != nil {
 		return fmt.Errorf("copy events: %w", err)
+	}
+	if _, err := pgdriver.CopyFrom(ctx, w.conn, bytes.NewReader(w.cycles.Bytes()),
+		"COPY request_cycles ("+cycleColumns+") FROM STDIN"); err != nil {
+		return fmt.Errorf("copy cycles: %w", err)
 	}
 	_, err = w.conn.ExecContext(ctx, "COMMIT")
 	return err

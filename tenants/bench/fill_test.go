@@ -91,6 +91,7 @@ func TestFill(t *testing.T) {
 			}
 			scope, _ := b.Scope("benchcity")
 			checkHistory(t, ctx, scope, h)
+			checkCycles(t, ctx, b, scope, loc, h)
 			if kind == "postgres" {
 				checkSequences(t, ctx, scope, statements)
 				// Vacuumed and analyzed, as autovacuum keeps an old city.
@@ -106,6 +107,45 @@ func TestFill(t *testing.T) {
 				t.Fatalf("a second fill into the same city: %v, want a refusal", err)
 			}
 		})
+	}
+}
+
+// checkCycles: every request has its first cycle, as intake and the sweep
+// keep it (so a server started on the bench city has nothing to backfill),
+// its deadlines by the city's working calendar from intake, and the cycle's
+// row agrees with the request's columns.
+func checkCycles(t *testing.T, ctx context.Context, b *tenants.Backend, scope store.Scope, loc *time.Location, h bench.History) {
+	t.Helper()
+	var missing, cycles, differ, late int
+	err := scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := tx.NewRaw("SELECT count(*) FROM requests WHERE cycle_started_at IS NULL OR reaction_due_at IS NULL").Scan(ctx, &missing); err != nil {
+			return err
+		}
+		if err := tx.NewRaw("SELECT count(*) FROM request_cycles").Scan(ctx, &cycles); err != nil {
+			return err
+		}
+		if err := tx.NewRaw("SELECT count(*) FROM request_cycles WHERE reaction_late").Scan(ctx, &late); err != nil {
+			return err
+		}
+		return tx.NewRaw(`SELECT count(*) FROM requests r JOIN request_cycles y ON y.request_id = r.id AND y.cycle = r.cycle
+			WHERE y.started_at <> r.cycle_started_at OR y.started_at <> r.created_at OR y.reaction_due_at <> r.reaction_due_at
+			OR y.resolution_due_at <> r.resolution_due_at OR y.resolution_seconds IS DISTINCT FROM r.resolution_seconds`).Scan(ctx, &differ)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if missing != 0 || cycles != h.Requests || differ != 0 {
+		t.Errorf("%d requests without a computed cycle, %d cycle rows for %d requests, %d rows differing from their request", missing, cycles, h.Requests, differ)
+	}
+	if late == 0 || late > h.Requests/4 {
+		t.Errorf("%d of %d cycles late in their reaction: want a few", late, h.Requests)
+	}
+	st, err := b.Store("benchcity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.Backfill(ctx, loc, 100); err != nil || n != 0 {
+		t.Errorf("the sweep would backfill %d requests (%v), want none", n, err)
 	}
 }
 

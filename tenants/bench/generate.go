@@ -138,7 +138,14 @@ func (c *city) lifecycle(rng *rand.Rand, r core.Request, cat core.Category, b co
 	}
 	note := func(m core.Msg) { g.Events[len(g.Events)-1].Note = m } // of the last event
 	ev("created", t, &creator, "", core.StatusNew, nil, "", true)
-	done := func() generated { g.R = r; return g }
+	// As intake and the sweep keep them: the first cycle runs from intake,
+	// its deadlines by the city's working calendar, its times from its start.
+	done := func() generated {
+		r.Cycle = 1
+		r.ComputeCycle(&cat, c.cal, r.CreatedAt)
+		g.R = r
+		return g
+	}
 	dispatcher := c.dispatcher[rng.IntN(len(c.dispatcher))]
 	if status == core.StatusRejected || status == core.StatusDuplicate {
 		ev("triage", t, nil, core.StatusNew, core.StatusNew, nil, "", false)
