@@ -19,10 +19,15 @@ import (
 type enqueueGate struct {
 	checks atomic.Int64
 	open   chan struct{}
+	mu     sync.Mutex
+	at     []time.Time // when each check began
 }
 
 func (g *enqueueGate) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
 	if strings.Contains(e.Query, "count(*)") && strings.Contains(e.Query, "jobs") && strings.Contains(e.Query, tenants.JobRelay) {
+		g.mu.Lock()
+		g.at = append(g.at, time.Now())
+		g.mu.Unlock()
 		if g.checks.Add(1) == 1 {
 			<-g.open
 		}
@@ -34,9 +39,9 @@ func (g *enqueueGate) AfterQuery(context.Context, *bun.QueryEvent) {}
 
 // Intake nudges the city's relay after every request: the nudges do not
 // wait for the queue, and those that come while the queue is being asked
-// are answered by one more asking after it, so a burst of 200 costs two
-// checks and leaves one due job. A nudge after that asks again. On both
-// backends.
+// are answered by one more asking after it, no sooner than NudgeSpacing
+// after the first began, so a burst of 200 costs two checks and leaves one
+// due job. A nudge after that asks again. On both backends.
 func TestNudgesCoalesce(t *testing.T) {
 	for _, kind := range tenanttest.Kinds {
 		t.Run(kind, func(t *testing.T) {
@@ -102,6 +107,11 @@ func TestNudgesCoalesce(t *testing.T) {
 			}
 			if n := g.checks.Load(); n != 3 {
 				t.Errorf("the queue was asked %d times, want 3: the held check, one for the 200 nudges during it, one for the last", n)
+			}
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			if len(g.at) >= 2 && g.at[1].Sub(g.at[0]) < tenants.NudgeSpacing {
+				t.Errorf("the second check began %v after the first, want at least %v", g.at[1].Sub(g.at[0]), tenants.NudgeSpacing)
 			}
 		})
 	}
