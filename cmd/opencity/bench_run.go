@@ -76,6 +76,14 @@ func benchRun(ctx context.Context, cfg server.Config, args []string, out io.Writ
 	defer b.Close()
 	rep := bench.Report{Machine: bench.Machine(), Date: time.Now().UTC(),
 		Command: "opencity bench run " + shellWords(args)}
+	var autovacuum string
+	if rep.Database, autovacuum, err = bench.DatabaseSettings(ctx, b.Control); err != nil {
+		return err
+	}
+	if autovacuum != "on" {
+		fmt.Fprintln(out, "warning: autovacuum is off on this PostgreSQL, as it is on no production server: the dead rows of the run's own writes stay and slow what reads them;"+
+			" turn it on with psql -c \"ALTER SYSTEM SET autovacuum = on\" -c \"SELECT pg_reload_conf()\"")
+	}
 	loadBefore := bench.LoadAverage()
 	add := func(f bench.Figure) {
 		rep.Figures = append(rep.Figures, f)

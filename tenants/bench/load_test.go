@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opencity/opencity/tenants/bench"
+	"github.com/opencity/opencity/tenants/tenanttest"
 )
 
 // A fixed rate is kept, failures are counted apart from the latencies, and
@@ -71,12 +72,30 @@ func TestReplaceSection(t *testing.T) {
 	if _, err := bench.ReplaceSection([]byte(bench.ReadmeEnd+"\n"+bench.ReadmeStart), "x"); err == nil {
 		t.Fatal("broken markers were accepted")
 	}
-	rep := bench.Report{Machine: "test machine", Date: time.Date(2026, 11, 26, 20, 0, 0, 0, time.UTC),
+	rep := bench.Report{Machine: "test machine", Database: "PostgreSQL 15.20, autovacuum on", Date: time.Date(2026, 11, 26, 20, 0, 0, 0, time.UTC),
 		Figures: []bench.Figure{{Scenario: "queue | page", Measured: "p95 3 ms", Baseline: "1 ms", Target: "≤ 10 ms", Verdict: "met"}}}
 	md := rep.Markdown()
-	for _, want := range []string{"2026-11-26 20:00 UTC", "test machine", `queue \| page`, "✅ met"} {
+	for _, want := range []string{"2026-11-26 20:00 UTC", "test machine", "Database: PostgreSQL 15.20, autovacuum on.", `queue \| page`, "✅ met"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the table lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// The report names the PostgreSQL it measured and the settings its figures
+// depend on, read from the server itself.
+func TestDatabaseSettings(t *testing.T) {
+	b := tenanttest.Open(t, "postgres")
+	desc, autovacuum, err := bench.DatabaseSettings(context.Background(), b.Control)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if autovacuum != "on" && autovacuum != "off" {
+		t.Errorf("autovacuum %q, want on or off", autovacuum)
+	}
+	for _, want := range []string{"PostgreSQL 1", "autovacuum " + autovacuum, "shared_buffers ", "synchronous_commit ", "max_connections "} {
+		if !strings.Contains(desc, want) {
+			t.Errorf("%q lacks %q", desc, want)
 		}
 	}
 }

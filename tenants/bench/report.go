@@ -2,12 +2,15 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/uptrace/bun"
 )
 
 // Figure is one measured line of the results table, beside its baseline
@@ -23,7 +26,10 @@ type Figure struct {
 
 // Report is a whole bench run.
 type Report struct {
-	Machine    string    `json:"machine"`
+	Machine string `json:"machine"`
+	// Database is the PostgreSQL's version and the settings the figures
+	// depend on (see DatabaseSettings).
+	Database   string    `json:"database"`
 	Date       time.Time `json:"date"`
 	Conditions string    `json:"conditions"`
 	Command    string    `json:"command"`
@@ -62,6 +68,26 @@ func Machine() string {
 	return fmt.Sprintf("%s, %d cores%s, %s %s/%s", cpu, runtime.NumCPU(), mem, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
+// DatabaseSettings describes the PostgreSQL of db for the report: its
+// version and the settings the figures depend on (autovacuum, which clears
+// the dead rows of the run's writes; shared_buffers; synchronous_commit,
+// which sets what a commit waits for; max_connections), e.g. "PostgreSQL
+// 15.20, autovacuum on, shared_buffers 128MB, synchronous_commit on,
+// max_connections 100". It returns autovacuum's value apart.
+func DatabaseSettings(ctx context.Context, db bun.IDB) (desc, autovacuum string, err error) {
+	var version, buffers, commit, conns string
+	err = db.NewRaw(`SELECT current_setting('server_version'), current_setting('autovacuum'), current_setting('shared_buffers'),
+		current_setting('synchronous_commit'), current_setting('max_connections')`).Scan(ctx, &version, &autovacuum, &buffers, &commit, &conns)
+	if err != nil {
+		return "", "", fmt.Errorf("the database's settings: %w", err)
+	}
+	if v, _, ok := strings.Cut(version, " "); ok {
+		version = v
+	}
+	return fmt.Sprintf("PostgreSQL %s, autovacuum %s, shared_buffers %s, synchronous_commit %s, max_connections %s",
+		version, autovacuum, buffers, commit, conns), autovacuum, nil
+}
+
 // LoadAverage is the 1-, 5- and 15-minute load of the host ("" when unknown).
 func LoadAverage() string {
 	b, err := os.ReadFile("/proc/loadavg")
@@ -79,6 +105,9 @@ func LoadAverage() string {
 func (r Report) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Measured %s on %s.\n\n", r.Date.UTC().Format("2006-01-02 15:04 UTC"), r.Machine)
+	if r.Database != "" {
+		fmt.Fprintf(&b, "Database: %s.\n\n", r.Database)
+	}
 	if r.Conditions != "" {
 		fmt.Fprintf(&b, "Conditions: %s\n\n", r.Conditions)
 	}
