@@ -45,6 +45,22 @@ func TestBackfillOneAtATime(t *testing.T) {
 				if _, err := bench.Fill(ctx, b, slug, bench.History{Requests: 300, Years: 1, End: end, Seed: 3, Buildings: 5}, nil); err != nil {
 					t.Fatal(err)
 				}
+				// As requests stored before cycles existed: no cycle, no
+				// deadlines (the generator writes them as intake does).
+				scope, err := b.Scope(slug)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+					if _, err := tx.NewRaw(`UPDATE requests SET cycle_started_at = NULL, reaction_due_at = NULL, resolution_due_at = NULL,
+						reaction_seconds = NULL, resolution_seconds = NULL`).Exec(ctx); err != nil {
+						return err
+					}
+					_, err := tx.NewRaw("DELETE FROM request_cycles").Exec(ctx)
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
 				if n := left(slug); n != 300 {
 					t.Fatalf("%s: %d requests without deadlines after the fill, want 300", slug, n)
 				}
