@@ -121,6 +121,14 @@ func (a *Analytics) HotSpots(ctx context.Context, actor Actor, f HQFilter, lim H
 	if err != nil {
 		return nil, err
 	}
+	out, _, err := a.hotSpots(ctx, h, lim)
+	return out, err
+}
+
+// hotSpots finds h's hot spots (HotSpots). It also returns the period's
+// counts it found them in: PlaceCounts' rows of h's period, every count in
+// Current.
+func (a *Analytics) hotSpots(ctx context.Context, h *hqQuery, lim HotSpotLimits) (*HotSpots, []PlaceCount, error) {
 	fe := FieldErrors{}
 	if lim.MinCount == 0 {
 		lim.MinCount = DefaultHotMinCount
@@ -135,18 +143,18 @@ func (a *Analytics) HotSpots(ctx context.Context, actor Actor, f HQFilter, lim H
 		fe.Add("min_ratio", "error.range", "Min", 1, "Max", 1000)
 	}
 	if err := fe.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	baseFrom, baseTo := h.from.AddDate(0, -HotBaselineMonths, 0), h.from.AddDate(0, 0, -1)
 	out := &HotSpots{Filter: h.f, Period: Period{h.q.From, h.q.To},
 		Baseline: Period{baseFrom.Format(time.DateOnly), baseTo.Format(time.DateOnly)}, MinCount: lim.MinCount, MinRatio: lim.MinRatio, Rows: []HotSpot{}}
 	base, err := a.baseline(ctx, h, out.Baseline)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rows, err := a.Store.PlaceCounts(ctx, h.q, h.q.From)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// The period's buildings the baseline does not know yet.
 	buildings := base.buildings
@@ -161,7 +169,7 @@ func (a *Analytics) HotSpots(ctx context.Context, actor Actor, f HQFilter, lim H
 	if len(ids) > 0 {
 		bs, err := a.Store.BuildingsByID(ctx, ids)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		buildings = maps.Clone(buildings)
 		for i := range bs {
@@ -197,7 +205,7 @@ func (a *Analytics) HotSpots(ctx context.Context, actor Actor, f HQFilter, lim H
 	if len(out.Rows) > MaxHotSpots {
 		out.Rows, out.More = out.Rows[:MaxHotSpots], true
 	}
-	return out, nil
+	return out, rows, nil
 }
 
 // placer names the places and categories a row of PlaceCounts counts in:

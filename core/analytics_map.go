@@ -141,7 +141,8 @@ func (a *Analytics) Map(ctx context.Context, actor Actor, f HQFilter) (*CityMap,
 	if err != nil {
 		return nil, err
 	}
-	hs, err := a.HotSpots(ctx, actor, f, HotSpotLimits{})
+	// The hot spots' counts of the period are its requests per building too.
+	hs, rows, err := a.hotSpots(ctx, h, HotSpotLimits{})
 	if err != nil {
 		return nil, err
 	}
@@ -158,12 +159,6 @@ func (a *Analytics) Map(ctx context.Context, actor Actor, f HQFilter) (*CityMap,
 		if credit, err = a.Store.Setting(ctx, SettingMapCredit); err != nil {
 			return nil, err
 		}
-	}
-	q := h.q
-	q.By = ByBuilding
-	rows, err := a.Store.DayCounts(ctx, q)
-	if err != nil {
-		return nil, err
 	}
 	m := &CityMap{Filter: h.f, Width: MapWidth, Height: MapHeight, Tiles: []MapTile{}, Districts: []MapDistrict{},
 		Points: []MapPoint{}, HotSpots: []MapHotSpot{}}
@@ -195,19 +190,24 @@ func (a *Analytics) Map(ctx context.Context, actor Actor, f HQFilter) (*CityMap,
 		x, y := worldPixel(lat, lon, m.Zoom)
 		return math.Round((x-ox)*10) / 10, math.Round((y-oy)*10) / 10
 	}
+	received := map[int64]int64{}
 	for _, r := range rows {
-		b := buildings[r.Key]
-		if r.Key == 0 || b == nil {
-			m.NoBuilding += r.Received
+		received[r.BuildingID] += r.Current
+	}
+	for id, n := range received {
+		b := buildings[id]
+		if id == 0 || b == nil {
+			m.NoBuilding += n
 			continue
 		}
 		lat, lon, ok := b.Point()
 		switch {
+		case n == 0:
 		case !ok:
 			m.Unplaced++
-			m.UnplacedRequests += r.Received
-		case r.Received > 0:
-			p := MapPoint{BuildingID: b.ID, Address: b.AddressRU, Lat: lat, Lon: lon, Count: r.Received}
+			m.UnplacedRequests += n
+		default:
+			p := MapPoint{BuildingID: b.ID, Address: b.AddressRU, Lat: lat, Lon: lon, Count: n}
 			if d := dir.District(b.DistrictID); d != nil {
 				p.District = d.Code
 			}
