@@ -57,11 +57,21 @@ func WebMercator(lat, lon float64) (x, y float64) {
 	return x, y
 }
 
+// worldUnit is a point's place in the whole world's map as fractions of
+// its side (0…1, y growing southward): its pixel at zoom z is these times
+// worldSize(z), exactly, the size being a power of two.
+func worldUnit(lat, lon float64) (ux, uy float64) {
+	x, y := WebMercator(lat, lon)
+	return (x + math.Pi*mercatorR) / (2 * math.Pi * mercatorR), (math.Pi*mercatorR - y) / (2 * math.Pi * mercatorR)
+}
+
+// worldSize is the whole world's map side in pixels at zoom z.
+func worldSize(z int) float64 { return float64(tileSize) * math.Pow(2, float64(z)) }
+
 // worldPixel is a point's pixel in the whole world's map at zoom z.
 func worldPixel(lat, lon float64, z int) (px, py float64) {
-	x, y := WebMercator(lat, lon)
-	size := float64(tileSize) * math.Pow(2, float64(z))
-	return (x + math.Pi*mercatorR) / (2 * math.Pi * mercatorR) * size, (math.Pi*mercatorR - y) / (2 * math.Pi * mercatorR) * size
+	ux, uy := worldUnit(lat, lon)
+	return ux * worldSize(z), uy * worldSize(z)
 }
 
 // MapPoint is a building with requests, placed on the map (X, Y in the
@@ -167,28 +177,35 @@ func (a *Analytics) Map(ctx context.Context, actor Actor, f HQFilter) (*CityMap,
 		buildings[dir.Buildings[i].ID] = &dir.Buildings[i]
 	}
 	// The view: every placed building of the city (or of the district
-	// filtered), so that the map keeps its frame from one period to the next.
-	var placed []*Building
+	// filtered), so that the map keeps its frame from one period to the
+	// next; each projected once, in the world's units.
+	var placed []placedBuilding
+	var minX, minY, maxX, maxY float64 = math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 	for i := range dir.Buildings {
 		b := &dir.Buildings[i]
-		if _, _, ok := b.Point(); ok && (h.districts == nil || h.districts[b.DistrictID]) {
-			placed = append(placed, b)
+		if lat, lon, ok := b.Point(); ok && (h.districts == nil || h.districts[b.DistrictID]) {
+			ux, uy := worldUnit(lat, lon)
+			placed = append(placed, placedBuilding{district: b.DistrictID, ux: ux, uy: uy})
+			minX, minY, maxX, maxY = math.Min(minX, ux), math.Min(minY, uy), math.Max(maxX, ux), math.Max(maxY, uy)
 		}
-	}
-	m.Zoom = fitZoom(placed)
-	var minX, minY, maxX, maxY float64 = math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-	for _, b := range placed {
-		x, y := worldPixel(*b.Lat, *b.Lon, m.Zoom)
-		minX, minY, maxX, maxY = math.Min(minX, x), math.Min(minY, y), math.Max(maxX, x), math.Max(maxY, y)
 	}
 	if len(placed) == 0 {
 		minX, minY, maxX, maxY = 0, 0, 0, 0
+	} else {
+		m.Zoom = fitZoom(maxX-minX, maxY-minY)
 	}
+	size := worldSize(m.Zoom)
+	minX, minY, maxX, maxY = minX*size, minY*size, maxX*size, maxY*size
 	// The map's left top corner in the world's pixels: the view centred.
 	ox, oy := (minX+maxX)/2-float64(m.Width)/2, (minY+maxY)/2-float64(m.Height)/2
+	// pixel places a point of the world's units on the map, to a tenth of
+	// a pixel.
+	pixel := func(ux, uy float64) [2]float64 {
+		return [2]float64{math.Round((ux*size-ox)*10) / 10, math.Round((uy*size-oy)*10) / 10}
+	}
 	at := func(lat, lon float64) (float64, float64) {
-		x, y := worldPixel(lat, lon, m.Zoom)
-		return math.Round((x-ox)*10) / 10, math.Round((y-oy)*10) / 10
+		p := pixel(worldUnit(lat, lon))
+		return p[0], p[1]
 	}
 	received := map[int64]int64{}
 	for _, r := range rows {
@@ -216,18 +233,12 @@ func (a *Analytics) Map(ctx context.Context, actor Actor, f HQFilter) (*CityMap,
 		}
 	}
 	sort.Slice(m.Points, func(i, j int) bool { return m.Points[i].BuildingID < m.Points[j].BuildingID })
+	outlines := map[int64][][2]float64{}
+	for _, b := range placed {
+		outlines[b.district] = append(outlines[b.district], pixel(b.ux, b.uy))
+	}
 	for _, d := range dir.Districts {
-		if h.districts != nil && !h.districts[d.ID] {
-			continue
-		}
-		var pts [][2]float64
-		for _, b := range placed {
-			if b.DistrictID == d.ID {
-				x, y := at(*b.Lat, *b.Lon)
-				pts = append(pts, [2]float64{x, y})
-			}
-		}
-		if len(pts) > 0 {
+		if pts := outlines[d.ID]; len(pts) > 0 {
 			m.Districts = append(m.Districts, MapDistrict{Code: d.Code, NameRU: d.NameRU, NameEN: d.NameEN, Outline: ConvexHull(pts)})
 		}
 	}
@@ -254,19 +265,18 @@ func (a *Analytics) Map(ctx context.Context, actor Actor, f HQFilter) (*CityMap,
 	return m, nil
 }
 
-// fitZoom is the largest zoom (at most maxZoom) at which the buildings,
-// all with coordinates, fit the map inside its margins.
-func fitZoom(bs []*Building) int {
-	if len(bs) == 0 {
-		return 0
-	}
+// placedBuilding is a building with coordinates: its district and its
+// place in the world's units (worldUnit).
+type placedBuilding struct {
+	district int64
+	ux, uy   float64
+}
+
+// fitZoom is the largest zoom (at most maxZoom) at which a view w × h in
+// the world's units (worldUnit) fits the map inside its margins.
+func fitZoom(w, h float64) int {
 	for z := maxZoom; z > 0; z-- {
-		var minX, minY, maxX, maxY float64 = math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-		for _, b := range bs {
-			x, y := worldPixel(*b.Lat, *b.Lon, z)
-			minX, minY, maxX, maxY = math.Min(minX, x), math.Min(minY, y), math.Max(maxX, x), math.Max(maxY, y)
-		}
-		if maxX-minX <= MapWidth-2*mapMargin && maxY-minY <= MapHeight-2*mapMargin {
+		if size := worldSize(z); w*size <= MapWidth-2*mapMargin && h*size <= MapHeight-2*mapMargin {
 			return z
 		}
 	}
