@@ -3,6 +3,7 @@ package pages
 import (
 	"cmp"
 	"fmt"
+	"html/template"
 	"math"
 	"net/url"
 	"slices"
@@ -21,11 +22,14 @@ type shownMap struct {
 	Width, Height int
 	Tiles         []core.MapTile
 	Districts     []shownOutline
-	Points        []shownDot
-	HotSpots      []shownDot
-	Note          string // what is left off the map
-	TilesHost     string // the tile server, when tiles are drawn
-	Credit        string // the map data's credit, when tiles are drawn
+	// Points are the buildings' circles, written here rather than by the
+	// template: a big city has thousands, and each of their fields cost
+	// the template's escaping more than the page's whole rest.
+	Points    template.HTML
+	HotSpots  []shownDot
+	Note      string // what is left off the map
+	TilesHost string // the tile server, when tiles are drawn
+	Credit    string // the map data's credit, when tiles are drawn
 }
 
 type shownOutline struct {
@@ -98,18 +102,7 @@ func showMap(pg *web.Page, m *core.CityMap, link func(core.HotSpot) string) *sho
 		}
 		s.Districts = append(s.Districts, o)
 	}
-	// A city's thousands of points share a few dozen counts: each count's
-	// words are made once.
-	counted := map[int64]string{}
-	for _, p := range m.Points {
-		n, ok := counted[p.Count]
-		if !ok {
-			n = pg.T("hq.map_requests", "Count", p.Count)
-			counted[p.Count] = n
-		}
-		s.Points = append(s.Points, shownDot{X: p.X, Y: p.Y, R: math.Min(20, 3+2*math.Sqrt(float64(p.Count))),
-			Title: p.Address + ": " + n, ID: "point-" + strconv.FormatInt(p.BuildingID, 10)})
-	}
+	s.Points = mapPoints(pg, m.Points)
 	for i, h := range m.HotSpots {
 		cat := pg.Category(h.Category)
 		if h.Group {
@@ -131,6 +124,42 @@ func showMap(pg *web.Page, m *core.CityMap, link func(core.HotSpot) string) *sho
 	}
 	return s
 }
+
+// mapPoints draws the points as SVG circles, each titled with its address
+// and requests, byte for byte as the template would: its numbers as %v
+// prints them (the same as strconv's shortest 'f' for tenths of a pixel
+// and radii of 3 to 20) and its texts escaped by attrText.
+func mapPoints(pg *web.Page, points []core.MapPoint) template.HTML {
+	// A city's thousands of points share a few dozen counts: each count's
+	// words are made once.
+	counted := map[int64]string{}
+	b := make([]byte, 0, 160*len(points))
+	for _, p := range points {
+		n, ok := counted[p.Count]
+		if !ok {
+			n = attrText.Replace(pg.T("hq.map_requests", "Count", p.Count))
+			counted[p.Count] = n
+		}
+		b = append(b, `<circle class="map-point" id="point-`...)
+		b = strconv.AppendInt(b, p.BuildingID, 10)
+		b = append(b, `" cx="`...)
+		b = strconv.AppendFloat(b, p.X, 'f', -1, 64)
+		b = append(b, `" cy="`...)
+		b = strconv.AppendFloat(b, p.Y, 'f', -1, 64)
+		b = append(b, `" r="`...)
+		b = strconv.AppendFloat(b, math.Min(20, 3+2*math.Sqrt(float64(p.Count))), 'f', -1, 64)
+		b = append(b, `"><title>`...)
+		b = append(b, attrText.Replace(p.Address)...)
+		b = append(b, ": "...)
+		b = append(b, n...)
+		b = append(b, "</title></circle>"...)
+	}
+	return template.HTML(b)
+}
+
+// attrText escapes a text as html/template does in an attribute's value
+// and in a title.
+var attrText = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
 
 // tileOrigin is the scheme and host of a tile URL template, for the page's
 // Content-Security-Policy.
