@@ -156,7 +156,7 @@ func (a *Analytics) Map(ctx context.Context, actor Actor, f HQFilter) (*CityMap,
 	if err != nil {
 		return nil, err
 	}
-	dir, err := a.Store.Directory(ctx, true)
+	registry, err := a.Store.MapBuildings(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -172,17 +172,17 @@ func (a *Analytics) Map(ctx context.Context, actor Actor, f HQFilter) (*CityMap,
 	}
 	m := &CityMap{Filter: h.f, Width: MapWidth, Height: MapHeight, Tiles: []MapTile{}, Districts: []MapDistrict{},
 		Points: []MapPoint{}, HotSpots: []MapHotSpot{}}
-	buildings := make(map[int64]*Building, len(dir.Buildings))
-	for i := range dir.Buildings {
-		buildings[dir.Buildings[i].ID] = &dir.Buildings[i]
+	buildings := make(map[int64]*Building, len(registry))
+	for i := range registry {
+		buildings[registry[i].ID] = &registry[i]
 	}
 	// The view: every placed building of the city (or of the district
 	// filtered), so that the map keeps its frame from one period to the
 	// next; each projected once, in the world's units.
 	var placed []placedBuilding
 	var minX, minY, maxX, maxY float64 = math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-	for i := range dir.Buildings {
-		b := &dir.Buildings[i]
+	for i := range registry {
+		b := &registry[i]
 		if lat, lon, ok := b.Point(); ok && (h.districts == nil || h.districts[b.DistrictID]) {
 			ux, uy := worldUnit(lat, lon)
 			placed = append(placed, placedBuilding{district: b.DistrictID, ux: ux, uy: uy})
@@ -225,7 +225,7 @@ func (a *Analytics) Map(ctx context.Context, actor Actor, f HQFilter) (*CityMap,
 			m.UnplacedRequests += n
 		default:
 			p := MapPoint{BuildingID: b.ID, Address: b.AddressRU, Lat: lat, Lon: lon, Count: n}
-			if d := dir.District(b.DistrictID); d != nil {
+			if d := h.dir.District(b.DistrictID); d != nil {
 				p.District = d.Code
 			}
 			p.X, p.Y = at(lat, lon)
@@ -237,7 +237,7 @@ func (a *Analytics) Map(ctx context.Context, actor Actor, f HQFilter) (*CityMap,
 	for _, b := range placed {
 		outlines[b.district] = append(outlines[b.district], pixel(b.ux, b.uy))
 	}
-	for _, d := range dir.Districts {
+	for _, d := range h.dir.Districts {
 		if pts := outlines[d.ID]; len(pts) > 0 {
 			m.Districts = append(m.Districts, MapDistrict{Code: d.Code, NameRU: d.NameRU, NameEN: d.NameEN, Outline: ConvexHull(pts)})
 		}

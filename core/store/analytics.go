@@ -332,6 +332,34 @@ func (s *Store) BuildingsByID(ctx context.Context, ids []int64) (bs []core.Build
 	return bs, err
 }
 
+// MapBuildings implements core.AnalyticsStore. Its rows (thousands in a
+// big city) are scanned straight into their fields, not through bun's
+// model.
+func (s *Store) MapBuildings(ctx context.Context) (bs []core.Building, err error) {
+	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		bs = bs[:0]
+		rs, err := tx.NewSelect().TableExpr("buildings AS b").ColumnExpr("b.id, b.address_ru, b.district_id, b.lat, b.lon").
+			OrderExpr("b.id").Rows(ctx)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var b core.Building
+			var lat, lon sql.NullFloat64
+			if err := rs.Scan(&b.ID, &b.AddressRU, &b.DistrictID, &lat, &lon); err != nil {
+				return err
+			}
+			if lat.Valid && lon.Valid {
+				b.Lat, b.Lon = core.Coord(lat.Float64), core.Coord(lon.Float64)
+			}
+			bs = append(bs, b)
+		}
+		return rs.Err()
+	})
+	return bs, err
+}
+
 // HQRequests implements core.AnalyticsStore.
 func (s *Store) HQRequests(ctx context.Context, q core.DaysQuery, limit int) (rs []core.Request, err error) {
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
