@@ -249,15 +249,29 @@ type hqQuery struct {
 	f         HQFilter
 	q         DaysQuery
 	dir       *Directory
-	stock     []HousingStock
+	stock     []HousingStock // nil unless resolved by resolve
 	from, to  time.Time
 	orgs      []*Organization
 	districts map[int64]bool // the district filter, nil for none
 }
 
-// resolve validates f and resolves its codes; every bad field is reported
-// at once.
+// resolve validates f and resolves its codes (resolveFilter), with the
+// housing stock that apartments counts.
 func (a *Analytics) resolve(ctx context.Context, actor Actor, f HQFilter) (*hqQuery, error) {
+	h, err := a.resolveFilter(ctx, actor, f)
+	if err != nil {
+		return nil, err
+	}
+	if h.stock, err = a.Store.HousingStock(ctx); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// resolveFilter validates f and resolves its codes; every bad field is
+// reported at once. The housing stock is left unread, for the figures
+// that count no apartments.
+func (a *Analytics) resolveFilter(ctx context.Context, actor Actor, f HQFilter) (*hqQuery, error) {
 	if err := a.Gate.Allow(ctx, actor, ObjAnalytics, ActRead); err != nil {
 		return nil, err
 	}
@@ -332,9 +346,6 @@ func (a *Analytics) resolve(ctx context.Context, actor Actor, f HQFilter) (*hqQu
 		fe.Add("channel", "error.one_of", "List", strings.Join(Names(Channels), ", "))
 	}
 	if err := fe.Err(); err != nil {
-		return nil, err
-	}
-	if h.stock, err = a.Store.HousingStock(ctx); err != nil {
 		return nil, err
 	}
 	h.f, h.q = f, q

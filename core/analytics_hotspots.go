@@ -117,7 +117,7 @@ type placeKey struct {
 // times and at least MinRatio times its expected count (HotSpot), the
 // highest ratio first.
 func (a *Analytics) HotSpots(ctx context.Context, actor Actor, f HQFilter, lim HotSpotLimits) (*HotSpots, error) {
-	h, err := a.resolve(ctx, actor, f)
+	h, err := a.resolveFilter(ctx, actor, f)
 	if err != nil {
 		return nil, err
 	}

@@ -147,7 +147,7 @@ const (
 // city's buildings, with the districts' outlines, at the largest zoom
 // that shows all of them.
 func (a *Analytics) Map(ctx context.Context, actor Actor, f HQFilter) (*CityMap, error) {
-	h, err := a.resolve(ctx, actor, f)
+	h, err := a.resolveFilter(ctx, actor, f)
 	if err != nil {
 		return nil, err
 	}
