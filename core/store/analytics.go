@@ -389,23 +389,36 @@ func (s *Store) OverdueRequests(ctx context.Context, now time.Time, limit int) (
 
 // PlaceCounts implements core.AnalyticsStore from the daily rollups. Its
 // rows (tens of thousands for a month of a big city) are scanned straight
-// into their fields, not through bun's model.
+// into their fields, not through bun's model. When current is q's first
+// day or before it, every day is current: the days are summed without
+// comparing each to current, and Baseline is 0.
 func (s *Store) PlaceCounts(ctx context.Context, q core.DaysQuery, current string) (rows []core.PlaceCount, err error) {
+	whole := current <= q.From
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		rows = rows[:0]
 		sel := tx.NewSelect().TableExpr("request_days AS d").
 			ColumnExpr("d.building_id, d.district_id, d.category_id").
-			ColumnExpr("coalesce(sum(CASE WHEN d.day >= ? THEN d.received ELSE 0 END), 0) AS current", current).
-			ColumnExpr("coalesce(sum(CASE WHEN d.day < ? THEN d.received ELSE 0 END), 0) AS baseline", current).
 			GroupExpr("d.building_id, d.district_id, d.category_id")
+		if whole {
+			sel = sel.ColumnExpr("coalesce(sum(d.received), 0) AS current")
+		} else {
+			sel = sel.ColumnExpr("coalesce(sum(CASE WHEN d.day >= ? THEN d.received ELSE 0 END), 0) AS current", current).
+				ColumnExpr("coalesce(sum(CASE WHEN d.day < ? THEN d.received ELSE 0 END), 0) AS baseline", current)
+		}
 		rs, err := daysWhere(sel, "d", q).Rows(ctx)
 		if err != nil {
 			return err
 		}
 		defer rs.Close()
+		// One row scanned into again and again: its fields, not a new row
+		// and its pointers, each time.
+		var r core.PlaceCount
+		dest := []any{&r.BuildingID, &r.DistrictID, &r.CategoryID, &r.Current, &r.Baseline}
+		if whole {
+			dest = dest[:4]
+		}
 		for rs.Next() {
-			var r core.PlaceCount
-			if err := rs.Scan(&r.BuildingID, &r.DistrictID, &r.CategoryID, &r.Current, &r.Baseline); err != nil {
+			if err := rs.Scan(dest...); err != nil {
 				return err
 			}
 			rows = append(rows, r)
