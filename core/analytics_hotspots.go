@@ -211,123 +211,154 @@ func (a *Analytics) hotSpots(ctx context.Context, h *hqQuery, lim HotSpotLimits)
 // placer names the places and categories a row of PlaceCounts counts in:
 // its district, its building and the building's street, each for the
 // row's category and, when that belongs to a group of several, the group.
+// The categories and groups are numbered once (codes), so that a big
+// city's tens of thousands of rows are summed under small numbers, not
+// placeKey's strings.
 type placer struct {
 	dir       *Directory
 	buildings map[int64]*Building
-	cats      map[int64]*Category
-	groupSize map[string]int
+	codes     []string           // by code number: the categories', then the groups'
+	cats      map[int64]catCodes // by category id
 }
 
+// catCodes are a category's code number and its group's (-1 for none or
+// a group of one).
+type catCodes struct{ cat, group int32 }
+
 func newPlacer(dir *Directory, buildings map[int64]*Building) *placer {
-	p := &placer{dir: dir, buildings: buildings, cats: map[int64]*Category{}, groupSize: map[string]int{}}
-	for i := range dir.Categories {
-		c := &dir.Categories[i]
-		p.cats[c.ID] = c
+	p := &placer{dir: dir, buildings: buildings, cats: make(map[int64]catCodes, len(dir.Categories))}
+	groupSize := map[string]int{}
+	for _, c := range dir.Categories {
 		if c.GroupCode != "" {
-			p.groupSize[c.GroupCode]++
+			groupSize[c.GroupCode]++
 		}
+		p.codes = append(p.codes, c.Code)
+	}
+	groups := map[string]int32{}
+	for i, c := range dir.Categories {
+		cc := catCodes{cat: int32(i), group: -1}
+		if groupSize[c.GroupCode] > 1 {
+			g, ok := groups[c.GroupCode]
+			if !ok {
+				g = int32(len(p.codes))
+				p.codes = append(p.codes, c.GroupCode)
+				groups[c.GroupCode] = g
+			}
+			cc.group = g
+		}
+		p.cats[c.ID] = cc
 	}
 	return p
 }
 
-// placeSums are counts summed per place key, the keys numbered while
-// summing (a place, a category or group) so that a big city's tens of
-// thousands of rows are summed under small numbers, not placeKey's
-// strings.
+// placeSums are counts summed per place key: per place (numbered while
+// summing) and code (placer's). The streets and districts, a few per
+// thousand rows, keep a row of sums for every code; the buildings, most
+// with a few categories, one sum per code counted, by buildingSlot.
 type placeSums struct {
-	places []placeKey // by place number: level and place
-	codes  []string   // by category number: a category's or a group's code
-	sums   map[placeSlot]*placeSum
+	places    []placeKey // by place number: level and place
+	codes     []string   // placer's
+	cats      int        // the codes below are categories', the rest groups'
+	areas     []int32    // by area number: the street's or district's place number
+	areaSums  []placeSum // area number × len(codes) + code
+	buildings map[uint64]*placeSum
 }
 
-type placeSlot struct {
-	place, cat int32
-	group      bool
-}
+// buildingSlot is the key of a building's sum: its place number and the
+// code, in one integer.
+func buildingSlot(place, code int32) uint64 { return uint64(place)<<32 | uint64(uint32(code)) }
 
 // placeSum is one key's sum, with the first category counted in it and
 // whether another one was too: a group counted through one of its
 // categories alone says no more than that category's own key.
 type placeSum struct {
-	n     int64
-	cat   int32
-	multi bool
+	n      int64
+	cat    int32
+	multi  bool
+	summed bool
+}
+
+func (s *placeSum) add(n int64, cat int32) {
+	if !s.summed {
+		*s = placeSum{n: n, cat: cat, summed: true}
+		return
+	}
+	s.n += n
+	s.multi = s.multi || s.cat != cat
 }
 
 // sum adds value(r) of every row with a value to each of its place keys:
 // its district, its building and the building's street, each for its
 // category and, when that belongs to a group of several, the group.
 func (p *placer) sum(rows []PlaceCount, value func(PlaceCount) int64) *placeSums {
-	out := &placeSums{sums: map[placeSlot]*placeSum{}}
+	out := &placeSums{codes: p.codes, cats: len(p.dir.Categories), buildings: map[uint64]*placeSum{}}
+	width := len(p.codes)
 	number := func(k placeKey) int32 {
 		out.places = append(out.places, k)
 		return int32(len(out.places) - 1)
 	}
-	code := func(c string) int32 {
-		out.codes = append(out.codes, c)
-		return int32(len(out.codes) - 1)
+	area := func(k placeKey) int32 {
+		out.areas = append(out.areas, number(k))
+		out.areaSums = append(out.areaSums, make([]placeSum, width)...)
+		return int32(len(out.areas) - 1)
 	}
 	districts := map[int64]int32{}
-	buildings := map[int64][2]int32{} // the building's and its street's numbers; -1 for none
+	type placed struct{ building, street int32 } // the building's place number and its street's area number; -1 for none
+	buildings := map[int64]placed{}
 	streets := map[string]int32{}
-	catNum := map[int64]int32{}
-	groupNum := map[string]int32{}
-	add := func(k placeSlot, n int64, cat int32) {
-		s := out.sums[k]
-		if s == nil {
-			out.sums[k] = &placeSum{n: n, cat: cat}
+	addArea := func(a int32, c catCodes, n int64) {
+		if a < 0 {
 			return
 		}
-		s.n += n
-		s.multi = s.multi || s.cat != cat
+		row := out.areaSums[int(a)*width:]
+		row[c.cat].add(n, c.cat)
+		if c.group >= 0 {
+			row[c.group].add(n, c.cat)
+		}
+	}
+	addBuilding := func(b, code int32, n int64, cat int32) {
+		k := buildingSlot(b, code)
+		s := out.buildings[k]
+		if s == nil {
+			s = &placeSum{}
+			out.buildings[k] = s
+		}
+		s.add(n, cat)
 	}
 	for _, r := range rows {
 		v := value(r)
-		c := p.cats[r.CategoryID]
-		if v == 0 || c == nil {
+		c, ok := p.cats[r.CategoryID]
+		if v == 0 || !ok {
 			continue
-		}
-		cat, ok := catNum[c.ID]
-		if !ok {
-			cat = code(c.Code)
-			catNum[c.ID] = cat
-		}
-		group := int32(-1)
-		if c.GroupCode != "" && p.groupSize[c.GroupCode] > 1 {
-			if group, ok = groupNum[c.GroupCode]; !ok {
-				group = code(c.GroupCode)
-				groupNum[c.GroupCode] = group
-			}
 		}
 		d, ok := districts[r.DistrictID]
 		if !ok {
 			d = -1
 			if dist := p.dir.District(r.DistrictID); dist != nil {
-				d = number(placeKey{level: PlaceDistrict, place: dist.Code})
+				d = area(placeKey{level: PlaceDistrict, place: dist.Code})
 			}
 			districts[r.DistrictID] = d
 		}
 		bp, ok := buildings[r.BuildingID]
 		if !ok {
-			bp = [2]int32{-1, -1}
+			bp = placed{-1, -1}
 			if b := p.buildings[r.BuildingID]; b != nil {
-				bp[0] = number(placeKey{level: PlaceBuilding, place: strconv.FormatInt(b.ID, 10)})
+				bp.building = number(placeKey{level: PlaceBuilding, place: strconv.FormatInt(b.ID, 10)})
 				if st := StreetOf(b.AddressRU); st != "" {
-					if bp[1], ok = streets[st]; !ok {
-						bp[1] = number(placeKey{level: PlaceStreet, place: st})
-						streets[st] = bp[1]
+					if bp.street, ok = streets[st]; !ok {
+						bp.street = area(placeKey{level: PlaceStreet, place: st})
+						streets[st] = bp.street
 					}
 				}
 			}
 			buildings[r.BuildingID] = bp
 		}
-		for _, pl := range [3]int32{d, bp[0], bp[1]} {
-			if pl < 0 {
-				continue
-			}
-			add(placeSlot{place: pl, cat: cat}, v, cat)
-			if group >= 0 {
-				add(placeSlot{place: pl, cat: group, group: true}, v, cat)
+		addArea(d, c, v)
+		addArea(bp.street, c, v)
+		if bp.building >= 0 {
+			addBuilding(bp.building, c.cat, v, c.cat)
+			if c.group >= 0 {
+				addBuilding(bp.building, c.group, v, c.cat)
 			}
 		}
 	}
@@ -336,10 +367,21 @@ func (p *placer) sum(rows []PlaceCount, value func(PlaceCount) int64) *placeSums
 
 // each calls fn with every key summed and its sum.
 func (s *placeSums) each(fn func(k placeKey, sum placeSum)) {
-	for slot, sum := range s.sums {
-		k := s.places[slot.place]
-		k.category, k.group = s.codes[slot.cat], slot.group
-		fn(k, *sum)
+	width := len(s.codes)
+	key := func(place int32, code int) placeKey {
+		k := s.places[place]
+		k.category, k.group = s.codes[code], code >= s.cats
+		return k
+	}
+	for a, place := range s.areas {
+		for code, sum := range s.areaSums[a*width : (a+1)*width] {
+			if sum.summed {
+				fn(key(place, code), sum)
+			}
+		}
+	}
+	for slot, sum := range s.buildings {
+		fn(key(int32(slot>>32), int(uint32(slot))), *sum)
 	}
 }
 
