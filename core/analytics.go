@@ -131,8 +131,9 @@ type AnalyticsStore interface {
 	HousingStock(ctx context.Context) ([]HousingStock, error)
 	// BuildingsByID returns the buildings with the given ids.
 	BuildingsByID(ctx context.Context, ids []int64) ([]Building, error)
-	// MapBuildings returns every building of the registry by id with only
-	// what the map draws read: ID, AddressRU, DistrictID, Lat and Lon.
+	// MapBuildings returns every building of the registry in id order,
+	// with only what the map draws read: ID, AddressRU, DistrictID, Lat
+	// and Lon.
 	MapBuildings(ctx context.Context) ([]Building, error)
 	// PlaceCounts sums the requests received per building, district and
 	// category matching q: Current counts the days from current on,

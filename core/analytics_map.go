@@ -172,10 +172,6 @@ func (a *Analytics) Map(ctx context.Context, actor Actor, f HQFilter) (*CityMap,
 	}
 	m := &CityMap{Filter: h.f, Width: MapWidth, Height: MapHeight, Tiles: []MapTile{}, Districts: []MapDistrict{},
 		Points: []MapPoint{}, HotSpots: []MapHotSpot{}}
-	buildings := make(map[int64]*Building, len(registry))
-	for i := range registry {
-		buildings[registry[i].ID] = &registry[i]
-	}
 	// The view: every placed building of the city (or of the district
 	// filtered), so that the map keeps its frame from one period to the
 	// next; each projected once, in the world's units.
@@ -211,12 +207,15 @@ func (a *Analytics) Map(ctx context.Context, actor Actor, f HQFilter) (*CityMap,
 	for _, r := range rows {
 		received[r.BuildingID] += r.Current
 	}
-	for id, n := range received {
-		b := buildings[id]
-		if id == 0 || b == nil {
-			m.NoBuilding += n
+	// The registry's buildings with requests, in its order (by id): the
+	// points'. What is left of received names no building of the registry.
+	for i := range registry {
+		b := &registry[i]
+		n, ok := received[b.ID]
+		if !ok {
 			continue
 		}
+		delete(received, b.ID)
 		lat, lon, ok := b.Point()
 		switch {
 		case n == 0:
@@ -232,7 +231,9 @@ func (a *Analytics) Map(ctx context.Context, actor Actor, f HQFilter) (*CityMap,
 			m.Points = append(m.Points, p)
 		}
 	}
-	sort.Slice(m.Points, func(i, j int) bool { return m.Points[i].BuildingID < m.Points[j].BuildingID })
+	for _, n := range received {
+		m.NoBuilding += n
+	}
 	outlines := map[int64][][2]float64{}
 	for _, b := range placed {
 		outlines[b.district] = append(outlines[b.district], pixel(b.ux, b.uy))
