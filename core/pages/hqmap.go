@@ -53,18 +53,21 @@ type shownDot struct {
 const mapPageRows = 100
 
 // mapTable lists the map's points: the buildings with their requests, the
-// most first (then by address). For the page it keeps the mapPageRows
+// most first (then by address and id). For the page it keeps the mapPageRows
 // first and returns the note that says so ("" when it keeps them all);
 // for the exports it lists every building.
 func mapTable(pg *web.Page, m *core.CityMap, page bool) (t *hqTable, note string) {
 	t = &hqTable{Name: "map", Title: pg.T("hq.map"), Columns: []hqColumn{
 		{"hq.address", cellText}, {"hq.district", cellText}, {"hq.received", cellCount}, {"hq.lat", cellDecimal}, {"hq.lon", cellDecimal}}}
 	points := slices.Clone(m.Points)
-	slices.SortStableFunc(points, func(a, b core.MapPoint) int {
+	slices.SortFunc(points, func(a, b core.MapPoint) int {
 		if c := cmp.Compare(b.Count, a.Count); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Address, b.Address)
+		if c := cmp.Compare(a.Address, b.Address); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.BuildingID, b.BuildingID)
 	})
 	if page && len(points) > mapPageRows {
 		note = pg.T("hq.map_rows", "Shown", mapPageRows, "All", len(points))
