@@ -254,14 +254,16 @@ func newPlacer(dir *Directory, buildings map[int64]*Building) *placer {
 // placeSums are counts summed per place key: per place (numbered while
 // summing) and code (placer's). The streets and districts, a few per
 // thousand rows, keep a row of sums for every code; the buildings, most
-// with a few categories, one sum per code counted, by buildingSlot.
+// with a few categories, one sum per code counted, found by buildingSlot.
 type placeSums struct {
-	places    []placeKey // by place number: level and place
-	codes     []string   // placer's
-	cats      int        // the codes below are categories', the rest groups'
-	areas     []int32    // by area number: the street's or district's place number
-	areaSums  []placeSum // area number × len(codes) + code
-	buildings map[uint64]*placeSum
+	places        []placeKey       // by place number: level and place
+	codes         []string         // placer's
+	cats          int              // the codes below are categories', the rest groups'
+	areas         []int32          // by area number: the street's or district's place number
+	areaSums      []placeSum       // area number × len(codes) + code
+	buildings     map[uint64]int32 // by buildingSlot: the sum's index in buildingSums
+	buildingSums  []placeSum
+	buildingSlots []uint64 // by index in buildingSums
 }
 
 // buildingSlot is the key of a building's sum: its place number and the
@@ -291,7 +293,10 @@ func (s *placeSum) add(n int64, cat int32) {
 // its district, its building and the building's street, each for its
 // category and, when that belongs to a group of several, the group.
 func (p *placer) sum(rows []PlaceCount, value func(PlaceCount) int64) *placeSums {
-	out := &placeSums{codes: p.codes, cats: len(p.dir.Categories), buildings: map[uint64]*placeSum{}}
+	// A row is mostly its building's only one in its category: about a
+	// building's sum per row.
+	out := &placeSums{codes: p.codes, cats: len(p.dir.Categories), buildings: make(map[uint64]int32, len(rows)),
+		buildingSums: make([]placeSum, 0, len(rows)), buildingSlots: make([]uint64, 0, len(rows))}
 	width := len(p.codes)
 	number := func(k placeKey) int32 {
 		out.places = append(out.places, k)
@@ -318,12 +323,14 @@ func (p *placer) sum(rows []PlaceCount, value func(PlaceCount) int64) *placeSums
 	}
 	addBuilding := func(b, code int32, n int64, cat int32) {
 		k := buildingSlot(b, code)
-		s := out.buildings[k]
-		if s == nil {
-			s = &placeSum{}
-			out.buildings[k] = s
+		i, ok := out.buildings[k]
+		if !ok {
+			i = int32(len(out.buildingSums))
+			out.buildings[k] = i
+			out.buildingSums = append(out.buildingSums, placeSum{})
+			out.buildingSlots = append(out.buildingSlots, k)
 		}
-		s.add(n, cat)
+		out.buildingSums[i].add(n, cat)
 	}
 	for _, r := range rows {
 		v := value(r)
@@ -380,8 +387,9 @@ func (s *placeSums) each(fn func(k placeKey, sum placeSum)) {
 			}
 		}
 	}
-	for slot, sum := range s.buildings {
-		fn(key(int32(slot>>32), int(uint32(slot))), *sum)
+	for i, sum := range s.buildingSums {
+		slot := s.buildingSlots[i]
+		fn(key(int32(slot>>32), int(uint32(slot))), sum)
 	}
 }
 
