@@ -132,9 +132,8 @@ type AnalyticsStore interface {
 	// BuildingsByID returns the buildings with the given ids.
 	BuildingsByID(ctx context.Context, ids []int64) ([]Building, error)
 	// MapBuildings returns every building of the registry in id order,
-	// with only what the map draws read: ID, AddressRU, DistrictID, Lat
-	// and Lon.
-	MapBuildings(ctx context.Context) ([]Building, error)
+	// as the map draws it.
+	MapBuildings(ctx context.Context) ([]MapBuilding, error)
 	// PlaceCounts sums the requests received per building, district and
 	// category matching q: Current counts the days from current on,
 	// Baseline the days of q before it.

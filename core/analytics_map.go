@@ -74,6 +74,16 @@ func worldPixel(lat, lon float64, z int) (px, py float64) {
 	return ux * worldSize(z), uy * worldSize(z)
 }
 
+// MapBuilding is a registry building as the map draws it: its address,
+// district and point (WGS84 degrees, when Placed).
+type MapBuilding struct {
+	ID         int64
+	AddressRU  string
+	DistrictID int64
+	Lat, Lon   float64
+	Placed     bool
+}
+
 // MapPoint is a building with requests, placed on the map (X, Y in the
 // map's pixels).
 type MapPoint struct {
@@ -179,8 +189,8 @@ func (a *Analytics) Map(ctx context.Context, actor Actor, f HQFilter) (*CityMap,
 	var minX, minY, maxX, maxY float64 = math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 	for i := range registry {
 		b := &registry[i]
-		if lat, lon, ok := b.Point(); ok && (h.districts == nil || h.districts[b.DistrictID]) {
-			ux, uy := worldUnit(lat, lon)
+		if b.Placed && (h.districts == nil || h.districts[b.DistrictID]) {
+			ux, uy := worldUnit(b.Lat, b.Lon)
 			placed = append(placed, placedBuilding{district: b.DistrictID, ux: ux, uy: uy})
 			minX, minY, maxX, maxY = math.Min(minX, ux), math.Min(minY, uy), math.Max(maxX, ux), math.Max(maxY, uy)
 		}
@@ -216,18 +226,17 @@ func (a *Analytics) Map(ctx context.Context, actor Actor, f HQFilter) (*CityMap,
 			continue
 		}
 		delete(received, b.ID)
-		lat, lon, ok := b.Point()
 		switch {
 		case n == 0:
-		case !ok:
+		case !b.Placed:
 			m.Unplaced++
 			m.UnplacedRequests += n
 		default:
-			p := MapPoint{BuildingID: b.ID, Address: b.AddressRU, Lat: lat, Lon: lon, Count: n}
+			p := MapPoint{BuildingID: b.ID, Address: b.AddressRU, Lat: b.Lat, Lon: b.Lon, Count: n}
 			if d := h.dir.District(b.DistrictID); d != nil {
 				p.District = d.Code
 			}
-			p.X, p.Y = at(lat, lon)
+			p.X, p.Y = at(b.Lat, b.Lon)
 			m.Points = append(m.Points, p)
 		}
 	}

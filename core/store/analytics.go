@@ -335,7 +335,7 @@ func (s *Store) BuildingsByID(ctx context.Context, ids []int64) (bs []core.Build
 // MapBuildings implements core.AnalyticsStore. Its rows (thousands in a
 // big city) are scanned straight into their fields, not through bun's
 // model.
-func (s *Store) MapBuildings(ctx context.Context) (bs []core.Building, err error) {
+func (s *Store) MapBuildings(ctx context.Context) (bs []core.MapBuilding, err error) {
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		bs = bs[:0]
 		rs, err := tx.NewSelect().TableExpr("buildings AS b").ColumnExpr("b.id, b.address_ru, b.district_id, b.lat, b.lon").
@@ -344,15 +344,14 @@ func (s *Store) MapBuildings(ctx context.Context) (bs []core.Building, err error
 			return err
 		}
 		defer rs.Close()
+		var b core.MapBuilding
+		var lat, lon sql.NullFloat64
+		dest := []any{&b.ID, &b.AddressRU, &b.DistrictID, &lat, &lon}
 		for rs.Next() {
-			var b core.Building
-			var lat, lon sql.NullFloat64
-			if err := rs.Scan(&b.ID, &b.AddressRU, &b.DistrictID, &lat, &lon); err != nil {
+			if err := rs.Scan(dest...); err != nil {
 				return err
 			}
-			if lat.Valid && lon.Valid {
-				b.Lat, b.Lon = core.Coord(lat.Float64), core.Coord(lon.Float64)
-			}
+			b.Lat, b.Lon, b.Placed = lat.Float64, lon.Float64, lat.Valid && lon.Valid
 			bs = append(bs, b)
 		}
 		return rs.Err()
