@@ -200,7 +200,13 @@ func (a *Analytics) hotSpots(ctx context.Context, h *hqQuery, lim HotSpotLimits)
 		if x.Count != y.Count {
 			return x.Count > y.Count
 		}
-		return x.Level+"\x00"+x.Place+"\x00"+x.Category < y.Level+"\x00"+y.Place+"\x00"+y.Category
+		if x.Level != y.Level {
+			return x.Level < y.Level
+		}
+		if x.Place != y.Place {
+			return x.Place < y.Place
+		}
+		return x.Category < y.Category
 	})
 	if len(out.Rows) > MaxHotSpots {
 		out.Rows, out.More = out.Rows[:MaxHotSpots], true
