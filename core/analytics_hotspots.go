@@ -187,10 +187,8 @@ func (a *Analytics) hotSpots(ctx context.Context, h *hqQuery, lim HotSpotLimits)
 		if ratio < lim.MinRatio {
 			continue
 		}
-		hs := HotSpot{Level: k.level, Place: k.place, Category: k.category, Group: k.group, Count: cur,
-			BaselineCount: baseCount, Expected: expected, Ratio: ratio}
-		locate(&hs, h.dir, buildings, where)
-		out.Rows = append(out.Rows, hs)
+		out.Rows = append(out.Rows, HotSpot{Level: k.level, Place: k.place, Category: k.category, Group: k.group, Count: cur,
+			BaselineCount: baseCount, Expected: expected, Ratio: ratio})
 	}
 	sort.Slice(out.Rows, func(i, j int) bool {
 		x, y := out.Rows[i], out.Rows[j]
@@ -210,6 +208,10 @@ func (a *Analytics) hotSpots(ctx context.Context, h *hqQuery, lim HotSpotLimits)
 	})
 	if len(out.Rows) > MaxHotSpots {
 		out.Rows, out.More = out.Rows[:MaxHotSpots], true
+	}
+	// Only the hot spots kept are named and placed.
+	for i := range out.Rows {
+		locate(&out.Rows[i], h.dir, buildings, where)
 	}
 	return out, rows, nil
 }
