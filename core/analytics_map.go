@@ -68,12 +68,6 @@ func worldUnit(lat, lon float64) (ux, uy float64) {
 // worldSize is the whole world's map side in pixels at zoom z.
 func worldSize(z int) float64 { return float64(tileSize) * math.Pow(2, float64(z)) }
 
-// worldPixel is a point's pixel in the whole world's map at zoom z.
-func worldPixel(lat, lon float64, z int) (px, py float64) {
-	ux, uy := worldUnit(lat, lon)
-	return ux * worldSize(z), uy * worldSize(z)
-}
-
 // MapBuilding is a registry building as the map draws it: its address,
 // district and point (WGS84 degrees, when Placed).
 type MapBuilding struct {
