@@ -191,15 +191,20 @@ var errKeyUsed = errors.New("intake: an idempotency key of the batch was used be
 // returns what each submitter is answered: a copy of its stored request, or
 // the request stored before under the same creator and idempotency key.
 //
-// The numbers are taken first, from the year's counter, and written with
-// the rows: a number given after the insert would be a second version of
-// every new row, with an entry in each of the table's indexes again. The
-// counter's row stays locked until the commit, which serializes a city's
-// intake; a Store writes a city's batches one after another anyway (see
-// Batching). Only when a key turns out used before is the batch written
-// again with the numbers given last, to the rows actually inserted, so
-// that no number is skipped.
+// The year's counter row is locked from its increment to the commit,
+// which serializes a city's intake from there. With batching on, a Store
+// writes a city's batches one after another anyway (see Batching), so the
+// numbers are taken first and written with the rows: a number given after
+// the insert would be a second version of every new row, with an entry in
+// each of the table's indexes again. Only when a key turns out used before
+// is the batch written again with the numbers given last, to the rows
+// actually inserted, so that no number is skipped. With batching off,
+// concurrent intakes each write their own transaction, and each takes its
+// number last, so that they wait for each other only from there.
 func (s *Store) insertRequests(ctx context.Context, batch []*pendingIntake) ([]intakeResult, error) {
+	if !s.batching.On() {
+		return s.writeRequests(ctx, batch, false)
+	}
 	results, err := s.writeRequests(ctx, batch, true)
 	if errors.Is(err, errKeyUsed) {
 		return s.writeRequests(ctx, batch, false)

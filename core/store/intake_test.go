@@ -29,7 +29,8 @@ func (s *countingScope) RunInTx(ctx context.Context, fn func(ctx context.Context
 // Intake's group commit on both backends: requests submitted together are
 // written in one transaction, numbered with their insert (no row is
 // updated after it), a key used twice in one batch stores one request (the
-// batch is written again with the numbers given after the insert), and
+// batch is written again with the numbers given after the insert), without
+// batching each request is numbered after its insert, and
 // when a row of a batch fails (here a category the city does not have) the
 // batch is written again one request at a time, so only that request
 // fails, and the numbers stay without gaps or duplicates. HQ's rollups
@@ -197,6 +198,20 @@ func TestIntakeBatchFallback(t *testing.T) {
 			if n := updates(); n != 5 {
 				t.Errorf("%d rows updated after the insert, want only the 5 of the first batch", n-5)
 			}
+			// Without batching each request is its own transaction and takes
+			// its number last, after its insert.
+			alone := store.New(scope, store.WithBatching(store.Batching{Max: 1}))
+			for i := range 3 {
+				r, e := newRequest(fmt.Sprintf("alone %d", i), "", cat)
+				out, created, err := alone.CreateRequest(ctx, r, e, now.Year())
+				if err != nil || !created {
+					t.Fatalf("alone %d: created %v, %v", i, created, err)
+				}
+				numbers[r.Description] = out.Number
+			}
+			if n := updates(); n != 8 {
+				t.Errorf("%d rows numbered after their insert, want the 5 of the first batch and the 3 written alone", n)
+			}
 			var stored []string
 			if err := raw.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 				return tx.NewRaw("SELECT number FROM requests ORDER BY number").Scan(ctx, &stored)
@@ -204,7 +219,7 @@ func TestIntakeBatchFallback(t *testing.T) {
 				t.Fatal(err)
 			}
 			var want []string
-			for i := 1; i <= 16; i++ {
+			for i := 1; i <= 19; i++ {
 				want = append(want, fmt.Sprintf("%d-%06d", now.Year(), i))
 			}
 			var answered []string
@@ -224,8 +239,8 @@ func TestIntakeBatchFallback(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			if events != 32 || outbox != 32 {
-				t.Errorf("%d events, %d in the outbox; want 32 and 32 (two for each of 16 requests)", events, outbox)
+			if events != 38 || outbox != 38 {
+				t.Errorf("%d events, %d in the outbox; want 38 and 38 (two for each of 19 requests)", events, outbox)
 			}
 			days, err := st.Days(ctx)
 			if err != nil {
