@@ -99,3 +99,12 @@ func TestDatabaseSettings(t *testing.T) {
 		}
 	}
 }
+
+// pgbench gets the database's address without the driver's own timeouts,
+// which libpq refuses.
+func TestLibpqURL(t *testing.T) {
+	got := bench.LibpqURL("postgres://postgres@127.0.0.1:5432/opencity_bench?sslmode=disable&read_timeout=600s&write_timeout=5s")
+	if want := "postgres://postgres@127.0.0.1:5432/opencity_bench?sslmode=disable"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}

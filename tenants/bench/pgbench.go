@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,7 +69,7 @@ func Pgbench(ctx context.Context, databaseURL string, clients int, d time.Durati
 	}
 	secs := max(1, int(d.Round(time.Second).Seconds()))
 	cmd := exec.CommandContext(ctx, bin, "-n", "-c", strconv.Itoa(clients), "-j", strconv.Itoa(min(clients, 2)),
-		"-T", strconv.Itoa(secs), "-f", script, "-l", "--log-prefix", filepath.Join(dir, "log"), databaseURL)
+		"-T", strconv.Itoa(secs), "-f", script, "-l", "--log-prefix", filepath.Join(dir, "log"), LibpqURL(databaseURL))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return Result{}, fmt.Errorf("pgbench: %w: %s", err, out)
@@ -117,4 +118,25 @@ func pgbenchLatencies(dir string) ([]time.Duration, error) {
 		}
 	}
 	return lat, nil
+}
+
+// driverOnly are the query parameters of a database URL that bun's
+// pgdriver reads and libpq, which pgbench connects with, refuses ("invalid
+// URI query parameter"): the driver's timeouts, e.g. read_timeout=600s for
+// the bench's long statements.
+var driverOnly = []string{"read_timeout", "write_timeout", "dial_timeout", "timeout"}
+
+// LibpqURL is databaseURL without the parameters only pgdriver reads; an
+// address that does not parse is returned as it is, for pgbench to refuse.
+func LibpqURL(databaseURL string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return databaseURL
+	}
+	q := u.Query()
+	for _, k := range driverOnly {
+		q.Del(k)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
