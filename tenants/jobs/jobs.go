@@ -233,13 +233,14 @@ func (q *Queue) finish(ctx context.Context, j *Job, runErr error) error {
 	if j.Attempts >= j.MaxAttempts {
 		state, outcome = StateFailed, OutcomeFailed
 	}
-	q.told(j.Kind, outcome)
 	msg := runErr.Error()
 	if len(msg) > 2000 {
 		msg = msg[:2000]
 	}
 	_, err := q.db.NewRaw("UPDATE ? SET state = ?, run_at = ?, last_error = ?, finished_at = ? WHERE id = ? AND locked_by = ?",
 		q.table, state, runAt, msg, finishedAt(state, now), j.ID, q.worker).Exec(ctx)
+	// Told once the queue holds the outcome, as a finished job is.
+	q.told(j.Kind, outcome)
 	return err
 }
 

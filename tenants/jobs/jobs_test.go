@@ -232,3 +232,41 @@ func TestDeadLetterRetry(t *testing.T) {
 		})
 	}
 }
+
+// A job's outcome is told (to the metrics) once the queue holds it: a
+// scrape that counts a failed job finds it among the failed ones. On both
+// backends.
+func TestOutcomeToldAfterItIsStored(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			b := tenanttest.Open(t, kind)
+			q := jobs.New(b.Control, table(b), b.Postgres())
+			q.Backoff = func(int) time.Duration { return 0 }
+			q.Handle("ok", func(ctx context.Context, j *jobs.Job) error { return nil })
+			q.Handle("flaky", func(ctx context.Context, j *jobs.Job) error { return errors.New("flaky") })
+			var told []string
+			q.OnFinish = func(kind, outcome string) {
+				stats, err := q.Stats(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				told = append(told, fmt.Sprintf("%s %s: %d done, %d failed, %d available", kind, outcome,
+					stats[jobs.StateDone], stats[jobs.StateFailed], stats[jobs.StateAvailable]))
+			}
+			for _, n := range []jobs.NewJob{{Kind: "ok"}, {Kind: "flaky", Attempts: 2}} {
+				if _, _, err := q.Enqueue(ctx, nil, n); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := q.Drain(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := []string{"ok done: 1 done, 0 failed, 0 available", "flaky retried: 1 done, 0 failed, 1 available",
+				"flaky failed: 1 done, 1 failed, 0 available"}
+			if fmt.Sprint(told) != fmt.Sprint(want) {
+				t.Errorf("told %q,\nwant %q", told, want)
+			}
+		})
+	}
+}
