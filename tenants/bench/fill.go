@@ -279,7 +279,7 @@ func (w *pgWriter) write(ctx context.Context, rows []generated) (err error) {
 // planner's statistics current. VACUUM runs outside a transaction, so the
 // tables are named with their schema.
 func (w *pgWriter) finish(ctx context.Context) error {
-	for _, table := range []string{"requests", "request_events"} {
+	for _, table := range []string{"requests", "request_events", "request_cycles"} {
 		if _, err := w.conn.ExecContext(ctx, "VACUUM (ANALYZE) ?.?", bun.Ident(w.schema), bun.Ident(table)); err != nil {
 			return err
 		}

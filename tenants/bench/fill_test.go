@@ -95,7 +95,7 @@ func TestFill(t *testing.T) {
 			if kind == "postgres" {
 				checkSequences(t, ctx, scope, statements)
 				// Vacuumed and analyzed, as autovacuum keeps an old city.
-				for _, table := range []string{"requests", "request_events"} {
+				for _, table := range []string{"requests", "request_events", "request_cycles"} {
 					var vacuumed, analyzed bool
 					if err := b.Control.NewRaw("SELECT last_vacuum IS NOT NULL, last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE schemaname = ? AND relname = ?",
 						tenants.SchemaName("benchcity"), table).Scan(ctx, &vacuumed, &analyzed); err != nil || !vacuumed || !analyzed {
