@@ -225,8 +225,10 @@ func (s *Store) writeRequests(ctx context.Context, batch []*pendingIntake, numbe
 		for i, p := range batch {
 			r := p.r
 			r.ID = 0
-			// Unique until the number is given.
-			r.Number = provisionalNumber()
+			if !numberFirst {
+				// Unique until the number is given, after the insert.
+				r.Number = provisionalNumber()
+			}
 			if r.CreatedDay == "" {
 				r.CreatedDay = r.CreatedAt.UTC().Format(time.DateOnly)
 			}
@@ -340,9 +342,12 @@ func takeNumbers(ctx context.Context, tx bun.Tx, batch []*pendingIntake) error {
 func advanceCounter(ctx context.Context, tx bun.Tx, year, n int) (last int64, err error) {
 	err = tx.NewRaw(`INSERT INTO counters (name, value) VALUES (?, ?)
 		ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING value`,
-		fmt.Sprintf("requests-%d", year), n).Scan(ctx, &last)
+		counterName(year), n).Scan(ctx, &last)
 	return last, err
 }
+
+// counterName names the counters row of a year's request numbers.
+func counterName(year int) string { return fmt.Sprintf("requests-%d", year) }
 
 // requestNumber is the k-th request number of a year: "2026-000042", the
 // count taking more digits past 999,999.
@@ -408,7 +413,7 @@ func (s *Store) assignNumbers(ctx context.Context, tx bun.Tx, ids []int64, year 
 		ID     int64  `bun:"id"`
 		Number string `bun:"number"`
 	}
-	name, prefix := fmt.Sprintf("requests-%d", year), fmt.Sprintf("%d-", year)
+	name, prefix := counterName(year), fmt.Sprintf("%d-", year)
 	if s.scope.Postgres() {
 		err := tx.NewRaw(`WITH n AS (
 			INSERT INTO counters (name, value) VALUES (?, ?)
