@@ -106,6 +106,23 @@ type HotSpotLimits struct {
 	MinRatio float64
 }
 
+// DashboardHotSpotDays is the longest period whose hot spots the dashboard
+// shows: HQ's default period. A longer period's dashboard shows the hot
+// spots of its last DashboardHotSpotDays days (RecentHotSpotPeriod).
+const DashboardHotSpotDays = 30
+
+// RecentHotSpotPeriod returns the last DashboardHotSpotDays days of p
+// (days YYYY-MM-DD, both included) and true when p is longer; p itself
+// and false otherwise, or when its days do not parse.
+func RecentHotSpotPeriod(p Period) (Period, bool) {
+	from, err1 := time.Parse(time.DateOnly, p.From)
+	to, err2 := time.Parse(time.DateOnly, p.To)
+	if err1 != nil || err2 != nil || days(from, to) <= DashboardHotSpotDays {
+		return p, false
+	}
+	return Period{From: to.AddDate(0, 0, 1-DashboardHotSpotDays).Format(time.DateOnly), To: p.To}, true
+}
+
 // placeKey names a place and a category or group in it.
 type placeKey struct {
 	level, place, category string

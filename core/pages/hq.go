@@ -208,7 +208,7 @@ func (p *Pages) hqDashboard(c *gin.Context) {
 	if err == nil {
 		t = dashboardTable(pg, dash)
 		if c.Query("format") == "" {
-			err = p.dashboardHotSpots(c, pg, d, ct, actor, query)
+			err = p.dashboardHotSpots(c, pg, d, ct, actor, query, dash.Current.Period)
 		}
 	}
 	p.hqAnswer(c, pg, d, t, err)

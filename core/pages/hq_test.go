@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencity/opencity/cmd/opencity/server/servertest"
 	"github.com/opencity/opencity/tenants/tenanttest"
@@ -115,6 +116,17 @@ func TestHQPagesAndExports(t *testing.T) {
 			r = s.Page("GET", "/t/kazan/hq/", analyst, nil, nil)
 			if !strings.Contains(string(r.Body), `id="hotspots-table"`) || !strings.Contains(string(r.Body), "/t/kazan/hq/hotspots/requests?") {
 				t.Errorf("the dashboard shows no hot spots: %s", r.Body)
+			}
+			// A year's dashboard shows the hot spots of its last 30 days
+			// under their dates, and leads to the hot spots of those days.
+			msk, _ := time.LoadLocation("Europe/Moscow")
+			to := time.Now().In(msk)
+			recent := to.AddDate(0, 0, -29)
+			r = s.Page("GET", "/t/kazan/hq/?from="+to.AddDate(0, 0, -364).Format(time.DateOnly)+"&to="+to.Format(time.DateOnly), analyst, nil, nil)
+			if want := "Очаги за " + recent.Format("02.01.2006") + "–" + to.Format("02.01.2006"); r.Status != http.StatusOK ||
+				!strings.Contains(string(r.Body), want) || !strings.Contains(string(r.Body), `id="hotspots-table"`) ||
+				!strings.Contains(string(r.Body), "from="+recent.Format(time.DateOnly)+"&amp;") {
+				t.Errorf("a year's dashboard: want the hot spots of %s with links to their days: %d %s", want, r.Status, r.Body)
 			}
 			r = s.Page("GET", "/t/kazan/hq/hotspots/requests?level=building&place=1&category=lift", analyst, nil, nil)
 			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "/t/kazan/requests/"+number) {

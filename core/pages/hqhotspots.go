@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"maps"
 	"net/url"
 	"strconv"
 	"time"
@@ -46,9 +47,19 @@ func hotSpotsTable(pg *web.Page, hs *core.HotSpots, link func(core.HotSpot) stri
 	return t
 }
 
-// dashboardHotSpots shows the period's hottest spots on the dashboard, so
-// nobody has to look for them.
-func (p *Pages) dashboardHotSpots(c *gin.Context, pg *web.Page, d *hqData, ct *httpapi.City, actor core.Actor, query url.Values) error {
+// dashboardHotSpots shows the hottest spots on the dashboard, so nobody
+// has to look for them: those of its period, or of the period's last
+// core.DashboardHotSpotDays days when the period is longer (a year's
+// dashboard shows where housing fails now; the hot spots page counts the
+// whole period).
+func (p *Pages) dashboardHotSpots(c *gin.Context, pg *web.Page, d *hqData, ct *httpapi.City, actor core.Actor, query url.Values, period core.Period) error {
+	title := pg.T("hq.hotspots")
+	if recent, ok := core.RecentHotSpotPeriod(period); ok {
+		query = maps.Clone(query)
+		query.Set("from", recent.From)
+		query.Set("to", recent.To)
+		title = pg.T("hq.hotspots_recent", "Period", span(recent))
+	}
 	hs, err := p.analytics(ct).HotSpots(c.Request.Context(), actor, httpapi.HQFilter(query), core.HotSpotLimits{})
 	if err != nil {
 		return err
@@ -59,7 +70,7 @@ func (p *Pages) dashboardHotSpots(c *gin.Context, pg *web.Page, d *hqData, ct *h
 		hs.Rows = hs.Rows[:dashboardHotSpots]
 	}
 	t := hotSpotsTable(pg, hs, func(h core.HotSpot) string { return hotSpotsLink(hq, query, h) })
-	side := &hqAside{Title: pg.T("hq.hotspots"), MoreLink: hq + "/hotspots" + keep(query), Empty: pg.T("hq.no_hotspots")}
+	side := &hqAside{Title: title, MoreLink: hq + "/hotspots" + keep(query), Empty: pg.T("hq.no_hotspots")}
 	if more {
 		side.More = pg.T("hq.all_hotspots")
 	}
