@@ -95,21 +95,23 @@ func tallyRequests(ctx context.Context, tx bun.IDB, ids []int64, sign int) error
 	if _, err := tx.NewRaw(q, bun.In(ids)).Exec(ctx); err != nil {
 		return err
 	}
-	q = "INSERT INTO request_months (" + strings.Join(monthColumns, ", ") + ") SELECT " + monthKey + ", " + dayCounts(sign) +
-		" FROM requests WHERE id IN (?) GROUP BY " + monthKey +
+	q = "INSERT INTO request_months (" + strings.Join(monthColumns, ", ") + ", writes) SELECT " + monthKey + ", " + dayCounts(sign) +
+		", 1 FROM requests WHERE id IN (?) GROUP BY " + monthKey +
 		" ON CONFLICT (" + strings.Join(monthColumns[:6], ", ") + ") DO UPDATE SET " +
-		strings.ReplaceAll(strings.Join(sets, ", "), "request_days.", "request_months.")
+		strings.ReplaceAll(strings.Join(sets, ", "), "request_days.", "request_months.") + ", writes = request_months.writes + 1"
 	_, err := tx.NewRaw(q, bun.In(ids)).Exec(ctx)
 	return err
 }
 
 // rewriteRequests runs write, which changes the given requests, between
 // taking their rows out of the rollups and putting them back: the one
-// place every write of existing requests keeps HQ's figures with. A
+// place every write of existing requests keeps HQ's figures with. A daily
 // rollup row the requests leave empty is deleted by its key, found
 // through the primary key: a scan of every empty row would also walk the
 // dead ones the table's churn leaves until it is vacuumed, tens of
-// thousands in a city of millions.
+// thousands in a city of millions. A monthly row left empty is kept (a
+// few a month): its writes count in the version of its month
+// (monthVersion), which must never go back.
 func rewriteRequests(ctx context.Context, tx bun.IDB, ids []int64, write func() error) error {
 	if err := tallyRequests(ctx, tx, ids, -1); err != nil {
 		return fmt.Errorf("rollups: %w", err)
@@ -119,10 +121,6 @@ func rewriteRequests(ctx context.Context, tx bun.IDB, ids []int64, write func() 
 		// the tally after it inserts again those it keeps.
 		if _, err := tx.NewRaw("DELETE FROM request_days WHERE received = 0 AND ("+strings.Join(dayColumns[:7], ", ")+") IN (SELECT "+
 			dayKey+" FROM requests WHERE id IN (?))", bun.In(ids)).Exec(ctx); err != nil {
-			return fmt.Errorf("rollups: %w", err)
-		}
-		if _, err := tx.NewRaw("DELETE FROM request_months WHERE received = 0 AND ("+strings.Join(monthColumns[:6], ", ")+") IN (SELECT "+
-			monthKey+" FROM requests WHERE id IN (?))", bun.In(ids)).Exec(ctx); err != nil {
 			return fmt.Errorf("rollups: %w", err)
 		}
 	}
@@ -190,9 +188,11 @@ type MonthRow struct {
 	core.DayCounts
 }
 
-// Months returns the monthly rollups as kept, in key order.
+// Months returns the monthly rollups as kept, in key order, less the rows
+// left empty.
 func (s *Store) Months(ctx context.Context) ([]MonthRow, error) {
-	return rollupRows[MonthRow](ctx, s, keptRollup("request_months", monthColumns, 6))
+	return rollupRows[MonthRow](ctx, s, "SELECT "+strings.Join(monthColumns, ", ")+" FROM request_months WHERE received <> 0 ORDER BY "+
+		strings.Join(monthColumns[:6], ", "))
 }
 
 // RecountMonths counts the monthly rollups afresh from the requests, in
@@ -206,7 +206,9 @@ func (s *Store) RecountMonths(ctx context.Context) ([]MonthRow, error) {
 // requests written without the lifecycle (a bulk load). It recounts one
 // month of intake per statement, in one transaction, so that no statement
 // of a city with millions of requests outlasts the connection's read
-// timeout; the months are summed from the days.
+// timeout; the months are summed from the days. Each new monthly row
+// counts one write more than all the old rows together, so that no
+// period's version (monthVersion) comes back.
 func (s *Store) RebuildDays(ctx context.Context) error {
 	return s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewRaw("DELETE FROM request_days").Exec(ctx); err != nil {
@@ -214,6 +216,10 @@ func (s *Store) RebuildDays(ctx context.Context) error {
 		}
 		var months []string
 		if err := tx.NewRaw("SELECT DISTINCT substr(created_day, 1, 7) FROM requests").Scan(ctx, &months); err != nil {
+			return err
+		}
+		var writes int64
+		if err := tx.NewRaw("SELECT coalesce(sum(writes), 0) FROM request_months").Scan(ctx, &writes); err != nil {
 			return err
 		}
 		if _, err := tx.NewRaw("DELETE FROM request_months").Exec(ctx); err != nil {
@@ -224,15 +230,15 @@ func (s *Store) RebuildDays(ctx context.Context) error {
 		for _, c := range dayColumns[7:] {
 			sums = append(sums, "sum("+c+")")
 		}
-		sum := "INSERT INTO request_months (" + strings.Join(monthColumns, ", ") + ") SELECT substr(day, 1, 7), " +
+		sum := "INSERT INTO request_months (" + strings.Join(monthColumns, ", ") + ", writes) SELECT substr(day, 1, 7), " +
 			"category_id, channel, district_id, organization_id, executor_id, " + strings.Join(sums, ", ") +
-			" FROM request_days WHERE day >= ? AND day <= ? GROUP BY substr(day, 1, 7), category_id, channel, district_id, organization_id, executor_id"
+			", ? FROM request_days WHERE day >= ? AND day <= ? GROUP BY substr(day, 1, 7), category_id, channel, district_id, organization_id, executor_id"
 		for _, m := range months {
 			// Every day of month m sorts between m-00 and m-99.
 			if _, err := tx.NewRaw(insert, m+"-00", m+"-99").Exec(ctx); err != nil {
 				return err
 			}
-			if _, err := tx.NewRaw(sum, m+"-00", m+"-99").Exec(ctx); err != nil {
+			if _, err := tx.NewRaw(sum, writes+1, m+"-00", m+"-99").Exec(ctx); err != nil {
 				return err
 			}
 		}

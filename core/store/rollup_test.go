@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/opencity/opencity/core"
+	"github.com/opencity/opencity/core/store"
 	"github.com/opencity/opencity/tenants/tenanttest"
+	"github.com/uptrace/bun"
 )
 
 // The daily rollups kept by intake and every transition equal a recount
@@ -50,6 +52,9 @@ func TestRollupsEqualRecount(t *testing.T) {
 				created := start.Add(time.Duration(rng.IntN(40*24*60)) * time.Minute)
 				r := c.file(t, created, who, buildings[rng.IntN(len(buildings))], categories[rng.IntN(len(categories))])
 				numbers = append(numbers, r.Number)
+				if i%5 == 4 {
+					checkPercentiles(t, c, fmt.Sprintf("after %d requests", i+1))
+				}
 				at := created
 				for j := rng.IntN(10); j > 0; j-- {
 					at = at.Add(time.Duration(1+rng.IntN(36*60)) * time.Minute)
@@ -109,6 +114,7 @@ func TestRollupsEqualRecount(t *testing.T) {
 					}
 				}
 			}
+			checkPercentiles(t, c, "after the mix")
 			if applied < 40 || done[core.ActionResolve] == 0 || done[core.ActionAccept] == 0 {
 				t.Fatalf("%d actions applied (%v): the mix does not exercise the lifecycle", applied, done)
 			}
@@ -121,6 +127,7 @@ func TestRollupsEqualRecount(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("%d actions applied, %d closed automatically", applied, closed)
+			checkPercentiles(t, c, "after escalation and automatic closing")
 			kept, err := c.st.Days(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -192,6 +199,136 @@ func TestRollupsEqualRecount(t *testing.T) {
 			}
 			if fmt.Sprint(rebuiltMonths) != fmt.Sprint(months) {
 				t.Errorf("a rebuild changed the monthly rollups")
+			}
+			checkPercentiles(t, c, "after a rebuild")
+		})
+	}
+}
+
+// checkPercentiles asks the city's Store, whose memo (Percentiles) holds
+// what it counted before, for the percentiles of periods and filters of
+// the mix, and wants what a Store without a memo counts from the requests.
+func checkPercentiles(t *testing.T, c *hqCity, when string) {
+	t.Helper()
+	ctx := context.Background()
+	dir, err := c.st.Directory(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lift, wishes int64
+	for _, cat := range dir.Categories {
+		switch cat.Code {
+		case "lift":
+			lift = cat.ID
+		case "wishes":
+			wishes = cat.ID
+		}
+	}
+	filters := []core.DaysQuery{{}, {OrganizationIDs: []int64{dir.OrganizationByCode("mc-a").ID}},
+		{OrganizationIDs: []int64{dir.OrganizationByCode("ctr").ID}}, {CategoryIDs: []int64{lift, wishes}}, {CategoryIDs: []int64{}},
+		{BuildingID: c.bld["b1"]}, {BuildingID: -1}, {Channel: core.ChannelCallCentre}}
+	if len(dir.Districts) > 0 {
+		filters = append(filters, core.DaysQuery{DistrictID: dir.Districts[0].ID})
+	}
+	fresh := store.New(c.scope)
+	ps := []float64{0.5, 0.9}
+	for _, p := range [][2]string{{"2026-10-01", "2026-11-30"}, {"2026-10-05", "2026-10-31"}, {"2026-10-16", "2026-10-16"}, {"2026-11-01", "2026-11-10"}} {
+		for _, f := range filters {
+			q := f
+			q.From, q.To = p[0], p[1]
+			react, resolve, err := c.st.Percentiles(ctx, q, ps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantReact, wantResolve, err := fresh.Percentiles(ctx, q, ps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if showAll(react) != showAll(wantReact) || showAll(resolve) != showAll(wantResolve) {
+				t.Fatalf("%s, percentiles of %+v: got reaction %s, resolution %s; counted afresh %s, %s", when, q,
+					showAll(react), showAll(resolve), showAll(wantReact), showAll(wantResolve))
+			}
+		}
+	}
+}
+
+// showAll prints percentiles as show does, one after another.
+func showAll(vs []*int64) string {
+	out := ""
+	for _, v := range vs {
+		out += " " + show(v)
+	}
+	return out
+}
+
+// Percentiles come from the Store's memo while the period's requests stay
+// as they were, and are counted again after any write of one of them
+// through the lifecycle, even one that leaves every count as it was (the
+// same key, another time): on both backends.
+func TestPercentilesMemo(t *testing.T) {
+	for _, kind := range tenanttest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			c := openHQCity(t, kind, "pctmemo")
+			msk := func(d, h int) time.Time { return time.Date(2026, 10, d, h, 0, 0, 0, c.loc) }
+			const disp = "hq-dispatcher"
+			assign := step{who: disp, action: core.ActionAssign, org: "mc-a"}
+			c.file(t, msk(5, 9), disp, "b1", "roof-leak", assign, step{at: 60, who: "op-mc-a", action: core.ActionAccept})
+			r := c.file(t, msk(6, 9), disp, "b1", "roof-leak", assign)
+			q := core.DaysQuery{From: "2026-10-01", To: "2026-10-31"}
+			ps := []float64{0.5, 1}
+			fresh := func() string {
+				react, resolve, err := store.New(c.scope).Percentiles(ctx, q, ps)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return showAll(react) + " |" + showAll(resolve)
+			}
+			memo := func() string {
+				react, resolve, err := c.st.Percentiles(ctx, q, ps)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return showAll(react) + " |" + showAll(resolve)
+			}
+			if got, want := memo(), " 3600 3600 | - -"; got != want || fresh() != want {
+				t.Fatalf("percentiles %q, counted afresh %q; want %q", got, fresh(), want)
+			}
+			// A write past the lifecycle (and its rollups) is not seen:
+			// the memo answered.
+			err := c.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				_, err := tx.NewRaw("UPDATE requests SET reaction_seconds = 7200 WHERE reaction_seconds = 3600").Exec(ctx)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, now := memo(), fresh(); got != " 3600 3600 | - -" || now != " 7200 7200 | - -" {
+				t.Fatalf("after a write past the rollups: memo %q, counted afresh %q", got, now)
+			}
+			// A rebuild of the rollups after such a write is seen.
+			if err := c.st.RebuildDays(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := memo(), " 7200 7200 | - -"; got != want {
+				t.Fatalf("after a rebuild: percentiles %q, want %q", got, want)
+			}
+			// The second request accepted: its key stays, its reaction
+			// time comes; the memo counts again.
+			c.clock = msk(6, 9).Add(30 * time.Minute)
+			if _, err := c.reqs.Act(ctx, c.people["op-mc-a"], r.Number, core.ActionAccept, core.ActionInput{}); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := memo(), " 1800 7200 | - -"; got != want || fresh() != want {
+				t.Fatalf("after an acceptance: percentiles %q, counted afresh %q; want %q", got, fresh(), want)
+			}
+			// Resolved: the counts of its key's rows change as well.
+			c.clock = msk(6, 12)
+			if _, err := c.reqs.Act(ctx, c.people["op-mc-a"], r.Number, core.ActionResolve, core.ActionInput{Comment: "заменили"}); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := memo(), " 1800 7200 | 10800 10800"; got != want || fresh() != want {
+				t.Fatalf("after a resolution: percentiles %q, counted afresh %q; want %q", got, fresh(), want)
 			}
 		})
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/opencity/opencity/core"
 	"github.com/uptrace/bun"
 )
@@ -37,6 +38,9 @@ type Store struct {
 	tokenCache  tokenCache
 	batching    Batching
 	intake      intakeQueue
+	// percentiles are HQ's percentiles by period and filter, each with
+	// the version of the requests it was counted at (Percentiles).
+	percentiles *lru.Cache[string, percentileMemo]
 }
 
 var _ core.Store = (*Store)(nil)
@@ -56,7 +60,11 @@ func WithClock(now func() time.Time) Option {
 
 // New returns the store of the city behind scope, with empty caches.
 func New(scope Scope, opts ...Option) *Store {
-	s := &Store{scope: scope, now: time.Now, batching: DefaultBatching}
+	memo, err := lru.New[string, percentileMemo](percentileMemoSize)
+	if err != nil {
+		panic(err) // only for a size below one
+	}
+	s := &Store{scope: scope, now: time.Now, batching: DefaultBatching, percentiles: memo}
 	for _, o := range opts {
 		o(s)
 	}
