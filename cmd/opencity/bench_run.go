@@ -46,6 +46,7 @@ func benchRun(ctx context.Context, cfg server.Config, args []string, out io.Writ
 	write := fs.Bool("write-readme", false, "also write the results into README.md")
 	deskRate := fs.Float64("desk-rate", 10, "requests a second for the desk and the search box (the dispatch centre at peak: 14 desks)")
 	hqRate := fs.Float64("hq-rate", 10, "pages a second for HQ's pages and the public statistics (a few analysts at once, the portal's visitors)")
+	hqIntakeRate := fs.Float64("hq-intake-rate", 1, "requests a second received while HQ's pages are read (Kazan's busiest heating-season day is 3,000 a day, 0.035 a second)")
 	var country countryFlags
 	country.register(fs)
 	only := fs.String("only", "", "run only these groups of scenarios, comma-separated: "+strings.Join(benchGroups, ", ")+" (all by default)")
@@ -89,7 +90,7 @@ func benchRun(ctx context.Context, cfg server.Config, args []string, out io.Writ
 		rep.Figures = append(rep.Figures, f)
 		fmt.Fprintf(out, "  %-34s %s | baseline %s | target %s %s\n", f.Scenario, f.Measured, f.Baseline, f.Target, f.Verdict)
 	}
-	r := &benchRunner{cfg: cfg, b: b, h: h, c: *c, d: *d, pageRate: *pageRate, deskRate: *deskRate, hqRate: *hqRate, out: out, add: add,
+	r := &benchRunner{cfg: cfg, b: b, h: h, c: *c, d: *d, pageRate: *pageRate, deskRate: *deskRate, hqRate: *hqRate, hqIntakeRate: *hqIntakeRate, out: out, add: add,
 		memCities: *memCities, memUsed: *memUsed}
 	// HQ first, on the city as generated: the intake scenarios add their
 	// requests to today (some 18,000 in a complete run, two weeks of the
@@ -161,6 +162,9 @@ type benchRunner struct {
 	// deskRate the one of the desk and the search box; hqRate the one of
 	// HQ's pages and the public statistics.
 	pageRate, deskRate, hqRate float64
+	// hqIntakeRate is the rate of the requests received while HQ's pages
+	// are measured.
+	hqIntakeRate float64
 	// memCities are the cities provisioned for the memory figure, memUsed
 	// those of them used.
 	memCities, memUsed int
