@@ -301,11 +301,26 @@ func (s *Store) Percentiles(ctx context.Context, q core.DaysQuery, ps []float64)
 		}
 		// Counted after the version was read: a request written between
 		// makes the memo at worst fresher than its version, and its write
-		// has changed the version that later readers see.
-		if reaction, resolution, err = s.countPercentiles(ctx, tx, q, ps); err != nil {
+		// has changed the version that later readers see. Readers that
+		// find the same version unknown wait for one count.
+		count := func() (any, error) {
+			react, resolve, err := s.countPercentiles(ctx, tx, q, ps)
+			if err != nil {
+				return nil, err
+			}
+			m := percentileMemo{version: version, reaction: react, resolution: resolve}
+			s.percentiles.Add(key, m)
+			return m, nil
+		}
+		m, err, shared := s.percentileCounts.Do(key+"|"+strconv.FormatInt(version, 10), count)
+		if err != nil && shared && ctx.Err() == nil {
+			// The reader that counted failed (its own reader gone, say).
+			m, err = count()
+		}
+		if err != nil {
 			return err
 		}
-		s.percentiles.Add(key, percentileMemo{version: version, reaction: copyValues(reaction), resolution: copyValues(resolution)})
+		reaction, resolution = copyValues(m.(percentileMemo).reaction), copyValues(m.(percentileMemo).resolution)
 		return nil
 	})
 	return reaction, resolution, err

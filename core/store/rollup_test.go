@@ -330,6 +330,27 @@ func TestPercentilesMemo(t *testing.T) {
 			if got, want := memo(), " 1800 7200 | 10800 10800"; got != want || fresh() != want {
 				t.Fatalf("after a resolution: percentiles %q, counted afresh %q; want %q", got, fresh(), want)
 			}
+			// Readers at once, after another write: each gets the count.
+			c.clock = msk(6, 13)
+			if _, err := c.reqs.Act(ctx, c.people["hq-dispatcher"], r.Number, core.ActionClose, core.ActionInput{}); err != nil {
+				t.Fatal(err)
+			}
+			got := make(chan string, 8)
+			for range 8 {
+				go func() {
+					react, resolve, err := c.st.Percentiles(ctx, q, ps)
+					if err != nil {
+						got <- err.Error()
+						return
+					}
+					got <- showAll(react) + " |" + showAll(resolve)
+				}()
+			}
+			for range 8 {
+				if g, want := <-got, " 1800 7200 | 10800 10800"; g != want {
+					t.Errorf("a reader at once: %q, want %q", g, want)
+				}
+			}
 		})
 	}
 }

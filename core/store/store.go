@@ -15,6 +15,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/opencity/opencity/core"
 	"github.com/uptrace/bun"
+	"golang.org/x/sync/singleflight"
 )
 
 // Scope runs units of work inside one city. On PostgreSQL the transaction's
@@ -41,6 +42,9 @@ type Store struct {
 	// percentiles are HQ's percentiles by period and filter, each with
 	// the version of the requests it was counted at (Percentiles).
 	percentiles *lru.Cache[string, percentileMemo]
+	// percentileCounts makes concurrent readers of one period, filter and
+	// version count its percentiles once.
+	percentileCounts singleflight.Group
 }
 
 var _ core.Store = (*Store)(nil)
