@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -260,170 +261,214 @@ func (s *Store) OverdueCounts(ctx context.Context, q core.DaysQuery) (map[int64]
 	return out, err
 }
 
-// percentileWorkMem is PostgreSQL's work_mem for the percentiles' sorts,
-// set for their transaction alone: a sort takes 24 to 48 bytes a value, so
-// a year of a city of 3,000 requests a day (1.1 million values) sorts in
-// memory; a longer period may spill to disk, and is still right.
-const percentileWorkMem = "48MB"
+// timesMemoSize bounds the month parts whose times a Store keeps
+// (monthTimes): a dashboard of a year asks for 26 (its months and those
+// of the year before), a month's for four to six. A part of a month of the
+// bench city holds some 30,000 requests' times (480 kB); a filter thins it.
+const timesMemoSize = 128
 
-// percentileMemoSize bounds the percentiles a Store keeps (percentileMemo):
-// a dashboard asks for three periods, so a few dozen analysts' filters.
-const percentileMemoSize = 256
-
-// percentileMemo keeps the percentiles of a period and filter with the
-// version of the period's requests they were counted at (monthVersion).
-type percentileMemo struct {
+// monthTimes are the reaction and resolution seconds of the requests of
+// one part of a month (monthPart) and filter, each sorted, with the
+// version of the month's requests they were read at (monthVersions).
+type monthTimes struct {
 	version              int64
-	reaction, resolution []*int64
+	reaction, resolution []int64
 }
 
+// monthPart is the days from–to (YYYY-MM-DD, both included) of a period
+// in its month (YYYY-MM).
+type monthPart struct{ month, from, to string }
+
+// monthParts splits a period of days into its months; nil when a day does
+// not parse.
+func monthParts(from, to string) []monthPart {
+	first, err1 := time.Parse("2006-01", firstN(from, 7))
+	last, err2 := time.Parse("2006-01", firstN(to, 7))
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	var parts []monthPart
+	for m := first; !m.After(last); m = m.AddDate(0, 1, 0) {
+		p := monthPart{month: m.Format("2006-01"), from: m.Format(time.DateOnly), to: m.AddDate(0, 1, -1).Format(time.DateOnly)}
+		p.from, p.to = max(p.from, from), min(p.to, to)
+		parts = append(parts, p)
+	}
+	return parts
+}
+
+// firstN is s's first n bytes, or s when shorter.
+func firstN(s string, n int) string { return s[:min(n, len(s))] }
+
 // Percentiles implements core.AnalyticsStore: the nearest-rank percentile
-// p of n values is the value at rank ⌈p·n⌉ in ascending order. A period
-// and filter whose requests did not change since they were last counted
-// (their version, monthVersion, is the same) are answered from the
-// Store's memo: the dashboard's previous period and the same period a
-// year earlier seldom change, and a year's percentiles sort some 400,000
-// values (220 ms on the bench city) where the version sums a few
-// thousand rollup rows.
+// p of n values is the value at rank ⌈p·n⌉ in ascending order, exact. The
+// period is read a month at a time: each month part's times, sorted, are
+// kept in the Store's memo with the version of its month's requests
+// (monthVersions), and read again from the requests only when a request of
+// that month and filter was written since. So a year's dashboard, whose
+// requests change mostly in the current month, reads the sorted times of
+// eleven months from the memo and a few days from the database; the
+// percentiles are then picked across the parts. Concurrent readers of one
+// part and version read it once.
 func (s *Store) Percentiles(ctx context.Context, q core.DaysQuery, ps []float64) (reaction, resolution []*int64, err error) {
-	key := percentileKey(q, ps)
+	parts := monthParts(q.From, q.To)
+	sets := make([]*monthTimes, 0, len(parts))
 	err = s.scope.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.serialPlans(ctx, tx); err != nil {
 			return err
 		}
-		version, err := monthVersion(ctx, tx, q)
+		versions, err := monthVersions(ctx, tx, q)
 		if err != nil {
 			return err
 		}
-		if m, ok := s.percentiles.Get(key); ok && m.version == version {
-			reaction, resolution = copyValues(m.reaction), copyValues(m.resolution)
-			return nil
-		}
-		// Counted after the version was read: a request written between
-		// makes the memo at worst fresher than its version, and its write
-		// has changed the version that later readers see. Readers that
-		// find the same version unknown wait for one count.
-		count := func() (any, error) {
-			react, resolve, err := s.countPercentiles(ctx, tx, q, ps)
-			if err != nil {
-				return nil, err
+		for _, p := range parts {
+			key := timesKey(q, p)
+			version := versions[p.month]
+			if m, ok := s.times.Get(key); ok && m.version == version {
+				sets = append(sets, m)
+				continue
 			}
-			m := percentileMemo{version: version, reaction: react, resolution: resolve}
-			s.percentiles.Add(key, m)
-			return m, nil
+			// Read after the version: a request written between makes
+			// the memo at worst fresher than its version, and its write
+			// has raised the version later readers find.
+			read := func() (any, error) {
+				m, err := readMonthTimes(ctx, tx, q, p)
+				if err != nil {
+					return nil, err
+				}
+				m.version = version
+				s.times.Add(key, m)
+				return m, nil
+			}
+			m, err, shared := s.timeReads.Do(key+"|"+strconv.FormatInt(version, 10), read)
+			if err != nil && shared && ctx.Err() == nil {
+				// The reader that read it failed (its own client gone).
+				m, err = read()
+			}
+			if err != nil {
+				return err
+			}
+			sets = append(sets, m.(*monthTimes))
 		}
-		m, err, shared := s.percentileCounts.Do(key+"|"+strconv.FormatInt(version, 10), count)
-		if err != nil && shared && ctx.Err() == nil {
-			// The reader that counted failed (its own reader gone, say).
-			m, err = count()
-		}
-		if err != nil {
-			return err
-		}
-		reaction, resolution = copyValues(m.(percentileMemo).reaction), copyValues(m.(percentileMemo).resolution)
 		return nil
 	})
-	return reaction, resolution, err
+	if err != nil {
+		return nil, nil, err
+	}
+	reaction = nearestRanks(sets, func(m *monthTimes) []int64 { return m.reaction }, ps)
+	resolution = nearestRanks(sets, func(m *monthTimes) []int64 { return m.resolution }, ps)
+	return reaction, resolution, nil
 }
 
-// percentileKey names a period, filter and percentiles in the memo.
-func percentileKey(q core.DaysQuery, ps []float64) string {
-	return fmt.Sprintf("%s|%s|%d|%v|%t%v|%q|%t%v|%d|%v", q.From, q.To, q.DistrictID, q.OrganizationIDs,
-		q.CategoryIDs == nil, q.CategoryIDs, q.Channel, q.BuildingIDs == nil, q.BuildingIDs, q.BuildingID, ps)
+// timesKey names a month part and filter in the memo.
+func timesKey(q core.DaysQuery, p monthPart) string {
+	return fmt.Sprintf("%s|%s|%d|%v|%t%v|%q|%t%v|%d", p.from, p.to, q.DistrictID, q.OrganizationIDs,
+		q.CategoryIDs == nil, q.CategoryIDs, q.Channel, q.BuildingIDs == nil, q.BuildingIDs, q.BuildingID)
 }
 
-// copyValues copies percentiles, so that no caller shares the memo's.
-func copyValues(vs []*int64) []*int64 {
-	out := make([]*int64, len(vs))
-	for i, v := range vs {
-		if v != nil {
-			n := *v
-			out[i] = &n
+// readMonthTimes reads the times of q's requests received in part p, an
+// index-only scan of requests_hq_period_idx where the table is vacuumed,
+// and sorts them.
+func readMonthTimes(ctx context.Context, tx bun.Tx, q core.DaysQuery, p monthPart) (*monthTimes, error) {
+	part := q
+	part.From, part.To = p.from, p.to
+	sel := tx.NewSelect().TableExpr("requests AS r").ColumnExpr("r.reaction_seconds, r.resolution_seconds").
+		Where("(r.reaction_seconds IS NOT NULL OR r.resolution_seconds IS NOT NULL)")
+	rs, err := daysWhere(sel, "r", part).Rows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	m := &monthTimes{}
+	var react, resolve sql.NullInt64
+	for rs.Next() {
+		if err := rs.Scan(&react, &resolve); err != nil {
+			return nil, err
 		}
+		if react.Valid {
+			m.reaction = append(m.reaction, react.Int64)
+		}
+		if resolve.Valid {
+			m.resolution = append(m.resolution, resolve.Int64)
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return nil, err
+	}
+	slices.Sort(m.reaction)
+	slices.Sort(m.resolution)
+	return m, nil
+}
+
+// nearestRanks picks the nearest-rank percentiles ps of the values of
+// sets (each sorted), nil ones when there are none: the value at rank
+// ⌈p·n⌉ is the least v that at least that many values do not exceed.
+func nearestRanks(sets []*monthTimes, values func(*monthTimes) []int64, ps []float64) []*int64 {
+	out := make([]*int64, len(ps))
+	n := 0
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, m := range sets {
+		vs := values(m)
+		if len(vs) == 0 {
+			continue
+		}
+		n += len(vs)
+		lo, hi = min(lo, vs[0]), max(hi, vs[len(vs)-1])
+	}
+	if n == 0 {
+		return out
+	}
+	atMost := func(v int64) int {
+		c := 0
+		for _, m := range sets {
+			vs := values(m)
+			c += sort.Search(len(vs), func(i int) bool { return vs[i] > v })
+		}
+		return c
+	}
+	for i, p := range ps {
+		rank := min(n, max(1, int(math.Ceil(p*float64(n)-1e-9))))
+		a, b := lo, hi
+		for a < b {
+			mid := a + (b-a)/2
+			if atMost(mid) >= rank {
+				b = mid
+			} else {
+				a = mid + 1
+			}
+		}
+		v := a
+		out[i] = &v
 	}
 	return out
 }
 
-// monthVersion returns the version of q's requests: the sum of the writes
-// of the monthly rollup rows of the months q's period touches and of q's
-// filter (its buildings aside, which the monthly rows do not hold: a
-// superset). Every write of a request, intake's tally and rewriteRequests,
-// adds one write to the row of the request's key before the write and to
-// the one after it, in the write's transaction; no monthly row is deleted
-// but by RebuildDays, whose rows start above every old sum. So the version
-// grows with every committed change of q's requests and never comes back:
-// two reads that find the same version found the same requests.
-func monthVersion(ctx context.Context, tx bun.IDB, q core.DaysQuery) (int64, error) {
-	month := func(day string) string {
-		if len(day) < 7 {
-			return day
-		}
-		return day[:7]
-	}
+// monthVersions returns the version of q's requests of each month its
+// period touches (YYYY-MM; 0 for a month without any): the sum of the
+// writes of the monthly rollup rows of that month and q's filter (its
+// buildings aside, which the monthly rows do not hold: a superset). Every
+// write of a request, intake's tally and rewriteRequests, adds one write
+// to the row of the request's key before the write and to the one after
+// it, in the write's transaction; no monthly row is deleted but by
+// RebuildDays, whose rows start above every old sum. So a month's version
+// grows with every committed change of its requests of q and never comes
+// back: two reads that find the same version found the same requests.
+func monthVersions(ctx context.Context, tx bun.IDB, q core.DaysQuery) (map[string]int64, error) {
 	f := q
 	f.BuildingID, f.BuildingIDs = 0, nil
-	sel := tx.NewSelect().TableExpr("request_months AS m").ColumnExpr("coalesce(sum(m.writes), 0)").
-		Where("m.month >= ? AND m.month <= ?", month(q.From), month(q.To))
-	var v int64
-	err := filterWhere(sel, "m", f).Scan(ctx, &v)
-	return v, err
-}
-
-// countPercentiles counts Percentiles from the period's requests.
-func (s *Store) countPercentiles(ctx context.Context, tx bun.Tx, q core.DaysQuery, ps []float64) (reaction, resolution []*int64, err error) {
-	cols := []string{"r.reaction_seconds", "r.resolution_seconds"}
-	out := [][]*int64{make([]*int64, len(ps)), make([]*int64, len(ps))}
-	if s.scope.Postgres() {
-		// A year of a big city is two sorts of some 400,000 values,
-		// past PostgreSQL's default work_mem (4 MB).
-		if _, err := tx.ExecContext(ctx, "SET LOCAL work_mem = '"+percentileWorkMem+"'"); err != nil {
-			return nil, nil, err
-		}
-		// percentile_disc is the first value whose position in the order
-		// reaches the fraction: the nearest rank, of every percentile of
-		// both times in one scan of the period's requests (an ordered-set
-		// aggregate skips the nulls).
-		sel := tx.NewSelect().TableExpr("requests AS r").Where("(r.reaction_seconds IS NOT NULL OR r.resolution_seconds IS NOT NULL)")
-		vs := make([]sql.NullInt64, 2*len(ps))
-		dest := make([]any, len(vs))
-		for c, col := range cols {
-			for i, p := range ps {
-				// The fractions are core's constants, never input.
-				sel = sel.ColumnExpr("percentile_disc(" + strconv.FormatFloat(p, 'g', -1, 64) + ") WITHIN GROUP (ORDER BY " + col + ")")
-				dest[c*len(ps)+i] = &vs[c*len(ps)+i]
-			}
-		}
-		if err := daysWhere(sel, "r", q).Scan(ctx, dest...); err != nil {
-			return nil, nil, err
-		}
-		for i := range vs {
-			if vs[i].Valid {
-				out[i/len(ps)][i%len(ps)] = &vs[i].Int64
-			}
-		}
-		return out[0], out[1], nil
+	var rows []struct {
+		Month   string `bun:"month"`
+		Version int64  `bun:"version"`
 	}
-	for c, col := range cols {
-		base := func() *bun.SelectQuery {
-			return daysWhere(tx.NewSelect().TableExpr("requests AS r").Where(col+" IS NOT NULL"), "r", q)
-		}
-		n, err := base().Count(ctx)
-		if err != nil {
-			return nil, nil, err
-		}
-		if n == 0 {
-			continue
-		}
-		for i, p := range ps {
-			rank := max(1, int(math.Ceil(p*float64(n)-1e-9)))
-			var v int64
-			if err := base().ColumnExpr(col).OrderExpr(col).Limit(1).Offset(rank-1).Scan(ctx, &v); err != nil {
-				return nil, nil, err
-			}
-			out[c][i] = &v
-		}
+	sel := tx.NewSelect().TableExpr("request_months AS m").ColumnExpr("m.month, coalesce(sum(m.writes), 0) AS version").
+		Where("m.month >= ? AND m.month <= ?", firstN(q.From, 7), firstN(q.To, 7)).GroupExpr("m.month")
+	if err := filterWhere(sel, "m", f).Scan(ctx, &rows); err != nil {
+		return nil, err
 	}
-	return out[0], out[1], nil
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.Month] = r.Version
+	}
+	return out, nil
 }
 
 // HousingStock implements core.AnalyticsStore.

@@ -39,12 +39,13 @@ type Store struct {
 	tokenCache  tokenCache
 	batching    Batching
 	intake      intakeQueue
-	// percentiles are HQ's percentiles by period and filter, each with
-	// the version of the requests it was counted at (Percentiles).
-	percentiles *lru.Cache[string, percentileMemo]
-	// percentileCounts makes concurrent readers of one period, filter and
-	// version count its percentiles once.
-	percentileCounts singleflight.Group
+	// times are the sorted reaction and resolution times of month parts
+	// of HQ's periods and filters, each with the version of the requests
+	// it was read at (Percentiles).
+	times *lru.Cache[string, *monthTimes]
+	// timeReads makes concurrent readers of one part, filter and version
+	// read its times once.
+	timeReads singleflight.Group
 }
 
 var _ core.Store = (*Store)(nil)
@@ -64,11 +65,11 @@ func WithClock(now func() time.Time) Option {
 
 // New returns the store of the city behind scope, with empty caches.
 func New(scope Scope, opts ...Option) *Store {
-	memo, err := lru.New[string, percentileMemo](percentileMemoSize)
+	times, err := lru.New[string, *monthTimes](timesMemoSize)
 	if err != nil {
 		panic(err) // only for a size below one
 	}
-	s := &Store{scope: scope, now: time.Now, batching: DefaultBatching, percentiles: memo}
+	s := &Store{scope: scope, now: time.Now, batching: DefaultBatching, times: times}
 	for _, o := range opts {
 		o(s)
 	}
