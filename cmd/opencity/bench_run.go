@@ -46,7 +46,7 @@ func benchRun(ctx context.Context, cfg server.Config, args []string, out io.Writ
 	write := fs.Bool("write-readme", false, "also write the results into README.md")
 	deskRate := fs.Float64("desk-rate", 10, "requests a second for the desk and the search box (the dispatch centre at peak: 14 desks)")
 	hqRate := fs.Float64("hq-rate", 10, "pages a second for HQ's pages and the public statistics (a few analysts at once, the portal's visitors)")
-	hqIntakeRate := fs.Float64("hq-intake-rate", 0.2, "requests a second received while HQ's pages are read: Kazan's busiest heating-season day writes about as often (3,000 requests and their transitions, some 18,000 writes a day)")
+	hqIntakeRate := fs.Float64("hq-intake-rate", 1, "requests a second received while HQ's pages are read: five times as many writes as Kazan's busiest heating-season day (3,000 requests and their transitions, some 18,000 writes a day)")
 	var country countryFlags
 	country.register(fs)
 	only := fs.String("only", "", "run only these groups of scenarios, comma-separated: "+strings.Join(benchGroups, ", ")+" (all by default)")
